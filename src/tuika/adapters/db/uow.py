@@ -1,0 +1,76 @@
+"""The unit of work: one SQLAlchemy session, one transaction, after-commit actions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tuika.adapters.db.repositories import (
+    SqlCaseRepository,
+    SqlEvidenceRepository,
+    SqlIdempotencyRepository,
+    SqlLedgerRepository,
+    SqlOrderRepository,
+    SqlPayoutRepository,
+    SqlPolicyRepository,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SqlUnitOfWork:
+    """A transaction over all repositories; leaving it without ``commit`` rolls back."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._after: list[Callable[[], None]] = []
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._sessions()
+        self._after = []
+        self.orders = SqlOrderRepository(self.session)
+        self.cases = SqlCaseRepository(self.session)
+        self.payouts = SqlPayoutRepository(self.session)
+        self.evidence = SqlEvidenceRepository(self.session)
+        self.ledger = SqlLedgerRepository(self.session)
+        self.policies = SqlPolicyRepository(self.session)
+        self.idempotency = SqlIdempotencyRepository(self.session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        """Commit, then run what was waiting for the commit; their failures are only logged."""
+        self.session.commit()
+        actions, self._after = self._after, []
+        for action in actions:
+            try:
+                action()
+            except Exception:
+                # The sweep re-drives anything whose dispatch was lost, so a broken
+                # queue must not turn a committed request into an error.
+                log.exception("after-commit action failed; the sweep will retry")
+
+    def rollback(self) -> None:
+        """Discard the transaction and what was waiting for it."""
+        self._after = []
+        self.session.rollback()
+
+    def on_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this transaction has committed."""
+        self._after.append(action)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return the session factory every unit of work draws from."""
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,1 @@
+"""Pure domain of tuika: standard library only, no I/O."""

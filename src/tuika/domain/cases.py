@@ -1,0 +1,203 @@
+"""Refund cases: the state machine as a table, stages the buyer sees, timeline events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from tuika.domain.errors import IllegalTransition
+from tuika.domain.money import Money
+from tuika.domain.policy import Reason
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "submitted"
+    REVIEWING = "reviewing"
+    AWAITING_EVIDENCE = "awaiting_evidence"
+    MANUAL_REVIEW = "manual_review"
+    ARBITRATION = "arbitration"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+S = CaseStatus
+BEFORE_APPROVAL: Final = frozenset({S.SUBMITTED, S.REVIEWING, S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION})
+TRANSITIONS: Final[Mapping[CaseStatus, frozenset[CaseStatus]]] = {
+    S.SUBMITTED: frozenset({S.REVIEWING, S.WITHDRAWN}),
+    S.REVIEWING: frozenset({S.APPROVED, S.REJECTED, S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.WITHDRAWN}),
+    S.AWAITING_EVIDENCE: frozenset({S.REVIEWING, S.CLOSED, S.WITHDRAWN}),
+    S.MANUAL_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.ARBITRATION, S.AWAITING_EVIDENCE, S.WITHDRAWN}),
+    S.ARBITRATION: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
+    S.APPROVED: frozenset({S.REFUNDING}),
+    S.REFUNDING: frozenset({S.REFUNDED}),
+    S.REJECTED: frozenset({S.ARBITRATION}),
+    S.REFUNDED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.CLOSED: frozenset(),
+}
+# Statuses whose items cannot be claimed again: the claim is alive or has been paid.
+HOLDS_ITEMS: Final = frozenset(S) - {S.REJECTED, S.WITHDRAWN, S.CLOSED}
+FINAL: Final = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    AGENT = "agent"
+    ARBITRATOR = "arbitrator"
+    MERCHANT = "merchant"
+    ADMIN = "admin"
+    PLATFORM = "platform"
+    SYSTEM = "system"
+
+
+class Route(StrEnum):
+    """Where the buyer wants the money: back the way it came, or to the platform balance."""
+
+    ORIGINAL = "original"
+    BALANCE = "balance"
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """What the buyer sees for a status: a label and how long it should take."""
+
+    key: str
+    zh: str
+    en: str
+    expected: timedelta | None
+
+
+def can_move(old: CaseStatus, new: CaseStatus) -> bool:
+    """Tell whether the table admits ``old → new``."""
+    return new in TRANSITIONS[old]
+
+
+def check_move(old: CaseStatus, new: CaseStatus) -> None:
+    """Raise ``IllegalTransition`` unless the table admits ``old → new``."""
+    if not can_move(old, new):
+        raise IllegalTransition(f"{old.value} → {new.value} is not allowed", old=old, new=new)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One line of a case's history."""
+
+    at: datetime
+    actor: str
+    role: Role
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    reason_codes: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One claim on one order."""
+
+    id: str
+    order_id: str
+    buyer_id: str
+    reason: Reason
+    item_ids: tuple[str, ...]
+    route: Route
+    status: CaseStatus
+    policy_version: int
+    created_at: datetime
+    updated_at: datetime
+    refundable: Money
+    fee: Money
+    liable: str
+    description: str = ""
+    evidence_ids: tuple[str, ...] = ()
+    reason_codes: tuple[str, ...] = ()
+    due_at: datetime | None = None
+    appealed: bool = False
+    decided_by: str | None = None
+    timeline: tuple[TimelineEvent, ...] = field(default=())
+
+    @property
+    def payout_amount(self) -> Money:
+        """Return what reaches the buyer: the refundable amount less the fee."""
+        return self.refundable - self.fee
+
+    def move(
+        self,
+        to: CaseStatus,
+        *,
+        at: datetime,
+        actor: str,
+        role: Role,
+        reason_codes: tuple[str, ...] = (),
+        note: str = "",
+        due_at: datetime | None = None,
+    ) -> tuple[Case, TimelineEvent]:
+        """Return the case in ``to`` and the timeline event that records the move."""
+        check_move(self.status, to)
+        event = TimelineEvent(at, actor, role, self.status, to, reason_codes, note)
+        moved = replace(
+            self,
+            status=to,
+            updated_at=at,
+            reason_codes=reason_codes or self.reason_codes,
+            due_at=due_at,
+            appealed=self.appealed or (self.status is S.REJECTED and to is S.ARBITRATION),
+            timeline=(*self.timeline, event),
+        )
+        return moved, event
+
+
+def expected_times(
+    machine_review: timedelta,
+    manual_review: timedelta,
+    arbitration: timedelta,
+    awaiting_evidence: timedelta,
+) -> dict[CaseStatus, Stage]:
+    """Return the stage shown to the buyer for every status, with the configured times."""
+    return {
+        S.SUBMITTED: Stage("submitted", "已提交", "Submitted", machine_review),
+        S.REVIEWING: Stage("reviewing", "材料审核中", "Reviewing evidence", machine_review),
+        S.AWAITING_EVIDENCE: Stage("awaiting_evidence", "待补充材料", "Waiting for more evidence", awaiting_evidence),
+        S.MANUAL_REVIEW: Stage("manual_review", "人工复核中", "Human review", manual_review),
+        S.ARBITRATION: Stage("arbitration", "快速仲裁中", "Fast arbitration", arbitration),
+        S.APPROVED: Stage("approved", "审核通过", "Approved", None),
+        S.REJECTED: Stage("rejected", "已驳回", "Rejected", None),
+        S.REFUNDING: Stage("refunding", "退款处理中", "Refund in progress", None),
+        S.REFUNDED: Stage("refunded", "已退款", "Refunded", None),
+        S.WITHDRAWN: Stage("withdrawn", "已撤回", "Withdrawn", None),
+        S.CLOSED: Stage("closed", "已关闭", "Closed", None),
+    }
+
+
+class DecisionAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_EVIDENCE = "request_evidence"
+    ESCALATE = "escalate"
+    MANUAL_REVIEW = "manual_review"
+
+
+class Tier(StrEnum):
+    """Who made a decision: the machine, a support agent or an arbitrator."""
+
+    AUTO = "auto"
+    AGENT = "agent"
+    ARBITRATOR = "arbitrator"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    case_id: str
+    action: DecisionAction
+    tier: Tier
+    actor: str
+    reason_codes: tuple[str, ...]
+    note: str
+    at: datetime

@@ -1,0 +1,46 @@
+"""Time values: always aware UTC; pages convert to Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Something that tells the current aware UTC time."""
+
+    def now(self) -> datetime:
+        """Return the current time, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock."""
+
+    def now(self) -> datetime:
+        """Return the current time, aware, in UTC."""
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock that moves only when told to, for tests and simulations."""
+
+    def __init__(self, at: datetime) -> None:
+        require_aware(at)
+        self._at = at
+
+    def now(self) -> datetime:
+        """Return the time this clock was set to."""
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to ``at``."""
+        require_aware(at)
+        self._at = at
+
+
+def require_aware(at: datetime) -> datetime:
+    """Return ``at`` in UTC, refusing naive datetimes."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("naive datetime: every time in tuika carries a zone")
+    return at.astimezone(UTC)

@@ -1,0 +1,176 @@
+"""One function answers both the buyer's pre-check and the machine's decision.
+
+``evaluate`` sees the order, the claim, the policy and whatever signals are known. A
+pre-check and the review that follows a submission call it with the same inputs, so
+the prediction can never promise what the decision will not give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from tuika.domain.money import Money
+from tuika.domain.orders import DeliveryStatus, Order, anchor_time
+from tuika.domain.policy import Condition, EvidenceKind, LiableParty, Policy, Reason, Rule
+
+
+class Path(StrEnum):
+    AUTO_APPROVE = "auto_approve"
+    MANUAL_REVIEW = "manual_review"
+    REJECT = "reject"
+    REQUEST_EVIDENCE = "request_evidence"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What the buyer asks for: a reason, the items, and the evidence already given."""
+
+    reason: Reason
+    item_ids: tuple[str, ...]
+    evidence: tuple[EvidenceKind | None, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Facts beyond the policy. Empty here; machine review adds its findings."""
+
+    card_unused: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The answer: eligible or not, the path, why, by when, and how much."""
+
+    eligible: bool
+    path: Path
+    reason_codes: tuple[str, ...]
+    policy_version: int
+    deadline: datetime | None
+    missing_evidence: tuple[EvidenceKind, ...]
+    refundable: Money
+    fee: Money
+    liable: LiableParty
+    items: tuple[str, ...] = field(default=())
+
+    @property
+    def payout(self) -> Money:
+        """Return what would reach the buyer."""
+        return self.refundable - self.fee
+
+
+def evaluate(order: Order, claim: Claim, policy: Policy, now: datetime, signals: Signals | None = None) -> Outcome:
+    """Judge a claim on an order under a policy at time ``now``."""
+    signals = signals or Signals()
+    rule = policy.rule(order.product_kind, claim.reason)
+    refundable = order.amount_for(claim.item_ids)
+    if rule is None or not rule.refundable:
+        return _outcome(
+            policy,
+            claim,
+            Path.REJECT,
+            ("reason_not_refundable",),
+            None,
+            (),
+            refundable,
+            Money.zero(),
+            rule.liable if rule else LiableParty.PLATFORM,
+        )
+    fee = rule.fee.on(refundable)
+    deadline = _deadline(order, rule)
+    hard: list[str] = []
+    soft: list[str] = []
+    if deadline is not None and now > deadline:
+        hard.append("refund_window_closed")
+    conclusive_on_record = _check_record(order, claim, rule, signals, hard, soft)
+    missing = () if conclusive_on_record else _missing_evidence(rule.evidence, claim.evidence)
+    if refundable > rule.auto_approve_max:
+        soft.append("amount_above_auto_limit")
+    soft_info = ["buyer_fault_fee"] if fee else []
+    if hard:
+        path, codes = Path.REJECT, tuple(hard)
+    elif missing:
+        path, codes = Path.REQUEST_EVIDENCE, ("evidence_missing", *soft)
+    elif soft:
+        path, codes = Path.MANUAL_REVIEW, tuple(soft)
+    else:
+        path, codes = Path.AUTO_APPROVE, ("policy_refundable", *_record_codes(order, claim))
+    return _outcome(policy, claim, path, (*codes, *soft_info), deadline, missing, refundable, fee, rule.liable)
+
+
+def _outcome(
+    policy: Policy,
+    claim: Claim,
+    path: Path,
+    codes: tuple[str, ...],
+    deadline: datetime | None,
+    missing: tuple[EvidenceKind, ...],
+    refundable: Money,
+    fee: Money,
+    liable: LiableParty,
+) -> Outcome:
+    return Outcome(
+        eligible=path is not Path.REJECT,
+        path=path,
+        reason_codes=tuple(dict.fromkeys(codes)),
+        policy_version=policy.version,
+        deadline=deadline,
+        missing_evidence=missing,
+        refundable=refundable,
+        fee=fee,
+        liable=liable,
+        items=claim.item_ids,
+    )
+
+
+def _deadline(order: Order, rule: Rule) -> datetime | None:
+    """Return when the window closes, or None while its anchor has not happened yet."""
+    start = anchor_time(order, rule.anchor.value)
+    return None if start is None else start + rule.window
+
+
+def _check_record(order: Order, claim: Claim, rule: Rule, signals: Signals, hard: list[str], soft: list[str]) -> bool:
+    """Check the rule's conditions against our records; return True if the record settles it.
+
+    A record settles a claim only where it is our own fact: a delivery we know failed
+    needs no screenshot from the buyer to prove it.
+    """
+    delivered = order.delivery_status is DeliveryStatus.DELIVERED
+    for condition in rule.conditions:
+        if condition is Condition.NOT_DELIVERED and delivered:
+            hard.append("already_delivered")
+        elif condition is Condition.NOT_ACTIVATED and order.activated_at is not None:
+            hard.append("already_activated")
+        elif condition is Condition.CARD_UNUSED and signals.card_unused is None:
+            soft.append("card_usage_unverified")
+    if claim.reason is Reason.NOT_DELIVERED:
+        if order.delivery_status is DeliveryStatus.FAILED:
+            return True
+        soft.append("delivery_pending_on_record" if not delivered else "delivery_recorded")
+    elif claim.reason in (Reason.WRONG_ITEM, Reason.OTHER):
+        soft.append("needs_human_judgement")
+    return False
+
+
+def _record_codes(order: Order, claim: Claim) -> tuple[str, ...]:
+    if claim.reason is Reason.NOT_DELIVERED and order.delivery_status is DeliveryStatus.FAILED:
+        return ("delivery_failed_on_record",)
+    if claim.reason is Reason.MISTAKEN_PURCHASE and order.delivery_status is not DeliveryStatus.DELIVERED:
+        return ("not_delivered_on_record",)
+    return ()
+
+
+def _missing_evidence(
+    required: Sequence[EvidenceKind], given: Sequence[EvidenceKind | None]
+) -> tuple[EvidenceKind, ...]:
+    """Return required kinds not covered; untagged evidence covers the first open kinds."""
+    open_kinds = list(required)
+    untagged = 0
+    for kind in given:
+        if kind is None:
+            untagged += 1
+        elif kind in open_kinds:
+            open_kinds.remove(kind)
+    return tuple(open_kinds[untagged:])

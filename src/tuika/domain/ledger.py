@@ -1,0 +1,115 @@
+"""Double-entry ledger: every posting sums to zero; balances are derived from entries.
+
+Sign convention: an entry's amount is what the account's owner gains (positive) or
+loses (negative). ``buyer:<id>`` is what the platform owes a buyer (their balance);
+``platform:clearing`` holds what buyers paid until it is settled.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tuika.domain.errors import LedgerUnbalanced
+from tuika.domain.money import Money
+from tuika.domain.policy import LiableParty
+
+PLATFORM_CLEARING = "platform:clearing"
+FEE_INCOME = "platform:fee_income"
+
+
+def buyer_account(buyer_id: str) -> str:
+    """Return the account of a buyer's platform balance."""
+    return f"buyer:{buyer_id}"
+
+
+def supplier_deposit(supplier_id: str) -> str:
+    """Return the account of a supplier's deposit."""
+    return f"supplier:{supplier_id}:deposit"
+
+
+def merchant_deposit(merchant_id: str) -> str:
+    """Return the account of a merchant's deposit."""
+    return f"merchant:{merchant_id}:deposit"
+
+
+def gateway_clearing(route: str) -> str:
+    """Return the clearing account of a payment gateway."""
+    return f"gateway:{route}:clearing"
+
+
+ACCOUNT_KINDS = ("buyer", "supplier", "merchant", "platform", "gateway")
+
+
+def is_valid_account(name: str) -> bool:
+    """Tell whether ``name`` has the shape of a ledger account."""
+    head, _, rest = name.partition(":")
+    return head in ACCOUNT_KINDS and bool(rest) and len(name) <= 120
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    account: str
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """A balanced set of entries with what caused it."""
+
+    memo: str
+    entries: tuple[Entry, ...]
+    payout_id: str | None = None
+
+    def __post_init__(self) -> None:
+        total = sum((e.amount for e in self.entries), Money.zero())
+        if total or not self.entries:
+            raise LedgerUnbalanced(f"posting {self.memo!r} sums to {total.fen} fen")
+
+
+def refund_to_balance(*, buyer_id: str, refundable: Money, fee: Money, memo: str, payout_id: str) -> Posting:
+    """Move a refund from clearing to the buyer's balance, keeping the fee as income."""
+    entries = [
+        Entry(PLATFORM_CLEARING, -refundable),
+        Entry(buyer_account(buyer_id), refundable - fee),
+    ]
+    if fee:
+        entries.append(Entry(FEE_INCOME, fee))
+    return Posting(memo, tuple(entries), payout_id)
+
+
+def clawback(
+    *,
+    liable: LiableParty,
+    supplier_id: str,
+    merchant_id: str,
+    amount: Money,
+    memo: str,
+    payout_id: str,
+) -> Posting | None:
+    """Recover a refund from the liable party's deposit, or None when nobody owes it."""
+    if liable is LiableParty.SUPPLIER:
+        account = supplier_deposit(supplier_id)
+    elif liable is LiableParty.MERCHANT:
+        account = merchant_deposit(merchant_id)
+    else:
+        return None
+    if not amount:
+        return None
+    return Posting(memo, (Entry(account, -amount), Entry(PLATFORM_CLEARING, amount)), payout_id)
+
+
+def balances(entries: Iterable[Entry]) -> dict[str, Money]:
+    """Return each account's balance from its entries."""
+    totals: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        totals[entry.account] += entry.amount.fen
+    return {account: Money(fen) for account, fen in totals.items()}
+
+
+def check_balanced(postings: Sequence[Posting]) -> None:
+    """Raise ``LedgerUnbalanced`` unless all postings together sum to zero."""
+    total = sum((e.amount.fen for p in postings for e in p.entries), 0)
+    if total:
+        raise LedgerUnbalanced(f"journal sums to {total} fen")

@@ -1,0 +1,21 @@
+"""Masking of card keys for every place but the buyer's own order detail."""
+
+from __future__ import annotations
+
+
+def mask_card_key(secret: str) -> str:
+    """Keep the first and last four characters, hide the rest in dash groups.
+
+    >>> mask_card_key("ABCD-EFGH-JKLM-NPQR")
+    'ABCD-****-****-NPQR'
+    >>> mask_card_key("1234567890123456")
+    '1234-****-****-3456'
+    """
+    chars = [c for c in secret if c.isalnum()]
+    if len(chars) <= 8:
+        return "*" * len(chars) if len(chars) <= 4 else "".join(chars[:2]) + "****"
+    hidden = len(chars) - 8
+    groups = ["".join(chars[:4])]
+    groups.extend("****" for _ in range(max(1, (hidden + 3) // 4)))
+    groups.append("".join(chars[-4:]))
+    return "-".join(groups)

@@ -1,0 +1,57 @@
+"""Reason codes that explain every outcome and decision, readable by buyers and agents."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# code → (zh-CN, en). Codes are stable API: add new ones, never rename.
+REASON_CODES: Final[dict[str, tuple[str, str]]] = {
+    # facts from policy and records
+    "policy_refundable": ("符合退卡政策", "Covered by the refund policy"),
+    "reason_not_refundable": ("该商品类型不支持此原因退卡", "This reason is not refundable for this product"),
+    "refund_window_closed": ("已超过退卡时限", "The refund window has closed"),
+    "window_not_started": ("退卡时限尚未开始计算", "The refund window has not started yet"),
+    "already_delivered": ("商品已发货，不符合未发货条件", "Already delivered; the rule needs it undelivered"),
+    "already_activated": ("商品已激活，不符合未激活条件", "Already activated; the rule needs it unactivated"),
+    "delivery_failed_on_record": ("平台记录显示发货失败", "Our records show the delivery failed"),
+    "delivery_pending_on_record": ("平台记录显示尚未到账", "Our records show the delivery is still pending"),
+    "delivery_recorded": ("平台记录显示已发货，需核实", "Our records show a delivery; it needs checking"),
+    "not_delivered_on_record": ("平台记录显示尚未发货", "Our records show no delivery yet"),
+    "card_usage_unverified": ("卡密使用状态待核实", "Whether the card key was used is not yet verified"),
+    "evidence_missing": ("缺少必需的凭证材料", "Required evidence is missing"),
+    "amount_above_auto_limit": (
+        "金额超过自动审核上限，转人工复核",
+        "Amount above the automatic limit; a person decides",
+    ),
+    "needs_human_judgement": ("该场景需人工判断", "This scenario needs a person's judgement"),
+    "buyer_fault_fee": ("买家原因退卡，扣除实际成本费", "Buyer's own reason: the actual cost is deducted"),
+    "auto_approved": ("系统自动审核通过", "Approved automatically"),
+    # decisions by people
+    "evidence_confirms_claim": ("凭证证实问题属实", "The evidence confirms the claim"),
+    "evidence_insufficient": ("凭证不足或不清晰", "The evidence is insufficient or unclear"),
+    "evidence_inconsistent": ("凭证与订单信息不符", "The evidence contradicts the order"),
+    "card_used_by_buyer": ("卡密已由买家使用", "The card key was used by the buyer"),
+    "supplier_confirmed_fault": ("供货商确认问题", "The supplier confirmed the fault"),
+    "merchant_confirmed_fault": ("商家确认问题", "The merchant confirmed the fault"),
+    "merchant_disputes": ("商家对申请有异议", "The merchant disputes the claim"),
+    "goodwill": ("平台体验补偿", "Refunded as a goodwill gesture"),
+    "policy_exception": ("政策例外处理", "Exception to the policy"),
+    "duplicate_claim": ("重复申请", "Duplicate claim"),
+    "suspected_fraud": ("疑似欺诈", "Suspected fraud"),
+    "buyer_appeal": ("买家申诉", "Appeal by the buyer"),
+    "escalated_by_agent": ("客服转仲裁", "Escalated to arbitration by an agent"),
+    "evidence_deadline_passed": ("补充材料期限已过，申请关闭", "Evidence deadline passed; the case is closed"),
+    "withdrawn_by_buyer": ("买家撤回申请", "Withdrawn by the buyer"),
+    "refunded_to_balance": ("已退至平台余额", "Refunded to the platform balance"),
+    "refund_started": ("退款处理中", "Refund in progress"),
+}
+
+
+def describe(code: str) -> tuple[str, str]:
+    """Return the zh-CN and English text of a reason code (the code itself if unknown)."""
+    return REASON_CODES.get(code, (code, code))
+
+
+def is_known(code: str) -> bool:
+    """Tell whether ``code`` is a published reason code."""
+    return code in REASON_CODES

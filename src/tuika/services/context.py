@@ -1,0 +1,107 @@
+"""What every use case receives: the unit of work, clock, dispatcher and the rest."""
+
+from __future__ import annotations
+
+import threading
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from tuika.domain.cases import CaseStatus, Role, Stage, expected_times
+from tuika.domain.clock import Clock
+from tuika.domain.errors import Forbidden, NotFound
+from tuika.domain.payouts import PayoutRoute
+from tuika.domain.policy import Policy, parse_policy
+from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: the token's subject and role."""
+
+    subject: str
+    role: Role
+
+    def require(self, *roles: Role) -> None:
+        """Raise ``Forbidden`` unless the actor has one of ``roles``."""
+        if self.role not in roles:
+            raise Forbidden(f"role {self.role.value} may not do this")
+
+    def owns(self, buyer_id: str) -> bool:
+        """Tell whether this actor may see a buyer's data: the buyer or staff."""
+        if self.role is Role.BUYER:
+            return self.subject == buyer_id
+        return self.role in STAFF
+
+
+STAFF = frozenset({Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.SYSTEM})
+SYSTEM = Actor("tuika", Role.SYSTEM)
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    """Expected times per stage, from settings."""
+
+    machine_review: timedelta = timedelta(minutes=1)
+    manual_review: timedelta = timedelta(hours=2)
+    arbitration: timedelta = timedelta(hours=1)
+    awaiting_evidence: timedelta = timedelta(hours=48)
+    redrive_after: timedelta = timedelta(seconds=30)
+
+    def stages(self) -> dict[CaseStatus, Stage]:
+        """Return the buyer-facing stage of each status."""
+        return expected_times(self.machine_review, self.manual_review, self.arbitration, self.awaiting_evidence)
+
+
+class PolicyBook:
+    """Parses each policy version once per process; versions never change once published."""
+
+    def __init__(self, default_document: str) -> None:
+        self.default_document = default_document
+        self._parsed: dict[int, Policy] = {}
+        self._lock = threading.Lock()
+
+    def default(self) -> dict[str, Any]:
+        """Return the shipped default policy document."""
+        return tomllib.loads(self.default_document)
+
+    def parse(self, version: int, document: dict[str, Any]) -> Policy:
+        """Return the parsed policy of a version."""
+        with self._lock:
+            if version not in self._parsed:
+                self._parsed[version] = parse_policy(document, version)
+            return self._parsed[version]
+
+    def current(self, uow: UnitOfWork) -> Policy:
+        """Return the newest published policy."""
+        latest = uow.policies.latest()
+        if latest is None:
+            raise NotFound("no refund policy has been published; run `tuika migrate`")
+        return self.parse(*latest)
+
+    def version(self, uow: UnitOfWork, version: int) -> Policy:
+        """Return a specific published version."""
+        with self._lock:
+            if version in self._parsed:
+                return self._parsed[version]
+        document = uow.policies.get(version)
+        if document is None:
+            raise NotFound(f"policy version {version} does not exist")
+        return self.parse(version, document)
+
+
+@dataclass
+class Context:
+    """The dependencies of the use cases, wired in ``tuika.bootstrap``."""
+
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    dispatcher: Dispatcher
+    cipher: Cipher
+    files: EvidenceFiles
+    policies: PolicyBook
+    sla: Sla = field(default_factory=Sla)
+    # Routes that can pay out now; the original-route gateways register here.
+    routes: frozenset[PayoutRoute] = frozenset({PayoutRoute.BALANCE})

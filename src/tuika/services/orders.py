@@ -1,0 +1,79 @@
+"""Orders: synced in by the host platform, read by buyers and staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tuika.domain.cases import Role
+from tuika.domain.errors import NotFound
+from tuika.domain.masking import mask_card_key
+from tuika.domain.orders import Order, OrderItem
+from tuika.services.context import Actor, Context
+from tuika.services.ports import OrderFilter
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    id: str
+    card_key: str | None
+    account: str | None
+    masked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    order: Order
+    items: tuple[ItemView, ...]
+
+
+def sync_order(ctx: Context, actor: Actor, order: Order, card_keys: dict[str, str]) -> tuple[Order, bool]:
+    """Insert or update an order from the host platform; card keys are encrypted first."""
+    actor.require(Role.PLATFORM, Role.ADMIN)
+    items = tuple(
+        replace(item, secret=ctx.cipher.encrypt(card_keys[item.id], _aad(order.id, item.id)))
+        if item.id in card_keys
+        else item
+        for item in order.items
+    )
+    order = replace(order, items=items)
+    with ctx.uow() as uow:
+        created = uow.orders.upsert(order)
+        uow.commit()
+    return order, created
+
+
+def get_order(ctx: Context, actor: Actor, order_id: str) -> Order:
+    """Return an order the actor may see; anyone else's is simply not found."""
+    with ctx.uow() as uow:
+        order = uow.orders.get(order_id)
+    if order is None or not actor.owns(order.buyer_id):
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def list_orders(ctx: Context, actor: Actor, where: OrderFilter) -> list[Order]:
+    """Return orders: a buyer's own, or any for staff."""
+    if actor.role is Role.BUYER:
+        where = replace(where, buyer_id=actor.subject)
+    else:
+        actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
+    with ctx.uow() as uow:
+        return uow.orders.search(where)
+
+
+def view(ctx: Context, actor: Actor, order: Order, *, reveal: bool) -> OrderView:
+    """Return the order with card keys revealed to their buyer on the detail page, masked elsewhere."""
+    show = reveal and actor.role is Role.BUYER and actor.subject == order.buyer_id
+    return OrderView(order, tuple(_item_view(ctx, order.id, item, show) for item in order.items))
+
+
+def _item_view(ctx: Context, order_id: str, item: OrderItem, show: bool) -> ItemView:
+    if item.secret is None:
+        return ItemView(item.id, None, item.account, masked=False)
+    plain = ctx.cipher.decrypt(item.secret, _aad(order_id, item.id))
+    return ItemView(item.id, plain if show else mask_card_key(plain), item.account, masked=not show)
+
+
+def _aad(order_id: str, item_id: str) -> str:
+    # Binding the ciphertext to its place stops a key being copied onto another item.
+    return f"{order_id}/{item_id}"

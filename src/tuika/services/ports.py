@@ -1,0 +1,148 @@
+"""Ports: what the use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
+from tuika.domain.ledger import Entry, Posting
+from tuika.domain.money import Money
+from tuika.domain.orders import Order
+from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.domain.policy import EvidenceKind
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    """An uploaded file's metadata; the bytes live in the evidence store."""
+
+    id: str
+    owner_id: str
+    sha256: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    kind: EvidenceKind | None
+    case_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    buyer_id: str | None = None
+    product_kind: str | None = None
+    delivery_status: str | None = None
+    after: str | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    buyer_id: str | None = None
+    statuses: Sequence[CaseStatus] = ()
+    after: str | None = None
+    limit: int = 50
+
+
+class OrderRepository(Protocol):
+    def get(self, order_id: str, *, lock: bool = False) -> Order | None: ...
+    def upsert(self, order: Order) -> bool: ...
+    def search(self, where: OrderFilter) -> list[Order]: ...
+
+
+class CaseRepository(Protocol):
+    def get(self, case_id: str, *, lock: bool = False) -> Case | None: ...
+    def add(self, case: Case) -> None: ...
+    def save(self, case: Case, expected: CaseStatus, event: TimelineEvent) -> None: ...
+    def search(self, where: CaseFilter) -> list[Case]: ...
+    def queue(self, statuses: Sequence[CaseStatus], limit: int) -> list[Case]: ...
+    def ids_in(self, statuses: Sequence[CaseStatus], updated_before: datetime, limit: int) -> list[str]: ...
+    def ids_due(self, statuses: Sequence[CaseStatus], due_before: datetime, limit: int) -> list[str]: ...
+    def for_order(self, order_id: str) -> list[Case]: ...
+    def held_items(self, order_id: str) -> dict[str, str]: ...
+    def add_decision(self, decision: Decision) -> None: ...
+    def decisions(self, case_id: str) -> list[Decision]: ...
+
+
+class PayoutRepository(Protocol):
+    def get(self, payout_id: str, *, lock: bool = False) -> Payout | None: ...
+    def add(self, payout: Payout) -> None: ...
+    def save(self, payout: Payout, expected: PayoutStatus) -> None: ...
+    def for_order(self, order_id: str) -> list[Payout]: ...
+    def for_case(self, case_id: str) -> list[Payout]: ...
+    def ids_in(self, statuses: Sequence[PayoutStatus], updated_before: datetime, limit: int) -> list[str]: ...
+
+
+class EvidenceRepository(Protocol):
+    def add(self, record: EvidenceRecord) -> None: ...
+    def get(self, evidence_id: str) -> EvidenceRecord | None: ...
+    def attach(self, evidence_ids: Sequence[str], case_id: str) -> None: ...
+    def for_case(self, case_id: str) -> list[EvidenceRecord]: ...
+
+
+class LedgerRepository(Protocol):
+    def post(self, posting: Posting, kind: str, at: datetime) -> bool: ...
+    def entries(self, account: str, limit: int = 100) -> list[tuple[datetime, str, Entry]]: ...
+    def balance(self, account: str) -> Money: ...
+    def total(self) -> Money: ...
+
+
+class PolicyRepository(Protocol):
+    def latest(self) -> tuple[int, dict[str, Any]] | None: ...
+    def get(self, version: int) -> dict[str, Any] | None: ...
+    def add(self, version: int, title: str, document: dict[str, Any], by: str, at: datetime) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, subject: str, key: str) -> tuple[str, str] | None: ...
+    def add(self, subject: str, key: str, request_hash: str, case_id: str, at: datetime) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Services commit; nothing else does."""
+
+    orders: OrderRepository
+    cases: CaseRepository
+    payouts: PayoutRepository
+    evidence: EvidenceRepository
+    ledger: LedgerRepository
+    policies: PolicyRepository
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def on_commit(self, action: Callable[[], None]) -> None: ...
+
+
+class Dispatcher(Protocol):
+    """Hands work to the background worker once the transaction that created it commits."""
+
+    def review(self, case_id: str) -> None: ...
+    def pay(self, payout_id: str) -> None: ...
+
+
+class Cipher(Protocol):
+    def encrypt(self, plain: str, aad: str) -> str: ...
+    def decrypt(self, token: str, aad: str) -> str: ...
+
+
+class StoredFile(Protocol):
+    sha256: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+
+
+class EvidenceFiles(Protocol):
+    def save(self, data: bytes) -> StoredFile: ...
+    def open(self, sha256: str) -> bytes: ...

@@ -1,0 +1,122 @@
+"""Runtime settings, read from ``TUIKA_*`` environment variables.
+
+This is the only module that reads the environment; ``bootstrap`` turns a
+``Settings`` into adapters and services.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY: Final = "tuika-demo-secret-change-me-before-production"
+MIN_SECRET_KEY_LENGTH: Final = 32
+CARD_KEY_BYTES: Final = 32
+
+
+def _demo_card_key(key_id: str) -> str:
+    # Derived from the public default secret, so anyone can recompute it: demo data only.
+    digest = hmac.new(DEFAULT_SECRET_KEY.encode(), f"tuika card key {key_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")
+
+
+DEMO_CARD_KEYS: Final[Mapping[str, str]] = MappingProxyType({"k1": _demo_card_key("k1")})
+
+
+class InsecureSettings(Exception):
+    """Demo secrets are configured while demo mode is off."""
+
+    code = "insecure_settings"
+    title = "Refusing to start outside demo mode with demo or weak secrets"
+    title_zh = "非演示模式下不能使用演示密钥或弱密钥启动"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"{self.title_zh} / {self.title}: " + "; ".join(self.problems))
+
+
+def _decode_card_key(key_id: str, encoded: str) -> bytes:
+    try:
+        raw = base64.b64decode(encoded, altchars=b"-_", validate=True)
+    except ValueError as exc:  # binascii.Error, or a non-ASCII str
+        raise ValueError(f"card key {key_id!r} is not urlsafe base64") from exc
+    if len(raw) != CARD_KEY_BYTES:
+        raise ValueError(f"card key {key_id!r} must decode to {CARD_KEY_BYTES} bytes")
+    return raw
+
+
+class Settings(BaseSettings):
+    """Everything tuika can be configured with; each field maps to ``TUIKA_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TUIKA_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str = DEFAULT_SECRET_KEY
+    demo: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Key id → urlsafe-base64 AES-256 key. Ids are stored in every ciphertext, so old
+    # keys stay listed after a rotation until nothing encrypted with them remains.
+    card_keys: dict[str, str] = Field(default_factory=lambda: dict(DEMO_CARD_KEYS))
+    card_key_active: str = "k1"
+    sla_machine_review_s: int = Field(default=60, gt=0)
+    sla_manual_review_s: int = Field(default=7200, gt=0)
+    sla_arbitration_s: int = Field(default=3600, gt=0)
+    sla_awaiting_evidence_s: int = Field(default=172800, gt=0)
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    evidence_max_pixels: int = Field(default=40_000_000, gt=0)
+    token_ttl_s: int = Field(default=86400, gt=0)
+    worker_threads: int = Field(default=2, gt=0)
+    sweep_interval_s: int = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _check_card_keys(self) -> Settings:
+        # Fail at load time rather than at the first card reveal.
+        if not self.card_keys:
+            raise ValueError("card_keys must hold at least one key")
+        for key_id, encoded in self.card_keys.items():
+            if not key_id or ":" in key_id:
+                raise ValueError(f"card key id {key_id!r} must be non-empty and without ':'")
+            _decode_card_key(key_id, encoded)
+        if self.card_key_active not in self.card_keys:
+            raise ValueError(f"card_key_active {self.card_key_active!r} is not in card_keys")
+        return self
+
+    def db_url(self) -> str:
+        """Return the database URL, defaulting to SQLite under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir}/tuika.db"
+
+    def card_key_bytes(self) -> dict[str, bytes]:
+        """Return the card keys decoded to raw bytes, by key id."""
+        return {key_id: _decode_card_key(key_id, enc) for key_id, enc in self.card_keys.items()}
+
+    def check_safe_to_start(self) -> None:
+        """Raise ``InsecureSettings`` if demo secrets are in use outside demo mode."""
+        if self.demo:
+            return
+        problems: list[str] = []
+        if self.secret_key == DEFAULT_SECRET_KEY:
+            problems.append("TUIKA_SECRET_KEY 仍是默认值 / TUIKA_SECRET_KEY is the default")
+        elif len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"TUIKA_SECRET_KEY 短于 {MIN_SECRET_KEY_LENGTH} 个字符 / "
+                f"TUIKA_SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+            )
+        # Any demo key, not only the exact default set: its value is public.
+        demo_values = set(DEMO_CARD_KEYS.values())
+        if any(value in demo_values for value in self.card_keys.values()):
+            problems.append("TUIKA_CARD_KEYS 含有演示密钥 / TUIKA_CARD_KEYS contains the demo key")
+        if problems:
+            raise InsecureSettings(problems)
