@@ -9,11 +9,20 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
+from tuika.domain.errors import Conflict
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.domain.policy import EvidenceKind
+
+
+class DuplicateKey(Conflict):
+    """A concurrent transaction stored the same unique key first; the caller retries."""
+
+    code = "duplicate_key"
+    title = "A concurrent request got there first; retry"
+    title_zh = "并发请求冲突，请重试"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +145,16 @@ class Cipher(Protocol):
 
 
 class StoredFile(Protocol):
-    sha256: str
-    content_type: str
-    size: int
-    width: int
-    height: int
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
 
 
 class EvidenceFiles(Protocol):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db import mapping
@@ -31,7 +32,7 @@ from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
-from tuika.services.ports import CaseFilter, EvidenceRecord, OrderFilter
+from tuika.services.ports import CaseFilter, DuplicateKey, EvidenceRecord, OrderFilter
 
 
 class SqlOrderRepository:
@@ -57,6 +58,7 @@ class SqlOrderRepository:
             self.s.add(row)
         mapping.fill_order_row(row, order)
         row.updated_at = max(now, order.delivered_at or now)
+        self.s.flush()
         existing = {i.item_id: i for i in self.s.scalars(select(OrderItemRow).where(OrderItemRow.order_id == order.id))}
         for position, item in enumerate(order.items):
             irow = existing.pop(item.id, None)
@@ -110,9 +112,9 @@ class SqlCaseRepository:
 
     def add(self, case: Case) -> None:
         """Store a new case, its first timeline events, and its hold on the items."""
-        self._hold(case)
         self.s.add(mapping.new_case_row(case))
         self.s.flush()
+        self._hold(case)
         for event in case.timeline:
             self.s.add(mapping.event_row(case.id, event))
         self.s.flush()
@@ -395,4 +397,7 @@ class SqlIdempotencyRepository:
     def add(self, subject: str, key: str, request_hash: str, case_id: str, at: datetime) -> None:
         """Remember which case a key created."""
         self.s.add(IdempotencyRow(subject=subject, key=key, request_hash=request_hash, case_id=case_id, created_at=at))
-        self.s.flush()
+        try:
+            self.s.flush()
+        except IntegrityError as exc:
+            raise DuplicateKey(f"idempotency key {key!r} stored concurrently") from exc

@@ -18,12 +18,29 @@ from tuika.adapters.db.repositories import (
     SqlPayoutRepository,
     SqlPolicyRepository,
 )
+from tuika.services.ports import (
+    CaseRepository,
+    EvidenceRepository,
+    IdempotencyRepository,
+    LedgerRepository,
+    OrderRepository,
+    PayoutRepository,
+    PolicyRepository,
+)
 
 log = logging.getLogger(__name__)
 
 
 class SqlUnitOfWork:
     """A transaction over all repositories; leaving it without ``commit`` rolls back."""
+
+    orders: OrderRepository
+    cases: CaseRepository
+    payouts: PayoutRepository
+    evidence: EvidenceRepository
+    ledger: LedgerRepository
+    policies: PolicyRepository
+    idempotency: IdempotencyRepository
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions

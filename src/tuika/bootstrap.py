@@ -1,0 +1,97 @@
+"""The one place that wires settings → adapters → services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib.resources import files
+from typing import Any
+
+from sqlalchemy import Engine
+
+from tuika.adapters.crypto import CardKeyCipher
+from tuika.adapters.db.engine import make_engine
+from tuika.adapters.db.migrate import upgrade
+from tuika.adapters.db.uow import SqlUnitOfWork, session_factory
+from tuika.adapters.evidence_store import EvidenceStore
+from tuika.domain.clock import Clock, SystemClock
+from tuika.jobs.queue import HueyDispatcher, make_huey, register
+from tuika.services.context import Context, PolicyBook, Sla
+from tuika.services.policies import ensure_default
+from tuika.services.ports import Dispatcher
+from tuika.settings import Settings
+
+
+@dataclass
+class System:
+    """Everything a process needs: settings, the database, the use-case context, the queue."""
+
+    settings: Settings
+    engine: Engine
+    ctx: Context
+    huey: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class QueueLater:
+    """A dispatcher that forwards to the real one once it exists (the queue needs the context)."""
+
+    def __init__(self) -> None:
+        self.target: Dispatcher | None = None
+
+    def review(self, case_id: str) -> None:
+        """Forward a review, or leave it to the sweep when no queue is attached."""
+        if self.target is not None:
+            self.target.review(case_id)
+
+    def pay(self, payout_id: str) -> None:
+        """Forward a payout, or leave it to the sweep when no queue is attached."""
+        if self.target is not None:
+            self.target.pay(payout_id)
+
+
+def sla(settings: Settings) -> Sla:
+    """Return the SLA times from settings."""
+    return Sla(
+        machine_review=timedelta(seconds=settings.sla_machine_review_s),
+        manual_review=timedelta(seconds=settings.sla_manual_review_s),
+        arbitration=timedelta(seconds=settings.sla_arbitration_s),
+        awaiting_evidence=timedelta(seconds=settings.sla_awaiting_evidence_s),
+        redrive_after=timedelta(seconds=max(5, settings.sweep_interval_s)),
+    )
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    dispatcher: Dispatcher | None = None,
+    queue: bool = True,
+    migrate: bool = False,
+) -> System:
+    """Wire a system. With ``queue`` the Huey tasks are registered and used for dispatch."""
+    engine = make_engine(settings.db_url())
+    if migrate:
+        upgrade(engine)
+    forward = QueueLater()
+    ctx = Context(
+        uow=lambda: SqlUnitOfWork(sessions),
+        clock=clock or SystemClock(),
+        dispatcher=dispatcher or forward,
+        cipher=CardKeyCipher(settings.card_key_bytes(), settings.card_key_active),
+        files=EvidenceStore(settings.data_dir / "evidence", settings.evidence_max_bytes, settings.evidence_max_pixels),
+        policies=PolicyBook(files("tuika.policies").joinpath("default.toml").read_text(encoding="utf-8")),
+        sla=sla(settings),
+    )
+    sessions = session_factory(engine)
+    system = System(settings, engine, ctx)
+    if migrate:
+        with ctx.uow() as uow:
+            if ensure_default(ctx, uow):
+                uow.commit()
+    if queue and dispatcher is None:
+        system.huey = make_huey(settings)
+        tasks = register(system.huey, lambda: ctx)
+        forward.target = HueyDispatcher(tasks)
+        system.extras["tasks"] = tasks
+    return system

@@ -1,0 +1,234 @@
+"""The buyer's side of a claim: pre-check, submit, withdraw, appeal, add evidence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, replace
+
+from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
+from tuika.domain.errors import (
+    AppealNotAllowed,
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+)
+from tuika.domain.evaluate import Claim, Outcome, evaluate
+from tuika.domain.ids import new_id
+from tuika.domain.orders import Order, resolve_items
+from tuika.domain.payouts import PayoutRoute
+from tuika.domain.policy import EvidenceKind, Reason
+from tuika.services.context import Actor, Context
+from tuika.services.ports import DuplicateKey, EvidenceRecord, UnitOfWork
+
+
+class RouteUnavailable(InvalidInput):
+    code = "route_unavailable"
+    title = "Refunds by the original route are not available for this order; choose the balance"
+    title_zh = "该订单暂不支持原路退款，请选择退至平台余额"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    order_id: str
+    reason: Reason
+    item_ids: tuple[str, ...] = ()
+    description: str = ""
+    evidence_ids: tuple[str, ...] = ()
+    route: Route = Route.ORIGINAL
+
+    def fingerprint(self) -> str:
+        """Return a stable hash of the request, to tell a retry from a different request."""
+        body = json.dumps(
+            [self.order_id, self.reason.value, sorted(self.item_ids), self.description,
+             list(self.evidence_ids), self.route.value],
+            ensure_ascii=False,
+        )  # fmt: skip
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+def payout_route(ctx: Context, order: Order, route: Route) -> PayoutRoute:
+    """Return how the money would go back, or raise if that route cannot pay now."""
+    if route is Route.BALANCE:
+        return PayoutRoute.BALANCE
+    wanted = PayoutRoute(order.payment_route.value)
+    if wanted not in ctx.routes:
+        raise RouteUnavailable(f"no gateway for {wanted.value} is configured", route=wanted.value)
+    return wanted
+
+
+def precheck(ctx: Context, actor: Actor, order_id: str, reason: Reason, item_ids: tuple[str, ...]) -> Outcome:
+    """Predict the outcome of a claim with the same function the review uses."""
+    with ctx.uow() as uow:
+        order = _own_order(uow, actor, order_id)
+        items = resolve_items(order, item_ids)
+        policy = ctx.policies.current(uow)
+        return evaluate(order, Claim(reason, items), policy, ctx.clock.now())
+
+
+def submit(ctx: Context, actor: Actor, request: ClaimRequest, idempotency_key: str | None) -> Case:
+    """File a claim; the same key and body give back the same case."""
+    actor.require(Role.BUYER)
+    fingerprint = request.fingerprint()
+    for attempt in range(3):
+        try:
+            return _submit_once(ctx, actor, request, idempotency_key, fingerprint)
+        except DuplicateKey:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | None, fingerprint: str) -> Case:
+    with ctx.uow() as uow:
+        if key:
+            case = _replay(uow, actor, key, fingerprint)
+            if case is not None:
+                return case
+        # Lock the order first (order, then case, then payout): concurrent claims on one
+        # order queue here, so the item holds and the key check below see each other.
+        order = _own_order(uow, actor, request.order_id, lock=True)
+        if key:
+            case = _replay(uow, actor, key, fingerprint)
+            if case is not None:
+                return case
+        items = resolve_items(order, request.item_ids)
+        payout_route(ctx, order, request.route)
+        evidence = _buyer_evidence(uow, actor, request.evidence_ids)
+        policy = ctx.policies.current(uow)
+        now = ctx.clock.now()
+        outcome = evaluate(order, Claim(request.reason, items, tuple(e.kind for e in evidence)), policy, now)
+        case = Case(
+            id=new_id("rc"),
+            order_id=order.id,
+            buyer_id=order.buyer_id,
+            reason=request.reason,
+            item_ids=items,
+            route=request.route,
+            status=CaseStatus.SUBMITTED,
+            policy_version=policy.version,
+            created_at=now,
+            updated_at=now,
+            refundable=outcome.refundable,
+            fee=outcome.fee,
+            liable=outcome.liable.value,
+            description=request.description,
+            evidence_ids=request.evidence_ids,
+            due_at=now + ctx.sla.machine_review,
+        )
+        event = TimelineEvent(now, actor.subject, Role.BUYER, None, CaseStatus.SUBMITTED, (), request.description)
+        case = replace(case, timeline=(event,))
+        uow.cases.add(case)
+        uow.evidence.attach(request.evidence_ids, case.id)
+        if key:
+            uow.idempotency.add(actor.subject, key, fingerprint, case.id, now)
+        uow.on_commit(lambda: ctx.dispatcher.review(case.id))
+        uow.commit()
+        return case
+
+
+def _replay(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> Case | None:
+    found = uow.idempotency.get(actor.subject, key)
+    if found is None:
+        return None
+    stored_hash, case_id = found
+    if stored_hash != fingerprint:
+        raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was used for another request")
+    return uow.cases.get(case_id)
+
+
+def _own_order(uow: UnitOfWork, actor: Actor, order_id: str, *, lock: bool = False) -> Order:
+    order = uow.orders.get(order_id, lock=lock)
+    if order is None or not actor.owns(order.buyer_id):
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def _buyer_evidence(uow: UnitOfWork, actor: Actor, evidence_ids: tuple[str, ...]) -> list[EvidenceRecord]:
+    if len(set(evidence_ids)) != len(evidence_ids):
+        raise InvalidInput("evidence_ids lists a file twice")
+    records = []
+    for evidence_id in evidence_ids:
+        record = uow.evidence.get(evidence_id)
+        if record is None or record.owner_id != actor.subject:
+            raise NotFound(f"evidence {evidence_id} not found")
+        if record.case_id is not None:
+            raise Conflict(f"evidence {evidence_id} already backs case {record.case_id}")
+        records.append(record)
+    return records
+
+
+def withdraw(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
+    """Withdraw a claim that has not been approved yet."""
+    actor.require(Role.BUYER)
+    with ctx.uow() as uow:
+        case = _lock_own_case(uow, actor, case_id)
+        now = ctx.clock.now()
+        moved, event = case.move(
+            CaseStatus.WITHDRAWN, at=now, actor=actor.subject, role=Role.BUYER,
+            reason_codes=("withdrawn_by_buyer",), note=note,
+        )  # fmt: skip
+        uow.cases.save(moved, case.status, event)
+        uow.commit()
+        return moved
+
+
+def appeal(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
+    """Appeal a rejection once; it goes to fast arbitration."""
+    actor.require(Role.BUYER)
+    with ctx.uow() as uow:
+        case = _lock_own_case(uow, actor, case_id)
+        if case.status is not CaseStatus.REJECTED or case.appealed:
+            raise AppealNotAllowed(f"case {case_id} is {case.status.value}")
+        now = ctx.clock.now()
+        moved, event = case.move(
+            CaseStatus.ARBITRATION, at=now, actor=actor.subject, role=Role.BUYER,
+            reason_codes=("buyer_appeal",), note=note, due_at=now + ctx.sla.arbitration,
+        )  # fmt: skip
+        uow.cases.save(moved, case.status, event)
+        uow.commit()
+        return moved
+
+
+def add_evidence(ctx: Context, actor: Actor, case_id: str, evidence_ids: tuple[str, ...], note: str) -> Case:
+    """Attach more evidence; a case waiting for it goes back to review."""
+    actor.require(Role.BUYER)
+    if not evidence_ids:
+        raise InvalidInput("evidence_ids must name at least one file")
+    with ctx.uow() as uow:
+        case = _lock_own_case(uow, actor, case_id)
+        if case.status not in (CaseStatus.AWAITING_EVIDENCE, CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION,
+                               CaseStatus.SUBMITTED, CaseStatus.REVIEWING):  # fmt: skip
+            raise Conflict(f"case {case_id} is {case.status.value}; it takes no more evidence")
+        _buyer_evidence(uow, actor, evidence_ids)
+        now = ctx.clock.now()
+        uow.evidence.attach(evidence_ids, case.id)
+        updated = replace(case, evidence_ids=(*case.evidence_ids, *evidence_ids), updated_at=now)
+        if case.status is CaseStatus.AWAITING_EVIDENCE:
+            moved, event = updated.move(
+                CaseStatus.REVIEWING, at=now, actor=actor.subject, role=Role.BUYER, note=note,
+                due_at=now + ctx.sla.machine_review,
+            )  # fmt: skip
+            uow.on_commit(lambda: ctx.dispatcher.review(case.id))
+        else:
+            moved = updated
+            event = TimelineEvent(now, actor.subject, Role.BUYER, case.status, case.status, (), note or "补充材料")
+        uow.cases.save(moved, case.status, event)
+        uow.commit()
+        return moved
+
+
+def _lock_own_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
+    case = uow.cases.get(case_id)
+    if case is None or not actor.owns(case.buyer_id):
+        raise NotFound(f"case {case_id} not found")
+    uow.orders.get(case.order_id, lock=True)
+    locked = uow.cases.get(case_id, lock=True)
+    assert locked is not None
+    return locked
+
+
+def evidence_kinds(records: list[EvidenceRecord]) -> tuple[EvidenceKind | None, ...]:
+    """Return the declared kinds of evidence files, None where the buyer gave none."""
+    return tuple(r.kind for r in records)

@@ -1,0 +1,94 @@
+"""Payouts: created with the approval, paid by the worker, exactly once."""
+
+from __future__ import annotations
+
+from tuika.domain.cases import Case, CaseStatus, Role
+from tuika.domain.errors import NotFound
+from tuika.domain.ids import new_id
+from tuika.domain.ledger import clawback, refund_to_balance
+from tuika.domain.orders import Order
+from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus, allocate, check_cap
+from tuika.domain.policy import LiableParty
+from tuika.services.claims import payout_route
+from tuika.services.context import SYSTEM, Context
+from tuika.services.ports import UnitOfWork
+
+
+def open_payout(ctx: Context, uow: UnitOfWork, order: Order, case: Case) -> Payout:
+    """Create the pending payout of an approved case, inside the approving transaction.
+
+    The caller holds the order's row lock, so the cap check sees every other payout.
+    """
+    now = ctx.clock.now()
+    item_paid = order.item_amounts()
+    payout = Payout(
+        id=new_id("po"),
+        case_id=case.id,
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        route=payout_route(ctx, order, case.route),
+        amount=case.payout_amount,
+        fee=case.fee,
+        item_amounts=allocate(case.item_ids, item_paid, case.refundable),
+        status=PayoutStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+    )
+    check_cap(order.amount, item_paid, uow.payouts.for_order(order.id), payout)
+    uow.payouts.add(payout)
+    uow.on_commit(lambda: ctx.dispatcher.pay(payout.id))
+    return payout
+
+
+def execute(ctx: Context, payout_id: str) -> Payout:
+    """Pay a pending payout; a second call, or a retry after a crash, does nothing more."""
+    with ctx.uow() as uow:
+        peek = uow.payouts.get(payout_id)
+        if peek is None:
+            raise NotFound(f"payout {payout_id} not found")
+        order = uow.orders.get(peek.order_id, lock=True)
+        case = uow.cases.get(peek.case_id, lock=True)
+        payout = uow.payouts.get(payout_id, lock=True)
+        assert order is not None
+        assert case is not None
+        assert payout is not None
+        if payout.status is not PayoutStatus.PENDING:
+            return payout
+        check_cap(order.amount, order.item_amounts(), uow.payouts.for_order(order.id), payout)
+        if payout.route is not PayoutRoute.BALANCE:
+            # Original-route gateways plug in here; until one is configured the payout waits.
+            return payout
+        now = ctx.clock.now()
+        memo = f"退款 {case.id} 订单 {order.id}"
+        uow.ledger.post(
+            refund_to_balance(
+                buyer_id=order.buyer_id, refundable=payout.refundable, fee=payout.fee, memo=memo,
+                payout_id=payout.id,
+            ),
+            "refund",
+            now,
+        )  # fmt: skip
+        recovered = clawback(
+            liable=LiableParty(case.liable), supplier_id=order.supplier_id, merchant_id=order.merchant_id,
+            amount=payout.refundable, memo=f"追偿 {case.id}", payout_id=payout.id,
+        )  # fmt: skip
+        if recovered is not None:
+            uow.ledger.post(recovered, "clawback", now)
+        processing = payout.move(PayoutStatus.PROCESSING, now, attempts=payout.attempts + 1)
+        done = processing.move(PayoutStatus.SUCCEEDED, now, voucher=payout.gateway_refund_no)
+        uow.payouts.save(done, PayoutStatus.PENDING)
+        if case.status is CaseStatus.APPROVED:
+            refunding, event = case.move(
+                CaseStatus.REFUNDING, at=now, actor=SYSTEM.subject, role=Role.SYSTEM,
+                reason_codes=("refund_started",),
+            )  # fmt: skip
+            uow.cases.save(refunding, CaseStatus.APPROVED, event)
+            case = refunding
+        if case.status is CaseStatus.REFUNDING:
+            refunded, event = case.move(
+                CaseStatus.REFUNDED, at=now, actor=SYSTEM.subject, role=Role.SYSTEM,
+                reason_codes=("refunded_to_balance",), note=f"退款凭证 {done.voucher}",
+            )  # fmt: skip
+            uow.cases.save(refunded, CaseStatus.REFUNDING, event)
+        uow.commit()
+        return done

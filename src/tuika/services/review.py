@@ -1,0 +1,155 @@
+"""Review: the machine's first look, then people's decisions, both on the same table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Tier
+from tuika.domain.errors import Forbidden, InvalidInput, NotFound, StaleState
+from tuika.domain.evaluate import Claim, Outcome, Path, evaluate
+from tuika.domain.reason_codes import is_known
+from tuika.services.claims import evidence_kinds
+from tuika.services.context import SYSTEM, Actor, Context
+from tuika.services.payouts import open_payout
+from tuika.services.ports import UnitOfWork
+
+# What the machine's path becomes as a case status.
+_PATH_STATUS = {
+    Path.AUTO_APPROVE: CaseStatus.APPROVED,
+    Path.REJECT: CaseStatus.REJECTED,
+    Path.REQUEST_EVIDENCE: CaseStatus.AWAITING_EVIDENCE,
+    Path.MANUAL_REVIEW: CaseStatus.MANUAL_REVIEW,
+}
+_PATH_ACTION = {
+    Path.AUTO_APPROVE: DecisionAction.APPROVE,
+    Path.REJECT: DecisionAction.REJECT,
+    Path.REQUEST_EVIDENCE: DecisionAction.REQUEST_EVIDENCE,
+    Path.MANUAL_REVIEW: DecisionAction.MANUAL_REVIEW,
+}
+
+
+def machine_review(ctx: Context, case_id: str) -> Case:
+    """Judge a submitted case with ``evaluate`` and move it along; repeat calls are no-ops."""
+    with ctx.uow() as uow:
+        case = _lock_case(uow, case_id)
+        if case.status not in (CaseStatus.SUBMITTED, CaseStatus.REVIEWING):
+            return case
+        order = uow.orders.get(case.order_id)
+        assert order is not None
+        now = ctx.clock.now()
+        if case.status is CaseStatus.SUBMITTED:
+            case = _move(uow, case, CaseStatus.REVIEWING, now, SYSTEM, (), "", now + ctx.sla.machine_review)
+        policy = ctx.policies.version(uow, case.policy_version)
+        kinds = evidence_kinds(uow.evidence.for_case(case.id))
+        outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now)
+        target = _PATH_STATUS[outcome.path]
+        codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
+        case = _move(uow, case, target, now, SYSTEM, codes, _note(outcome), _due(ctx, target, now))
+        uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
+        if target is CaseStatus.APPROVED:
+            open_payout(ctx, uow, order, case)
+        uow.commit()
+        return case
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    action: DecisionAction
+    reason_codes: tuple[str, ...]
+    note: str = ""
+
+
+# Where each person may act, and what an action means there.
+_AGENT_FROM = frozenset({CaseStatus.MANUAL_REVIEW})
+_ARBITRATOR_FROM = frozenset({CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION})
+_ACTION_STATUS = {
+    DecisionAction.APPROVE: CaseStatus.APPROVED,
+    DecisionAction.REJECT: CaseStatus.REJECTED,
+    DecisionAction.REQUEST_EVIDENCE: CaseStatus.AWAITING_EVIDENCE,
+    DecisionAction.ESCALATE: CaseStatus.ARBITRATION,
+}
+
+
+def decide(ctx: Context, actor: Actor, case_id: str, request: DecisionRequest) -> Case:
+    """Record a person's decision; only one of two concurrent deciders wins."""
+    actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
+    if request.action not in _ACTION_STATUS:
+        raise InvalidInput(f"action {request.action.value} is not a decision a person makes")
+    if not request.reason_codes:
+        raise InvalidInput("at least one reason code is required")
+    unknown = [c for c in request.reason_codes if not is_known(c)]
+    if unknown:
+        raise InvalidInput(f"unknown reason codes: {', '.join(unknown)}", unknown=unknown)
+    with ctx.uow() as uow:
+        case = _lock_case(uow, case_id)
+        allowed = _AGENT_FROM if actor.role is Role.AGENT else _ARBITRATOR_FROM
+        if case.status not in allowed:
+            if case.status in _ARBITRATOR_FROM:
+                raise Forbidden(f"a {actor.role.value} cannot decide a case in {case.status.value}")
+            raise StaleState(f"case {case_id} is {case.status.value}; nothing to decide")
+        now = ctx.clock.now()
+        target = _ACTION_STATUS[request.action]
+        tier = Tier.AGENT if actor.role is Role.AGENT else Tier.ARBITRATOR
+        case = _move(uow, case, target, now, actor, request.reason_codes, request.note, _due(ctx, target, now))
+        uow.cases.add_decision(
+            Decision(case.id, request.action, tier, actor.subject, request.reason_codes, request.note, now)
+        )
+        if target is CaseStatus.APPROVED:
+            order = uow.orders.get(case.order_id)
+            assert order is not None
+            open_payout(ctx, uow, order, case)
+        uow.commit()
+        return case
+
+
+def close_overdue(ctx: Context, case_id: str) -> Case:
+    """Close a case whose evidence deadline passed without evidence."""
+    with ctx.uow() as uow:
+        case = _lock_case(uow, case_id)
+        now = ctx.clock.now()
+        if case.status is not CaseStatus.AWAITING_EVIDENCE or case.due_at is None or case.due_at > now:
+            return case
+        case = _move(uow, case, CaseStatus.CLOSED, now, SYSTEM, ("evidence_deadline_passed",), "", None)
+        uow.commit()
+        return case
+
+
+def _lock_case(uow: UnitOfWork, case_id: str) -> Case:
+    """Lock the order, then the case: the one order every writer takes them in."""
+    peek = uow.cases.get(case_id)
+    if peek is None:
+        raise NotFound(f"case {case_id} not found")
+    uow.orders.get(peek.order_id, lock=True)
+    case = uow.cases.get(case_id, lock=True)
+    assert case is not None
+    return case
+
+
+def _move(
+    uow: UnitOfWork,
+    case: Case,
+    to: CaseStatus,
+    now: datetime,
+    actor: Actor,
+    codes: tuple[str, ...],
+    note: str,
+    due: datetime | None,
+) -> Case:
+    role = actor.role
+    moved, event = case.move(to, at=now, actor=actor.subject, role=role, reason_codes=codes, note=note, due_at=due)
+    if role is not Role.SYSTEM and to in (CaseStatus.APPROVED, CaseStatus.REJECTED):
+        moved = replace(moved, decided_by=actor.subject)
+    uow.cases.save(moved, case.status, event)
+    return moved
+
+
+def _due(ctx: Context, status: CaseStatus, now: datetime) -> datetime | None:
+    expected = ctx.sla.stages()[status].expected
+    return None if expected is None else now + expected
+
+
+def _note(outcome: Outcome) -> str:
+    if outcome.missing_evidence:
+        return "请补充：" + "、".join(k.value for k in outcome.missing_evidence)
+    return ""

@@ -1,0 +1,33 @@
+"""The periodic sweep: re-drive anything whose next step is overdue, so a crash loses nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tuika.domain.cases import CaseStatus
+from tuika.domain.payouts import PayoutStatus
+from tuika.services.context import Context
+from tuika.services.review import close_overdue
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    reviews: int
+    payouts: int
+    closed: int
+
+
+def sweep(ctx: Context, limit: int = 500) -> SweepReport:
+    """Queue again the reviews and payouts left behind; close cases whose evidence is overdue."""
+    now = ctx.clock.now()
+    stale = now - ctx.sla.redrive_after
+    with ctx.uow() as uow:
+        reviews = uow.cases.ids_in((CaseStatus.SUBMITTED, CaseStatus.REVIEWING), stale, limit)
+        payouts = uow.payouts.ids_in((PayoutStatus.PENDING,), stale, limit)
+        overdue = uow.cases.ids_due((CaseStatus.AWAITING_EVIDENCE,), now, limit)
+    for case_id in reviews:
+        ctx.dispatcher.review(case_id)
+    for payout_id in payouts:
+        ctx.dispatcher.pay(payout_id)
+    closed = sum(1 for case_id in overdue if close_overdue(ctx, case_id).status is CaseStatus.CLOSED)
+    return SweepReport(len(reviews), len(payouts), closed)

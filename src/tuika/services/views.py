@@ -1,0 +1,86 @@
+"""Read models: a case with everything a buyer or agent needs to see, the ledger, the queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from tuika.domain.cases import Case, CaseStatus, Decision, Role, Stage
+from tuika.domain.errors import Forbidden, InvalidInput, NotFound
+from tuika.domain.ledger import Entry, buyer_account, is_valid_account
+from tuika.domain.money import Money
+from tuika.domain.payouts import Payout
+from tuika.services.context import Actor, Context
+from tuika.services.ports import CaseFilter, EvidenceRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    case: Case
+    stage: Stage
+    expected_by: datetime | None
+    decisions: tuple[Decision, ...]
+    payouts: tuple[Payout, ...]
+    evidence: tuple[EvidenceRecord, ...]
+
+
+def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
+    """Return a case for its buyer or staff; anyone else's is not found."""
+    with ctx.uow() as uow:
+        case = uow.cases.get(case_id)
+        if case is None or not actor.owns(case.buyer_id):
+            raise NotFound(f"case {case_id} not found")
+        return _view(ctx, case, uow.cases.decisions(case_id), uow.payouts.for_case(case_id),
+                     uow.evidence.for_case(case_id))  # fmt: skip
+
+
+def _view(
+    ctx: Context, case: Case, decisions: list[Decision], payouts: list[Payout], evidence: list[EvidenceRecord]
+) -> CaseView:
+    stage = ctx.sla.stages()[case.status]
+    expected_by = case.due_at if stage.expected is not None else None
+    return CaseView(case, stage, expected_by, tuple(decisions), tuple(payouts), tuple(evidence))
+
+
+def list_cases(ctx: Context, actor: Actor, where: CaseFilter) -> list[Case]:
+    """Return a buyer's own cases, or any for staff, filtered."""
+    if actor.role is Role.BUYER:
+        where = replace(where, buyer_id=actor.subject)
+    else:
+        actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
+    with ctx.uow() as uow:
+        return uow.cases.search(where)
+
+
+QUEUES = {
+    Role.AGENT: (CaseStatus.MANUAL_REVIEW,),
+    Role.ARBITRATOR: (CaseStatus.ARBITRATION, CaseStatus.MANUAL_REVIEW),
+    Role.ADMIN: (CaseStatus.ARBITRATION, CaseStatus.MANUAL_REVIEW),
+}
+
+
+def review_queue(ctx: Context, actor: Actor, limit: int = 100) -> list[Case]:
+    """Return the cases waiting for this person, the earliest deadline first."""
+    actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
+    with ctx.uow() as uow:
+        return uow.cases.queue(QUEUES[actor.role], limit)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    account: str
+    balance: Money
+    entries: tuple[tuple[datetime, str, Entry], ...]
+
+
+def account(ctx: Context, actor: Actor, name: str, limit: int = 100) -> AccountView:
+    """Return a ledger account: admins see any, a buyer only their own balance."""
+    if not is_valid_account(name):
+        raise InvalidInput(f"{name!r} is not a ledger account")
+    if actor.role is Role.BUYER:
+        if name != buyer_account(actor.subject):
+            raise NotFound(f"account {name} not found")
+    elif actor.role is not Role.ADMIN:
+        raise Forbidden("only an admin or the account's buyer may read it")
+    with ctx.uow() as uow:
+        return AccountView(name, uow.ledger.balance(name), tuple(uow.ledger.entries(name, limit)))
