@@ -92,5 +92,6 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
 
 def embedded_consumer(huey: Huey, workers: int) -> EmbeddedConsumer:
     """Return a thread consumer that wakes fast, for use inside ``tuika serve``."""
-    return EmbeddedConsumer(huey, workers=workers, worker_type="thread", periodic=True, max_delay=0.25,
-                            initial_delay=0.02, backoff=1.5)  # fmt: skip
+    return EmbeddedConsumer(
+        huey, workers=workers, worker_type="thread", periodic=True, max_delay=0.25, initial_delay=0.02, backoff=1.5
+    )

@@ -41,10 +41,16 @@ class ClaimRequest:
     def fingerprint(self) -> str:
         """Return a stable hash of the request, to tell a retry from a different request."""
         body = json.dumps(
-            [self.order_id, self.reason.value, sorted(self.item_ids), self.description,
-             list(self.evidence_ids), self.route.value],
+            [
+                self.order_id,
+                self.reason.value,
+                sorted(self.item_ids),
+                self.description,
+                list(self.evidence_ids),
+                self.route.value,
+            ],
             ensure_ascii=False,
-        )  # fmt: skip
+        )
         return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -56,6 +62,14 @@ def payout_route(ctx: Context, order: Order, route: Route) -> PayoutRoute:
     if wanted not in ctx.routes:
         raise RouteUnavailable(f"no gateway for {wanted.value} is configured", route=wanted.value)
     return wanted
+
+
+def available_routes(ctx: Context, order: Order) -> list[str]:
+    """Return the refund routes a buyer can choose for this order now."""
+    routes = [Route.BALANCE.value]
+    if PayoutRoute(order.payment_route.value) in ctx.routes and order.payment_route.value != Route.BALANCE.value:
+        routes.insert(0, Route.ORIGINAL.value)
+    return routes
 
 
 def precheck(ctx: Context, actor: Actor, order_id: str, reason: Reason, item_ids: tuple[str, ...]) -> Outcome:
@@ -166,9 +180,13 @@ def withdraw(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
         case = _lock_own_case(uow, actor, case_id)
         now = ctx.clock.now()
         moved, event = case.move(
-            CaseStatus.WITHDRAWN, at=now, actor=actor.subject, role=Role.BUYER,
-            reason_codes=("withdrawn_by_buyer",), note=note,
-        )  # fmt: skip
+            CaseStatus.WITHDRAWN,
+            at=now,
+            actor=actor.subject,
+            role=Role.BUYER,
+            reason_codes=("withdrawn_by_buyer",),
+            note=note,
+        )
         uow.cases.save(moved, case.status, event)
         uow.commit()
         return moved
@@ -183,9 +201,14 @@ def appeal(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
             raise AppealNotAllowed(f"case {case_id} is {case.status.value}")
         now = ctx.clock.now()
         moved, event = case.move(
-            CaseStatus.ARBITRATION, at=now, actor=actor.subject, role=Role.BUYER,
-            reason_codes=("buyer_appeal",), note=note, due_at=now + ctx.sla.arbitration,
-        )  # fmt: skip
+            CaseStatus.ARBITRATION,
+            at=now,
+            actor=actor.subject,
+            role=Role.BUYER,
+            reason_codes=("buyer_appeal",),
+            note=note,
+            due_at=now + ctx.sla.arbitration,
+        )
         uow.cases.save(moved, case.status, event)
         uow.commit()
         return moved
@@ -198,8 +221,13 @@ def add_evidence(ctx: Context, actor: Actor, case_id: str, evidence_ids: tuple[s
         raise InvalidInput("evidence_ids must name at least one file")
     with ctx.uow() as uow:
         case = _lock_own_case(uow, actor, case_id)
-        if case.status not in (CaseStatus.AWAITING_EVIDENCE, CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION,
-                               CaseStatus.SUBMITTED, CaseStatus.REVIEWING):  # fmt: skip
+        if case.status not in (
+            CaseStatus.AWAITING_EVIDENCE,
+            CaseStatus.MANUAL_REVIEW,
+            CaseStatus.ARBITRATION,
+            CaseStatus.SUBMITTED,
+            CaseStatus.REVIEWING,
+        ):
             raise Conflict(f"case {case_id} is {case.status.value}; it takes no more evidence")
         _buyer_evidence(uow, actor, evidence_ids)
         now = ctx.clock.now()
@@ -207,9 +235,13 @@ def add_evidence(ctx: Context, actor: Actor, case_id: str, evidence_ids: tuple[s
         updated = replace(case, evidence_ids=(*case.evidence_ids, *evidence_ids), updated_at=now)
         if case.status is CaseStatus.AWAITING_EVIDENCE:
             moved, event = updated.move(
-                CaseStatus.REVIEWING, at=now, actor=actor.subject, role=Role.BUYER, note=note,
+                CaseStatus.REVIEWING,
+                at=now,
+                actor=actor.subject,
+                role=Role.BUYER,
+                note=note,
                 due_at=now + ctx.sla.machine_review,
-            )  # fmt: skip
+            )
             uow.on_commit(lambda: ctx.dispatcher.review(case.id))
         else:
             moved = updated

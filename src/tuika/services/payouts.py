@@ -62,16 +62,23 @@ def execute(ctx: Context, payout_id: str) -> Payout:
         memo = f"退款 {case.id} 订单 {order.id}"
         uow.ledger.post(
             refund_to_balance(
-                buyer_id=order.buyer_id, refundable=payout.refundable, fee=payout.fee, memo=memo,
+                buyer_id=order.buyer_id,
+                refundable=payout.refundable,
+                fee=payout.fee,
+                memo=memo,
                 payout_id=payout.id,
             ),
             "refund",
             now,
-        )  # fmt: skip
+        )
         recovered = clawback(
-            liable=LiableParty(case.liable), supplier_id=order.supplier_id, merchant_id=order.merchant_id,
-            amount=payout.refundable, memo=f"追偿 {case.id}", payout_id=payout.id,
-        )  # fmt: skip
+            liable=LiableParty(case.liable),
+            supplier_id=order.supplier_id,
+            merchant_id=order.merchant_id,
+            amount=payout.refundable,
+            memo=f"追偿 {case.id}",
+            payout_id=payout.id,
+        )
         if recovered is not None:
             uow.ledger.post(recovered, "clawback", now)
         processing = payout.move(PayoutStatus.PROCESSING, now, attempts=payout.attempts + 1)
@@ -79,16 +86,23 @@ def execute(ctx: Context, payout_id: str) -> Payout:
         uow.payouts.save(done, PayoutStatus.PENDING)
         if case.status is CaseStatus.APPROVED:
             refunding, event = case.move(
-                CaseStatus.REFUNDING, at=now, actor=SYSTEM.subject, role=Role.SYSTEM,
+                CaseStatus.REFUNDING,
+                at=now,
+                actor=SYSTEM.subject,
+                role=Role.SYSTEM,
                 reason_codes=("refund_started",),
-            )  # fmt: skip
+            )
             uow.cases.save(refunding, CaseStatus.APPROVED, event)
             case = refunding
         if case.status is CaseStatus.REFUNDING:
             refunded, event = case.move(
-                CaseStatus.REFUNDED, at=now, actor=SYSTEM.subject, role=Role.SYSTEM,
-                reason_codes=("refunded_to_balance",), note=f"退款凭证 {done.voucher}",
-            )  # fmt: skip
+                CaseStatus.REFUNDED,
+                at=now,
+                actor=SYSTEM.subject,
+                role=Role.SYSTEM,
+                reason_codes=("refunded_to_balance",),
+                note=f"退款凭证 {done.voucher}",
+            )
             uow.cases.save(refunded, CaseStatus.REFUNDING, event)
         uow.commit()
         return done

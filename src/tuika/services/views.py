@@ -30,8 +30,9 @@ def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
         case = uow.cases.get(case_id)
         if case is None or not actor.owns(case.buyer_id):
             raise NotFound(f"case {case_id} not found")
-        return _view(ctx, case, uow.cases.decisions(case_id), uow.payouts.for_case(case_id),
-                     uow.evidence.for_case(case_id))  # fmt: skip
+        return _view(
+            ctx, case, uow.cases.decisions(case_id), uow.payouts.for_case(case_id), uow.evidence.for_case(case_id)
+        )
 
 
 def _view(

@@ -227,9 +227,18 @@ class SqlCaseRepository:
 
 
 _CASE_MUTABLE = (
-    "status", "updated_at", "reason_codes", "due_at", "appealed", "decided_by", "evidence_ids",
-    "refundable_fen", "fee_fen", "liable", "policy_version",
-)  # fmt: skip
+    "status",
+    "updated_at",
+    "reason_codes",
+    "due_at",
+    "appealed",
+    "decided_by",
+    "evidence_ids",
+    "refundable_fen",
+    "fee_fen",
+    "liable",
+    "policy_version",
+)
 
 
 class SqlPayoutRepository:

@@ -1,0 +1,38 @@
+"""Request dependencies: the system and the caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from tuika.api.auth import verify_token
+from tuika.api.errors import TokenMissing
+from tuika.bootstrap import System
+from tuika.domain.cases import Role
+from tuika.services.context import Actor, Context
+
+
+def system(request: Request) -> System:
+    """Return the wired system of this app."""
+    return request.app.state.system  # type: ignore[no-any-return]
+
+
+def context(request: Request) -> Context:
+    """Return the use-case context."""
+    return system(request).ctx
+
+
+def actor(request: Request) -> Actor:
+    """Return the caller named by the bearer token; refuse a missing, bad or expired one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenMissing("send Authorization: Bearer <token>")
+    sys = system(request)
+    principal = verify_token(sys.settings.secret_key, token.strip(), sys.ctx.clock.now())
+    return Actor(principal.subject, Role(principal.role))
+
+
+Ctx = Annotated[Context, Depends(context)]
+Caller = Annotated[Actor, Depends(actor)]

@@ -1,0 +1,127 @@
+"""The only place that maps an error to an HTTP status: RFC 9457 problem+json, zh-CN and en."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tuika.adapters.crypto import CipherError
+from tuika.adapters.evidence_store import (
+    EvidenceCorrupt,
+    EvidenceRejected,
+    EvidenceTooLarge,
+    EvidenceTooManyPixels,
+    EvidenceTypeNotAllowed,
+)
+from tuika.api.auth import TokenRejected
+from tuika.domain.errors import Conflict, Forbidden, InvalidInput, LedgerUnbalanced, NotFound, TuikaError
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+_STATUS: list[tuple[type[Exception], int]] = [
+    (NotFound, 404),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (LedgerUnbalanced, 500),
+    (TokenRejected, 401),
+    (EvidenceTooLarge, 413),
+    (EvidenceTypeNotAllowed, 415),
+    (EvidenceTooManyPixels, 422),
+    (EvidenceCorrupt, 422),
+]
+
+
+class TokenMissing(TokenRejected):
+    code = "token_missing"
+    title = "An Authorization: Bearer token is required"
+    title_zh = "缺少访问令牌（Authorization: Bearer）"
+
+
+class BodyTooLarge(InvalidInput):
+    code = "body_too_large"
+    title = "The request body is too large"
+    title_zh = "请求体过大"
+
+
+_HTTP_CODES = {
+    404: ("route_not_found", "No such endpoint", "接口不存在"),
+    405: ("method_not_allowed", "Method not allowed", "不支持该请求方法"),
+    413: ("body_too_large", "The request body is too large", "请求体过大"),
+}
+
+
+def problem(status: int, code: str, title: str, title_zh: str, detail: str, **extra: Any) -> JSONResponse:
+    """Return a problem+json response."""
+    body = {
+        "type": f"urn:tuika:problem:{code}",
+        "title": title,
+        "title_zh": title_zh,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def status_for(exc: Exception) -> int:
+    """Return the HTTP status of a known error."""
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn errors into problems."""
+
+    @app.exception_handler(TuikaError)
+    async def _domain(request: Request, exc: TuikaError) -> JSONResponse:
+        extra = {k: v for k, v in exc.facts.items() if isinstance(v, str | int | list)}
+        return problem(status_for(exc), exc.code, exc.title, exc.title_zh, exc.detail, **extra)
+
+    @app.exception_handler(TokenRejected)
+    async def _token(request: Request, exc: TokenRejected) -> JSONResponse:
+        return problem(401, exc.code, exc.title, exc.title_zh, str(exc) or exc.title)
+
+    @app.exception_handler(EvidenceRejected)
+    async def _evidence(request: Request, exc: EvidenceRejected) -> JSONResponse:
+        return problem(status_for(exc), exc.code, exc.title, exc.title_zh, str(exc) or exc.title)
+
+    @app.exception_handler(CipherError)
+    async def _cipher(request: Request, exc: CipherError) -> JSONResponse:
+        log.error("card key could not be decrypted: %s", type(exc).__name__)
+        return problem(
+            500,
+            "card_key_unreadable",
+            "A stored card key could not be read",
+            "卡密无法解密",
+            "Check TUIKA_CARD_KEYS: a key id used by stored data is missing",
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(".".join(e["loc"]) + ": " + str(e["msg"]) for e in errors)
+        return problem(422, "validation_failed", "The request is invalid", "请求参数校验失败", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title, title_zh = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed", "请求失败"))
+        return problem(exc.status_code, code, title, title_zh, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal_error", "Internal error", "服务器内部错误", "The error was logged")

@@ -1,0 +1,270 @@
+"""Turn domain objects and read models into API bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from tuika.api import schemas as s
+from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent
+from tuika.domain.evaluate import Outcome, Path
+from tuika.domain.orders import Order
+from tuika.domain.payouts import Payout
+from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
+from tuika.domain.reason_codes import describe
+from tuika.services.orders import OrderView
+from tuika.services.policies import RuleForOrder
+from tuika.services.ports import EvidenceRecord
+from tuika.services.views import CaseView
+
+EVIDENCE_LABELS: dict[EvidenceKind, tuple[str, str]] = {
+    EvidenceKind.ERROR_SCREENSHOT: ("激活/使用失败截图", "Screenshot of the activation error"),
+    EvidenceKind.PAYMENT_RECORD: ("支付记录（支付宝/微信账单）", "Payment record (Alipay/WeChat bill)"),
+    EvidenceKind.CARRIER_RECORD: ("运营商到账记录", "Carrier's top-up record"),
+    EvidenceKind.ORDER_SCREENSHOT: ("订单详情截图", "Screenshot of the order"),
+    EvidenceKind.RECEIVED_ITEM_SCREENSHOT: ("实际收到商品的截图", "Screenshot of what you received"),
+    EvidenceKind.CHAT_RECORD: ("与客服/商家的沟通记录", "Chat with support or the merchant"),
+}
+CONDITION_LABELS: dict[Condition, tuple[str, str]] = {
+    Condition.CARD_UNUSED: ("卡密未被使用", "The card key is unused"),
+    Condition.NOT_DELIVERED: ("商品尚未发货/到账", "Not yet delivered"),
+    Condition.NOT_ACTIVATED: ("尚未激活", "Not yet activated"),
+}
+PATH_LABELS: dict[Path, tuple[str, str]] = {
+    Path.AUTO_APPROVE: ("预计秒级自动审核通过", "Expected to be approved automatically within seconds"),
+    Path.MANUAL_REVIEW: ("需人工复核，预计 2 小时内", "A person reviews it, usually within 2 hours"),
+    Path.REQUEST_EVIDENCE: ("请先补充所需凭证", "Add the required evidence first"),
+    Path.REJECT: ("不符合退卡条件", "Not refundable under the policy"),
+}
+
+
+def label(code: str) -> s.Label:
+    zh, en = describe(code)
+    return s.Label(code=code, zh=zh, en=en)
+
+
+def labels(codes: tuple[str, ...]) -> list[s.Label]:
+    return [label(c) for c in codes]
+
+
+def evidence_label(kind: EvidenceKind) -> s.Label:
+    zh, en = EVIDENCE_LABELS[kind]
+    return s.Label(code=kind.value, zh=zh, en=en)
+
+
+def order(view: OrderView, claims: dict[str, str] | None = None) -> s.OrderOut:
+    o = view.order
+    amounts = o.item_amounts()
+    items_at = {i.id: i for i in o.items}
+    return s.OrderOut(
+        id=o.id,
+        buyer_id=o.buyer_id,
+        merchant_id=o.merchant_id,
+        supplier_id=o.supplier_id,
+        sku=o.sku,
+        title=o.title,
+        product_kind=o.product_kind.value,
+        face_value_fen=None if o.face_value is None else o.face_value.fen,
+        amount_fen=o.amount.fen,
+        payment=s.PaymentOut(route=o.payment_route.value, transaction_id=o.transaction_id),
+        paid_at=o.paid_at,
+        delivery=s.DeliveryOut(status=o.delivery_status.value, delivered_at=o.delivered_at),
+        items=[
+            s.ItemOut(
+                id=i.id,
+                card_key=i.card_key,
+                card_key_masked=i.masked,
+                account=i.account,
+                activated_at=items_at[i.id].activated_at,
+                amount_fen=amounts[i.id].fen,
+                claim_id=(claims or {}).get(i.id),
+            )
+            for i in view.items
+        ],
+    )
+
+
+def fee_text(fee: Fee) -> tuple[str, str]:
+    if fee.kind is FeeKind.NONE:
+        return "全额退款，不收手续费", "Full refund, no fee"
+    if fee.kind is FeeKind.ACTUAL_COST:
+        yuan = f"{fee.fen / 100:.2f}"
+        return f"扣除实际成本费 {yuan} 元", f"Actual cost of {yuan} yuan deducted"
+    pct = f"{fee.basis_points / 100:g}%"
+    cap = "" if fee.cap_fen is None else f"，最高 {fee.cap_fen / 100:.2f} 元"
+    cap_en = "" if fee.cap_fen is None else f", at most {fee.cap_fen / 100:.2f} yuan"
+    return f"扣除 {pct} 实际成本费{cap}", f"{pct} actual cost deducted{cap_en}"
+
+
+def policy(policy: Policy, o: Order, rows: list[RuleForOrder], as_of: datetime) -> s.PolicyOut:
+    out = []
+    for row in rows:
+        r = row.rule
+        zh, en = fee_text(r.fee)
+        out.append(
+            s.RuleOut(
+                reason=r.reason.value,
+                refundable=r.refundable,
+                title_zh=r.title_zh,
+                title_en=r.title_en,
+                window_seconds=int(r.window.total_seconds()),
+                anchor=r.anchor.value,
+                window_starts_at=row.window_starts,
+                deadline=row.deadline,
+                open=row.open,
+                evidence_required=[evidence_label(k) for k in r.evidence],
+                conditions=[
+                    s.Label(code=c.value, zh=CONDITION_LABELS[c][0], en=CONDITION_LABELS[c][1]) for c in r.conditions
+                ],
+                liable=r.liable.value,
+                fee=s.FeeOut(
+                    kind=r.fee.kind.value,
+                    fen=r.fee.fen,
+                    percent_bp=r.fee.basis_points,
+                    cap_fen=r.fee.cap_fen,
+                    zh=zh,
+                    en=en,
+                ),
+                auto_approve_max_fen=r.auto_approve_max.fen,
+                notes_zh=r.notes_zh,
+                notes_en=r.notes_en,
+            )
+        )
+    return s.PolicyOut(
+        order_id=o.id,
+        policy_version=policy.version,
+        title=policy.title,
+        product_kind=o.product_kind.value,
+        risk_notice_zh=policy.risk_notices_zh.get(o.product_kind, ""),
+        risk_notice_en=policy.risk_notices_en.get(o.product_kind, ""),
+        as_of=as_of,
+        rules=out,
+    )
+
+
+def precheck(outcome: Outcome, routes: list[str]) -> s.PrecheckOut:
+    zh, en = PATH_LABELS[outcome.path]
+    return s.PrecheckOut(
+        eligible=outcome.eligible,
+        path=outcome.path.value,
+        path_label=s.Label(code=outcome.path.value, zh=zh, en=en),
+        reason_codes=labels(outcome.reason_codes),
+        policy_version=outcome.policy_version,
+        deadline=outcome.deadline,
+        missing_evidence=[evidence_label(k) for k in outcome.missing_evidence],
+        refundable_fen=outcome.refundable.fen,
+        fee_fen=outcome.fee.fen,
+        payout_fen=outcome.payout.fen,
+        liable=outcome.liable.value,
+        item_ids=list(outcome.items),
+        routes=routes,
+    )
+
+
+def evidence(r: EvidenceRecord) -> s.EvidenceOut:
+    return s.EvidenceOut(
+        id=r.id,
+        sha256=r.sha256,
+        content_type=r.content_type,
+        size=r.size,
+        width=r.width,
+        height=r.height,
+        kind=None if r.kind is None else r.kind.value,
+        case_id=r.case_id,
+        created_at=r.created_at,
+    )
+
+
+def event(e: TimelineEvent) -> s.EventOut:
+    return s.EventOut(
+        at=e.at,
+        actor=e.actor,
+        role=e.role.value,
+        from_status=None if e.from_status is None else e.from_status.value,
+        to_status=e.to_status.value,
+        reason_codes=labels(e.reason_codes),
+        note=e.note,
+    )
+
+
+def decision(d: Decision) -> s.DecisionOut:
+    return s.DecisionOut(
+        action=d.action.value,
+        tier=d.tier.value,
+        actor=d.actor,
+        reason_codes=labels(d.reason_codes),
+        note=d.note,
+        at=d.at,
+    )
+
+
+def payout(p: Payout) -> s.PayoutOut:
+    return s.PayoutOut(
+        id=p.id,
+        route=p.route.value,
+        amount_fen=p.amount.fen,
+        fee_fen=p.fee.fen,
+        status=p.status.value,
+        gateway_refund_no=p.gateway_refund_no,
+        voucher=p.voucher,
+        attempts=p.attempts,
+        failure=p.failure,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+def stage(view_stage: Stage, expected_by: datetime | None) -> s.StageOut:
+    seconds = None if view_stage.expected is None else int(view_stage.expected.total_seconds())
+    return s.StageOut(
+        key=view_stage.key, zh=view_stage.zh, en=view_stage.en, expected_seconds=seconds, expected_by=expected_by
+    )
+
+
+def case(view: CaseView) -> s.CaseOut:
+    c = view.case
+    return s.CaseOut(
+        id=c.id,
+        order_id=c.order_id,
+        buyer_id=c.buyer_id,
+        reason=c.reason.value,
+        item_ids=list(c.item_ids),
+        route=c.route.value,
+        status=c.status.value,
+        stage=stage(view.stage, view.expected_by),
+        policy_version=c.policy_version,
+        refundable_fen=c.refundable.fen,
+        fee_fen=c.fee.fen,
+        payout_fen=c.payout_amount.fen,
+        liable=c.liable,
+        description=c.description,
+        reason_codes=labels(c.reason_codes),
+        due_at=c.due_at,
+        appealed=c.appealed,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+        evidence=[evidence(r) for r in view.evidence],
+        timeline=[event(e) for e in c.timeline],
+        decision=decision(view.decisions[-1]) if view.decisions else None,
+        decisions=[decision(d) for d in view.decisions],
+        payout=payout(view.payouts[-1]) if view.payouts else None,
+    )
+
+
+def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.CaseSummary:
+    st = stages[c.status]
+    return s.CaseSummary(
+        id=c.id,
+        order_id=c.order_id,
+        buyer_id=c.buyer_id,
+        reason=c.reason.value,
+        status=c.status.value,
+        stage=stage(st, c.due_at if c.status not in FINAL else None),
+        refundable_fen=c.refundable.fen,
+        payout_fen=c.payout_amount.fen,
+        reason_codes=labels(c.reason_codes),
+        due_at=c.due_at,
+        overdue=c.due_at is not None and c.status not in FINAL and c.due_at < now,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )

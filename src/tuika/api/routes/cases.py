@@ -1,0 +1,96 @@
+"""Refund cases: submit, follow, withdraw, appeal, add evidence, decide."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from tuika.api import present
+from tuika.api import schemas as s
+from tuika.api.deps import Caller, Ctx
+from tuika.domain.cases import CaseStatus
+from tuika.domain.errors import InvalidInput
+from tuika.services import claims, review, views
+from tuika.services.ports import CaseFilter
+
+router = APIRouter(tags=["refund cases"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.post("/v1/refund-cases", response_model=s.CaseOut, status_code=201)
+def submit_case(body: s.CaseIn, ctx: Ctx, caller: Caller, response: Response, key: IdempotencyKey = None) -> s.CaseOut:
+    """File a claim in one call; resend with the same Idempotency-Key to get the same case."""
+    if key is not None and (not key.strip() or not key.isprintable()):
+        raise InvalidInput("Idempotency-Key must be printable and not blank")
+    request = claims.ClaimRequest(
+        order_id=body.order_id,
+        reason=body.reason,
+        item_ids=tuple(body.item_ids or ()),
+        description=body.description,
+        evidence_ids=tuple(body.evidence_ids or ()),
+        route=body.route,
+    )
+    case = claims.submit(ctx, caller, request, key)
+    response.headers["Location"] = f"/v1/refund-cases/{case.id}"
+    return present.case(views.case_view(ctx, caller, case.id))
+
+
+@router.get("/v1/refund-cases/{case_id}", response_model=s.CaseOut)
+def get_case(case_id: str, ctx: Ctx, caller: Caller) -> s.CaseOut:
+    """Return a case: stage, expected time, timeline, decision and payout."""
+    return present.case(views.case_view(ctx, caller, case_id))
+
+
+@router.get("/v1/refund-cases", response_model=s.CasePage)
+def list_cases(
+    ctx: Ctx,
+    caller: Caller,
+    status: Annotated[list[CaseStatus] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> s.CasePage:
+    """List cases: a buyer's own, or any by status for staff."""
+    found = views.list_cases(ctx, caller, CaseFilter(statuses=tuple(status or ()), after=cursor, limit=limit))
+    stages, now = ctx.sla.stages(), ctx.clock.now()
+    return s.CasePage(
+        items=[present.summary(c, stages, now) for c in found],
+        next_cursor=found[-1].id if len(found) == limit else None,
+    )
+
+
+@router.post("/v1/refund-cases/{case_id}/withdraw", response_model=s.CaseOut)
+def withdraw(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
+    """Withdraw a claim before it is approved."""
+    claims.withdraw(ctx, caller, case_id, body.note if body else "")
+    return present.case(views.case_view(ctx, caller, case_id))
+
+
+@router.post("/v1/refund-cases/{case_id}/appeal", response_model=s.CaseOut)
+def appeal(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
+    """Appeal a rejection, once, to fast arbitration."""
+    claims.appeal(ctx, caller, case_id, body.note if body else "")
+    return present.case(views.case_view(ctx, caller, case_id))
+
+
+@router.post("/v1/refund-cases/{case_id}/evidence", response_model=s.CaseOut)
+def add_evidence(case_id: str, body: s.EvidenceAddIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+    """Attach more evidence to a case; a case waiting for it is reviewed again."""
+    claims.add_evidence(ctx, caller, case_id, tuple(body.evidence_ids), body.note)
+    return present.case(views.case_view(ctx, caller, case_id))
+
+
+@router.post("/v1/refund-cases/{case_id}/decisions", response_model=s.CaseOut)
+def decide(case_id: str, body: s.DecisionIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+    """Decide a case in review: approve, reject, request evidence or escalate."""
+    request = review.DecisionRequest(body.domain_action(), tuple(body.reason_codes), body.note)
+    review.decide(ctx, caller, case_id, request)
+    return present.case(views.case_view(ctx, caller, case_id))
+
+
+@router.get("/v1/review-queue", response_model=s.CasePage)
+def review_queue(ctx: Ctx, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.CasePage:
+    """Return the cases waiting for this agent or arbitrator, the earliest SLA deadline first."""
+    found = views.review_queue(ctx, caller, limit)
+    stages, now = ctx.sla.stages(), ctx.clock.now()
+    return s.CasePage(items=[present.summary(c, stages, now) for c in found], next_cursor=None)

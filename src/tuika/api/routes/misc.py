@@ -1,0 +1,72 @@
+"""Evidence uploads, ledger accounts, policies and health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+
+from tuika.adapters.evidence_store import EvidenceTooLarge
+from tuika.api import present
+from tuika.api import schemas as s
+from tuika.api.deps import Caller, Ctx
+from tuika.domain.policy import EvidenceKind
+from tuika.services import evidence, policies, views
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["health"])
+def healthz(ctx: Ctx) -> dict[str, str]:
+    """Tell whether the service and its database answer."""
+    with ctx.uow() as uow:
+        uow.policies.latest()
+    return {"status": "ok"}
+
+
+@router.post("/v1/evidence", response_model=s.EvidenceOut, status_code=201, tags=["evidence"])
+def upload_evidence(
+    ctx: Ctx,
+    caller: Caller,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[EvidenceKind | None, Form()] = None,
+) -> s.EvidenceOut:
+    """Upload a screenshot (PNG, JPEG or WebP, at most 10 MB)."""
+    limit = ctx.files.max_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise EvidenceTooLarge(f"the file is larger than {limit} bytes")
+    return present.evidence(evidence.upload(ctx, caller, data, kind))
+
+
+@router.get("/v1/evidence/{evidence_id}", response_model=s.EvidenceOut, tags=["evidence"])
+def evidence_meta(evidence_id: str, ctx: Ctx, caller: Caller) -> s.EvidenceOut:
+    """Return an uploaded file's record."""
+    record, _ = evidence.get(ctx, caller, evidence_id)
+    return present.evidence(record)
+
+
+@router.get("/v1/evidence/{evidence_id}/content", tags=["evidence"])
+def evidence_content(evidence_id: str, ctx: Ctx, caller: Caller) -> Response:
+    """Return the uploaded image itself."""
+    record, data = evidence.get(ctx, caller, evidence_id)
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=record.content_type, headers=headers)
+
+
+@router.get("/v1/ledger/accounts/{account}", response_model=s.AccountOut, tags=["ledger"])
+def ledger_account(account: str, ctx: Ctx, caller: Caller) -> s.AccountOut:
+    """Return a ledger account's balance and newest entries."""
+    view = views.account(ctx, caller, account)
+    return s.AccountOut(
+        account=view.account,
+        balance_fen=view.balance.fen,
+        entries=[s.EntryOut(at=at, memo=memo, amount_fen=e.amount.fen) for at, memo, e in view.entries],
+    )
+
+
+@router.post("/v1/policies", response_model=s.PolicyPublished, status_code=201, tags=["policies"])
+def publish_policy(body: s.PolicyIn, ctx: Ctx, caller: Caller) -> s.PolicyPublished:
+    """Publish a new policy version (admin); cases already filed keep the version they were judged under."""
+    policy = policies.publish(ctx, caller, dict(body.document))
+    return s.PolicyPublished(version=policy.version, title=policy.title)

@@ -1,0 +1,90 @@
+"""Orders: pushed in by the host platform, read by buyers and staff, with their policy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from tuika.api import present
+from tuika.api import schemas as s
+from tuika.api.deps import Caller, Ctx
+from tuika.domain.money import Money
+from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
+from tuika.services import claims, orders, policies
+from tuika.services.ports import OrderFilter
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+Cursor = Annotated[str | None, Query(max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.post("", response_model=s.OrderSynced)
+def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) -> s.OrderSynced:
+    """Insert or update an order (keyed by the platform's order id)."""
+    order = Order(
+        id=body.id,
+        buyer_id=body.buyer_id,
+        merchant_id=body.merchant_id,
+        supplier_id=body.supplier_id,
+        sku=body.sku,
+        product_kind=body.product_kind,
+        items=tuple(OrderItem(i.id, None, i.account, i.activated_at) for i in body.items),
+        amount=Money(body.amount_fen),
+        payment_route=body.payment.route,
+        transaction_id=body.payment.transaction_id,
+        paid_at=body.paid_at,
+        delivery_status=body.delivery.status,
+        delivered_at=body.delivery.delivered_at,
+        face_value=None if body.face_value_fen is None else Money(body.face_value_fen),
+        title=body.title,
+    )
+    keys = {i.id: i.card_key for i in body.items if i.card_key is not None}
+    _, created = orders.sync_order(ctx, caller, order, keys)
+    response.status_code = 201 if created else 200
+    return s.OrderSynced(id=order.id, created=created)
+
+
+@router.get("", response_model=s.OrderPage)
+def list_orders(
+    ctx: Ctx,
+    caller: Caller,
+    buyer_id: Annotated[str | None, Query(max_length=64)] = None,
+    product_kind: ProductKind | None = None,
+    status: DeliveryStatus | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> s.OrderPage:
+    """List orders: a buyer sees their own; agents and admins filter all."""
+    where = OrderFilter(
+        buyer_id, product_kind.value if product_kind else None, status.value if status else None, cursor, limit
+    )
+    found = orders.list_orders(ctx, caller, where)
+    items = [present.order(orders.view(ctx, caller, o, reveal=False)) for o in found]
+    return s.OrderPage(items=items, next_cursor=found[-1].id if len(found) == limit else None)
+
+
+@router.get("/{order_id}", response_model=s.OrderOut)
+def get_order(order_id: str, ctx: Ctx, caller: Caller) -> s.OrderOut:
+    """Return one order; its buyer sees the card keys in full, everyone else masked."""
+    order = orders.get_order(ctx, caller, order_id)
+    with ctx.uow() as uow:
+        held = uow.cases.held_items(order_id)
+    return present.order(orders.view(ctx, caller, order, reveal=True), held)
+
+
+@router.get("/{order_id}/refund-policy", response_model=s.PolicyOut)
+def refund_policy(order_id: str, ctx: Ctx, caller: Caller) -> s.PolicyOut:
+    """Return the refund policy that applies to this order, with its own deadlines."""
+    order = orders.get_order(ctx, caller, order_id)
+    policy = policies.current(ctx)
+    now = ctx.clock.now()
+    return present.policy(policy, order, policies.for_order(policy, order, now), now)
+
+
+@router.post("/{order_id}/refund-precheck", response_model=s.PrecheckOut)
+def refund_precheck(order_id: str, body: s.PrecheckIn, ctx: Ctx, caller: Caller) -> s.PrecheckOut:
+    """Predict what a claim would get, with the same rules the decision uses."""
+    outcome = claims.precheck(ctx, caller, order_id, body.reason, tuple(body.item_ids or ()))
+    order = orders.get_order(ctx, caller, order_id)
+    return present.precheck(outcome, claims.available_routes(ctx, order))

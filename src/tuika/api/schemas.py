@@ -1,0 +1,333 @@
+"""Request and response bodies of API v1. Inputs refuse unknown fields."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from tuika.domain.cases import DecisionAction, Route
+from tuika.domain.orders import DeliveryStatus, PaymentRoute, ProductKind
+from tuika.domain.policy import Reason
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Secret = Annotated[str, StringConstraints(min_length=4, max_length=128, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ItemIn(Strict):
+    id: Id
+    card_key: Secret | None = None
+    account: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    activated_at: AwareDatetime | None = None
+
+
+class PaymentIn(Strict):
+    route: PaymentRoute
+    transaction_id: Id
+
+
+class DeliveryIn(Strict):
+    status: DeliveryStatus
+    delivered_at: AwareDatetime | None = None
+
+
+class OrderIn(Strict):
+    id: Id
+    buyer_id: Id
+    merchant_id: Id
+    supplier_id: Id
+    sku: Id
+    title: Annotated[str, StringConstraints(max_length=200)] = ""
+    product_kind: ProductKind
+    face_value_fen: Annotated[int, Field(ge=0, le=10**10)] | None = None
+    items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
+    amount_fen: Annotated[int, Field(ge=1, le=10**10)]
+    payment: PaymentIn
+    paid_at: AwareDatetime
+    delivery: DeliveryIn
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OrderIn:
+        ids = [i.id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("items: item ids must be unique")
+        if self.amount_fen < len(self.items):
+            raise ValueError("amount_fen: less than one fen per item")
+        delivered = self.delivery.status is DeliveryStatus.DELIVERED
+        if delivered and self.delivery.delivered_at is None:
+            raise ValueError("delivery.delivered_at is required when the status is delivered")
+        if self.delivery.delivered_at is not None and self.delivery.delivered_at < self.paid_at:
+            raise ValueError("delivery.delivered_at is before paid_at")
+        if self.product_kind in (ProductKind.CARD_KEY, ProductKind.MEMBERSHIP) and delivered:
+            missing = [i.id for i in self.items if i.card_key is None]
+            if missing:
+                raise ValueError(f"items {missing}: a delivered {self.product_kind.value} order needs card_key")
+        return self
+
+
+class PaymentOut(BaseModel):
+    route: str
+    transaction_id: str
+
+
+class DeliveryOut(BaseModel):
+    status: str
+    delivered_at: datetime | None
+
+
+class ItemOut(BaseModel):
+    id: str
+    card_key: str | None
+    card_key_masked: bool
+    account: str | None
+    activated_at: datetime | None
+    amount_fen: int
+    claim_id: str | None = None
+
+
+class OrderOut(BaseModel):
+    id: str
+    buyer_id: str
+    merchant_id: str
+    supplier_id: str
+    sku: str
+    title: str
+    product_kind: str
+    face_value_fen: int | None
+    amount_fen: int
+    payment: PaymentOut
+    paid_at: datetime
+    delivery: DeliveryOut
+    items: list[ItemOut]
+
+
+class OrderSynced(BaseModel):
+    id: str
+    created: bool
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class Label(BaseModel):
+    code: str
+    zh: str
+    en: str
+
+
+class FeeOut(BaseModel):
+    kind: str
+    fen: int
+    percent_bp: int
+    cap_fen: int | None
+    zh: str
+    en: str
+
+
+class RuleOut(BaseModel):
+    reason: str
+    refundable: bool
+    title_zh: str
+    title_en: str
+    window_seconds: int
+    anchor: str
+    window_starts_at: datetime | None
+    deadline: datetime | None
+    open: bool
+    evidence_required: list[Label]
+    conditions: list[Label]
+    liable: str
+    fee: FeeOut
+    auto_approve_max_fen: int
+    notes_zh: str
+    notes_en: str
+
+
+class PolicyOut(BaseModel):
+    order_id: str
+    policy_version: int
+    title: str
+    product_kind: str
+    risk_notice_zh: str
+    risk_notice_en: str
+    as_of: datetime
+    rules: list[RuleOut]
+
+
+class PrecheckIn(Strict):
+    reason: Reason
+    item_ids: Annotated[list[Id], Field(max_length=500)] | None = None
+
+
+class PrecheckOut(BaseModel):
+    eligible: bool
+    path: str
+    path_label: Label
+    reason_codes: list[Label]
+    policy_version: int
+    deadline: datetime | None
+    missing_evidence: list[Label]
+    refundable_fen: int
+    fee_fen: int
+    payout_fen: int
+    liable: str
+    item_ids: list[str]
+    routes: list[str]
+
+
+class EvidenceOut(BaseModel):
+    id: str
+    sha256: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    kind: str | None
+    case_id: str | None
+    created_at: datetime
+
+
+class CaseIn(Strict):
+    order_id: Id
+    reason: Reason
+    item_ids: Annotated[list[Id], Field(max_length=500)] | None = None
+    description: Text = ""
+    evidence_ids: Annotated[list[Id], Field(max_length=10)] | None = None
+    route: Route = Route.BALANCE
+
+
+class NoteIn(Strict):
+    note: Text = ""
+
+
+class EvidenceAddIn(Strict):
+    evidence_ids: Annotated[list[Id], Field(min_length=1, max_length=10)]
+    note: Text = ""
+
+
+class DecisionIn(Strict):
+    action: Literal["approve", "reject", "request_evidence", "escalate"]
+    reason_codes: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(min_length=1, max_length=10)]
+    note: Text = ""
+
+    def domain_action(self) -> DecisionAction:
+        """Return the action as the domain names it."""
+        return DecisionAction(self.action)
+
+
+class EventOut(BaseModel):
+    at: datetime
+    actor: str
+    role: str
+    from_status: str | None
+    to_status: str
+    reason_codes: list[Label]
+    note: str
+
+
+class DecisionOut(BaseModel):
+    action: str
+    tier: str
+    actor: str
+    reason_codes: list[Label]
+    note: str
+    at: datetime
+
+
+class PayoutOut(BaseModel):
+    id: str
+    route: str
+    amount_fen: int
+    fee_fen: int
+    status: str
+    gateway_refund_no: str
+    voucher: str | None
+    attempts: int
+    failure: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class StageOut(BaseModel):
+    key: str
+    zh: str
+    en: str
+    expected_seconds: int | None
+    expected_by: datetime | None
+
+
+class CaseOut(BaseModel):
+    id: str
+    order_id: str
+    buyer_id: str
+    reason: str
+    item_ids: list[str]
+    route: str
+    status: str
+    stage: StageOut
+    policy_version: int
+    refundable_fen: int
+    fee_fen: int
+    payout_fen: int
+    liable: str
+    description: str
+    reason_codes: list[Label]
+    due_at: datetime | None
+    appealed: bool
+    created_at: datetime
+    updated_at: datetime
+    evidence: list[EvidenceOut]
+    timeline: list[EventOut]
+    decision: DecisionOut | None
+    decisions: list[DecisionOut]
+    payout: PayoutOut | None
+
+
+class CaseSummary(BaseModel):
+    id: str
+    order_id: str
+    buyer_id: str
+    reason: str
+    status: str
+    stage: StageOut
+    refundable_fen: int
+    payout_fen: int
+    reason_codes: list[Label]
+    due_at: datetime | None
+    overdue: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class EntryOut(BaseModel):
+    at: datetime
+    memo: str
+    amount_fen: int
+
+
+class AccountOut(BaseModel):
+    account: str
+    balance_fen: int
+    entries: list[EntryOut]
+
+
+class PolicyIn(Strict):
+    document: dict[str, object]
+
+
+class PolicyPublished(BaseModel):
+    version: int
+    title: str
