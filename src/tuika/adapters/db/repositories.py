@@ -359,7 +359,7 @@ class SqlLedgerRepository:
             .limit(limit)
         )
         return [
-            (p.created_at, p.memo, Entry(e.account, Money(e.amount_fen))) for e, p in self.s.execute(query).tuples()
+            (p.created_at, p.memo, Entry(e.account, Money(e.amount_fen))) for e, p in self.s.execute(query)
         ]
 
     def balance(self, account: str) -> Money:
