@@ -358,9 +358,7 @@ class SqlLedgerRepository:
             .order_by(EntryRow.id.desc())
             .limit(limit)
         )
-        return [
-            (p.created_at, p.memo, Entry(e.account, Money(e.amount_fen))) for e, p in self.s.execute(query)
-        ]
+        return [(p.created_at, p.memo, Entry(e.account, Money(e.amount_fen))) for e, p in self.s.execute(query)]
 
     def balance(self, account: str) -> Money:
         """Return an account's balance, derived from its entries."""

@@ -1,0 +1,200 @@
+"""Command line: demo, serve, worker, migrate, seed, token, bench."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tuika.api.app import create_app
+from tuika.api.auth import ROLES, issue_token
+from tuika.bootstrap import System, build
+from tuika.demo import BUYERS, STAFF, seed
+from tuika.jobs.queue import EmbeddedConsumer, embedded_consumer
+from tuika.settings import InsecureSettings, Settings
+
+app = typer.Typer(help="tuika 退卡: the refund and after-sales engine for 卡盟 platforms.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+def _settings(demo: bool = False) -> Settings:
+    try:
+        settings = Settings(demo=True) if demo else Settings()
+        settings.check_safe_to_start()
+    except InsecureSettings as exc:
+        typer.echo(f"refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except ValueError as exc:
+        typer.echo(f"invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return settings
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database and publish the default policy if none is published."""
+    system = build(_settings(), migrate=True, queue=False)
+    typer.echo(f"database at {system.settings.db_url()} is up to date")
+
+
+@app.command("seed")
+def seed_command() -> None:
+    """Load the demo orders into an empty database."""
+    system = build(_settings(), migrate=True, queue=False)
+    added = seed(system.ctx)
+    typer.echo(f"added {added} demo orders" if added else "orders exist already; nothing added")
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Argument(help=f"one of: {', '.join(ROLES)}")],
+    subject: Annotated[str, typer.Argument(help="the user id the token speaks for")],
+    ttl: Annotated[int, typer.Option(min=60, max=365 * 86400, help="lifetime in seconds")] = 86400,
+) -> None:
+    """Print a bearer token for ROLE and SUBJECT, signed with TUIKA_SECRET_KEY."""
+    if role not in ROLES:
+        typer.echo(f"unknown role {role!r}; use one of {', '.join(ROLES)}", err=True)
+        raise typer.Exit(2)
+    if not subject.strip() or len(subject) > 64:
+        typer.echo("the subject must be 1 to 64 characters", err=True)
+        raise typer.Exit(2)
+    settings = _settings(demo=Settings().demo)
+    typer.echo(issue_token(settings.secret_key, role, subject, ttl, datetime.now(UTC)))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (TUIKA_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="port (TUIKA_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="API processes")] = 1,
+    embedded_worker: Annotated[
+        bool | None, typer.Option(help="run the queue consumer in this process (default: without Redis)")
+    ] = None,
+) -> None:
+    """Serve the API; with SQLite the worker runs inside, with Redis run `tuika worker` beside it."""
+    settings = _settings()
+    _logging()
+    build(settings, migrate=True, queue=False)
+    _serve(settings, host, port, workers, embedded_worker)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int, embedded: bool | None) -> None:
+    host, port = host or settings.host, port or settings.port
+    if workers > 1:
+        if embedded:
+            typer.echo("an embedded worker runs in one process only; use `tuika worker`", err=True)
+            raise typer.Exit(2)
+        uvicorn.run(
+            "tuika.api.main:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+        return
+    embedded = settings.redis_url is None if embedded is None else embedded
+    system = build(settings)
+    uvicorn.run(create_app(system, embedded_worker=embedded), host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+def worker(threads: Annotated[int | None, typer.Option(min=1, max=64, help="worker threads")] = None) -> None:
+    """Run the queue consumer: reviews, payouts and the periodic sweep."""
+    settings = _settings()
+    _logging()
+    system = build(settings, migrate=True)
+    consumer = embedded_consumer(system.huey, threads or settings.worker_threads)
+    stop = _stopper(system, consumer)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    consumer.start()
+    typer.echo(
+        f"worker running with {threads or settings.worker_threads} threads on "
+        f"{'Redis' if settings.redis_url else 'SQLite'} queue"
+    )
+    signal.pause()
+
+
+def _stopper(system: System, consumer: EmbeddedConsumer) -> Callable[[int, FrameType | None], None]:
+    def stop(signum: int, frame: FrameType | None) -> None:
+        consumer.stop(graceful=True)
+        system.engine.dispose()
+        sys.exit(0)
+
+    return stop
+
+
+@app.command()
+def demo(
+    reset: Annotated[bool, typer.Option(help="delete the demo data and seed it again")] = False,
+    port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
+) -> None:
+    """Run everything on one machine: SQLite, in-process worker, demo data; print URLs and tokens."""
+    settings = _settings(demo=True)
+    if reset:
+        _reset(settings)
+    system = build(settings, migrate=True, queue=False)
+    added = seed(system.ctx)
+    port = port or settings.port
+    base = f"http://{settings.host}:{port}"
+    now = datetime.now(UTC)
+    tokens = {f"buyer {b}": issue_token(settings.secret_key, "buyer", b, 7 * 86400, now) for b in BUYERS[:2]}
+    tokens.update(
+        {f"{role} {sub}": issue_token(settings.secret_key, role, sub, 7 * 86400, now) for role, sub in STAFF.items()}
+    )
+    typer.echo(_banner(base, settings, added, tokens))
+    _serve(settings, None, port, 1, True)
+
+
+def _reset(settings: Settings) -> None:
+    for name in ("tuika.db", "tuika.db-wal", "tuika.db-shm", "queue.db", "queue.db-wal", "queue.db-shm"):
+        (settings.data_dir / name).unlink(missing_ok=True)
+
+
+def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -> str:
+    lines = [
+        "",
+        "tuika 退卡 demo",
+        f"  data:      {Path(settings.data_dir).resolve()} ({f'seeded {added} orders' if added else 'reused'})",
+        f"  API:       {base}/v1",
+        f"  OpenAPI:   {base}/docs   (schema: {base}/openapi.json)",
+        f"  health:    {base}/healthz",
+        "  tokens (Authorization: Bearer …, valid 7 days):",
+    ]
+    lines += [f"    {who:<26} {tok}" for who, tok in tokens.items()]
+    lines += ["  try:", f"    curl -s -H 'Authorization: Bearer <buyer token>' {base}/v1/orders", ""]
+    return "\n".join(lines)
+
+
+@bench_app.command("submit")
+def bench_submit(
+    clients: Annotated[int, typer.Option(min=1, max=256, help="concurrent clients")] = 32,
+    claims: Annotated[int, typer.Option(min=10, max=1_000_000, help="claims to submit")] = 5000,
+    url: Annotated[str | None, typer.Option(help="a running server; default: start one on PostgreSQL")] = None,
+) -> None:
+    """Submit claims concurrently and print claims/s and latency; the last line is JSON."""
+    from tuika.bench.submit import run
+
+    result = run(clients=clients, claims=claims, url=url)
+    typer.echo(json.dumps(result))
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()
