@@ -35,9 +35,10 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Signals:
-    """Facts beyond the policy. Empty here; machine review adds its findings."""
+    """Facts beyond the policy: other claims on the items, and what machine review finds."""
 
     card_unused: bool | None = None
+    claimed_elsewhere: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ def evaluate(order: Order, claim: Claim, policy: Policy, now: datetime, signals:
     soft: list[str] = []
     if deadline is not None and now > deadline:
         hard.append("refund_window_closed")
+    if signals.claimed_elsewhere.intersection(claim.item_ids):
+        hard.append("items_already_claimed")
     conclusive_on_record = _check_record(order, claim, rule, signals, hard, soft)
     missing = () if conclusive_on_record else _missing_evidence(rule.evidence, claim.evidence)
     if refundable > rule.auto_approve_max:

@@ -10,6 +10,7 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "policy_refundable": ("符合退卡政策", "Covered by the refund policy"),
     "reason_not_refundable": ("该商品类型不支持此原因退卡", "This reason is not refundable for this product"),
     "refund_window_closed": ("已超过退卡时限", "The refund window has closed"),
+    "items_already_claimed": ("所选商品已有进行中或已退款的申请", "These items already have a live or refunded claim"),
     "window_not_started": ("退卡时限尚未开始计算", "The refund window has not started yet"),
     "already_delivered": ("商品已发货，不符合未发货条件", "Already delivered; the rule needs it undelivered"),
     "already_activated": ("商品已激活，不符合未激活条件", "Already activated; the rule needs it unactivated"),

@@ -14,7 +14,7 @@ from tuika.domain.errors import (
     InvalidInput,
     NotFound,
 )
-from tuika.domain.evaluate import Claim, Outcome, evaluate
+from tuika.domain.evaluate import Claim, Outcome, Signals, evaluate
 from tuika.domain.ids import new_id
 from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import PayoutRoute
@@ -78,7 +78,8 @@ def precheck(ctx: Context, actor: Actor, order_id: str, reason: Reason, item_ids
         order = _own_order(uow, actor, order_id)
         items = resolve_items(order, item_ids)
         policy = ctx.policies.current(uow)
-        return evaluate(order, Claim(reason, items), policy, ctx.clock.now())
+        held = frozenset(uow.cases.held_items(order.id))
+        return evaluate(order, Claim(reason, items), policy, ctx.clock.now(), Signals(claimed_elsewhere=held))
 
 
 def submit(ctx: Context, actor: Actor, request: ClaimRequest, idempotency_key: str | None) -> Case:

@@ -1,0 +1,79 @@
+import ast
+import re
+from importlib.resources import files
+
+import pytest
+
+from tuika.domain.reason_codes import REASON_CODES, describe, is_known
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# What evaluate.py emits today, listed by hand so the source scan below is known to work.
+EVALUATE_CODES = {
+    "reason_not_refundable",
+    "refund_window_closed",
+    "already_delivered",
+    "already_activated",
+    "card_usage_unverified",
+    "delivery_pending_on_record",
+    "delivery_recorded",
+    "delivery_failed_on_record",
+    "not_delivered_on_record",
+    "needs_human_judgement",
+    "amount_above_auto_limit",
+    "evidence_missing",
+    "buyer_fault_fee",
+    "policy_refundable",
+}
+
+
+def _string_literals(module_file: str) -> set[str]:
+    """Return the string constants of a domain module, docstrings left out."""
+    tree = ast.parse(files("tuika.domain").joinpath(module_file).read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    }
+
+
+@pytest.mark.parametrize("code", sorted(REASON_CODES))
+def test_every_code_reads_in_chinese_and_english(code: str) -> None:
+    zh, en = REASON_CODES[code]
+
+    assert re.fullmatch(r"[a-z]+(_[a-z]+)*", code)
+    assert zh.strip() == zh
+    assert en.strip() == en
+    assert CJK.search(zh), zh
+    assert not CJK.search(en), en
+    assert en[0].isupper(), en
+    assert describe(code) == (zh, en)
+    assert is_known(code)
+
+
+def test_an_unknown_code_describes_itself() -> None:
+    assert describe("made_up") == ("made_up", "made_up")
+    assert not is_known("made_up")
+    assert not is_known("")
+
+
+def test_the_texts_of_different_codes_differ() -> None:
+    texts = list(REASON_CODES.values())
+
+    assert len({zh for zh, _ in texts}) == len(texts)
+    assert len({en for _, en in texts}) == len(texts)
+
+
+def test_every_code_evaluate_can_emit_is_published() -> None:
+    emitted = {s for s in _string_literals("evaluate.py") if re.fullmatch(r"[a-z]+(_[a-z]+)+", s)}
+
+    assert emitted >= EVALUATE_CODES
+    assert sorted(c for c in emitted if not is_known(c)) == []
