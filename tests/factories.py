@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from sqlalchemy import Engine, text
 
 
 def order_payload(
@@ -57,3 +61,60 @@ def png_bytes(width: int = 320, height: int = 640, color: str = "white") -> byte
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), color).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+# ---- helpers for the API integration tests ----
+
+PROBLEM_KEYS = frozenset({"type", "title", "title_zh", "status", "detail", "code"})
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert ``response`` is an application/problem+json error with ``status`` and ``code``; return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].split(";")[0] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body.keys() >= PROBLEM_KEYS, body
+    assert (body["status"], body["code"], body["type"]) == (status, code, f"urn:tuika:problem:{code}")
+    assert all(isinstance(body[k], str) and body[k] for k in ("title", "title_zh", "detail")), body
+    return body
+
+
+def png_header_bytes(width: int, height: int) -> bytes:
+    """Return a PNG whose header claims ``width`` x ``height`` but carries almost no pixel data."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+
+
+def image_bytes(fmt: str, width: int = 64, height: int = 48) -> bytes:
+    """Return a small image in a Pillow format (``PNG``, ``JPEG``, ``WEBP``, ``GIF``)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "red").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def stored_files(root: Path) -> list[Path]:
+    """Return every file under ``root`` (the evidence directory), or [] when it does not exist."""
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def count_rows(engine: Engine, table: str) -> int:
+    """Return how many rows ``table`` holds."""
+    with engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+
+
+def ledger_total(engine: Engine) -> int:
+    """Return the sum of every ledger entry in fen: zero in a balanced journal."""
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_entries")).scalar_one())
+
+
+def account_balances(engine: Engine) -> dict[str, int]:
+    """Return each ledger account's balance in fen, derived from the entries."""
+    query = text("SELECT account, SUM(amount_fen) FROM ledger_entries GROUP BY account")
+    with engine.connect() as conn:
+        return {account: int(total) for account, total in conn.execute(query)}

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -17,9 +13,9 @@ import uvicorn
 
 from tuika.api.app import create_app
 from tuika.api.auth import ROLES, issue_token
-from tuika.bootstrap import System, build
+from tuika.bootstrap import build
 from tuika.demo import BUYERS, STAFF, seed
-from tuika.jobs.queue import EmbeddedConsumer, embedded_consumer
+from tuika.jobs.queue import worker_consumer
 from tuika.settings import InsecureSettings, Settings
 
 app = typer.Typer(help="tuika 退卡: the refund and after-sales engine for 卡盟 platforms.", no_args_is_help=True)
@@ -115,29 +111,23 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int,
 
 @app.command()
 def worker(threads: Annotated[int | None, typer.Option(min=1, max=64, help="worker threads")] = None) -> None:
-    """Run the queue consumer: reviews, payouts and the periodic sweep."""
+    """Run the queue consumer: reviews, payouts, and the sweep every TUIKA_SWEEP_INTERVAL_S seconds.
+
+    SIGTERM or Ctrl-C stops it once running tasks finish; a second one stops it at once.
+    """
     settings = _settings()
     _logging()
     system = build(settings, migrate=True)
-    consumer = embedded_consumer(system.huey, threads or settings.worker_threads)
-    stop = _stopper(system, consumer)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    consumer.start()
+    count = threads or settings.worker_threads
+    consumer = worker_consumer(system.huey, count)
     typer.echo(
-        f"worker running with {threads or settings.worker_threads} threads on "
-        f"{'Redis' if settings.redis_url else 'SQLite'} queue"
+        f"worker running with {count} threads on {'Redis' if settings.redis_url else 'SQLite'} queue, "
+        f"sweeping every {settings.sweep_interval_s} s"
     )
-    signal.pause()
-
-
-def _stopper(system: System, consumer: EmbeddedConsumer) -> Callable[[int, FrameType | None], None]:
-    def stop(signum: int, frame: FrameType | None) -> None:
-        consumer.stop(graceful=True)
+    try:
+        consumer.run()
+    finally:
         system.engine.dispose()
-        sys.exit(0)
-
-    return stop
 
 
 @app.command()
@@ -186,15 +176,27 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -
 def bench_submit(
     clients: Annotated[int, typer.Option(min=1, max=256, help="concurrent clients")] = 32,
     claims: Annotated[int, typer.Option(min=10, max=1_000_000, help="claims to submit")] = 5000,
-    url: Annotated[str | None, typer.Option(help="a running server; default: start one on PostgreSQL")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="a running server on 127.0.0.1 (signs with TUIKA_SECRET_KEY); default: start one")
+    ] = None,
+    server_workers: Annotated[int, typer.Option(min=1, max=16, help="API processes of the server it starts")] = 2,
 ) -> None:
     """Submit claims concurrently and print claims/s and latency; the last line is JSON."""
     from tuika.bench.submit import run
 
-    result = run(clients=clients, claims=claims, url=url)
+    secret = _settings(demo=Settings().demo).secret_key if url else None
+    try:
+        result = run(clients=clients, claims=claims, url=url, server_workers=server_workers, secret_key=secret)
+    except (RuntimeError, ValueError) as exc:
+        typer.echo(f"benchmark failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(json.dumps(result))
 
 
 def main() -> None:
     """Run the CLI."""
     app()
+
+
+if __name__ == "__main__":
+    main()

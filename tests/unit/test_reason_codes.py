@@ -12,6 +12,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 EVALUATE_CODES = {
     "reason_not_refundable",
     "refund_window_closed",
+    "items_already_claimed",
     "already_delivered",
     "already_activated",
     "card_usage_unverified",
@@ -28,20 +29,21 @@ EVALUATE_CODES = {
 
 
 def _string_literals(module_file: str) -> set[str]:
-    """Return the string constants of a domain module, docstrings left out."""
+    """Return the string constants of a domain module, leaving out docstrings and enum member values."""
     tree = ast.parse(files("tuika.domain").joinpath(module_file).read_text(encoding="utf-8"))
-    docstrings = {
-        id(node.body[0].value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
-        and node.body
-        and isinstance(node.body[0], ast.Expr)
-        and isinstance(node.body[0].value, ast.Constant)
-    }
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef) or not node.body:
+            continue
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            skipped.add(id(first.value))
+        if isinstance(node, ast.ClassDef):
+            skipped.update(id(s.value) for s in node.body if isinstance(s, ast.Assign))
     return {
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skipped
     }
 
 

@@ -7,13 +7,13 @@ the prediction can never promise what the decision will not give.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from tuika.domain.money import Money
-from tuika.domain.orders import DeliveryStatus, Order, anchor_time
+from tuika.domain.orders import DeliveryStatus, Order, OrderItem, anchor_time
 from tuika.domain.policy import Condition, EvidenceKind, LiableParty, Policy, Reason, Rule
 
 
@@ -62,9 +62,14 @@ class Outcome:
         return self.refundable - self.fee
 
 
+_NEEDS_RECEIPT = frozenset({Reason.CARD_INVALID, Reason.WRONG_ITEM})
+
+
 def evaluate(order: Order, claim: Claim, policy: Policy, now: datetime, signals: Signals | None = None) -> Outcome:
     """Judge a claim on an order under a policy at time ``now``."""
     signals = signals or Signals()
+    if not claim.item_ids:
+        claim = Claim(claim.reason, order.item_ids(), claim.evidence)
     rule = policy.rule(order.product_kind, claim.reason)
     refundable = order.amount_for(claim.item_ids)
     if rule is None or not rule.refundable:
@@ -80,18 +85,22 @@ def evaluate(order: Order, claim: Claim, policy: Policy, now: datetime, signals:
             rule.liable if rule else LiableParty.PLATFORM,
         )
     fee = rule.fee.on(refundable)
-    deadline = _deadline(order, rule)
+    claimed = {i.id: i for i in order.items if i.id in set(claim.item_ids)}
+    deadline = _deadline(order, rule, claimed)
     hard: list[str] = []
     soft: list[str] = []
     if deadline is not None and now > deadline:
         hard.append("refund_window_closed")
+    elif deadline is None and claim.reason in _NEEDS_RECEIPT:
+        # A key or item that never arrived cannot be invalid or wrong; "not delivered" is the claim.
+        hard.append("window_not_started")
     if signals.claimed_elsewhere.intersection(claim.item_ids):
         hard.append("items_already_claimed")
-    conclusive_on_record = _check_record(order, claim, rule, signals, hard, soft)
+    conclusive_on_record = _check_record(order, claimed, claim, rule, signals, hard, soft)
     missing = () if conclusive_on_record else _missing_evidence(rule.evidence, claim.evidence)
     if refundable > rule.auto_approve_max:
         soft.append("amount_above_auto_limit")
-    soft_info = ["buyer_fault_fee"] if fee else []
+    soft_info = ["buyer_fault_fee"] if fee and not hard else []
     if hard:
         path, codes = Path.REJECT, tuple(hard)
     elif missing:
@@ -128,13 +137,21 @@ def _outcome(
     )
 
 
-def _deadline(order: Order, rule: Rule) -> datetime | None:
+def _deadline(order: Order, rule: Rule, claimed: Mapping[str, OrderItem]) -> datetime | None:
     """Return when the window closes, or None while its anchor has not happened yet."""
-    start = anchor_time(order, rule.anchor.value)
+    start = anchor_time(order, rule.anchor.value, claimed)
     return None if start is None else start + rule.window
 
 
-def _check_record(order: Order, claim: Claim, rule: Rule, signals: Signals, hard: list[str], soft: list[str]) -> bool:
+def _check_record(
+    order: Order,
+    claimed: Mapping[str, OrderItem],
+    claim: Claim,
+    rule: Rule,
+    signals: Signals,
+    hard: list[str],
+    soft: list[str],
+) -> bool:
     """Check the rule's conditions against our records; return True if the record settles it.
 
     A record settles a claim only where it is our own fact: a delivery we know failed
@@ -144,10 +161,13 @@ def _check_record(order: Order, claim: Claim, rule: Rule, signals: Signals, hard
     for condition in rule.conditions:
         if condition is Condition.NOT_DELIVERED and delivered:
             hard.append("already_delivered")
-        elif condition is Condition.NOT_ACTIVATED and order.activated_at is not None:
+        elif condition is Condition.NOT_ACTIVATED and any(i.activated_at is not None for i in claimed.values()):
             hard.append("already_activated")
         elif condition is Condition.CARD_UNUSED and signals.card_unused is None:
             soft.append("card_usage_unverified")
+        elif condition is Condition.CARD_UNUSED and signals.card_unused is False:
+            # One report of use is a fact for a person to weigh, not a verdict by itself.
+            soft.append("card_reported_used")
     if claim.reason is Reason.NOT_DELIVERED:
         if order.delivery_status is DeliveryStatus.FAILED:
             return True

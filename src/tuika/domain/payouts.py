@@ -73,6 +73,8 @@ class Payout:
 
 def allocate(items: Iterable[str], item_paid: Mapping[str, Money], refundable: Money) -> dict[str, Money]:
     """Spread a refundable amount over the claimed items, never more than each item's price."""
+    if refundable.fen < 0:
+        raise ValueError("a refundable amount cannot be negative")
     left = refundable
     shares: dict[str, Money] = {}
     for item in items:

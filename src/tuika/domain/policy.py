@@ -193,7 +193,10 @@ def _parse_notices(raw: object, errors: list[str]) -> tuple[dict[ProductKind, st
         if not isinstance(value, Mapping) or set(value) != {"zh", "en"}:
             errors.append(f"risk_notices.{key}: needs exactly zh and en")
             continue
-        zh[kind], en[kind] = str(value["zh"]), str(value["en"])
+        if not all(isinstance(value[lang], str) and value[lang].strip() for lang in ("zh", "en")):
+            errors.append(f"risk_notices.{key}: zh and en must be non-empty strings")
+            continue
+        zh[kind], en[kind] = value["zh"], value["en"]
     return zh, en
 
 
@@ -272,6 +275,14 @@ def _fee(raw: object, where: str, errors: list[str]) -> Fee | None:
     if kind is None:
         return None
     fen, bp, cap = raw.get("fen", 0), raw.get("percent_bp", 0), raw.get("cap_fen")
+    # The key a kind does not use must still be sane: a typo there hides a misunderstanding.
+    unused = {FeeKind.ACTUAL_COST: ("percent_bp", bp), FeeKind.PERCENT: ("fen", fen)}.get(kind)
+    if unused is not None and not _is_count(unused[1]):
+        errors.append(f"{where}.{unused[0]}: a whole number ≥ 0 is required")
+        return None
+    if kind is FeeKind.NONE and not (_is_count(fen) and _is_count(bp)):
+        errors.append(f"{where}: fen and percent_bp must be whole numbers ≥ 0")
+        return None
     if kind is FeeKind.ACTUAL_COST and (not _is_count(fen) or fen == 0):
         errors.append(f"{where}.fen: actual_cost needs a whole number of fen > 0")
         return None
@@ -304,6 +315,7 @@ def _enum_list(enum: type[E], values: object, where: str, errors: list[str]) -> 
         errors.append(f"{where}: a list is required")
         return []
     parsed = [_enum(enum, v, f"{where}[{i}]", errors) for i, v in enumerate(values)]
-    if len(set(values)) != len(values):
+    known = [p for p in parsed if p is not None]
+    if len(set(known)) != len(known):
         errors.append(f"{where}: duplicates")
     return [p for p in parsed if p is not None]

@@ -1,15 +1,24 @@
-"""The Huey queue: SQLite storage embedded, Redis storage at scale; thin, idempotent tasks."""
+"""The Huey queue: SQLite storage embedded, Redis storage at scale; thin, idempotent tasks.
+
+Huey's own periodic tasks run at most once a minute, so the sweep runs on a timer of
+its own instead: every consumer's scheduler thread calls it each
+``TUIKA_SWEEP_INTERVAL_S`` seconds (:class:`CadenceScheduler`). Several consumers
+mean several sweeps per interval, which is harmless: the sweep and every task it
+queues are idempotent.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey, TaskWrapper
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Scheduler
+from huey.storage import RedisStorage, SqliteStorage
 
 from tuika.domain.errors import NotFound
 from tuika.services import payouts, review
@@ -19,13 +28,45 @@ from tuika.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Above this many waiting tasks the sweep stands aside: what looks overdue is most
+# likely still queued, and queueing it again would only make the backlog grow.
+BACKLOG_LIMIT: Final = 1000
 
-def make_huey(settings: Settings) -> Huey:
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """Work that each consumer does itself, in its scheduler thread, every ``seconds``."""
+
+    run: Callable[[], None]
+    seconds: float
+
+
+class TuikaHuey(Huey):  # type: ignore[misc]
+    """A Huey that also knows the sweep's cadence and the timers its consumers run."""
+
+    def __init__(self, name: str, *, sweep_every: float, **options: Any) -> None:
+        super().__init__(name, **options)
+        self.sweep_every = sweep_every
+        self.timers: list[Timer] = []
+
+    def every(self, seconds: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
+        """Register ``fn`` to run every ``seconds`` in each consumer, first when it starts."""
+
+        def decorator(fn: Callable[[], None]) -> Callable[[], None]:
+            self.timers.append(Timer(fn, seconds))
+            return fn
+
+        return decorator
+
+
+def make_huey(settings: Settings) -> TuikaHuey:
     """Return the queue the settings ask for."""
+    every = float(settings.sweep_interval_s)
     if settings.redis_url:
-        return RedisHuey("tuika", url=settings.redis_url, results=False)
+        return TuikaHuey("tuika", sweep_every=every, results=False, storage_class=RedisStorage, url=settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("tuika", filename=str(settings.data_dir / "queue.db"), results=False)
+    filename = str(settings.data_dir / "queue.db")
+    return TuikaHuey("tuika", sweep_every=every, results=False, storage_class=SqliteStorage, filename=filename)
 
 
 @dataclass(frozen=True)
@@ -37,8 +78,8 @@ class Tasks:
     sweep: TaskWrapper
 
 
-def register(huey: Huey, context: Callable[[], Context]) -> Tasks:
-    """Register the tasks on ``huey``; each resolves the context when it runs."""
+def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
+    """Register the tasks on ``huey`` and the sweep on its timer; each resolves the context when it runs."""
 
     def review_case(case_id: str) -> None:
         _quietly(lambda: review.machine_review(context(), case_id))
@@ -47,16 +88,21 @@ def register(huey: Huey, context: Callable[[], Context]) -> Tasks:
         _quietly(lambda: payouts.execute(context(), payout_id))
 
     def sweep_all() -> None:
+        backlog = huey.pending_count()
+        if backlog > BACKLOG_LIMIT:
+            log.warning("sweep skipped: %d tasks are waiting in the queue", backlog)
+            return
         report = sweep(context())
         if report.reviews or report.payouts or report.closed:
             log.info("sweep re-drove %s", report)
 
+    huey.every(huey.sweep_every)(sweep_all)
     # Retries cover passing faults (a locked database, a dropped connection); the
     # sweep covers everything else, so a task that gives up loses nothing.
     return Tasks(
         review=huey.task(retries=5, retry_delay=1, name="tuika.review")(review_case),
         pay=huey.task(retries=5, retry_delay=1, name="tuika.pay")(pay_payout),
-        sweep=huey.periodic_task(crontab(minute="*"), name="tuika.sweep")(sweep_all),
+        sweep=huey.task(name="tuika.sweep")(sweep_all),
     )
 
 
@@ -82,16 +128,74 @@ class HueyDispatcher:
         self.tasks.pay(payout_id)
 
 
-class EmbeddedConsumer(Consumer):  # type: ignore[misc]
+class CadenceScheduler(Scheduler):  # type: ignore[misc]
+    """Huey's scheduler, which also runs the queue's timers, each on its own cadence.
+
+    A timer runs in this thread rather than as a queued task: one run cannot start
+    before the last one ends, and a long queue cannot hold it up or pile copies up.
+    """
+
+    def __init__(self, huey: Huey, stop_flag: Any, interval: float, periodic: bool) -> None:
+        super().__init__(huey, stop_flag, interval, periodic)
+        timers: list[Timer] = huey.timers if isinstance(huey, TuikaHuey) else []
+        start = time.monotonic()
+        self._due = [(timer, start) for timer in timers]
+
+    def loop(self, now: Any = None) -> None:
+        """Run the timers that are due, then do Huey's part: the schedule and periodic tasks."""
+        if self.periodic:
+            self._run_due_timers()
+        super().loop(now)
+
+    def _run_due_timers(self) -> None:
+        for index, (timer, due) in enumerate(self._due):
+            current = time.monotonic()
+            if due > current:
+                continue
+            try:
+                timer.run()
+            except Exception:
+                # A broken database must not stop the scheduler; the next tick tries again.
+                self._logger.exception("timer %s failed", getattr(timer.run, "__name__", timer.run))
+            # Runs missed while busy are skipped, not caught up.
+            self._due[index] = (timer, max(due + timer.seconds, current))
+
+
+class TuikaConsumer(Consumer):  # type: ignore[misc]
+    """A thread consumer that wakes fast; SIGTERM or SIGINT stops it after running tasks finish.
+
+    A second signal stops it at once. Tasks are transactions, so that loses nothing.
+    """
+
+    scheduler_class = CadenceScheduler
+
+    def __init__(self, huey: Huey, workers: int) -> None:
+        super().__init__(
+            huey,
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            max_delay=0.25,
+            initial_delay=0.02,
+            backoff=1.5,
+            graceful_signal="TERM",
+        )
+        self._signal_actions[signal.SIGINT] = (False, True)
+
+
+class EmbeddedConsumer(TuikaConsumer):
     """A consumer that runs in threads of another program, leaving its signals alone."""
 
     def _set_signal_handlers(self) -> None:
-        # The host (uvicorn) owns the process signals; it stops us through stop().
+        # The host (uvicorn, a test) owns the process signals; it stops us through stop().
         return
 
 
+def worker_consumer(huey: Huey, workers: int) -> TuikaConsumer:
+    """Return the consumer of ``tuika worker``: ``run()`` it in the main thread."""
+    return TuikaConsumer(huey, workers)
+
+
 def embedded_consumer(huey: Huey, workers: int) -> EmbeddedConsumer:
-    """Return a thread consumer that wakes fast, for use inside ``tuika serve``."""
-    return EmbeddedConsumer(
-        huey, workers=workers, worker_type="thread", periodic=True, max_delay=0.25, initial_delay=0.02, backoff=1.5
-    )
+    """Return a thread consumer for use inside another program, such as ``tuika serve``."""
+    return EmbeddedConsumer(huey, workers)

@@ -1,0 +1,181 @@
+"""Fixtures for the worker tests: a private Redis index, and a shop driven through API v1."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from tests.factories import order_payload, png_bytes
+from tuika.api.app import create_app
+from tuika.api.auth import issue_token
+from tuika.bootstrap import System
+from tuika.domain.cases import Case, CaseStatus
+from tuika.domain.ledger import buyer_account
+from tuika.domain.money import Money
+from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.jobs.queue import Tasks
+from tuika.settings import Settings
+
+REDIS_BASE_URL = os.environ.get("TUIKA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+_MARKER = "tuika:test:owner"
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """Return the URL of a Redis index that was empty, claimed for this test and emptied after it.
+
+    Index 0 is left to people; the benchmark claims indexes from 15 down the same way.
+    """
+    owner = uuid.uuid4().hex
+    index = next((i for i in range(1, 16) if _claim(i, owner)), None)
+    if index is None:
+        pytest.fail("no empty Redis database index (1-15) is free")
+    yield f"{REDIS_BASE_URL}/{index}"
+    client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{index}")
+    try:
+        if client.get(_MARKER) == owner.encode():
+            client.flushdb()
+    finally:
+        client.close()
+
+
+def _claim(index: int, owner: str) -> bool:
+    client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{index}")
+    try:
+        if not client.set(_MARKER, owner, nx=True):
+            return False
+        if client.dbsize() == 1:
+            return True
+        client.delete(_MARKER)
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def queue(request: pytest.FixtureRequest) -> str:
+    """Return where the Huey queue lives: ``sqlite`` (in the data directory) or ``redis``; set by parametrize."""
+    return str(request.param)
+
+
+@pytest.fixture
+def queue_settings(request: pytest.FixtureRequest, settings: Settings, queue: str) -> Settings:
+    """Return the test's settings with the Huey queue on SQLite or on a private Redis index."""
+    if queue == "sqlite":
+        return settings
+    return settings.model_copy(update={"redis_url": request.getfixturevalue("redis_url")})
+
+
+def tasks_of(system: System) -> Tasks:
+    """Return the Huey tasks registered by ``build``."""
+    tasks: Tasks = system.extras["tasks"]
+    return tasks
+
+
+class Shop:
+    """Drives API v1 in process as the platform, a buyer and an agent, and reads the books.
+
+    Tokens are issued at the system's clock, so a test may move that clock.
+    """
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.client = TestClient(create_app(system))
+
+    def headers(self, role: str, subject: str, **extra: str) -> dict[str, str]:
+        """Return Authorization headers for ``role`` and ``subject``."""
+        now = self.system.ctx.clock.now()
+        token = issue_token(self.system.settings.secret_key, role, subject, 3600, now)
+        return {"Authorization": f"Bearer {token}", **extra}
+
+    def order(self, order_id: str, **options: Any) -> None:
+        """Push an order in as the host platform."""
+        response = self.client.post(
+            "/v1/orders", json=order_payload(order_id, **options), headers=self.headers("platform", "host")
+        )
+        assert response.status_code in (200, 201), response.text
+
+    def claim(self, order_id: str, reason: str = "not_delivered", *, buyer: str = "buyer_1", **body: Any) -> str:
+        """Submit a claim to the balance as ``buyer``; return the case id."""
+        payload = {"order_id": order_id, "reason": reason, "route": "balance", **body}
+        response = self.client.post("/v1/refund-cases", json=payload, headers=self.headers("buyer", buyer))
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def screenshot(self, buyer: str = "buyer_1") -> str:
+        """Upload an error screenshot as ``buyer``; return the evidence id."""
+        response = self.client.post(
+            "/v1/evidence",
+            files={"file": ("e.png", png_bytes(), "image/png")},
+            data={"kind": "error_screenshot"},
+            headers=self.headers("buyer", buyer),
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def approve(self, case_id: str) -> None:
+        """Approve a case in manual review as an agent."""
+        response = self.client.post(
+            f"/v1/refund-cases/{case_id}/decisions",
+            json={"action": "approve", "reason_codes": ["supplier_confirmed_fault"], "note": "核实无误"},
+            headers=self.headers("agent", "agent_1"),
+        )
+        assert response.status_code == 200, response.text
+
+    def case(self, case_id: str) -> Case:
+        """Return a case as stored."""
+        with self.system.ctx.uow() as uow:
+            case = uow.cases.get(case_id)
+        assert case is not None
+        return case
+
+    def payouts(self, case_id: str) -> list[Payout]:
+        """Return every payout of a case."""
+        with self.system.ctx.uow() as uow:
+            return uow.payouts.for_case(case_id)
+
+    def balance(self, buyer: str = "buyer_1") -> Money:
+        """Return a buyer's platform balance."""
+        with self.system.ctx.uow() as uow:
+            return uow.ledger.balance(buyer_account(buyer))
+
+    def credits(self, buyer: str = "buyer_1") -> int:
+        """Return how many ledger entries touched a buyer's balance."""
+        with self.system.ctx.uow() as uow:
+            return len(uow.ledger.entries(buyer_account(buyer)))
+
+    def ledger_total(self) -> Money:
+        """Return the sum of every ledger entry: zero when every posting balanced."""
+        with self.system.ctx.uow() as uow:
+            return uow.ledger.total()
+
+    def assert_paid_once(self, case_id: str, amount: int, buyer: str = "buyer_1") -> None:
+        """Assert the case has one succeeded payout of ``amount``, credited once to a balanced ledger."""
+        payouts = self.payouts(case_id)
+        assert [(p.status, p.amount) for p in payouts] == [(PayoutStatus.SUCCEEDED, Money(amount))]
+        assert payouts[0].attempts == 1
+        assert payouts[0].voucher == payouts[0].id
+        assert self.balance(buyer) == Money(amount)
+        assert self.credits(buyer) == 1
+        assert self.ledger_total() == Money(0)
+
+    def wait_for_status(self, case_id: str, status: CaseStatus, timeout: float = 10.0) -> Case:
+        """Poll until the case reaches ``status``; fail after ``timeout`` seconds."""
+        wait_until(lambda: self.case(case_id).status is status, timeout, f"case {case_id} to be {status.value}")
+        return self.case(case_id)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0, what: str = "the condition") -> None:
+    """Poll ``check`` every 50 ms; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)

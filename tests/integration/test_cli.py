@@ -1,0 +1,51 @@
+"""The command line: tokens, migrations, seeding, and refusing unsafe settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tuika.api.auth import verify_token
+from tuika.cli import app
+from tuika.settings import DEFAULT_SECRET_KEY
+
+runner = CliRunner()
+
+
+def test_token_prints_a_token_for_the_role_and_subject(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    result = runner.invoke(app, ["token", "agent", "agent_wang"])
+    assert result.exit_code == 0
+    principal = verify_token(DEFAULT_SECRET_KEY, result.stdout.strip(), datetime.now(UTC))
+    assert (principal.role, principal.subject) == ("agent", "agent_wang")
+
+
+def test_token_refuses_an_unknown_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    result = runner.invoke(app, ["token", "god", "x"])
+    assert result.exit_code == 2
+    assert "unknown role" in result.output
+
+
+def test_outside_demo_mode_the_default_secret_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TUIKA_DEMO", raising=False)
+    monkeypatch.setenv("TUIKA_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 2
+    assert "refusing to start" in result.output
+    assert not (tmp_path / "tuika.db").exists()
+
+
+def test_migrate_then_seed_twice_reuses_the_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    monkeypatch.setenv("TUIKA_DATA_DIR", str(tmp_path))
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    first = runner.invoke(app, ["seed"])
+    assert first.exit_code == 0
+    assert first.stdout.startswith("added 66 demo orders")
+    second = runner.invoke(app, ["seed"])
+    assert second.exit_code == 0
+    assert "nothing added" in second.stdout

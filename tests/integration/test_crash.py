@@ -1,0 +1,227 @@
+"""Crash: SIGKILL `tuika worker` between approval and payout; after a restart the sweep pays exactly once.
+
+The worker runs as a real process, configured only through ``TUIKA_*`` variables, on the
+demo stack (SQLite database, SQLite queue) and the scaled-out one (PostgreSQL, Redis).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from tests.integration.conftest import Shop, tasks_of, wait_until
+from tuika.bootstrap import System, build
+from tuika.domain.cases import CaseStatus
+from tuika.domain.clock import FixedClock
+from tuika.domain.payouts import PayoutStatus
+from tuika.services.review import machine_review
+from tuika.settings import Settings
+
+pytestmark = pytest.mark.parametrize(
+    ("db_url", "queue"),
+    [
+        pytest.param("sqlite", "sqlite", id="sqlite-db-sqlite-queue"),
+        pytest.param(
+            "postgres", "redis", id="postgres-db-redis-queue", marks=[pytest.mark.postgres, pytest.mark.redis]
+        ),
+    ],
+    indirect=True,
+)
+
+SWEEP_INTERVAL_S = 1
+
+
+class Worker:
+    """`tuika worker` in a process of its own; each start writes its own log."""
+
+    def __init__(self, settings: Settings, logs: Path) -> None:
+        self.logs = logs
+        self.env = {name: value for name, value in os.environ.items() if not name.startswith("TUIKA_")}
+        self.env.update(
+            TUIKA_DEMO="1",
+            TUIKA_DATA_DIR=str(settings.data_dir),
+            TUIKA_DATABASE_URL=settings.db_url(),
+            TUIKA_SWEEP_INTERVAL_S=str(SWEEP_INTERVAL_S),
+            TUIKA_WORKER_THREADS="2",
+            PYTHONUNBUFFERED="1",
+        )
+        if settings.redis_url:
+            self.env["TUIKA_REDIS_URL"] = settings.redis_url
+        self.process: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+
+    @property
+    def log(self) -> Path:
+        return self.logs / f"worker-{self.runs}.log"
+
+    def output(self) -> str:
+        """Return what the current (or last) run printed."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def start(self) -> None:
+        """Start the worker and wait until its consumer runs."""
+        assert self.process is None
+        self.runs += 1
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tuika.cli", "worker"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process = self.process
+        wait_until(lambda: "worker running" in self.output() or process.poll() is not None, 30, "the worker to start")
+        assert process.poll() is None, self.output()
+
+    def kill(self) -> None:
+        """SIGKILL the worker: no handler runs, nothing is cleaned up."""
+        process, self.process = self.process, None
+        assert process is not None
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=10) == -signal.SIGKILL
+
+    def stop(self) -> int:
+        """SIGTERM the worker and return its exit status."""
+        process, self.process = self.process, None
+        assert process is not None
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout=20)
+
+
+@pytest.fixture
+def worker(queue_settings: Settings, tmp_path: Path) -> Iterator[Worker]:
+    running = Worker(queue_settings, tmp_path)
+    yield running
+    if running.process is not None and running.process.poll() is None:
+        running.kill()
+
+
+@pytest.fixture
+def systems() -> Iterator[list[System]]:
+    built: list[System] = []
+    yield built
+    for system in built:
+        if system.huey is not None:
+            system.huey.storage.close()
+        system.engine.dispose()
+
+
+@contextmanager
+def holding_order(system: System, order_id: str) -> Iterator[None]:
+    """Hold the lock a payout needs first, so a worker that starts one waits inside it.
+
+    PostgreSQL: the order's row lock. SQLite: the database's write lock, which every
+    transaction of tuika takes at BEGIN.
+    """
+    url = make_url(system.settings.db_url())
+    if url.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(str(url.database), timeout=30, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+        return
+    with system.engine.connect() as lock:
+        lock.execute(text("SELECT id FROM orders WHERE id = :id FOR UPDATE"), {"id": order_id})
+        yield
+        lock.rollback()
+
+
+def waiting_on_a_lock(system: System) -> bool:
+    """Tell whether some other PostgreSQL session waits for a lock (always true on SQLite)."""
+    if system.engine.dialect.name == "sqlite":
+        return True
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+    with system.engine.connect() as conn:
+        return bool(conn.execute(query).scalar_one())
+
+
+def pay_queued(system: System) -> bool:
+    """Tell whether a payout task waits in the queue, now or scheduled for a retry."""
+    waiting = [*system.huey.pending(), *system.huey.scheduled()]
+    return any(task.name == "tuika.pay" for task in waiting)
+
+
+def test_a_worker_killed_inside_a_payout_is_completed_by_the_sweep_after_a_restart(
+    queue_settings: Settings, worker: Worker, systems: list[System]
+) -> None:
+    front = build(queue_settings, migrate=True)  # an API process: it queues, it does not consume
+    offline = build(queue_settings, queue=False)  # one whose dispatches are lost
+    systems += [front, offline]
+    shop = Shop(offline)
+    worker.start()
+    shop.order("ord_k1", delivery="failed", amount_fen=5000)
+    case_id = shop.claim("ord_k1")
+    machine_review(offline.ctx, case_id)
+    [payout] = shop.payouts(case_id)
+    assert shop.case(case_id).status is CaseStatus.APPROVED
+
+    with holding_order(front, payout.order_id):
+        tasks_of(front).pay(payout.id)
+        wait_until(lambda: not pay_queued(front), what="the worker to take the payout")
+        wait_until(lambda: waiting_on_a_lock(front), what="the worker to wait inside the payout")
+        worker.kill()
+
+    assert [p.status for p in shop.payouts(case_id)] == [PayoutStatus.PENDING]
+    assert shop.case(case_id).status is CaseStatus.APPROVED
+    assert not pay_queued(front)  # the task died with the worker: only the sweep can finish it
+
+    worker.start()
+
+    shop.wait_for_status(case_id, CaseStatus.REFUNDED, timeout=20)
+    assert worker.stop() == 0
+    assert "sweep re-drove SweepReport(reviews=0, payouts=1, closed=0)" in worker.output()
+    shop.assert_paid_once(case_id, 5000)
+
+
+def test_workers_killed_at_random_moments_pay_every_claim_exactly_once(
+    queue_settings: Settings, worker: Worker, systems: list[System]
+) -> None:
+    # Claims filed a while ago whose dispatches were lost: half wait for review, half for payment.
+    earlier = FixedClock(datetime.now(UTC) - timedelta(minutes=2))
+    offline = build(queue_settings, clock=earlier, queue=False, migrate=True)
+    systems.append(offline)
+    shop = Shop(offline)
+    claims: dict[str, tuple[str, int]] = {}
+    for n in range(6):
+        buyer, amount = f"buyer_{n}", 1000 * (n + 1)
+        shop.order(f"ord_r{n}", delivery="failed", amount_fen=amount, buyer=buyer)
+        case_id = shop.claim(f"ord_r{n}", buyer=buyer)
+        if n % 2:
+            machine_review(offline.ctx, case_id)
+        claims[case_id] = (buyer, amount)
+    rng = random.Random(7)
+
+    for _ in range(3):
+        worker.start()
+        time.sleep(rng.uniform(0.0, 0.4))
+        worker.kill()
+        for case_id in claims:
+            assert len([p for p in shop.payouts(case_id) if p.status is PayoutStatus.SUCCEEDED]) <= 1
+
+    worker.start()
+    wait_until(
+        lambda: all(shop.case(c).status is CaseStatus.REFUNDED for c in claims), 20, "every claim to be refunded"
+    )
+    assert worker.stop() == 0
+    for case_id, (buyer, amount) in claims.items():
+        shop.assert_paid_once(case_id, amount, buyer)
