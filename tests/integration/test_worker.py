@@ -132,17 +132,19 @@ def test_an_agent_approval_is_paid_by_the_worker(stack: Stack) -> None:
 def test_a_lost_enqueue_is_redriven_by_the_sweep_and_completes_once(stack: Stack, clock: FixedClock) -> None:
     worker = stack.system()
     front = Shop(stack.system(queue=False))
-    stack.start(worker)
     front.order("ord_w3", delivery="failed", amount_fen=5000)
     case_id = front.claim("ord_w3")
     assert worker.huey.pending_count() == 0
     assert sweep(worker.ctx) == SweepReport(reviews=0, payouts=0, closed=0)
+    assert worker.huey.pending_count() == 0
     assert front.case(case_id).status is CaseStatus.SUBMITTED
 
     clock.set(clock.now() + worker.ctx.sla.redrive_after + timedelta(seconds=1))
     report = sweep(worker.ctx)
 
     assert report == SweepReport(reviews=1, payouts=0, closed=0)
+    assert worker.huey.pending_count() == 1
+    stack.start(worker)
     front.wait_for_status(case_id, CaseStatus.REFUNDED)
     front.assert_paid_once(case_id, 5000)
 
@@ -158,7 +160,7 @@ def test_the_consumer_sweeps_every_interval_on_its_own(stack: Stack, clock: Fixe
 
     clock.set(clock.now() + worker.ctx.sla.redrive_after + timedelta(seconds=1))
 
-    front.wait_for_status(case_id, CaseStatus.REFUNDED, timeout=5)
+    front.wait_for_status(case_id, CaseStatus.REFUNDED)
     front.assert_paid_once(case_id, 3000)
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from tuika import __version__
 from tuika.api import errors
+from tuika.api.limits import BodyLimit
 from tuika.api.routes import cases, misc, orders
 from tuika.bootstrap import System
 from tuika.jobs.queue import embedded_consumer
@@ -41,17 +42,8 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
     )
     app.state.system = system
     errors.install(app)
-    limit = system.settings.evidence_max_bytes + 64 * 1024
-
-    @app.middleware("http")
-    async def refuse_huge_bodies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return errors.problem(
-                413, "body_too_large", "The request body is too large", "请求体过大", f"at most {limit} bytes"
-            )
-        return await call_next(request)
-
+    # Uploads get their own, exact limit in the route; this one stops anything far larger.
+    app.add_middleware(BodyLimit, limit=system.settings.evidence_max_bytes + 64 * 1024)
     app.include_router(misc.router)
     app.include_router(orders.router)
     app.include_router(cases.router)

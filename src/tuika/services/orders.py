@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from tuika.domain.cases import Role
-from tuika.domain.errors import NotFound
+from tuika.domain.errors import Conflict, NotFound
 from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order, OrderItem
 from tuika.services.context import Actor, Context
@@ -37,9 +37,44 @@ def sync_order(ctx: Context, actor: Actor, order: Order, card_keys: dict[str, st
     )
     order = replace(order, items=items)
     with ctx.uow() as uow:
+        existing = uow.orders.get(order.id, lock=True)
+        if existing is not None and uow.cases.for_order(order.id):
+            _check_frozen(existing, order)
         created = uow.orders.upsert(order)
         uow.commit()
     return order, created
+
+
+# Once a claim exists, what it was judged on and what it may be paid from must stay put;
+# delivery facts, titles, accounts and re-delivered keys may still change.
+_FROZEN = (
+    "buyer_id",
+    "merchant_id",
+    "supplier_id",
+    "sku",
+    "product_kind",
+    "amount",
+    "payment_route",
+    "transaction_id",
+    "paid_at",
+)
+
+
+def _check_frozen(existing: Order, update: Order) -> None:
+    changed = [name for name in _FROZEN if getattr(existing, name) != getattr(update, name)]
+    if existing.item_ids() != update.item_ids():
+        changed.append("items")
+    if changed:
+        raise OrderHasClaims(
+            f"order {existing.id} has refund claims; these can no longer change: {', '.join(changed)}",
+            fields=changed,
+        )
+
+
+class OrderHasClaims(Conflict):
+    code = "order_has_claims"
+    title = "The order has refund claims; its items and payment can no longer change"
+    title_zh = "该订单已有退卡申请，商品与支付信息不可再修改"
 
 
 def get_order(ctx: Context, actor: Actor, order_id: str) -> Order:
