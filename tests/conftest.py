@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -21,6 +22,10 @@ from tuika.bootstrap import System, build
 from tuika.services import payouts, review
 from tuika.services.context import Context
 from tuika.settings import Settings
+
+# Tests never assert wall-clock time: a loaded CI machine must not fail a property on speed.
+hypothesis_settings.register_profile("tuika", deadline=None)
+hypothesis_settings.load_profile("tuika")
 
 PG_ADMIN_URL = os.environ.get("TUIKA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = (

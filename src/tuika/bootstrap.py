@@ -76,6 +76,7 @@ def build(
     forward = QueueLater()
     ctx = Context(
         uow=lambda: SqlUnitOfWork(sessions),
+        read=lambda: SqlUnitOfWork(sessions, read_only=True),
         clock=clock or SystemClock(),
         dispatcher=dispatcher or forward,
         cipher=CardKeyCipher(settings.card_key_bytes(), settings.card_key_active),

@@ -74,7 +74,7 @@ def available_routes(ctx: Context, order: Order) -> list[str]:
 
 def precheck(ctx: Context, actor: Actor, order_id: str, reason: Reason, item_ids: tuple[str, ...]) -> Outcome:
     """Predict the outcome of a claim with the same function the review uses."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         order = _own_order(uow, actor, order_id)
         items = resolve_items(order, item_ids)
         policy = ctx.policies.current(uow)

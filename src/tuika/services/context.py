@@ -97,6 +97,8 @@ class Context:
     """The dependencies of the use cases, wired in ``tuika.bootstrap``."""
 
     uow: Callable[[], UnitOfWork]
+    # A unit of work that only reads: no write lock on SQLite, and it cannot commit.
+    read: Callable[[], UnitOfWork]
     clock: Clock
     dispatcher: Dispatcher
     cipher: Cipher

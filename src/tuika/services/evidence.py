@@ -34,7 +34,7 @@ def upload(ctx: Context, actor: Actor, data: bytes, kind: EvidenceKind | None) -
 
 def get(ctx: Context, actor: Actor, evidence_id: str) -> tuple[EvidenceRecord, bytes]:
     """Return an evidence record and its bytes, to its owner or staff."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         record = uow.evidence.get(evidence_id)
     if record is None or not actor.owns(record.owner_id):
         raise NotFound(f"evidence {evidence_id} not found")

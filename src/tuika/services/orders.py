@@ -79,7 +79,7 @@ class OrderHasClaims(Conflict):
 
 def get_order(ctx: Context, actor: Actor, order_id: str) -> Order:
     """Return an order the actor may see; anyone else's is simply not found."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         order = uow.orders.get(order_id)
     if order is None or not actor.owns(order.buyer_id):
         raise NotFound(f"order {order_id} not found")
@@ -92,7 +92,7 @@ def list_orders(ctx: Context, actor: Actor, where: OrderFilter) -> list[Order]:
         where = replace(where, buyer_id=actor.subject)
     else:
         actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.orders.search(where)
 
 

@@ -37,7 +37,7 @@ def publish(ctx: Context, actor: Actor, document: dict[str, Any]) -> Policy:
 
 def current(ctx: Context) -> Policy:
     """Return the newest published policy."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return ctx.policies.current(uow)
 
 

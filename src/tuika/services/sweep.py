@@ -21,7 +21,7 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
     """Queue again the reviews and payouts left behind; close cases whose evidence is overdue."""
     now = ctx.clock.now()
     stale = now - ctx.sla.redrive_after
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         reviews = uow.cases.ids_in((CaseStatus.SUBMITTED, CaseStatus.REVIEWING), stale, limit)
         payouts = uow.payouts.ids_in((PayoutStatus.PENDING,), stale, limit)
         overdue = uow.cases.ids_due((CaseStatus.AWAITING_EVIDENCE,), now, limit)

@@ -26,7 +26,7 @@ class CaseView:
 
 def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
     """Return a case for its buyer or staff; anyone else's is not found."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         case = uow.cases.get(case_id)
         if case is None or not actor.owns(case.buyer_id):
             raise NotFound(f"case {case_id} not found")
@@ -49,7 +49,7 @@ def list_cases(ctx: Context, actor: Actor, where: CaseFilter) -> list[Case]:
         where = replace(where, buyer_id=actor.subject)
     else:
         actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.cases.search(where)
 
 
@@ -63,7 +63,7 @@ QUEUES = {
 def review_queue(ctx: Context, actor: Actor, limit: int = 100) -> list[Case]:
     """Return the cases waiting for this person, the earliest deadline first."""
     actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return uow.cases.queue(QUEUES[actor.role], limit)
 
 
@@ -83,5 +83,5 @@ def account(ctx: Context, actor: Actor, name: str, limit: int = 100) -> AccountV
             raise NotFound(f"account {name} not found")
     elif actor.role is not Role.ADMIN:
         raise Forbidden("only an admin or the account's buyer may read it")
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         return AccountView(name, uow.ledger.balance(name), tuple(uow.ledger.entries(name, limit)))

@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.repositories import (
     SqlCaseRepository,
     SqlEvidenceRepository,
@@ -42,12 +43,15 @@ class SqlUnitOfWork:
     policies: PolicyRepository
     idempotency: IdempotencyRepository
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._sessions = sessions
+        self._read_only = read_only
         self._after: list[Callable[[], None]] = []
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
+        if self._read_only:
+            self.session.connection(execution_options={READ_ONLY: True})
         self._after = []
         self.orders = SqlOrderRepository(self.session)
         self.cases = SqlCaseRepository(self.session)
@@ -68,6 +72,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         """Commit, then run what was waiting for the commit; their failures are only logged."""
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
         actions, self._after = self._after, []
         for action in actions:

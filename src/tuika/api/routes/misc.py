@@ -19,7 +19,7 @@ router = APIRouter()
 @router.get("/healthz", tags=["health"])
 def healthz(ctx: Ctx) -> dict[str, str]:
     """Tell whether the service and its database answer."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         uow.policies.latest()
     return {"status": "ok"}
 
