@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from hypothesis import settings as hypothesis_settings
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from tuika.adapters.db.engine import make_engine
