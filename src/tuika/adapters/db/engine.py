@@ -11,14 +11,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+# Execution option a unit of work sets on its connection when it will only read.
+READ_ONLY = "tuika_read_only"
+
+
+def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     """Return an engine for ``url`` (``sqlite:///…`` or ``postgresql+psycopg://…``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, parsed.database)
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
@@ -42,7 +46,9 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
         # then writes can fail at once with SQLITE_BUSY when another writer got in first,
         # which busy_timeout does not cover. Taking it at BEGIN makes writers queue.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only units of work need no lock: WAL gives them a snapshot beside the writer.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
