@@ -10,7 +10,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
-
 # Execution option a unit of work sets on its connection when it will only read.
 READ_ONLY = "tuika_read_only"
 
