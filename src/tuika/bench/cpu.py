@@ -69,6 +69,10 @@ class CpuUse:
     client_s: float
     machine_s: float
     cores: int
+    connections_opened: int = 0
+    # Each server process's share of the server's CPU, largest first: uneven shares mean the
+    # kernel handed most keep-alive connections to one worker.
+    server_split: tuple[float, ...] = ()
 
     @property
     def other_s(self) -> float:
@@ -92,36 +96,59 @@ class CpuUse:
 class CpuMeter:
     """Snapshots CPU counters of the server's processes, its PostgreSQL backends and this process."""
 
-    def __init__(self, server_sid: int | None, postgres_pids: Callable[[], Iterable[int]]) -> None:
+    def __init__(
+        self,
+        server_sid: int | None,
+        postgres_pids: Callable[[], Iterable[int]],
+        postgres_sessions: Callable[[], int] | None = None,
+    ) -> None:
         self.server_sid = server_sid
         self.postgres_pids = postgres_pids
+        self.postgres_sessions = postgres_sessions
         self._start: dict[str, float] = {}
+        self._sessions_start = 0
+        self._server_start: dict[int, float] = {}
         self._pids_start: dict[int, float] = {}
 
-    def _server_s(self) -> float:
-        return 0.0 if self.server_sid is None else sum(process_cpu_s(p) for p in session_pids(self.server_sid))
+    def _server_by_pid(self) -> dict[int, float]:
+        return {} if self.server_sid is None else {p: process_cpu_s(p) for p in session_pids(self.server_sid)}
 
     def start(self) -> None:
         """Take the first snapshot."""
         self._pids_start = {pid: process_cpu_s(pid) for pid in self.postgres_pids()}
+        self._sessions_start = self.postgres_sessions() if self.postgres_sessions else 0
+        self._server_start = self._server_by_pid()
         self._start = {
             "wall": time.perf_counter(),
-            "server": self._server_s(),
             "client": own_cpu_s(),
             "machine": machine_busy_s()[0],
         }
 
     def stop(self) -> CpuUse:
         """Take the second snapshot; return the difference."""
-        machine, client, server = machine_busy_s()[0], own_cpu_s(), self._server_s()
+        machine, client, by_pid = machine_busy_s()[0], own_cpu_s(), self._server_by_pid()
+        used = [cpu - self._server_start.get(pid, 0.0) for pid, cpu in by_pid.items()]
+        server = sum(used)
         wall = time.perf_counter()
-        # A backend opened during the run counts from zero; one closed during it is lost.
+        # A backend opened during the run counts from zero; one closed during it is lost, so
+        # the figure is only right when the pools keep their connections (see connections_opened).
         postgres = sum(process_cpu_s(pid) - self._pids_start.get(pid, 0.0) for pid in self.postgres_pids())
+        sessions = self.postgres_sessions() - self._sessions_start if self.postgres_sessions else 0
         return CpuUse(
             wall_s=wall - self._start["wall"],
-            server_s=server - self._start["server"],
+            server_s=server,
             postgres_s=max(postgres, 0.0),
             client_s=client - self._start["client"],
             machine_s=machine - self._start["machine"],
             cores=os.cpu_count() or 1,
+            connections_opened=sessions,
+            server_split=_shares(used),
         )
+
+
+def _shares(used: list[float]) -> tuple[float, ...]:
+    """Return each part's share of the total, largest first, leaving out parts under 1%."""
+    total = sum(used)
+    if total <= 0:
+        return ()
+    return tuple(sorted((round(u / total, 2) for u in used if u > 0.01 * total), reverse=True))

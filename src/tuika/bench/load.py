@@ -110,26 +110,30 @@ class Load:
     def __init__(self, host: str, port: int, clients: int) -> None:
         self.connections = [Connection(host, port) for _ in range(clients)]
 
-    async def open(self) -> None:
-        """Open every connection before the clock starts."""
-        await asyncio.gather(*(c.open() for c in self.connections))
-
     def close(self) -> None:
         """Close every connection."""
         for connection in self.connections:
             connection.close()
 
-    async def run(self, requests: Sequence[bytes], expect: int) -> Phase:
-        """Send every request once; latency is from the send to the last byte of the response."""
+    async def run(self, requests: Sequence[bytes], expect: int, ramp_s: float = 0.0) -> Phase:
+        """Send every request once; latency is from the send to the last byte of the response.
+
+        A connection opens at its first request. With ``ramp_s`` the clients start one after
+        another, ``ramp_s`` apart: connections opened all at once are mostly accepted by
+        whichever server worker wakes first, while one arriving under load goes to an idle one.
+        """
         pending = deque(requests)
         phase = Phase()
         phase.started = time.perf_counter()
-        await asyncio.gather(*(self._client(c, pending, expect, phase) for c in self.connections))
+        clients = (self._client(c, pending, expect, phase, n * ramp_s) for n, c in enumerate(self.connections))
+        await asyncio.gather(*clients)
         phase.finished = time.perf_counter()
         return phase
 
     @staticmethod
-    async def _client(connection: Connection, pending: deque[bytes], expect: int, phase: Phase) -> None:
+    async def _client(connection: Connection, pending: deque[bytes], expect: int, phase: Phase, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
         clock = time.perf_counter_ns
         while pending:
             request = pending.popleft()

@@ -16,9 +16,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import httpx
 import psycopg
@@ -29,7 +31,26 @@ REDIS_BASE_URL = "redis://127.0.0.1:6379"
 LOOPBACK = "127.0.0.1"
 _MARKER = "tuika:bench:owner"
 
-Echo = Callable[[str], None]
+
+@contextlib.contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """Turn the first SIGTERM into ``SystemExit`` meanwhile, so that ``finally`` blocks still clean up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = False
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal received
+        if not received:  # a second one must not interrupt the cleanup the first started
+            received = True
+            raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def free_port() -> int:
@@ -42,9 +63,8 @@ def free_port() -> int:
 class Stack:
     """A fresh database, an empty Redis index and ``tuika serve --workers N`` on them."""
 
-    def __init__(self, workers: int, echo: Echo) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self.echo = echo
         self.run_id = secrets.token_hex(4)
         self.database = f"tuika_bench_{self.run_id}"
         self.secret_key = secrets.token_urlsafe(36)  # 48 characters
@@ -67,14 +87,18 @@ class Stack:
         self._db_created = True
         self.redis_db = _claim_redis_db(self.run_id)
         env = self._env()
-        migrated = subprocess.run(_tuika("migrate"), env=env, capture_output=True, check=False, timeout=120)
+        # Run from the temporary directory: alembic.ini's ``prepend_sys_path = src`` is relative
+        # to the working directory, and the uvicorn workers inherit the path the migration set,
+        # so from another checkout they would import that checkout's tuika.
+        here = self._tmp.name
+        migrated = subprocess.run(_tuika("migrate"), env=env, cwd=here, capture_output=True, check=False, timeout=120)
         if migrated.returncode != 0:
             raise RuntimeError(f"tuika migrate failed: {migrated.stderr.decode(errors='replace')[-2000:]}")
         command = _tuika("serve", "--workers", str(self.workers), "--host", LOOPBACK, "--port", str(self.port))
         with self.log_path.open("wb") as log:
             # A session of its own, so the uvicorn supervisor and its workers stop together.
             self.server = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command, env=env, cwd=here, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         self._wait_healthy(timeout_s=60)
 
@@ -97,7 +121,8 @@ class Stack:
 
     def _wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        with httpx.Client(base_url=self.base_url, timeout=2.0) as client:
+        # trust_env=False: no proxy setting may send this anywhere but 127.0.0.1.
+        with httpx.Client(base_url=self.base_url, timeout=2.0, trust_env=False) as client:
             while time.monotonic() < deadline:
                 if self.server is not None and self.server.poll() is not None:
                     raise RuntimeError(f"the server exited early:\n{self.server_log()}")
@@ -121,6 +146,12 @@ class Stack:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             row = conn.execute("SHOW server_version").fetchone()
         return "" if row is None else str(row[0]).split()[0]
+
+    def postgres_sessions(self) -> int:
+        """Return how many connections this run's database has accepted so far."""
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            row = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = %s", (self.database,)).fetchone()
+        return 0 if row is None or row[0] is None else int(row[0])
 
     def postgres_pids(self) -> list[int]:
         """Return the PostgreSQL backends serving this run's database."""

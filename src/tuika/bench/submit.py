@@ -14,7 +14,7 @@ import os
 import platform
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,11 +23,14 @@ from urllib.parse import urlsplit
 from tuika.api.auth import issue_token
 from tuika.bench.cpu import CpuMeter, CpuUse
 from tuika.bench.load import Load, Phase, build_request, percentile
-from tuika.bench.stack import LOOPBACK, Echo, Stack
+from tuika.bench.stack import LOOPBACK, Stack, stopped_by_sigterm
 
 WARMUP = 200
+RAMP_S = 0.025  # between opening one client's connection and the next, during the order pushes
 REASONS = ("not_delivered", "card_invalid")
 _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost"})
+
+Echo = Callable[[str], None]
 
 
 def _stdout(line: str) -> None:
@@ -62,24 +65,25 @@ def run(
             raise ValueError("a running server needs its TUIKA_SECRET_KEY to sign the tokens")
         target = Target(_loopback_port(url), secret_key, None, "the running server's")
         return _measure(target, clients, claims, warmup, echo)
-    stack = Stack(server_workers, echo)
-    try:
-        echo(f"starting: database {stack.database}, tuika serve --workers {server_workers} on {stack.base_url}")
-        stack.start()
-        assert stack.server is not None
-        meter = CpuMeter(stack.server.pid, stack.postgres_pids)
-        database = f"PostgreSQL {stack.postgres_version()} (fresh {stack.database})"
-        target = Target(stack.port, stack.secret_key, server_workers, database, meter)
-        result = _measure(target, clients, claims, warmup, echo)
-        result["queued_reviews"] = stack.queued()
-        echo(f"queue:          {result['queued_reviews']} machine reviews left queued in Redis (no consumer ran)")
-        return result
-    except BaseException:
-        echo(f"server log (tail):\n{stack.server_log()}")
-        raise
-    finally:
-        stack.close()
-        echo(f"cleaned up: server stopped, database {stack.database} dropped, Redis index emptied")
+    stack = Stack(server_workers)
+    with stopped_by_sigterm():
+        try:
+            echo(f"starting: database {stack.database}, tuika serve --workers {server_workers} on {stack.base_url}")
+            stack.start()
+            assert stack.server is not None
+            meter = CpuMeter(stack.server.pid, stack.postgres_pids, stack.postgres_sessions)
+            database = f"PostgreSQL {stack.postgres_version()} (fresh {stack.database})"
+            target = Target(stack.port, stack.secret_key, server_workers, database, meter)
+            result = _measure(target, clients, claims, warmup, echo)
+            result["queued_reviews"] = stack.queued()
+            echo(f"queue:          {result['queued_reviews']} machine reviews left queued in Redis (no consumer ran)")
+            return result
+        except Exception:
+            echo(f"server log (tail):\n{stack.server_log()}")
+            raise
+        finally:
+            stack.close()
+            echo(f"cleaned up: server stopped, database {stack.database} dropped, Redis index emptied")
 
 
 def _loopback_port(url: str) -> int:
@@ -117,8 +121,7 @@ async def _phases(
 ) -> tuple[Phase, Phase, Phase, CpuUse | None]:
     load = Load(LOOPBACK, target.port, clients)
     try:
-        await load.open()
-        pushed = await load.run(pushes, expect=201)
+        pushed = await load.run(pushes, expect=201, ramp_s=RAMP_S)
         warm = await load.run(warmup, expect=201)
         if target.meter is not None:
             target.meter.start()
@@ -181,6 +184,8 @@ def _report(
     if cpu is not None:
         result.update(cpu.per_claim_ms(phase.ok))
         result["other_programs_cpu_share"] = cpu.other_load()
+        result["db_connections_opened"] = cpu.connections_opened
+        result["server_cpu_split"] = list(cpu.server_split)
     echo(f"server workers: {target.server_workers if target.server_workers else 'unknown (running server)'}")
     echo(f"database:       {target.database}")
     echo(f"clients:        {clients} keep-alive connections, closed loop, one process")
@@ -198,5 +203,8 @@ def _report(
             f"CPU per claim:  server {per['server_cpu_ms_per_claim']:.2f} ms, "
             f"PostgreSQL {per['postgres_cpu_ms_per_claim']:.2f} ms, client {per['client_cpu_ms_per_claim']:.2f} ms"
         )
+        split = " / ".join(f"{share:.0%}" for share in cpu.server_split)
+        echo(f"server CPU:     split {split} between the server's processes")
+        echo(f"DB connections: {cpu.connections_opened} opened during the run (0 when the pools hold theirs)")
         echo(f"other programs: {cpu.other_load():.0%} of the {cpu.cores} cores during the run (should be near 0)")
     return result

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from tuika.adapters.db.tables import CaseEventRow, CaseRow, DecisionRow, EvidenceRow, OrderItemRow, OrderRow, PayoutRow
+from typing import Any, cast
+
+from sqlalchemy import Table, inspect
+
+from tuika.adapters.db.tables import (
+    Base,
+    CaseEventRow,
+    CaseRow,
+    DecisionRow,
+    EvidenceRow,
+    OrderItemRow,
+    OrderRow,
+    PayoutRow,
+)
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Route, Tier, TimelineEvent
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
 from tuika.services.ports import EvidenceRecord
+
+
+def table(model: type[Base]) -> Table:
+    """Return the table a row class is mapped to."""
+    return cast(Table, model.__table__)
+
+
+def insert_values(row: Base) -> dict[str, Any]:
+    """Return the columns set on an unsaved row object, for a Core INSERT; the rest take their defaults."""
+    state = inspect(row).dict
+    return {c.key: state[c.key] for c in table(type(row)).columns if c.key in state}
 
 
 def order_from_rows(row: OrderRow, items: list[OrderItemRow]) -> Order:
