@@ -163,7 +163,7 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -
         "tuika 退卡 demo",
         f"  data:      {Path(settings.data_dir).resolve()} ({f'seeded {added} orders' if added else 'reused'})",
         f"  API:       {base}/v1",
-        f"  OpenAPI:   {base}/docs   (schema: {base}/openapi.json)",
+        f"  API docs:  {base}/docs   (OpenAPI: {base}/openapi.json)",
         f"  health:    {base}/healthz",
         "  tokens (Authorization: Bearer …, valid 7 days):",
     ]

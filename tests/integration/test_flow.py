@@ -70,3 +70,15 @@ def test_card_invalid_goes_to_an_agent_who_approves(client: TestClient, auth: Ca
     assert case["decision"]["tier"] == "agent"
     supplier = client.get("/v1/ledger/accounts/supplier:supplier_1:deposit", headers=auth("admin", "root")).json()
     assert supplier["balance_fen"] == -10000
+
+
+def test_the_docs_page_lists_the_endpoints_and_loads_nothing_from_elsewhere(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/v1/refund-cases" in page.text
+    assert "/v1/orders/{order_id}/refund-precheck" in page.text
+    assert "http://" not in page.text
+    assert "https://" not in page.text
+    assert "<script" not in page.text
+    assert client.get("/redoc").status_code == 404
+    assert client.get("/openapi.json").json()["info"]["title"] == "tuika 退卡 API"

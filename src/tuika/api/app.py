@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from tuika import __version__
-from tuika.api import errors
+from tuika.api import docs_page, errors
 from tuika.api.limits import BodyLimit
 from tuika.api.routes import cases, misc, orders
 from tuika.bootstrap import System
@@ -39,9 +39,13 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
         version=__version__,
         description="Refund and after-sales engine for 卡盟 platforms. Errors are application/problem+json.",
         lifespan=lifespan,
+        # The stock Swagger and ReDoc pages load their scripts from a CDN; ours are local.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.system = system
     errors.install(app)
+    docs_page.install(app)
     # Uploads get their own, exact limit in the route; this one stops anything far larger.
     app.add_middleware(BodyLimit, limit=system.settings.evidence_max_bytes + 64 * 1024)
     app.include_router(misc.router)
