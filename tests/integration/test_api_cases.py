@@ -11,14 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.factories import account_balances, assert_problem, count_rows, ledger_total, order_payload, png_bytes
+from tests.integration.api import balance, push
 from tuika.bootstrap import System
 
 Auth = Callable[..., dict[str, str]]
-
-
-def push(client: TestClient, auth: Auth, body: dict[str, Any]) -> None:
-    response = client.post("/v1/orders", json=body, headers=auth("platform", "host"))
-    assert response.status_code == 201, response.text
 
 
 def upload(client: TestClient, auth: Auth, buyer: str = "buyer_1", color: str = "white") -> str:
@@ -66,10 +62,6 @@ def get_case(client: TestClient, auth: Auth, case_id: str, buyer: str = "buyer_1
     response = client.get(f"/v1/refund-cases/{case_id}", headers=auth("buyer", buyer))
     assert response.status_code == 200, response.text
     return dict(response.json())
-
-
-def balance(client: TestClient, auth: Auth, buyer: str = "buyer_1") -> int:
-    return int(client.get(f"/v1/ledger/accounts/buyer:{buyer}", headers=auth("buyer", buyer)).json()["balance_fen"])
 
 
 def statuses(case: dict[str, Any]) -> list[str]:

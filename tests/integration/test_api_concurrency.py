@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
 
-from tests.factories import assert_problem, count_rows, ledger_total, order_payload, png_bytes
+from tests.factories import assert_problem, count_rows, ledger_total, order_payload
+from tests.integration.api import balance, manual_review_case, push
 from tuika.bootstrap import System
 from tuika.domain.cases import DecisionAction, Role, Route
 from tuika.domain.errors import StaleState
@@ -36,32 +37,6 @@ def race(calls: list[Callable[[], T]], timeout: float = 60) -> list[T]:
         return [f.result(timeout=timeout) for f in futures]
 
 
-def push(client: TestClient, auth: Auth, body: dict[str, Any]) -> None:
-    response = client.post("/v1/orders", json=body, headers=auth("platform", "host"))
-    assert response.status_code == 201, response.text
-
-
-def balance(client: TestClient, auth: Auth, buyer: str = "buyer_1") -> int:
-    return int(client.get(f"/v1/ledger/accounts/buyer:{buyer}", headers=auth("buyer", buyer)).json()["balance_fen"])
-
-
-def manual_review_case(client: TestClient, auth: Auth, order_id: str, amount_fen: int) -> str:
-    push(client, auth, order_payload(order_id, amount_fen=amount_fen))
-    upload = client.post(
-        "/v1/evidence",
-        files={"file": ("e.png", png_bytes(), "image/png")},
-        data={"kind": "error_screenshot"},
-        headers=auth("buyer", "buyer_1"),
-    )
-    created = client.post(
-        "/v1/refund-cases",
-        json={"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload.json()["id"]]},
-        headers=auth("buyer", "buyer_1"),
-    )
-    assert created.json()["status"] == "manual_review", created.text
-    return str(created.json()["id"])
-
-
 def test_twenty_submissions_with_one_key_make_one_case(client: TestClient, auth: Auth, system: System) -> None:
     push(client, auth, order_payload("ord_c1", delivery="failed", amount_fen=5000))
     headers = auth("buyer", "buyer_1", **{"Idempotency-Key": "same-key"})
@@ -83,7 +58,7 @@ def test_twenty_submissions_with_one_key_make_one_case(client: TestClient, auth:
 
 
 def test_twenty_approvals_of_one_case_make_one_payout(client: TestClient, auth: Auth, system: System) -> None:
-    case_id = manual_review_case(client, auth, "ord_c2", 8000)
+    case_id = manual_review_case(client, auth, "ord_c2", amount_fen=8000)
 
     def approve(n: int) -> Callable[[], Any]:
         return lambda: client.post(
@@ -166,7 +141,7 @@ def test_many_claims_on_overlapping_items_never_refund_an_item_twice(
 
 
 def test_a_withdrawal_racing_an_approval_ends_one_way_only(client: TestClient, auth: Auth, system: System) -> None:
-    case_id = manual_review_case(client, auth, "ord_c5", 5000)
+    case_id = manual_review_case(client, auth, "ord_c5", amount_fen=5000)
 
     def withdraw() -> Any:
         return client.post(f"/v1/refund-cases/{case_id}/withdraw", headers=auth("buyer", "buyer_1"))
@@ -209,7 +184,7 @@ def test_twenty_service_submissions_with_one_key_make_one_case(client: TestClien
 
 
 def test_twenty_service_approvals_of_one_case_make_one_payout(client: TestClient, auth: Auth, system: System) -> None:
-    case_id = manual_review_case(client, auth, "ord_d2", 9000)
+    case_id = manual_review_case(client, auth, "ord_d2", amount_fen=9000)
     request = review.DecisionRequest(DecisionAction.APPROVE, ("supplier_confirmed_fault",))
 
     def approve(n: int) -> Callable[[], str]:

@@ -23,6 +23,7 @@ from tests.factories import (
     png_header_bytes,
     stored_files,
 )
+from tests.integration.api import manual_review_case, push, upload
 from tuika.api.auth import issue_token
 from tuika.bootstrap import System
 from tuika.settings import Settings
@@ -49,43 +50,6 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 @pytest.fixture
 def evidence_dir(settings: Settings) -> Path:
     return settings.data_dir / "evidence"
-
-
-def push(client: TestClient, auth: Auth, body: dict[str, Any]) -> None:
-    response = client.post("/v1/orders", json=body, headers=auth("platform", "host"))
-    assert response.status_code == 201, response.text
-
-
-def upload(
-    client: TestClient, auth: Auth, buyer: str, data: bytes | None = None, kind: str = "error_screenshot"
-) -> str:
-    response = client.post(
-        "/v1/evidence",
-        files={"file": ("e.png", data or png_bytes(), "image/png")},
-        data={"kind": kind},
-        headers=auth("buyer", buyer),
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-def manual_review_case(client: TestClient, auth: Auth, order_id: str = "ord_s1", buyer: str = "buyer_1") -> str:
-    """Return the id of a card_invalid case waiting for an agent."""
-    push(client, auth, order_payload(order_id, buyer=buyer, items=2, amount_fen=20000))
-    evidence_id = upload(client, auth, buyer)
-    created = client.post(
-        "/v1/refund-cases",
-        json={
-            "order_id": order_id,
-            "reason": "card_invalid",
-            "item_ids": [f"{order_id}_i0"],
-            "evidence_ids": [evidence_id],
-        },
-        headers=auth("buyer", buyer),
-    )
-    assert created.status_code == 201, created.text
-    assert created.json()["status"] == "manual_review"
-    return str(created.json()["id"])
 
 
 # ---------------------------------------------------------------- another buyer's data
@@ -119,7 +83,7 @@ def test_a_buyer_cannot_read_or_claim_another_buyers_order(client: TestClient, a
 
 
 def test_a_buyer_cannot_read_or_act_on_another_buyers_case(client: TestClient, auth: Auth, system: System) -> None:
-    case_id = manual_review_case(client, auth)
+    case_id = manual_review_case(client, auth, "ord_s1", items=2, amount_fen=20000, item_ids=["ord_s1_i0"])
     owner = auth("buyer", "buyer_1")
     before = client.get(f"/v1/refund-cases/{case_id}", headers=owner).json()
     stranger = auth("buyer", "buyer_2")
@@ -201,7 +165,7 @@ def test_only_agents_arbitrators_and_admins_see_the_review_queue(client: TestCli
 
 
 def test_a_buyer_cannot_decide_even_their_own_case(client: TestClient, auth: Auth, system: System) -> None:
-    case_id = manual_review_case(client, auth)
+    case_id = manual_review_case(client, auth, "ord_s1", items=2, amount_fen=20000, item_ids=["ord_s1_i0"])
     owner = auth("buyer", "buyer_1")
     before = client.get(f"/v1/refund-cases/{case_id}", headers=owner).json()
 

@@ -12,16 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import InlineDispatcher
-from tests.factories import assert_problem, count_rows, order_payload, png_bytes
+from tests.factories import assert_problem, count_rows, order_payload
+from tests.integration.api import manual_review_case, push
 from tuika.bootstrap import System
 from tuika.services import review
 
 Auth = Callable[..., dict[str, str]]
-
-
-def push(client: TestClient, auth: Auth, body: dict[str, Any]) -> None:
-    response = client.post("/v1/orders", json=body, headers=auth("platform", "host"))
-    assert response.status_code == 201, response.text
 
 
 def default_policy() -> dict[str, Any]:
@@ -29,28 +25,11 @@ def default_policy() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def manual_review_case(client: TestClient, auth: Auth, order_id: str = "ord_v1") -> str:
-    push(client, auth, order_payload(order_id))
-    upload = client.post(
-        "/v1/evidence",
-        files={"file": ("e.png", png_bytes(), "image/png")},
-        data={"kind": "error_screenshot"},
-        headers=auth("buyer", "buyer_1"),
-    )
-    created = client.post(
-        "/v1/refund-cases",
-        json={"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload.json()["id"]]},
-        headers=auth("buyer", "buyer_1"),
-    )
-    assert created.json()["status"] == "manual_review", created.text
-    return str(created.json()["id"])
-
-
 # ---------------------------------------------------------------- problem+json
 
 
 def test_every_error_is_problem_json(client: TestClient, auth: Auth) -> None:
-    case_id = manual_review_case(client, auth)
+    case_id = manual_review_case(client, auth, "ord_v1")
     buyer = auth("buyer", "buyer_1")
     for response, status, code in [
         (client.get("/v1/orders"), 401, "token_missing"),
@@ -256,7 +235,7 @@ def test_unknown_items_in_a_claim_are_refused(client: TestClient, auth: Auth, sy
 
 
 def test_unknown_reason_codes_in_a_decision_are_refused(client: TestClient, auth: Auth, system: System) -> None:
-    case_id = manual_review_case(client, auth)
+    case_id = manual_review_case(client, auth, "ord_v1")
     agent = auth("agent", "agent_1")
     before = client.get(f"/v1/refund-cases/{case_id}", headers=agent).json()
 
