@@ -20,6 +20,7 @@ from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
 from tuika.services.context import Actor, Context
+from tuika.services.moves import move_case
 from tuika.services.ports import DuplicateKey, EvidenceRecord, UnitOfWork
 
 
@@ -180,15 +181,9 @@ def withdraw(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
     with ctx.uow() as uow:
         case = _lock_own_case(uow, actor, case_id)
         now = ctx.clock.now()
-        moved, event = case.move(
-            CaseStatus.WITHDRAWN,
-            at=now,
-            actor=actor.subject,
-            role=Role.BUYER,
-            reason_codes=("withdrawn_by_buyer",),
-            note=note,
+        moved = move_case(
+            uow, case, CaseStatus.WITHDRAWN, at=now, actor=actor, codes=("withdrawn_by_buyer",), note=note
         )
-        uow.cases.save(moved, case.status, event)
         uow.commit()
         return moved
 
@@ -201,16 +196,16 @@ def appeal(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
         if case.status is not CaseStatus.REJECTED or case.appealed:
             raise AppealNotAllowed(f"case {case_id} is {case.status.value}")
         now = ctx.clock.now()
-        moved, event = case.move(
+        moved = move_case(
+            uow,
+            case,
             CaseStatus.ARBITRATION,
             at=now,
-            actor=actor.subject,
-            role=Role.BUYER,
-            reason_codes=("buyer_appeal",),
+            actor=actor,
+            codes=("buyer_appeal",),
             note=note,
-            due_at=now + ctx.sla.arbitration,
+            due=now + ctx.sla.arbitration,
         )
-        uow.cases.save(moved, case.status, event)
         uow.commit()
         return moved
 
@@ -235,19 +230,14 @@ def add_evidence(ctx: Context, actor: Actor, case_id: str, evidence_ids: tuple[s
         uow.evidence.attach(evidence_ids, case.id)
         updated = replace(case, evidence_ids=(*case.evidence_ids, *evidence_ids), updated_at=now)
         if case.status is CaseStatus.AWAITING_EVIDENCE:
-            moved, event = updated.move(
-                CaseStatus.REVIEWING,
-                at=now,
-                actor=actor.subject,
-                role=Role.BUYER,
-                note=note,
-                due_at=now + ctx.sla.machine_review,
+            moved = move_case(
+                uow, updated, CaseStatus.REVIEWING, at=now, actor=actor, note=note, due=now + ctx.sla.machine_review
             )
             uow.on_commit(lambda: ctx.dispatcher.review(case.id))
         else:
             moved = updated
             event = TimelineEvent(now, actor.subject, Role.BUYER, case.status, case.status, (), note or "补充材料")
-        uow.cases.save(moved, case.status, event)
+            uow.cases.save(moved, case.status, event)
         uow.commit()
         return moved
 

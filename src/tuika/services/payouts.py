@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tuika.domain.cases import Case, CaseStatus, Role
+from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.errors import NotFound
 from tuika.domain.ids import new_id
 from tuika.domain.ledger import clawback, refund_to_balance
@@ -11,6 +11,7 @@ from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus, allocate, ch
 from tuika.domain.policy import LiableParty
 from tuika.services.claims import payout_route
 from tuika.services.context import SYSTEM, Context
+from tuika.services.moves import move_case
 from tuika.services.ports import UnitOfWork
 
 
@@ -85,24 +86,16 @@ def execute(ctx: Context, payout_id: str) -> Payout:
         done = processing.move(PayoutStatus.SUCCEEDED, now, voucher=payout.gateway_refund_no)
         uow.payouts.save(done, PayoutStatus.PENDING)
         if case.status is CaseStatus.APPROVED:
-            refunding, event = case.move(
-                CaseStatus.REFUNDING,
-                at=now,
-                actor=SYSTEM.subject,
-                role=Role.SYSTEM,
-                reason_codes=("refund_started",),
-            )
-            uow.cases.save(refunding, CaseStatus.APPROVED, event)
-            case = refunding
+            case = move_case(uow, case, CaseStatus.REFUNDING, at=now, actor=SYSTEM, codes=("refund_started",))
         if case.status is CaseStatus.REFUNDING:
-            refunded, event = case.move(
+            move_case(
+                uow,
+                case,
                 CaseStatus.REFUNDED,
                 at=now,
-                actor=SYSTEM.subject,
-                role=Role.SYSTEM,
-                reason_codes=("refunded_to_balance",),
+                actor=SYSTEM,
+                codes=("refunded_to_balance",),
                 note=f"退款凭证 {done.voucher}",
             )
-            uow.cases.save(refunded, CaseStatus.REFUNDING, event)
         uow.commit()
         return done

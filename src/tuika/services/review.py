@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Tier
@@ -11,6 +11,7 @@ from tuika.domain.evaluate import Claim, Outcome, Path, evaluate
 from tuika.domain.reason_codes import is_known
 from tuika.services.claims import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
+from tuika.services.moves import move_case
 from tuika.services.payouts import open_payout
 from tuika.services.ports import UnitOfWork
 
@@ -39,13 +40,15 @@ def machine_review(ctx: Context, case_id: str) -> Case:
         assert order is not None
         now = ctx.clock.now()
         if case.status is CaseStatus.SUBMITTED:
-            case = _move(uow, case, CaseStatus.REVIEWING, now, SYSTEM, (), "", now + ctx.sla.machine_review)
+            case = move_case(uow, case, CaseStatus.REVIEWING, at=now, actor=SYSTEM, due=now + ctx.sla.machine_review)
         policy = ctx.policies.version(uow, case.policy_version)
         kinds = evidence_kinds(uow.evidence.for_case(case.id))
         outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now)
         target = _PATH_STATUS[outcome.path]
         codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
-        case = _move(uow, case, target, now, SYSTEM, codes, _note(outcome), _due(ctx, target, now))
+        case = move_case(
+            uow, case, target, at=now, actor=SYSTEM, codes=codes, note=_note(outcome), due=_due(ctx, target, now)
+        )
         uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
         if target is CaseStatus.APPROVED:
             open_payout(ctx, uow, order, case)
@@ -91,7 +94,16 @@ def decide(ctx: Context, actor: Actor, case_id: str, request: DecisionRequest) -
         now = ctx.clock.now()
         target = _ACTION_STATUS[request.action]
         tier = Tier.AGENT if actor.role is Role.AGENT else Tier.ARBITRATOR
-        case = _move(uow, case, target, now, actor, request.reason_codes, request.note, _due(ctx, target, now))
+        case = move_case(
+            uow,
+            case,
+            target,
+            at=now,
+            actor=actor,
+            codes=request.reason_codes,
+            note=request.note,
+            due=_due(ctx, target, now),
+        )
         uow.cases.add_decision(
             Decision(case.id, request.action, tier, actor.subject, request.reason_codes, request.note, now)
         )
@@ -110,7 +122,7 @@ def close_overdue(ctx: Context, case_id: str) -> Case:
         now = ctx.clock.now()
         if case.status is not CaseStatus.AWAITING_EVIDENCE or case.due_at is None or case.due_at > now:
             return case
-        case = _move(uow, case, CaseStatus.CLOSED, now, SYSTEM, ("evidence_deadline_passed",), "", None)
+        case = move_case(uow, case, CaseStatus.CLOSED, at=now, actor=SYSTEM, codes=("evidence_deadline_passed",))
         uow.commit()
         return case
 
@@ -124,24 +136,6 @@ def _lock_case(uow: UnitOfWork, case_id: str) -> Case:
     case = uow.cases.get(case_id, lock=True)
     assert case is not None
     return case
-
-
-def _move(
-    uow: UnitOfWork,
-    case: Case,
-    to: CaseStatus,
-    now: datetime,
-    actor: Actor,
-    codes: tuple[str, ...],
-    note: str,
-    due: datetime | None,
-) -> Case:
-    role = actor.role
-    moved, event = case.move(to, at=now, actor=actor.subject, role=role, reason_codes=codes, note=note, due_at=due)
-    if role is not Role.SYSTEM and to in (CaseStatus.APPROVED, CaseStatus.REJECTED):
-        moved = replace(moved, decided_by=actor.subject)
-    uow.cases.save(moved, case.status, event)
-    return moved
 
 
 def _due(ctx: Context, status: CaseStatus, now: datetime) -> datetime | None:
