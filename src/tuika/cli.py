@@ -119,11 +119,11 @@ def worker(threads: Annotated[int | None, typer.Option(min=1, max=64, help="work
     _logging()
     system = build(settings, migrate=True)
     count = threads or settings.worker_threads
-    consumer = worker_consumer(system.huey, count)
-    typer.echo(
+    announce = (
         f"worker running with {count} threads on {'Redis' if settings.redis_url else 'SQLite'} queue, "
         f"sweeping every {settings.sweep_interval_s} s"
     )
+    consumer = worker_consumer(system.huey, count, on_ready=lambda: typer.echo(announce))
     try:
         consumer.run()
     finally:

@@ -56,7 +56,23 @@ def manual_review_case(
     }
     if item_ids is not None:
         body["item_ids"] = item_ids
-    created = client.post("/v1/refund-cases", json=body, headers=auth("buyer", buyer))
+    case = file_case(client, auth, body, buyer)
+    assert case["status"] == "manual_review", case
+    return str(case["id"])
+
+
+def file_case(
+    client: TestClient, auth: Auth, body: dict[str, Any], buyer: str = "buyer_1", key: str | None = None
+) -> dict[str, Any]:
+    """File a claim and return the case as it is after the (inline) review.
+
+    The 201 shows the case as filed: the review is queued after the commit, so the
+    answer never waits for it.
+    """
+    extra = {} if key is None else {"Idempotency-Key": key}
+    created = client.post("/v1/refund-cases", json=body, headers=auth("buyer", buyer, **extra))
     assert created.status_code == 201, created.text
-    assert created.json()["status"] == "manual_review", created.text
-    return str(created.json()["id"])
+    assert created.json()["status"] == "submitted", created.text
+    now = client.get(created.headers["location"], headers=auth("buyer", buyer))
+    assert now.status_code == 200, now.text
+    return dict(now.json())

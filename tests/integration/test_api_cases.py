@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.factories import account_balances, assert_problem, count_rows, ledger_total, order_payload, png_bytes
-from tests.integration.api import balance, push
+from tests.integration.api import balance, file_case, push
 from tuika.bootstrap import System
 
 Auth = Callable[..., dict[str, str]]
@@ -44,10 +44,9 @@ def card_invalid(
     }
     if items is not None:
         body["item_ids"] = items
-    created = claim(client, auth, body, buyer)
-    assert created.status_code == 201, created.text
-    assert created.json()["status"] == "manual_review"
-    return dict(created.json())
+    case = file_case(client, auth, body, buyer)
+    assert case["status"] == "manual_review"
+    return case
 
 
 def decide(client: TestClient, auth: Auth, case_id: str, role: str, action: str, *codes: str) -> Any:
@@ -81,9 +80,11 @@ def test_the_same_key_and_body_give_the_same_case_and_response(client: TestClien
     first = claim(client, auth, body, key="key-1")
     again = claim(client, auth, body, key="key-1")
     assert (first.status_code, again.status_code) == (201, 201)
-    assert again.json() == first.json()
-    assert again.headers["location"] == f"/v1/refund-cases/{first.json()['id']}"
-    assert first.json()["status"] == "refunded"
+    assert again.headers["location"] == first.headers["location"] == f"/v1/refund-cases/{first.json()['id']}"
+    # The first answer shows the case as filed; a replay shows the same case as it is now.
+    assert first.json()["status"] == "submitted"
+    assert again.json() == get_case(client, auth, first.json()["id"])
+    assert again.json()["status"] == "refunded"
     assert count_rows(system.engine, "cases") == 1
     assert count_rows(system.engine, "payouts") == 1
     assert balance(client, auth) == 5000
@@ -122,9 +123,8 @@ def test_buyers_use_the_same_key_independently(client: TestClient, auth: Auth, s
     assert one.json()["id"] != two.json()["id"]
     assert (one.json()["buyer_id"], two.json()["buyer_id"]) == ("buyer_1", "buyer_2")
     # Each key replays only its own buyer's case.
-    assert claim(client, auth, {"order_id": "ord_i5", "reason": "not_delivered"}, "buyer_2", key="shared").json() == (
-        two.json()
-    )
+    replay = claim(client, auth, {"order_id": "ord_i5", "reason": "not_delivered"}, "buyer_2", key="shared")
+    assert replay.json() == get_case(client, auth, two.json()["id"], "buyer_2")
     assert count_rows(system.engine, "cases") == 2
     assert count_rows(system.engine, "idempotency_keys") == 2
     assert (balance(client, auth, "buyer_1"), balance(client, auth, "buyer_2")) == (1000, 2000)
@@ -177,7 +177,7 @@ def test_withdrawing_before_approval_frees_the_items(client: TestClient, auth: A
 
 def test_withdrawing_after_the_refund_is_refused(client: TestClient, auth: Auth, system: System) -> None:
     push(client, auth, order_payload("ord_w2", delivery="failed", amount_fen=3000))
-    case = claim(client, auth, {"order_id": "ord_w2", "reason": "not_delivered"}).json()
+    case = file_case(client, auth, {"order_id": "ord_w2", "reason": "not_delivered"})
     assert case["status"] == "refunded"
     response = client.post(f"/v1/refund-cases/{case['id']}/withdraw", headers=auth("buyer", "buyer_1"))
     problem = assert_problem(response, 409, "illegal_transition")
@@ -444,7 +444,7 @@ def test_a_re_push_cannot_lower_the_amount_below_what_was_refunded(
 ) -> None:
     # BUG: the upsert accepts it; the order then shows 100 fen paid and 10000 fen refunded.
     push(client, auth, order_payload("ord_h3", delivery="failed", amount_fen=10000))
-    assert claim(client, auth, {"order_id": "ord_h3", "reason": "not_delivered"}).json()["status"] == "refunded"
+    assert file_case(client, auth, {"order_id": "ord_h3", "reason": "not_delivered"})["status"] == "refunded"
     before = client.get("/v1/orders/ord_h3", headers=auth("buyer", "buyer_1")).json()
 
     lowered = client.post(
@@ -475,7 +475,7 @@ def test_a_mistaken_purchase_before_delivery_is_refunded_less_the_fee(
         9900,
     )
 
-    case = claim(client, auth, {"order_id": "ord_m1", "reason": "mistaken_purchase"}).json()
+    case = file_case(client, auth, {"order_id": "ord_m1", "reason": "mistaken_purchase"})
     assert (case["status"], case["liable"], case["fee_fen"], case["payout_fen"]) == ("refunded", "buyer", 100, 9900)
     assert (case["decision"]["tier"], case["payout"]["amount_fen"], case["payout"]["fee_fen"]) == ("auto", 9900, 100)
     assert [c["code"] for c in case["decision"]["reason_codes"]] == [
@@ -507,7 +507,7 @@ def test_a_mistaken_purchase_after_delivery_is_rejected_and_pays_nothing(
     client: TestClient, auth: Auth, system: System
 ) -> None:
     push(client, auth, order_payload("ord_m2", amount_fen=10000))
-    case = claim(client, auth, {"order_id": "ord_m2", "reason": "mistaken_purchase"}).json()
+    case = file_case(client, auth, {"order_id": "ord_m2", "reason": "mistaken_purchase"})
     assert case["status"] == "rejected"
     assert [c["code"] for c in case["reason_codes"]] == ["already_delivered"]
     assert case["payout"] is None

@@ -176,7 +176,7 @@ def test_twenty_service_submissions_with_one_key_make_one_case(client: TestClien
 
     cases = race([lambda: claims.submit(system.ctx, buyer, request, "svc-key")] * THREADS)
 
-    assert len({c.id for c in cases}) == 1
+    assert len({v.case.id for v in cases}) == 1
     assert count_rows(system.engine, "cases") == 1
     assert count_rows(system.engine, "payouts") == 1
     assert balance(client, auth) == 2500

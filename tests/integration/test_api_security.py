@@ -23,7 +23,7 @@ from tests.factories import (
     png_header_bytes,
     stored_files,
 )
-from tests.integration.api import manual_review_case, push, upload
+from tests.integration.api import file_case, manual_review_case, push, upload
 from tuika.api.auth import issue_token
 from tuika.bootstrap import System
 from tuika.settings import Settings
@@ -137,10 +137,7 @@ def test_a_buyer_cannot_read_or_use_another_buyers_evidence(
 
 def test_a_buyer_cannot_read_another_buyers_balance_or_platform_accounts(client: TestClient, auth: Auth) -> None:
     push(client, auth, order_payload("ord_s3", buyer="buyer_1", delivery="failed", amount_fen=4200))
-    created = client.post(
-        "/v1/refund-cases", json={"order_id": "ord_s3", "reason": "not_delivered"}, headers=auth("buyer", "buyer_1")
-    )
-    assert created.json()["status"] == "refunded"
+    assert file_case(client, auth, {"order_id": "ord_s3", "reason": "not_delivered"})["status"] == "refunded"
     stranger = auth("buyer", "buyer_2")
 
     for account in ("buyer:buyer_1", "platform:clearing", "platform:fee_income", "supplier:supplier_1:deposit"):

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import InlineDispatcher
 from tests.factories import assert_problem, count_rows, order_payload
-from tests.integration.api import manual_review_case, push
+from tests.integration.api import file_case, manual_review_case, push
 from tuika.bootstrap import System
 from tuika.services import review
 
@@ -294,10 +294,9 @@ def test_the_original_route_is_unavailable_until_a_gateway_is_configured(
     assert problem["route"] == "alipay"
     assert count_rows(system.engine, "cases") == 0
 
-    balance = client.post("/v1/refund-cases", json={**original, "route": "balance"}, headers=buyer)
-    assert balance.status_code == 201
-    assert (balance.json()["route"], balance.json()["status"]) == ("balance", "refunded")
-    assert balance.json()["payout"]["route"] == "balance"
+    balance = file_case(client, auth, {**original, "route": "balance"})
+    assert (balance["route"], balance["status"]) == ("balance", "refunded")
+    assert balance["payout"]["route"] == "balance"
     assert client.get("/v1/ledger/accounts/buyer:buyer_1", headers=buyer).json()["balance_fen"] == 3000
 
 
@@ -329,10 +328,9 @@ def test_a_published_policy_applies_to_new_cases_while_older_ones_keep_theirs(
     assert (kept["status"], kept["policy_version"], kept["fee_fen"]) == ("refunded", 1, 100)
     assert kept["payout"]["amount_fen"] == 9900
 
-    new = client.post("/v1/refund-cases", json={"order_id": "ord_pol2", "reason": "mistaken_purchase"}, headers=buyer)
-    assert new.status_code == 201
-    assert (new.json()["status"], new.json()["policy_version"], new.json()["fee_fen"]) == ("manual_review", 2, 250)
-    assert [c["code"] for c in new.json()["reason_codes"]] == ["amount_above_auto_limit", "buyer_fault_fee"]
+    new = file_case(client, auth, {"order_id": "ord_pol2", "reason": "mistaken_purchase"})
+    assert (new["status"], new["policy_version"], new["fee_fen"]) == ("manual_review", 2, 250)
+    assert [c["code"] for c in new["reason_codes"]] == ["amount_above_auto_limit", "buyer_fault_fee"]
 
     shown = client.get("/v1/orders/ord_pol2/refund-policy", headers=buyer).json()
     assert (shown["policy_version"], shown["title"]) == (2, "卡盟标准退卡政策 v2")

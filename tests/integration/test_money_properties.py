@@ -96,7 +96,7 @@ def test_no_sequence_pays_more_than_was_paid(
                 request = claims.ClaimRequest(
                     order_id, Reason(str(extra)), tuple(dict.fromkeys(picked)), evidence_ids=shots, route=Route.BALANCE
                 )
-                cases.append(claims.submit(ctx, BUYER, request, None).id)
+                cases.append(claims.submit(ctx, BUYER, request, None).case.id)
             elif cases:
                 assert isinstance(arg, int)
                 case_id = cases[arg % len(cases)]

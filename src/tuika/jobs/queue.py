@@ -169,7 +169,8 @@ class TuikaConsumer(Consumer):  # type: ignore[misc]
 
     scheduler_class = CadenceScheduler
 
-    def __init__(self, huey: Huey, workers: int) -> None:
+    def __init__(self, huey: Huey, workers: int, on_ready: Callable[[], None] | None = None) -> None:
+        self._on_ready = on_ready
         super().__init__(
             huey,
             workers=workers,
@@ -182,6 +183,13 @@ class TuikaConsumer(Consumer):  # type: ignore[misc]
         )
         self._signal_actions[signal.SIGINT] = (False, True)
 
+    def _set_signal_handlers(self) -> None:
+        super()._set_signal_handlers()
+        # Announce readiness only now: a SIGTERM sent on seeing the announcement must find
+        # the graceful handler, not the default action that kills the process mid-task.
+        if self._on_ready is not None:
+            self._on_ready()
+
 
 class EmbeddedConsumer(TuikaConsumer):
     """A consumer that runs in threads of another program, leaving its signals alone."""
@@ -191,9 +199,12 @@ class EmbeddedConsumer(TuikaConsumer):
         return
 
 
-def worker_consumer(huey: Huey, workers: int) -> TuikaConsumer:
-    """Return the consumer of ``tuika worker``: ``run()`` it in the main thread."""
-    return TuikaConsumer(huey, workers)
+def worker_consumer(huey: Huey, workers: int, on_ready: Callable[[], None] | None = None) -> TuikaConsumer:
+    """Return the consumer of ``tuika worker``: ``run()`` it in the main thread.
+
+    ``on_ready`` runs once SIGTERM would stop it cleanly.
+    """
+    return TuikaConsumer(huey, workers, on_ready)
 
 
 def embedded_consumer(huey: Huey, workers: int) -> EmbeddedConsumer:

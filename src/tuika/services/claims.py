@@ -19,9 +19,11 @@ from tuika.domain.ids import new_id
 from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
+from tuika.services import views
 from tuika.services.context import Actor, Context
 from tuika.services.moves import move_case
 from tuika.services.ports import DuplicateKey, EvidenceRecord, UnitOfWork
+from tuika.services.views import CaseView
 
 
 class RouteUnavailable(InvalidInput):
@@ -83,8 +85,8 @@ def precheck(ctx: Context, actor: Actor, order_id: str, reason: Reason, item_ids
         return evaluate(order, Claim(reason, items), policy, ctx.clock.now(), Signals(claimed_elsewhere=held))
 
 
-def submit(ctx: Context, actor: Actor, request: ClaimRequest, idempotency_key: str | None) -> Case:
-    """File a claim; the same key and body give back the same case."""
+def submit(ctx: Context, actor: Actor, request: ClaimRequest, idempotency_key: str | None) -> CaseView:
+    """File a claim; the same key and body give back the same case, as it is now."""
     actor.require(Role.BUYER)
     fingerprint = request.fingerprint()
     for attempt in range(3):
@@ -96,19 +98,15 @@ def submit(ctx: Context, actor: Actor, request: ClaimRequest, idempotency_key: s
     raise AssertionError("unreachable")
 
 
-def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | None, fingerprint: str) -> Case:
+def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | None, fingerprint: str) -> CaseView:
     with ctx.uow() as uow:
-        if key:
-            case = _replay(uow, actor, key, fingerprint)
-            if case is not None:
-                return case
         # Lock the order first (order, then case, then payout): concurrent claims on one
         # order queue here, so the item holds and the key check below see each other.
         order = _own_order(uow, actor, request.order_id, lock=True)
         if key:
-            case = _replay(uow, actor, key, fingerprint)
-            if case is not None:
-                return case
+            replayed = _replay(ctx, uow, actor, key, fingerprint)
+            if replayed is not None:
+                return replayed
         items = resolve_items(order, request.item_ids)
         payout_route(ctx, order, request.route)
         evidence = _buyer_evidence(uow, actor, request.evidence_ids)
@@ -141,17 +139,23 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
             uow.idempotency.add(actor.subject, key, fingerprint, case.id, now)
         uow.on_commit(lambda: ctx.dispatcher.review(case.id))
         uow.commit()
-        return case
+        # Answer from what was just written rather than reading it back: the review has
+        # not started (it is queued after the commit), and the read would cost as much as
+        # the submission. The buyer follows the case with GET.
+        return views.fresh(ctx, case, [replace(e, case_id=case.id) for e in evidence])
 
 
-def _replay(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> Case | None:
+def _replay(ctx: Context, uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> CaseView | None:
     found = uow.idempotency.get(actor.subject, key)
     if found is None:
         return None
     stored_hash, case_id = found
     if stored_hash != fingerprint:
         raise IdempotencyKeyReused(f"Idempotency-Key {key!r} was used for another request")
-    return uow.cases.get(case_id)
+    case = uow.cases.get(case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    return views.load(ctx, uow, case)
 
 
 def _own_order(uow: UnitOfWork, actor: Actor, order_id: str, *, lock: bool = False) -> Order:

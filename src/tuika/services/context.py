@@ -76,10 +76,10 @@ class PolicyBook:
 
     def current(self, uow: UnitOfWork) -> Policy:
         """Return the newest published policy."""
-        latest = uow.policies.latest()
+        latest = uow.policies.latest_version()
         if latest is None:
             raise NotFound("no refund policy has been published; run `tuika migrate`")
-        return self.parse(*latest)
+        return self.version(uow, latest)
 
     def version(self, uow: UnitOfWork, version: int) -> Policy:
         """Return a specific published version."""

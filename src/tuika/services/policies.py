@@ -15,7 +15,7 @@ from tuika.services.ports import UnitOfWork
 
 def ensure_default(ctx: Context, uow: UnitOfWork) -> bool:
     """Publish the shipped default policy as version 1 if nothing is published yet."""
-    if uow.policies.latest() is not None:
+    if uow.policies.latest_version() is not None:
         return False
     document = ctx.policies.default()
     policy = parse_policy(document, 1)
@@ -27,8 +27,8 @@ def publish(ctx: Context, actor: Actor, document: dict[str, Any]) -> Policy:
     """Validate and publish a new version; cases already filed keep theirs."""
     actor.require(Role.ADMIN)
     with ctx.uow() as uow:
-        latest = uow.policies.latest()
-        version = 1 if latest is None else latest[0] + 1
+        latest = uow.policies.latest_version()
+        version = 1 if latest is None else latest + 1
         policy = parse_policy(document, version)
         uow.policies.add(version, policy.title, document, actor.subject, ctx.clock.now())
         uow.commit()

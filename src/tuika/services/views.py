@@ -11,7 +11,7 @@ from tuika.domain.ledger import Entry, buyer_account, is_valid_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
 from tuika.services.context import Actor, Context
-from tuika.services.ports import CaseFilter, EvidenceRecord
+from tuika.services.ports import CaseFilter, EvidenceRecord, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +30,17 @@ def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
         case = uow.cases.get(case_id)
         if case is None or not actor.owns(case.buyer_id):
             raise NotFound(f"case {case_id} not found")
-        return _view(
-            ctx, case, uow.cases.decisions(case_id), uow.payouts.for_case(case_id), uow.evidence.for_case(case_id)
-        )
+        return load(ctx, uow, case)
+
+
+def load(ctx: Context, uow: UnitOfWork, case: Case) -> CaseView:
+    """Return the view of a case read in ``uow``, with its decisions, payouts and evidence."""
+    return _view(ctx, case, uow.cases.decisions(case.id), uow.payouts.for_case(case.id), uow.evidence.for_case(case.id))
+
+
+def fresh(ctx: Context, case: Case, evidence: list[EvidenceRecord]) -> CaseView:
+    """Return the view of a case just filed: nothing has been decided or paid yet."""
+    return _view(ctx, case, [], [], evidence)
 
 
 def _view(

@@ -21,7 +21,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         return _sqlite_engine(url, parsed.database)
     if parsed.drivername == "postgresql":
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=10)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, inspect
+from sqlalchemy import Table
 
 from tuika.adapters.db.tables import (
     Base,
@@ -29,33 +30,36 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def insert_values(row: Base) -> dict[str, Any]:
-    """Return the columns set on an unsaved row object, for a Core INSERT; the rest take their defaults."""
-    state = inspect(row).dict
-    return {c.key: state[c.key] for c in table(type(row)).columns if c.key in state}
-
-
 def order_from_rows(row: OrderRow, items: list[OrderItemRow]) -> Order:
+    return order_from_record(_fields(row), [_fields(i) for i in items])
+
+
+def order_from_record(record: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> Order:
+    """Return an order from its column values and its items' (each with ``position``)."""
     return Order(
-        id=row.id,
-        buyer_id=row.buyer_id,
-        merchant_id=row.merchant_id,
-        supplier_id=row.supplier_id,
-        sku=row.sku,
-        product_kind=ProductKind(row.product_kind),
+        id=record["id"],
+        buyer_id=record["buyer_id"],
+        merchant_id=record["merchant_id"],
+        supplier_id=record["supplier_id"],
+        sku=record["sku"],
+        product_kind=ProductKind(record["product_kind"]),
         items=tuple(
-            OrderItem(i.item_id, i.secret_enc, i.account, i.activated_at)
-            for i in sorted(items, key=lambda i: i.position)
+            OrderItem(i["item_id"], i["secret_enc"], i["account"], i["activated_at"])
+            for i in sorted(items, key=lambda i: int(i["position"]))
         ),
-        amount=Money(row.amount_fen),
-        payment_route=PaymentRoute(row.payment_route),
-        transaction_id=row.transaction_id,
-        paid_at=row.paid_at,
-        delivery_status=DeliveryStatus(row.delivery_status),
-        delivered_at=row.delivered_at,
-        face_value=None if row.face_value_fen is None else Money(row.face_value_fen),
-        title=row.title,
+        amount=Money(record["amount_fen"]),
+        payment_route=PaymentRoute(record["payment_route"]),
+        transaction_id=record["transaction_id"],
+        paid_at=record["paid_at"],
+        delivery_status=DeliveryStatus(record["delivery_status"]),
+        delivered_at=record["delivered_at"],
+        face_value=None if record["face_value_fen"] is None else Money(record["face_value_fen"]),
+        title=record["title"],
     )
+
+
+def _fields(row: Base) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in table(type(row)).columns}
 
 
 def fill_order_row(row: OrderRow, order: Order) -> None:
@@ -74,15 +78,15 @@ def fill_order_row(row: OrderRow, order: Order) -> None:
     row.delivered_at = order.delivered_at
 
 
-def event_from_row(row: CaseEventRow) -> TimelineEvent:
+def event_from_record(record: Mapping[str, Any]) -> TimelineEvent:
     return TimelineEvent(
-        at=row.at,
-        actor=row.actor,
-        role=Role(row.role),
-        from_status=None if row.from_status is None else CaseStatus(row.from_status),
-        to_status=CaseStatus(row.to_status),
-        reason_codes=tuple(row.reason_codes),
-        note=row.note,
+        at=record["at"],
+        actor=record["actor"],
+        role=Role(record["role"]),
+        from_status=None if record["from_status"] is None else CaseStatus(record["from_status"]),
+        to_status=CaseStatus(record["to_status"]),
+        reason_codes=tuple(record["reason_codes"]),
+        note=record["note"],
     )
 
 
@@ -100,27 +104,32 @@ def event_row(case_id: str, event: TimelineEvent) -> CaseEventRow:
 
 
 def case_from_row(row: CaseRow, events: list[CaseEventRow]) -> Case:
+    return case_from_record(_fields(row), [_fields(e) for e in events])
+
+
+def case_from_record(record: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> Case:
+    """Return a case from its column values and its events', oldest first."""
     return Case(
-        id=row.id,
-        order_id=row.order_id,
-        buyer_id=row.buyer_id,
-        reason=Reason(row.reason),
-        item_ids=tuple(row.item_ids),
-        route=Route(row.route),
-        status=CaseStatus(row.status),
-        policy_version=row.policy_version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        refundable=Money(row.refundable_fen),
-        fee=Money(row.fee_fen),
-        liable=row.liable,
-        description=row.description,
-        evidence_ids=tuple(row.evidence_ids),
-        reason_codes=tuple(row.reason_codes),
-        due_at=row.due_at,
-        appealed=row.appealed,
-        decided_by=row.decided_by,
-        timeline=tuple(event_from_row(e) for e in events),
+        id=record["id"],
+        order_id=record["order_id"],
+        buyer_id=record["buyer_id"],
+        reason=Reason(record["reason"]),
+        item_ids=tuple(record["item_ids"]),
+        route=Route(record["route"]),
+        status=CaseStatus(record["status"]),
+        policy_version=record["policy_version"],
+        created_at=record["created_at"],
+        updated_at=record["updated_at"],
+        refundable=Money(record["refundable_fen"]),
+        fee=Money(record["fee_fen"]),
+        liable=record["liable"],
+        description=record["description"],
+        evidence_ids=tuple(record["evidence_ids"]),
+        reason_codes=tuple(record["reason_codes"]),
+        due_at=record["due_at"],
+        appealed=bool(record["appealed"]),
+        decided_by=record["decided_by"],
+        timeline=tuple(event_from_record(e) for e in events),
     )
 
 
@@ -136,21 +145,6 @@ def fill_case_row(row: CaseRow, case: Case) -> None:
     row.fee_fen = case.fee.fen
     row.liable = case.liable
     row.policy_version = case.policy_version
-
-
-def new_case_row(case: Case) -> CaseRow:
-    row = CaseRow(
-        id=case.id,
-        order_id=case.order_id,
-        buyer_id=case.buyer_id,
-        reason=case.reason.value,
-        item_ids=list(case.item_ids),
-        route=case.route.value,
-        description=case.description,
-        created_at=case.created_at,
-    )
-    fill_case_row(row, case)
-    return row
 
 
 def decision_from_row(row: DecisionRow) -> Decision:

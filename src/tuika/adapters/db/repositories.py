@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db import mapping
+from tuika.adapters.db.raw import Raw, Sql, raw_for
 from tuika.adapters.db.tables import (
     CaseEventRow,
     CaseItemRow,
@@ -18,7 +18,6 @@ from tuika.adapters.db.tables import (
     DecisionRow,
     EntryRow,
     EvidenceRow,
-    IdempotencyRow,
     OrderItemRow,
     OrderRow,
     PayoutRow,
@@ -34,26 +33,61 @@ from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.services.ports import CaseFilter, DuplicateKey, EvidenceRecord, OrderFilter
 
-# The queries of the claim path, built once: SQLAlchemy then reuses their cache keys and
-# compiled SQL, where a statement built per call costs more CPU than the round trip itself.
-_ORDER = select(OrderRow).where(OrderRow.id == bindparam("id"))
-_ORDER_LOCKED = _ORDER.with_for_update()
-_ORDER_ITEMS = select(OrderItemRow).where(OrderItemRow.order_id == bindparam("order_id"))
-_CASE = select(CaseRow).where(CaseRow.id == bindparam("id"))
-_CASE_LOCKED = _CASE.with_for_update()
-_CASE_EVENTS = select(CaseEventRow).where(CaseEventRow.case_id == bindparam("case_id")).order_by(CaseEventRow.id)
-_HELD_ITEMS = select(CaseItemRow).where(CaseItemRow.order_id == bindparam("order_id"))
+# The claim path (order, its items, held items, idempotency, a new case and its first
+# event) and case reads run as hand-written SQL: see ``raw`` for why.
+_ORDER_COLUMNS = (
+    "o.id, o.buyer_id, o.merchant_id, o.supplier_id, o.sku, o.title, o.product_kind, o.amount_fen,"
+    " o.face_value_fen, o.payment_route, o.transaction_id, o.paid_at, o.delivery_status, o.delivered_at"
+)
+_ORDER_TIMES = ("paid_at", "delivered_at", "activated_at")
+_ORDER = Sql.of(
+    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at
+    FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id""",
+    times=_ORDER_TIMES,
+)
+_ORDER_LOCKED = Sql.of(
+    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at
+    FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id""",
+    times=_ORDER_TIMES,
+    postgres_suffix=" FOR UPDATE OF o",
+)
+_CASE_COLUMNS = (
+    "id, order_id, buyer_id, reason, item_ids, route, status, policy_version, refundable_fen, fee_fen, liable,"
+    " description, evidence_ids, reason_codes, due_at, appealed, decided_by, created_at, updated_at"
+)
+_CASE_TIMES = ("due_at", "created_at", "updated_at")
+_CASE_JSONS = ("item_ids", "evidence_ids", "reason_codes")
+_CASE = Sql.of(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = :id", times=_CASE_TIMES, jsons=_CASE_JSONS)
+_CASE_LOCKED = Sql.of(
+    f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = :id",
+    times=_CASE_TIMES,
+    jsons=_CASE_JSONS,
+    postgres_suffix=" FOR UPDATE",
+)
+_EVENT_COLUMNS = "at, actor, role, from_status, to_status, reason_codes, note"
+_CASE_EVENTS = Sql.of(
+    f"SELECT {_EVENT_COLUMNS} FROM case_events WHERE case_id = :case_id ORDER BY id",
+    times=("at",),
+    jsons=("reason_codes",),
+)
+_HELD_ITEMS = Sql.of("SELECT item_id, case_id FROM case_items WHERE order_id = :order_id")
+_INSERT_CASE = Sql.of(
+    f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (" + ", ".join(":" + c.strip() for c in _CASE_COLUMNS.split(",")) + ")"
+)
+_INSERT_CASE_ITEM = Sql.of("INSERT INTO case_items (order_id, item_id, case_id) VALUES (:order_id, :item_id, :case_id)")
+_INSERT_EVENT = Sql.of(
+    f"INSERT INTO case_events (case_id, {_EVENT_COLUMNS})"
+    " VALUES (:case_id, :at, :actor, :role, :from_status, :to_status, :reason_codes, :note)"
+)
+_IDEMPOTENCY = Sql.of("SELECT request_hash, case_id FROM idempotency_keys WHERE subject = :subject AND key = :key")
+_INSERT_IDEMPOTENCY = Sql.of(
+    "INSERT INTO idempotency_keys (subject, key, request_hash, case_id, created_at)"
+    " VALUES (:subject, :key, :request_hash, :case_id, :created_at)"
+)
+_LATEST_POLICY = Sql.of("SELECT max(version) AS version FROM policies")
 _CASE_DECISIONS = select(DecisionRow).where(DecisionRow.case_id == bindparam("case_id")).order_by(DecisionRow.id)
 _CASE_PAYOUTS = select(PayoutRow).where(PayoutRow.case_id == bindparam("case_id")).order_by(PayoutRow.id)
 _CASE_EVIDENCE = select(EvidenceRow).where(EvidenceRow.case_id == bindparam("case_id")).order_by(EvidenceRow.id)
-_LATEST_POLICY = select(PolicyRow).order_by(PolicyRow.version.desc()).limit(1)
-_IDEMPOTENCY = select(IdempotencyRow.request_hash, IdempotencyRow.case_id).where(
-    IdempotencyRow.subject == bindparam("subject"), IdempotencyRow.key == bindparam("key")
-)
-_INSERT_CASE = insert(mapping.table(CaseRow))
-_INSERT_CASE_ITEM = insert(mapping.table(CaseItemRow))
-_INSERT_EVENT = insert(mapping.table(CaseEventRow))
-_INSERT_IDEMPOTENCY = insert(mapping.table(IdempotencyRow))
 
 
 class SqlOrderRepository:
@@ -62,11 +96,11 @@ class SqlOrderRepository:
 
     def get(self, order_id: str, *, lock: bool = False) -> Order | None:
         """Return the order, locking its row for the transaction when asked."""
-        row = self.s.scalars(_ORDER_LOCKED if lock else _ORDER, {"id": order_id}).one_or_none()
-        if row is None:
+        records = raw_for(self.s).records(_ORDER_LOCKED if lock else _ORDER, {"id": order_id})
+        if not records:
             return None
-        items = self.s.scalars(_ORDER_ITEMS, {"order_id": order_id}).all()
-        return mapping.order_from_rows(row, list(items))
+        items = [r for r in records if r["item_id"] is not None]
+        return mapping.order_from_record(records[0], items)
 
     def upsert(self, order: Order) -> bool:
         """Insert or update the order; return True when it is new."""
@@ -120,31 +154,31 @@ class SqlCaseRepository:
 
     def get(self, case_id: str, *, lock: bool = False) -> Case | None:
         """Return the case with its timeline."""
-        row = self.s.scalars(_CASE_LOCKED if lock else _CASE, {"id": case_id}).one_or_none()
-        if row is None:
+        raw = raw_for(self.s)
+        found = raw.records(_CASE_LOCKED if lock else _CASE, {"id": case_id})
+        if not found:
             return None
-        return mapping.case_from_row(row, self._events(case_id))
-
-    def _events(self, case_id: str) -> list[CaseEventRow]:
-        return list(self.s.scalars(_CASE_EVENTS, {"case_id": case_id}))
+        return mapping.case_from_record(found[0], raw.records(_CASE_EVENTS, {"case_id": case_id}))
 
     def add(self, case: Case) -> None:
         """Store a new case, its first timeline events, and its hold on the items."""
-        # Plain INSERTs: a new row needs none of the ORM's change tracking, which costs
-        # more CPU than the statements themselves on the busiest path of the API.
-        self.s.execute(_INSERT_CASE, mapping.insert_values(mapping.new_case_row(case)))
-        self._hold(case)
-        if case.timeline:
-            self.s.execute(_INSERT_EVENT, [mapping.insert_values(mapping.event_row(case.id, e)) for e in case.timeline])
+        raw = raw_for(self.s)
+        raw.run(_INSERT_CASE, _case_values(raw, case))
+        self._hold(raw, case)
+        raw.run_many(_INSERT_EVENT, [_event_values(raw, case.id, e) for e in case.timeline])
 
-    def _hold(self, case: Case) -> None:
+    def _hold(self, raw: Raw, case: Case) -> None:
         held = self.held_items(case.order_id)
         taken = sorted(i for i in case.item_ids if held.get(i, case.id) != case.id)
         if taken:
             raise ItemsAlreadyClaimed(f"items {', '.join(taken)} are in another claim", items=taken)
         new = [{"order_id": case.order_id, "item_id": i, "case_id": case.id} for i in case.item_ids if i not in held]
-        if new:
-            self.s.execute(_INSERT_CASE_ITEM, new)
+        try:
+            raw.run_many(_INSERT_CASE_ITEM, new)
+        except raw.integrity_error as exc:
+            # Another transaction held an item between our read and our write (SQLite
+            # cannot get here: BEGIN IMMEDIATE serialises writers).
+            raise ItemsAlreadyClaimed(f"items of order {case.order_id} were claimed concurrently") from exc
 
     def save(self, case: Case, expected: CaseStatus, event: TimelineEvent) -> None:
         """Store the case if it is still in ``expected`` (compare-and-set), with its new event."""
@@ -157,7 +191,7 @@ class SqlCaseRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleState(f"case {case.id} is no longer {expected.value}")
         if case.status in HOLDS_ITEMS and expected not in HOLDS_ITEMS:
-            self._hold(case)
+            self._hold(raw_for(self.s), case)
         elif case.status not in HOLDS_ITEMS:
             self.s.execute(delete(CaseItemRow).where(CaseItemRow.case_id == case.id))
         self.s.add(mapping.event_row(case.id, event))
@@ -220,7 +254,7 @@ class SqlCaseRepository:
 
     def held_items(self, order_id: str) -> dict[str, str]:
         """Return item id → case id for the order's items held by live claims."""
-        return {r.item_id: r.case_id for r in self.s.scalars(_HELD_ITEMS, {"order_id": order_id})}
+        return {r["item_id"]: r["case_id"] for r in raw_for(self.s).records(_HELD_ITEMS, {"order_id": order_id})}
 
     def add_decision(self, decision: Decision) -> None:
         """Record a decision."""
@@ -390,10 +424,10 @@ class SqlPolicyRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def latest(self) -> tuple[int, dict[str, Any]] | None:
-        """Return the newest published version and its document."""
-        row = self.s.scalars(_LATEST_POLICY).first()
-        return None if row is None else (row.version, row.document)
+    def latest_version(self) -> int | None:
+        """Return the newest published version."""
+        version = raw_for(self.s).records(_LATEST_POLICY, {})[0]["version"]
+        return None if version is None else int(version)
 
     def get(self, version: int) -> dict[str, Any] | None:
         """Return the document of a version."""
@@ -412,13 +446,57 @@ class SqlIdempotencyRepository:
 
     def get(self, subject: str, key: str) -> tuple[str, str] | None:
         """Return (request hash, case id) stored under a key."""
-        row = self.s.execute(_IDEMPOTENCY, {"subject": subject, "key": key}).first()
-        return None if row is None else (row.request_hash, row.case_id)
+        found = raw_for(self.s).records(_IDEMPOTENCY, {"subject": subject, "key": key})
+        return None if not found else (found[0]["request_hash"], found[0]["case_id"])
 
     def add(self, subject: str, key: str, request_hash: str, case_id: str, at: datetime) -> None:
         """Remember which case a key created."""
-        values = {"subject": subject, "key": key, "request_hash": request_hash, "case_id": case_id, "created_at": at}
+        raw = raw_for(self.s)
+        values = {
+            "subject": subject,
+            "key": key,
+            "request_hash": request_hash,
+            "case_id": case_id,
+            "created_at": raw.time_in(at),
+        }
         try:
-            self.s.execute(_INSERT_IDEMPOTENCY, values)
-        except IntegrityError as exc:
+            raw.run(_INSERT_IDEMPOTENCY, values)
+        except raw.integrity_error as exc:
             raise DuplicateKey(f"idempotency key {key!r} stored concurrently") from exc
+
+
+def _case_values(raw: Raw, case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "order_id": case.order_id,
+        "buyer_id": case.buyer_id,
+        "reason": case.reason.value,
+        "item_ids": raw.json_in(list(case.item_ids)),
+        "route": case.route.value,
+        "status": case.status.value,
+        "policy_version": case.policy_version,
+        "refundable_fen": case.refundable.fen,
+        "fee_fen": case.fee.fen,
+        "liable": case.liable,
+        "description": case.description,
+        "evidence_ids": raw.json_in(list(case.evidence_ids)),
+        "reason_codes": raw.json_in(list(case.reason_codes)),
+        "due_at": raw.time_in(case.due_at),
+        "appealed": case.appealed,
+        "decided_by": case.decided_by,
+        "created_at": raw.time_in(case.created_at),
+        "updated_at": raw.time_in(case.updated_at),
+    }
+
+
+def _event_values(raw: Raw, case_id: str, event: TimelineEvent) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "at": raw.time_in(event.at),
+        "actor": event.actor,
+        "role": event.role.value,
+        "from_status": None if event.from_status is None else event.from_status.value,
+        "to_status": event.to_status.value,
+        "reason_codes": raw.json_in(list(event.reason_codes)),
+        "note": event.note,
+    }

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tuika.adapters.db.engine import READ_ONLY
+from tuika.adapters.db.raw import forget
 from tuika.adapters.db.repositories import (
     SqlCaseRepository,
     SqlEvidenceRepository,
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        forget(self.session)
         try:
             self.session.rollback()
         finally:
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
         """Commit, then run what was waiting for the commit; their failures are only logged."""
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        forget(self.session)
         self.session.commit()
         actions, self._after = self._after, []
         for action in actions:
@@ -87,6 +90,7 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Discard the transaction and what was waiting for it."""
         self._after = []
+        forget(self.session)
         self.session.rollback()
 
     def on_commit(self, action: Callable[[], None]) -> None:

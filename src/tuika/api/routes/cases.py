@@ -31,9 +31,9 @@ def submit_case(body: s.CaseIn, ctx: Ctx, caller: Caller, response: Response, ke
         evidence_ids=tuple(body.evidence_ids or ()),
         route=body.route,
     )
-    case = claims.submit(ctx, caller, request, key)
-    response.headers["Location"] = f"/v1/refund-cases/{case.id}"
-    return present.case(views.case_view(ctx, caller, case.id))
+    view = claims.submit(ctx, caller, request, key)
+    response.headers["Location"] = f"/v1/refund-cases/{view.case.id}"
+    return present.case(view)
 
 
 @router.get("/v1/refund-cases/{case_id}", response_model=s.CaseOut)

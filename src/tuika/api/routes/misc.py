@@ -20,7 +20,7 @@ router = APIRouter()
 def healthz(ctx: Ctx) -> dict[str, str]:
     """Tell whether the service and its database answer."""
     with ctx.read() as uow:
-        uow.policies.latest()
+        uow.policies.latest_version()
     return {"status": "ok"}
 
 
