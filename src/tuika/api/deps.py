@@ -18,12 +18,15 @@ def system(request: Request) -> System:
     return request.app.state.system  # type: ignore[no-any-return]
 
 
-def context(request: Request) -> Context:
+# Both dependencies are async on purpose: they never block (an attribute read, an HMAC
+# check), and FastAPI runs a plain ``def`` dependency in a worker thread, a hand-off that
+# cost more CPU per request than the rest of the claim's framework work.
+async def context(request: Request) -> Context:
     """Return the use-case context."""
     return system(request).ctx
 
 
-def actor(request: Request) -> Actor:
+async def actor(request: Request) -> Actor:
     """Return the caller named by the bearer token; refuse a missing, bad or expired one."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
