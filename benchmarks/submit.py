@@ -20,8 +20,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32, help="concurrent keep-alive connections")
     parser.add_argument("--claims", type=int, default=5000, help="claims to submit after the warm-up")
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--api-threads", type=int, default=None, help="TUIKA_API_THREADS of the server")
     args = parser.parse_args()
-    result = run(clients=args.clients, claims=args.claims, url=None, server_workers=args.server_workers)
+    result = run(
+        clients=args.clients,
+        claims=args.claims,
+        url=None,
+        server_workers=args.server_workers,
+        api_threads=args.api_threads,
+    )
     print(json.dumps(result))
 
 

@@ -180,13 +180,23 @@ def bench_submit(
         str | None, typer.Option(help="a running server on 127.0.0.1 (signs with TUIKA_SECRET_KEY); default: start one")
     ] = None,
     server_workers: Annotated[int, typer.Option(min=1, max=16, help="API processes of the server it starts")] = 2,
+    api_threads: Annotated[
+        int | None, typer.Option(min=1, max=256, help="TUIKA_API_THREADS of the server it starts; default: its own")
+    ] = None,
 ) -> None:
     """Submit claims concurrently and print claims/s and latency; the last line is JSON."""
     from tuika.bench.submit import run
 
     secret = _settings(demo=Settings().demo).secret_key if url else None
     try:
-        result = run(clients=clients, claims=claims, url=url, server_workers=server_workers, secret_key=secret)
+        result = run(
+            clients=clients,
+            claims=claims,
+            url=url,
+            server_workers=server_workers,
+            api_threads=api_threads,
+            secret_key=secret,
+        )
     except (RuntimeError, ValueError) as exc:
         typer.echo(f"benchmark failed: {exc}", err=True)
         raise typer.Exit(1) from exc

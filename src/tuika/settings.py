@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     evidence_max_pixels: int = Field(default=40_000_000, gt=0)
     token_ttl_s: int = Field(default=86400, gt=0)
     worker_threads: int = Field(default=2, gt=0)
+    # Blocking request work (database transactions, uploads) per API process. Near the core
+    # count is best: more threads only contend for the GIL and the database's CPU.
+    api_threads: int = Field(default=4, gt=0, le=256)
     sweep_interval_s: int = Field(default=30, gt=0)
 
     @model_validator(mode="after")

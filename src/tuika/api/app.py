@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from tuika import __version__
@@ -23,6 +24,10 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Sync endpoints run in AnyIO's thread pool (40 threads by default). On a small
+        # machine, requests in flight beyond the cores cost CPU per request in contention
+        # (measured in docs/performance.md), so the pool is sized from settings instead.
+        to_thread.current_default_thread_limiter().total_tokens = system.settings.api_threads
         consumer = None
         if embedded_worker and system.huey is not None:
             consumer = embedded_consumer(system.huey, system.settings.worker_threads)

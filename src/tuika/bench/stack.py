@@ -63,8 +63,9 @@ def free_port() -> int:
 class Stack:
     """A fresh database, an empty Redis index and ``tuika serve --workers N`` on them."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, api_threads: int | None = None) -> None:
         self.workers = workers
+        self.api_threads = api_threads
         self.run_id = secrets.token_hex(4)
         self.database = f"tuika_bench_{self.run_id}"
         self.secret_key = secrets.token_urlsafe(36)  # 48 characters
@@ -106,7 +107,9 @@ class Stack:
         # Built from nothing rather than copied from ours, so that no stray TUIKA_* setting of
         # the caller (another database, a production Redis) reaches the benchmark's server.
         card_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+        threads = {} if self.api_threads is None else {"TUIKA_API_THREADS": str(self.api_threads)}
         return {
+            **threads,
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "TUIKA_DATABASE_URL": f"postgresql+psycopg://postgres@{LOOPBACK}:5432/{self.database}",

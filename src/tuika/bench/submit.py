@@ -24,6 +24,7 @@ from tuika.api.auth import issue_token
 from tuika.bench.cpu import CpuMeter, CpuUse
 from tuika.bench.load import Load, Phase, build_request, percentile
 from tuika.bench.stack import LOOPBACK, Stack, stopped_by_sigterm
+from tuika.settings import Settings
 
 WARMUP = 200
 RAMP_S = 0.025  # between opening one client's connection and the next, during the order pushes
@@ -47,6 +48,7 @@ class Target:
     server_workers: int | None
     database: str
     meter: CpuMeter | None = None
+    api_threads: int | None = None
 
 
 def run(
@@ -55,6 +57,7 @@ def run(
     claims: int,
     url: str | None,
     server_workers: int = 2,
+    api_threads: int | None = None,
     secret_key: str | None = None,
     warmup: int = WARMUP,
     echo: Echo = _stdout,
@@ -65,7 +68,7 @@ def run(
             raise ValueError("a running server needs its TUIKA_SECRET_KEY to sign the tokens")
         target = Target(_loopback_port(url), secret_key, None, "the running server's")
         return _measure(target, clients, claims, warmup, echo)
-    stack = Stack(server_workers)
+    stack = Stack(server_workers, api_threads)
     with stopped_by_sigterm():
         try:
             echo(f"starting: database {stack.database}, tuika serve --workers {server_workers} on {stack.base_url}")
@@ -73,7 +76,8 @@ def run(
             assert stack.server is not None
             meter = CpuMeter(stack.server.pid, stack.postgres_pids, stack.postgres_sessions)
             database = f"PostgreSQL {stack.postgres_version()} (fresh {stack.database})"
-            target = Target(stack.port, stack.secret_key, server_workers, database, meter)
+            threads = api_threads or Settings.model_fields["api_threads"].default
+            target = Target(stack.port, stack.secret_key, server_workers, database, meter, threads)
             result = _measure(target, clients, claims, warmup, echo)
             result["queued_reviews"] = stack.queued()
             echo(f"queue:          {result['queued_reviews']} machine reviews left queued in Redis (no consumer ran)")
@@ -175,6 +179,7 @@ def _report(
         "ok": phase.ok,
         "duration_s": round(phase.duration_s, 3),
         "server_workers": target.server_workers,
+        "api_threads": target.api_threads,
         "database": target.database,
         "queue": "Redis-backed Huey, no consumer during the run" if target.server_workers else "as configured",
         "python": platform.python_version(),
