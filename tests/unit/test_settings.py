@@ -46,6 +46,7 @@ def test_defaults() -> None:
         "evidence_max_pixels": 40_000_000,
         "token_ttl_s": 86400,
         "worker_threads": 2,
+        "api_threads": 4,
         "sweep_interval_s": 30,
     }
 
@@ -107,6 +108,8 @@ def test_settings_are_immutable() -> None:
         ({"card_keys": {"k1": KEY_A}, "card_key_active": "k9"}, "'k9' is not in card_keys"),
         ({"port": 0}, "greater than or equal to 1"),
         ({"worker_threads": 0}, "greater than 0"),
+        ({"api_threads": 0}, "greater than 0"),
+        ({"api_threads": 257}, "less than or equal to 256"),
     ],
 )
 def test_invalid_values_are_refused(kwargs: dict[str, object], message: str) -> None:
