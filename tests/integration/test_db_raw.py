@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from anyio import to_thread
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tests.conftest import PG_ADMIN_URL
 from tests.factories import order_payload
 from tests.integration.api import Auth, push
 from tuika.adapters.db.raw import Sql
@@ -21,6 +23,7 @@ from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.errors import ItemsAlreadyClaimed
 from tuika.domain.money import Money
 from tuika.domain.policy import Reason
+from tuika.services import policies
 from tuika.services.ports import CaseFilter, DuplicateKey
 
 FILED = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
@@ -138,3 +141,26 @@ def test_the_api_thread_pool_is_sized_from_settings(system: System) -> None:
     sized = replace(system, settings=system.settings.model_copy(update={"api_threads": 3}))
     with TestClient(create_app(sized)) as running:
         assert running.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == 3
+
+
+def test_after_postgresql_drops_every_connection_one_request_fails_and_the_pool_recovers(system: System) -> None:
+    if system.engine.dialect.name != "postgresql":
+        pytest.skip("connections dropped by the server are a PostgreSQL matter")
+    for connection in [system.engine.connect() for _ in range(3)]:
+        connection.close()
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (system.engine.url.database,),
+        )
+
+    outcomes = []
+    for _ in range(4):
+        try:
+            outcomes.append(policies.current(system.ctx).version)
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+
+    # No ping before each use: the first use of a dead connection fails, and SQLAlchemy then
+    # discards the whole pool, so the pooled connections that died with it are not tried.
+    assert outcomes == ["OperationalError", 1, 1, 1]
