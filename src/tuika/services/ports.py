@@ -15,6 +15,8 @@ from tuika.domain.money import Money
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.domain.policy import EvidenceKind
+from tuika.domain.supplier import CardAnswer, TopupAnswer
+from tuika.review.ocr import OcrText
 
 
 class DuplicateKey(Conflict):
@@ -162,3 +164,17 @@ class EvidenceFiles(Protocol):
     def max_bytes(self) -> int: ...
     def save(self, data: bytes) -> StoredFile: ...
     def open(self, sha256: str) -> bytes: ...
+
+
+class Supplier(Protocol):
+    """The upstream that issued a card key or ran a top-up; raises ``SupplierUnavailable`` when it cannot answer."""
+
+    def query_card(self, supplier_id: str, card_key: str) -> CardAnswer: ...
+    def void_card(self, supplier_id: str, card_key: str) -> CardAnswer: ...
+    def query_topup(self, supplier_id: str, reference: str) -> TopupAnswer: ...
+
+
+class Ocr(Protocol):
+    """Reads the text of a screenshot; slow, so it runs in the worker, never in a request."""
+
+    def read(self, image: bytes) -> OcrText: ...

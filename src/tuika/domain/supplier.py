@@ -1,0 +1,50 @@
+"""What a supplier can tell us about a card key or a top-up it delivered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from tuika.domain.errors import TuikaError
+
+
+class CardState(StrEnum):
+    UNUSED = "unused"
+    REDEEMED = "redeemed"
+    INVALID = "invalid"  # the supplier never issued it, or issued it broken
+    EXPIRED = "expired"
+    VOIDED = "voided"  # we voided it ourselves before refunding
+
+
+@dataclass(frozen=True, slots=True)
+class CardAnswer:
+    """The supplier's record of one card key."""
+
+    state: CardState
+    redeemed_at: datetime | None = None
+    # A hint at who redeemed it (a masked account or region), as the supplier reports it.
+    redeemed_by: str | None = None
+
+
+class TopupState(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PROCESSING = "processing"
+
+
+@dataclass(frozen=True, slots=True)
+class TopupAnswer:
+    """The upstream's record of one direct top-up."""
+
+    state: TopupState
+    carrier_ref: str | None = None
+    at: datetime | None = None
+
+
+class SupplierUnavailable(TuikaError):
+    """The supplier could not answer (timeouts, errors, an open circuit); a person decides instead."""
+
+    code = "supplier_unavailable"
+    title = "The supplier could not be reached"
+    title_zh = "供货商暂时无法查询"

@@ -1,0 +1,1 @@
+"""The evidence pipeline: OCR, field extraction, forensics, supplier verification."""
