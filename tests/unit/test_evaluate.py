@@ -10,12 +10,15 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, ProductKind, resolve_items
 from tuika.domain.policy import EvidenceKind, LiableParty, Policy, Reason, parse_policy
 from tuika.domain.reason_codes import is_known
+from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
 
 K = ProductKind
 R = Reason
 D = DeliveryStatus
 E = EvidenceKind
 POLICY = default_policy()
+INVALID_KEY = Signals(cards={"oi_1": (CardAnswer(CardState.INVALID),)})
+USED_KEY = Signals(cards={"oi_1": (CardAnswer(CardState.REDEEMED),)})
 
 
 def test_a_failed_delivery_is_approved_on_our_record_without_evidence() -> None:
@@ -123,13 +126,19 @@ def test_card_invalid_with_evidence_goes_to_a_person_while_usage_is_unverified()
     assert outcome.eligible is True
 
 
-def test_card_invalid_with_evidence_and_a_verified_unused_card_is_approved() -> None:
+def test_card_invalid_with_evidence_and_a_key_the_supplier_calls_invalid_is_approved() -> None:
     delivered = order()
     with_screenshot = claim(R.CARD_INVALID, delivered, evidence=(E.ERROR_SCREENSHOT,))
 
-    outcome = evaluate(delivered, with_screenshot, POLICY, DELIVERED_AT + timedelta(hours=1), Signals(card_unused=True))
+    outcome = evaluate(
+        delivered,
+        with_screenshot,
+        POLICY,
+        DELIVERED_AT + timedelta(hours=1),
+        INVALID_KEY,
+    )
 
-    assert (outcome.path, outcome.reason_codes) == (Path.AUTO_APPROVE, ("policy_refundable",))
+    assert (outcome.path, outcome.reason_codes) == (Path.AUTO_APPROVE, ("policy_refundable", "supplier_card_invalid"))
 
 
 def test_a_card_reported_as_used_is_never_approved_automatically() -> None:
@@ -137,7 +146,11 @@ def test_a_card_reported_as_used_is_never_approved_automatically() -> None:
     with_screenshot = claim(R.CARD_INVALID, delivered, evidence=(E.ERROR_SCREENSHOT,))
 
     outcome = evaluate(
-        delivered, with_screenshot, POLICY, DELIVERED_AT + timedelta(hours=1), Signals(card_unused=False)
+        delivered,
+        with_screenshot,
+        POLICY,
+        DELIVERED_AT + timedelta(hours=1),
+        USED_KEY,
     )
 
     assert outcome.path is not Path.AUTO_APPROVE
@@ -452,8 +465,14 @@ def scenarios(draw: st.DrawFn) -> tuple[Order, Claim, datetime, Signals]:
     evidence = draw(st.lists(st.none() | st.sampled_from(EvidenceKind), max_size=4))
     the_claim = Claim(draw(st.sampled_from(Reason)), resolve_items(the_order, chosen), tuple(evidence))
     now = PAID_AT + timedelta(seconds=draw(st.integers(-3600, 30 * 24 * 3600)))
+    answers = st.tuples(*[st.builds(CardAnswer, st.sampled_from(CardState), st.none() | st.just(DELIVERED_AT))] * 1)
     signals = Signals(
-        card_unused=draw(st.sampled_from([None, True, False])),
+        cards=draw(st.dictionaries(st.sampled_from(the_order.item_ids()), answers)),
+        topups=draw(
+            st.dictionaries(st.sampled_from(the_order.item_ids()), st.builds(TopupAnswer, st.sampled_from(TopupState)))
+        ),
+        supplier_unavailable=draw(st.booleans()),
+        doubts=tuple(draw(st.lists(st.sampled_from(["evidence_reused", "ocr_contradicts_order"]), unique=True))),
         claimed_elsewhere=frozenset(draw(st.lists(st.sampled_from(the_order.item_ids())))),
     )
     return the_order, the_claim, now, signals

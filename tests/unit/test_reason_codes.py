@@ -25,6 +25,18 @@ EVALUATE_CODES = {
     "evidence_missing",
     "buyer_fault_fee",
     "policy_refundable",
+    "supplier_card_invalid",
+    "supplier_card_expired",
+    "redeemed_before_delivery",
+    "card_redeemed_after_delivery",
+    "card_reported_used",
+    "card_unused_per_supplier",
+    "card_already_voided",
+    "supplier_answers_contradict",
+    "supplier_unavailable",
+    "upstream_topup_failed",
+    "topup_reported_succeeded",
+    "topup_processing",
 }
 
 
@@ -75,7 +87,8 @@ def test_the_texts_of_different_codes_differ() -> None:
 
 
 def test_every_code_evaluate_can_emit_is_published() -> None:
-    emitted = {s for s in _string_literals("evaluate.py") if re.fullmatch(r"[a-z]+(_[a-z]+)+", s)}
+    literals = _string_literals("evaluate.py") | _string_literals("verification.py")
+    emitted = {s for s in literals if re.fullmatch(r"[a-z]+(_[a-z]+)+", s)}
 
     assert emitted >= EVALUATE_CODES
     assert sorted(c for c in emitted if not is_known(c)) == []

@@ -13,8 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from tuika.domain.money import Money
-from tuika.domain.orders import DeliveryStatus, Order, OrderItem, anchor_time
+from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind, anchor_time
 from tuika.domain.policy import Condition, EvidenceKind, LiableParty, Policy, Reason, Rule
+from tuika.domain.supplier import CardAnswer, TopupAnswer
+from tuika.domain.verification import Verdict, judge_cards, judge_topups
 
 
 class Path(StrEnum):
@@ -35,10 +37,18 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Signals:
-    """Facts beyond the policy: other claims on the items, and what machine review finds."""
+    """Facts beyond the policy: other claims on the items, and what machine review finds.
 
-    card_unused: bool | None = None
+    ``cards`` and ``topups`` are the supplier's answers by item id (every answer asked, oldest
+    first, so answers that disagree show). ``doubts`` are reason codes from the evidence and the
+    buyer's history; each sends the claim to a person and none rejects it.
+    """
+
     claimed_elsewhere: frozenset[str] = frozenset()
+    cards: Mapping[str, tuple[CardAnswer, ...]] = field(default_factory=dict)
+    topups: Mapping[str, TopupAnswer] = field(default_factory=dict)
+    supplier_unavailable: bool = False
+    doubts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +106,10 @@ def evaluate(order: Order, claim: Claim, policy: Policy, now: datetime, signals:
         hard.append("window_not_started")
     if signals.claimed_elsewhere.intersection(claim.item_ids):
         hard.append("items_already_claimed")
-    conclusive_on_record = _check_record(order, claimed, claim, rule, signals, hard, soft)
-    missing = () if conclusive_on_record else _missing_evidence(rule.evidence, claim.evidence)
+    record = _check_record(order, claimed, claim, rule, signals, hard, soft)
+    missing = () if record.settled else _missing_evidence(rule.evidence, claim.evidence)
+    missing = (*missing, *(k for k in record.needs if k not in missing))
+    soft.extend(signals.doubts)
     if refundable > rule.auto_approve_max:
         soft.append("amount_above_auto_limit")
     soft_info = ["buyer_fault_fee"] if fee and not hard else []
@@ -106,9 +118,9 @@ def evaluate(order: Order, claim: Claim, policy: Policy, now: datetime, signals:
     elif missing:
         path, codes = Path.REQUEST_EVIDENCE, ("evidence_missing", *soft)
     elif soft:
-        path, codes = Path.MANUAL_REVIEW, tuple(soft)
+        path, codes = Path.MANUAL_REVIEW, (*soft, *record.facts)
     else:
-        path, codes = Path.AUTO_APPROVE, ("policy_refundable", *_record_codes(order, claim))
+        path, codes = Path.AUTO_APPROVE, ("policy_refundable", *_record_codes(order, claim), *record.facts)
     return _outcome(policy, claim, path, (*codes, *soft_info), deadline, missing, refundable, fee, rule.liable)
 
 
@@ -151,11 +163,11 @@ def _check_record(
     signals: Signals,
     hard: list[str],
     soft: list[str],
-) -> bool:
-    """Check the rule's conditions against our records; return True if the record settles it.
+) -> Verdict:
+    """Check the rule's conditions against our records and the supplier's.
 
-    A record settles a claim only where it is our own fact: a delivery we know failed
-    needs no screenshot from the buyer to prove it.
+    A record settles a claim only where it is a fact we hold or were given by the supplier:
+    a delivery we know failed, or a key the supplier says was invalid, needs no screenshot.
     """
     delivered = order.delivery_status is DeliveryStatus.DELIVERED
     for condition in rule.conditions:
@@ -163,18 +175,21 @@ def _check_record(
             hard.append("already_delivered")
         elif condition is Condition.NOT_ACTIVATED and any(i.activated_at is not None for i in claimed.values()):
             hard.append("already_activated")
-        elif condition is Condition.CARD_UNUSED and signals.card_unused is None:
-            soft.append("card_usage_unverified")
-        elif condition is Condition.CARD_UNUSED and signals.card_unused is False:
-            # One report of use is a fact for a person to weigh, not a verdict by itself.
-            soft.append("card_reported_used")
-    if claim.reason is Reason.NOT_DELIVERED:
+    verdict = Verdict()
+    if claim.reason is Reason.CARD_INVALID:
+        verdict = judge_cards(order, claimed, rule, signals.cards, signals.supplier_unavailable)
+    elif claim.reason is Reason.NOT_DELIVERED:
         if order.delivery_status is DeliveryStatus.FAILED:
-            return True
-        soft.append("delivery_pending_on_record" if not delivered else "delivery_recorded")
+            return Verdict(settled=True)
+        if delivered and order.product_kind is ProductKind.DIRECT_TOPUP:
+            verdict = judge_topups(claimed, signals.topups, claim.evidence, signals.supplier_unavailable)
+        if not (verdict.settled or verdict.soft):
+            soft.append("delivery_pending_on_record" if not delivered else "delivery_recorded")
     elif claim.reason in (Reason.WRONG_ITEM, Reason.OTHER):
         soft.append("needs_human_judgement")
-    return False
+    hard.extend(verdict.hard)
+    soft.extend(verdict.soft)
+    return verdict
 
 
 def _record_codes(order: Order, claim: Claim) -> tuple[str, ...]:

@@ -21,6 +21,39 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "card_reported_used": ("供货商记录显示卡密已被使用", "The supplier's record shows the key was used"),
     "card_usage_unverified": ("卡密使用状态待核实", "Whether the card key was used is not yet verified"),
     "evidence_missing": ("缺少必需的凭证材料", "Required evidence is missing"),
+    # facts from the supplier
+    "supplier_card_invalid": ("供货商确认卡密无效", "The supplier confirms the key is invalid"),
+    "supplier_card_expired": ("供货商确认卡密已过期", "The supplier confirms the key has expired"),
+    "redeemed_before_delivery": (
+        "供货商记录显示卡密在发货前已被使用",
+        "The supplier's record shows the key was used before we delivered it",
+    ),
+    "card_redeemed_after_delivery": (
+        "供货商记录显示卡密在发货后被使用",
+        "The supplier's record shows the key was used after delivery",
+    ),
+    "card_unused_per_supplier": (
+        "供货商记录显示卡密未被使用，需人工核实",
+        "The supplier says the key is unused; a person checks",
+    ),
+    "card_already_voided": ("卡密已作废", "The key has already been voided"),
+    "supplier_answers_contradict": ("供货商多次查询结果不一致", "The supplier's answers disagree"),
+    "supplier_unavailable": ("供货商暂时无法查询，转人工复核", "The supplier could not be reached; a person decides"),
+    "upstream_topup_failed": ("上游确认直充失败", "The upstream confirms the top-up failed"),
+    "topup_reported_succeeded": (
+        "上游显示直充成功，请提供运营商到账记录",
+        "The upstream reports the top-up succeeded; the carrier's record is needed",
+    ),
+    "topup_processing": ("上游显示直充处理中", "The upstream reports the top-up is still processing"),
+    # doubts from the evidence and the buyer's history
+    "evidence_reused": ("截图已用于其他申请", "The screenshot backs another claim"),
+    "evidence_names_other_order": ("截图中的订单号或卡密属于其他订单", "The screenshot shows another order's number or key"),
+    "ocr_contradicts_order": ("截图内容与订单信息不符", "The screenshot contradicts the order"),
+    "screenshot_time_before_payment": ("截图时间早于付款时间", "The screenshot's time is before the payment"),
+    "screenshot_similar_to_other_claim": ("截图与其他申请的截图高度相似", "The screenshot looks like another claim's"),
+    "image_edited": ("图片含编辑软件痕迹", "The image carries an editing program's marks"),
+    "evidence_unreadable": ("截图无法识别，需人工查看", "The screenshot could not be read; a person looks"),
+    "buyer_history_flagged": ("买家近期退卡记录异常", "The buyer's recent claims cross a threshold"),
     "amount_above_auto_limit": (
         "金额超过自动审核上限，转人工复核",
         "Amount above the automatic limit; a person decides",
