@@ -34,6 +34,7 @@ TABLES = (
     "payouts",
     "decisions",
     "case_events",
+    "case_findings",
     "case_items",
     "evidence",
     "idempotency_keys",

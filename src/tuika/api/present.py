@@ -8,6 +8,7 @@ from datetime import datetime
 from tuika.api import schemas as s
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent
 from tuika.domain.evaluate import Outcome, Path
+from tuika.domain.findings import Finding
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
@@ -198,6 +199,11 @@ def decision(d: Decision) -> s.DecisionOut:
     )
 
 
+def finding(f: Finding) -> s.FindingOut:
+    facts = dict(f.facts)
+    return s.FindingOut(kind=f.kind.value, subject=f.subject, facts=facts, reason_codes=labels(f.codes), at=f.at)
+
+
 def payout(p: Payout) -> s.PayoutOut:
     return s.PayoutOut(
         id=p.id,
@@ -248,6 +254,7 @@ def case(view: CaseView) -> s.CaseOut:
         decision=decision(view.decisions[-1]) if view.decisions else None,
         decisions=[decision(d) for d in view.decisions],
         payout=payout(view.payouts[-1]) if view.payouts else None,
+        findings=[finding(f) for f in view.findings],
     )
 
 

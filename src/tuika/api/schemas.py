@@ -242,6 +242,16 @@ class DecisionOut(BaseModel):
     at: datetime
 
 
+class FindingOut(BaseModel):
+    """One thing the machine saw: ``kind`` says what (supplier_card, supplier_topup, ocr, …), ``subject`` of what."""
+
+    kind: str
+    subject: str
+    facts: dict[str, str | int | float | bool | None]
+    reason_codes: list[Label]
+    at: datetime
+
+
 class PayoutOut(BaseModel):
     id: str
     route: str
@@ -289,6 +299,7 @@ class CaseOut(BaseModel):
     decision: DecisionOut | None
     decisions: list[DecisionOut]
     payout: PayoutOut | None
+    findings: list[FindingOut]
 
 
 class CaseSummary(BaseModel):

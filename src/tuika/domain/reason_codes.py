@@ -47,7 +47,10 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "topup_processing": ("上游显示直充处理中", "The upstream reports the top-up is still processing"),
     # doubts from the evidence and the buyer's history
     "evidence_reused": ("截图已用于其他申请", "The screenshot backs another claim"),
-    "evidence_names_other_order": ("截图中的订单号或卡密属于其他订单", "The screenshot shows another order's number or key"),
+    "evidence_names_other_order": (
+        "截图中的订单号或卡密属于其他订单",
+        "The screenshot shows another order's number or key",
+    ),
     "ocr_contradicts_order": ("截图内容与订单信息不符", "The screenshot contradicts the order"),
     "screenshot_time_before_payment": ("截图时间早于付款时间", "The screenshot's time is before the payment"),
     "screenshot_similar_to_other_claim": ("截图与其他申请的截图高度相似", "The screenshot looks like another claim's"),

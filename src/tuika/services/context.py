@@ -14,7 +14,7 @@ from tuika.domain.clock import Clock
 from tuika.domain.errors import Forbidden, NotFound
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import Policy, parse_policy
-from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, UnitOfWork
+from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, Supplier, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,3 +107,5 @@ class Context:
     sla: Sla = field(default_factory=Sla)
     # Routes that can pay out now; the original-route gateways register here.
     routes: frozenset[PayoutRoute] = frozenset({PayoutRoute.BALANCE})
+    # The upstream that issued the keys and ran the top-ups; without one, a person verifies.
+    supplier: Supplier | None = None

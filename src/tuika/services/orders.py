@@ -109,6 +109,12 @@ def _item_view(ctx: Context, order_id: str, item: OrderItem, show: bool) -> Item
     return ItemView(item.id, plain if show else mask_card_key(plain), item.account, masked=not show)
 
 
+def card_key(ctx: Context, order: Order, item: OrderItem) -> str:
+    """Return an item's card key in clear, for the supplier that issued it; never log it."""
+    assert item.secret is not None
+    return ctx.cipher.decrypt(item.secret, _aad(order.id, item.id))
+
+
 def _aad(order_id: str, item_id: str) -> str:
     # Binding the ciphertext to its place stops a key being copied onto another item.
     return f"{order_id}/{item_id}"

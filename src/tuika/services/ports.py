@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.errors import Conflict
+from tuika.domain.findings import Finding
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
 from tuika.domain.orders import Order
@@ -109,6 +110,11 @@ class PolicyRepository(Protocol):
     def add(self, version: int, title: str, document: dict[str, Any], by: str, at: datetime) -> None: ...
 
 
+class FindingRepository(Protocol):
+    def add(self, case_id: str, findings: Sequence[Finding]) -> None: ...
+    def for_case(self, case_id: str) -> list[Finding]: ...
+
+
 class IdempotencyRepository(Protocol):
     def get(self, subject: str, key: str) -> tuple[str, str] | None: ...
     def add(self, subject: str, key: str, request_hash: str, case_id: str, at: datetime) -> None: ...
@@ -124,6 +130,7 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     policies: PolicyRepository
     idempotency: IdempotencyRepository
+    findings: FindingRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Tier
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound, StaleState
-from tuika.domain.evaluate import Claim, Outcome, Path, evaluate
+from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
 from tuika.domain.reason_codes import is_known
 from tuika.services.claims import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
 from tuika.services.payouts import open_payout
 from tuika.services.ports import UnitOfWork
+from tuika.services.verify import ask_supplier
 
 # What the machine's path becomes as a case status.
 _PATH_STATUS = {
@@ -31,27 +32,50 @@ _PATH_ACTION = {
 
 
 def machine_review(ctx: Context, case_id: str) -> Case:
-    """Judge a submitted case with ``evaluate`` and move it along; repeat calls are no-ops."""
+    """Judge a submitted case with ``evaluate`` and move it along; repeat calls are no-ops.
+
+    Three steps: mark the case ``reviewing`` and commit; ask the supplier with no transaction
+    open (it may take seconds); then decide in a second transaction, if nobody moved the case
+    meanwhile. A crash in between leaves the case ``reviewing``, and the sweep re-drives it.
+    """
+    started = _start_review(ctx, case_id)
+    if started.status is not CaseStatus.REVIEWING:
+        return started
+    with ctx.read() as uow:
+        order = uow.orders.get(started.order_id)
+    assert order is not None
+    check = ask_supplier(ctx, order, started)
     with ctx.uow() as uow:
         case = _lock_case(uow, case_id)
-        if case.status not in (CaseStatus.SUBMITTED, CaseStatus.REVIEWING):
+        if case.status is not CaseStatus.REVIEWING:
             return case
         order = uow.orders.get(case.order_id)
         assert order is not None
         now = ctx.clock.now()
-        if case.status is CaseStatus.SUBMITTED:
-            case = move_case(uow, case, CaseStatus.REVIEWING, at=now, actor=SYSTEM, due=now + ctx.sla.machine_review)
         policy = ctx.policies.version(uow, case.policy_version)
         kinds = evidence_kinds(uow.evidence.for_case(case.id))
-        outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now)
+        signals = Signals(cards=check.cards, topups=check.topups, supplier_unavailable=check.unavailable)
+        outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now, signals)
         target = _PATH_STATUS[outcome.path]
         codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
+        uow.findings.add(case.id, check.findings)
         case = move_case(
             uow, case, target, at=now, actor=SYSTEM, codes=codes, note=_note(outcome), due=_due(ctx, target, now)
         )
         uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
         if target is CaseStatus.APPROVED:
             open_payout(ctx, uow, order, case)
+        uow.commit()
+        return case
+
+
+def _start_review(ctx: Context, case_id: str) -> Case:
+    with ctx.uow() as uow:
+        case = _lock_case(uow, case_id)
+        if case.status is not CaseStatus.SUBMITTED:
+            return case
+        now = ctx.clock.now()
+        case = move_case(uow, case, CaseStatus.REVIEWING, at=now, actor=SYSTEM, due=now + ctx.sla.machine_review)
         uow.commit()
         return case
 

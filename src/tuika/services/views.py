@@ -7,6 +7,7 @@ from datetime import datetime
 
 from tuika.domain.cases import Case, CaseStatus, Decision, Role, Stage
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound
+from tuika.domain.findings import Finding
 from tuika.domain.ledger import Entry, buyer_account, is_valid_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
@@ -22,6 +23,7 @@ class CaseView:
     decisions: tuple[Decision, ...]
     payouts: tuple[Payout, ...]
     evidence: tuple[EvidenceRecord, ...]
+    findings: tuple[Finding, ...] = ()
 
 
 def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
@@ -35,7 +37,8 @@ def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
 
 def load(ctx: Context, uow: UnitOfWork, case: Case) -> CaseView:
     """Return the view of a case read in ``uow``, with its decisions, payouts and evidence."""
-    return _view(ctx, case, uow.cases.decisions(case.id), uow.payouts.for_case(case.id), uow.evidence.for_case(case.id))
+    view = _view(ctx, case, uow.cases.decisions(case.id), uow.payouts.for_case(case.id), uow.evidence.for_case(case.id))
+    return replace(view, findings=tuple(uow.findings.for_case(case.id)))
 
 
 def fresh(ctx: Context, case: Case, evidence: list[EvidenceRecord]) -> CaseView:

@@ -18,6 +18,7 @@ from tuika.adapters.db.tables import (
     DecisionRow,
     EntryRow,
     EvidenceRow,
+    FindingRow,
     OrderItemRow,
     OrderRow,
     PayoutRow,
@@ -26,6 +27,7 @@ from tuika.adapters.db.tables import (
 )
 from tuika.domain.cases import HOLDS_ITEMS, Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.errors import ItemsAlreadyClaimed, StaleState
+from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import new_id
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
@@ -438,6 +440,31 @@ class SqlPolicyRepository:
         """Publish a version."""
         self.s.add(PolicyRow(version=version, title=title, document=document, published_by=by, published_at=at))
         self.s.flush()
+
+
+class SqlFindingRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, case_id: str, findings: Sequence[Finding]) -> None:
+        """Record what the machine found."""
+        for f in findings:
+            self.s.add(
+                FindingRow(
+                    case_id=case_id,
+                    kind=f.kind.value,
+                    subject=f.subject,
+                    facts=dict(f.facts),
+                    codes=list(f.codes),
+                    at=f.at,
+                )
+            )
+        self.s.flush()
+
+    def for_case(self, case_id: str) -> list[Finding]:
+        """Return a case's findings, oldest first."""
+        rows = self.s.scalars(select(FindingRow).where(FindingRow.case_id == case_id).order_by(FindingRow.id))
+        return [Finding(FindingKind(r.kind), r.subject, r.at, dict(r.facts), tuple(r.codes)) for r in rows]
 
 
 class SqlIdempotencyRepository:

@@ -134,6 +134,17 @@ class CaseEventRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class FindingRow(Base):
+    __tablename__ = "case_findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any]]
+    codes: Mapped[list[Any]]
+    at: Mapped[datetime]
+
+
 class DecisionRow(Base):
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

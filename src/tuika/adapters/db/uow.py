@@ -14,6 +14,7 @@ from tuika.adapters.db.raw import forget
 from tuika.adapters.db.repositories import (
     SqlCaseRepository,
     SqlEvidenceRepository,
+    SqlFindingRepository,
     SqlIdempotencyRepository,
     SqlLedgerRepository,
     SqlOrderRepository,
@@ -23,6 +24,7 @@ from tuika.adapters.db.repositories import (
 from tuika.services.ports import (
     CaseRepository,
     EvidenceRepository,
+    FindingRepository,
     IdempotencyRepository,
     LedgerRepository,
     OrderRepository,
@@ -43,6 +45,7 @@ class SqlUnitOfWork:
     ledger: LedgerRepository
     policies: PolicyRepository
     idempotency: IdempotencyRepository
+    findings: FindingRepository
 
     def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._sessions = sessions
@@ -61,6 +64,7 @@ class SqlUnitOfWork:
         self.ledger = SqlLedgerRepository(self.session)
         self.policies = SqlPolicyRepository(self.session)
         self.idempotency = SqlIdempotencyRepository(self.session)
+        self.findings = SqlFindingRepository(self.session)
         return self
 
     def __exit__(
