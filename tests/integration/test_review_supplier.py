@@ -1,0 +1,175 @@
+"""Machine review with the supplier's answers: decided in seconds where the records settle it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import count_rows, order_payload
+from tests.integration.api import Auth, balance, file_case, push, upload
+from tuika.bootstrap import System
+from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
+
+
+@dataclass
+class FakeSupplier:
+    """A supplier that answers from a table and records every question, card keys included."""
+
+    cards: dict[str, CardAnswer] = field(default_factory=dict)
+    topups: dict[str, TopupAnswer] = field(default_factory=dict)
+    down: bool = False
+    asked: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def query_card(self, supplier_id: str, card_key: str) -> CardAnswer:
+        self.asked.append(("card", supplier_id, card_key))
+        if self.down:
+            raise SupplierUnavailable("timed out 3 times")
+        return self.cards.get(card_key, CardAnswer(CardState.INVALID))
+
+    def void_card(self, supplier_id: str, card_key: str) -> CardAnswer:
+        self.asked.append(("void", supplier_id, card_key))
+        return CardAnswer(CardState.VOIDED)
+
+    def query_topup(self, supplier_id: str, reference: str) -> TopupAnswer:
+        self.asked.append(("topup", supplier_id, reference))
+        if self.down:
+            raise SupplierUnavailable("circuit open")
+        return self.topups[reference]
+
+
+@pytest.fixture
+def supplier(system: System) -> Iterator[FakeSupplier]:
+    fake = FakeSupplier()
+    system.ctx.supplier = fake
+    yield fake
+    system.ctx.supplier = None
+
+
+KEY = "ABCD-EFGH-JK00-NPQR"  # the factory's key for item 0
+
+
+def card_claim(client: TestClient, auth: Auth, order_id: str, **order: Any) -> dict[str, Any]:
+    push(client, auth, order_payload(order_id, amount_fen=6000, **order))
+    body = {"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
+    return file_case(client, auth, body)
+
+
+def codes(case: dict[str, Any]) -> list[str]:
+    return [c["code"] for c in case["reason_codes"]]
+
+
+def test_a_key_the_supplier_calls_invalid_is_refunded_with_no_person(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    case = card_claim(client, auth, "ord_sv1")
+
+    assert case["status"] == "refunded"
+    assert codes(case) == ["refunded_to_balance"]
+    assert [c["code"] for c in case["decision"]["reason_codes"]] == [
+        "policy_refundable",
+        "supplier_card_invalid",
+        "auto_approved",
+    ]
+    assert supplier.asked == [("card", "supplier_1", KEY)]
+    [finding] = case["findings"]
+    assert (finding["kind"], finding["subject"], finding["facts"]) == (
+        "supplier_card",
+        "ord_sv1_i0",
+        {"state": "invalid", "redeemed_at": None, "redeemed_by": None},
+    )
+    assert KEY not in str(case)  # the key went to its supplier, never into the case
+    assert balance(client, auth) == 6000
+
+
+def test_a_key_redeemed_after_delivery_is_rejected_on_the_suppliers_record(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    used_at = datetime.now(UTC) - timedelta(minutes=30)  # the factory delivers 59 minutes ago
+    supplier.cards[KEY] = CardAnswer(CardState.REDEEMED, used_at, "广东 138****0000")
+
+    case = card_claim(client, auth, "ord_sv2")
+
+    assert (case["status"], codes(case)) == ("rejected", ["card_redeemed_after_delivery"])
+    facts = case["findings"][0]["facts"]
+    assert (facts["state"], facts["redeemed_by"]) == ("redeemed", "广东 138****0000")
+    assert datetime.fromisoformat(str(facts["redeemed_at"])) == used_at
+    assert count_rows(system.engine, "payouts") == 0
+
+
+def test_a_key_redeemed_before_delivery_is_the_suppliers_fault(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.cards[KEY] = CardAnswer(CardState.REDEEMED, datetime.now(UTC) - timedelta(hours=3))
+
+    case = card_claim(client, auth, "ord_sv3")
+
+    assert case["status"] == "refunded"
+    assert "redeemed_before_delivery" in [c["code"] for c in case["decision"]["reason_codes"]]
+    assert case["liable"] == "supplier"
+
+
+def test_a_supplier_that_cannot_answer_sends_the_claim_to_a_person(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.down = True
+
+    case = card_claim(client, auth, "ord_sv4")
+
+    assert (case["status"], codes(case)) == ("manual_review", ["supplier_unavailable"])
+    [finding] = case["findings"]
+    assert (finding["kind"], finding["facts"]) == ("supplier_unavailable", {"detail": "timed out 3 times"})
+
+
+def test_a_key_the_supplier_calls_unused_waits_for_a_person(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
+
+    case = card_claim(client, auth, "ord_sv5")
+
+    assert (case["status"], codes(case)) == ("manual_review", ["card_unused_per_supplier"])
+
+
+def topup_claim(client: TestClient, auth: Auth, order_id: str, evidence: bool = False) -> dict[str, Any]:
+    push(client, auth, order_payload(order_id, kind="direct_topup", amount_fen=3000))
+    body: dict[str, Any] = {"order_id": order_id, "reason": "not_delivered"}
+    if evidence:
+        body["evidence_ids"] = [upload(client, auth, kind="carrier_record")]
+    return file_case(client, auth, body)
+
+
+def test_a_top_up_the_upstream_says_failed_is_refunded_in_full(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.topups["ord_st1:ord_st1_i0"] = TopupAnswer(TopupState.FAILED)
+
+    case = topup_claim(client, auth, "ord_st1")
+
+    assert case["status"] == "refunded"
+    assert case["payout"]["amount_fen"] == 3000
+    assert supplier.asked == [("topup", "supplier_1", "ord_st1:ord_st1_i0")]
+
+
+def test_a_top_up_reported_successful_asks_the_buyer_for_the_carrier_record(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.topups["ord_st2:ord_st2_i0"] = TopupAnswer(TopupState.SUCCEEDED, "CMCC-778899")
+
+    case = topup_claim(client, auth, "ord_st2")
+
+    assert (case["status"], codes(case)) == ("awaiting_evidence", ["evidence_missing", "topup_reported_succeeded"])
+    assert case["findings"][0]["facts"]["carrier_ref"] == "CMCC-778899"
+    due = datetime.fromisoformat(case["due_at"]) - datetime.fromisoformat(case["updated_at"])
+    assert due == timedelta(hours=48)
+
+
+def test_without_a_supplier_nothing_is_asked_and_a_person_verifies(client: TestClient, auth: Auth) -> None:
+    case = card_claim(client, auth, "ord_sv6")
+
+    assert (case["status"], codes(case)) == ("manual_review", ["card_usage_unverified"])
+    assert case["findings"] == []
