@@ -1,0 +1,284 @@
+"""Field extraction from the OCR'd text of buyer screenshots: ids, card keys, errors, amounts, times, phones.
+
+Pure and standard library only. Each pattern is a rule; rules run in priority order over
+the text and a rule may only take characters no earlier rule took, so a token is reported
+in one category: labelled values (``订单号：…``, ``卡密：…``) first, then distinctive shapes,
+then bare digit runs. Wrapped lines are handled by scanning the text twice, as given and
+with its line breaks removed, and merging the two readings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Final, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tuika.domain.money import Money
+from tuika.review.ocr import OcrText
+
+_T = TypeVar("_T")
+_Category = Literal["order_number", "card_key", "error_code", "error_text", "amount", "time", "phone"]
+_Value = str | Money | datetime | tuple[str, str]
+
+
+def _shanghai() -> tzinfo:
+    try:
+        return ZoneInfo("Asia/Shanghai")
+    except ZoneInfoNotFoundError:
+        # Slim images ship without tz data; China has kept +08:00 without daylight saving since 1991.
+        return timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+SHANGHAI: Final[tzinfo] = _shanghai()
+
+# Phrase → canonical key. Longer phrases are tried first so 卡号或密码错误 is not read as a shorter one.
+ERROR_PHRASES: Final[dict[str, str]] = {
+    "已被使用": "card_used",
+    "已使用": "card_used",
+    "已被兑换": "card_used",
+    "卡号或密码错误": "card_invalid",
+    "卡密无效": "card_invalid",
+    "卡密错误": "card_invalid",
+    "无效卡密": "card_invalid",
+    "已过期": "card_expired",
+    "已失效": "card_expired",
+    "充值失败": "topup_failed",
+    "未到账": "not_received",
+    "没到账": "not_received",
+    "订单不存在": "order_unknown",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """What a screenshot's text shows, each field in order of appearance without repeats."""
+
+    order_numbers: tuple[str, ...] = ()
+    card_keys: tuple[str, ...] = ()
+    error_codes: tuple[str, ...] = ()
+    # (canonical key, the phrase as it appeared without whitespace), e.g. ("card_used", "已被使用").
+    error_texts: tuple[tuple[str, str], ...] = ()
+    amounts: tuple[Money, ...] = ()
+    # Aware UTC; the screen showed them in Asia/Shanghai local time.
+    times: tuple[datetime, ...] = ()
+    # Digits only, separators dropped.
+    phones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    category: _Category
+    pattern: re.Pattern[str]
+    # None rejects the match and leaves its characters to later rules.
+    read: Callable[[re.Match[str]], _Value | None]
+    labelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    # Span in the text with line breaks removed, so the two scans compare and order alike.
+    pos: int
+    end: int
+    category: _Category
+    value: _Value
+    labelled: bool
+    rank: int
+
+
+# A token must not run on into more letters, digits or underscores; a value after a label
+# must also not run on into a dash, a date or a path ("订单 2026-11-22" has no order number).
+_START = r"(?<![A-Za-z0-9_])"
+_END = r"(?![A-Za-z0-9_])"
+_VALUE_END = r"(?![A-Za-z0-9_-]|[/.:][A-Za-z0-9])"
+_SEP = r"\s*[:#=]?\s*"
+_NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)"
+
+
+def _text(m: re.Match[str]) -> str:
+    return m.group("v") if "v" in m.re.groupindex else m.group()
+
+
+def _digits(m: re.Match[str]) -> str:
+    return re.sub(r"\D", "", m.group())
+
+
+def _order_number(m: re.Match[str]) -> str | None:
+    value = m.group("v")
+    return value if 4 <= len(value) <= 40 else None
+
+
+def _card_key(m: re.Match[str]) -> str | None:
+    value = m.group("v")
+    chars = re.sub(r"[^A-Za-z0-9]", "", value)
+    # Short or lower-case words after 密码 are more often prose than a key.
+    if len(chars) < 8 or not (any(c.isdigit() for c in chars) or chars.isupper()):
+        return None
+    return value
+
+
+def _sixteen_digits(m: re.Match[str]) -> str | None:
+    # A run that opens with a date (2026112…) is a platform order or trade number, not a key.
+    head = re.match(r"20\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", m.group())
+    return None if head else m.group()
+
+
+def _amount(m: re.Match[str]) -> Money:
+    whole = int(m.group("n").replace(",", ""))
+    part = (m.group("f") or "").ljust(2, "0")
+    return Money(whole * 100 + int(part))
+
+
+def _time(m: re.Match[str]) -> datetime | None:
+    try:
+        local = datetime(
+            int(m.group("y")),
+            int(m.group("mo")),
+            int(m.group("d")),
+            int(m.group("h")),
+            int(m.group("mi")),
+            int(m.group("s") or 0),
+            tzinfo=SHANGHAI,
+        )
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+def _rule(
+    category: _Category, pattern: str, read: Callable[[re.Match[str]], _Value | None], *, labelled: bool = False
+) -> _Rule:
+    return _Rule(category, re.compile(pattern), read, labelled)
+
+
+_CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?!\d)"
+_ORDER_LABEL = r"(?i:订单(?:编号|号码|号|id)?|单号|order\s*(?:no\.?|number|id|\#))"
+_CARD_LABEL = r"(?i:卡密|卡号|密码|cd-?key|兑换码|激活码)"
+_ERROR_LABEL = r"(?i:错误码|错误代码|错误编码|返回码|err(?:or)?[\s_]*code|(?<![A-Za-z])code)"
+_AMOUNT_LABEL = r"(?:金额|实付款|实付|合计|总计|总价)"
+
+# In priority order: a later rule never takes characters an earlier one took.
+_RULES: Final[tuple[_Rule, ...]] = (
+    _rule("time", rf"(?<!\d)(?P<y>20\d\d)[-/.](?P<mo>\d{{1,2}})[-/.](?P<d>\d{{1,2}})(?:T|\s*){_CLOCK}", _time),
+    _rule("time", rf"(?<!\d)(?P<y>20\d\d)\s*年\s*(?P<mo>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*日\s*{_CLOCK}", _time),
+    _rule(
+        "order_number",
+        rf"{_ORDER_LABEL}{_SEP}(?P<v>[A-Za-z0-9_]*\d[A-Za-z0-9_]*){_VALUE_END}",
+        _order_number,
+        labelled=True,
+    ),
+    _rule(
+        "card_key",
+        rf"{_CARD_LABEL}{_SEP}(?P<v>[A-Z0-9]{{4,5}}(?: [A-Z0-9]{{4,5}}){{3,5}}{_END}"
+        rf"|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*{_VALUE_END})",
+        _card_key,
+        labelled=True,
+    ),
+    _rule(
+        "error_code",
+        rf"{_ERROR_LABEL}{_SEP}(?P<v>[A-Za-z0-9_]*\d[A-Za-z0-9_]*|[A-Z][A-Z0-9]*_[A-Z0-9_]+){_VALUE_END}",
+        _text,
+        labelled=True,
+    ),
+    _rule(
+        "amount",
+        rf"{_AMOUNT_LABEL}\s*:?\s*¥?\s*(?P<v>{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])",
+        _amount,
+        labelled=True,
+    ),
+    _rule("order_number", rf"{_START}(?:ord_[A-Za-z0-9_]*[A-Za-z0-9]|bench_[a-z0-9]+_o\d+){_END}", _text),
+    _rule("card_key", r"(?<![A-Za-z0-9_-])[A-Za-z0-9]{4,5}(?:-[A-Za-z0-9]{4,5}){3,5}(?![A-Za-z0-9_-])", _text),
+    _rule("error_code", rf"{_START}(?:E\d{{3,6}}|ERR(?:OR)?_[A-Z0-9_]*[A-Z0-9]){_END}", _text),
+    _rule("amount", rf"(?:¥|(?<![A-Za-z])(?:RMB|CNY))\s*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?(?![\d.])", _amount),
+    _rule("amount", rf"(?<![\d.,]){_NUMBER}(?:\.(?P<f>\d{{1,2}}))?\s*(?:元|RMB|CNY)", _amount),
+    # OCR reads ¥ as X, Y or ?; only a price with exactly two decimals makes that reading credible.
+    _rule("amount", rf"{_START}[XY?]\s?{_NUMBER}\.(?P<f>\d{{2}})(?![\d.])", _amount),
+    _rule("phone", rf"{_START}1[3-9]\d(?:[ -]?\d{{4}}){{2}}{_END}", _digits),
+    _rule("card_key", rf"{_START}(?=[A-Z0-9]{{0,19}}[A-Z])(?=[A-Z0-9]{{0,19}}\d)[A-Z0-9]{{20}}{_END}", _text),
+    _rule("card_key", rf"{_START}\d{{16}}{_END}", _sixteen_digits),
+)
+
+_PHRASE = re.compile(
+    "|".join(r"\s*".join(map(re.escape, phrase)) for phrase in sorted(ERROR_PHRASES, key=len, reverse=True))
+)
+
+
+def extract(source: OcrText | str) -> Fields:
+    """Return the fields found in OCR'd text, reading it both as given and with line breaks removed."""
+    raw = source.text if isinstance(source, OcrText) else source
+    lines = [line.strip() for line in unicodedata.normalize("NFKC", raw).splitlines()]
+    given, joined = "\n".join(lines), "".join(lines)
+    breaks = [i for i, c in enumerate(given) if c == "\n"]
+    as_given = _scan(given, lambda pos: pos - bisect_left(breaks, pos))
+    # Joining lines can fuse unrelated neighbours ("ord_1" + "2026-11-22 …"); when the lines
+    # as given explain those characters otherwise, that reading wins.
+    rejoined = [h for h in _scan(joined, lambda pos: pos) if not any(_clash(h, g) for g in as_given)]
+    hits = as_given + rejoined
+    hits.sort(key=lambda h: h.pos)  # stable: the as-given reading comes first at a tie
+    hits = _one_category_per_token(hits)
+    return Fields(
+        order_numbers=_values(hits, "order_number", str),
+        card_keys=_values(hits, "card_key", str),
+        error_codes=_values(hits, "error_code", str),
+        error_texts=_values(hits, "error_text", tuple),
+        amounts=_values(hits, "amount", Money),
+        times=_values(hits, "time", datetime),
+        phones=_values(hits, "phone", str),
+    )
+
+
+def _scan(text: str, position: Callable[[int], int]) -> list[_Hit]:
+    claimed: list[tuple[int, int]] = []
+    hits: list[_Hit] = []
+    for rank, rule in enumerate(_RULES):
+        for m in rule.pattern.finditer(text):
+            start, end = m.span("v") if "v" in rule.pattern.groupindex else m.span()
+            if any(s < end and start < e for s, e in claimed):
+                continue
+            value = rule.read(m)
+            if value is None:
+                continue
+            claimed.append((start, end))
+            hits.append(_Hit(position(start), position(end), rule.category, value, rule.labelled, rank))
+    for m in _PHRASE.finditer(text):
+        phrase = re.sub(r"\s", "", m.group())
+        found = (ERROR_PHRASES[phrase], phrase)
+        hits.append(_Hit(position(m.start()), position(m.end()), "error_text", found, False, len(_RULES)))
+    return hits
+
+
+def _clash(rejoined: _Hit, given: _Hit) -> bool:
+    # Only a reading that covers the token the lines as given show may stand beside it, and
+    # only if it is of the same kind or found by a label the line break had cut ("订单" / "号：…").
+    overlap = rejoined.pos < given.end and given.pos < rejoined.end
+    covers = rejoined.pos <= given.pos and given.end <= rejoined.end
+    kind = rejoined.category == given.category or (rejoined.labelled and not given.labelled)
+    return overlap and not (covers and kind)
+
+
+def _one_category_per_token(hits: list[_Hit]) -> list[_Hit]:
+    # The two scans can file one token differently (a label wrapped away in one of them):
+    # keep it where a label put it, else where the higher-priority rule did.
+    best: dict[str, _Hit] = {}
+    for hit in hits:
+        if isinstance(hit.value, str):
+            held = best.setdefault(_token(hit.value), hit)
+            if (not hit.labelled, hit.rank) < (not held.labelled, held.rank):
+                best[_token(hit.value)] = hit
+    return [h for h in hits if not isinstance(h.value, str) or best[_token(h.value)].category == h.category]
+
+
+def _token(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "", value)
+
+
+def _values(hits: Iterable[_Hit], category: _Category, kind: type[_T]) -> tuple[_T, ...]:
+    seen: list[_T] = []
+    for hit in hits:
+        if hit.category == category and isinstance(hit.value, kind) and hit.value not in seen:
+            seen.append(hit.value)
+    return tuple(seen)
