@@ -14,6 +14,7 @@ from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.adapters.db.uow import SqlUnitOfWork, session_factory
 from tuika.adapters.evidence_store import EvidenceStore
+from tuika.adapters.suppliers.http import HttpSupplier
 from tuika.domain.clock import Clock, SystemClock
 from tuika.jobs.queue import HueyDispatcher, make_huey, register
 from tuika.services.context import Context, PolicyBook, Sla
@@ -61,6 +62,17 @@ def sla(settings: Settings) -> Sla:
     )
 
 
+def _supplier(settings: Settings) -> HttpSupplier | None:
+    if not settings.supplier_url:
+        return None
+    return HttpSupplier(
+        settings.supplier_url,
+        settings.supplier_partner_id,
+        settings.supplier_secret,
+        timeout_s=settings.supplier_timeout_s,
+    )
+
+
 def build(
     settings: Settings,
     *,
@@ -83,6 +95,7 @@ def build(
         files=EvidenceStore(settings.data_dir / "evidence", settings.evidence_max_bytes, settings.evidence_max_pixels),
         policies=PolicyBook(files("tuika.policies").joinpath("default.toml").read_text(encoding="utf-8")),
         sla=sla(settings),
+        supplier=_supplier(settings),
     )
     sessions = session_factory(engine)
     system = System(settings, engine, ctx)

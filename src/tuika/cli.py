@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +15,9 @@ import uvicorn
 from tuika.api.app import create_app
 from tuika.api.auth import ROLES, issue_token
 from tuika.bootstrap import build
-from tuika.demo import BUYERS, STAFF, seed
+from tuika.demo import BUYERS, STAFF, seed, seed_supplier
 from tuika.jobs.queue import worker_consumer
+from tuika.sandbox.supplier import SandboxSupplier
 from tuika.settings import InsecureSettings, Settings
 
 app = typer.Typer(help="tuika 退卡: the refund and after-sales engine for 卡盟 platforms.", no_args_is_help=True)
@@ -139,8 +141,16 @@ def demo(
     settings = _settings(demo=True)
     if reset:
         _reset(settings)
+    sandbox = None
+    if not settings.supplier_url:
+        # No real supplier configured: the demo's suppliers answer from a local sandbox.
+        secret = secrets.token_urlsafe(24)
+        sandbox = SandboxSupplier(settings.supplier_partner_id, secret).start()
+        settings = settings.model_copy(update={"supplier_url": sandbox.base_url, "supplier_secret": secret})
     system = build(settings, migrate=True, queue=False)
     added = seed(system.ctx)
+    if sandbox is not None:
+        seed_supplier(system.ctx, sandbox)
     port = port or settings.port
     base = f"http://{settings.host}:{port}"
     now = datetime.now(UTC)
@@ -149,7 +159,11 @@ def demo(
         {f"{role} {sub}": issue_token(settings.secret_key, role, sub, 7 * 86400, now) for role, sub in STAFF.items()}
     )
     typer.echo(_banner(base, settings, added, tokens))
-    _serve(settings, None, port, 1, True)
+    try:
+        _serve(settings, None, port, 1, True)
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
 
 
 def _reset(settings: Settings) -> None:
@@ -165,6 +179,7 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -
         f"  API:       {base}/v1",
         f"  API docs:  {base}/docs   (OpenAPI: {base}/openapi.json)",
         f"  health:    {base}/healthz",
+        f"  supplier:  {settings.supplier_url} (sandbox: verifies card keys and top-ups)",
         "  tokens (Authorization: Bearer …, valid 7 days):",
     ]
     lines += [f"    {who:<26} {tok}" for who, tok in tokens.items()]

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from tuika.domain.cases import Role
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
+from tuika.domain.supplier import CardState, TopupState
 from tuika.services.context import Actor, Context
+from tuika.services.orders import card_key as card_key_of
 from tuika.services.orders import sync_order
 from tuika.services.ports import OrderFilter
+from tuika.services.verify import topup_reference
 
 BUYERS = ("buyer_alice", "buyer_bob", "buyer_chen", "buyer_dong", "buyer_erin")
 MERCHANTS = ("m_xingyun", "m_kuaichong", "m_jinka")
@@ -126,3 +131,74 @@ def seed(ctx: Context, *, seed_value: int = 7) -> int:
     for order, keys in made:
         sync_order(ctx, platform, order, keys)
     return len(made)
+
+
+class SupplierBook(Protocol):
+    """Where the demo records what its suppliers issued: the sandbox supplier."""
+
+    def add_card(
+        self,
+        supplier_id: str,
+        card_key: str,
+        state: CardState,
+        redeemed_at: datetime | None = None,
+        redeemed_by: str | None = None,
+    ) -> None: ...
+
+    def add_topup(
+        self,
+        supplier_id: str,
+        reference: str,
+        state: TopupState,
+        carrier_ref: str | None = None,
+        at: datetime | None = None,
+    ) -> None: ...
+
+
+def seed_supplier(ctx: Context, book: SupplierBook) -> int:
+    """Give the sandbox supplier a record of every delivered key and top-up; return how many.
+
+    The record is a stable function of the item id, so every path of a review shows up among
+    the demo orders: keys the supplier calls invalid, used before or after delivery, unused;
+    top-ups that failed upstream, succeeded, or are still processing.
+    """
+    count = 0
+    after: str | None = None
+    now = ctx.clock.now()
+    while True:
+        with ctx.read() as uow:
+            page = uow.orders.search(OrderFilter(after=after, limit=200))
+        for order in page:
+            count += _record(ctx, book, order, now)
+        if len(page) < 200:
+            return count
+        after = page[-1].id
+
+
+def _record(ctx: Context, book: SupplierBook, order: Order, now: datetime) -> int:
+    if order.delivery_status is not DeliveryStatus.DELIVERED or order.delivered_at is None:
+        return 0
+    delivered = order.delivered_at
+    for item in order.items:
+        roll = zlib.crc32(item.id.encode()) % 10
+        if item.secret is not None:
+            key = card_key_of(ctx, order, item)
+            if roll < 4:
+                book.add_card(order.supplier_id, key, CardState.INVALID)
+            elif roll < 6:
+                book.add_card(order.supplier_id, key, CardState.REDEEMED, delivered - timedelta(minutes=2), "江苏 ***")
+            elif roll < 8:
+                used = min(delivered + timedelta(minutes=20), now)
+                book.add_card(order.supplier_id, key, CardState.REDEEMED, used, "广东 138****2048")
+            else:
+                book.add_card(order.supplier_id, key, CardState.UNUSED)
+        elif order.product_kind is ProductKind.DIRECT_TOPUP:
+            reference = topup_reference(order, item.id)
+            if roll < 5:
+                book.add_topup(order.supplier_id, reference, TopupState.FAILED, None, delivered)
+            elif roll < 8:
+                carrier = f"CMCC{roll}{item.id[-6:]}"
+                book.add_topup(order.supplier_id, reference, TopupState.SUCCEEDED, carrier, delivered)
+            else:
+                book.add_topup(order.supplier_id, reference, TopupState.PROCESSING)
+    return len(order.items)

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     # count is best: more threads only contend for the GIL and the database's CPU.
     api_threads: int = Field(default=4, gt=0, le=256)
     sweep_interval_s: int = Field(default=30, gt=0)
+    # The supplier API that verifies card keys and top-ups; without it a person verifies.
+    supplier_url: str | None = None
+    supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)
+    supplier_secret: str = ""
+    supplier_timeout_s: float = Field(default=2.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _check_card_keys(self) -> Settings:
@@ -93,6 +98,8 @@ class Settings(BaseSettings):
             _decode_card_key(key_id, encoded)
         if self.card_key_active not in self.card_keys:
             raise ValueError(f"card_key_active {self.card_key_active!r} is not in card_keys")
+        if self.supplier_url and not self.supplier_secret:
+            raise ValueError("supplier_url needs supplier_secret to sign its requests")
         return self
 
     def db_url(self) -> str:

@@ -48,6 +48,10 @@ def test_defaults() -> None:
         "worker_threads": 2,
         "api_threads": 4,
         "sweep_interval_s": 30,
+        "supplier_url": None,
+        "supplier_partner_id": "tuika",
+        "supplier_secret": "",
+        "supplier_timeout_s": 2.0,
     }
 
 
@@ -109,6 +113,8 @@ def test_settings_are_immutable() -> None:
         ({"port": 0}, "greater than or equal to 1"),
         ({"worker_threads": 0}, "greater than 0"),
         ({"api_threads": 0}, "greater than 0"),
+        ({"supplier_url": "http://127.0.0.1:9"}, "supplier_url needs supplier_secret"),
+        ({"supplier_timeout_s": 0}, "greater than 0"),
         ({"api_threads": 257}, "less than or equal to 256"),
     ],
 )
