@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from tests.factories import count_rows, order_payload
 from tests.integration.api import Auth, balance, file_case, push, upload
 from tuika.bootstrap import System
+from tuika.demo import orders as demo_orders
+from tuika.demo import seed, seed_supplier
 from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
 
 
@@ -173,3 +175,51 @@ def test_without_a_supplier_nothing_is_asked_and_a_person_verifies(client: TestC
 
     assert (case["status"], codes(case)) == ("manual_review", ["card_usage_unverified"])
     assert case["findings"] == []
+
+
+@dataclass
+class RecordingBook:
+    cards: list[tuple[str, str, CardState, datetime | None]] = field(default_factory=list)
+    topups: list[tuple[str, str, TopupState]] = field(default_factory=list)
+
+    def add_card(
+        self,
+        supplier_id: str,
+        card_key: str,
+        state: CardState,
+        redeemed_at: datetime | None = None,
+        redeemed_by: str | None = None,
+    ) -> None:
+        self.cards.append((supplier_id, card_key, state, redeemed_at))
+
+    def add_topup(
+        self,
+        supplier_id: str,
+        reference: str,
+        state: TopupState,
+        carrier_ref: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        self.topups.append((supplier_id, reference, state))
+
+
+def test_the_demo_supplier_knows_every_delivered_key_and_shows_every_path(system: System) -> None:
+    seed(system.ctx)
+    book = RecordingBook()
+
+    seed_supplier(system.ctx, book)
+
+    delivered_keys = {
+        (o.supplier_id, key)
+        for o, keys in demo_orders(system.ctx.clock.now())
+        if o.delivery_status.value == "delivered"
+        for key in keys.values()
+    }
+    assert {(s, k) for s, k, _, _ in book.cards} == delivered_keys
+    assert {state for *_, state, _ in book.cards} == {
+        CardState.INVALID,
+        CardState.REDEEMED,
+        CardState.UNUSED,
+    }
+    assert {state for *_, state in book.topups} == set(TopupState)
+    assert all(ref.startswith("ord_demo_") and ":" in ref for _, ref, _ in book.topups)
