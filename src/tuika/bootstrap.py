@@ -16,6 +16,7 @@ from tuika.adapters.db.uow import SqlUnitOfWork, session_factory
 from tuika.adapters.evidence_store import EvidenceStore
 from tuika.adapters.suppliers.http import HttpSupplier
 from tuika.domain.clock import Clock, SystemClock
+from tuika.domain.history import HistoryLimits
 from tuika.jobs.queue import HueyDispatcher, make_huey, register
 from tuika.services.context import Context, PolicyBook, Sla
 from tuika.services.policies import ensure_default
@@ -96,6 +97,10 @@ def build(
         policies=PolicyBook(files("tuika.policies").joinpath("default.toml").read_text(encoding="utf-8")),
         sla=sla(settings),
         supplier=_supplier(settings),
+        history_window=timedelta(days=settings.history_window_days),
+        history_limits=HistoryLimits(
+            max_claims=settings.history_max_claims, max_rejected_share=settings.history_max_rejected_share
+        ),
     )
     sessions = session_factory(engine)
     system = System(settings, engine, ctx)

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)
     supplier_secret: str = ""
     supplier_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # A buyer whose recent claims cross these limits gets a person, never a refusal.
+    history_window_days: int = Field(default=30, gt=0, le=365)
+    history_max_claims: int = Field(default=5, gt=0)
+    history_max_rejected_share: float = Field(default=0.5, ge=0, le=1)
 
     @model_validator(mode="after")
     def _check_card_keys(self) -> Settings:

@@ -8,12 +8,14 @@ from datetime import datetime
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Tier
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound, StaleState
 from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
+from tuika.domain.findings import Fact, Finding, FindingKind
+from tuika.domain.history import history_doubts
 from tuika.domain.reason_codes import is_known
 from tuika.services.claims import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
 from tuika.services.payouts import open_payout
-from tuika.services.ports import UnitOfWork
+from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.verify import ask_supplier
 
 # What the machine's path becomes as a case status.
@@ -53,12 +55,14 @@ def machine_review(ctx: Context, case_id: str) -> Case:
         assert order is not None
         now = ctx.clock.now()
         policy = ctx.policies.version(uow, case.policy_version)
-        kinds = evidence_kinds(uow.evidence.for_case(case.id))
-        signals = Signals(cards=check.cards, topups=check.topups, supplier_unavailable=check.unavailable)
+        evidence = uow.evidence.for_case(case.id)
+        doubts, seen = _doubts(ctx, uow, case, evidence, now)
+        signals = Signals(cards=check.cards, topups=check.topups, supplier_unavailable=check.unavailable, doubts=doubts)
+        kinds = evidence_kinds(evidence)
         outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now, signals)
         target = _PATH_STATUS[outcome.path]
         codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
-        uow.findings.add(case.id, check.findings)
+        uow.findings.add(case.id, (*check.findings, *seen))
         case = move_case(
             uow, case, target, at=now, actor=SYSTEM, codes=codes, note=_note(outcome), due=_due(ctx, target, now)
         )
@@ -67,6 +71,32 @@ def machine_review(ctx: Context, case_id: str) -> Case:
             open_payout(ctx, uow, order, case)
         uow.commit()
         return case
+
+
+def _doubts(
+    ctx: Context, uow: UnitOfWork, case: Case, evidence: list[EvidenceRecord], now: datetime
+) -> tuple[tuple[str, ...], list[Finding]]:
+    """Return what makes this claim doubtful, and the findings that show why."""
+    doubts: list[str] = []
+    findings: list[Finding] = []
+    by_hash = {e.sha256: e.id for e in evidence}
+    for sha256, other in uow.evidence.backing_other_cases(list(by_hash), case.id):
+        # The same file behind another claim: the strongest sign of a recycled screenshot.
+        reuse: dict[str, Fact] = {"other_case": other, "sha256": sha256[:16]}
+        findings.append(Finding(FindingKind.FORENSICS, by_hash[sha256], now, reuse, ("evidence_reused",)))
+        doubts.append("evidence_reused")
+    history = uow.cases.buyer_history(case.buyer_id, now - ctx.history_window, case.id)
+    flagged = history_doubts(history, ctx.history_limits)
+    if history.claims:
+        counts: dict[str, Fact] = {
+            "window_days": ctx.history_window.days,
+            "claims": history.claims,
+            "approved": history.approved,
+            "rejected": history.rejected,
+            "flagged": history.flagged,
+        }
+        findings.append(Finding(FindingKind.HISTORY, case.buyer_id, now, counts, flagged))
+    return tuple(dict.fromkeys((*doubts, *flagged))), findings
 
 
 def _start_review(ctx: Context, case_id: str) -> Case:

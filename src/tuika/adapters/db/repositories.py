@@ -28,6 +28,7 @@ from tuika.adapters.db.tables import (
 from tuika.domain.cases import HOLDS_ITEMS, Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.errors import ItemsAlreadyClaimed, StaleState
 from tuika.domain.findings import Finding, FindingKind
+from tuika.domain.history import BuyerHistory
 from tuika.domain.ids import new_id
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
@@ -273,11 +274,36 @@ class SqlCaseRepository:
         )
         self.s.flush()
 
+    def buyer_history(self, buyer_id: str, since: datetime, excluding: str) -> BuyerHistory:
+        """Count the buyer's other claims filed since a time, by how they ended."""
+        query = select(CaseRow.status, func.count()).where(
+            CaseRow.buyer_id == buyer_id, CaseRow.created_at >= since, CaseRow.id != excluding
+        )
+        by_status = {status: int(n) for status, n in self.s.execute(query.group_by(CaseRow.status))}
+        flagged = self.s.scalar(
+            select(func.count(func.distinct(FindingRow.case_id)))
+            .join(CaseRow, CaseRow.id == FindingRow.case_id)
+            .where(
+                CaseRow.buyer_id == buyer_id,
+                CaseRow.created_at >= since,
+                CaseRow.id != excluding,
+                FindingRow.kind == FindingKind.FORENSICS.value,
+            )
+        )
+        approved = sum(by_status.get(s.value, 0) for s in _PAID_STATUSES)
+        return BuyerHistory(
+            claims=sum(by_status.values()),
+            approved=approved,
+            rejected=by_status.get(CaseStatus.REJECTED.value, 0),
+            flagged=int(flagged or 0),
+        )
+
     def decisions(self, case_id: str) -> list[Decision]:
         """Return a case's decisions, oldest first."""
         return [mapping.decision_from_row(r) for r in self.s.scalars(_CASE_DECISIONS, {"case_id": case_id})]
 
 
+_PAID_STATUSES = (CaseStatus.APPROVED, CaseStatus.REFUNDING, CaseStatus.REFUNDED)
 _CASE_MUTABLE = (
     "status",
     "updated_at",
@@ -375,6 +401,19 @@ class SqlEvidenceRepository:
         """Link evidence to the case it backs."""
         if evidence_ids:
             self.s.execute(update(EvidenceRow).where(EvidenceRow.id.in_(evidence_ids)).values(case_id=case_id))
+
+    def backing_other_cases(self, sha256s: Sequence[str], case_id: str) -> list[tuple[str, str]]:
+        """Return (sha256, case id) for the same files backing other cases."""
+        if not sha256s:
+            return []
+        query = (
+            select(EvidenceRow.sha256, EvidenceRow.case_id)
+            .where(
+                EvidenceRow.sha256.in_(list(sha256s)), EvidenceRow.case_id.is_not(None), EvidenceRow.case_id != case_id
+            )
+            .order_by(EvidenceRow.case_id)
+        )
+        return [(sha, str(other)) for sha, other in self.s.execute(query)]
 
     def for_case(self, case_id: str) -> list[EvidenceRecord]:
         """Return the evidence of a case."""

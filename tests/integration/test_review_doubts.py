@@ -1,0 +1,68 @@
+"""Doubts a person must weigh: a recycled screenshot, a buyer whose recent claims cross a limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.factories import order_payload, png_bytes
+from tests.integration.api import Auth, file_case, push, upload
+from tuika.bootstrap import System
+
+
+def failed_delivery_claim(
+    client: TestClient, auth: Auth, order_id: str, buyer: str, evidence: list[str] | None = None
+) -> dict[str, Any]:
+    push(client, auth, order_payload(order_id, buyer=buyer, delivery="failed", amount_fen=1000))
+    body: dict[str, Any] = {"order_id": order_id, "reason": "not_delivered"}
+    if evidence is not None:
+        body["evidence_ids"] = evidence
+    return file_case(client, auth, body, buyer)
+
+
+def codes(case: dict[str, Any]) -> list[str]:
+    return [c["code"] for c in case["reason_codes"]]
+
+
+def test_a_screenshot_already_behind_another_claim_sends_the_claim_to_a_person(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    shot = png_bytes(color="navy")
+    first = failed_delivery_claim(client, auth, "ord_re1", "buyer_1", [upload(client, auth, "buyer_1", shot)])
+    again = failed_delivery_claim(client, auth, "ord_re2", "buyer_2", [upload(client, auth, "buyer_2", shot)])
+
+    assert first["status"] == "refunded"  # a failed delivery on our record: no person needed
+    assert (again["status"], codes(again)) == ("manual_review", ["evidence_reused"])
+    [reuse] = [f for f in again["findings"] if f["kind"] == "forensics"]
+    assert reuse["subject"] == again["evidence"][0]["id"]
+    assert reuse["facts"]["other_case"] == first["id"]
+    assert [c["code"] for c in reuse["reason_codes"]] == ["evidence_reused"]
+
+
+def test_a_different_screenshot_is_not_a_reuse(client: TestClient, auth: Auth) -> None:
+    failed_delivery_claim(client, auth, "ord_re3", "buyer_1", [upload(client, auth, "buyer_1", png_bytes(color="red"))])
+    other = failed_delivery_claim(
+        client, auth, "ord_re4", "buyer_2", [upload(client, auth, "buyer_2", png_bytes(color="green"))]
+    )
+
+    assert other["status"] == "refunded"
+    assert [f for f in other["findings"] if f["kind"] == "forensics"] == []
+
+
+def test_a_buyers_fifth_recent_claim_goes_to_a_person_with_the_history_shown(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    earlier = [failed_delivery_claim(client, auth, f"ord_h{n}", "buyer_9") for n in range(5)]
+    assert [c["status"] for c in earlier] == ["refunded"] * 5
+
+    sixth = failed_delivery_claim(client, auth, "ord_h5", "buyer_9")
+
+    assert (sixth["status"], codes(sixth)) == ("manual_review", ["buyer_history_flagged"])
+    [history] = [f for f in sixth["findings"] if f["kind"] == "history"]
+    assert (history["subject"], history["facts"]) == (
+        "buyer_9",
+        {"window_days": 30, "claims": 5, "approved": 5, "rejected": 0, "flagged": 0},
+    )
+    # Other buyers are not affected.
+    assert failed_delivery_claim(client, auth, "ord_h6", "buyer_8")["status"] == "refunded"
