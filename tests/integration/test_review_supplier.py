@@ -16,6 +16,7 @@ from tuika.bootstrap import System
 from tuika.demo import orders as demo_orders
 from tuika.demo import seed, seed_supplier
 from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
+from tuika.services import payouts
 
 
 @dataclass
@@ -25,6 +26,8 @@ class FakeSupplier:
     cards: dict[str, CardAnswer] = field(default_factory=dict)
     topups: dict[str, TopupAnswer] = field(default_factory=dict)
     down: bool = False
+    voids: dict[str, CardAnswer] = field(default_factory=dict)
+    void_down: bool = False
     asked: list[tuple[str, str, str]] = field(default_factory=list)
 
     def query_card(self, supplier_id: str, card_key: str) -> CardAnswer:
@@ -35,7 +38,9 @@ class FakeSupplier:
 
     def void_card(self, supplier_id: str, card_key: str) -> CardAnswer:
         self.asked.append(("void", supplier_id, card_key))
-        return CardAnswer(CardState.VOIDED)
+        if self.void_down:
+            raise SupplierUnavailable("5xx three times")
+        return self.voids.get(card_key, CardAnswer(CardState.VOIDED))
 
     def query_topup(self, supplier_id: str, reference: str) -> TopupAnswer:
         self.asked.append(("topup", supplier_id, reference))
@@ -223,3 +228,75 @@ def test_the_demo_supplier_knows_every_delivered_key_and_shows_every_path(system
     }
     assert {state for *_, state in book.topups} == set(TopupState)
     assert all(ref.startswith("ord_demo_") and ":" in ref for _, ref, _ in book.topups)
+
+
+def approve(client: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:
+    response = client.post(
+        f"/v1/refund-cases/{case_id}/decisions",
+        json={"action": "approve", "reason_codes": ["supplier_confirmed_fault"], "note": "核实"},
+        headers=auth("agent", "agent_1"),
+    )
+    assert response.status_code == 200, response.text
+    now = client.get(f"/v1/refund-cases/{case_id}", headers=auth("buyer", "buyer_1"))
+    return dict(now.json())
+
+
+def test_an_unused_key_is_voided_with_the_supplier_before_the_refund_is_paid(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
+    waiting = card_claim(client, auth, "ord_vd1")
+
+    case = approve(client, auth, waiting["id"])
+
+    assert case["status"] == "refunded"
+    assert supplier.asked == [("card", "supplier_1", KEY), ("void", "supplier_1", KEY)]
+    void = case["findings"][-1]
+    assert (void["kind"], void["facts"]["state"], [c["code"] for c in void["reason_codes"]]) == (
+        "supplier_void",
+        "voided",
+        ["card_voided_before_refund"],
+    )
+    assert balance(client, auth) == 6000
+
+
+def test_a_key_used_before_it_could_be_voided_stops_the_refund_for_a_person(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
+    supplier.voids[KEY] = CardAnswer(CardState.REDEEMED, datetime.now(UTC))
+    waiting = card_claim(client, auth, "ord_vd2")
+
+    case = approve(client, auth, waiting["id"])
+
+    assert (case["status"], codes(case)) == ("manual_review", ["card_redeemed_before_void"])
+    assert case["payout"]["status"] == "failed"
+    assert balance(client, auth) == 0
+    assert count_rows(system.engine, "ledger_entries") == 0
+
+
+def test_a_supplier_down_at_voiding_time_leaves_the_payout_waiting_then_it_is_paid_once(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
+    supplier.void_down = True
+    waiting = card_claim(client, auth, "ord_vd3")
+
+    case = approve(client, auth, waiting["id"])
+    assert (case["status"], case["payout"]["status"]) == ("approved", "pending")
+    assert balance(client, auth) == 0
+
+    supplier.void_down = False
+    payouts.execute(system.ctx, case["payout"]["id"])
+    payouts.execute(system.ctx, case["payout"]["id"])
+
+    assert balance(client, auth) == 6000
+    assert [a[0] for a in supplier.asked] == ["card", "void", "void"]
+
+
+def test_a_key_the_supplier_already_called_invalid_is_not_voided(
+    client: TestClient, auth: Auth, supplier: FakeSupplier
+) -> None:
+    card_claim(client, auth, "ord_vd4")
+
+    assert [a[0] for a in supplier.asked] == ["card"]

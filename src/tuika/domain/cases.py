@@ -35,7 +35,8 @@ TRANSITIONS: Final[Mapping[CaseStatus, frozenset[CaseStatus]]] = {
     S.AWAITING_EVIDENCE: frozenset({S.REVIEWING, S.CLOSED, S.WITHDRAWN}),
     S.MANUAL_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.ARBITRATION, S.AWAITING_EVIDENCE, S.WITHDRAWN}),
     S.ARBITRATION: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
-    S.APPROVED: frozenset({S.REFUNDING}),
+    # Back to a person only when the supplier refuses to void a key that was used meanwhile.
+    S.APPROVED: frozenset({S.REFUNDING, S.MANUAL_REVIEW}),
     S.REFUNDING: frozenset({S.REFUNDED}),
     S.REJECTED: frozenset({S.ARBITRATION}),
     S.REFUNDED: frozenset(),

@@ -57,6 +57,11 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "image_edited": ("图片含编辑软件痕迹", "The image carries an editing program's marks"),
     "evidence_unreadable": ("截图无法识别，需人工查看", "The screenshot could not be read; a person looks"),
     "buyer_history_flagged": ("买家近期退卡记录异常", "The buyer's recent claims cross a threshold"),
+    "card_voided_before_refund": ("退款前已向供货商作废卡密", "The key was voided with the supplier before the refund"),
+    "card_redeemed_before_void": (
+        "作废卡密时发现已被使用，转人工复核",
+        "The key was used before it could be voided; a person decides",
+    ),
     "amount_above_auto_limit": (
         "金额超过自动审核上限，转人工复核",
         "Amount above the automatic limit; a person decides",

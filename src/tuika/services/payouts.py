@@ -13,6 +13,7 @@ from tuika.services.claims import payout_route
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case
 from tuika.services.ports import UnitOfWork
+from tuika.services.voiding import void_keys
 
 
 def open_payout(ctx: Context, uow: UnitOfWork, order: Order, case: Case) -> Payout:
@@ -42,7 +43,24 @@ def open_payout(ctx: Context, uow: UnitOfWork, order: Order, case: Case) -> Payo
 
 
 def execute(ctx: Context, payout_id: str) -> Payout:
-    """Pay a pending payout; a second call, or a retry after a crash, does nothing more."""
+    """Pay a pending payout; a second call, or a retry after a crash, does nothing more.
+
+    Live card keys are voided with the supplier first, with no transaction open. If the
+    supplier cannot answer, the payout stays pending for the sweep; if a key turns out used,
+    the payout fails and the case goes back to a person.
+    """
+    with ctx.read() as uow:
+        peek = uow.payouts.get(payout_id)
+        if peek is None:
+            raise NotFound(f"payout {payout_id} not found")
+        if peek.status is not PayoutStatus.PENDING:
+            return peek
+        order, case = uow.orders.get(peek.order_id), uow.cases.get(peek.case_id)
+        assert order is not None
+        assert case is not None
+        voided = void_keys(ctx, order, case, uow.findings.for_case(case.id))
+    if voided.unavailable:
+        return peek
     with ctx.uow() as uow:
         peek = uow.payouts.get(payout_id)
         if peek is None:
@@ -55,6 +73,9 @@ def execute(ctx: Context, payout_id: str) -> Payout:
         assert payout is not None
         if payout.status is not PayoutStatus.PENDING:
             return payout
+        uow.findings.add(case.id, voided.findings)
+        if voided.used:
+            return _stop_for_a_person(ctx, uow, case, payout, voided.used)
         check_cap(order.amount, order.item_amounts(), uow.payouts.for_order(order.id), payout)
         if payout.route is not PayoutRoute.BALANCE:
             # Original-route gateways plug in here; until one is configured the payout waits.
@@ -99,3 +120,22 @@ def execute(ctx: Context, payout_id: str) -> Payout:
             )
         uow.commit()
         return done
+
+
+def _stop_for_a_person(ctx: Context, uow: UnitOfWork, case: Case, payout: Payout, used: tuple[str, ...]) -> Payout:
+    now = ctx.clock.now()
+    failure = f"card keys used before they could be voided: {', '.join(used)}"
+    failed = payout.move(PayoutStatus.FAILED, now, failure=failure)
+    uow.payouts.save(failed, PayoutStatus.PENDING)
+    if case.status is CaseStatus.APPROVED:
+        move_case(
+            uow,
+            case,
+            CaseStatus.MANUAL_REVIEW,
+            at=now,
+            actor=SYSTEM,
+            codes=("card_redeemed_before_void",),
+            due=now + ctx.sla.manual_review,
+        )
+    uow.commit()
+    return failed
