@@ -24,6 +24,7 @@ from tuika.domain.errors import ItemsAlreadyClaimed
 from tuika.domain.money import Money
 from tuika.domain.policy import Reason
 from tuika.services import policies
+from tuika.services.orders import orders_holding_key
 from tuika.services.ports import CaseFilter, DuplicateKey
 
 FILED = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
@@ -164,3 +165,20 @@ def test_after_postgresql_drops_every_connection_one_request_fails_and_the_pool_
     # No ping before each use: the first use of a dead connection fails, and SQLAlchemy then
     # discards the whole pool, so the pooled connections that died with it are not tried.
     assert outcomes == ["OperationalError", 1, 1, 1]
+
+
+def test_a_card_key_read_with_look_alike_characters_finds_its_order(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_dig1", items=2))  # keys ABCD-EFGH-JK00-NPQR and …-JK01-…
+    push(client, auth, order_payload("ord_dig2", items=1, buyer="buyer_2"))
+
+    with system.ctx.read() as uow:
+        found = orders_holding_key(system.ctx, uow, "abcd efgh jkO1 npqr")  # O for 0, spaces, lower case
+        shared = orders_holding_key(system.ctx, uow, "ABCD-EFGH-JK00-NPQR")
+        missing = orders_holding_key(system.ctx, uow, "ABCD-EFGH-JK99-NPQR")
+
+    assert found == [("ord_dig1", "ord_dig1_i1")]
+    # The factory gives every order the same first key, so two orders hold it.
+    assert shared == [("ord_dig1", "ord_dig1_i0"), ("ord_dig2", "ord_dig2_i0")]
+    assert missing == []

@@ -158,3 +158,27 @@ def test_repr_shows_key_ids_but_no_key_material() -> None:
     cipher = CardKeyCipher({"k2": KEY_2, "k1": KEY_1}, active="k2")
 
     assert repr(cipher) == "CardKeyCipher(key_ids=['k1', 'k2'], active='k2')"
+
+
+def test_a_digest_finds_the_same_key_and_no_other_and_reveals_nothing() -> None:
+    cipher = CardKeyCipher({"k1": KEY_1}, "k1")
+
+    one = cipher.digest("ABCD-EFGH")
+
+    assert one == cipher.digest("ABCD-EFGH")
+    assert one != cipher.digest("ABCD-EFGI")
+    assert re.fullmatch(r"k1:[0-9a-f]{64}", one)
+    assert "ABCD" not in one
+
+
+def test_a_digest_made_before_a_rotation_is_still_found_after_it() -> None:
+    before = CardKeyCipher({"k1": KEY_1}, "k1").digest("ABCD-EFGH")
+    rotated = CardKeyCipher({"k1": KEY_1, "k2": KEY_2}, "k2")
+
+    assert before in rotated.digests("ABCD-EFGH")
+    assert rotated.digest("ABCD-EFGH").startswith("k2:")
+    assert rotated.digest("ABCD-EFGH") in rotated.digests("ABCD-EFGH")
+
+
+def test_digests_depend_on_the_key() -> None:
+    assert CardKeyCipher({"k1": KEY_1}, "k1").digest("x")[3:] != CardKeyCipher({"k1": KEY_2}, "k1").digest("x")[3:]

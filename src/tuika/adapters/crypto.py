@@ -14,6 +14,8 @@ True
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Mapping
 from typing import Final
@@ -62,7 +64,7 @@ def _b64decode(text: str) -> bytes:
 class CardKeyCipher:
     """Seal and open card secrets with AES-256-GCM, bound to a record by ``aad``."""
 
-    __slots__ = ("_active", "_aeads")
+    __slots__ = ("_active", "_aeads", "_macs")
 
     def __init__(self, keys: Mapping[str, bytes], active: str) -> None:
         for key_id, key in keys.items():
@@ -73,6 +75,8 @@ class CardKeyCipher:
         if active not in keys:
             raise ValueError(f"active key {active!r} is not among the keys")
         self._aeads = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        # A separate MAC key per AES key, derived so one key never serves two algorithms.
+        self._macs = {k: hmac.new(key, b"tuika card lookup v1", hashlib.sha256).digest() for k, key in keys.items()}
         self._active = active
 
     def __repr__(self) -> str:
@@ -90,6 +94,18 @@ class CardKeyCipher:
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._aeads[self._active].encrypt(nonce, plain.encode(), aad.encode())
         return f"{VERSION}:{self._active}:{_b64encode(nonce)}:{_b64encode(sealed)}"
+
+    def digest(self, plain: str) -> str:
+        """Return a keyed digest of ``plain`` under the active key, to find a record by its secret."""
+        return self._digest(self._active, plain)
+
+    def digests(self, plain: str) -> tuple[str, ...]:
+        """Return ``plain``'s digest under every loaded key, so lookups survive a key rotation."""
+        return tuple(self._digest(key_id, plain) for key_id in sorted(self._macs))
+
+    def _digest(self, key_id: str, plain: str) -> str:
+        mac = hmac.new(self._macs[key_id], plain.encode(), hashlib.sha256).hexdigest()
+        return f"{key_id}:{mac}"
 
     def decrypt(self, token: str, aad: str) -> str:
         """Open a ciphertext from ``encrypt`` with the key it names."""

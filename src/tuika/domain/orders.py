@@ -39,6 +39,8 @@ class OrderItem:
     secret: str | None = None
     account: str | None = None
     activated_at: datetime | None = None
+    # A keyed digest of the card key, to find the order a key read from a screenshot belongs to.
+    lookup: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,9 @@ from tuika.domain.cases import Role
 from tuika.domain.errors import Conflict, NotFound
 from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order, OrderItem
+from tuika.review.matching import canonical
 from tuika.services.context import Actor, Context
-from tuika.services.ports import OrderFilter
+from tuika.services.ports import OrderFilter, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,11 @@ def sync_order(ctx: Context, actor: Actor, order: Order, card_keys: dict[str, st
     """Insert or update an order from the host platform; card keys are encrypted first."""
     actor.require(Role.PLATFORM, Role.ADMIN)
     items = tuple(
-        replace(item, secret=ctx.cipher.encrypt(card_keys[item.id], _aad(order.id, item.id)))
+        replace(
+            item,
+            secret=ctx.cipher.encrypt(card_keys[item.id], _aad(order.id, item.id)),
+            lookup=ctx.cipher.digest(canonical(card_keys[item.id])),
+        )
         if item.id in card_keys
         else item
         for item in order.items
@@ -113,6 +118,11 @@ def card_key(ctx: Context, order: Order, item: OrderItem) -> str:
     """Return an item's card key in clear, for the supplier that issued it; never log it."""
     assert item.secret is not None
     return ctx.cipher.decrypt(item.secret, _aad(order.id, item.id))
+
+
+def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[str, str]]:
+    """Return (order id, item id) of the items whose card key reads as ``key``, OCR look-alikes forgiven."""
+    return uow.orders.items_by_digest(ctx.cipher.digests(canonical(key)))
 
 
 def _aad(order_id: str, item_id: str) -> str:

@@ -44,12 +44,12 @@ _ORDER_COLUMNS = (
 )
 _ORDER_TIMES = ("paid_at", "delivered_at", "activated_at")
 _ORDER = Sql.of(
-    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at
+    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at, i.key_digest
     FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id""",
     times=_ORDER_TIMES,
 )
 _ORDER_LOCKED = Sql.of(
-    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at
+    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at, i.key_digest
     FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id""",
     times=_ORDER_TIMES,
     postgres_suffix=" FOR UPDATE OF o",
@@ -124,12 +124,24 @@ class SqlOrderRepository:
                 self.s.add(irow)
             irow.position = position
             irow.secret_enc = item.secret
+            irow.key_digest = item.lookup
             irow.account = item.account
             irow.activated_at = item.activated_at
         for stale in existing.values():
             self.s.delete(stale)
         self.s.flush()
         return created
+
+    def items_by_digest(self, digests: Sequence[str]) -> list[tuple[str, str]]:
+        """Return (order id, item id) of the items whose card key has one of these digests."""
+        if not digests:
+            return []
+        query = (
+            select(OrderItemRow.order_id, OrderItemRow.item_id)
+            .where(OrderItemRow.key_digest.in_(list(digests)))
+            .order_by(OrderItemRow.order_id, OrderItemRow.item_id)
+        )
+        return [(order_id, item_id) for order_id, item_id in self.s.execute(query)]
 
     def search(self, where: OrderFilter) -> list[Order]:
         """Return orders matching the filter, newest id last, after the cursor."""

@@ -74,6 +74,7 @@ class OrderItemRow(Base):
     secret_enc: Mapped[str | None] = mapped_column(Text)
     account: Mapped[str | None] = mapped_column(String(120))
     activated_at: Mapped[datetime | None]
+    key_digest: Mapped[str | None] = mapped_column(String(100), index=True)
 
 
 class PolicyRow(Base):
