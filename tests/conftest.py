@@ -35,6 +35,7 @@ TABLES = (
     "decisions",
     "case_events",
     "case_findings",
+    "evidence_reads",
     "case_items",
     "evidence",
     "idempotency_keys",

@@ -13,6 +13,7 @@ from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
 from tuika.domain.reason_codes import describe
+from tuika.review.reading import EvidenceRead
 from tuika.services.orders import OrderView
 from tuika.services.policies import RuleForOrder
 from tuika.services.ports import EvidenceRecord
@@ -162,7 +163,19 @@ def precheck(outcome: Outcome, routes: list[str]) -> s.PrecheckOut:
     )
 
 
-def evidence(r: EvidenceRecord) -> s.EvidenceOut:
+def read(r: EvidenceRead) -> s.ReadOut:
+    return s.ReadOut(
+        engine=r.engine,
+        text=r.text,
+        lines=[s.ReadLineOut(text=t, box=list(box), confidence=c) for t, box, c in r.lines],
+        fields={k: list(v) for k, v in r.fields.items()},
+        matches=[s.FieldMatchOut.model_validate(dict(m)) for m in r.matches],
+        reason_codes=labels(r.codes),
+        at=r.at,
+    )
+
+
+def evidence(r: EvidenceRecord, seen: EvidenceRead | None = None) -> s.EvidenceOut:
     return s.EvidenceOut(
         id=r.id,
         sha256=r.sha256,
@@ -173,6 +186,7 @@ def evidence(r: EvidenceRecord) -> s.EvidenceOut:
         kind=None if r.kind is None else r.kind.value,
         case_id=r.case_id,
         created_at=r.created_at,
+        read=None if seen is None else read(seen),
     )
 
 
@@ -228,6 +242,7 @@ def stage(view_stage: Stage, expected_by: datetime | None) -> s.StageOut:
 
 
 def case(view: CaseView) -> s.CaseOut:
+    reads = {r.evidence_id: r for r in view.reads}
     c = view.case
     return s.CaseOut(
         id=c.id,
@@ -249,7 +264,7 @@ def case(view: CaseView) -> s.CaseOut:
         appealed=c.appealed,
         created_at=c.created_at,
         updated_at=c.updated_at,
-        evidence=[evidence(r) for r in view.evidence],
+        evidence=[evidence(r, reads.get(r.id)) for r in view.evidence],
         timeline=[event(e) for e in c.timeline],
         decision=decision(view.decisions[-1]) if view.decisions else None,
         decisions=[decision(d) for d in view.decisions],

@@ -183,6 +183,33 @@ class PrecheckOut(BaseModel):
     routes: list[str]
 
 
+class ReadLineOut(BaseModel):
+    text: str
+    box: list[int]  # left, top, right, bottom in pixels of the uploaded image
+    confidence: float
+
+
+class FieldMatchOut(BaseModel):
+    field: str
+    read: str
+    expected: str | None
+    matches: bool
+    code: str
+    item_id: str | None
+
+
+class ReadOut(BaseModel):
+    """What the machine read from a screenshot; card keys are masked everywhere in it."""
+
+    engine: str
+    text: str
+    lines: list[ReadLineOut]
+    fields: dict[str, list[str]]
+    matches: list[FieldMatchOut]
+    reason_codes: list[Label]
+    at: datetime
+
+
 class EvidenceOut(BaseModel):
     id: str
     sha256: str
@@ -193,6 +220,7 @@ class EvidenceOut(BaseModel):
     kind: str | None
     case_id: str | None
     created_at: datetime
+    read: ReadOut | None = None
 
 
 class CaseIn(Strict):

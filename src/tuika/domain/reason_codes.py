@@ -55,6 +55,7 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "screenshot_time_before_payment": ("截图时间早于付款时间", "The screenshot's time is before the payment"),
     "screenshot_similar_to_other_claim": ("截图与其他申请的截图高度相似", "The screenshot looks like another claim's"),
     "image_edited": ("图片含编辑软件痕迹", "The image carries an editing program's marks"),
+    "ocr_matches_order": ("截图内容与订单一致", "The screenshot agrees with the order"),
     "evidence_unreadable": ("截图无法识别，需人工查看", "The screenshot could not be read; a person looks"),
     "buyer_history_flagged": ("买家近期退卡记录异常", "The buyer's recent claims cross a threshold"),
     "card_voided_before_refund": ("退款前已向供货商作废卡密", "The key was voided with the supplier before the refund"),

@@ -15,7 +15,7 @@ from tuika.domain.errors import Forbidden, NotFound
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import Policy, parse_policy
-from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, Supplier, UnitOfWork
+from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, Ocr, Supplier, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +110,8 @@ class Context:
     routes: frozenset[PayoutRoute] = frozenset({PayoutRoute.BALANCE})
     # The upstream that issued the keys and ran the top-ups; without one, a person verifies.
     supplier: Supplier | None = None
+    # Reads screenshots in the worker; without one, people read them.
+    ocr: Ocr | None = None
     # How far back a buyer's claims count, and how many make a person look.
     history_window: timedelta = timedelta(days=30)
     history_limits: HistoryLimits = field(default_factory=HistoryLimits)

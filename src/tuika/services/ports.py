@@ -19,6 +19,7 @@ from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.domain.policy import EvidenceKind
 from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.review.ocr import OcrText
+from tuika.review.reading import EvidenceRead
 
 
 class DuplicateKey(Conflict):
@@ -135,6 +136,7 @@ class UnitOfWork(Protocol):
     policies: PolicyRepository
     idempotency: IdempotencyRepository
     findings: FindingRepository
+    reads: ReadRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -188,6 +190,16 @@ class Supplier(Protocol):
 
 
 class Ocr(Protocol):
-    """Reads the text of a screenshot; slow, so it runs in the worker, never in a request."""
+    """Reads the text of a screenshot; slow, so it runs in the worker, never in a request.
 
+    ``read`` raises ``tuika.review.ocr.OcrError`` for an image it cannot read.
+    """
+
+    @property
+    def engine(self) -> str: ...
     def read(self, image: bytes) -> OcrText: ...
+
+
+class ReadRepository(Protocol):
+    def add(self, case_id: str, reads: Sequence[EvidenceRead]) -> None: ...
+    def for_case(self, case_id: str) -> list[EvidenceRead]: ...

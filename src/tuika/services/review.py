@@ -16,6 +16,7 @@ from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
 from tuika.services.payouts import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
+from tuika.services.reading import INFORMATIVE, read_evidence
 from tuika.services.verify import ask_supplier
 
 # What the machine's path becomes as a case status.
@@ -45,8 +46,11 @@ def machine_review(ctx: Context, case_id: str) -> Case:
         return started
     with ctx.read() as uow:
         order = uow.orders.get(started.order_id)
+        records = uow.evidence.for_case(case_id)
+        done = {r.evidence_id for r in uow.reads.for_case(case_id)}
     assert order is not None
     check = ask_supplier(ctx, order, started)
+    reads = read_evidence(ctx, order, records, done)
     with ctx.uow() as uow:
         case = _lock_case(uow, case_id)
         if case.status is not CaseStatus.REVIEWING:
@@ -56,6 +60,7 @@ def machine_review(ctx: Context, case_id: str) -> Case:
         now = ctx.clock.now()
         policy = ctx.policies.version(uow, case.policy_version)
         evidence = uow.evidence.for_case(case.id)
+        uow.reads.add(case.id, reads)
         doubts, seen = _doubts(ctx, uow, case, evidence, now)
         signals = Signals(cards=check.cards, topups=check.topups, supplier_unavailable=check.unavailable, doubts=doubts)
         kinds = evidence_kinds(evidence)
@@ -85,6 +90,8 @@ def _doubts(
         reuse: dict[str, Fact] = {"other_case": other, "sha256": sha256[:16]}
         findings.append(Finding(FindingKind.FORENSICS, by_hash[sha256], now, reuse, ("evidence_reused",)))
         doubts.append("evidence_reused")
+    for read in uow.reads.for_case(case.id):
+        doubts.extend(code for code in read.codes if code not in INFORMATIVE)
     history = uow.cases.buyer_history(case.buyer_id, now - ctx.history_window, case.id)
     flagged = history_doubts(history, ctx.history_limits)
     if history.claims:

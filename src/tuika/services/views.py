@@ -11,6 +11,7 @@ from tuika.domain.findings import Finding
 from tuika.domain.ledger import Entry, buyer_account, is_valid_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
+from tuika.review.reading import EvidenceRead
 from tuika.services.context import Actor, Context
 from tuika.services.ports import CaseFilter, EvidenceRecord, UnitOfWork
 
@@ -24,6 +25,7 @@ class CaseView:
     payouts: tuple[Payout, ...]
     evidence: tuple[EvidenceRecord, ...]
     findings: tuple[Finding, ...] = ()
+    reads: tuple[EvidenceRead, ...] = ()
 
 
 def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
@@ -38,7 +40,7 @@ def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
 def load(ctx: Context, uow: UnitOfWork, case: Case) -> CaseView:
     """Return the view of a case read in ``uow``, with its decisions, payouts and evidence."""
     view = _view(ctx, case, uow.cases.decisions(case.id), uow.payouts.for_case(case.id), uow.evidence.for_case(case.id))
-    return replace(view, findings=tuple(uow.findings.for_case(case.id)))
+    return replace(view, findings=tuple(uow.findings.for_case(case.id)), reads=tuple(uow.reads.for_case(case.id)))
 
 
 def fresh(ctx: Context, case: Case, evidence: list[EvidenceRecord]) -> CaseView:

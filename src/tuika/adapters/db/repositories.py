@@ -24,6 +24,7 @@ from tuika.adapters.db.tables import (
     PayoutRow,
     PolicyRow,
     PostingRow,
+    ReadRow,
 )
 from tuika.domain.cases import HOLDS_ITEMS, Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.errors import ItemsAlreadyClaimed, StaleState
@@ -34,6 +35,7 @@ from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.review.reading import EvidenceRead
 from tuika.services.ports import CaseFilter, DuplicateKey, EvidenceRecord, OrderFilter
 
 # The claim path (order, its items, held items, idempotency, a new case and its first
@@ -516,6 +518,44 @@ class SqlFindingRepository:
         """Return a case's findings, oldest first."""
         rows = self.s.scalars(select(FindingRow).where(FindingRow.case_id == case_id).order_by(FindingRow.id))
         return [Finding(FindingKind(r.kind), r.subject, r.at, dict(r.facts), tuple(r.codes)) for r in rows]
+
+
+class SqlReadRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, case_id: str, reads: Sequence[EvidenceRead]) -> None:
+        """Keep what OCR read from each piece of evidence."""
+        for r in reads:
+            self.s.add(
+                ReadRow(
+                    case_id=case_id,
+                    evidence_id=r.evidence_id,
+                    engine=r.engine,
+                    lines=[[text, list(box), confidence] for text, box, confidence in r.lines],
+                    fields={k: list(v) for k, v in r.fields.items()},
+                    matches=[dict(m) for m in r.matches],
+                    codes=list(r.codes),
+                    at=r.at,
+                )
+            )
+        self.s.flush()
+
+    def for_case(self, case_id: str) -> list[EvidenceRead]:
+        """Return the reads of a case's evidence, in the order they were made."""
+        rows = self.s.scalars(select(ReadRow).where(ReadRow.case_id == case_id).order_by(ReadRow.id))
+        return [
+            EvidenceRead(
+                evidence_id=r.evidence_id,
+                engine=r.engine,
+                lines=tuple((str(t), (int(b[0]), int(b[1]), int(b[2]), int(b[3])), float(c)) for t, b, c in r.lines),
+                fields={k: tuple(v) for k, v in r.fields.items()},
+                matches=tuple(r.matches),
+                codes=tuple(r.codes),
+                at=r.at,
+            )
+            for r in rows
+        ]
 
 
 class SqlIdempotencyRepository:

@@ -146,6 +146,21 @@ class FindingRow(Base):
     at: Mapped[datetime]
 
 
+class ReadRow(Base):
+    """What OCR read from one piece of evidence, card keys masked."""
+
+    __tablename__ = "evidence_reads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    evidence_id: Mapped[str] = mapped_column(String(40), unique=True)
+    engine: Mapped[str] = mapped_column(String(40))
+    lines: Mapped[list[Any]]
+    fields: Mapped[dict[str, Any]]
+    matches: Mapped[list[Any]]
+    codes: Mapped[list[Any]]
+    at: Mapped[datetime]
+
+
 class DecisionRow(Base):
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

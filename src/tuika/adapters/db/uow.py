@@ -20,6 +20,7 @@ from tuika.adapters.db.repositories import (
     SqlOrderRepository,
     SqlPayoutRepository,
     SqlPolicyRepository,
+    SqlReadRepository,
 )
 from tuika.services.ports import (
     CaseRepository,
@@ -30,6 +31,7 @@ from tuika.services.ports import (
     OrderRepository,
     PayoutRepository,
     PolicyRepository,
+    ReadRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
     policies: PolicyRepository
     idempotency: IdempotencyRepository
     findings: FindingRepository
+    reads: ReadRepository
 
     def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._sessions = sessions
@@ -65,6 +68,7 @@ class SqlUnitOfWork:
         self.policies = SqlPolicyRepository(self.session)
         self.idempotency = SqlIdempotencyRepository(self.session)
         self.findings = SqlFindingRepository(self.session)
+        self.reads = SqlReadRepository(self.session)
         return self
 
     def __exit__(

@@ -1,0 +1,74 @@
+"""Read a case's screenshots with OCR, outside any transaction, and say what contradicts the order.
+
+The OCR engine is slow, so this runs in the worker between the review's two transactions.
+Truth comes from records, not pixels: a value read that names another order, or no order,
+sends the claim to a person; nothing read here ever rejects one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from tuika.domain.orders import Order
+from tuika.review.fields import Fields, extract
+from tuika.review.matching import FieldMatch, match
+from tuika.review.ocr import OcrError, OcrText
+from tuika.review.reading import EvidenceRead, build_read
+from tuika.services.context import Context
+from tuika.services.orders import card_key, orders_holding_key
+from tuika.services.ports import EvidenceRecord, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Codes a read may carry that only explain; every other code is a doubt for a person.
+INFORMATIVE = frozenset({"ocr_matches_order"})
+
+
+def read_evidence(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done: set[str]) -> list[EvidenceRead]:
+    """Read each screenshot not read before; an image the engine cannot read is a read with a doubt."""
+    ocr = ctx.ocr
+    if ocr is None:
+        return []
+    keys = {item.id: card_key(ctx, order, item) for item in order.items if item.secret is not None}
+    reads: list[EvidenceRead] = []
+    for record in records:
+        if record.id in done:
+            continue
+        try:
+            text = ocr.read(ctx.files.open(record.sha256))
+        except OcrError as exc:
+            log.warning("evidence %s could not be read: %s", record.id, exc)
+            unreadable = ("evidence_unreadable",)
+            reads.append(build_read(record.id, ocr.engine, OcrText(()), Fields(), (), unreadable, ctx.clock.now()))
+            continue
+        fields = extract(text)
+        matches = match(fields, order, keys)
+        with ctx.read() as uow:
+            codes = judge_read(ctx, uow, order, fields, matches)
+        reads.append(build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now()))
+    return reads
+
+
+def judge_read(
+    ctx: Context, uow: UnitOfWork, order: Order, fields: Fields, matches: Sequence[FieldMatch]
+) -> tuple[str, ...]:
+    """Return what a screenshot's fields say about the claim, looking up values that name no field of this order."""
+    codes: list[str] = []
+    numbers = [m for m in matches if m.field == "order_number"]
+    if numbers and not any(m.matches for m in numbers):
+        others = [uow.orders.get(m.read) for m in numbers]
+        named = any(other is not None and other.id != order.id for other in others)
+        codes.append("evidence_names_other_order" if named else "ocr_contradicts_order")
+    keys = [m for m in matches if m.field == "card_key"]
+    if keys and not any(m.matches for m in keys):
+        holders = [h for m in keys for h in orders_holding_key(ctx, uow, m.read) if h[0] != order.id]
+        codes.append("evidence_names_other_order" if holders else "ocr_contradicts_order")
+    amounts = [m for m in matches if m.field == "amount"]
+    if amounts and not any(m.matches for m in amounts):
+        codes.append("ocr_contradicts_order")
+    if any(m.code == "time_before_payment" for m in matches):
+        codes.append("screenshot_time_before_payment")
+    if not codes and any(m.matches for m in matches):
+        codes.append("ocr_matches_order")
+    return tuple(dict.fromkeys(codes))
