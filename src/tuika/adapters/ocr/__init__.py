@@ -1,0 +1,1 @@
+"""OCR engines behind the ``Ocr`` port; ``paddle.PaddleOcr`` runs PP-OCR models on the CPU, offline."""
