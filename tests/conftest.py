@@ -112,7 +112,8 @@ class InlineDispatcher:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     """Return demo settings on the test database and a private data directory."""
-    return Settings(demo=True, data_dir=tmp_path / "data", database_url=db_url)
+    # OCR is off here: these tests upload blank images, and the OCR tests turn it on.
+    return Settings(demo=True, data_dir=tmp_path / "data", database_url=db_url, ocr_engine="off")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.adapters.db.uow import SqlUnitOfWork, session_factory
 from tuika.adapters.evidence_store import EvidenceStore
+from tuika.adapters.ocr.paddle import ModelSize, PaddleOcr
 from tuika.adapters.suppliers.http import HttpSupplier
 from tuika.domain.clock import Clock, SystemClock
 from tuika.domain.history import HistoryLimits
@@ -63,6 +64,15 @@ def sla(settings: Settings) -> Sla:
     )
 
 
+def _ocr(settings: Settings) -> PaddleOcr | None:
+    # Building it is cheap: the model loads on the first read, so only a process that
+    # reviews (a worker) ever pays for it.
+    if settings.ocr_engine == "off":
+        return None
+    size: ModelSize = "tiny" if settings.ocr_engine == "paddle-tiny" else "small"
+    return PaddleOcr(model_size=size, threads=settings.ocr_threads)
+
+
 def _supplier(settings: Settings) -> HttpSupplier | None:
     if not settings.supplier_url:
         return None
@@ -97,6 +107,7 @@ def build(
         policies=PolicyBook(files("tuika.policies").joinpath("default.toml").read_text(encoding="utf-8")),
         sla=sla(settings),
         supplier=_supplier(settings),
+        ocr=_ocr(settings),
         history_window=timedelta(days=settings.history_window_days),
         history_limits=HistoryLimits(
             max_claims=settings.history_max_claims, max_rejected_share=settings.history_max_rejected_share

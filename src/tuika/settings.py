@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)
     supplier_secret: str = ""
     supplier_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # The OCR engine the worker reads screenshots with ("off": people read them). Each worker
+    # process loads its own model, so ocr_threads × processes should not exceed the cores.
+    ocr_engine: Literal["paddle-small", "paddle-tiny", "off"] = "paddle-small"
+    ocr_threads: int = Field(default=2, gt=0, le=64)
     # A buyer whose recent claims cross these limits gets a person, never a refusal.
     history_window_days: int = Field(default=30, gt=0, le=365)
     history_max_claims: int = Field(default=5, gt=0)

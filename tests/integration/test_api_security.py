@@ -44,6 +44,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         database_url=db_url,
         evidence_max_bytes=MAX_BYTES,
         evidence_max_pixels=MAX_PIXELS,
+        ocr_engine="off",
     )
 
 

@@ -56,6 +56,7 @@ class Worker:
             TUIKA_DATABASE_URL=settings.db_url(),
             TUIKA_SWEEP_INTERVAL_S=str(SWEEP_INTERVAL_S),
             TUIKA_WORKER_THREADS="2",
+            TUIKA_OCR_ENGINE="off",  # these claims carry no screenshots
             PYTHONUNBUFFERED="1",
         )
         if settings.redis_url:

@@ -52,6 +52,8 @@ def test_defaults() -> None:
         "supplier_partner_id": "tuika",
         "supplier_secret": "",
         "supplier_timeout_s": 2.0,
+        "ocr_engine": "paddle-small",
+        "ocr_threads": 2,
         "history_window_days": 30,
         "history_max_claims": 5,
         "history_max_rejected_share": 0.5,
