@@ -64,8 +64,9 @@ def judge_read(
     if keys and not any(m.matches for m in keys):
         holders = [h for m in keys for h in orders_holding_key(ctx, uow, m.read) if h[0] != order.id]
         codes.append("evidence_names_other_order" if holders else "ocr_contradicts_order")
-    amounts = [m for m in matches if m.field == "amount"]
-    if amounts and not any(m.matches for m in amounts):
+    # Every amount on an error or order screen should be this order's (paid, per item, face
+    # value); one that is none of them is the classic edit, so a person looks.
+    if any(m.field == "amount" and not m.matches for m in matches):
         codes.append("ocr_contradicts_order")
     if any(m.code == "time_before_payment" for m in matches):
         codes.append("screenshot_time_before_payment")
