@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from tests.integration.conftest import Shop, tasks_of, wait_until
+from tests.screens import RedeemError
 from tuika.bootstrap import System, build
 from tuika.domain.cases import CaseStatus
 from tuika.domain.clock import FixedClock
@@ -226,3 +227,47 @@ def test_workers_killed_at_random_moments_pay_every_claim_exactly_once(
     assert worker.stop() == 0
     for case_id, (buyer, amount) in claims.items():
         shop.assert_paid_once(case_id, amount, buyer)
+
+
+def test_a_worker_killed_while_reading_screenshots_leaves_the_case_to_the_sweep(
+    queue_settings: Settings, worker: Worker, systems: list[System]
+) -> None:
+    front = build(queue_settings, migrate=True)  # the API process: it queues the review
+    systems.append(front)
+    shop = Shop(front)
+    worker.env["TUIKA_OCR_ENGINE"] = "paddle-small"
+    worker.start()  # loads the model before it announces itself
+    shop.order("ord_ocr_k1")
+    screens = [RedeemError(order_id="ord_ocr_k1", error_code=f"E10{n}").render() for n in range(6)]
+    evidence = [upload(shop, png) for png in screens]
+    case_id = shop.claim("ord_ocr_k1", "card_invalid", evidence_ids=evidence)
+
+    # Six screenshots take the worker seconds to read: kill it while it is at them.
+    wait_until(lambda: shop.case(case_id).status is CaseStatus.REVIEWING, 20, "the worker to start reading")
+    worker.kill()
+
+    assert shop.case(case_id).status is CaseStatus.REVIEWING
+    assert reads_of(front, case_id) == 0  # nothing half-kept: reads are stored with the decision
+
+    worker.start()
+
+    shop.wait_for_status(case_id, CaseStatus.MANUAL_REVIEW, timeout=60)
+    assert worker.stop() == 0
+    assert "sweep re-drove SweepReport(reviews=1" in worker.output()
+    assert reads_of(front, case_id) == 6  # each screenshot read once, by the run that finished
+
+
+def upload(shop: Shop, png: bytes) -> str:
+    response = shop.client.post(
+        "/v1/evidence",
+        files={"file": ("s.png", png, "image/png")},
+        data={"kind": "error_screenshot"},
+        headers=shop.headers("buyer", "buyer_1"),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def reads_of(system: System, case_id: str) -> int:
+    with system.ctx.read() as uow:
+        return len(uow.reads.for_case(case_id))
