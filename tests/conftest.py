@@ -36,6 +36,8 @@ TABLES = (
     "case_events",
     "case_findings",
     "evidence_reads",
+    "evidence_bands",
+    "evidence_marks",
     "case_items",
     "evidence",
     "idempotency_keys",

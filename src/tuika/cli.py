@@ -221,6 +221,31 @@ def bench_submit(
     typer.echo(json.dumps(result))
 
 
+@bench_app.command("review")
+def bench_review(
+    claims: Annotated[int, typer.Option(min=10, max=50_000, help="labelled claims to file")] = 300,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="queue consumer threads of the server it starts")] = 2,
+    seed: Annotated[int, typer.Option(help="seed of the claim set and its screenshots")] = 7,
+    ocr: Annotated[str, typer.Option(help="paddle-small or paddle-tiny")] = "paddle-small",
+    in_flight: Annotated[
+        int | None, typer.Option(min=1, max=64, help="claims awaiting their decision at once; default: --workers")
+    ] = None,
+) -> None:
+    """Review labelled claims with screenshots for real and print accuracy and latency; the last line is JSON."""
+    from tuika.bench.review import OcrEngine, run
+
+    if ocr not in ("paddle-small", "paddle-tiny"):
+        typer.echo("--ocr must be paddle-small or paddle-tiny", err=True)
+        raise typer.Exit(2)
+    try:
+        engine: OcrEngine = "paddle-tiny" if ocr == "paddle-tiny" else "paddle-small"
+        result = run(claims, workers, seed=seed, ocr=engine, in_flight=in_flight)
+    except RuntimeError as exc:
+        typer.echo(f"benchmark failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(result))
+
+
 def main() -> None:
     """Run the CLI."""
     app()

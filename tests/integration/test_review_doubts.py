@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from fastapi.testclient import TestClient
+from PIL import Image, PngImagePlugin
 
 from tests.factories import order_payload, png_bytes
 from tests.integration.api import Auth, file_case, push, upload
+from tests.screens import RedeemError
 from tuika.bootstrap import System
 
 
@@ -66,3 +69,40 @@ def test_a_buyers_fifth_recent_claim_goes_to_a_person_with_the_history_shown(
     )
     # Other buyers are not affected.
     assert failed_delivery_claim(client, auth, "ord_h6", "buyer_8")["status"] == "refunded"
+
+
+def test_a_recompressed_copy_of_another_claims_screenshot_is_flagged_as_similar(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    original = RedeemError(order_id="ord_sim1").render()
+    first = failed_delivery_claim(client, auth, "ord_sim1", "buyer_1", [upload(client, auth, "buyer_1", original)])
+    copy = reencoded(original, scale=0.7, quality=50)
+    again = failed_delivery_claim(client, auth, "ord_sim2", "buyer_2", [upload(client, auth, "buyer_2", copy)])
+
+    assert (again["status"], codes(again)) == ("manual_review", ["screenshot_similar_to_other_claim"])
+    [similar] = [f for f in again["findings"] if f["kind"] == "forensics"]
+    assert similar["facts"]["other_case"] == first["id"]
+    assert int(str(similar["facts"]["bits_apart"])) <= 8
+
+
+def test_a_screenshot_saved_by_an_editor_is_flagged(client: TestClient, auth: Auth, system: System) -> None:
+    with Image.open(io.BytesIO(RedeemError(order_id="ord_ed1").render())) as img:
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", "美图秀秀 9.6")
+        edited = io.BytesIO()
+        img.save(edited, "PNG", pnginfo=info)
+
+    evidence = [upload(client, auth, "buyer_1", edited.getvalue())]
+    case = failed_delivery_claim(client, auth, "ord_ed1", "buyer_1", evidence)
+
+    assert (case["status"], codes(case)) == ("manual_review", ["image_edited"])
+    [mark] = [f for f in case["findings"] if f["kind"] == "forensics"]
+    assert mark["facts"] == {"software": "美图秀秀 9.6"}
+
+
+def reencoded(png: bytes, scale: float, quality: int) -> bytes:
+    with Image.open(io.BytesIO(png)) as img:
+        out = io.BytesIO()
+        size = (round(img.width * scale), round(img.height * scale))
+        img.convert("RGB").resize(size).save(out, "JPEG", quality=quality)
+        return out.getvalue()

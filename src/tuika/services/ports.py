@@ -18,6 +18,7 @@ from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.domain.policy import EvidenceKind
 from tuika.domain.supplier import CardAnswer, TopupAnswer
+from tuika.review.forensics import Marks
 from tuika.review.ocr import OcrText
 from tuika.review.reading import EvidenceRead
 
@@ -137,6 +138,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     findings: FindingRepository
     reads: ReadRepository
+    marks: MarkRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -199,6 +201,12 @@ class Ocr(Protocol):
     def engine(self) -> str: ...
     def read(self, image: bytes) -> OcrText: ...
     def warm_up(self) -> None: ...
+
+
+class MarkRepository(Protocol):
+    def add(self, case_id: str, marked: Sequence[tuple[EvidenceRecord, Marks]]) -> None: ...
+    def near(self, phash: str, case_id: str) -> list[tuple[str, str, str, str]]: ...
+    def marked(self, case_id: str) -> set[str]: ...
 
 
 class ReadRepository(Protocol):

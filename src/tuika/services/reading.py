@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from tuika.domain.orders import Order
 from tuika.review.fields import Fields, extract
+from tuika.review.forensics import Marks, marks
 from tuika.review.matching import FieldMatch, match
 from tuika.review.ocr import OcrError, OcrText
 from tuika.review.reading import EvidenceRead, build_read
@@ -25,29 +27,42 @@ log = logging.getLogger(__name__)
 INFORMATIVE = frozenset({"ocr_matches_order"})
 
 
-def read_evidence(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done: set[str]) -> list[EvidenceRead]:
-    """Read each screenshot not read before; an image the engine cannot read is a read with a doubt."""
+@dataclass(frozen=True, slots=True)
+class Examined:
+    """What the worker saw in a case's new evidence: OCR reads and image marks."""
+
+    reads: list[EvidenceRead] = field(default_factory=list)
+    marked: list[tuple[EvidenceRecord, Marks]] = field(default_factory=list)
+
+
+def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done: set[str]) -> Examined:
+    """Mark and read each file not examined before; an image the engine cannot read is a read with a doubt."""
     ocr = ctx.ocr
-    if ocr is None:
-        return []
     keys = {item.id: card_key(ctx, order, item) for item in order.items if item.secret is not None}
-    reads: list[EvidenceRead] = []
+    seen = Examined()
     for record in records:
         if record.id in done:
             continue
+        data = ctx.files.open(record.sha256)
         try:
-            text = ocr.read(ctx.files.open(record.sha256))
+            seen.marked.append((record, marks(data)))
+        except (OSError, ValueError) as exc:
+            log.warning("evidence %s could not be marked: %s", record.id, exc)
+        if ocr is None:
+            continue
+        try:
+            text = ocr.read(data)
         except OcrError as exc:
             log.warning("evidence %s could not be read: %s", record.id, exc)
             unreadable = ("evidence_unreadable",)
-            reads.append(build_read(record.id, ocr.engine, OcrText(()), Fields(), (), unreadable, ctx.clock.now()))
+            seen.reads.append(build_read(record.id, ocr.engine, OcrText(()), Fields(), (), unreadable, ctx.clock.now()))
             continue
         fields = extract(text)
         matches = match(fields, order, keys)
         with ctx.read() as uow:
             codes = judge_read(ctx, uow, order, fields, matches)
-        reads.append(build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now()))
-    return reads
+        seen.reads.append(build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now()))
+    return seen
 
 
 def judge_read(

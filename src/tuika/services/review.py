@@ -11,12 +11,13 @@ from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
 from tuika.domain.findings import Fact, Finding, FindingKind
 from tuika.domain.history import history_doubts
 from tuika.domain.reason_codes import is_known
+from tuika.review.forensics import SIMILAR_BITS, Marks, distance
 from tuika.services.claims import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
 from tuika.services.payouts import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
-from tuika.services.reading import INFORMATIVE, read_evidence
+from tuika.services.reading import INFORMATIVE, examine
 from tuika.services.verify import ask_supplier
 
 # What the machine's path becomes as a case status.
@@ -47,10 +48,10 @@ def machine_review(ctx: Context, case_id: str) -> Case:
     with ctx.read() as uow:
         order = uow.orders.get(started.order_id)
         records = uow.evidence.for_case(case_id)
-        done = {r.evidence_id for r in uow.reads.for_case(case_id)}
+        done = {r.evidence_id for r in uow.reads.for_case(case_id)} | uow.marks.marked(case_id)
     assert order is not None
     check = ask_supplier(ctx, order, started)
-    reads = read_evidence(ctx, order, records, done)
+    seen = examine(ctx, order, records, done)
     with ctx.uow() as uow:
         case = _lock_case(uow, case_id)
         if case.status is not CaseStatus.REVIEWING:
@@ -60,14 +61,15 @@ def machine_review(ctx: Context, case_id: str) -> Case:
         now = ctx.clock.now()
         policy = ctx.policies.version(uow, case.policy_version)
         evidence = uow.evidence.for_case(case.id)
-        uow.reads.add(case.id, reads)
-        doubts, seen = _doubts(ctx, uow, case, evidence, now)
+        uow.reads.add(case.id, seen.reads)
+        uow.marks.add(case.id, seen.marked)
+        doubts, found = _doubts(ctx, uow, case, evidence, seen.marked, now)
         signals = Signals(cards=check.cards, topups=check.topups, supplier_unavailable=check.unavailable, doubts=doubts)
         kinds = evidence_kinds(evidence)
         outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now, signals)
         target = _PATH_STATUS[outcome.path]
         codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
-        uow.findings.add(case.id, (*check.findings, *seen))
+        uow.findings.add(case.id, (*check.findings, *found))
         case = move_case(
             uow, case, target, at=now, actor=SYSTEM, codes=codes, note=_note(outcome), due=_due(ctx, target, now)
         )
@@ -79,11 +81,29 @@ def machine_review(ctx: Context, case_id: str) -> Case:
 
 
 def _doubts(
-    ctx: Context, uow: UnitOfWork, case: Case, evidence: list[EvidenceRecord], now: datetime
+    ctx: Context,
+    uow: UnitOfWork,
+    case: Case,
+    evidence: list[EvidenceRecord],
+    marked: list[tuple[EvidenceRecord, Marks]],
+    now: datetime,
 ) -> tuple[tuple[str, ...], list[Finding]]:
     """Return what makes this claim doubtful, and the findings that show why."""
     doubts: list[str] = []
     findings: list[Finding] = []
+    for record, mark in marked:
+        for other_evidence, other_case, sha256, phash in uow.marks.near(mark.phash, case.id):
+            apart = distance(mark.phash, phash)
+            if sha256 == record.sha256 or apart > SIMILAR_BITS:
+                continue  # the same file is "evidence_reused" below; far hashes are other screens
+            facts: dict[str, Fact] = {"other_case": other_case, "other_evidence": other_evidence, "bits_apart": apart}
+            similar = ("screenshot_similar_to_other_claim",)
+            findings.append(Finding(FindingKind.FORENSICS, record.id, now, facts, similar))
+            doubts.extend(similar)
+        if mark.software is not None:
+            edited: dict[str, Fact] = {"software": mark.software}
+            findings.append(Finding(FindingKind.FORENSICS, record.id, now, edited, ("image_edited",)))
+            doubts.append("image_edited")
     by_hash = {e.sha256: e.id for e in evidence}
     for sha256, other in uow.evidence.backing_other_cases(list(by_hash), case.id):
         # The same file behind another claim: the strongest sign of a recycled screenshot.

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db import mapping
 from tuika.adapters.db.raw import Raw, Sql, raw_for
 from tuika.adapters.db.tables import (
+    BandRow,
     CaseEventRow,
     CaseItemRow,
     CaseRow,
@@ -19,6 +20,7 @@ from tuika.adapters.db.tables import (
     EntryRow,
     EvidenceRow,
     FindingRow,
+    MarkRow,
     OrderItemRow,
     OrderRow,
     PayoutRow,
@@ -35,6 +37,7 @@ from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.review.forensics import Marks, bands
 from tuika.review.reading import EvidenceRead
 from tuika.services.ports import CaseFilter, DuplicateKey, EvidenceRecord, OrderFilter
 
@@ -518,6 +521,43 @@ class SqlFindingRepository:
         """Return a case's findings, oldest first."""
         rows = self.s.scalars(select(FindingRow).where(FindingRow.case_id == case_id).order_by(FindingRow.id))
         return [Finding(FindingKind(r.kind), r.subject, r.at, dict(r.facts), tuple(r.codes)) for r in rows]
+
+
+class SqlMarkRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, case_id: str, marked: Sequence[tuple[EvidenceRecord, Marks]]) -> None:
+        """Keep each file's marks and its hash's bands."""
+        for record, found in marked:
+            self.s.add(
+                MarkRow(
+                    evidence_id=record.id,
+                    case_id=case_id,
+                    sha256=record.sha256,
+                    phash=found.phash,
+                    software=found.software,
+                )
+            )
+        self.s.flush()
+        for record, found in marked:
+            for band, value in enumerate(bands(found.phash)):
+                self.s.add(BandRow(evidence_id=record.id, band=band, value=value))
+        self.s.flush()
+
+    def marked(self, case_id: str) -> set[str]:
+        """Return the ids of a case's files that already have marks."""
+        return set(self.s.scalars(select(MarkRow.evidence_id).where(MarkRow.case_id == case_id)))
+
+    def near(self, phash: str, case_id: str) -> list[tuple[str, str, str, str]]:
+        """Return (evidence id, case id, sha256, phash) of other cases' files sharing a band with ``phash``."""
+        shared = [and_(BandRow.band == band, BandRow.value == value) for band, value in enumerate(bands(phash))]
+        query = (
+            select(MarkRow.evidence_id, MarkRow.case_id, MarkRow.sha256, MarkRow.phash)
+            .where(MarkRow.case_id != case_id, MarkRow.evidence_id.in_(select(BandRow.evidence_id).where(or_(*shared))))
+            .order_by(MarkRow.evidence_id)
+        )
+        return [(e, c, sha, ph) for e, c, sha, ph in self.s.execute(query)]
 
 
 class SqlReadRepository:

@@ -161,6 +161,27 @@ class ReadRow(Base):
     at: Mapped[datetime]
 
 
+class MarkRow(Base):
+    """An evidence file's perceptual hash and the editing program its metadata names."""
+
+    __tablename__ = "evidence_marks"
+    evidence_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    phash: Mapped[str] = mapped_column(String(64))
+    software: Mapped[str | None] = mapped_column(String(80))
+
+
+class BandRow(Base):
+    """One band of a perceptual hash: near hashes share bands, so the index finds them."""
+
+    __tablename__ = "evidence_bands"
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_marks.evidence_id"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_evidence_bands_band_value", "band", "value"),)
+
+
 class DecisionRow(Base):
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -17,6 +17,7 @@ from tuika.adapters.db.repositories import (
     SqlFindingRepository,
     SqlIdempotencyRepository,
     SqlLedgerRepository,
+    SqlMarkRepository,
     SqlOrderRepository,
     SqlPayoutRepository,
     SqlPolicyRepository,
@@ -28,6 +29,7 @@ from tuika.services.ports import (
     FindingRepository,
     IdempotencyRepository,
     LedgerRepository,
+    MarkRepository,
     OrderRepository,
     PayoutRepository,
     PolicyRepository,
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
     idempotency: IdempotencyRepository
     findings: FindingRepository
     reads: ReadRepository
+    marks: MarkRepository
 
     def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._sessions = sessions
@@ -69,6 +72,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(self.session)
         self.findings = SqlFindingRepository(self.session)
         self.reads = SqlReadRepository(self.session)
+        self.marks = SqlMarkRepository(self.session)
         return self
 
     def __exit__(
