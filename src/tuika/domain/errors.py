@@ -90,6 +90,12 @@ class IdempotencyKeyReused(Conflict):
     title_zh = "该幂等键已用于不同的请求"
 
 
+class ContestNotAllowed(Conflict):
+    code = "contest_not_allowed"
+    title = "A merchant can contest a case only while a person is reviewing it"
+    title_zh = "商家仅可在人工复核阶段对申请提出异议"
+
+
 class AppealNotAllowed(Conflict):
     code = "appeal_not_allowed"
     title = "Only a rejected case can be appealed, and only once"

@@ -11,7 +11,7 @@ from tuika.api import schemas as s
 from tuika.api.deps import Caller, Ctx
 from tuika.domain.cases import CaseStatus
 from tuika.domain.errors import InvalidInput
-from tuika.services import claims, review, views
+from tuika.services import claims, contest, review, views
 from tuika.services.ports import CaseFilter
 
 router = APIRouter(tags=["refund cases"])
@@ -71,6 +71,12 @@ def appeal(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None)
     """Appeal a rejection, once, to fast arbitration."""
     claims.appeal(ctx, caller, case_id, body.note if body else "")
     return present.case(views.case_view(ctx, caller, case_id))
+
+
+@router.post("/v1/refund-cases/{case_id}/contest", response_model=s.CaseOut)
+def contest_case(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
+    """Contest, as the order's merchant, a claim a person is reviewing: it goes to arbitration."""
+    return present.case(contest.contest(ctx, caller, case_id, body.note if body else ""))
 
 
 @router.post("/v1/refund-cases/{case_id}/evidence", response_model=s.CaseOut)
