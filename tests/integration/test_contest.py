@@ -12,9 +12,10 @@ from tests.integration.api import Auth, manual_review_case
 
 
 def contest(client: TestClient, auth: Auth, case_id: str, merchant: str = "merchant_1") -> Response:
-    return client.post(
+    response: Response = client.post(
         f"/v1/refund-cases/{case_id}/contest", json={"note": "卡密发货时有效"}, headers=auth("merchant", merchant)
     )
+    return response
 
 
 def test_the_orders_merchant_contests_and_an_arbitrator_decides_within_the_hour(client: TestClient, auth: Auth) -> None:
