@@ -273,6 +273,17 @@ def case(view: CaseView) -> s.CaseOut:
     )
 
 
+def priority(c: Case, st: Stage, now: datetime) -> str:
+    """Return how urgently a person should look: past the SLA, close to it, or not yet."""
+    if c.due_at is None or c.status in FINAL:
+        return "normal"
+    if c.due_at < now:
+        return "urgent"
+    if st.expected is not None and c.due_at - now <= st.expected / 4:
+        return "high"
+    return "normal"
+
+
 def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.CaseSummary:
     st = stages[c.status]
     return s.CaseSummary(
@@ -287,6 +298,7 @@ def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.Cas
         reason_codes=labels(c.reason_codes),
         due_at=c.due_at,
         overdue=c.due_at is not None and c.status not in FINAL and c.due_at < now,
+        priority=priority(c, st, now),
         created_at=c.created_at,
         updated_at=c.updated_at,
     )

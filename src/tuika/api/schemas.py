@@ -342,6 +342,8 @@ class CaseSummary(BaseModel):
     reason_codes: list[Label]
     due_at: datetime | None
     overdue: bool
+    # "urgent" past the SLA, "high" within its last quarter, else "normal": the queue's order.
+    priority: str
     created_at: datetime
     updated_at: datetime
 
