@@ -686,6 +686,7 @@ def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo)
         "python": platform.python_version(),
         "cores": os.cpu_count(),
         "scenarios": _scenarios(cases, actions),
+        "unexpected": _unexpected(cases, actions),
     }
     _print(result, checks, echo)
     return result
@@ -705,6 +706,18 @@ def _scenarios(cases: list[Filed], actions: Mapping[str, str]) -> dict[str, dict
     return table
 
 
+def _unexpected(cases: list[Filed], actions: Mapping[str, str]) -> dict[str, int]:
+    """Count the claims the machine did not treat as their scenario expects, by the codes it gave."""
+    seen: Counter[str] = Counter()
+    for f in cases:
+        scenario, action = f.planned.scenario, actions[f.case_id]
+        if action != SCENARIOS[scenario].expected:
+            auto = [d for d in f.case["decisions"] if d["tier"] == "auto"]
+            codes = [c["code"] for c in auto[0]["reason_codes"]] if auto else []
+            seen[f"{scenario.value} → {action}: {', '.join(codes)}"] += 1
+    return dict(seen.most_common())
+
+
 def _print(result: Mapping[str, Any], checks: Mapping[str, list[bool]], echo: Echo) -> None:
     echo(
         f"{'scenario':<32}{'label':<15}{'claims':>7}{'approve':>9}{'reject':>8}{'evidence':>10}{'manual':>8}  expected"
@@ -712,6 +725,8 @@ def _print(result: Mapping[str, Any], checks: Mapping[str, list[bool]], echo: Ec
     for name, row in result["scenarios"].items():
         counts = "".join(f"{row[a]:>{w}}" for a, w in zip(ACTIONS, (9, 8, 10, 8), strict=True))
         echo(f"{name:<32}{row['label']:<15}{row['claims']:>7}{counts}  {row['expected']}")
+    for what, count in result["unexpected"].items():
+        echo(f"  not as expected ×{count}: {what}")
     late = result["out_of_window"]
     echo(f"decided without a person: {result['auto_decided_share']:.1%} of {result['claims']} claims")
     echo(f"fraud auto-approved:      {result['fraud_auto_approved']} (goal 0)")
