@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -97,7 +98,7 @@ def test_a_screenshot_saved_by_an_editor_is_flagged(client: TestClient, auth: Au
 
     assert (case["status"], codes(case)) == ("manual_review", ["image_edited"])
     [mark] = [f for f in case["findings"] if f["kind"] == "forensics"]
-    assert mark["facts"] == {"software": "美图秀秀 9.6"}
+    assert mark["facts"] == {"software": "美图秀秀 9.6", "modified_after_capture": False}
 
 
 def reencoded(png: bytes, scale: float, quality: int) -> bytes:
@@ -106,3 +107,19 @@ def reencoded(png: bytes, scale: float, quality: int) -> bytes:
         size = (round(img.width * scale), round(img.height * scale))
         img.convert("RGB").resize(size).save(out, "JPEG", quality=quality)
         return out.getvalue()
+
+
+def test_a_photo_taken_before_the_payment_is_a_contradiction(client: TestClient, auth: Auth, system: System) -> None:
+    taken = (datetime.now(UTC) - timedelta(days=2)).astimezone(timezone(timedelta(hours=8)))
+    with Image.open(io.BytesIO(RedeemError(order_id="ord_cap1").render())) as img:
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
+        photo = io.BytesIO()
+        img.convert("RGB").save(photo, "JPEG", exif=exif.tobytes())
+
+    evidence = [upload(client, auth, "buyer_1", photo.getvalue())]
+    case = failed_delivery_claim(client, auth, "ord_cap1", "buyer_1", evidence)
+
+    assert (case["status"], codes(case)) == ("manual_review", ["screenshot_time_before_payment"])
+    [mark] = [f for f in case["findings"] if f["kind"] == "forensics"]
+    assert datetime.fromisoformat(str(mark["facts"]["captured_at"])) == taken.replace(microsecond=0)

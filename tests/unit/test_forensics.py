@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from PIL import Image, PngImagePlugin
@@ -72,3 +73,23 @@ def test_a_phones_own_screenshot_tag_is_not_an_edit() -> None:
         img.save(out, "PNG", pnginfo=info)
 
     assert marks(out.getvalue()).software is None
+
+
+def test_capture_times_are_read_as_china_time_and_a_later_save_is_an_edit() -> None:
+    with Image.open(io.BytesIO(SCREEN)) as img:
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = "2026:11:22 15:30:12"
+        exif[0x0132] = "2026:11:22 18:02:00"
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "JPEG", exif=exif.tobytes())
+
+    found = marks(out.getvalue())
+
+    assert found.captured_at == datetime(2026, 11, 22, 7, 30, 12, tzinfo=UTC)
+    assert found.modified_after_capture is True
+
+
+def test_a_screenshot_without_capture_data_has_none() -> None:
+    found = marks(SCREEN)
+
+    assert (found.captured_at, found.modified_after_capture) == (None, False)

@@ -12,6 +12,7 @@ import io
 import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Final
 
@@ -35,15 +36,19 @@ _SOFTWARE_TAG: Final = 0x0131
 class Marks:
     phash: str  # 64 hex digits
     software: str | None  # the editing program named in the metadata, if any
+    captured_at: datetime | None = None  # EXIF DateTimeOriginal, read as China time
+    modified_after_capture: bool = False  # EXIF DateTime later than DateTimeOriginal
 
 
 def marks(image: bytes) -> Marks:
     """Return the image's perceptual hash and any editing program its metadata names."""
     with Image.open(io.BytesIO(image)) as img:
         software = _software(img)
+        captured, modified = _capture_times(img)
         grey = img.convert("L").resize((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.LANCZOS)
         pixels = list(grey.tobytes())
-    return Marks(_phash(pixels), software)
+    later = captured is not None and modified is not None and modified > captured + _SAVE_SLACK
+    return Marks(_phash(pixels), software, captured, later)
 
 
 def distance(a: str, b: str) -> int:
@@ -87,4 +92,23 @@ def _software(img: Image.Image) -> str | None:
     return None
 
 
+def _capture_times(img: Image.Image) -> tuple[datetime | None, datetime | None]:
+    exif = img.getexif()
+    original = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME_ORIGINAL)
+    return _exif_time(original), _exif_time(exif.get(_DATETIME))
+
+
+def _exif_time(value: object) -> datetime | None:
+    # EXIF times carry no zone; a buyer's phone in China writes China time.
+    try:
+        local = datetime.strptime(f"{str(value).strip()} +0800", "%Y:%m:%d %H:%M:%S %z")
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+_EXIF_IFD: Final = 0x8769
+_DATETIME: Final = 0x0132
+_DATETIME_ORIGINAL: Final = 0x9003
+_SAVE_SLACK: Final = timedelta(minutes=2)  # a phone may stamp both a moment apart
 _TEXT_KEYS: Final = frozenset({"software", "creator tool", "xmp", "xml:com.adobe.xmp", "comment", "description"})

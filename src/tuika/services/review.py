@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Tier
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound, StaleState
 from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
 from tuika.domain.findings import Fact, Finding, FindingKind
 from tuika.domain.history import history_doubts
+from tuika.domain.orders import Order
 from tuika.domain.reason_codes import is_known
 from tuika.review.forensics import SIMILAR_BITS, Marks, distance
 from tuika.services.claims import evidence_kinds
@@ -19,6 +20,9 @@ from tuika.services.payouts import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.reading import INFORMATIVE, examine
 from tuika.services.verify import ask_supplier
+
+# A capture time this long before the payment is a screenshot of something else.
+CAPTURE_SLACK = timedelta(minutes=10)
 
 # What the machine's path becomes as a case status.
 _PATH_STATUS = {
@@ -63,7 +67,7 @@ def machine_review(ctx: Context, case_id: str) -> Case:
         evidence = uow.evidence.for_case(case.id)
         uow.reads.add(case.id, seen.reads)
         uow.marks.add(case.id, seen.marked)
-        doubts, found = _doubts(ctx, uow, case, evidence, seen.marked, now)
+        doubts, found = _doubts(ctx, uow, case, order, evidence, seen.marked, now)
         signals = Signals(cards=check.cards, topups=check.topups, supplier_unavailable=check.unavailable, doubts=doubts)
         kinds = evidence_kinds(evidence)
         outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now, signals)
@@ -84,6 +88,7 @@ def _doubts(
     ctx: Context,
     uow: UnitOfWork,
     case: Case,
+    order: Order,
     evidence: list[EvidenceRecord],
     marked: list[tuple[EvidenceRecord, Marks]],
     now: datetime,
@@ -100,10 +105,14 @@ def _doubts(
             similar = ("screenshot_similar_to_other_claim",)
             findings.append(Finding(FindingKind.FORENSICS, record.id, now, facts, similar))
             doubts.extend(similar)
-        if mark.software is not None:
-            edited: dict[str, Fact] = {"software": mark.software}
+        if mark.software is not None or mark.modified_after_capture:
+            edited: dict[str, Fact] = {"software": mark.software, "modified_after_capture": mark.modified_after_capture}
             findings.append(Finding(FindingKind.FORENSICS, record.id, now, edited, ("image_edited",)))
             doubts.append("image_edited")
+        if mark.captured_at is not None and mark.captured_at < order.paid_at - CAPTURE_SLACK:
+            taken: dict[str, Fact] = {"captured_at": mark.captured_at.isoformat(), "paid_at": order.paid_at.isoformat()}
+            findings.append(Finding(FindingKind.FORENSICS, record.id, now, taken, ("screenshot_time_before_payment",)))
+            doubts.append("screenshot_time_before_payment")
     by_hash = {e.sha256: e.id for e in evidence}
     for sha256, other in uow.evidence.backing_other_cases(list(by_hash), case.id):
         # The same file behind another claim: the strongest sign of a recycled screenshot.
