@@ -32,7 +32,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -45,6 +45,7 @@ from tuika.api.auth import issue_token
 from tuika.bench.cpu import machine_busy_s, own_cpu_s, process_cpu_s
 from tuika.bench.load import percentile
 from tuika.bench.stack import LOOPBACK, free_port, stopped_by_sigterm
+from tuika.domain.masking import mask_card_key
 from tuika.domain.supplier import CardState, TopupState
 from tuika.review.fields import SHANGHAI
 from tuika.review.matching import same_reading
@@ -248,14 +249,8 @@ def _plan_one(
     if scenario is Scenario.REUSED:
         # Someone else's error screenshot, byte for byte, beside a genuine page of one's own order.
         reuse_of = next(p.n for p in reversed(earlier) if p.scenario in _SOURCES)
-        shots = (_foreign(earlier[reuse_of].shots[0]), shots[1])
+        shots = (replace(earlier[reuse_of].shots[0], own_key=False), shots[1])
     return Planned(n, scenario, order, "card_invalid", card, shots, reuse_of)
-
-
-def _foreign(shot: Shot) -> Shot:
-    return Shot(
-        shot.kind, shot.data, shot.order_number, shot.card_key, False, shot.amount_fen, shot.error, shot.degraded
-    )
 
 
 def _card_key(rng: random.Random) -> str:
@@ -647,6 +642,21 @@ def fields_read(shot: Shot, read: Mapping[str, Any] | None) -> dict[str, bool | 
     }
 
 
+def _miss(f: Filed, shot: Shot, name: str, read: Mapping[str, Any] | None) -> str:
+    """Describe a field the read missed: what was drawn, and what was read instead (keys masked)."""
+    drawn = {
+        "order_number": shot.order_number,
+        "card_key": mask_card_key(shot.card_key),
+        "amount": str(shot.amount_fen),
+        "error_text": shot.error,
+    }[name]
+    plural = {"order_number": "order_numbers", "card_key": "card_keys", "amount": "amounts_fen"}
+    got = "no read" if read is None else read["fields"][plural.get(name, "error_texts")]
+    look = "degraded " if shot.degraded else ""
+    masked = " (masked)" if name == "card_key" else ""
+    return f"{f.case_id} {f.planned.scenario.value} {look}{shot.kind}: {name} {drawn} read as {got}{masked}"
+
+
 def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo) -> dict[str, Any]:
     """Print the figures for the filed claims and return them."""
     actions = {f.case_id: machine_action(f.case) for f in cases}
@@ -657,12 +667,15 @@ def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo)
     auto = [f for f in cases if actions[f.case_id] in ("approve", "reject", "request_evidence")]
     legit_rejected = sum(actions[f.case_id] == "reject" for f in legit)
     checks: dict[str, list[bool]] = {name: [] for name in FIELDS}
+    misses: list[str] = []
     for f in cases:
         reads = {e["id"]: e["read"] for e in f.case["evidence"]}
         for shot, evidence_id in zip(f.planned.shots, f.evidence_ids, strict=True):
             for name, ok in fields_read(shot, reads.get(evidence_id)).items():
                 if ok is not None:
                     checks[name].append(ok)
+                if ok is False:
+                    misses.append(_miss(f, shot, name, reads.get(evidence_id)))
     latencies = sorted(f.latency_ns for f in cases if f.latency_ns is not None)
     two = sorted(f.latency_ns for f in cases if f.latency_ns is not None and len(f.planned.shots) == 2)
     result: dict[str, Any] = {
@@ -679,6 +692,7 @@ def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo)
         "max_s": round(latencies[-1] / 1e9, 3) if latencies else 0.0,
         "p50_two_screenshots_s": round(percentile(two, 0.5) / 1000, 3),
         "p99_two_screenshots_s": round(percentile(two, 0.99) / 1000, 3),
+        **_stages(cases),
         "undecided": len(cases) - len(latencies),
         "claims_per_min": round(len(cases) / max(wall_s, 1e-9) * 60, 1),
         **extra,
@@ -687,9 +701,28 @@ def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo)
         "cores": os.cpu_count(),
         "scenarios": _scenarios(cases, actions),
         "unexpected": _unexpected(cases, actions),
+        "ocr_misses": misses[:20],
     }
     _print(result, checks, echo)
     return result
+
+
+def _stages(cases: list[Filed]) -> dict[str, float]:
+    """Split the latency by the server's own timeline: waiting in the queue, then the review itself."""
+    waits, reviews = [], []
+    for f in cases:
+        at = {e["to_status"]: datetime.fromisoformat(e["at"]) for e in reversed(f.case["timeline"])}
+        decided = [datetime.fromisoformat(e["at"]) for e in f.case["timeline"] if e["from_status"] == "reviewing"]
+        if "reviewing" in at and decided:
+            waits.append(int((at["reviewing"] - at["submitted"]).total_seconds() * 1e9))
+            reviews.append(int((decided[0] - at["reviewing"]).total_seconds() * 1e9))
+    waits.sort()
+    reviews.sort()
+    figures = {"queue_wait": waits, "review": reviews}
+    return {f"{name}_{p}_s": round(percentile(v, q) / 1000, 3) for name, v in figures.items() for p, q in _PS}
+
+
+_PS: Final = (("p50", 0.5), ("p99", 0.99))
 
 
 def _share(part: int, whole: int) -> float:
@@ -725,6 +758,8 @@ def _print(result: Mapping[str, Any], checks: Mapping[str, list[bool]], echo: Ec
     for name, row in result["scenarios"].items():
         counts = "".join(f"{row[a]:>{w}}" for a, w in zip(ACTIONS, (9, 8, 10, 8), strict=True))
         echo(f"{name:<32}{row['label']:<15}{row['claims']:>7}{counts}  {row['expected']}")
+    for miss in result["ocr_misses"]:
+        echo(f"  OCR missed: {miss}")
     for what, count in result["unexpected"].items():
         echo(f"  not as expected ×{count}: {what}")
     late = result["out_of_window"]
@@ -741,6 +776,11 @@ def _print(result: Mapping[str, Any], checks: Mapping[str, list[bool]], echo: Ec
     echo(
         f"submit → decision:        p50 {p50:.2f} s, p99 {p99:.2f} s, max {result['max_s']:.2f} s; with two "
         f"screenshots p50 {two50:.2f} s, p99 {two99:.2f} s ({result['undecided']} undecided)"
+    )
+    echo(
+        f"  of which:               waiting in the queue p50 {result['queue_wait_p50_s']:.2f} s, p99 "
+        f"{result['queue_wait_p99_s']:.2f} s; the review itself p50 {result['review_p50_s']:.2f} s, p99 "
+        f"{result['review_p99_s']:.2f} s (server's timeline)"
     )
     echo(
         f"throughput:               {result['claims_per_min']:.1f} claims/min with {result['in_flight']} in flight, "
