@@ -232,7 +232,8 @@ def bench_review(
     ] = None,
 ) -> None:
     """Review labelled claims with screenshots for real and print accuracy and latency; the last line is JSON."""
-    from tuika.bench.review import OcrEngine, run
+    from tuika.bench.claimset import OcrEngine
+    from tuika.bench.review import run
 
     if ocr not in ("paddle-small", "paddle-tiny"):
         typer.echo("--ocr must be paddle-small or paddle-tiny", err=True)
