@@ -2,27 +2,13 @@
 .PHONY: install services lint test demo bench
 
 # Tests draw Chinese screenshots for the OCR adapter, so a CJK font is installed from Debian when
-# fontconfig knows none (fonts-wqy-microhei: 1.6 MB, against 57 MB for fonts-noto-cjk). Without
-# root or password-less sudo it only warns: the OCR tests then fail naming the missing font.
+# fontconfig knows none (fonts-wqy-microhei: 1.6 MB, against 57 MB for fonts-noto-cjk), and the
+# page tests drive Debian's chromium through Playwright (browser downloads are not used).
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv==0.13.9
 	@if command -v fc-list >/dev/null 2>&1 && [ -n "$$(fc-list :lang=zh 2>/dev/null)" ]; then :; \
-	elif dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then :; \
-	elif ! command -v apt-get >/dev/null 2>&1; then \
-		echo "warning: no CJK font and no apt-get; install fonts-wqy-microhei or another CJK font" >&2; \
-	else \
-		if [ "$$(id -u)" = 0 ]; then as_root=""; \
-		elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then as_root="sudo -n"; \
-		else as_root="none"; fi; \
-		if [ "$$as_root" = none ]; then \
-			echo "warning: no CJK font; run as root: apt-get install fonts-wqy-microhei" >&2; \
-		else \
-			{ $$as_root apt-get update -qq \
-				&& $$as_root env DEBIAN_FRONTEND=noninteractive \
-					apt-get install -y -qq --no-install-recommends fonts-wqy-microhei >/dev/null; } \
-				|| echo "warning: could not install fonts-wqy-microhei; the OCR tests will fail" >&2; \
-		fi; \
-	fi
+	else scripts/apt-ensure fonts-wqy-microhei; fi
+	@command -v chromium >/dev/null 2>&1 || scripts/apt-ensure chromium
 	uv sync --frozen
 
 # Starts local PostgreSQL and Redis only when they are down. Missing tools only warn:

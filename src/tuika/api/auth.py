@@ -11,7 +11,7 @@ Principal(subject='u_1', role='buyer')
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
@@ -52,6 +52,8 @@ class Principal:
 
     subject: str
     role: str
+    # Seconds since the epoch; not part of who is calling, so equality ignores it.
+    expires: int = field(default=0, compare=False)
 
 
 def _epoch(now: datetime) -> int:
@@ -100,4 +102,4 @@ def verify_token(secret: str, token: str, now: datetime) -> Principal:
         raise TokenInvalid("token issued in the future")
     if current >= expires:
         raise TokenExpired(f"expired at {expires}")
-    return Principal(subject=subject, role=role)
+    return Principal(subject=subject, role=role, expires=expires)

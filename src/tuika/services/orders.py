@@ -101,6 +101,12 @@ def list_orders(ctx: Context, actor: Actor, where: OrderFilter) -> list[Order]:
         return uow.orders.search(where)
 
 
+def held_items(ctx: Context, order_id: str) -> dict[str, str]:
+    """Return item id → case id for the order's items in a live or refunded claim."""
+    with ctx.read() as uow:
+        return uow.cases.held_items(order_id)
+
+
 def view(ctx: Context, actor: Actor, order: Order, *, reveal: bool) -> OrderView:
     """Return the order with card keys revealed to their buyer on the detail page, masked elsewhere."""
     show = reveal and actor.role is Role.BUYER and actor.subject == order.buyer_id

@@ -1,0 +1,80 @@
+"""A live server and Debian's chromium, driven by Playwright; screenshots land in the test's output."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from tuika.api.app import create_app
+from tuika.api.auth import issue_token
+from tuika.bootstrap import System
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make install` (it installs Debian's chromium)")
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def live(system: System) -> Iterator[str]:
+    """Serve the app on a free port for the length of the test; return its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(system), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the live server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def api(system: System) -> Iterator[TestClient]:
+    with TestClient(create_app(system)) as client:
+        yield client
+
+
+@pytest.fixture
+def sso(system: System, live: str) -> object:
+    def link(buyer: str) -> str:
+        token = issue_token(system.settings.secret_key, "buyer", buyer, 3600, datetime.now(UTC))
+        return f"{live}/sso?token={token}"
+
+    return link
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return where this test saves its page screenshots for a person to look at."""
+    return tmp_path_factory.mktemp(request.node.name.replace("[", "-").replace("]", ""))

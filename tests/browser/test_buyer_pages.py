@@ -1,0 +1,99 @@
+"""A buyer signs in from the platform's link and reads their orders, in Chinese and in English."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, expect
+
+from tests.factories import order_payload
+from tests.integration.api import Auth, push
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+PHONE = {"width": 360, "height": 740}
+
+
+def open_page(browser: Browser, size: dict[str, int] | None = None) -> Page:
+    context = browser.new_context(viewport=size or {"width": 1280, "height": 800}, locale="zh-CN")
+    return context.new_page()
+
+
+def test_a_buyer_signs_in_sees_only_their_orders_and_reveals_a_key(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_web1", items=2))
+    push(api, auth, order_payload("ord_web2", kind="direct_topup", delivery="failed"))
+    push(api, auth, order_payload("ord_theirs", buyer="buyer_2"))
+    page = open_page(browser)
+
+    page.goto(sso("buyer_1"))
+
+    assert page.url == f"{live}/"
+    expect(page.locator("h1")).to_have_text("我的订单")
+    orders = page.locator("[data-test=order]")
+    expect(orders).to_have_count(2)
+    expect(page.get_by_text("ord_theirs")).to_have_count(0)
+    expect(page.get_by_text("发货失败")).to_have_count(1)
+    page.screenshot(path=shots / "orders.png", full_page=True)
+
+    page.get_by_text("ord_web1").click()
+    key = page.locator("code.key").first
+    expect(key).to_have_text("ABCD-****-****-NPQR")
+    expect(page.get_by_role("link", name="退卡政策")).to_be_visible()
+    expect(page.get_by_role("link", name="申请退卡")).to_be_visible()
+    page.get_by_role("button", name="查看卡密").first.click()
+    expect(key).to_have_text("ABCD-EFGH-JK00-NPQR")
+    page.screenshot(path=shots / "order.png", full_page=True)
+    page.get_by_role("button", name="隐藏卡密").first.click()
+    expect(key).to_have_text("ABCD-****-****-NPQR")
+
+
+def test_the_session_cookie_is_httponly_and_another_buyers_order_is_not_found(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str
+) -> None:
+    push(api, auth, order_payload("ord_web3", buyer="buyer_2"))
+    page = open_page(browser)
+    page.goto(sso("buyer_1"))
+
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "tuika_session"]
+    assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Lax")
+    assert page.evaluate("document.cookie").find("tuika_session") == -1
+    response = page.goto(f"{live}/orders/ord_web3")
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("alert")).to_have_text("未找到该订单")
+
+
+def test_a_bad_link_signs_nobody_in(browser: Browser, live: str) -> None:
+    page = open_page(browser)
+
+    response = page.goto(f"{live}/sso?token=not-a-token")
+
+    assert response is not None
+    assert response.status == 401
+    expect(page.get_by_role("alert")).to_contain_text("登录链接无效或已过期")
+    assert [c for c in page.context.cookies() if c["name"] == "tuika_session"] == []
+    assert page.goto(f"{live}/").status == 401  # type: ignore[union-attr]
+
+
+def test_the_english_switch_sticks_and_a_phone_screen_does_not_scroll_sideways(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_web4", items=3))
+    page = open_page(browser, PHONE)
+    page.goto(sso("buyer_1"))
+
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("h1")).to_have_text("My orders")
+    page.goto(f"{live}/orders/ord_web4")  # no ?lang: the cookie remembers
+    expect(page.get_by_role("link", name="Apply for a refund")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow == 0
+    page.screenshot(path=shots / "order-phone-en.png", full_page=True)
+    page.get_by_role("link", name="中文").click()
+    expect(page.get_by_role("link", name="申请退卡")).to_be_visible()
