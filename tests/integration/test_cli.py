@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tuika.api.auth import verify_token
-from tuika.cli import app
-from tuika.settings import DEFAULT_SECRET_KEY
+from tuika.api.auth import issue_token, verify_token
+from tuika.cli import _banner, app
+from tuika.settings import DEFAULT_SECRET_KEY, Settings
 
 runner = CliRunner()
 
@@ -49,3 +49,17 @@ def test_migrate_then_seed_twice_reuses_the_data(monkeypatch: pytest.MonkeyPatch
     second = runner.invoke(app, ["seed"])
     assert second.exit_code == 0
     assert "nothing added" in second.stdout
+
+
+def test_the_demo_banner_gives_each_buyer_a_sign_in_link_that_verifies(tmp_path: Path) -> None:
+    settings = Settings(demo=True, data_dir=tmp_path)
+    now = datetime.now(UTC)
+    tokens = {"buyer buyer_alice": issue_token(settings.secret_key, "buyer", "buyer_alice", 600, now)}
+    tokens["agent agent_wang"] = issue_token(settings.secret_key, "agent", "agent_wang", 600, now)
+
+    banner = _banner("http://127.0.0.1:8000", settings, 66, tokens)
+
+    [link] = [line.split()[-1] for line in banner.splitlines() if "/sso?token=" in line]
+    assert link.startswith("http://127.0.0.1:8000/sso?token=")
+    principal = verify_token(settings.secret_key, link.split("token=", 1)[1], now)
+    assert (principal.subject, principal.role) == ("buyer_alice", "buyer")
