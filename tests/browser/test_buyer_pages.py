@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,3 +98,29 @@ def test_the_english_switch_sticks_and_a_phone_screen_does_not_scroll_sideways(
     page.screenshot(path=shots / "order-phone-en.png", full_page=True)
     page.get_by_role("link", name="中文").click()
     expect(page.get_by_role("link", name="申请退卡")).to_be_visible()
+
+
+def test_the_policy_is_a_checklist_with_this_orders_own_deadline(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_web5"))  # paid an hour ago, delivered a minute later
+    page = open_page(browser, PHONE)
+    page.goto(sso("buyer_1"))
+    page.goto(f"{live}/orders/ord_web5")
+
+    page.get_by_role("link", name="退卡政策").click()
+
+    expect(page.locator("h1")).to_have_text("本订单的退卡政策")
+    invalid = page.locator("[data-test=rule][data-reason=card_invalid]")
+    expect(invalid).to_contain_text("卡密无效")
+    expect(invalid).to_contain_text("✓ 可申请")
+    expect(invalid).to_contain_text("激活/充值失败截图")
+    # 72 h from delivery, 59 minutes ago; 24 h from payment, an hour ago (give or take a tick).
+    expect(invalid.locator("[data-test=window]")).to_contain_text(re.compile(r"还剩 7[01] 小时"))
+    late = page.locator("[data-test=rule][data-reason=not_delivered] [data-test=window]")
+    expect(late).to_contain_text(re.compile(r"还剩 2[23] 小时"))
+    mistaken = page.locator("[data-test=rule][data-reason=mistaken_purchase]")
+    expect(mistaken).to_contain_text("¥1.00")
+    expect(page.get_by_role("note")).to_contain_text("卡密发货后请尽快使用")
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    page.screenshot(path=shots / "policy-phone.png", full_page=True)

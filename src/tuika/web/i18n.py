@@ -37,6 +37,31 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "in_claim": ("退卡处理中", "In a refund claim"),
     "not_found": ("未找到该订单", "Order not found"),
     "back": ("返回", "Back"),
+    "policy_for": ("本订单的退卡政策", "The refund policy for this order"),
+    "policy_version": ("政策版本", "Policy version"),
+    "refundable": ("可申请", "Refundable"),
+    "not_refundable": ("不支持", "Not refundable"),
+    "window": ("申请时限", "Window"),
+    "window_closes": ("截止", "Closes"),
+    "window_closed": ("已截止", "Closed"),
+    "window_waits": ("发货后开始计时", "Starts when the item is delivered"),
+    "hours_left": ("还剩 {n} 小时", "{n} h left"),
+    "minutes_left": ("还剩 {n} 分钟", "{n} min left"),
+    "evidence_needed": ("所需凭证", "Evidence needed"),
+    "no_evidence": ("无需凭证", "None"),
+    "fee": ("手续费", "Fee"),
+    "no_fee": ("全额退款", "Full refund"),
+    "liable": ("承担方", "Borne by"),
+    "liable.supplier": ("供货商", "The supplier"),
+    "liable.merchant": ("商家", "The merchant"),
+    "liable.platform": ("平台", "The platform"),
+    "liable.buyer": ("买家", "The buyer"),
+    "evidence.error_screenshot": ("激活/充值失败截图", "Screenshot of the failed activation or top-up"),
+    "evidence.payment_record": ("支付记录", "Payment record"),
+    "evidence.carrier_record": ("运营商到账记录", "The carrier's record"),
+    "evidence.order_screenshot": ("订单截图", "Order screenshot"),
+    "evidence.received_item_screenshot": ("实际收到商品的截图", "Screenshot of what you received"),
+    "evidence.chat_record": ("聊天记录", "Chat record"),
 }
 
 
@@ -44,6 +69,11 @@ def text(lang: Lang, key: str) -> str:
     """Return the string for ``key`` in ``lang``; a missing key is a bug, so it raises."""
     zh, en = CATALOGUE[key]
     return zh if lang == "zh" else en
+
+
+def formatted(lang: Lang, key: str, **values: object) -> str:
+    """Return the string for ``key`` with ``{name}`` placeholders filled."""
+    return text(lang, key).format(**values)
 
 
 def pick(query: str | None, cookie: str | None) -> Lang:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib.resources import files
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.masking import mask_card_key
-from tuika.services import orders
+from tuika.services import orders, policies
 from tuika.services.context import Actor
 from tuika.services.ports import OrderFilter
 from tuika.web import i18n
@@ -130,3 +131,39 @@ def order_page(request: Request, order_id: str) -> Response:
         for item in shown.items
     ]
     return _render(request, "order.html", order=order, items=items, held=orders.held_items(ctx, order_id))
+
+
+@router.get("/orders/{order_id}/policy", response_class=HTMLResponse)
+def policy_page(request: Request, order_id: str) -> Response:
+    """Show the refund policy for this order as a checklist, with this order's own deadlines."""
+    buyer = _buyer(request)
+    if buyer is None:
+        return _signed_out(request)
+    ctx = _system(request).ctx
+    lang = _lang(request)
+    try:
+        order = orders.get_order(ctx, buyer, order_id)
+    except NotFound:
+        return _render(request, "message.html", 404, message=i18n.text(lang, "not_found"))
+    policy = policies.current(ctx)
+    now = ctx.clock.now()
+    rows = [
+        {
+            "rule": row.rule,
+            "deadline": row.deadline,
+            "open": row.open,
+            "fee_fen": row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
+        }
+        for row in policies.for_order(policy, order, now)
+    ]
+    notices = policy.risk_notices_zh if lang == "zh" else policy.risk_notices_en
+
+    def left(deadline: datetime) -> str:
+        minutes = max(0, int((deadline - now).total_seconds() // 60))
+        if minutes >= 120:
+            return i18n.formatted(lang, "hours_left", n=minutes // 60)
+        return i18n.formatted(lang, "minutes_left", n=minutes)
+
+    return _render(
+        request, "policy.html", order=order, policy=policy, rows=rows, notice=notices.get(order.product_kind), left=left
+    )
