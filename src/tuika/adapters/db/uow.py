@@ -9,16 +9,14 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.raw import forget
 from tuika.adapters.db.repositories import (
-    SqlCaseRepository,
     SqlEvidenceRepository,
     SqlFindingRepository,
-    SqlIdempotencyRepository,
     SqlLedgerRepository,
     SqlMarkRepository,
-    SqlOrderRepository,
     SqlPayoutRepository,
     SqlPolicyRepository,
     SqlReadRepository,
