@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from tuika.api.auth import TokenExpired, TokenInvalid, verify_token
-from tuika.bootstrap import System
+from tuika.api.deps import system as system_of
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.masking import mask_card_key
@@ -28,10 +28,6 @@ templates = Jinja2Templates(directory=str(files("tuika.web").joinpath("templates
 router = APIRouter(include_in_schema=False)
 
 
-def _system(request: Request) -> System:
-    return request.app.state.system  # type: ignore[no-any-return]
-
-
 def _lang(request: Request) -> i18n.Lang:
     return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
 
@@ -40,7 +36,7 @@ def _buyer(request: Request) -> Actor | None:
     token = request.cookies.get(SESSION)
     if not token:
         return None
-    system = _system(request)
+    system = system_of(request)
     try:
         principal = verify_token(system.settings.secret_key, token, system.ctx.clock.now())
     except (TokenInvalid, TokenExpired):
@@ -75,7 +71,7 @@ def _signed_out(request: Request) -> Response:
 @router.get("/sso")
 def sign_in(request: Request, token: Annotated[str, Query(max_length=4096)] = "") -> Response:
     """Sign a buyer in with the platform's signed link; the token becomes an HttpOnly session cookie."""
-    system = _system(request)
+    system = system_of(request)
     now = system.ctx.clock.now()
     try:
         principal = verify_token(system.settings.secret_key, token, now)
@@ -103,7 +99,7 @@ def my_orders(request: Request) -> Response:
     buyer = _buyer(request)
     if buyer is None:
         return _signed_out(request)
-    ctx = _system(request).ctx
+    ctx = system_of(request).ctx
     found = orders.list_orders(ctx, buyer, OrderFilter(limit=200))
     found.sort(key=lambda o: o.paid_at, reverse=True)
     return _render(request, "orders.html", orders=found)
@@ -115,7 +111,7 @@ def order_page(request: Request, order_id: str) -> Response:
     buyer = _buyer(request)
     if buyer is None:
         return _signed_out(request)
-    ctx = _system(request).ctx
+    ctx = system_of(request).ctx
     try:
         order = orders.get_order(ctx, buyer, order_id)
     except NotFound:
@@ -139,7 +135,7 @@ def policy_page(request: Request, order_id: str) -> Response:
     buyer = _buyer(request)
     if buyer is None:
         return _signed_out(request)
-    ctx = _system(request).ctx
+    ctx = system_of(request).ctx
     lang = _lang(request)
     try:
         order = orders.get_order(ctx, buyer, order_id)

@@ -68,8 +68,7 @@ def list_orders(
 def get_order(order_id: str, ctx: Ctx, caller: Caller) -> s.OrderOut:
     """Return one order; its buyer sees the card keys in full, everyone else masked."""
     order = orders.get_order(ctx, caller, order_id)
-    with ctx.read() as uow:
-        held = uow.cases.held_items(order_id)
+    held = orders.held_items(ctx, order_id)
     return present.order(orders.view(ctx, caller, order, reveal=True), held)
 
 
