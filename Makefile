@@ -3,12 +3,15 @@
 
 # Tests draw Chinese screenshots for the OCR adapter, so a CJK font is installed from Debian when
 # fontconfig knows none (fonts-wqy-microhei: 1.6 MB, against 57 MB for fonts-noto-cjk), and the
-# page tests drive Debian's chromium through Playwright (browser downloads are not used).
+# page tests drive Debian's chromium through Playwright (browser downloads are not used) and check
+# accessibility with axe-core, locked in package-lock.json and installed from the npm registry.
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv==0.13.9
 	@if command -v fc-list >/dev/null 2>&1 && [ -n "$$(fc-list :lang=zh 2>/dev/null)" ]; then :; \
 	else scripts/apt-ensure fonts-wqy-microhei; fi
 	@command -v chromium >/dev/null 2>&1 || scripts/apt-ensure chromium
+	@command -v npm >/dev/null 2>&1 || scripts/apt-ensure npm
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel=error
 	uv sync --frozen
 
 # Starts local PostgreSQL and Redis only when they are down. Missing tools only warn:

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser import axe
 from tests.factories import order_payload
 from tests.integration.api import Auth, push
 
@@ -40,6 +41,7 @@ def test_a_buyer_signs_in_sees_only_their_orders_and_reveals_a_key(
     expect(page.get_by_text("ord_theirs")).to_have_count(0)
     expect(page.get_by_text("发货失败")).to_have_count(1)
     page.screenshot(path=shots / "orders.png", full_page=True)
+    axe.check(page)
 
     page.get_by_text("ord_web1").click()
     key = page.locator("code.key").first
@@ -49,6 +51,7 @@ def test_a_buyer_signs_in_sees_only_their_orders_and_reveals_a_key(
     page.get_by_role("button", name="查看卡密").first.click()
     expect(key).to_have_text("ABCD-EFGH-JK00-NPQR")
     page.screenshot(path=shots / "order.png", full_page=True)
+    axe.check(page)
     page.get_by_role("button", name="隐藏卡密").first.click()
     expect(key).to_have_text("ABCD-****-****-NPQR")
 
@@ -96,6 +99,7 @@ def test_the_english_switch_sticks_and_a_phone_screen_does_not_scroll_sideways(
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow == 0
     page.screenshot(path=shots / "order-phone-en.png", full_page=True)
+    axe.check(page)
     page.get_by_role("link", name="中文").click()
     expect(page.get_by_role("link", name="申请退卡")).to_be_visible()
 
@@ -124,3 +128,4 @@ def test_the_policy_is_a_checklist_with_this_orders_own_deadline(
     expect(page.get_by_role("note")).to_contain_text("卡密发货后请尽快使用")
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
     page.screenshot(path=shots / "policy-phone.png", full_page=True)
+    axe.check(page)

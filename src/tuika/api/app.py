@@ -1,15 +1,13 @@
-"""The FastAPI application: API v1 (and, later, the pages) on one app."""
+"""The FastAPI application: API v1 and the pages on one app."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.resources import files
 
 from anyio import to_thread
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from tuika import __version__
 from tuika.api import docs_page, errors
@@ -17,7 +15,7 @@ from tuika.api.limits import BodyLimit
 from tuika.api.routes import cases, misc, orders
 from tuika.bootstrap import System
 from tuika.jobs.queue import embedded_consumer
-from tuika.web import pages
+from tuika.web import routes as pages
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +59,5 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(misc.router)
     app.include_router(orders.router)
     app.include_router(cases.router)
-    app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=str(files("tuika.web").joinpath("static"))), name="static")
+    pages.install(app)
     return app

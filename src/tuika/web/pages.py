@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from importlib.resources import files
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from tuika.api.auth import TokenExpired, TokenInvalid, verify_token
 from tuika.api.deps import system as system_of
@@ -17,69 +14,26 @@ from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.masking import mask_card_key
 from tuika.services import orders, policies
-from tuika.services.context import Actor
 from tuika.services.ports import OrderFilter
 from tuika.web import i18n
+from tuika.web.session import CONSOLE_ROLES, SESSION, Buyer, CsrfChecked, lang_of, message, render
 
-SESSION = "tuika_session"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-templates = Jinja2Templates(directory=str(files("tuika.web").joinpath("templates")))
 router = APIRouter(include_in_schema=False)
-
-
-def _lang(request: Request) -> i18n.Lang:
-    return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
-
-
-def _buyer(request: Request) -> Actor | None:
-    token = request.cookies.get(SESSION)
-    if not token:
-        return None
-    system = system_of(request)
-    try:
-        principal = verify_token(system.settings.secret_key, token, system.ctx.clock.now())
-    except (TokenInvalid, TokenExpired):
-        return None
-    return Actor(principal.subject, Role.BUYER) if principal.role == Role.BUYER.value else None
-
-
-def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    lang = _lang(request)
-    page = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "lang": lang,
-            "t": lambda key: i18n.text(lang, key),
-            "yuan": lambda fen: f"{fen / 100:.2f}",
-            "shanghai": lambda at: at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-            "buyer": _buyer(request),
-            **context,
-        },
-        status_code=status,
-    )
-    if request.query_params.get("lang") in i18n.LANGS:
-        page.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax")
-    return page
-
-
-def _signed_out(request: Request) -> Response:
-    return _render(request, "message.html", 401, message=i18n.text(_lang(request), "signed_out"))
 
 
 @router.get("/sso")
 def sign_in(request: Request, token: Annotated[str, Query(max_length=4096)] = "") -> Response:
-    """Sign a buyer in with the platform's signed link; the token becomes an HttpOnly session cookie."""
+    """Sign in with the platform's signed link: buyers land on their orders, staff on the console."""
     system = system_of(request)
     now = system.ctx.clock.now()
     try:
         principal = verify_token(system.settings.secret_key, token, now)
     except (TokenInvalid, TokenExpired):
-        return _render(request, "message.html", 401, message=i18n.text(_lang(request), "sign_in_failed"))
-    if principal.role != Role.BUYER.value:
-        return _render(request, "message.html", 403, message=i18n.text(_lang(request), "sign_in_failed"))
-    home = RedirectResponse("/", status_code=303)
+        return message(request, 401, "sign_in_failed")
+    role = Role(principal.role)
+    if role is not Role.BUYER and role not in CONSOLE_ROLES:
+        return message(request, 403, "sign_in_failed")
+    home = RedirectResponse("/" if role is Role.BUYER else "/console", status_code=303)
     # The session lasts as long as the platform's token, and not a second longer.
     remaining = max(0, principal.expires - int(now.timestamp()))
     home.set_cookie(
@@ -93,29 +47,31 @@ def sign_in(request: Request, token: Annotated[str, Query(max_length=4096)] = ""
     return home
 
 
+@router.post("/signout")
+def sign_out(request: Request, _: CsrfChecked) -> Response:
+    """End the session on this browser."""
+    gone = message(request, 200, "signed_out_done")
+    gone.delete_cookie(SESSION)
+    return gone
+
+
 @router.get("/", response_class=HTMLResponse)
-def my_orders(request: Request) -> Response:
+def my_orders(request: Request, buyer: Buyer) -> Response:
     """List the signed-in buyer's orders, newest first."""
-    buyer = _buyer(request)
-    if buyer is None:
-        return _signed_out(request)
     ctx = system_of(request).ctx
     found = orders.list_orders(ctx, buyer, OrderFilter(limit=200))
     found.sort(key=lambda o: o.paid_at, reverse=True)
-    return _render(request, "orders.html", orders=found)
+    return render(request, "orders.html", orders=found)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
-def order_page(request: Request, order_id: str) -> Response:
+def order_page(request: Request, order_id: str, buyer: Buyer) -> Response:
     """Show one order with its card keys (masked until clicked) and the way to a refund."""
-    buyer = _buyer(request)
-    if buyer is None:
-        return _signed_out(request)
     ctx = system_of(request).ctx
     try:
         order = orders.get_order(ctx, buyer, order_id)
     except NotFound:
-        return _render(request, "message.html", 404, message=i18n.text(_lang(request), "not_found"))
+        return message(request, 404, "not_found")
     shown = orders.view(ctx, buyer, order, reveal=True)
     items = [
         {
@@ -126,21 +82,18 @@ def order_page(request: Request, order_id: str) -> Response:
         }
         for item in shown.items
     ]
-    return _render(request, "order.html", order=order, items=items, held=orders.held_items(ctx, order_id))
+    return render(request, "order.html", order=order, items=items, held=orders.held_items(ctx, order_id))
 
 
 @router.get("/orders/{order_id}/policy", response_class=HTMLResponse)
-def policy_page(request: Request, order_id: str) -> Response:
+def policy_page(request: Request, order_id: str, buyer: Buyer) -> Response:
     """Show the refund policy for this order as a checklist, with this order's own deadlines."""
-    buyer = _buyer(request)
-    if buyer is None:
-        return _signed_out(request)
     ctx = system_of(request).ctx
-    lang = _lang(request)
+    lang = lang_of(request)
     try:
         order = orders.get_order(ctx, buyer, order_id)
     except NotFound:
-        return _render(request, "message.html", 404, message=i18n.text(lang, "not_found"))
+        return message(request, 404, "not_found")
     policy = policies.current(ctx)
     now = ctx.clock.now()
     rows = [
@@ -160,6 +113,6 @@ def policy_page(request: Request, order_id: str) -> Response:
             return i18n.formatted(lang, "hours_left", n=minutes // 60)
         return i18n.formatted(lang, "minutes_left", n=minutes)
 
-    return _render(
+    return render(
         request, "policy.html", order=order, policy=policy, rows=rows, notice=notices.get(order.product_kind), left=left
     )

@@ -1,0 +1,20 @@
+"""All the pages on one router, and what the app needs to serve them."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from tuika.web import balance, case, claim, console, pages, session
+
+
+def install(app: FastAPI) -> None:
+    """Mount the buyer portal, the agent console and their static files on ``app``."""
+    router = APIRouter(include_in_schema=False)
+    for part in (pages, claim, case, balance, console):
+        router.include_router(part.router)
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(files("tuika.web").joinpath("static"))), name="static")
+    session.install(app)

@@ -1,0 +1,164 @@
+"""What every page needs: the language, who is signed in, the CSRF token and rendering.
+
+The session is the platform's signed token itself, kept in an HttpOnly, SameSite=Lax cookie;
+nothing about it is stored on the server. Every form that changes something carries a CSRF
+token derived from that cookie with the server's key: a page of another site can make the
+browser send the cookie (on a top-level POST, say) but cannot read the token to go with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from datetime import datetime
+from importlib.resources import files
+from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from tuika.api.auth import TokenExpired, TokenInvalid, verify_token
+from tuika.api.deps import system as system_of
+from tuika.domain.cases import Role
+from tuika.services.context import Actor, Context
+from tuika.web import i18n
+
+SESSION: Final = "tuika_session"
+CSRF_FIELD: Final = "csrf"
+CSRF_HEADER: Final = "X-CSRF-Token"
+SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
+CONSOLE_ROLES: Final = frozenset({Role.AGENT, Role.ARBITRATOR, Role.ADMIN})
+
+templates = Jinja2Templates(directory=str(files("tuika.web").joinpath("templates")))
+
+
+class PageError(Exception):
+    """Stop a page and show a message from the catalogue with an HTTP status."""
+
+    def __init__(self, status: int, key: str) -> None:
+        super().__init__(key)
+        self.status = status
+        self.key = key
+
+
+def ctx_of(request: Request) -> Context:
+    return system_of(request).ctx
+
+
+def lang_of(request: Request) -> i18n.Lang:
+    return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+
+
+def signed_in(request: Request) -> Actor | None:
+    """Return whoever the session cookie names, in any role; None without a valid one."""
+    token = request.cookies.get(SESSION)
+    if not token:
+        return None
+    system = system_of(request)
+    try:
+        principal = verify_token(system.settings.secret_key, token, system.ctx.clock.now())
+    except (TokenInvalid, TokenExpired):
+        return None
+    return Actor(principal.subject, Role(principal.role))
+
+
+def buyer_of(request: Request) -> Actor | None:
+    actor = signed_in(request)
+    return actor if actor is not None and actor.role is Role.BUYER else None
+
+
+async def require_buyer(request: Request) -> Actor:
+    """Return the signed-in buyer; anyone else gets the sign-in message."""
+    actor = buyer_of(request)
+    if actor is None:
+        raise PageError(401, "signed_out")
+    return actor
+
+
+async def require_staff(request: Request) -> Actor:
+    """Return the signed-in agent, arbitrator or admin; a buyer or nobody is turned away."""
+    actor = signed_in(request)
+    if actor is None:
+        raise PageError(401, "signed_out")
+    if actor.role not in CONSOLE_ROLES:
+        raise PageError(403, "staff_only")
+    return actor
+
+
+def csrf_token(request: Request) -> str:
+    """Return the CSRF token that goes with this request's session ('' when signed out)."""
+    session = request.cookies.get(SESSION)
+    if not session:
+        return ""
+    key = system_of(request).settings.secret_key.encode()
+    return hmac.new(key, b"csrf|" + session.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+async def require_csrf(request: Request) -> None:
+    """Refuse a state-changing request whose CSRF token (form field or header) is missing or wrong."""
+    expected = csrf_token(request)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        field = form.get(CSRF_FIELD)
+        sent = field if isinstance(field, str) else None
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise PageError(403, "csrf_failed")
+
+
+Buyer = Annotated[Actor, Depends(require_buyer)]
+Staff = Annotated[Actor, Depends(require_staff)]
+CsrfChecked = Annotated[None, Depends(require_csrf)]
+
+
+def shanghai(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def yuan(fen: int) -> str:
+    return f"{fen / 100:.2f}"
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    """Render a template with the language, the catalogue, the viewer and the CSRF token."""
+    lang = lang_of(request)
+    t: Callable[[str], str] = lambda key: i18n.text(lang, key)  # noqa: E731
+    page = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "t": t,
+            "tf": lambda key, **values: i18n.formatted(lang, key, **values),
+            "yuan": yuan,
+            "shanghai": shanghai,
+            "viewer": signed_in(request),
+            "buyer": buyer_of(request),
+            "csrf": csrf_token(request),
+            "csrf_field": CSRF_FIELD,
+            **context,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in i18n.LANGS:
+        page.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return page
+
+
+def message(request: Request, status: int, key: str) -> Response:
+    return render(request, "message.html", status, message=i18n.text(lang_of(request), key))
+
+
+def install(app: FastAPI) -> None:
+    """Show a ``PageError`` as a page in the viewer's language."""
+
+    async def page_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageError)
+        return message(request, exc.status, exc.key)
+
+    app.add_exception_handler(PageError, page_error)
