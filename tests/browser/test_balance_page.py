@@ -1,0 +1,52 @@
+"""A buyer reads their balance and where each movement came from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, expect
+
+from tests.browser import axe
+from tests.factories import order_payload
+from tests.integration.api import Auth, file_case, push
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def test_a_refund_to_the_balance_shows_as_a_movement_naming_its_claim(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_bal1", delivery="failed", amount_fen=3050))
+    case = file_case(api, auth, {"order_id": "ord_bal1", "reason": "not_delivered", "route": "balance"})
+    assert case["status"] == "refunded"
+    page = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
+    page.goto(sso("buyer_1"))
+
+    page.get_by_role("link", name="我的余额").click()
+
+    expect(page.locator("h1")).to_have_text("我的余额")
+    expect(page.locator("[data-test=balance]")).to_have_text("¥30.50")
+    [movement] = page.locator("[data-test=movement]").all()
+    expect(movement).to_contain_text("+¥30.50")
+    expect(movement.get_by_role("link", name=case["id"])).to_have_attribute("href", f"/cases/{case['id']}")
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    page.screenshot(path=shots / "balance-phone.png", full_page=True)
+    axe.check(page)
+    page.goto(f"{live}/balance?lang=en")
+    expect(page.locator("[data-test=movement]")).to_contain_text("Refund")
+
+
+def test_a_buyer_with_no_movements_sees_a_zero_balance(
+    browser: Browser, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    page = browser.new_page()
+    page.goto(sso("buyer_9"))
+    page.goto(f"{live}/balance")
+
+    expect(page.locator("[data-test=balance]")).to_have_text("¥0.00")
+    expect(page.get_by_text("暂无余额变动")).to_be_visible()
+    page.screenshot(path=shots / "balance-empty.png", full_page=True)
+    axe.check(page)
