@@ -188,6 +188,12 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -
     lines += [f"    {who:<26} {tok}" for who, tok in tokens.items()]
     lines += ["  buyer pages (open in a browser; each link signs that buyer in):"]
     lines += [f"    {who[6:]:<26} {base}/sso?token={tok}" for who, tok in tokens.items() if who.startswith("buyer ")]
+    lines += ["  agent console (each link signs that person in to /console):"]
+    lines += [
+        f"    {who:<26} {base}/sso?token={tok}"
+        for who, tok in tokens.items()
+        if who.split(" ")[0] in ("agent", "arbitrator", "admin")
+    ]
     lines += ["  try:", f"    curl -s -H 'Authorization: Bearer <buyer token>' {base}/v1/orders", ""]
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from tuika.api.app import create_app
 from tuika.api.auth import issue_token
-from tuika.bootstrap import System
+from tuika.bootstrap import System, build
+from tuika.sandbox.supplier import SandboxSupplier
+from tuika.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -40,13 +43,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture
-def live(system: System) -> Iterator[str]:
-    """Serve the app on a free port for the length of the test; return its base URL."""
+def _serve(app: object) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(system), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -57,6 +58,46 @@ def live(system: System) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(system: System) -> Iterator[str]:
+    """Serve the app on a free port for the length of the test; return its base URL."""
+    yield from _serve(create_app(system))
+
+
+@dataclass
+class Stack:
+    """The system as `make demo` runs it: a live server, its embedded queue worker, the supplier sandbox."""
+
+    url: str
+    system: System
+    supplier: SandboxSupplier
+
+    def link(self, role: str, subject: str) -> str:
+        token = issue_token(self.system.settings.secret_key, role, subject, 3600, datetime.now(UTC))
+        return f"{self.url}/sso?token={token}"
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """Run the embedded default on SQLite: the queue, its worker inside the server, a sandbox supplier."""
+    secret = "walk-secret"
+    with SandboxSupplier("tuika", secret) as supplier:
+        settings = Settings(
+            demo=True,
+            data_dir=tmp_path / "data",
+            database_url=f"sqlite:///{tmp_path / 'walk.db'}",
+            ocr_engine="off",
+            supplier_url=supplier.base_url,
+            supplier_secret=secret,
+        )
+        system = build(settings, migrate=True)
+        try:
+            for url in _serve(create_app(system, embedded_worker=True)):
+                yield Stack(url, system, supplier)
+        finally:
+            system.engine.dispose()
 
 
 @pytest.fixture

@@ -51,15 +51,17 @@ def test_migrate_then_seed_twice_reuses_the_data(monkeypatch: pytest.MonkeyPatch
     assert "nothing added" in second.stdout
 
 
-def test_the_demo_banner_gives_each_buyer_a_sign_in_link_that_verifies(tmp_path: Path) -> None:
+def test_the_demo_banner_gives_each_buyer_and_each_console_user_a_sign_in_link_that_verifies(tmp_path: Path) -> None:
     settings = Settings(demo=True, data_dir=tmp_path)
     now = datetime.now(UTC)
     tokens = {"buyer buyer_alice": issue_token(settings.secret_key, "buyer", "buyer_alice", 600, now)}
     tokens["agent agent_wang"] = issue_token(settings.secret_key, "agent", "agent_wang", 600, now)
+    tokens["platform host"] = issue_token(settings.secret_key, "platform", "host", 600, now)
 
     banner = _banner("http://127.0.0.1:8000", settings, 66, tokens)
 
-    [link] = [line.split()[-1] for line in banner.splitlines() if "/sso?token=" in line]
-    assert link.startswith("http://127.0.0.1:8000/sso?token=")
-    principal = verify_token(settings.secret_key, link.split("token=", 1)[1], now)
-    assert (principal.subject, principal.role) == ("buyer_alice", "buyer")
+    links = [line.split()[-1] for line in banner.splitlines() if "/sso?token=" in line]
+    assert all(link.startswith("http://127.0.0.1:8000/sso?token=") for link in links)
+    signed = [verify_token(settings.secret_key, link.split("token=", 1)[1], now) for link in links]
+    # The platform's token is for the API; the pages sign in buyers and console users only.
+    assert [(p.subject, p.role) for p in signed] == [("buyer_alice", "buyer"), ("agent_wang", "agent")]
