@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -115,7 +116,13 @@ def sso(system: System, live: str) -> object:
     return link
 
 
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "pages"
+
+
 @pytest.fixture
-def shots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return where this test saves its page screenshots for a person to look at."""
-    return tmp_path_factory.mktemp(request.node.name.replace("[", "-").replace("]", ""))
+def shots(request: pytest.FixtureRequest) -> Path:
+    """Return where this test saves its page screenshots: test-output/pages/<test>/, for a person to look at."""
+    folder = SHOTS / request.node.name.replace("[", "-").replace("]", "")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder

@@ -126,6 +126,10 @@ def test_the_policy_is_a_checklist_with_this_orders_own_deadline(
     mistaken = page.locator("[data-test=rule][data-reason=mistaken_purchase]")
     expect(mistaken).to_contain_text("¥1.00")
     expect(page.get_by_role("note")).to_contain_text("卡密发货后请尽快使用")
+    moments = page.locator("[data-test=moments] li")
+    labels = [m.split("\n")[-1] for m in moments.all_inner_texts()]
+    assert labels[:3] == ["付款时间", "发货时间", "现在"], labels
+    assert any(re.fullmatch(r"「卡密无效/已被使用」申请截止 · 还剩 7[01] 小时", label) for label in labels), labels
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
     page.screenshot(path=shots / "policy-phone.png", full_page=True)
     axe.check(page)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -108,11 +109,37 @@ def policy_page(request: Request, order_id: str, buyer: Buyer) -> Response:
     notices = policy.risk_notices_zh if lang == "zh" else policy.risk_notices_en
 
     def left(deadline: datetime) -> str:
-        minutes = max(0, int((deadline - now).total_seconds() // 60))
+        # Rounded up: "0 minutes left" would read as closed while the buyer can still claim.
+        minutes = max(0, math.ceil((deadline - now).total_seconds() / 60))
         if minutes >= 120:
             return i18n.formatted(lang, "hours_left", n=minutes // 60)
         return i18n.formatted(lang, "minutes_left", n=minutes)
 
     return render(
-        request, "policy.html", order=order, policy=policy, rows=rows, notice=notices.get(order.product_kind), left=left
+        request,
+        "policy.html",
+        order=order,
+        policy=policy,
+        rows=rows,
+        notice=notices.get(order.product_kind),
+        left=left,
+        moments=_moments(lang, order.paid_at, order.delivered_at, rows, now),
     )
+
+
+def _moments(
+    lang: i18n.Lang, paid: datetime, delivered: datetime | None, rows: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """Return the order's own timeline: paid, delivered, now, and when each refund window closes."""
+    moments: list[dict[str, Any]] = [{"at": paid, "label": i18n.text(lang, "paid_at"), "kind": "fact"}]
+    if delivered is not None:
+        moments.append({"at": delivered, "label": i18n.text(lang, "delivered_at"), "kind": "fact"})
+    for row in rows:
+        if row["deadline"] is not None:
+            title = row["rule"].title_zh if lang == "zh" else row["rule"].title_en
+            label = i18n.formatted(lang, "window_of", title=title)
+            moments.append({"at": row["deadline"], "label": label, "kind": "open" if row["open"] else "closed"})
+    moments.sort(key=lambda m: m["at"])
+    position = sum(1 for m in moments if m["at"] <= now)
+    moments.insert(position, {"at": now, "label": i18n.text(lang, "now"), "kind": "now"})
+    return moments
