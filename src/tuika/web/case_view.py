@@ -1,0 +1,262 @@
+"""What the buyer's case page shows, built from a ``CaseView`` in the viewer's language.
+
+The page tells the buyer where the claim is, what happens next and why; it leaves out what
+the machine suspects about the buyer or the images (edits, reuse, look-alikes, history):
+those findings are for the agents, and the buyer sees a neutral "a person checks" instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final, Literal
+
+from tuika.domain.cases import BEFORE_APPROVAL, FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent
+from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
+from tuika.domain.policy import EvidenceKind
+from tuika.domain.reason_codes import describe
+from tuika.services.views import CaseView
+from tuika.web import case_reads, i18n
+from tuika.web.session import shanghai
+
+S = CaseStatus
+HAPPY: Final = (S.SUBMITTED, S.REVIEWING, S.APPROVED, S.REFUNDING, S.REFUNDED)
+# The happy-path stages still ahead of a case in one of the detours.
+_AHEAD: Final[Mapping[CaseStatus, tuple[CaseStatus, ...]]] = {
+    S.AWAITING_EVIDENCE: (S.REVIEWING, S.APPROVED, S.REFUNDING, S.REFUNDED),
+    S.MANUAL_REVIEW: (S.APPROVED, S.REFUNDING, S.REFUNDED),
+    S.ARBITRATION: (S.APPROVED, S.REFUNDING, S.REFUNDED),
+}
+# Nobody but the buyer moves a case from these: the page need not keep asking.
+SETTLED: Final = FINAL | {S.REJECTED}
+TAKES_EVIDENCE: Final = frozenset({S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.SUBMITTED, S.REVIEWING})
+
+# Codes about the images' forensics or the buyer's record: agents read them, buyers see a
+# neutral line instead, so an honest buyer is not accused and a dishonest one is not coached.
+WITHHELD: Final = frozenset(
+    {
+        "image_edited",
+        "evidence_reused",
+        "screenshot_similar_to_other_claim",
+        "buyer_history_flagged",
+        "suspected_fraud",
+        "screenshot_time_before_payment",
+        "evidence_names_other_order",
+    }
+)
+_MACHINE_ASKS: Final = re.compile(r"^请补充：([a-z_、]+)$")
+
+StepState = Literal["done", "current", "todo"]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    key: str
+    label: str
+    state: StepState
+    detour: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One timeline event as the buyer reads it."""
+
+    at: str
+    who: str
+    from_label: str | None
+    to_label: str
+    reasons: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    action: str
+    by: str
+    at: str
+    reasons: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Voucher:
+    id: str
+    amount: str
+    fee: str
+    route: str
+    status: str
+    status_key: str
+    refund_no: str | None
+    paid_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Everything the case page renders."""
+
+    case: Case
+    stage: str
+    steps: tuple[Step, ...]
+    expected: str | None
+    final: bool
+    lines: tuple[Line, ...]
+    shots: tuple[case_reads.Shot, ...]
+    verdict: Verdict | None
+    vouchers: tuple[Voucher, ...]
+    asked: str | None
+    wanted: str | None
+    takes_evidence: bool
+    can_withdraw: bool
+    can_appeal: bool
+
+
+def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -> Page:
+    """Return the case page of ``view`` in ``lang``."""
+    case = view.case
+    reads = {r.evidence_id: r for r in view.reads}
+    return Page(
+        case=case,
+        stage=_label(view.stage, lang),
+        steps=tuple(steps(case, stages, lang)),
+        expected=expected(view.stage, view.expected_by, case.status, lang),
+        final=case.status in SETTLED,
+        lines=tuple(_line(e, stages, lang) for e in case.timeline),
+        shots=tuple(case_reads.shot(r, reads.get(r.id), lang) for r in view.evidence),
+        verdict=_verdict(view.decisions[-1], lang) if view.decisions else None,
+        vouchers=tuple(_voucher(p, lang) for p in view.payouts),
+        asked=_asked(case, lang) if case.status is S.AWAITING_EVIDENCE else None,
+        wanted=next(iter(_kinds_asked(case)), None),
+        takes_evidence=case.status in TAKES_EVIDENCE,
+        can_withdraw=case.status in BEFORE_APPROVAL,
+        can_appeal=case.status is S.REJECTED and not case.appealed,
+    )
+
+
+def steps(case: Case, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -> list[Step]:
+    """Return the stages the case has been through, its current one, and the happy path still ahead."""
+    taken: list[CaseStatus] = []
+    for status in (*(e.to_status for e in case.timeline), case.status):
+        if not taken or taken[-1] is not status:
+            taken.append(status)
+    if case.status in SETTLED:
+        ahead: tuple[CaseStatus, ...] = ()
+    elif case.status in HAPPY:
+        ahead = HAPPY[HAPPY.index(case.status) + 1 :]
+    else:
+        ahead = _AHEAD.get(case.status, ())
+    out = [Step(s.value, _label(stages[s], lang), "done", s not in HAPPY) for s in taken[:-1]]
+    out.append(Step(case.status.value, _label(stages[case.status], lang), "current", case.status not in HAPPY))
+    out.extend(Step(s.value, _label(stages[s], lang), "todo", False) for s in ahead)
+    return out
+
+
+def expected(stage: Stage, by: datetime | None, status: CaseStatus, lang: i18n.Lang) -> str | None:
+    """Return when this stage should be over, in Shanghai time, or how long it usually takes."""
+    if status in SETTLED:
+        return None
+    if by is not None:
+        return i18n.formatted(lang, "case.expected_by", at=shanghai(by))
+    if stage.expected is not None:
+        return i18n.formatted(lang, "case.expected_within", span=span(stage.expected, lang))
+    if status in (S.APPROVED, S.REFUNDING):
+        return i18n.text(lang, "case.expected_refund")
+    return None
+
+
+def span(length: timedelta, lang: i18n.Lang) -> str:
+    """Return a duration in whole hours or minutes, e.g. ``2 小时``."""
+    minutes = max(1, int(length.total_seconds() // 60))
+    if minutes >= 60 and minutes % 60 == 0:
+        return i18n.formatted(lang, "case.hours", n=minutes // 60)
+    return i18n.formatted(lang, "case.minutes", n=minutes)
+
+
+def reasons(codes: Iterable[str], lang: i18n.Lang) -> tuple[str, ...]:
+    """Return the buyer-facing text of reason codes, the withheld ones folded into one neutral line."""
+    out: list[str] = []
+    for code in codes:
+        if code in WITHHELD:
+            text = i18n.text(lang, "case.code.checking")
+        else:
+            zh, en = describe(code)
+            text = zh if lang == "zh" else en
+        if text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+def note(text: str, lang: i18n.Lang) -> str:
+    """Return a timeline note; the machine's "请补充：kind、kind" is spelled out in ``lang``."""
+    kinds = _kinds_named(text)
+    if not kinds:
+        return text
+    named = "、".join(i18n.text(lang, f"evidence.{k}") for k in kinds)
+    return i18n.formatted(lang, "case.please_add", kinds=named)
+
+
+def _kinds_named(text: str) -> tuple[str, ...]:
+    """Return the evidence kinds in the machine's request note, or none if it is not one."""
+    asked = _MACHINE_ASKS.match(text)
+    values = tuple(asked.group(1).split("、")) if asked else ()
+    known = {k.value for k in EvidenceKind}
+    return values if values and all(v in known for v in values) else ()
+
+
+def _kinds_asked(case: Case) -> tuple[str, ...]:
+    """Return the evidence kinds the last request asked for, if the machine named them."""
+    if case.status is not S.AWAITING_EVIDENCE:
+        return ()
+    last = next((e for e in reversed(case.timeline) if e.to_status is S.AWAITING_EVIDENCE), None)
+    return () if last is None else _kinds_named(last.note)
+
+
+def _label(stage: Stage, lang: i18n.Lang) -> str:
+    return stage.zh if lang == "zh" else stage.en
+
+
+def _line(event: TimelineEvent, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -> Line:
+    start = event.from_status
+    return Line(
+        at=shanghai(event.at),
+        who=i18n.text(lang, f"case.role.{event.role.value}"),
+        from_label=None if start is None or start is event.to_status else _label(stages[start], lang),
+        to_label=_label(stages[event.to_status], lang),
+        reasons=reasons(event.reason_codes, lang),
+        note=note(event.note, lang),
+    )
+
+
+def _asked(case: Case, lang: i18n.Lang) -> str | None:
+    """Return what the last request for evidence said, its note or else its reasons."""
+    for event in reversed(case.timeline):
+        if event.to_status is S.AWAITING_EVIDENCE:
+            return note(event.note, lang) or "；".join(reasons(event.reason_codes, lang)) or None
+    return None
+
+
+def _verdict(decision: Decision, lang: i18n.Lang) -> Verdict:
+    return Verdict(
+        action=i18n.text(lang, f"case.action.{decision.action.value}"),
+        by=i18n.text(lang, f"case.tier.{decision.tier.value}"),
+        at=shanghai(decision.at),
+        reasons=reasons(decision.reason_codes, lang),
+        note=note(decision.note, lang),
+    )
+
+
+def _voucher(payout: Payout, lang: i18n.Lang) -> Voucher:
+    done = payout.status is PayoutStatus.SUCCEEDED
+    # A balance payout is its own voucher; a gateway's refund number is worth showing apart.
+    refund_no = payout.voucher if payout.route is not PayoutRoute.BALANCE else None
+    return Voucher(
+        id=payout.id,
+        amount=payout.amount.yuan(),
+        fee=payout.fee.yuan(),
+        route=i18n.text(lang, f"case.route.{payout.route.value}"),
+        status=i18n.text(lang, f"case.payout.{payout.status.value}"),
+        status_key=payout.status.value,
+        refund_no=refund_no,
+        paid_at=shanghai(payout.updated_at) if done else None,
+    )
