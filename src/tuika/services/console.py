@@ -1,0 +1,123 @@
+"""Reads for the agent console: the review queue with its orders and filters, and one case in full.
+
+Nothing here decides anything; decisions go through ``tuika.services.review.decide`` like the
+API's. These reads only gather what a person needs to judge a case in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tuika.domain.cases import Case, CaseStatus, Decision, Role, Tier
+from tuika.domain.errors import Forbidden
+from tuika.domain.history import BuyerHistory
+from tuika.domain.money import Money
+from tuika.domain.orders import Order, ProductKind
+from tuika.domain.policy import Reason
+from tuika.services import orders, views
+from tuika.services.context import Actor, Context
+from tuika.services.orders import OrderView
+from tuika.services.views import CaseView
+
+# The queue is filtered after it is read: the deadline order comes from the repository, and a
+# person's queue is at most a few hundred cases, so reading this many is enough to see them all.
+QUEUE_SCAN = 1000
+# "All time" for a buyer's history: before the first claim tuika could have taken.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+STAFF_ROLES = (Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What a person narrows the queue to; ``None`` means any."""
+
+    status: CaseStatus | None = None
+    reason: Reason | None = None
+    product_kind: ProductKind | None = None
+    merchant_id: str | None = None
+    min_amount: Money | None = None
+    max_amount: Money | None = None
+
+    def admits(self, case: Case, order: Order) -> bool:
+        """Tell whether a case and its order pass every filter set."""
+        amount = case.refundable
+        return (
+            (self.status is None or case.status is self.status)
+            and (self.reason is None or case.reason is self.reason)
+            and (self.product_kind is None or order.product_kind is self.product_kind)
+            and (self.merchant_id is None or order.merchant_id == self.merchant_id)
+            and (self.min_amount is None or amount >= self.min_amount)
+            and (self.max_amount is None or amount <= self.max_amount)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    case: Case
+    order: Order
+
+
+def statuses_for(actor: Actor) -> tuple[CaseStatus, ...]:
+    """Return the statuses whose cases wait for this person."""
+    actor.require(*STAFF_ROLES)
+    return views.QUEUES[actor.role]
+
+
+def queue(ctx: Context, actor: Actor, where: QueueFilter) -> list[QueueEntry]:
+    """Return the cases waiting for this person that pass the filter, the earliest deadline first."""
+    if where.status is not None and where.status not in statuses_for(actor):
+        raise Forbidden(f"a {actor.role.value} has no {where.status.value} queue")
+    cases = views.review_queue(ctx, actor, QUEUE_SCAN)
+    with ctx.read() as uow:
+        found = {o.id: o for o in (uow.orders.get(i) for i in {c.order_id for c in cases}) if o is not None}
+    return [
+        QueueEntry(c, found[c.order_id]) for c in cases if c.order_id in found and where.admits(c, found[c.order_id])
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The buyer's other claims: ever, and in the window the machine weighs."""
+
+    ever: BuyerHistory
+    recent: BuyerHistory
+    window_days: int
+
+    @property
+    def rejected_share(self) -> float | None:
+        """Return the share of the buyer's other claims that were rejected, None without any."""
+        return None if not self.ever.claims else self.ever.rejected / self.ever.claims
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFile:
+    """Everything a person weighs before deciding: the case, its order with masked keys, the buyer."""
+
+    view: CaseView
+    order: OrderView
+    history: History
+    machine: Decision | None
+
+    @property
+    def case(self) -> Case:
+        return self.view.case
+
+
+def case_file(ctx: Context, actor: Actor, case_id: str) -> CaseFile:
+    """Return a case with its order, the buyer's history and the machine's last word, for staff."""
+    actor.require(*STAFF_ROLES)
+    view = views.case_view(ctx, actor, case_id)
+    case = view.case
+    order = orders.get_order(ctx, actor, case.order_id)
+    now = ctx.clock.now()
+    with ctx.read() as uow:
+        ever = uow.cases.buyer_history(case.buyer_id, _EPOCH, case.id)
+        recent = uow.cases.buyer_history(case.buyer_id, now - ctx.history_window, case.id)
+    machine = next((d for d in reversed(view.decisions) if d.tier is Tier.AUTO), None)
+    return CaseFile(
+        view=view,
+        order=orders.view(ctx, actor, order, reveal=False),
+        history=History(ever, recent, ctx.history_window.days),
+        machine=machine,
+    )

@@ -1,0 +1,162 @@
+"""One case in the console: the order, the screenshots with what was read on them, the signals, the buyer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from tuika.domain.cases import DecisionAction
+from tuika.domain.errors import NotFound
+from tuika.domain.findings import Finding, FindingKind
+from tuika.domain.reason_codes import describe
+from tuika.review.reading import EvidenceRead
+from tuika.services import console, evidence
+from tuika.services.console import CaseFile
+from tuika.services.ports import EvidenceRecord
+from tuika.web import i18n
+from tuika.web.console_common import ACTIONS, clock, fact_label, fact_value
+from tuika.web.console_marks import Mark, marks
+from tuika.web.session import PageError, Staff, ctx_of, lang_of, render
+
+router = APIRouter(include_in_schema=False)
+
+# The reason codes a person may give for each action, the most usual first. The service takes
+# any published code; the console offers those that make sense for the action.
+REASONS: Final[dict[DecisionAction, tuple[str, ...]]] = {
+    DecisionAction.APPROVE: (
+        "evidence_confirms_claim",
+        "supplier_confirmed_fault",
+        "merchant_confirmed_fault",
+        "policy_refundable",
+        "goodwill",
+        "policy_exception",
+    ),
+    DecisionAction.REJECT: (
+        "evidence_insufficient",
+        "evidence_inconsistent",
+        "card_used_by_buyer",
+        "evidence_reused",
+        "duplicate_claim",
+        "suspected_fraud",
+        "refund_window_closed",
+        "reason_not_refundable",
+    ),
+    DecisionAction.REQUEST_EVIDENCE: ("evidence_insufficient", "evidence_missing", "evidence_unreadable"),
+    DecisionAction.ESCALATE: ("escalated_by_agent", "merchant_disputes", "suspected_fraud", "needs_human_judgement"),
+}
+SHORTCUTS: Final = {
+    DecisionAction.APPROVE: "a",
+    DecisionAction.REJECT: "r",
+    DecisionAction.REQUEST_EVIDENCE: "e",
+    DecisionAction.ESCALATE: "s",
+}
+# Forensic codes that mean the screenshot itself is in doubt: shown as warnings at the top.
+WARNINGS: Final = (
+    "evidence_reused",
+    "screenshot_similar_to_other_claim",
+    "image_edited",
+    "screenshot_time_before_payment",
+)
+SUPPLIER_KINDS: Final = frozenset(
+    {FindingKind.SUPPLIER_CARD, FindingKind.SUPPLIER_TOPUP, FindingKind.SUPPLIER_UNAVAILABLE, FindingKind.SUPPLIER_VOID}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """A screenshot with the machine's read of it and the fields located on it."""
+
+    file: EvidenceRecord
+    read: EvidenceRead | None
+    marks: tuple[Mark, ...]
+
+    @property
+    def boxed(self) -> tuple[Mark, ...]:
+        return tuple(m for m in self.marks if m.box is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A decision the form or the service refused, to show beside the form it came from."""
+
+    action: str
+    message: str
+    code: str = ""
+    note: str = ""
+
+
+def shots(file: CaseFile) -> list[Shot]:
+    reads = {r.evidence_id: r for r in file.view.reads}
+    return [Shot(e, reads.get(e.id), tuple(marks(reads[e.id])) if e.id in reads else ()) for e in file.view.evidence]
+
+
+def warnings(findings: tuple[Finding, ...]) -> list[tuple[str, Finding]]:
+    """Return (code, finding) for each doubt about a screenshot, the reuse of one first."""
+    found = [(code, f) for f in findings if f.kind is FindingKind.FORENSICS for code in f.codes if code in WARNINGS]
+    return sorted(found, key=lambda pair: WARNINGS.index(pair[0]))
+
+
+def page(request: Request, staff: Staff, case_id: str, status: int = 200, failed: Failed | None = None) -> Response:
+    """Render a case for staff; a case that does not exist is a 404 page."""
+    ctx, lang = ctx_of(request), lang_of(request)
+    try:
+        file = console.case_file(ctx, staff, case_id)
+    except NotFound as exc:
+        raise PageError(404, "console.case_not_found") from exc
+    order = file.order.order
+    amounts = order.item_amounts()
+    activated = {i.id: i.activated_at for i in order.items}
+    items = [
+        {
+            "view": item,
+            "amount": amounts[item.id],
+            "claimed": item.id in file.case.item_ids,
+            "activated_at": activated.get(item.id),
+        }
+        for item in file.order.items
+    ]
+    findings = file.view.findings
+    return render(
+        request,
+        "console_case.html",
+        status,
+        file=file,
+        case=file.case,
+        order=order,
+        items=items,
+        stage=file.view.stage,
+        clock=clock(ctx, file.case, ctx.clock.now(), lang),
+        shots=shots(file),
+        warnings=warnings(findings),
+        forensics=[f for f in findings if f.kind is FindingKind.FORENSICS],
+        supplier=[f for f in findings if f.kind in SUPPLIER_KINDS],
+        flagged=[f for f in findings if f.kind is FindingKind.HISTORY],
+        actions=[(a, REASONS[a], SHORTCUTS[a]) for a in ACTIONS],
+        action_names=[a.value for a in ACTIONS],
+        failed=failed,
+        stages=ctx.sla.stages(),
+        describe=describe,
+        word=lambda key, default: i18n.text(lang, key) if key in i18n.CATALOGUE else default,
+        fact_label=lambda name: fact_label(lang, name),
+        fact_value=lambda value: fact_value(lang, value),
+    )
+
+
+@router.get("/console/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str, staff: Staff) -> Response:
+    """Show one case with everything a person weighs, and the four decisions with their shortcuts."""
+    return page(request, staff, case_id)
+
+
+@router.get("/console/evidence/{evidence_id}")
+def evidence_file(request: Request, evidence_id: str, staff: Staff) -> Response:
+    """Serve a screenshot to staff, never to be cached by anything shared."""
+    try:
+        record, data = evidence.get(ctx_of(request), staff, evidence_id)
+    except NotFound as exc:
+        raise PageError(404, "console.evidence_not_found") from exc
+    headers = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=record.content_type, headers=headers)

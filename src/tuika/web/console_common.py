@@ -1,0 +1,102 @@
+"""What the console's pages share: the SLA countdown, priorities, the flash after an action."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from tuika.api.present import priority
+from tuika.domain.cases import FINAL, Case, DecisionAction
+from tuika.domain.findings import Fact
+from tuika.services.context import Context
+from tuika.web import i18n
+from tuika.web.session import shanghai
+
+FLASH: Final = "tuika_console_flash"
+ACTIONS: Final = (
+    DecisionAction.APPROVE,
+    DecisionAction.REJECT,
+    DecisionAction.REQUEST_EVIDENCE,
+    DecisionAction.ESCALATE,
+)
+_ISO_TIME: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+_FLASH_VALUE: Final = re.compile(r"^(approve|reject|request_evidence|escalate)\.([A-Za-z0-9_]{1,64})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """A case's SLA deadline as the page first shows it; console.js keeps it ticking."""
+
+    due: datetime | None
+    text: str
+    overdue: bool
+    priority: str
+    # Templates for console.js, with {t} where the time goes.
+    left_text: str
+    over_text: str
+
+    @property
+    def due_iso(self) -> str:
+        """Return the deadline as JavaScript's Date.parse reads it, to the millisecond."""
+        return "" if self.due is None else self.due.isoformat(timespec="milliseconds")
+
+
+def hms(seconds: int) -> str:
+    """Return whole seconds as H:MM:SS, the way console.js writes them.
+
+    >>> hms(7199)
+    '1:59:59'
+    """
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def clock(ctx: Context, case: Case, now: datetime, lang: i18n.Lang) -> Clock:
+    """Return the countdown to a case's deadline and its priority, computed as the API computes it."""
+    stage = ctx.sla.stages()[case.status]
+    left_text = i18n.text(lang, "console.time_left")
+    over_text = i18n.text(lang, "console.overdue_by")
+    level = priority(case, stage, now)
+    if case.due_at is None or case.status in FINAL:
+        return Clock(None, i18n.text(lang, "console.no_deadline"), False, level, left_text, over_text)
+    seconds = (case.due_at - now).total_seconds()
+    if seconds >= 0:
+        return Clock(case.due_at, left_text.format(t=hms(int(seconds))), False, level, left_text, over_text)
+    return Clock(case.due_at, over_text.format(t=hms(int(-seconds))), True, level, left_text, over_text)
+
+
+def fact_label(lang: i18n.Lang, name: str) -> str:
+    """Return the label of a finding's fact, or its name when the catalogue has none."""
+    key = f"console.fact.{name}"
+    return i18n.text(lang, key) if key in i18n.CATALOGUE else name
+
+
+def fact_value(lang: i18n.Lang, value: Fact) -> str:
+    """Return a finding's fact as a person reads it: times in Shanghai, yes or no, a dash for nothing."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return i18n.text(lang, "console.yes" if value else "console.no")
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        return shanghai(datetime.fromisoformat(value))
+    return str(value)
+
+
+def flash_of(request: Request) -> tuple[str, str] | None:
+    """Return (action, case id) of the decision just made in this browser, if any."""
+    found = _FLASH_VALUE.match(request.cookies.get(FLASH, ""))
+    return None if found is None else (found.group(1), found.group(2))
+
+
+def set_flash(response: Response, action: DecisionAction, case_id: str) -> None:
+    """Remember a decision for the next console page to confirm, once."""
+    response.set_cookie(FLASH, f"{action.value}.{case_id}", max_age=60, httponly=True, samesite="lax", path="/console")
+
+
+def clear_flash(response: Response) -> None:
+    response.delete_cookie(FLASH, path="/console")
