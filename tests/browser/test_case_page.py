@@ -182,6 +182,8 @@ def test_a_rejection_is_appealed_to_arbitration_in_english_on_a_phone(
     no_sideways_scroll(page)
     page.screenshot(path=shots / "appealed-phone-en.png", full_page=True)
     axe.check(page)
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator(CURRENT)).to_have_text("快速仲裁中")
 
 
 def test_the_page_follows_an_agents_decision_without_a_reload(

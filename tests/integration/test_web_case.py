@@ -340,3 +340,28 @@ def test_the_buyer_sees_what_was_read_but_not_the_forensic_doubts(
     assert "截图中的部分信息与订单不一致，客服会人工核对。" in shown
     assert "ABCD-****-****-NPQR" in shown
     assert "ABCD-EFGH-JK00-NPQR" not in shown
+
+
+def test_an_agents_request_for_evidence_is_shown_above_the_upload(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    case_id = manual_review_case(client, auth, "ord_wc16")
+    asked = client.post(
+        f"/v1/refund-cases/{case_id}/decisions",
+        json={
+            "action": "request_evidence",
+            "reason_codes": ["evidence_insufficient"],
+            "note": "请上传带时间的激活失败截图",
+        },
+        headers=auth("agent", "agent_1"),
+    )
+    assert asked.status_code == 200
+    sign_in(client, system, "buyer_1")
+
+    page = client.get(f"/cases/{case_id}").text
+
+    block = page[page.index('data-test="asked"') : page.index('id="case-files"')]
+    assert "<p>请上传带时间的激活失败截图</p><p>凭证不足或不清晰</p>" in block
+    assert 'data-test="add-evidence" open>' in page
+    assert 'aria-describedby="case-asked case-files-hint"' in page
+    assert current_step(page) == "待补充材料"

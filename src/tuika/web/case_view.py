@@ -105,7 +105,7 @@ class Page:
     shots: tuple[case_reads.Shot, ...]
     verdict: Verdict | None
     vouchers: tuple[Voucher, ...]
-    asked: str | None
+    asked: tuple[str, ...]
     wanted: str | None
     takes_evidence: bool
     can_withdraw: bool
@@ -126,7 +126,7 @@ def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -
         shots=tuple(case_reads.shot(r, reads.get(r.id), lang) for r in view.evidence),
         verdict=_verdict(view.decisions[-1], lang) if view.decisions else None,
         vouchers=tuple(_voucher(p, lang) for p in view.payouts),
-        asked=_asked(case, lang) if case.status is S.AWAITING_EVIDENCE else None,
+        asked=_asked(case, lang) if case.status is S.AWAITING_EVIDENCE else (),
         wanted=next(iter(_kinds_asked(case)), None),
         takes_evidence=case.status in TAKES_EVIDENCE,
         can_withdraw=case.status in BEFORE_APPROVAL,
@@ -228,12 +228,13 @@ def _line(event: TimelineEvent, stages: Mapping[CaseStatus, Stage], lang: i18n.L
     )
 
 
-def _asked(case: Case, lang: i18n.Lang) -> str | None:
-    """Return what the last request for evidence said, its note or else its reasons."""
+def _asked(case: Case, lang: i18n.Lang) -> tuple[str, ...]:
+    """Return what the last request for evidence said: its note first, then its reasons."""
     for event in reversed(case.timeline):
         if event.to_status is S.AWAITING_EVIDENCE:
-            return note(event.note, lang) or "；".join(reasons(event.reason_codes, lang)) or None
-    return None
+            said = note(event.note, lang)
+            return ((said,) if said else ()) + reasons(event.reason_codes, lang)
+    return ()
 
 
 def _verdict(decision: Decision, lang: i18n.Lang) -> Verdict:
