@@ -1,0 +1,325 @@
+"""The claim form's parts: the buyer's choices as sent, their checks, the rows shown, the estimate.
+
+Nothing here decides a claim: the rows come from the policy service, the estimate from
+``claims.precheck`` (the function the review itself uses), and the checks only refuse input
+that cannot be a claim at all, before any file is stored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, TypeVar
+
+from starlette.datastructures import ImmutableMultiDict
+
+from tuika.domain.cases import Route
+from tuika.domain.errors import TuikaError
+from tuika.domain.evaluate import Outcome, Path
+from tuika.domain.orders import Order
+from tuika.domain.policy import EvidenceKind, Reason, Rule
+from tuika.domain.reason_codes import describe
+from tuika.services import claims, orders, policies
+from tuika.services.context import Actor, Context
+from tuika.web import i18n
+from tuika.web.session import yuan
+
+DESCRIPTION_MAX: Final = 500
+MAX_ITEMS: Final = 500
+_KEY: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_ID: Final = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+# Codes that say nothing once the estimate has been adjusted for the files attached.
+_EVIDENCE_ONLY: Final = frozenset({"evidence_missing", "buyer_fault_fee"})
+E = TypeVar("E", Reason, Route)
+
+
+# Form fields or query parameters: both are Starlette multi-dicts.
+Fields = ImmutableMultiDict[str, object]
+
+
+class FormProblem(Exception):
+    """A message for the buyer (already in their language) and the status to show the form with."""
+
+    def __init__(self, status: int, text: str, code: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+        self.code = code
+
+
+def problem(lang: i18n.Lang, status: int, key: str, **values: object) -> FormProblem:
+    """Return a problem whose message is ``claim.<key>`` from the catalogue."""
+    return FormProblem(status, i18n.formatted(lang, f"claim.{key}", **values), key)
+
+
+def new_key() -> str:
+    """Return a fresh one-time key: the form's Idempotency-Key, so a resent form finds its case."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The form as the buyer left it, read leniently so it can always be shown again."""
+
+    reason: Reason | None = None
+    items: tuple[str, ...] | None = None  # None: nothing sent yet, so every free item is ticked
+    route: Route | None = None
+    description: str = ""
+    key: str = ""
+    kept: Mapping[EvidenceKind, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, fields: Fields, *, sent: bool) -> Draft:
+        """Read a draft from form fields (``sent``) or from a page link's query."""
+        items = [i for i in fields.getlist("item") if isinstance(i, str) and _ID.fullmatch(i)]
+        kept = {}
+        for kind in EvidenceKind:
+            value = fields.get(f"kept.{kind.value}")
+            if isinstance(value, str) and _ID.fullmatch(value):
+                kept[kind] = value
+        key = fields.get("key")
+        description = fields.get("description")
+        return cls(
+            reason=_enum(Reason, fields.get("reason")),
+            items=tuple(dict.fromkeys(items))[: MAX_ITEMS + 1] if sent else None,
+            route=_enum(Route, fields.get("route")),
+            description=description if isinstance(description, str) else "",
+            key=key if isinstance(key, str) and _KEY.fullmatch(key) else "",
+            kept=kept,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """A draft that can be filed: a reason, ticked items, an available route and a short note."""
+
+    reason: Reason
+    items: tuple[str, ...]
+    route: Route
+    description: str
+    key: str
+
+
+def check(lang: i18n.Lang, draft: Draft, routes: Collection[str]) -> Choices:
+    """Return the draft's choices, or raise the first thing the buyer must fix."""
+    if not draft.key:
+        raise problem(lang, 400, "stale_form")
+    if draft.reason is None:
+        raise problem(lang, 422, "bad_reason")
+    if not draft.items:
+        raise problem(lang, 422, "no_items")
+    if draft.route is None or draft.route.value not in routes:
+        raise problem(lang, 422, "bad_route")
+    if len(draft.description) > DESCRIPTION_MAX:
+        raise problem(lang, 422, "too_long", n=DESCRIPTION_MAX)
+    return Choices(draft.reason, draft.items, draft.route, draft.description.strip(), draft.key)
+
+
+def reason_of(value: object) -> Reason | None:
+    """Return the reason a form or link names, None for anything else."""
+    return _enum(Reason, value)
+
+
+def file_field(reason: Reason, kind: EvidenceKind) -> str:
+    """Return the name of a file input: one per kind, grouped by the reason that needs it."""
+    return f"file.{reason.value}.{kind.value}"
+
+
+def megabytes(size: int) -> str:
+    """Return a byte count as megabytes for people: 10, 2.5, 0.1."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def _enum(kind: type[E], value: object) -> E | None:
+    try:
+        return kind(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+# ---- what the page shows ----
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonRow:
+    reason: Reason
+    rule: Rule
+    deadline: datetime | None
+    available: bool  # refundable under the policy and its window still open
+    fee_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    id: str
+    label: str  # the card key masked, or the account topped up
+    held_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRow:
+    route: Route
+    available: bool
+
+
+def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
+    """Return every reason for the order's kind with its rule, its own deadline and its fee."""
+    policy = policies.current(ctx)
+    return [
+        ReasonRow(
+            row.rule.reason,
+            row.rule,
+            row.deadline,
+            row.open,
+            row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
+        )
+        for row in policies.for_order(policy, order, ctx.clock.now())
+    ]
+
+
+def item_rows(ctx: Context, buyer: Actor, order: Order) -> list[ItemRow]:
+    """Return the order's items, keys masked, each with the claim already holding it."""
+    held = orders.held_items(ctx, order.id)
+    shown = orders.view(ctx, buyer, order, reveal=False)
+    return [ItemRow(i.id, i.card_key or i.account or "", held.get(i.id)) for i in shown.items]
+
+
+def route_rows(ctx: Context, order: Order) -> list[RouteRow]:
+    """Return both routes, marking the one the order cannot be refunded by now."""
+    available = claims.available_routes(ctx, order)
+    return [RouteRow(route, route.value in available) for route in Route]
+
+
+def default_draft(draft: Draft, reasons: list[ReasonRow], routes: list[RouteRow], key: str) -> Draft:
+    """Fill what the buyer has not chosen yet: the first open reason, the first available route."""
+    reason = draft.reason or next((r.reason for r in reasons if r.available), None)
+    route = draft.route or next((r.route for r in routes if r.available), None)
+    return Draft(reason, draft.items, route, draft.description, draft.key or key, draft.kept)
+
+
+def ticked(draft: Draft, items: list[ItemRow]) -> frozenset[str]:
+    """Return the items to show ticked: the buyer's, or every item no other claim holds."""
+    if draft.items is not None:
+        return frozenset(draft.items)
+    return frozenset(i.id for i in items if i.held_by is None)
+
+
+# ---- the estimate ----
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    path: Path
+    outcome: Outcome
+    missing: tuple[EvidenceKind, ...]
+
+
+def expected(outcome: Outcome, attached: Collection[EvidenceKind]) -> Estimate:
+    """Adjust a precheck for the files the buyer has attached.
+
+    ``claims.precheck`` takes no evidence, so it asks for every file the rule needs. Once the
+    buyer has attached them, evaluate() moves on from asking: to a person when it found anything
+    else needing one (the codes it listed beside ``evidence_missing``), else to approval.
+    """
+    if outcome.path is not Path.REQUEST_EVIDENCE:
+        return Estimate(outcome.path, outcome, ())
+    missing = tuple(k for k in outcome.missing_evidence if k not in attached)
+    if missing:
+        return Estimate(Path.REQUEST_EVIDENCE, outcome, missing)
+    others = [c for c in outcome.reason_codes if c not in _EVIDENCE_ONLY]
+    return Estimate(Path.MANUAL_REVIEW if others else Path.AUTO_APPROVE, outcome, ())
+
+
+def estimate(
+    ctx: Context,
+    buyer: Actor,
+    order_id: str,
+    reason: Reason,
+    items: tuple[str, ...],
+    attached: Collection[EvidenceKind],
+) -> Estimate:
+    """Return what the claim would get now, by the same function the review uses."""
+    return expected(claims.precheck(ctx, buyer, order_id, reason, items), attached)
+
+
+def initial_estimate(
+    ctx: Context, buyer: Actor, lang: i18n.Lang, order: Order, draft: Draft, ticked: Collection[str]
+) -> dict[str, Any]:
+    """Return the estimate the page opens with, so it says something true without the script."""
+    if draft.reason is None:
+        return _note(i18n.text(lang, "claim.pick_reason"))
+    if not ticked:
+        return _note(i18n.text(lang, "claim.no_items"))
+    try:
+        found = estimate(ctx, buyer, order.id, draft.reason, tuple(sorted(ticked)), set(draft.kept))
+    except TuikaError as exc:
+        return _note(error_text(lang, exc))
+    return shown(ctx, lang, found)
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {
+        "path": "",
+        "text": text,
+        "priced": False,
+        "refundable": "",
+        "fee": "",
+        "payout": "",
+        "missing": "",
+        "why": [],
+    }
+
+
+def kinds_text(lang: i18n.Lang, kinds: Collection[EvidenceKind]) -> str:
+    return ("、" if lang == "zh" else ", ").join(i18n.text(lang, f"evidence.{k.value}") for k in kinds)
+
+
+def shown(ctx: Context, lang: i18n.Lang, est: Estimate) -> dict[str, Any]:
+    """Return the estimate as the page and its script show it, in the viewer's language."""
+    hours = max(1, math.ceil(ctx.sla.manual_review.total_seconds() / 3600))
+    outcome = est.outcome
+    # The missing files have their own line; every other code says why the path is what it is.
+    why = [describe(c)[0 if lang == "zh" else 1] for c in outcome.reason_codes if c != "evidence_missing"]
+    return {
+        "path": est.path.value,
+        "text": i18n.formatted(lang, f"claim.path.{est.path.value}", hours=hours),
+        # A claim that will be refused pays nothing, so its amounts would only mislead.
+        "priced": est.path is not Path.REJECT,
+        "refundable": yuan(outcome.refundable.fen),
+        "fee": yuan(outcome.fee.fen),
+        "payout": yuan(outcome.payout.fen),
+        "missing": i18n.formatted(lang, "claim.missing", kinds=kinds_text(lang, est.missing)) if est.missing else "",
+        "why": list(dict.fromkeys(why)),
+    }
+
+
+def blocked(lang: i18n.Lang, est: Estimate) -> FormProblem | None:
+    """Return why the form will not file this claim yet: evidence to add, or no refund at all."""
+    if est.path is Path.REQUEST_EVIDENCE:
+        return problem(lang, 422, "missing_evidence", kinds=kinds_text(lang, est.missing))
+    if est.path is Path.REJECT:
+        why = ("；" if lang == "zh" else "; ").join(
+            describe(c)[0 if lang == "zh" else 1] for c in est.outcome.reason_codes
+        )
+        return problem(lang, 422, "not_refundable", why=why)
+    return None
+
+
+def error_text(lang: i18n.Lang, exc: TuikaError) -> str:
+    return exc.title_zh if lang == "zh" else exc.title
+
+
+def case_for_key(ctx: Context, buyer: Actor, key: str) -> str | None:
+    """Return the case this buyer already filed with this one-time key, if any.
+
+    A resent form uploads its files again and so names new evidence ids; the claim service
+    would see a different request under the same key. Looking the key up first sends the
+    retry to the case the first sending made.
+    """
+    with ctx.read() as uow:
+        found = uow.idempotency.get(buyer.subject, key)
+    return None if found is None else found[1]
