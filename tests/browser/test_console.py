@@ -100,6 +100,8 @@ def test_an_agent_sees_the_case_tick_in_the_queue_and_approves_it_by_keyboard(
     page.keyboard.type("ars")
     expect(page.locator("#note-request_evidence")).to_have_value("ars")
     expect(page.locator("#act-approve")).not_to_have_attribute("open", "")
+    page.screenshot(path=shots / "case-evidence-form.png", full_page=True)
+    axe.check(page)
     page.keyboard.press("Escape")
     expect(page.locator("#act-request_evidence")).not_to_have_attribute("open", "")
 

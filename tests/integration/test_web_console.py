@@ -229,6 +229,36 @@ def test_an_approval_lands_on_the_timeline_and_goes_back_to_the_queue(
     assert "agent_1" in page
     assert "evidence_confirms_claim" in page
     assert "已退款" in page
+    assert 'data-test="not-decidable"' in page
+    assert 'data-test="form-approve"' not in page
+    # A second decision, from a page loaded before the first: the service says why, nothing changes.
+    late = decide(client, case_id, csrf, action="reject", reason_code="suspected_fraud")
+    assert late.status_code == 409
+    assert "退卡申请已被他人处理" in late.text
+    assert api_case(client, auth, case_id)["status"] == "refunded"
+
+
+def test_an_agent_asks_for_evidence_or_escalates_with_a_message_on_the_timeline(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    asked = manual_review_case(client, auth, "ord_ce1")
+    escalated = manual_review_case(client, auth, "ord_ce2")
+    csrf = sign_in(client, system, "agent", "agent_1")
+
+    first = decide(client, asked, csrf, action="request_evidence", reason_code="evidence_unreadable", note="请上传截图")
+    second = decide(client, escalated, csrf, action="escalate", reason_code="escalated_by_agent")
+
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert f"已将申请 {escalated} 转仲裁" in client.get("/console").text  # the last decision's
+    case = api_case(client, auth, asked)
+    assert case["status"] == "awaiting_evidence"
+    assert (case["timeline"][-1]["note"], case["timeline"][-1]["reason_codes"][0]["code"]) == (
+        "请上传截图",
+        "evidence_unreadable",
+    )
+    assert api_case(client, auth, escalated)["status"] == "arbitration"
+    sign_in(client, system, "arbitrator", "arb_1")
+    assert queue_ids(client.get("/console?queue=arbitration").text) == [escalated]
 
 
 def test_an_agent_cannot_decide_an_arbitration_case_and_is_told_why(

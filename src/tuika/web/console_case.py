@@ -8,7 +8,7 @@ from typing import Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tuika.domain.cases import DecisionAction
+from tuika.domain.cases import CaseStatus, DecisionAction
 from tuika.domain.errors import NotFound
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.reason_codes import describe
@@ -47,6 +47,8 @@ REASONS: Final[dict[DecisionAction, tuple[str, ...]]] = {
     DecisionAction.REQUEST_EVIDENCE: ("evidence_insufficient", "evidence_missing", "evidence_unreadable"),
     DecisionAction.ESCALATE: ("escalated_by_agent", "merchant_disputes", "suspected_fraud", "needs_human_judgement"),
 }
+# Where a person's decision is wanted; elsewhere the forms are not offered (the service decides anyway).
+DECIDABLE: Final = frozenset({CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION})
 SHORTCUTS: Final = {
     DecisionAction.APPROVE: "a",
     DecisionAction.REJECT: "r",
@@ -136,6 +138,7 @@ def page(request: Request, staff: Staff, case_id: str, status: int = 200, failed
         flagged=[f for f in findings if f.kind is FindingKind.HISTORY],
         actions=[(a, REASONS[a], SHORTCUTS[a]) for a in ACTIONS],
         action_names=[a.value for a in ACTIONS],
+        decidable=file.case.status in DECIDABLE,
         failed=failed,
         stages=ctx.sla.stages(),
         describe=describe,

@@ -94,6 +94,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "The screenshot was taken before the payment, so it cannot show this order.",
     ),
     "console.decide": ("处理", "Decide"),
+    "console.not_decidable": ("该申请当前无需人工处理。", "This case is not waiting for a decision."),
     "console.action.approve": ("批准退款", "Approve"),
     "console.action.reject": ("驳回", "Reject"),
     "console.action.request_evidence": ("要求补充材料", "Request evidence"),
