@@ -17,7 +17,7 @@ from tuika.services import console, evidence
 from tuika.services.console import CaseFile
 from tuika.services.ports import EvidenceRecord
 from tuika.web import i18n
-from tuika.web.console_common import ACTIONS, clock, fact_label, fact_value
+from tuika.web.console_common import ACTIONS, countdown, fact_label, fact_value
 from tuika.web.console_marks import Mark, marks
 from tuika.web.session import PageError, Staff, ctx_of, lang_of, render
 
@@ -130,7 +130,7 @@ def page(request: Request, staff: Staff, case_id: str, status: int = 200, failed
         order=order,
         items=items,
         stage=file.view.stage,
-        clock=clock(ctx, file.case, ctx.clock.now(), lang),
+        countdown=countdown(ctx, file.case, ctx.clock.now(), lang),
         shots=shots(file),
         warnings=warnings(findings),
         forensics=[f for f in findings if f.kind is FindingKind.FORENSICS],

@@ -29,7 +29,7 @@ _FLASH_VALUE: Final = re.compile(r"^(approve|reject|request_evidence|escalate)\.
 
 
 @dataclass(frozen=True, slots=True)
-class Clock:
+class Countdown:
     """A case's SLA deadline as the page first shows it; console.js keeps it ticking."""
 
     due: datetime | None
@@ -56,18 +56,18 @@ def hms(seconds: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def clock(ctx: Context, case: Case, now: datetime, lang: i18n.Lang) -> Clock:
+def countdown(ctx: Context, case: Case, now: datetime, lang: i18n.Lang) -> Countdown:
     """Return the countdown to a case's deadline and its priority, computed as the API computes it."""
     stage = ctx.sla.stages()[case.status]
     left_text = i18n.text(lang, "console.time_left")
     over_text = i18n.text(lang, "console.overdue_by")
     level = priority(case, stage, now)
     if case.due_at is None or case.status in FINAL:
-        return Clock(None, i18n.text(lang, "console.no_deadline"), False, level, left_text, over_text)
+        return Countdown(None, i18n.text(lang, "console.no_deadline"), False, level, left_text, over_text)
     seconds = (case.due_at - now).total_seconds()
     if seconds >= 0:
-        return Clock(case.due_at, left_text.format(t=hms(int(seconds))), False, level, left_text, over_text)
-    return Clock(case.due_at, over_text.format(t=hms(int(-seconds))), True, level, left_text, over_text)
+        return Countdown(case.due_at, left_text.format(t=hms(int(seconds))), False, level, left_text, over_text)
+    return Countdown(case.due_at, over_text.format(t=hms(int(-seconds))), True, level, left_text, over_text)
 
 
 def fact_label(lang: i18n.Lang, name: str) -> str:

@@ -19,7 +19,7 @@ from tuika.domain.policy import Reason
 from tuika.domain.reason_codes import describe
 from tuika.services import console
 from tuika.services.console import QueueFilter
-from tuika.web.console_common import clear_flash, clock, flash_of
+from tuika.web.console_common import clear_flash, countdown, flash_of
 from tuika.web.session import PageError, Staff, ctx_of, lang_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -101,7 +101,7 @@ def queue_page(request: Request, staff: Staff) -> Response:
     except Forbidden as exc:
         raise PageError(403, "console.arbitration_only") from exc
     now, flash = ctx.clock.now(), flash_of(request)
-    rows = [(entry, clock(ctx, entry.case, now, lang)) for entry in entries]
+    rows = [(entry, countdown(ctx, entry.case, now, lang)) for entry in entries]
     tabs = ["all", *(name for name, status in QUEUE_NAMES.items() if status in mine)] if len(mine) > 1 else []
     shown = form.values["queue"] if form.values["queue"] in QUEUE_NAMES else "all"
     page = render(
