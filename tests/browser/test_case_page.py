@@ -72,7 +72,7 @@ def test_a_refund_to_the_balance_shows_refunded_with_its_voucher_and_history(
     page.screenshot(path=shots / "refunded.png", full_page=True)
     axe.check(page)
 
-    page.get_by_role("link", name="我的退卡").click()
+    page.get_by_role("navigation").get_by_role("link", name="我的退卡").click()
     listed = page.locator("[data-test=case]")
     expect(listed).to_have_count(1)
     expect(listed.locator("[data-test=case-stage]")).to_have_text("已退款")

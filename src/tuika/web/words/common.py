@@ -8,6 +8,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "brand": ("退卡中心", "Refund centre"),
     "my_orders": ("我的订单", "My orders"),
     "balance": ("我的余额", "My balance"),
+    "my_claims": ("我的退卡", "My claims"),
     "switch_lang": ("English", "中文"),
     "site_nav": ("站点导航", "Site navigation"),
     "skip_to_content": ("跳到正文", "Skip to content"),
