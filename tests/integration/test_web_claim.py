@@ -17,6 +17,7 @@ from tests.integration.api import push
 from tuika.api.app import create_app
 from tuika.api.auth import issue_token
 from tuika.bootstrap import System
+from tuika.domain.payouts import PayoutRoute
 from tuika.settings import Settings
 
 Auth = Callable[..., dict[str, str]]
@@ -71,7 +72,7 @@ def tag(html: str, name: str, value: str) -> str:
 
 
 def alert(html: str) -> str:
-    found = re.search(r'data-test="problem">\s*<strong>[^<]*</strong>\s*<p>([^<]*)</p>', html)
+    found = re.search(r'data-test="problem"[^>]*>\s*<strong>[^<]*</strong>\s*<p>([^<]*)</p>', html)
     assert found is not None, "no problem shown on the form"
     return found.group(1)
 
@@ -370,3 +371,42 @@ def test_a_signed_out_visitor_is_sent_to_the_platform(client: TestClient, auth: 
     page = client.get("/orders/ord_f16/claim")
 
     assert (page.status_code, "请从平台进入退卡中心" in page.text) == (401, True)
+
+
+def test_reasons_the_policy_refuses_or_whose_window_closed_are_shown_disabled_with_why(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_f17", kind="direct_topup"))
+    push(client, auth, order_payload("ord_f18", paid_ago=timedelta(hours=3)))
+    sign_in(client, system)
+
+    topup = client.get("/orders/ord_f17/claim?reason=card_invalid")
+    late = client.get("/orders/ord_f18/claim?reason=wrong_item")
+    picked = client.get("/orders/ord_f18/claim?reason=other")
+
+    assert " disabled" in tag(topup.text, "reason", "card_invalid")
+    assert "不支持 · 直充商品不发放卡密，请选择“未到账”。" in topup.text
+    assert " checked" in tag(topup.text, "reason", "not_delivered")  # a refused reason is never preselected
+    assert " disabled" in tag(late.text, "reason", "wrong_item")
+    assert re.search(r"申请时限已过（\d{4}-\d\d-\d\d \d\d:\d\d 截止）", late.text)
+    assert " checked" in tag(late.text, "reason", "card_invalid")
+    assert " checked" in tag(picked.text, "reason", "other")
+    assert " disabled" in tag(picked.text, "route", "original")
+    assert "该订单暂不支持原路退款" in picked.text
+
+
+def test_the_original_route_is_offered_first_when_a_gateway_can_pay_it(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    system.ctx.routes = frozenset({PayoutRoute.BALANCE, PayoutRoute.ALIPAY})
+    push(client, auth, order_payload("ord_f19"))
+    sign_in(client, system)
+    page = client.get("/orders/ord_f19/claim")
+    form = {name: _hidden(page.text, name) for name in ("csrf", "key")}
+
+    sent = post(client, "ord_f19", claim_fields(form, "ord_f19", route="original"), {SCREENSHOT: png_bytes()})
+
+    assert " checked" in tag(page.text, "route", "original")
+    assert "原路退回（支付宝）" in page.text
+    case_id = sent.headers["location"].removeprefix("/cases/")
+    assert client.get(f"/v1/refund-cases/{case_id}", headers=auth("buyer", "buyer_1")).json()["route"] == "original"

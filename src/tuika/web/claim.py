@@ -87,7 +87,7 @@ def submit_claim(request: Request, order_id: str, buyer: Claimant, _: CsrfChecke
     ctx = ctx_of(request)
     lang = lang_of(request)
     order = _own_order(ctx, buyer, order_id)
-    draft = form.Draft.read(sent, sent=True)
+    draft = form.Draft.read(sent)
     kept = dict(draft.kept)
     try:
         choices = form.check(lang, draft, claims.available_routes(ctx, order))

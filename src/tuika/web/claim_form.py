@@ -29,7 +29,6 @@ from tuika.web import i18n
 from tuika.web.session import yuan
 
 DESCRIPTION_MAX: Final = 500
-MAX_ITEMS: Final = 500
 _KEY: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ID: Final = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 # Codes that say nothing once the estimate has been adjusted for the files attached.
@@ -73,8 +72,8 @@ class Draft:
     kept: Mapping[EvidenceKind, str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, fields: Fields, *, sent: bool) -> Draft:
-        """Read a draft from form fields (``sent``) or from a page link's query."""
+    def read(cls, fields: Fields) -> Draft:
+        """Read the draft a form sent; anything malformed reads as not chosen."""
         items = [i for i in fields.getlist("item") if isinstance(i, str) and _ID.fullmatch(i)]
         kept = {}
         for kind in EvidenceKind:
@@ -85,7 +84,7 @@ class Draft:
         description = fields.get("description")
         return cls(
             reason=_enum(Reason, fields.get("reason")),
-            items=tuple(dict.fromkeys(items))[: MAX_ITEMS + 1] if sent else None,
+            items=tuple(dict.fromkeys(items)),
             route=_enum(Route, fields.get("route")),
             description=description if isinstance(description, str) else "",
             key=key if isinstance(key, str) and _KEY.fullmatch(key) else "",
@@ -195,9 +194,11 @@ def route_rows(ctx: Context, order: Order) -> list[RouteRow]:
 
 
 def default_draft(draft: Draft, reasons: list[ReasonRow], routes: list[RouteRow], key: str) -> Draft:
-    """Fill what the buyer has not chosen yet: the first open reason, the first available route."""
-    reason = draft.reason or next((r.reason for r in reasons if r.available), None)
-    route = draft.route or next((r.route for r in routes if r.available), None)
+    """Fill what the buyer has not chosen (or cannot choose): the first open reason and route."""
+    open_reasons = [r.reason for r in reasons if r.available]
+    reason = draft.reason if draft.reason in open_reasons else next(iter(open_reasons), None)
+    open_routes = [r.route for r in routes if r.available]
+    route = draft.route if draft.route in open_routes else next(iter(open_routes), None)
     return Draft(reason, draft.items, route, draft.description, draft.key or key, draft.kept)
 
 
@@ -262,16 +263,16 @@ def initial_estimate(
 
 
 def _note(text: str) -> dict[str, Any]:
-    return {
-        "path": "",
+    return dict.fromkeys(("path", "refundable", "fee", "payout", "missing"), "") | {
         "text": text,
         "priced": False,
-        "refundable": "",
-        "fee": "",
-        "payout": "",
-        "missing": "",
         "why": [],
     }
+
+
+def _said(lang: i18n.Lang, code: str) -> str:
+    zh, en = describe(code)
+    return zh if lang == "zh" else en
 
 
 def kinds_text(lang: i18n.Lang, kinds: Collection[EvidenceKind]) -> str:
@@ -283,7 +284,7 @@ def shown(ctx: Context, lang: i18n.Lang, est: Estimate) -> dict[str, Any]:
     hours = max(1, math.ceil(ctx.sla.manual_review.total_seconds() / 3600))
     outcome = est.outcome
     # The missing files have their own line; every other code says why the path is what it is.
-    why = [describe(c)[0 if lang == "zh" else 1] for c in outcome.reason_codes if c != "evidence_missing"]
+    why = [_said(lang, c) for c in outcome.reason_codes if c != "evidence_missing"]
     return {
         "path": est.path.value,
         "text": i18n.formatted(lang, f"claim.path.{est.path.value}", hours=hours),
@@ -302,9 +303,7 @@ def blocked(lang: i18n.Lang, est: Estimate) -> FormProblem | None:
     if est.path is Path.REQUEST_EVIDENCE:
         return problem(lang, 422, "missing_evidence", kinds=kinds_text(lang, est.missing))
     if est.path is Path.REJECT:
-        why = ("；" if lang == "zh" else "; ").join(
-            describe(c)[0 if lang == "zh" else 1] for c in est.outcome.reason_codes
-        )
+        why = ("；" if lang == "zh" else "; ").join(_said(lang, c) for c in est.outcome.reason_codes)
         return problem(lang, 422, "not_refundable", why=why)
     return None
 

@@ -111,4 +111,7 @@
 
   showGroups();
   if (attachedKinds().length) { refresh(); }
+  // Shown again with a problem: take the reader to it first.
+  var problem = document.querySelector("[data-test=problem]");
+  if (problem) { problem.focus(); }
 })();
