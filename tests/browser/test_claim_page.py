@@ -15,11 +15,21 @@ from tests.browser import axe
 from tests.factories import order_payload
 from tests.integration.api import Auth, push
 from tests.screens import RedeemError
+from tuika.settings import Settings
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 PHONE = {"width": 360, "height": 740}
 SCREENSHOT_INPUT = "#file-card_invalid-error_screenshot"
+MAX_BYTES = 512 * 1024
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Return demo settings with a half-megabyte upload limit, so a too-large file is cheap to make."""
+    return Settings(
+        demo=True, data_dir=tmp_path / "data", database_url=db_url, evidence_max_bytes=MAX_BYTES, ocr_engine="off"
+    )
 
 
 def open_page(browser: Browser, size: dict[str, int] | None = None) -> Page:
@@ -201,3 +211,31 @@ def test_without_javascript_every_reasons_evidence_shows_and_the_form_still_file
 
     case = case_of(api, auth, page, live)
     assert [e["kind"] for e in case["evidence"]] == ["error_screenshot"]
+
+
+def test_a_file_too_large_or_not_an_image_is_explained_before_anything_is_sent(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_cw5"))
+    page = open_page(browser, PHONE)
+    page.goto(sso("buyer_1"))
+    page.goto(f"{live}/orders/ord_cw5/claim")
+    file_input = page.locator(SCREENSHOT_INPUT)
+    message = page.locator("#file-card_invalid-error_screenshot-msg")
+
+    file_input.set_input_files({"name": "huge.png", "mimeType": "image/png", "buffer": b"\x89PNG" + b"\0" * MAX_BYTES})
+    expect(message).to_have_text("图片超过 0.5 MB，请换一张较小的图片。")
+    expect(page.locator("[data-test=path]")).to_have_text("请先补充所需凭证")
+    page.screenshot(path=shots / "claim-too-big.png", full_page=True)
+    axe.check(page)
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_role("button", name="提交申请").click()
+    expect(message).to_have_text("图片超过 0.5 MB，请换一张较小的图片。")  # the same page, not one sent back
+    assert posts == []
+    file_input.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture"})
+    expect(message).to_have_text("请选择图片文件（PNG、JPEG 或 WebP）。")
+    file_input.set_input_files(screenshot_of("ord_cw5"))
+    expect(message).to_be_hidden()
+    expect(page.locator("[data-test=path]")).to_have_text("需人工复核，预计 2 小时内")
+    assert cases_of(api, auth) == []
