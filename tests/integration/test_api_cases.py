@@ -513,3 +513,19 @@ def test_a_mistaken_purchase_after_delivery_is_rejected_and_pays_nothing(
     assert case["payout"] is None
     assert count_rows(system.engine, "payouts") == 0
     assert count_rows(system.engine, "ledger_entries") == 0
+
+
+def test_the_precheck_stops_asking_for_evidence_the_buyer_will_attach(client: TestClient, auth: Auth) -> None:
+    push(client, auth, order_payload("ord_pe1"))
+    url, buyer = "/v1/orders/ord_pe1/refund-precheck", auth("buyer", "buyer_1")
+
+    bare = client.post(url, json={"reason": "card_invalid"}, headers=buyer).json()
+    shown = client.post(
+        url, json={"reason": "card_invalid", "evidence_kinds": ["error_screenshot"]}, headers=buyer
+    ).json()
+    wrong = client.post(url, json={"reason": "card_invalid", "evidence_kinds": ["selfie"]}, headers=buyer)
+
+    assert bare["path"] == "request_evidence"
+    assert shown["path"] != "request_evidence"
+    assert "evidence_missing" not in [c["code"] for c in shown["reason_codes"]]
+    assert_problem(wrong, 422, "validation_failed")

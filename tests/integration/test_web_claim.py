@@ -18,6 +18,7 @@ from tuika.api.app import create_app
 from tuika.api.auth import issue_token
 from tuika.bootstrap import System
 from tuika.domain.payouts import PayoutRoute
+from tuika.domain.policy import EvidenceKind
 from tuika.settings import Settings
 
 Auth = Callable[..., dict[str, str]]
@@ -410,3 +411,20 @@ def test_the_original_route_is_offered_first_when_a_gateway_can_pay_it(
     assert "原路退回（支付宝）" in page.text
     case_id = sent.headers["location"].removeprefix("/cases/")
     assert client.get(f"/v1/refund-cases/{case_id}", headers=auth("buyer", "buyer_1")).json()["route"] == "original"
+
+
+def test_a_form_far_over_the_page_limit_is_refused_as_a_page_before_it_is_read(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_f20"))
+    sign_in(client, system)
+    fields = claim_fields(open_form(client, "ord_f20"), "ord_f20")
+    # More than one file of every kind could add up to: refused by the body limit itself.
+    files = {f"{SCREENSHOT}.{n}": b"\0" * MAX_BYTES for n in range(len(EvidenceKind) + 1)}
+
+    refused = post(client, "ord_f20", fields, files)
+
+    assert refused.status_code == 413
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "上传的文件过大" in refused.text
+    nothing_filed(system)

@@ -14,6 +14,7 @@ from tuika.api import docs_page, errors
 from tuika.api.limits import BodyLimit
 from tuika.api.routes import cases, misc, orders
 from tuika.bootstrap import System
+from tuika.domain.policy import EvidenceKind
 from tuika.jobs.queue import embedded_consumer
 from tuika.web import routes as pages
 
@@ -55,7 +56,12 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
     errors.install(app)
     docs_page.install(app)
     # Uploads get their own, exact limit in the route; this one stops anything far larger.
-    app.add_middleware(BodyLimit, limit=system.settings.evidence_max_bytes + 64 * 1024)
+    # A page's claim form carries at most one file per kind of evidence.
+    app.add_middleware(
+        BodyLimit,
+        limit=system.settings.evidence_max_bytes + 64 * 1024,
+        page_limit=system.settings.evidence_max_bytes * len(EvidenceKind) + 64 * 1024,
+    )
     app.include_router(misc.router)
     app.include_router(orders.router)
     app.include_router(cases.router)

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from tuika.domain.cases import DecisionAction, Route
 from tuika.domain.orders import DeliveryStatus, PaymentRoute, ProductKind
-from tuika.domain.policy import Reason
+from tuika.domain.policy import EvidenceKind, Reason
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Secret = Annotated[str, StringConstraints(min_length=4, max_length=128, strip_whitespace=True)]
@@ -165,6 +165,8 @@ class PolicyOut(BaseModel):
 class PrecheckIn(Strict):
     reason: Reason
     item_ids: Annotated[list[Id], Field(max_length=500)] | None = None
+    # The kinds of the files the buyer means to attach; the prediction stops asking for them.
+    evidence_kinds: Annotated[list[EvidenceKind], Field(max_length=20)] | None = None
 
 
 class PrecheckOut(BaseModel):

@@ -75,14 +75,39 @@ def available_routes(ctx: Context, order: Order) -> list[str]:
     return routes
 
 
-def precheck(ctx: Context, actor: Actor, order_id: str, reason: Reason, item_ids: tuple[str, ...]) -> Outcome:
-    """Predict the outcome of a claim with the same function the review uses."""
+def precheck(
+    ctx: Context,
+    actor: Actor,
+    order_id: str,
+    reason: Reason,
+    item_ids: tuple[str, ...],
+    evidence: tuple[EvidenceKind | None, ...] = (),
+) -> Outcome:
+    """Predict the outcome of a claim with the same function the review uses.
+
+    ``evidence`` names the kinds of the files the buyer means to attach, so the prediction
+    stops asking for what is already there.
+    """
     with ctx.read() as uow:
         order = _own_order(uow, actor, order_id)
         items = resolve_items(order, item_ids)
         policy = ctx.policies.current(uow)
         held = frozenset(uow.cases.held_items(order.id))
-        return evaluate(order, Claim(reason, items), policy, ctx.clock.now(), Signals(claimed_elsewhere=held))
+        claim = Claim(reason, items, evidence)
+        return evaluate(order, claim, policy, ctx.clock.now(), Signals(claimed_elsewhere=held))
+
+
+def case_for_key(ctx: Context, actor: Actor, key: str) -> str | None:
+    """Return the case this buyer already filed under an idempotency key, if any.
+
+    A form sent twice uploads its files twice and so names new evidence ids; ``submit`` would
+    see another request under the same key. Looking the key up first sends the retry to the
+    case the first sending made.
+    """
+    actor.require(Role.BUYER)
+    with ctx.read() as uow:
+        found = uow.idempotency.get(actor.subject, key)
+    return None if found is None else found[1]
 
 
 def submit(ctx: Context, actor: Actor, request: ClaimRequest, idempotency_key: str | None) -> CaseView:

@@ -91,7 +91,7 @@ def submit_claim(request: Request, order_id: str, buyer: Claimant, _: CsrfChecke
     kept = dict(draft.kept)
     try:
         choices = form.check(lang, draft, claims.available_routes(ctx, order))
-        filed = form.case_for_key(ctx, buyer, choices.key) or _file(ctx, buyer, lang, order, choices, sent, kept)
+        filed = claims.case_for_key(ctx, buyer, choices.key) or _file(ctx, buyer, lang, order, choices, sent, kept)
     except form.FormProblem as exc:
         status, text = exc.status, exc.text
     except TuikaError as exc:
@@ -100,7 +100,7 @@ def submit_claim(request: Request, order_id: str, buyer: Claimant, _: CsrfChecke
         return RedirectResponse(f"/cases/{filed}", status_code=303)
     # A twin sending of this form (a double click, a retry) may have filed it meanwhile, and
     # this sending then saw the items held or the key taken: the buyer's claim is that case.
-    twin = form.case_for_key(ctx, buyer, draft.key) if draft.key else None
+    twin = claims.case_for_key(ctx, buyer, draft.key) if draft.key else None
     if twin is not None:
         return RedirectResponse(f"/cases/{twin}", status_code=303)
     # Shown again with every choice kept; files already stored ride along as their ids.

@@ -32,7 +32,6 @@ DESCRIPTION_MAX: Final = 500
 _KEY: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ID: Final = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
 # Codes that say nothing once the estimate has been adjusted for the files attached.
-_EVIDENCE_ONLY: Final = frozenset({"evidence_missing", "buyer_fault_fee"})
 E = TypeVar("E", Reason, Route)
 
 
@@ -219,22 +218,6 @@ class Estimate:
     missing: tuple[EvidenceKind, ...]
 
 
-def expected(outcome: Outcome, attached: Collection[EvidenceKind]) -> Estimate:
-    """Adjust a precheck for the files the buyer has attached.
-
-    ``claims.precheck`` takes no evidence, so it asks for every file the rule needs. Once the
-    buyer has attached them, evaluate() moves on from asking: to a person when it found anything
-    else needing one (the codes it listed beside ``evidence_missing``), else to approval.
-    """
-    if outcome.path is not Path.REQUEST_EVIDENCE:
-        return Estimate(outcome.path, outcome, ())
-    missing = tuple(k for k in outcome.missing_evidence if k not in attached)
-    if missing:
-        return Estimate(Path.REQUEST_EVIDENCE, outcome, missing)
-    others = [c for c in outcome.reason_codes if c not in _EVIDENCE_ONLY]
-    return Estimate(Path.MANUAL_REVIEW if others else Path.AUTO_APPROVE, outcome, ())
-
-
 def estimate(
     ctx: Context,
     buyer: Actor,
@@ -244,7 +227,9 @@ def estimate(
     attached: Collection[EvidenceKind],
 ) -> Estimate:
     """Return what the claim would get now, by the same function the review uses."""
-    return expected(claims.precheck(ctx, buyer, order_id, reason, items), attached)
+    outcome = claims.precheck(ctx, buyer, order_id, reason, items, tuple(attached))
+    missing = outcome.missing_evidence if outcome.path is Path.REQUEST_EVIDENCE else ()
+    return Estimate(outcome.path, outcome, tuple(missing))
 
 
 def initial_estimate(
@@ -310,15 +295,3 @@ def blocked(lang: i18n.Lang, est: Estimate) -> FormProblem | None:
 
 def error_text(lang: i18n.Lang, exc: TuikaError) -> str:
     return exc.title_zh if lang == "zh" else exc.title
-
-
-def case_for_key(ctx: Context, buyer: Actor, key: str) -> str | None:
-    """Return the case this buyer already filed with this one-time key, if any.
-
-    A resent form uploads its files again and so names new evidence ids; the claim service
-    would see a different request under the same key. Looking the key up first sends the
-    retry to the case the first sending made.
-    """
-    with ctx.read() as uow:
-        found = uow.idempotency.get(buyer.subject, key)
-    return None if found is None else found[1]

@@ -84,6 +84,7 @@ def refund_policy(order_id: str, ctx: Ctx, caller: Caller) -> s.PolicyOut:
 @router.post("/{order_id}/refund-precheck", response_model=s.PrecheckOut)
 def refund_precheck(order_id: str, body: s.PrecheckIn, ctx: Ctx, caller: Caller) -> s.PrecheckOut:
     """Predict what a claim would get, with the same rules the decision uses."""
-    outcome = claims.precheck(ctx, caller, order_id, body.reason, tuple(body.item_ids or ()))
+    kinds = tuple(body.evidence_kinds or ())
+    outcome = claims.precheck(ctx, caller, order_id, body.reason, tuple(body.item_ids or ()), kinds)
     order = orders.get_order(ctx, caller, order_id)
     return present.precheck(outcome, claims.available_routes(ctx, order))
