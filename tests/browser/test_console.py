@@ -243,6 +243,13 @@ def test_the_fields_read_are_boxed_on_the_screenshot_green_and_red(
     assert amount is not None
     assert 0.38 < (amount["y"] - image["y"]) / image["height"] < 0.46  # the 金额 row, 545 px down 1280
     axe.check(page)
+    # The supplier's word settles the key; the contradicting amount is left for the person to check.
+    suggestion = page.locator("[data-test=suggestion]")
+    expect(suggestion).to_contain_text("建议： 批准退款 · 供货商确认问题")
+    expect(suggestion).to_contain_text("决定前请核对： 截图内容与订单信息不符")
+    suggestion.get_by_role("button", name="采纳建议").click()
+    expect(page.locator("#code-approve")).to_be_focused()
+    expect(page.locator("#code-approve")).to_have_value("supplier_confirmed_fault")
 
 
 def test_a_buyer_is_turned_away_from_the_console(

@@ -15,6 +15,7 @@ from tuika.domain.history import BuyerHistory
 from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.policy import Reason
+from tuika.domain.suggestion import Suggestion, suggest
 from tuika.services import orders, views
 from tuika.services.context import Actor, Context
 from tuika.services.orders import OrderView
@@ -98,6 +99,7 @@ class CaseFile:
     order: OrderView
     history: History
     machine: Decision | None
+    suggestion: Suggestion | None = None
 
     @property
     def case(self) -> Case:
@@ -120,4 +122,16 @@ def case_file(ctx: Context, actor: Actor, case_id: str) -> CaseFile:
         order=orders.view(ctx, actor, order, reveal=False),
         history=History(ever, recent, ctx.history_window.days),
         machine=machine,
+        suggestion=_suggestion(view, machine),
     )
+
+
+_NOT_COVERED = frozenset({"reason_not_refundable", "refund_window_closed"})
+
+
+def _suggestion(view: CaseView, machine: Decision | None) -> Suggestion | None:
+    """Return which way the machine's findings lean, for a case waiting on a person."""
+    if view.case.status not in (CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION):
+        return None
+    codes = {*(machine.reason_codes if machine else ()), *(c for f in view.findings for c in f.codes)}
+    return suggest(codes, refundable=not (codes & _NOT_COVERED))

@@ -45,6 +45,12 @@
     details.querySelector("select").focus();
   }
 
+  // The suggestion's button opens its action's form, the suggested reason already chosen.
+  document.querySelectorAll("[data-adopt]").forEach(function (button) {
+    var details = document.getElementById("act-" + button.dataset.adopt);
+    if (details) { button.addEventListener("click", function () { open(details); }); }
+  });
+
   // A form the server sent back with an error is open already: put the cursor where the fix goes.
   var refused = document.querySelector("details[data-key][open] select");
   if (refused) { refused.focus(); }

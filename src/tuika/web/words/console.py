@@ -245,4 +245,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.fact.carrier_ref": ("运营商流水号", "Carrier reference"),
     "console.fact.at": ("时间", "At"),
     "console.fact.detail": ("详情", "Detail"),
+    "console.suggest": ("建议：", "Suggested:"),
+    "console.suggest.check": ("决定前请核对：", "Check before deciding:"),
+    "console.suggest.adopt": ("采纳建议", "Take the suggestion"),
 }
