@@ -16,14 +16,13 @@ from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.policy import Reason
 from tuika.domain.suggestion import Suggestion, suggest
-from tuika.services import orders, views
+from tuika.services import orders, ports, views
 from tuika.services.context import Actor, Context
 from tuika.services.orders import OrderView
 from tuika.services.views import CaseView
 
-# The queue is filtered after it is read: the deadline order comes from the repository, and a
-# person's queue is at most a few hundred cases, so reading this many is enough to see them all.
-QUEUE_SCAN = 1000
+# A page of the queue: more than a person works through before it changes under them.
+QUEUE_PAGE = 500
 # "All time" for a buyer's history: before the first claim tuika could have taken.
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 STAFF_ROLES = (Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
@@ -40,17 +39,9 @@ class QueueFilter:
     min_amount: Money | None = None
     max_amount: Money | None = None
 
-    def admits(self, case: Case, order: Order) -> bool:
-        """Tell whether a case and its order pass every filter set."""
-        amount = case.refundable
-        return (
-            (self.status is None or case.status is self.status)
-            and (self.reason is None or case.reason is self.reason)
-            and (self.product_kind is None or order.product_kind is self.product_kind)
-            and (self.merchant_id is None or order.merchant_id == self.merchant_id)
-            and (self.min_amount is None or amount >= self.min_amount)
-            and (self.max_amount is None or amount <= self.max_amount)
-        )
+    def narrowing(self) -> ports.QueueFilter:
+        """Return the part of the filter the repository applies, the status aside."""
+        return ports.QueueFilter(self.reason, self.product_kind, self.merchant_id, self.min_amount, self.max_amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +60,11 @@ def queue(ctx: Context, actor: Actor, where: QueueFilter) -> list[QueueEntry]:
     """Return the cases waiting for this person that pass the filter, the earliest deadline first."""
     if where.status is not None and where.status not in statuses_for(actor):
         raise Forbidden(f"a {actor.role.value} has no {where.status.value} queue")
-    cases = views.review_queue(ctx, actor, QUEUE_SCAN)
+    statuses = statuses_for(actor) if where.status is None else (where.status,)
     with ctx.read() as uow:
+        cases = uow.cases.queue(statuses, QUEUE_PAGE, where.narrowing())
         found = {o.id: o for o in (uow.orders.get(i) for i in {c.order_id for c in cases}) if o is not None}
-    return [
-        QueueEntry(c, found[c.order_id]) for c in cases if c.order_id in found and where.admits(c, found[c.order_id])
-    ]
+    return [QueueEntry(c, found[c.order_id]) for c in cases if c.order_id in found]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from tuika.domain.findings import Finding
 from tuika.domain.history import BuyerHistory
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
-from tuika.domain.orders import Order
+from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutStatus
-from tuika.domain.policy import EvidenceKind
+from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.review.forensics import Marks
 from tuika.review.ocr import OcrText
@@ -64,6 +64,17 @@ class CaseFilter:
     limit: int = 50
 
 
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """What a person narrows their queue to; ``None`` means any. Amounts are the refundable sum."""
+
+    reason: Reason | None = None
+    product_kind: ProductKind | None = None
+    merchant_id: str | None = None
+    min_amount: Money | None = None
+    max_amount: Money | None = None
+
+
 class OrderRepository(Protocol):
     def get(self, order_id: str, *, lock: bool = False) -> Order | None: ...
     def items_by_digest(self, digests: Sequence[str]) -> list[tuple[str, str]]: ...
@@ -76,7 +87,7 @@ class CaseRepository(Protocol):
     def add(self, case: Case) -> None: ...
     def save(self, case: Case, expected: CaseStatus, event: TimelineEvent) -> None: ...
     def search(self, where: CaseFilter) -> list[Case]: ...
-    def queue(self, statuses: Sequence[CaseStatus], limit: int) -> list[Case]: ...
+    def queue(self, statuses: Sequence[CaseStatus], limit: int, where: QueueFilter | None = None) -> list[Case]: ...
     def ids_in(self, statuses: Sequence[CaseStatus], updated_before: datetime, limit: int) -> list[str]: ...
     def ids_due(self, statuses: Sequence[CaseStatus], due_before: datetime, limit: int) -> list[str]: ...
     def for_order(self, order_id: str) -> list[Case]: ...

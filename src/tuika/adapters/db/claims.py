@@ -25,7 +25,7 @@ from tuika.domain.errors import ItemsAlreadyClaimed, StaleState
 from tuika.domain.findings import FindingKind
 from tuika.domain.history import BuyerHistory
 from tuika.domain.orders import Order
-from tuika.services.ports import CaseFilter, DuplicateKey, OrderFilter
+from tuika.services.ports import CaseFilter, DuplicateKey, OrderFilter, QueueFilter
 
 # The claim path (order, its items, held items, idempotency, a new case and its first
 # event) and case reads run as hand-written SQL: see ``raw`` for why.
@@ -220,14 +220,23 @@ class SqlCaseRepository:
             events[event.case_id].append(event)
         return [mapping.case_from_row(r, events[r.id]) for r in rows]
 
-    def queue(self, statuses: Sequence[CaseStatus], limit: int) -> list[Case]:
-        """Return open cases in the given statuses, the earliest deadline first."""
-        query = (
-            select(CaseRow)
-            .where(CaseRow.status.in_([s.value for s in statuses]))
-            .order_by(CaseRow.due_at.is_(None), CaseRow.due_at, CaseRow.id)
-            .limit(limit)
-        )
+    def queue(self, statuses: Sequence[CaseStatus], limit: int, where: QueueFilter | None = None) -> list[Case]:
+        """Return open cases in the given statuses that pass ``where``, the earliest deadline first."""
+        query = select(CaseRow).where(CaseRow.status.in_([s.value for s in statuses]))
+        if where is not None:
+            if where.reason is not None:
+                query = query.where(CaseRow.reason == where.reason.value)
+            if where.min_amount is not None:
+                query = query.where(CaseRow.refundable_fen >= where.min_amount.fen)
+            if where.max_amount is not None:
+                query = query.where(CaseRow.refundable_fen <= where.max_amount.fen)
+            if where.product_kind is not None or where.merchant_id is not None:
+                query = query.join(OrderRow, OrderRow.id == CaseRow.order_id)
+                if where.product_kind is not None:
+                    query = query.where(OrderRow.product_kind == where.product_kind.value)
+                if where.merchant_id is not None:
+                    query = query.where(OrderRow.merchant_id == where.merchant_id)
+        query = query.order_by(CaseRow.due_at.is_(None), CaseRow.due_at, CaseRow.id).limit(limit)
         return self._with_events(list(self.s.scalars(query)))
 
     def ids_in(self, statuses: Sequence[CaseStatus], updated_before: datetime, limit: int) -> list[str]:
