@@ -37,6 +37,23 @@ def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
         return load(ctx, uow, case)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseProgress:
+    case: Case
+    stage: Stage
+    payout: Payout | None
+
+
+def progress(ctx: Context, actor: Actor, case_id: str) -> CaseProgress:
+    """Return where a case is and its newest payout: the little a page polling for change needs."""
+    with ctx.read() as uow:
+        case = uow.cases.get(case_id)
+        if case is None or not actor.owns(case.buyer_id):
+            raise NotFound(f"case {case_id} not found")
+        payouts = uow.payouts.for_case(case.id)
+    return CaseProgress(case, ctx.sla.stages()[case.status], payouts[-1] if payouts else None)
+
+
 def load(ctx: Context, uow: UnitOfWork, case: Case) -> CaseView:
     """Return the view of a case read in ``uow``, with its decisions, payouts and evidence."""
     view = _view(ctx, case, uow.cases.decisions(case.id), uow.payouts.for_case(case.id), uow.evidence.for_case(case.id))

@@ -70,15 +70,15 @@ def case_status(request: Request, case_id: str, buyer: Buyer) -> Response:
     """Return where the claim is now, for the page to notice a change without reloading."""
     ctx = ctx_of(request)
     try:
-        view = views.case_view(ctx, buyer, case_id)
+        now = views.progress(ctx, buyer, case_id)
     except NotFound:
         return JSONResponse({"error": "not_found"}, status_code=404, headers={"Cache-Control": "no-store"})
     body = {
-        "status": view.case.status.value,
-        "stage": view.stage.zh if lang_of(request) == "zh" else view.stage.en,
-        "updated_at": view.case.updated_at.isoformat(),
-        "payout_status": view.payouts[-1].status.value if view.payouts else None,
-        "final": view.case.status in case_view.SETTLED,
+        "status": now.case.status.value,
+        "stage": now.stage.zh if lang_of(request) == "zh" else now.stage.en,
+        "updated_at": now.case.updated_at.isoformat(),
+        "payout_status": now.payout.status.value if now.payout else None,
+        "final": now.case.status in case_view.SETTLED,
     }
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
