@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, expect
 
 from tests.browser import axe
+from tests.browser.pages import no_sideways_scroll
 from tests.factories import order_payload
 from tests.integration.api import Auth, file_case, push
 
@@ -32,7 +33,7 @@ def test_a_refund_to_the_balance_shows_as_a_movement_naming_its_claim(
     [movement] = page.locator("[data-test=movement]").all()
     expect(movement).to_contain_text("+¥30.50")
     expect(movement.get_by_role("link", name=case["id"])).to_have_attribute("href", f"/cases/{case['id']}")
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    no_sideways_scroll(page)
     page.screenshot(path=shots / "balance-phone.png", full_page=True)
     axe.check(page)
     page.goto(f"{live}/balance?lang=en")

@@ -8,20 +8,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.browser import axe
+from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.factories import order_payload
 from tests.integration.api import Auth, push
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-
-PHONE = {"width": 360, "height": 740}
-
-
-def open_page(browser: Browser, size: dict[str, int] | None = None) -> Page:
-    context = browser.new_context(viewport=size or {"width": 1280, "height": 800}, locale="zh-CN")
-    return context.new_page()
 
 
 def test_a_buyer_signs_in_sees_only_their_orders_and_reveals_a_key(
@@ -96,8 +90,7 @@ def test_the_english_switch_sticks_and_a_phone_screen_does_not_scroll_sideways(
     page.goto(f"{live}/orders/ord_web4")  # no ?lang: the cookie remembers
     expect(page.get_by_role("link", name="Apply for a refund")).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == "en"
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow == 0
+    no_sideways_scroll(page)
     page.screenshot(path=shots / "order-phone-en.png", full_page=True)
     axe.check(page)
     page.get_by_role("link", name="中文").click()
@@ -130,6 +123,6 @@ def test_the_policy_is_a_checklist_with_this_orders_own_deadline(
     labels = [m.split("\n")[-1] for m in moments.all_inner_texts()]
     assert labels[:3] == ["付款时间", "发货时间", "现在"], labels
     assert any(re.fullmatch(r"「卡密无效/已被使用」申请截止 · 还剩 7[01] 小时", label) for label in labels), labels
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    no_sideways_scroll(page)
     page.screenshot(path=shots / "policy-phone.png", full_page=True)
     axe.check(page)

@@ -8,25 +8,16 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.browser import axe
+from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.factories import order_payload, png_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-PHONE = {"width": 360, "height": 740}
 CURRENT = "[aria-current=step] .case-step-label"
-
-
-def open_page(browser: Browser, size: dict[str, int] | None = None) -> Page:
-    context = browser.new_context(viewport=size or {"width": 1280, "height": 800}, locale="zh-CN")
-    return context.new_page()
-
-
-def no_sideways_scroll(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
 
 
 def api_case(api: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:

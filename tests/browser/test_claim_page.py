@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import axe
+from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.factories import order_payload
 from tests.integration.api import Auth, push
 from tests.screens import RedeemError
@@ -19,7 +20,6 @@ from tuika.settings import Settings
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-PHONE = {"width": 360, "height": 740}
 SCREENSHOT_INPUT = "#file-card_invalid-error_screenshot"
 MAX_BYTES = 512 * 1024
 
@@ -30,11 +30,6 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(
         demo=True, data_dir=tmp_path / "data", database_url=db_url, evidence_max_bytes=MAX_BYTES, ocr_engine="off"
     )
-
-
-def open_page(browser: Browser, size: dict[str, int] | None = None) -> Page:
-    context = browser.new_context(viewport=size or {"width": 1280, "height": 800}, locale="zh-CN")
-    return context.new_page()
 
 
 def screenshot_of(order_id: str, item: int = 0) -> dict[str, Any]:
@@ -56,10 +51,6 @@ def cases_of(api: TestClient, auth: Auth, buyer: str = "buyer_1") -> list[dict[s
     response = api.get("/v1/refund-cases", headers=auth("buyer", buyer))
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
-
-
-def no_sideways_scroll(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
 
 
 def test_a_buyer_picks_a_reason_attaches_the_screenshot_it_needs_and_lands_on_the_case(

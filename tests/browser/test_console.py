@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import text
 
 from tests.browser import axe
+from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.factories import order_payload, png_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push, upload
 from tests.integration.test_review_supplier import FakeSupplier
@@ -24,7 +25,6 @@ from tuika.bootstrap import System
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
-PHONE = {"width": 360, "height": 740}
 StaffLink = Callable[..., str]
 
 
@@ -37,15 +37,6 @@ def staff(system: System, live: str) -> StaffLink:
         return f"{live}/sso?token={token}"
 
     return link
-
-
-def open_page(browser: Browser, size: dict[str, int] | None = None) -> Page:
-    context = browser.new_context(viewport=size or {"width": 1280, "height": 900}, locale="zh-CN")
-    return context.new_page()
-
-
-def no_sideways_scroll(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
 
 
 def api_case(api: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:
