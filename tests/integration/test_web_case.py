@@ -7,22 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
-from starlette.requests import Request
 
 from tests.factories import count_rows, order_payload, png_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push
-from tuika.api.auth import issue_token
+from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.review.reading import EvidenceRead
-from tuika.web.session import SESSION, csrf_token, shanghai
-
-
-def sign_in(client: TestClient, system: System, subject: str, role: str = "buyer") -> str:
-    """Give ``client`` a session as ``subject`` and return its CSRF token."""
-    token = issue_token(system.settings.secret_key, role, subject, 600, datetime.now(UTC))
-    client.cookies.set(SESSION, token)
-    scope = {"type": "http", "headers": [(b"cookie", f"{SESSION}={token}".encode())], "app": client.app}
-    return csrf_token(Request(scope))
+from tuika.web.session import shanghai
 
 
 def api_case(client: TestClient, auth: Auth, case_id: str, buyer: str = "buyer_1") -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from tests.factories import count_rows, order_payload, png_bytes, stored_files
 from tests.integration.api import push
+from tests.integration.web import sign_in
 from tuika.api.app import create_app
-from tuika.api.auth import issue_token
 from tuika.bootstrap import System
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind
@@ -32,12 +32,6 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(
         demo=True, data_dir=tmp_path / "data", database_url=db_url, evidence_max_bytes=MAX_BYTES, ocr_engine="off"
     )
-
-
-def sign_in(client: TestClient, system: System, subject: str = "buyer_1", role: str = "buyer") -> None:
-    token = issue_token(system.settings.secret_key, role, subject, 3600, datetime.now(UTC))
-    response = client.get(f"/sso?token={token}", follow_redirects=False)
-    assert response.status_code == 303, response.text
 
 
 def open_form(client: TestClient, order_id: str) -> dict[str, str]:

@@ -11,21 +11,12 @@ from sqlalchemy import text
 
 from tests.factories import count_rows, order_payload
 from tests.integration.api import Auth, manual_review_case, push
-from tuika.api.auth import issue_token
+from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.reason_codes import is_known
 from tuika.review.reading import EvidenceRead
 from tuika.web.console_case import REASONS
 from tuika.web.console_marks import marks
-
-
-def sign_in(client: TestClient, system: System, role: str, subject: str) -> str:
-    """Sign in through the platform's link as ``role``; return the page's CSRF token."""
-    client.cookies.clear()
-    token = issue_token(system.settings.secret_key, role, subject, 3600, datetime.now(UTC))
-    landed = client.get(f"/sso?token={token}")
-    assert landed.status_code == 200, landed.text
-    return csrf_of(landed.text)
 
 
 def csrf_of(page: str) -> str:
@@ -61,7 +52,7 @@ def test_nobody_but_staff_reaches_the_console(client: TestClient, auth: Auth, sy
         assert "请从平台进入退卡中心" in refused.text
     assert decide(client, case_id, None, action="approve", reason_code="goodwill").status_code in (401, 403)
 
-    buyer_csrf = sign_in(client, system, "buyer", "buyer_1")
+    buyer_csrf = sign_in(client, system, "buyer_1", "buyer")
     for path in pages:
         refused = client.get(path)
         assert refused.status_code == 403, path
@@ -83,7 +74,7 @@ def test_the_queue_lists_the_agents_cases_by_deadline_with_countdown_and_priorit
     with system.engine.begin() as conn:
         past = datetime.now(UTC) - timedelta(minutes=3)
         conn.execute(text("UPDATE cases SET due_at = :at WHERE id = :id"), {"at": past, "id": second})
-    sign_in(client, system, "agent", "agent_1")
+    sign_in(client, system, "agent_1", "agent")
 
     page = client.get("/console")
 
@@ -105,7 +96,7 @@ def test_filters_narrow_the_queue_and_bad_values_are_explained(client: TestClien
     cheap = manual_review_case(client, auth, "ord_cf1", amount_fen=5000)
     dear = manual_review_case(client, auth, "ord_cf2", amount_fen=15000)
     push(client, auth, order_payload("ord_cf3", kind="direct_topup", merchant_id="merchant_7"))
-    sign_in(client, system, "agent", "agent_1")
+    sign_in(client, system, "agent_1", "agent")
 
     assert queue_ids(client.get("/console?min=100").text) == [dear]
     assert queue_ids(client.get("/console?max=99.99").text) == [cheap]
@@ -143,7 +134,7 @@ def test_the_arbitration_queue_is_for_arbitrators_only(client: TestClient, auth:
     )
     assert contested.status_code == 200, contested.text
 
-    sign_in(client, system, "agent", "agent_1")
+    sign_in(client, system, "agent_1", "agent")
     refused = client.get("/console?queue=arbitration")
     assert refused.status_code == 403
     assert "仲裁队列仅限仲裁员与管理员查看" in refused.text
@@ -151,7 +142,7 @@ def test_the_arbitration_queue_is_for_arbitrators_only(client: TestClient, auth:
     assert queue_ids(agents) == [waiting]
     assert 'data-test="tab-arbitration"' not in agents
 
-    sign_in(client, system, "arbitrator", "arb_1")
+    sign_in(client, system, "arb_1", "arbitrator")
     assert queue_ids(client.get("/console?queue=arbitration").text) == [disputed]
     assert queue_ids(client.get("/console?queue=manual_review").text) == [waiting]
     everything = client.get("/console").text
@@ -161,7 +152,7 @@ def test_the_arbitration_queue_is_for_arbitrators_only(client: TestClient, auth:
 
 def test_decisions_need_the_csrf_token(client: TestClient, auth: Auth, system: System) -> None:
     case_id = manual_review_case(client, auth, "ord_cc1")
-    csrf = sign_in(client, system, "agent", "agent_1")
+    csrf = sign_in(client, system, "agent_1", "agent")
 
     missing = decide(client, case_id, None, action="approve", reason_code="evidence_confirms_claim")
     wrong = decide(client, case_id, "0" * 40, action="approve", reason_code="evidence_confirms_claim")
@@ -181,7 +172,7 @@ def test_decisions_need_the_csrf_token(client: TestClient, auth: Auth, system: S
 
 def test_a_decision_without_a_fitting_reason_is_refused_inline(client: TestClient, auth: Auth, system: System) -> None:
     case_id = manual_review_case(client, auth, "ord_cr1")
-    csrf = sign_in(client, system, "agent", "agent_1")
+    csrf = sign_in(client, system, "agent_1", "agent")
 
     cases = [
         ({"action": "reject"}, "请选择原因代码"),
@@ -210,7 +201,7 @@ def test_an_approval_lands_on_the_timeline_and_goes_back_to_the_queue(
 ) -> None:
     case_id = manual_review_case(client, auth, "ord_cd1")
     other = manual_review_case(client, auth, "ord_cd2")
-    csrf = sign_in(client, system, "agent", "agent_1")
+    csrf = sign_in(client, system, "agent_1", "agent")
 
     done = decide(client, case_id, csrf, action="approve", reason_code="evidence_confirms_claim", note="截图清晰")
 
@@ -243,7 +234,7 @@ def test_an_agent_asks_for_evidence_or_escalates_with_a_message_on_the_timeline(
 ) -> None:
     asked = manual_review_case(client, auth, "ord_ce1")
     escalated = manual_review_case(client, auth, "ord_ce2")
-    csrf = sign_in(client, system, "agent", "agent_1")
+    csrf = sign_in(client, system, "agent_1", "agent")
 
     first = decide(client, asked, csrf, action="request_evidence", reason_code="evidence_unreadable", note="请上传截图")
     second = decide(client, escalated, csrf, action="escalate", reason_code="escalated_by_agent")
@@ -257,7 +248,7 @@ def test_an_agent_asks_for_evidence_or_escalates_with_a_message_on_the_timeline(
         "evidence_unreadable",
     )
     assert api_case(client, auth, escalated)["status"] == "arbitration"
-    sign_in(client, system, "arbitrator", "arb_1")
+    sign_in(client, system, "arb_1", "arbitrator")
     assert queue_ids(client.get("/console?queue=arbitration").text) == [escalated]
 
 
@@ -266,14 +257,14 @@ def test_an_agent_cannot_decide_an_arbitration_case_and_is_told_why(
 ) -> None:
     case_id = manual_review_case(client, auth, "ord_cx1")
     client.post(f"/v1/refund-cases/{case_id}/contest", json={}, headers=auth("merchant", "merchant_1"))
-    csrf = sign_in(client, system, "agent", "agent_1")
+    csrf = sign_in(client, system, "agent_1", "agent")
 
     page = decide(client, case_id, csrf, action="approve", reason_code="goodwill")
 
     assert page.status_code == 403
     assert "当前角色无权执行此操作" in page.text
     assert api_case(client, auth, case_id)["status"] == "arbitration"
-    csrf = sign_in(client, system, "arbitrator", "arb_1")
+    csrf = sign_in(client, system, "arb_1", "arbitrator")
     done = decide(client, case_id, csrf, action="reject", reason_code="card_used_by_buyer")
     assert done.status_code == 303
     assert api_case(client, auth, case_id)["status"] == "rejected"
@@ -284,7 +275,7 @@ def test_the_case_page_shows_the_order_with_masked_keys_and_serves_its_screensho
 ) -> None:
     case_id = manual_review_case(client, auth, "ord_cv1")
     evidence_id = api_case(client, auth, case_id)["evidence"][0]["id"]
-    sign_in(client, system, "agent", "agent_1")
+    sign_in(client, system, "agent_1", "agent")
 
     page = client.get(f"/console/cases/{case_id}")
 

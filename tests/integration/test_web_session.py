@@ -6,16 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from tests.integration.web import sign_in
 from tuika.api.auth import issue_token
 from tuika.bootstrap import System
 from tuika.web.session import CSRF_HEADER, SESSION
-
-
-def signed_in(client: TestClient, system: System, role: str, subject: str) -> TestClient:
-    token = issue_token(system.settings.secret_key, role, subject, 600, datetime.now(UTC))
-    response = client.get(f"/sso?token={token}", follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client
 
 
 def csrf_of(client: TestClient) -> str:
@@ -55,14 +49,14 @@ def test_the_pages_turn_away_a_visitor_with_no_session(client: TestClient) -> No
 
 
 def test_a_staff_session_is_not_a_buyer_session(client: TestClient, system: System) -> None:
-    signed_in(client, system, "agent", "agent_1")
+    sign_in(client, system, "agent_1", "agent")
 
     assert client.get("/balance").status_code == 401
     assert client.get("/").status_code == 401
 
 
 def test_signing_out_needs_the_csrf_token_and_then_ends_the_session(client: TestClient, system: System) -> None:
-    signed_in(client, system, "buyer", "buyer_1")
+    sign_in(client, system, "buyer_1", "buyer")
     token = csrf_of(client)
 
     assert client.post("/signout").status_code == 403
@@ -78,9 +72,9 @@ def test_signing_out_needs_the_csrf_token_and_then_ends_the_session(client: Test
 
 
 def test_the_csrf_token_belongs_to_one_session(client: TestClient, system: System) -> None:
-    signed_in(client, system, "buyer", "buyer_1")
+    sign_in(client, system, "buyer_1", "buyer")
     first = csrf_of(client)
-    signed_in(client, system, "buyer", "buyer_2")
+    sign_in(client, system, "buyer_2", "buyer")
 
     assert client.post("/signout", data={"csrf": first}).status_code == 403
     assert client.post("/signout", data={"csrf": csrf_of(client)}).status_code == 200
