@@ -95,6 +95,60 @@ class Settings(BaseSettings):
     history_max_claims: int = Field(default=5, gt=0)
     history_max_rejected_share: float = Field(default=0.5, ge=0, le=1)
 
+    # Refund gateways for the original route. A route without its URL is not offered: its
+    # refunds go to the balance. Private keys are read from files named here (or PEM text in
+    # the environment), never from the repository.
+    gateway_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    alipay_url: str | None = None
+    alipay_app_id: str = ""
+    alipay_app_private_key: str = ""
+    alipay_app_private_key_file: Path | None = None
+    alipay_public_key: str = ""
+    alipay_public_key_file: Path | None = None
+    wechat_url: str | None = None
+    wechat_mchid: str = ""
+    wechat_appid: str = ""
+    wechat_cert_serial_no: str = ""
+    wechat_private_key: str = ""
+    wechat_private_key_file: Path | None = None
+    wechat_apiv3_key: str = ""
+    # WeChat Pay's platform certificates (the SDK loads them here, and saves the ones it fetches).
+    wechat_cert_dir: Path | None = None
+    wechat_notify_url: str | None = None
+    bank_url: str | None = None
+    bank_merchant_id: str = ""
+    bank_secret: str = ""
+
+    @model_validator(mode="after")
+    def _check_gateways(self) -> Settings:
+        needs = {
+            "alipay_url": (
+                ("alipay_app_id", self.alipay_app_id),
+                ("alipay_app_private_key(_file)", self.alipay_app_private_key or self.alipay_app_private_key_file),
+                ("alipay_public_key(_file)", self.alipay_public_key or self.alipay_public_key_file),
+            ),
+            "wechat_url": (
+                ("wechat_mchid", self.wechat_mchid),
+                ("wechat_appid", self.wechat_appid),
+                ("wechat_cert_serial_no", self.wechat_cert_serial_no),
+                ("wechat_private_key(_file)", self.wechat_private_key or self.wechat_private_key_file),
+                ("wechat_apiv3_key", self.wechat_apiv3_key),
+            ),
+            "bank_url": (("bank_merchant_id", self.bank_merchant_id), ("bank_secret", self.bank_secret)),
+        }
+        for url, fields in needs.items():
+            if getattr(self, url):
+                missing = [name for name, value in fields if not value]
+                if missing:
+                    raise ValueError(f"{url} needs {', '.join(missing)}")
+        if self.wechat_apiv3_key and len(self.wechat_apiv3_key.encode()) != 32:
+            raise ValueError("wechat_apiv3_key must be 32 bytes (WeChat Pay's APIv3 key)")
+        return self
+
+    def pem(self, text: str, file: Path | None) -> str:
+        """Return a key given as PEM text, or read from its file."""
+        return text or (file.read_text(encoding="utf-8") if file else "")
+
     @model_validator(mode="after")
     def _check_card_keys(self) -> Settings:
         # Fail at load time rather than at the first card reveal.

@@ -57,6 +57,25 @@ def test_defaults() -> None:
         "history_window_days": 30,
         "history_max_claims": 5,
         "history_max_rejected_share": 0.5,
+        "gateway_timeout_s": 5.0,
+        "alipay_url": None,
+        "alipay_app_id": "",
+        "alipay_app_private_key": "",
+        "alipay_app_private_key_file": None,
+        "alipay_public_key": "",
+        "alipay_public_key_file": None,
+        "wechat_url": None,
+        "wechat_mchid": "",
+        "wechat_appid": "",
+        "wechat_cert_serial_no": "",
+        "wechat_private_key": "",
+        "wechat_private_key_file": None,
+        "wechat_apiv3_key": "",
+        "wechat_cert_dir": None,
+        "wechat_notify_url": None,
+        "bank_url": None,
+        "bank_merchant_id": "",
+        "bank_secret": "",
     }
 
 
@@ -121,6 +140,10 @@ def test_settings_are_immutable() -> None:
         ({"supplier_url": "http://127.0.0.1:9"}, "supplier_url needs supplier_secret"),
         ({"supplier_timeout_s": 0}, "greater than 0"),
         ({"api_threads": 257}, "less than or equal to 256"),
+        ({"alipay_url": "http://127.0.0.1:9/gateway.do"}, "alipay_url needs alipay_app_id, alipay_app_private_key"),
+        ({"wechat_url": "http://127.0.0.1:9", "wechat_mchid": "1"}, "wechat_url needs wechat_appid"),
+        ({"bank_url": "http://127.0.0.1:9", "bank_merchant_id": "m"}, "bank_url needs bank_secret"),
+        ({"wechat_apiv3_key": "short"}, "must be 32 bytes"),
     ],
 )
 def test_invalid_values_are_refused(kwargs: dict[str, object], message: str) -> None:

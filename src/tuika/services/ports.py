@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
 from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.errors import Conflict
 from tuika.domain.findings import Finding
+from tuika.domain.gateway import Notice, RefundAnswer, RefundRequest, StatementLine, Timing
 from tuika.domain.history import BuyerHistory
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
-from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.review.forensics import Marks
@@ -200,6 +201,27 @@ class Supplier(Protocol):
     def query_card(self, supplier_id: str, card_key: str) -> CardAnswer: ...
     def void_card(self, supplier_id: str, card_key: str) -> CardAnswer: ...
     def query_topup(self, supplier_id: str, reference: str) -> TopupAnswer: ...
+
+
+class Gateway(Protocol):
+    """A payment gateway's refund API, adapted: the same calls for Alipay, WeChat Pay and the bank channel.
+
+    ``refund`` and ``query`` raise ``GatewayUnavailable`` when the outcome is unknown (timeout,
+    5xx) and ``GatewayRefused`` when the gateway refuses the request itself; a refund call's
+    answer is never final, only a query or a verified notice is. ``notice`` verifies and parses
+    an asynchronous notice, raising ``NoticeRejected``; ``notice_reply`` is what the provider
+    expects back once it is stored. ``statement`` is the gateway's refund bill of a day.
+    """
+
+    route: PayoutRoute
+    timing: Timing
+
+    def refund(self, request: RefundRequest) -> RefundAnswer: ...
+    def query(self, request: RefundRequest) -> RefundAnswer: ...
+    def resolve_abnormal(self, request: RefundRequest, gateway_refund_id: str) -> RefundAnswer: ...
+    def notice(self, headers: Mapping[str, str], body: bytes) -> Notice: ...
+    def notice_reply(self, accepted: bool) -> tuple[int, dict[str, str], bytes]: ...
+    def statement(self, day: date) -> list[StatementLine]: ...
 
 
 class Ocr(Protocol):
