@@ -19,7 +19,7 @@ from tuika.adapters.db.migrate import upgrade
 from tuika.api.app import create_app
 from tuika.api.auth import issue_token
 from tuika.bootstrap import System, build
-from tuika.services import payouts, review
+from tuika.services import payouts, refunds, review
 from tuika.services.context import Context
 from tuika.settings import Settings
 
@@ -29,6 +29,8 @@ hypothesis_settings.load_profile("tuika")
 
 PG_ADMIN_URL = os.environ.get("TUIKA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = (
+    "gateway_notices",
+    "payout_alerts",
     "ledger_entries",
     "ledger_postings",
     "payouts",
@@ -98,6 +100,7 @@ class InlineDispatcher:
         self.ctx: Context | None = None
         self.reviews: list[str] = []
         self.payouts: list[str] = []
+        self.follow_ups: list[tuple[str, float]] = []
         self.run = True
 
     def review(self, case_id: str) -> None:
@@ -109,6 +112,18 @@ class InlineDispatcher:
         self.payouts.append(payout_id)
         if self.run and self.ctx is not None:
             payouts.execute(self.ctx, payout_id)
+
+    def follow_up(self, payout_id: str, delay_s: float) -> None:
+        # Kept, not run: a follow-up may schedule another, so tests drive them with ``drain``.
+        self.follow_ups.append((payout_id, delay_s))
+
+    def drain(self) -> int:
+        """Run the follow-ups waiting now (not the ones they schedule); return how many ran."""
+        waiting, self.follow_ups = self.follow_ups, []
+        assert self.ctx is not None
+        for payout_id, _ in waiting:
+            refunds.follow_up(self.ctx, payout_id)
+        return len(waiting)
 
 
 @pytest.fixture

@@ -52,6 +52,11 @@ class QueueLater:
         if self.target is not None:
             self.target.pay(payout_id)
 
+    def follow_up(self, payout_id: str, delay_s: float) -> None:
+        """Forward a later look at a payout, or leave it to the sweep when no queue is attached."""
+        if self.target is not None:
+            self.target.follow_up(payout_id, delay_s)
+
 
 def sla(settings: Settings) -> Sla:
     """Return the SLA times from settings."""

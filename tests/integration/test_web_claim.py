@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.factories import count_rows, order_payload, png_bytes, stored_files
 from tests.integration.api import push
+from tests.integration.gateways import Unreachable
 from tests.integration.web import sign_in
 from tuika.api.app import create_app
 from tuika.bootstrap import System
@@ -393,7 +394,7 @@ def test_reasons_the_policy_refuses_or_whose_window_closed_are_shown_disabled_wi
 def test_the_original_route_is_offered_first_when_a_gateway_can_pay_it(
     client: TestClient, auth: Auth, system: System
 ) -> None:
-    system.ctx.routes = frozenset({PayoutRoute.BALANCE, PayoutRoute.ALIPAY})
+    system.ctx.gateways = {PayoutRoute.ALIPAY: Unreachable(PayoutRoute.ALIPAY)}
     push(client, auth, order_payload("ord_f19"))
     sign_in(client, system)
     page = client.get("/orders/ord_f19/claim")

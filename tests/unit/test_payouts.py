@@ -17,6 +17,11 @@ EXPECTED_MOVES = {
     (P.PENDING, P.FAILED),
     (P.PROCESSING, P.SUCCEEDED),
     (P.PROCESSING, P.FAILED),
+    (P.PROCESSING, P.ABNORMAL),
+    # WeChat's way out for an abnormal refund sends it again; finance may also close it.
+    (P.ABNORMAL, P.PROCESSING),
+    (P.ABNORMAL, P.SUCCEEDED),
+    (P.ABNORMAL, P.FAILED),
 }
 ALL_PAIRS = list(itertools.product(PayoutStatus, PayoutStatus))
 LATER = PAID_AT + timedelta(hours=1)

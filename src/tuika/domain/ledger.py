@@ -79,6 +79,18 @@ def refund_to_balance(*, buyer_id: str, refundable: Money, fee: Money, memo: str
     return Posting(memo, tuple(entries), payout_id)
 
 
+def refund_by_gateway(*, route: str, refundable: Money, fee: Money, memo: str, payout_id: str) -> Posting:
+    """Record a refund a gateway paid back by the original route, keeping the fee as income.
+
+    The gateway's clearing account gains what it paid out for the platform; it is settled
+    against the gateway's daily statement.
+    """
+    entries = [Entry(PLATFORM_CLEARING, -refundable), Entry(gateway_clearing(route), refundable - fee)]
+    if fee:
+        entries.append(Entry(FEE_INCOME, fee))
+    return Posting(memo, tuple(entries), payout_id)
+
+
 def clawback(
     *,
     liable: LiableParty,

@@ -13,19 +13,23 @@ from tuika.domain.money import Money
 
 
 class PayoutStatus(StrEnum):
-    PENDING = "pending"
-    PROCESSING = "processing"
+    PENDING = "pending"  # created with the approval, nothing sent
+    PROCESSING = "processing"  # the request number is stored and the request sent (or about to be)
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    FAILED = "failed"  # nothing was paid; the buyer or finance may send it to the balance instead
+    ABNORMAL = "abnormal"  # the gateway could not reach the buyer's account; finance picks the way out
 
 
 P = PayoutStatus
 PAYOUT_TRANSITIONS: Final[Mapping[PayoutStatus, frozenset[PayoutStatus]]] = {
     P.PENDING: frozenset({P.PROCESSING, P.FAILED}),
-    P.PROCESSING: frozenset({P.SUCCEEDED, P.FAILED}),
+    P.PROCESSING: frozenset({P.SUCCEEDED, P.FAILED, P.ABNORMAL}),
+    # The way out the gateway offers sends it again; redirecting to the balance fails it.
+    P.ABNORMAL: frozenset({P.PROCESSING, P.SUCCEEDED, P.FAILED}),
     P.SUCCEEDED: frozenset(),
     P.FAILED: frozenset(),
 }
+FINAL_PAYOUTS: Final = frozenset({P.SUCCEEDED, P.FAILED})
 
 
 class PayoutRoute(StrEnum):
@@ -51,8 +55,15 @@ class Payout:
     created_at: datetime
     updated_at: datetime
     attempts: int = 0
+    # The gateway's refund number once it gave one (the balance's own number for a balance refund).
     voucher: str | None = None
     failure: str | None = None
+    # When the request number was first stored as sent; the gateway may hold a refund from then on.
+    sent_at: datetime | None = None
+    # The failed original-route payout this balance payout replaces; at most one per failed payout.
+    redirected_from: str | None = None
+    # When to ask the gateway about it next, while it is processing.
+    check_at: datetime | None = None
 
     @property
     def gateway_refund_no(self) -> str:

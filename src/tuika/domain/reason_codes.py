@@ -88,6 +88,18 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "withdrawn_by_buyer": ("买家撤回申请", "Withdrawn by the buyer"),
     "refunded_to_balance": ("已退至平台余额", "Refunded to the platform balance"),
     "refund_started": ("退款处理中", "Refund in progress"),
+    "refunded_by_original_route": ("已原路退回", "Refunded by the original payment route"),
+    "gateway_refund_failed": (
+        "原路退款失败，可改退至平台余额",
+        "The original-route refund failed; it can go to the balance",
+    ),
+    "gateway_refund_abnormal": (
+        "退款到账异常（如银行卡已注销），财务处理中",
+        "The refund could not reach the account (e.g. a closed card); finance is handling it",
+    ),
+    "gateway_refund_resent": ("已按异常退款流程重新发起", "Sent again by the gateway's way out for abnormal refunds"),
+    "redirected_to_balance": ("已改为退至平台余额", "Redirected to the platform balance"),
+    "gateway_limit_reached": ("超出支付渠道退款限制", "Beyond the payment gateway's refund limits"),
 }
 
 

@@ -21,7 +21,7 @@ from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
 from tuika.domain.errors import NotFound
-from tuika.services import payouts, review
+from tuika.services import payouts, refunds, review
 from tuika.services.context import Context
 from tuika.services.sweep import sweep
 from tuika.settings import Settings
@@ -75,6 +75,7 @@ class Tasks:
 
     review: TaskWrapper
     pay: TaskWrapper
+    follow_up: TaskWrapper
     sweep: TaskWrapper
 
 
@@ -87,13 +88,16 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     def pay_payout(payout_id: str) -> None:
         _quietly(lambda: payouts.execute(context(), payout_id))
 
+    def follow_up_payout(payout_id: str) -> None:
+        _quietly(lambda: refunds.follow_up(context(), payout_id))
+
     def sweep_all() -> None:
         backlog = huey.pending_count()
         if backlog > BACKLOG_LIMIT:
             log.warning("sweep skipped: %d tasks are waiting in the queue", backlog)
             return
         report = sweep(context())
-        if report.reviews or report.payouts or report.closed:
+        if report.reviews or report.payouts or report.closed or report.checks:
             log.info("sweep re-drove %s", report)
 
     huey.every(huey.sweep_every)(sweep_all)
@@ -102,6 +106,7 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     return Tasks(
         review=huey.task(retries=5, retry_delay=1, name="tuika.review")(review_case),
         pay=huey.task(retries=5, retry_delay=1, name="tuika.pay")(pay_payout),
+        follow_up=huey.task(retries=5, retry_delay=1, name="tuika.follow_up")(follow_up_payout),
         sweep=huey.task(name="tuika.sweep")(sweep_all),
     )
 
@@ -126,6 +131,10 @@ class HueyDispatcher:
     def pay(self, payout_id: str) -> None:
         """Queue a payout."""
         self.tasks.pay(payout_id)
+
+    def follow_up(self, payout_id: str, delay_s: float) -> None:
+        """Queue a look at a payout after ``delay_s`` seconds (Huey's schedule)."""
+        self.tasks.follow_up.schedule((payout_id,), delay=max(0.0, delay_s))
 
 
 class CadenceScheduler(Scheduler):  # type: ignore[misc]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
@@ -17,8 +18,9 @@ from tuika.domain.errors import (
 from tuika.domain.evaluate import Claim, Outcome, Signals, evaluate
 from tuika.domain.ids import new_id
 from tuika.domain.orders import Order, resolve_items
-from tuika.domain.payouts import PayoutRoute
+from tuika.domain.payouts import Payout, PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
+from tuika.domain.refund_limits import RefundLimitReached, check_open
 from tuika.services import views
 from tuika.services.context import Actor, Context
 from tuika.services.moves import move_case
@@ -58,7 +60,7 @@ class ClaimRequest:
 
 
 def payout_route(ctx: Context, order: Order, route: Route) -> PayoutRoute:
-    """Return how the money would go back, or raise if that route cannot pay now."""
+    """Return how the money would go back, or raise if no gateway can pay by that route."""
     if route is Route.BALANCE:
         return PayoutRoute.BALANCE
     wanted = PayoutRoute(order.payment_route.value)
@@ -67,10 +69,27 @@ def payout_route(ctx: Context, order: Order, route: Route) -> PayoutRoute:
     return wanted
 
 
+def check_route_open(ctx: Context, order: Order, route: Route, earlier: Sequence[Payout]) -> None:
+    """Refuse the original route when its gateway's own limits (WeChat Pay's year, fifty refunds) are reached.
+
+    Checked when the buyer files, so they choose the balance at once; the payout checks again
+    before sending, since approval may come later.
+    """
+    wanted = payout_route(ctx, order, route)
+    if wanted is not PayoutRoute.BALANCE:
+        check_open(wanted, order.paid_at, ctx.clock.now(), earlier)
+
+
 def available_routes(ctx: Context, order: Order) -> list[str]:
     """Return the refund routes a buyer can choose for this order now."""
     routes = [Route.BALANCE.value]
     if PayoutRoute(order.payment_route.value) in ctx.routes and order.payment_route.value != Route.BALANCE.value:
+        with ctx.read() as uow:
+            earlier = uow.payouts.for_order(order.id)
+        try:
+            check_route_open(ctx, order, Route.ORIGINAL, earlier)
+        except RefundLimitReached:
+            return routes
         routes.insert(0, Route.ORIGINAL.value)
     return routes
 
@@ -133,7 +152,8 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
             if replayed is not None:
                 return replayed
         items = resolve_items(order, request.item_ids)
-        payout_route(ctx, order, request.route)
+        if request.route is Route.ORIGINAL:
+            check_route_open(ctx, order, request.route, uow.payouts.for_order(order.id))
         evidence = _buyer_evidence(uow, actor, request.evidence_ids)
         policy = ctx.policies.current(uow)
         now = ctx.clock.now()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from tuika.domain.errors import Forbidden, NotFound
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import Policy, parse_policy
-from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, Ocr, Supplier, UnitOfWork
+from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, Gateway, Ocr, Supplier, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +106,8 @@ class Context:
     files: EvidenceFiles
     policies: PolicyBook
     sla: Sla = field(default_factory=Sla)
-    # Routes that can pay out now; the original-route gateways register here.
-    routes: frozenset[PayoutRoute] = frozenset({PayoutRoute.BALANCE})
+    # The original-route gateways configured; a route without one refunds to the balance only.
+    gateways: Mapping[PayoutRoute, Gateway] = field(default_factory=dict)
     # The upstream that issued the keys and ran the top-ups; without one, a person verifies.
     supplier: Supplier | None = None
     # Reads screenshots in the worker; without one, people read them.
@@ -115,3 +115,8 @@ class Context:
     # How far back a buyer's claims count, and how many make a person look.
     history_window: timedelta = timedelta(days=30)
     history_limits: HistoryLimits = field(default_factory=HistoryLimits)
+
+    @property
+    def routes(self) -> frozenset[PayoutRoute]:
+        """Return the routes that can pay out now: the balance, and each configured gateway."""
+        return frozenset({PayoutRoute.BALANCE, *self.gateways})

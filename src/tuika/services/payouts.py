@@ -5,14 +5,14 @@ from __future__ import annotations
 from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.errors import NotFound
 from tuika.domain.ids import new_id
-from tuika.domain.ledger import clawback, refund_to_balance
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus, allocate, check_cap
-from tuika.domain.policy import LiableParty
+from tuika.services import refunds
 from tuika.services.claims import payout_route
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case
 from tuika.services.ports import UnitOfWork
+from tuika.services.settle import succeed
 from tuika.services.voiding import void_keys
 
 
@@ -47,7 +47,8 @@ def execute(ctx: Context, payout_id: str) -> Payout:
 
     Live card keys are voided with the supplier first, with no transaction open. If the
     supplier cannot answer, the payout stays pending for the sweep; if a key turns out used,
-    the payout fails and the case goes back to a person.
+    the payout fails and the case goes back to a person. A balance refund is done in the same
+    transaction; an original-route one is handed to its gateway (``refunds.send``).
     """
     with ctx.read() as uow:
         peek = uow.payouts.get(payout_id)
@@ -78,48 +79,14 @@ def execute(ctx: Context, payout_id: str) -> Payout:
             return _stop_for_a_person(ctx, uow, case, payout, voided.used)
         check_cap(order.amount, order.item_amounts(), uow.payouts.for_order(order.id), payout)
         if payout.route is not PayoutRoute.BALANCE:
-            # Original-route gateways plug in here; until one is configured the payout waits.
-            return payout
-        now = ctx.clock.now()
-        memo = f"退款 {case.id} 订单 {order.id}"
-        uow.ledger.post(
-            refund_to_balance(
-                buyer_id=order.buyer_id,
-                refundable=payout.refundable,
-                fee=payout.fee,
-                memo=memo,
-                payout_id=payout.id,
-            ),
-            "refund",
-            now,
-        )
-        recovered = clawback(
-            liable=LiableParty(case.liable),
-            supplier_id=order.supplier_id,
-            merchant_id=order.merchant_id,
-            amount=payout.refundable,
-            memo=f"追偿 {case.id}",
-            payout_id=payout.id,
-        )
-        if recovered is not None:
-            uow.ledger.post(recovered, "clawback", now)
-        processing = payout.move(PayoutStatus.PROCESSING, now, attempts=payout.attempts + 1)
-        done = processing.move(PayoutStatus.SUCCEEDED, now, voucher=payout.gateway_refund_no)
-        uow.payouts.save(done, PayoutStatus.PENDING)
-        if case.status is CaseStatus.APPROVED:
-            case = move_case(uow, case, CaseStatus.REFUNDING, at=now, actor=SYSTEM, codes=("refund_started",))
-        if case.status is CaseStatus.REFUNDING:
-            move_case(
-                uow,
-                case,
-                CaseStatus.REFUNDED,
-                at=now,
-                actor=SYSTEM,
-                codes=("refunded_to_balance",),
-                note=f"退款凭证 {done.voucher}",
-            )
-        uow.commit()
-        return done
+            uow.commit()
+        else:
+            done = succeed(ctx, uow, order, case, payout, payout.gateway_refund_no)
+            uow.commit()
+            return done
+    # The original route: the number is stored as sent, then the gateway is asked, outside
+    # any transaction (a gateway can take seconds).
+    return refunds.send(ctx, payout_id)
 
 
 def _stop_for_a_person(ctx: Context, uow: UnitOfWork, case: Case, payout: Payout, used: tuple[str, ...]) -> Payout:

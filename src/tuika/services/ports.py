@@ -105,6 +105,30 @@ class PayoutRepository(Protocol):
     def for_order(self, order_id: str) -> list[Payout]: ...
     def for_case(self, case_id: str) -> list[Payout]: ...
     def ids_in(self, statuses: Sequence[PayoutStatus], updated_before: datetime, limit: int) -> list[str]: ...
+    def in_status(self, statuses: Sequence[PayoutStatus], limit: int) -> list[Payout]: ...
+    def redirect_of(self, payout_id: str) -> Payout | None: ...
+    def due_for_check(self, now: datetime, limit: int) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutAlert:
+    """A gateway said something that contradicts our record of a payout; nothing was changed."""
+
+    payout_id: str
+    provider: str
+    kind: str
+    detail: str
+    at: datetime
+
+
+class NoticeRepository(Protocol):
+    def add(self, provider: str, notice_id: str, refund_no: str, raw: str, at: datetime) -> bool: ...
+    def count_for(self, refund_no: str) -> int: ...
+
+
+class AlertRepository(Protocol):
+    def add(self, alert: PayoutAlert) -> None: ...
+    def recent(self, limit: int = 100) -> list[PayoutAlert]: ...
 
 
 class EvidenceRepository(Protocol):
@@ -151,6 +175,8 @@ class UnitOfWork(Protocol):
     findings: FindingRepository
     reads: ReadRepository
     marks: MarkRepository
+    notices: NoticeRepository
+    alerts: AlertRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -166,6 +192,7 @@ class Dispatcher(Protocol):
 
     def review(self, case_id: str) -> None: ...
     def pay(self, payout_id: str) -> None: ...
+    def follow_up(self, payout_id: str, delay_s: float) -> None: ...
 
 
 class Cipher(Protocol):

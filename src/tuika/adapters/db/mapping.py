@@ -175,6 +175,9 @@ def payout_from_row(row: PayoutRow) -> Payout:
         attempts=row.attempts,
         voucher=row.voucher,
         failure=row.failure,
+        sent_at=row.sent_at,
+        redirected_from=row.redirected_from,
+        check_at=row.check_at,
     )
 
 
@@ -184,6 +187,8 @@ def fill_payout_row(row: PayoutRow, payout: Payout) -> None:
     row.voucher = payout.voucher
     row.failure = payout.failure
     row.updated_at = payout.updated_at
+    row.sent_at = payout.sent_at
+    row.check_at = payout.check_at
 
 
 def new_payout_row(payout: Payout) -> PayoutRow:
@@ -197,6 +202,7 @@ def new_payout_row(payout: Payout) -> PayoutRow:
         fee_fen=payout.fee.fen,
         item_amounts={k: v.fen for k, v in payout.item_amounts.items()},
         created_at=payout.created_at,
+        redirected_from=payout.redirected_from,
     )
     fill_payout_row(row, payout)
     return row

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db import mapping
@@ -16,7 +17,9 @@ from tuika.adapters.db.tables import (
     EntryRow,
     EvidenceRow,
     FindingRow,
+    GatewayNoticeRow,
     MarkRow,
+    PayoutAlertRow,
     PayoutRow,
     PolicyRow,
     PostingRow,
@@ -30,7 +33,7 @@ from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.review.forensics import Marks, bands
 from tuika.review.reading import EvidenceRead
-from tuika.services.ports import EvidenceRecord
+from tuika.services.ports import EvidenceRecord, PayoutAlert
 
 # Built once, so SQLAlchemy reuses their cache keys and compiled SQL; the claim path's own
 # statements are in ``claims``.
@@ -65,6 +68,8 @@ class SqlPayoutRepository:
                 voucher=payout.voucher,
                 failure=payout.failure,
                 updated_at=payout.updated_at,
+                sent_at=payout.sent_at,
+                check_at=payout.check_at,
             )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -88,6 +93,83 @@ class SqlPayoutRepository:
             .limit(limit)
         )
         return list(self.s.scalars(query))
+
+
+    def in_status(self, statuses: Sequence[PayoutStatus], limit: int) -> list[Payout]:
+        """Return payouts in the given statuses, oldest change first: a finance queue."""
+        query = (
+            select(PayoutRow)
+            .where(PayoutRow.status.in_([s.value for s in statuses]))
+            .order_by(PayoutRow.updated_at, PayoutRow.id)
+            .limit(limit)
+        )
+        return [mapping.payout_from_row(r) for r in self.s.scalars(query)]
+
+    def due_for_check(self, now: datetime, limit: int) -> list[str]:
+        """Return ids of processing payouts whose next look at the gateway is due."""
+        query = (
+            select(PayoutRow.id)
+            .where(PayoutRow.status == PayoutStatus.PROCESSING.value, PayoutRow.check_at <= now)
+            .order_by(PayoutRow.check_at)
+            .limit(limit)
+        )
+        return list(self.s.scalars(query))
+
+    def redirect_of(self, payout_id: str) -> Payout | None:
+        """Return the balance payout that replaced a failed one, if any."""
+        row = self.s.scalars(select(PayoutRow).where(PayoutRow.redirected_from == payout_id)).one_or_none()
+        return None if row is None else mapping.payout_from_row(row)
+
+
+class SqlNoticeRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, provider: str, notice_id: str, refund_no: str, raw: str, at: datetime) -> bool:
+        """Keep a notice; False if the provider sent this one before (it is then not kept twice)."""
+        exists = select(GatewayNoticeRow.id).where(
+            GatewayNoticeRow.provider == provider, GatewayNoticeRow.notice_id == notice_id
+        )
+        if self.s.scalar(exists) is not None:
+            return False
+        row = GatewayNoticeRow(
+            id=new_id("gn"), provider=provider, notice_id=notice_id, refund_no=refund_no, raw=raw, received_at=at
+        )
+        try:
+            with self.s.begin_nested():
+                self.s.add(row)
+        except IntegrityError:
+            # The same notice arriving twice at once: the unique key lets exactly one in.
+            return False
+        return True
+
+    def count_for(self, refund_no: str) -> int:
+        """Return how many distinct notices arrived for a refund number."""
+        query = select(func.count()).select_from(GatewayNoticeRow).where(GatewayNoticeRow.refund_no == refund_no)
+        return int(self.s.scalar(query) or 0)
+
+
+class SqlAlertRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, alert: PayoutAlert) -> None:
+        """Record a contradiction between a gateway and our record."""
+        self.s.add(
+            PayoutAlertRow(
+                id=new_id("al"),
+                payout_id=alert.payout_id,
+                provider=alert.provider,
+                kind=alert.kind,
+                detail=alert.detail,
+                created_at=alert.at,
+            )
+        )
+
+    def recent(self, limit: int = 100) -> list[PayoutAlert]:
+        """Return the newest alerts."""
+        query = select(PayoutAlertRow).order_by(PayoutAlertRow.created_at.desc()).limit(limit)
+        return [PayoutAlert(r.payout_id, r.provider, r.kind, r.detail, r.created_at) for r in self.s.scalars(query)]
 
 
 class SqlEvidenceRepository:

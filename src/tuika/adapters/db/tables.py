@@ -224,7 +224,38 @@ class PayoutRow(Base):
     failure: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    __table_args__ = (Index("ix_payouts_status_updated", "status", "updated_at"),)
+    sent_at: Mapped[datetime | None]
+    redirected_from: Mapped[str | None] = mapped_column(String(40), unique=True)
+    check_at: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ix_payouts_status_updated", "status", "updated_at"),
+        Index("ix_payouts_status_check", "status", "check_at"),
+    )
+
+
+class GatewayNoticeRow(Base):
+    """A gateway's asynchronous notice as it arrived, kept once: the provider's id is unique."""
+
+    __tablename__ = "gateway_notices"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    notice_id: Mapped[str] = mapped_column(String(128))
+    refund_no: Mapped[str] = mapped_column(String(64), index=True)
+    raw: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("provider", "notice_id", name="uq_gateway_notice"),)
+
+
+class PayoutAlertRow(Base):
+    """Something a gateway said that contradicts our record: a person looks; nothing changed."""
+
+    __tablename__ = "payout_alerts"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    payout_id: Mapped[str] = mapped_column(String(64), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
 
 
 class PostingRow(Base):

@@ -13,21 +13,25 @@ from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.raw import forget
 from tuika.adapters.db.repositories import (
+    SqlAlertRepository,
     SqlEvidenceRepository,
     SqlFindingRepository,
     SqlLedgerRepository,
     SqlMarkRepository,
+    SqlNoticeRepository,
     SqlPayoutRepository,
     SqlPolicyRepository,
     SqlReadRepository,
 )
 from tuika.services.ports import (
+    AlertRepository,
     CaseRepository,
     EvidenceRepository,
     FindingRepository,
     IdempotencyRepository,
     LedgerRepository,
     MarkRepository,
+    NoticeRepository,
     OrderRepository,
     PayoutRepository,
     PolicyRepository,
@@ -50,6 +54,8 @@ class SqlUnitOfWork:
     findings: FindingRepository
     reads: ReadRepository
     marks: MarkRepository
+    notices: NoticeRepository
+    alerts: AlertRepository
 
     def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._sessions = sessions
@@ -71,6 +77,8 @@ class SqlUnitOfWork:
         self.findings = SqlFindingRepository(self.session)
         self.reads = SqlReadRepository(self.session)
         self.marks = SqlMarkRepository(self.session)
+        self.notices = SqlNoticeRepository(self.session)
+        self.alerts = SqlAlertRepository(self.session)
         return self
 
     def __exit__(

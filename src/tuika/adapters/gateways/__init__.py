@@ -1,0 +1,1 @@
+"""Refund gateways of the original payment route: Alipay, WeChat Pay, the bank card channel."""

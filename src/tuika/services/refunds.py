@@ -1,0 +1,317 @@
+"""Refunds by the original route: sent once under the payout's number, settled only by what the gateway confirms.
+
+A payout goes pending → processing (the number is stored as sent *before* the request goes
+out) → succeeded | failed | abnormal. The refund call's answer moves nothing to a final
+state; a query or a verified notice does (``apply``), under the order, case and payout row
+locks, comparing amount and state. The request number never changes, so a retry after a
+timeout, a crash or an empty query reaches the same refund at the gateway, never a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Final
+
+from tuika.domain.cases import Case, CaseStatus
+from tuika.domain.errors import NotFound
+from tuika.domain.gateway import (
+    GatewayRefused,
+    GatewayUnavailable,
+    RefundAnswer,
+    RefundRequest,
+    RefundState,
+)
+from tuika.domain.orders import Order
+from tuika.domain.payouts import FINAL_PAYOUTS, Payout, PayoutStatus
+from tuika.domain.refund_limits import RefundLimitReached, check_open, wait_before_sending
+from tuika.services.context import SYSTEM, Context
+from tuika.services.moves import move_case
+from tuika.services.ports import Gateway, PayoutAlert, UnitOfWork
+from tuika.services.settle import note_on_case, succeed
+
+log = logging.getLogger(__name__)
+
+# Look again at a refund the gateway still calls processing: soon at first, then less often.
+MAX_CHECK_GAP: Final = timedelta(hours=1)
+
+
+def request_for(order: Order, payout: Payout) -> RefundRequest:
+    """Return the refund as every gateway is asked for it; the number is the payout id."""
+    return RefundRequest(
+        refund_no=payout.gateway_refund_no,
+        order_id=order.id,
+        transaction_id=order.transaction_id,
+        amount=payout.amount,
+        order_total=order.amount,
+        reason=f"退卡 {payout.case_id}",
+    )
+
+
+def gateway_of(ctx: Context, payout: Payout) -> Gateway:
+    gateway = ctx.gateways.get(payout.route)
+    if gateway is None:
+        raise NotFound(f"no gateway for {payout.route.value} is configured")
+    return gateway
+
+
+def next_check(gateway: Gateway, sent_at: datetime, now: datetime) -> datetime:
+    """Return when to ask about a processing refund again: half its age, between the first gap and an hour."""
+    first = gateway.timing.first_query_after
+    gap = min(max(first, (now - sent_at) / 2), max(first, MAX_CHECK_GAP))
+    return max(now + gap, sent_at + first)
+
+
+def send(ctx: Context, payout_id: str) -> Payout:
+    """Send a pending payout to its gateway; the caller has voided live keys already."""
+    sent = _mark_sent(ctx, payout_id)
+    if sent is None or sent.status is not PayoutStatus.PROCESSING:
+        return sent if sent is not None else _get(ctx, payout_id)
+    return _call(ctx, sent, resend=False)
+
+
+def _mark_sent(ctx: Context, payout_id: str) -> Payout | None:
+    """Store pending → processing with the send time; None when the gateway's gap says wait."""
+    with ctx.uow() as uow:
+        order, case, payout = _lock(uow, payout_id)
+        if payout.status is not PayoutStatus.PENDING:
+            return payout
+        gateway = gateway_of(ctx, payout)
+        now = ctx.clock.now()
+        earlier = [p for p in uow.payouts.for_order(order.id) if p.id != payout.id]
+        try:
+            check_open(payout.route, order.paid_at, now, earlier)
+        except RefundLimitReached as exc:
+            failed = payout.move(PayoutStatus.FAILED, now, failure=f"{exc.code}: {exc}")
+            uow.payouts.save(failed, PayoutStatus.PENDING)
+            note_on_case(ctx, uow, case, "gateway_limit_reached", str(exc))
+            uow.commit()
+            return failed
+        wait = wait_before_sending(payout.route, now, earlier)
+        if wait > timedelta(0):
+            uow.on_commit(lambda: ctx.dispatcher.follow_up(payout.id, wait.total_seconds()))
+            uow.commit()
+            return None
+        processing = payout.move(
+            PayoutStatus.PROCESSING,
+            now,
+            attempts=payout.attempts + 1,
+            sent_at=now,
+            check_at=now + gateway.timing.first_query_after,
+        )
+        uow.payouts.save(processing, PayoutStatus.PENDING)
+        if case.status is CaseStatus.APPROVED:
+            move_case(uow, case, CaseStatus.REFUNDING, at=now, actor=SYSTEM, codes=("refund_started",))
+        uow.commit()
+        return processing
+
+
+def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
+    """Ask the gateway to refund under the payout's number; record what it said, which is never final."""
+    gateway = gateway_of(ctx, payout)
+    with ctx.read() as uow:
+        order = uow.orders.get(payout.order_id)
+    assert order is not None
+    first = gateway.timing.first_query_after.total_seconds()
+    try:
+        answer = gateway.refund(request_for(order, payout))
+    except GatewayUnavailable as exc:
+        # The outcome is unknown: the follow-up queries under the same number and sends again
+        # only if the gateway has nothing under it.
+        log.warning("gateway %s did not answer for payout %s: %s", payout.route.value, payout.id, exc)
+        ctx.dispatcher.follow_up(payout.id, first)
+        return payout
+    except GatewayRefused as exc:
+        return _refused(ctx, payout.id, exc)
+    with ctx.uow() as uow:
+        current = uow.payouts.get(payout.id, lock=True)
+        assert current is not None
+        if current.status is PayoutStatus.PROCESSING and answer.gateway_refund_id and not current.voucher:
+            current = replace(current, voucher=answer.gateway_refund_id, updated_at=ctx.clock.now())
+            uow.payouts.save(current, PayoutStatus.PROCESSING)
+        uow.on_commit(lambda: ctx.dispatcher.follow_up(payout.id, first))
+        uow.commit()
+    if resend:
+        log.info("payout %s sent again under the same number", payout.id)
+    return current
+
+
+def _refused(ctx: Context, payout_id: str, exc: GatewayRefused) -> Payout:
+    """The gateway refused the request itself: nothing was paid; the buyer may take the balance."""
+    with ctx.uow() as uow:
+        _, case, payout = _lock(uow, payout_id)
+        if payout.status is not PayoutStatus.PROCESSING:
+            return payout
+        failed = payout.move(PayoutStatus.FAILED, ctx.clock.now(), failure=f"{exc.code}: {exc.message}")
+        uow.payouts.save(failed, PayoutStatus.PROCESSING)
+        note_on_case(ctx, uow, case, "gateway_refund_failed", exc.code)
+        uow.commit()
+        return failed
+
+
+def follow_up(ctx: Context, payout_id: str) -> Payout:
+    """Look at a payout again: send a pending one, query a processing one when its time has come."""
+    from tuika.services import payouts  # the balance and voiding path lives there
+
+    payout = _get(ctx, payout_id)
+    if payout.status is PayoutStatus.PENDING:
+        return payouts.execute(ctx, payout_id)
+    if payout.status is not PayoutStatus.PROCESSING:
+        return payout
+    return confirm(ctx, payout)
+
+
+def confirm(ctx: Context, payout: Payout) -> Payout:
+    """Query the gateway about a processing payout and apply a final answer."""
+    gateway = gateway_of(ctx, payout)
+    now = ctx.clock.now()
+    assert payout.sent_at is not None
+    ready = payout.sent_at + gateway.timing.first_query_after
+    if now < ready:
+        # Alipay asks for 10 s before the first query; an early one may find nothing yet.
+        ctx.dispatcher.follow_up(payout.id, (ready - now).total_seconds())
+        return payout
+    with ctx.read() as uow:
+        order = uow.orders.get(payout.order_id)
+    assert order is not None
+    try:
+        answer = gateway.query(request_for(order, payout))
+    except GatewayUnavailable as exc:
+        log.warning("gateway %s query failed for payout %s: %s", payout.route.value, payout.id, exc)
+        return _later(ctx, payout, gateway)
+    except GatewayRefused as exc:
+        log.warning("gateway %s refused the query of payout %s: %s", payout.route.value, payout.id, exc)
+        return _later(ctx, payout, gateway)
+    if answer.state is RefundState.NOT_FOUND:
+        # Nothing under the number: the request never arrived (or Alipay's empty answer).
+        # Sending again under the same number is what both gateways ask for.
+        _later(ctx, payout, gateway)
+        return _call(ctx, payout, resend=True)
+    if answer.state is RefundState.PROCESSING:
+        return _later(ctx, payout, gateway, answer)
+    return apply(ctx, answer, provider=payout.route.value, source="query")
+
+
+def _later(ctx: Context, payout: Payout, gateway: Gateway, answer: RefundAnswer | None = None) -> Payout:
+    """Keep a processing payout and set when to look again; the sweep picks it up then."""
+    with ctx.uow() as uow:
+        current = uow.payouts.get(payout.id, lock=True)
+        assert current is not None
+        if current.status is not PayoutStatus.PROCESSING:
+            return current
+        now = ctx.clock.now()
+        assert current.sent_at is not None
+        voucher = current.voucher or (answer.gateway_refund_id if answer else None)
+        current = replace(current, check_at=next_check(gateway, current.sent_at, now), voucher=voucher, updated_at=now)
+        uow.payouts.save(current, PayoutStatus.PROCESSING)
+        uow.commit()
+        return current
+
+
+def apply(
+    ctx: Context,
+    answer: RefundAnswer,
+    *,
+    provider: str,
+    source: str,
+    notice: tuple[str, str] | None = None,
+) -> Payout:
+    """Apply a gateway's final word about a payout, once, in one transaction.
+
+    ``notice`` is (notice id, raw body) when the word came in a notice: it is stored in the
+    same transaction, so a notice is either kept and applied or neither. A duplicate notice,
+    or a word that repeats what we know, changes nothing; one that contradicts our record
+    raises an alert and changes nothing.
+    """
+    with ctx.uow() as uow:
+        peek = uow.payouts.get(answer.refund_no)
+        if notice is not None:
+            fresh = uow.notices.add(provider, notice[0], answer.refund_no, notice[1], ctx.clock.now())
+            if not fresh:
+                if peek is None:
+                    raise NotFound(f"payout {answer.refund_no} not found")
+                return peek
+        if peek is None:
+            _alert(ctx, uow, answer.refund_no, provider, "unknown_refund", f"{source}: no payout {answer.refund_no}")
+            uow.commit()
+            raise NotFound(f"payout {answer.refund_no} not found")
+        order, case, payout = _lock(uow, payout_id=peek.id)
+        result = _apply_locked(ctx, uow, order, case, payout, answer, provider, source)
+        uow.commit()
+        return result
+
+
+def _apply_locked(
+    ctx: Context,
+    uow: UnitOfWork,
+    order: Order,
+    case: Case,
+    payout: Payout,
+    answer: RefundAnswer,
+    provider: str,
+    source: str,
+) -> Payout:
+    if answer.amount is not None and answer.amount != payout.amount:
+        detail = f"{source}: {answer.state.value} {answer.amount.fen} fen, payout is {payout.amount.fen} fen"
+        _alert(ctx, uow, payout.id, provider, "amount_mismatch", detail)
+        return payout
+    state = answer.state
+    if state in (RefundState.PROCESSING, RefundState.NOT_FOUND):
+        return payout
+    if payout.status in FINAL_PAYOUTS or payout.status is PayoutStatus.PENDING:
+        if _repeats(payout.status, state):
+            return payout
+        detail = f"{source}: gateway says {state.value}, payout is {payout.status.value}"
+        _alert(ctx, uow, payout.id, provider, "state_contradiction", detail)
+        return payout
+    now = ctx.clock.now()
+    if state is RefundState.SUCCEEDED:
+        return succeed(ctx, uow, order, case, payout, answer.gateway_refund_id or payout.voucher or payout.id)
+    if state is RefundState.ABNORMAL:
+        if payout.status is PayoutStatus.ABNORMAL:
+            return payout
+        moved = payout.move(
+            PayoutStatus.ABNORMAL, now, voucher=payout.voucher or answer.gateway_refund_id, failure=answer.detail
+        )
+        uow.payouts.save(moved, payout.status)
+        note_on_case(ctx, uow, case, "gateway_refund_abnormal", answer.detail)
+        return moved
+    failed = payout.move(PayoutStatus.FAILED, now, failure=answer.detail or "closed by the gateway")
+    uow.payouts.save(failed, payout.status)
+    note_on_case(ctx, uow, case, "gateway_refund_failed", answer.detail)
+    return failed
+
+
+def _repeats(status: PayoutStatus, state: RefundState) -> bool:
+    return (status, state) in {
+        (PayoutStatus.SUCCEEDED, RefundState.SUCCEEDED),
+        (PayoutStatus.FAILED, RefundState.FAILED),
+    }
+
+
+def _alert(ctx: Context, uow: UnitOfWork, payout_id: str, provider: str, kind: str, detail: str) -> None:
+    log.error("payout alert %s on %s (%s): %s", kind, payout_id, provider, detail)
+    uow.alerts.add(PayoutAlert(payout_id, provider, kind, detail, ctx.clock.now()))
+
+
+def _get(ctx: Context, payout_id: str) -> Payout:
+    with ctx.read() as uow:
+        payout = uow.payouts.get(payout_id)
+    if payout is None:
+        raise NotFound(f"payout {payout_id} not found")
+    return payout
+
+
+def _lock(uow: UnitOfWork, payout_id: str) -> tuple[Order, Case, Payout]:
+    """Lock in the one order every writer takes: order, then case, then payout."""
+    peek = uow.payouts.get(payout_id)
+    if peek is None:
+        raise NotFound(f"payout {payout_id} not found")
+    order = uow.orders.get(peek.order_id, lock=True)
+    case = uow.cases.get(peek.case_id, lock=True)
+    payout = uow.payouts.get(payout_id, lock=True)
+    assert order is not None
+    assert case is not None
+    assert payout is not None
+    return order, case, payout

@@ -1,0 +1,81 @@
+"""Finish a payout: post the money, note it on the case. Shared by the balance and every gateway."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tuika.domain.cases import Case, CaseStatus, TimelineEvent
+from tuika.domain.ledger import Posting, clawback, refund_by_gateway, refund_to_balance
+from tuika.domain.orders import Order
+from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
+from tuika.domain.policy import LiableParty
+from tuika.services.context import SYSTEM, Context
+from tuika.services.moves import move_case
+from tuika.services.ports import UnitOfWork
+
+# What the buyer's timeline says when the money is back, by route.
+_DONE_CODES = {
+    PayoutRoute.BALANCE: "refunded_to_balance",
+    PayoutRoute.ALIPAY: "refunded_by_original_route",
+    PayoutRoute.WECHAT: "refunded_by_original_route",
+    PayoutRoute.BANK_CARD: "refunded_by_original_route",
+}
+
+
+def refund_posting(order: Order, case: Case, payout: Payout) -> Posting:
+    """Return the posting of a refund by its route: to the balance, or paid out by a gateway."""
+    memo = f"退款 {case.id} 订单 {order.id}"
+    if payout.route is PayoutRoute.BALANCE:
+        return refund_to_balance(
+            buyer_id=order.buyer_id, refundable=payout.refundable, fee=payout.fee, memo=memo, payout_id=payout.id
+        )
+    return refund_by_gateway(
+        route=payout.route.value, refundable=payout.refundable, fee=payout.fee, memo=memo, payout_id=payout.id
+    )
+
+
+def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Payout, voucher: str) -> Payout:
+    """Record a refund that reached the buyer: the ledger, the payout, the case. The caller commits.
+
+    The caller holds the order, case and payout row locks and has checked that ``payout`` is
+    not final; the ledger's unique key on (payout, kind) stops a second posting regardless.
+    """
+    now = ctx.clock.now()
+    uow.ledger.post(refund_posting(order, case, payout), "refund", now)
+    recovered = clawback(
+        liable=LiableParty(case.liable),
+        supplier_id=order.supplier_id,
+        merchant_id=order.merchant_id,
+        amount=payout.refundable,
+        memo=f"追偿 {case.id}",
+        payout_id=payout.id,
+    )
+    if recovered is not None:
+        uow.ledger.post(recovered, "clawback", now)
+    sent = payout
+    if payout.status is PayoutStatus.PENDING:
+        sent = payout.move(PayoutStatus.PROCESSING, now, attempts=payout.attempts + 1, sent_at=now)
+    done = sent.move(PayoutStatus.SUCCEEDED, now, voucher=voucher)
+    uow.payouts.save(done, payout.status)
+    if case.status is CaseStatus.APPROVED:
+        case = move_case(uow, case, CaseStatus.REFUNDING, at=now, actor=SYSTEM, codes=("refund_started",))
+    if case.status is CaseStatus.REFUNDING:
+        move_case(
+            uow,
+            case,
+            CaseStatus.REFUNDED,
+            at=now,
+            actor=SYSTEM,
+            codes=(_DONE_CODES[payout.route],),
+            note=f"退款凭证 {voucher}",
+        )
+    return done
+
+
+def note_on_case(ctx: Context, uow: UnitOfWork, case: Case, code: str, note: str = "") -> Case:
+    """Add an event to the case's timeline without moving it (the payout moved, not the claim)."""
+    now = ctx.clock.now()
+    event = TimelineEvent(now, SYSTEM.subject, SYSTEM.role, case.status, case.status, (code,), note)
+    updated = replace(case, updated_at=now)
+    uow.cases.save(updated, case.status, event)
+    return updated
