@@ -231,6 +231,8 @@ def payout(p: Payout) -> s.PayoutOut:
         failure=p.failure,
         created_at=p.created_at,
         updated_at=p.updated_at,
+        sent_at=p.sent_at,
+        redirected_from=p.redirected_from,
     )
 
 

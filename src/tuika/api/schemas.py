@@ -294,6 +294,25 @@ class PayoutOut(BaseModel):
     failure: str | None
     created_at: datetime
     updated_at: datetime
+    sent_at: datetime | None = None
+    redirected_from: str | None = None
+
+
+class AlertOut(BaseModel):
+    payout_id: str
+    provider: str
+    kind: str
+    detail: str
+    at: datetime
+
+
+class FinanceOut(BaseModel):
+    """Refunds waiting for finance: abnormal ones, failed ones not yet sent to the balance, overdue ones."""
+
+    abnormal: list[PayoutOut]
+    failed: list[PayoutOut]
+    overdue: list[PayoutOut]
+    alerts: list[AlertOut]
 
 
 class StageOut(BaseModel):

@@ -74,7 +74,7 @@ def send(ctx: Context, payout_id: str) -> Payout:
 def _mark_sent(ctx: Context, payout_id: str) -> Payout | None:
     """Store pending → processing with the send time; None when the gateway's gap says wait."""
     with ctx.uow() as uow:
-        order, case, payout = _lock(uow, payout_id)
+        order, case, payout = lock(uow, payout_id)
         if payout.status is not PayoutStatus.PENDING:
             return payout
         gateway = gateway_of(ctx, payout)
@@ -140,7 +140,7 @@ def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
 def _refused(ctx: Context, payout_id: str, exc: GatewayRefused) -> Payout:
     """The gateway refused the request itself: nothing was paid; the buyer may take the balance."""
     with ctx.uow() as uow:
-        _, case, payout = _lock(uow, payout_id)
+        _, case, payout = lock(uow, payout_id)
         if payout.status is not PayoutStatus.PROCESSING:
             return payout
         failed = payout.move(PayoutStatus.FAILED, ctx.clock.now(), failure=f"{exc.code}: {exc.message}")
@@ -236,7 +236,7 @@ def apply(
             _alert(ctx, uow, answer.refund_no, provider, "unknown_refund", f"{source}: no payout {answer.refund_no}")
             uow.commit()
             raise NotFound(f"payout {answer.refund_no} not found")
-        order, case, payout = _lock(uow, payout_id=peek.id)
+        order, case, payout = lock(uow, payout_id=peek.id)
         result = _apply_locked(ctx, uow, order, case, payout, answer, provider, source)
         uow.commit()
         return result
@@ -303,7 +303,7 @@ def _get(ctx: Context, payout_id: str) -> Payout:
     return payout
 
 
-def _lock(uow: UnitOfWork, payout_id: str) -> tuple[Order, Case, Payout]:
+def lock(uow: UnitOfWork, payout_id: str) -> tuple[Order, Case, Payout]:
     """Lock in the one order every writer takes: order, then case, then payout."""
     peek = uow.payouts.get(payout_id)
     if peek is None:

@@ -33,7 +33,7 @@ from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.review.forensics import Marks, bands
 from tuika.review.reading import EvidenceRead
-from tuika.services.ports import EvidenceRecord, PayoutAlert
+from tuika.services.ports import DuplicateKey, EvidenceRecord, PayoutAlert
 
 # Built once, so SQLAlchemy reuses their cache keys and compiled SQL; the claim path's own
 # statements are in ``claims``.
@@ -53,9 +53,12 @@ class SqlPayoutRepository:
         return None if row is None else mapping.payout_from_row(row)
 
     def add(self, payout: Payout) -> None:
-        """Store a new payout."""
+        """Store a new payout; a second redirect of one failed payout is a ``DuplicateKey``."""
         self.s.add(mapping.new_payout_row(payout))
-        self.s.flush()
+        try:
+            self.s.flush()
+        except IntegrityError as exc:
+            raise DuplicateKey(f"payout {payout.id} clashes with a stored one") from exc
 
     def save(self, payout: Payout, expected: PayoutStatus) -> None:
         """Store the payout if it is still in ``expected`` (compare-and-set)."""

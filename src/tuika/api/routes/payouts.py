@@ -1,0 +1,55 @@
+"""Refund gateways' notices, and the ways out of a refund that did not go through."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from tuika.api import present
+from tuika.api import schemas as s
+from tuika.api.deps import Caller, Ctx
+from tuika.domain.payouts import PayoutRoute
+from tuika.services import finance, notices
+
+router = APIRouter()
+# The gateways' own names in the notify URL a merchant registers with them.
+_NOTIFY_ROUTES = {route.value: route for route in PayoutRoute if route is not PayoutRoute.BALANCE}
+
+
+@router.post("/v1/notify/{route}", tags=["gateway notices"], include_in_schema=False)
+async def gateway_notice(route: str, request: Request, ctx: Ctx) -> Response:
+    """Take an asynchronous notice from a gateway: verified, kept once, applied once, answered as it expects."""
+    known = _NOTIFY_ROUTES.get(route)
+    if known is None:
+        return Response(status_code=404)
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    status, reply_headers, reply = await run_in_threadpool(notices.receive, ctx, known, headers, body)
+    return Response(reply, status_code=status, headers=reply_headers)
+
+
+@router.post("/v1/payouts/{payout_id}/redirect-to-balance", response_model=s.PayoutOut, tags=["payouts"])
+def redirect_to_balance(payout_id: str, ctx: Ctx, caller: Caller) -> s.PayoutOut:
+    """Send a failed or abnormal original-route refund to the balance instead (the buyer or finance, once)."""
+    return present.payout(finance.redirect_to_balance(ctx, caller, payout_id))
+
+
+@router.post("/v1/payouts/{payout_id}/resolve-abnormal", response_model=s.PayoutOut, tags=["payouts"])
+def resolve_abnormal(payout_id: str, ctx: Ctx, caller: Caller) -> s.PayoutOut:
+    """Take the gateway's way out of an abnormal refund (WeChat Pay: to the merchant's bank card); finance only."""
+    return present.payout(finance.resolve_abnormal(ctx, caller, payout_id))
+
+
+@router.get("/v1/finance/refunds", response_model=s.FinanceOut, tags=["payouts"])
+def finance_queue(ctx: Ctx, caller: Caller) -> s.FinanceOut:
+    """Return the refunds waiting for finance, and the alerts where a gateway contradicted our record."""
+    found = finance.queue(ctx, caller)
+    return s.FinanceOut(
+        abnormal=[present.payout(p) for p in found.abnormal],
+        failed=[present.payout(p) for p in found.failed],
+        overdue=[present.payout(p) for p in found.overdue],
+        alerts=[
+            s.AlertOut(payout_id=a.payout_id, provider=a.provider, kind=a.kind, detail=a.detail, at=a.at)
+            for a in found.alerts
+        ],
+    )
