@@ -14,14 +14,18 @@ from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.adapters.db.uow import SqlUnitOfWork, session_factory
 from tuika.adapters.evidence_store import EvidenceStore
+from tuika.adapters.gateways.alipay import AlipayGateway
+from tuika.adapters.gateways.bank import BankCardGateway
+from tuika.adapters.gateways.wechat import WechatPayGateway
 from tuika.adapters.ocr.paddle import ModelSize, PaddleOcr
 from tuika.adapters.suppliers.http import HttpSupplier
 from tuika.domain.clock import Clock, SystemClock
 from tuika.domain.history import HistoryLimits
+from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import HueyDispatcher, make_huey, register
 from tuika.services.context import Context, PolicyBook, Sla
 from tuika.services.policies import ensure_default
-from tuika.services.ports import Dispatcher
+from tuika.services.ports import Dispatcher, Gateway
 from tuika.settings import Settings
 
 
@@ -78,6 +82,18 @@ def _ocr(settings: Settings) -> PaddleOcr | None:
     return PaddleOcr(model_size=size, threads=settings.ocr_threads)
 
 
+def gateways(settings: Settings) -> dict[PayoutRoute, Gateway]:
+    """Return the original-route gateways the settings configure; a route without its URL has none."""
+    found: dict[PayoutRoute, Gateway] = {}
+    if settings.alipay_url:
+        found[PayoutRoute.ALIPAY] = AlipayGateway.from_settings(settings)
+    if settings.wechat_url:
+        found[PayoutRoute.WECHAT] = WechatPayGateway.from_settings(settings)
+    if settings.bank_url:
+        found[PayoutRoute.BANK_CARD] = BankCardGateway.from_settings(settings)
+    return found
+
+
 def _supplier(settings: Settings) -> HttpSupplier | None:
     if not settings.supplier_url:
         return None
@@ -112,6 +128,7 @@ def build(
         policies=PolicyBook(files("tuika.policies").joinpath("default.toml").read_text(encoding="utf-8")),
         sla=sla(settings),
         supplier=_supplier(settings),
+        gateways=gateways(settings),
         ocr=_ocr(settings),
         history_window=timedelta(days=settings.history_window_days),
         history_limits=HistoryLimits(

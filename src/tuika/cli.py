@@ -1,11 +1,11 @@
-"""Command line: demo, serve, worker, migrate, seed, token, bench."""
+"""Command line: demo, serve, worker, migrate, seed, token, reconcile, bench."""
 
 from __future__ import annotations
 
 import json
 import logging
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +16,11 @@ from tuika.api.app import create_app
 from tuika.api.auth import ROLES, issue_token
 from tuika.bootstrap import build
 from tuika.demo import BUYERS, STAFF, seed, seed_supplier
+from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import worker_consumer
 from tuika.sandbox.supplier import SandboxSupplier
+from tuika.services.context import SYSTEM
+from tuika.services.reconcile import reconcile as run_reconcile
 from tuika.settings import InsecureSettings, Settings
 
 app = typer.Typer(help="tuika 退卡: the refund and after-sales engine for 卡盟 platforms.", no_args_is_help=True)
@@ -196,6 +199,48 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -
     ]
     lines += ["  try:", f"    curl -s -H 'Authorization: Bearer <buyer token>' {base}/v1/orders", ""]
     return "\n".join(lines)
+
+
+@app.command()
+def reconcile(
+    day: Annotated[str, typer.Option("--date", help="the statement day, YYYY-MM-DD (Beijing time)")],
+    route: Annotated[list[str] | None, typer.Option(help="only these routes: alipay, wechat, bank_card")] = None,
+) -> None:
+    """Compare our refunds of a day with each gateway's statement and list the mismatches.
+
+    Exits 1 when there is any mismatch, so a scheduler can page someone; the last line is JSON.
+    """
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError as exc:
+        typer.echo(f"--date 须为 YYYY-MM-DD / --date must be YYYY-MM-DD: {day!r}", err=True)
+        raise typer.Exit(2) from exc
+    known = {r.value: r for r in PayoutRoute if r is not PayoutRoute.BALANCE}
+    unknown = [r for r in route or () if r not in known]
+    if unknown:
+        typer.echo(f"未知渠道 / unknown route: {', '.join(unknown)} (known: {', '.join(known)})", err=True)
+        raise typer.Exit(2)
+    system = build(_settings(), queue=False)
+    reports = run_reconcile(system.ctx, SYSTEM, wanted, [known[r] for r in route or ()])
+    if not reports:
+        typer.echo("no gateway is configured; nothing to reconcile")
+    for report in reports:
+        typer.echo(
+            f"{report.route.value}: ours {report.our_count} refunds ¥{report.our_total.yuan()}, "
+            f"statement {report.their_count} refunds ¥{report.their_total.yuan()}, "
+            f"{len(report.mismatches)} mismatches"
+        )
+        for m in report.mismatches:
+            typer.echo(f"  {m.kind.value:<22} {m.refund_no:<34} ours: {m.ours:<22} theirs: {m.theirs}")
+    mismatches = sum(len(r.mismatches) for r in reports)
+    summary = {
+        "date": wanted.isoformat(),
+        "routes": {r.route.value: {"ours": r.our_count, "theirs": r.their_count} for r in reports},
+        "mismatches": mismatches,
+    }
+    typer.echo(json.dumps(summary))
+    if mismatches:
+        raise typer.Exit(1)
 
 
 @bench_app.command("submit")

@@ -17,7 +17,7 @@ from tuika.api.errors import status_for
 from tuika.domain.cases import Case
 from tuika.domain.errors import NotFound, TuikaError
 from tuika.domain.policy import EvidenceKind
-from tuika.services import claims, evidence, views
+from tuika.services import claims, evidence, finance, views
 from tuika.services.context import Actor, Context
 from tuika.services.ports import CaseFilter
 from tuika.web import case_view, i18n
@@ -108,6 +108,14 @@ def withdraw(
 def appeal(request: Request, case_id: str, buyer: Buyer, _: CsrfChecked, note: Annotated[str, Form()] = "") -> Response:
     """Appeal a rejection, once: it goes to fast arbitration."""
     return _act(request, buyer, case_id, "appeal", note, lambda ctx: claims.appeal(ctx, buyer, case_id, note))
+
+
+@router.post("/cases/{case_id}/payouts/{payout_id}/to-balance")
+def to_balance(request: Request, case_id: str, payout_id: str, buyer: Buyer, _: CsrfChecked) -> Response:
+    """Send a refund that failed by the original route to the balance instead: credited at once."""
+    return _act(
+        request, buyer, case_id, "to_balance", "", lambda ctx: finance.redirect_to_balance(ctx, buyer, payout_id)
+    )
 
 
 @router.post("/cases/{case_id}/evidence")

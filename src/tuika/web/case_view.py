@@ -90,6 +90,7 @@ class Voucher:
     status_key: str
     refund_no: str | None
     paid_at: str | None
+    to_balance: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -
     """Return the case page of ``view`` in ``lang``."""
     case = view.case
     reads = {r.evidence_id: r for r in view.reads}
+    redirected = {p.redirected_from for p in view.payouts if p.redirected_from}
     return Page(
         case=case,
         stage=_label(view.stage, lang),
@@ -125,7 +127,7 @@ def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -
         lines=tuple(_line(e, stages, lang) for e in case.timeline),
         shots=tuple(case_reads.shot(r, reads.get(r.id), lang) for r in view.evidence),
         verdict=_verdict(view.decisions[-1], lang) if view.decisions else None,
-        vouchers=tuple(_voucher(p, lang) for p in view.payouts),
+        vouchers=tuple(_voucher(p, lang, p.id in redirected) for p in view.payouts),
         asked=_asked(case, lang) if case.status is S.AWAITING_EVIDENCE else (),
         wanted=next(iter(_kinds_asked(case)), None),
         takes_evidence=case.status in TAKES_EVIDENCE,
@@ -247,17 +249,29 @@ def _verdict(decision: Decision, lang: i18n.Lang) -> Verdict:
     )
 
 
-def _voucher(payout: Payout, lang: i18n.Lang) -> Voucher:
+def _voucher(payout: Payout, lang: i18n.Lang, redirected: bool) -> Voucher:
     done = payout.status is PayoutStatus.SUCCEEDED
     # A balance payout is its own voucher; a gateway's refund number is worth showing apart.
     refund_no = payout.voucher if payout.route is not PayoutRoute.BALANCE else None
+    status = payout.status.value
+    # The bank channel settles in working days: say so rather than a bare "in progress".
+    if payout.route is PayoutRoute.BANK_CARD and payout.status in (PayoutStatus.PENDING, PayoutStatus.PROCESSING):
+        status = "bank_processing"
+    elif payout.route is not PayoutRoute.BALANCE and payout.status is PayoutStatus.PROCESSING:
+        status = "gateway_processing"
+    elif payout.route is not PayoutRoute.BALANCE and payout.status is PayoutStatus.FAILED:
+        status = "redirected" if redirected else "gateway_failed"
     return Voucher(
         id=payout.id,
         amount=payout.amount.yuan(),
         fee=payout.fee.yuan(),
         route=i18n.text(lang, f"case.route.{payout.route.value}"),
-        status=i18n.text(lang, f"case.payout.{payout.status.value}"),
+        status=i18n.text(lang, f"case.payout.{status}"),
         status_key=payout.status.value,
         refund_no=refund_no,
         paid_at=shanghai(payout.updated_at) if done else None,
+        # Failed or abnormal by the original route, and not yet sent to the balance: the buyer may.
+        to_balance=not redirected
+        and payout.route is not PayoutRoute.BALANCE
+        and payout.status in (PayoutStatus.FAILED, PayoutStatus.ABNORMAL),
     )

@@ -30,7 +30,7 @@ from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import new_id
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
-from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.review.forensics import Marks, bands
 from tuika.review.reading import EvidenceRead
 from tuika.services.ports import DuplicateKey, EvidenceRecord, PayoutAlert
@@ -117,6 +117,15 @@ class SqlPayoutRepository:
             .limit(limit)
         )
         return list(self.s.scalars(query))
+
+    def sent_between(self, route: PayoutRoute, start: datetime, end: datetime) -> list[Payout]:
+        """Return the payouts of ``route`` first sent in [start, end): a statement day's refunds."""
+        query = (
+            select(PayoutRow)
+            .where(PayoutRow.route == route.value, PayoutRow.sent_at >= start, PayoutRow.sent_at < end)
+            .order_by(PayoutRow.sent_at)
+        )
+        return [mapping.payout_from_row(r) for r in self.s.scalars(query)]
 
     def redirect_of(self, payout_id: str) -> Payout | None:
         """Return the balance payout that replaced a failed one, if any."""

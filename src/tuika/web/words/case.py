@@ -89,6 +89,22 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.payout.processing": ("退款处理中", "Refund in progress"),
     "case.payout.succeeded": ("已到账", "Paid"),
     "case.payout.failed": ("退款未成功，客服会跟进处理", "The refund did not go through; an agent follows up"),
+    "case.payout.abnormal": (
+        "退款到账异常（如银行卡已注销），财务处理中；也可改退至平台余额",
+        "The refund could not reach your account (e.g. a closed card); finance is on it, or take the balance",
+    ),
+    "case.payout.gateway_processing": ("原路退款处理中，预计 24 小时内到账", "Refund by the original route, within 24 hours"),
+    "case.payout.bank_processing": ("银行处理中，预计 1–3 个工作日", "With the bank: 1–3 working days"),
+    "case.payout.gateway_failed": (
+        "原路退款未成功，可改退至平台余额，即时到账",
+        "The original-route refund did not go through; take the balance instead, at once",
+    ),
+    "case.payout.redirected": ("原路退款未成功，已改退至平台余额", "Did not go through; sent to the balance instead"),
+    "case.to_balance": ("改退至平台余额", "Send it to my balance"),
+    "case.to_balance.hint": (
+        "改退后即时到账，原路退款不再重试。",
+        "The balance is credited at once; the original route is not tried again.",
+    ),
     # evidence and what was read from it
     "case.evidence": ("凭证与识别结果", "Evidence and what we read"),
     "case.no_evidence": ("未上传凭证。", "No evidence uploaded."),
