@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib.resources import files
 from typing import Any
@@ -91,6 +91,10 @@ def gateways(settings: Settings) -> dict[PayoutRoute, Gateway]:
         found[PayoutRoute.WECHAT] = WechatPayGateway.from_settings(settings)
     if settings.bank_url:
         found[PayoutRoute.BANK_CARD] = BankCardGateway.from_settings(settings)
+    if settings.gateway_first_query_s is not None:
+        first = timedelta(seconds=settings.gateway_first_query_s)
+        for gateway in found.values():
+            gateway.timing = replace(gateway.timing, first_query_after=first)
     return found
 
 

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # refunds go to the balance. Private keys are read from files named here (or PEM text in
     # the environment), never from the repository.
     gateway_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    # When to ask a gateway about a refund first. Unset, each keeps its own (Alipay 10 s,
+    # WeChat Pay 60 s, the bank 1 h); sandboxes and tests set it shorter.
+    gateway_first_query_s: float | None = Field(default=None, ge=0, le=86400)
     alipay_url: str | None = None
     alipay_app_id: str = ""
     alipay_app_private_key: str = ""

@@ -58,6 +58,7 @@ def test_defaults() -> None:
         "history_max_claims": 5,
         "history_max_rejected_share": 0.5,
         "gateway_timeout_s": 5.0,
+        "gateway_first_query_s": None,
         "alipay_url": None,
         "alipay_app_id": "",
         "alipay_app_private_key": "",
