@@ -300,6 +300,21 @@ def test_a_refund_answer_with_a_bad_signature_is_unknown_and_its_notice_rejected
     assert sandbox.paid_count("po_1") == 1
 
 
+def test_alipays_try_again_answers_are_unknown_outcomes_and_the_retry_works(
+    sandbox: AlipaySandbox, gateway: AlipayGateway
+) -> None:
+    sandbox.fail_next(Fault.SYSTEM_ERROR, count=2)
+
+    with pytest.raises(GatewayUnavailable, match=r"ACQ\.SYSTEM_ERROR"):
+        gateway.refund(request())
+    with pytest.raises(GatewayUnavailable, match="20000"):
+        gateway.query(request())
+
+    assert sandbox.paid_count("po_1") == 0
+    gateway.refund(request())
+    assert gateway.query(request()).state is RefundState.SUCCEEDED
+
+
 def test_a_query_answer_with_a_bad_signature_is_unknown(sandbox: AlipaySandbox, gateway: AlipayGateway) -> None:
     gateway.refund(request())
     sandbox.fail_next(Fault.BAD_SIGNATURE)
@@ -499,6 +514,8 @@ def test_from_settings_with_a_key_file_and_a_bare_public_key_and_notices_over_ht
     )
     gateway = AlipayGateway.from_settings(settings)
     assert gateway.timing == Timing(first_query_after=timedelta(seconds=10), expected_within=timedelta(hours=24))
+    short = Timing(first_query_after=timedelta(seconds=1), expected_within=timedelta(minutes=1))
+    assert AlipayGateway(APP_ID, app_keys[0], bare, sandbox.gateway_url, timing=short).timing == short
     app = type("App", (_App,), {"gateway": gateway, "seen": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), app)
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()

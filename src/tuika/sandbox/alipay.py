@@ -66,10 +66,13 @@ class Fault(StrEnum):
     CLOSED = "closed"  # the trade is closed: this refund and any new one on it are refused
     EMPTY_QUERY = "empty_query"  # a query answers without the refund, as Alipay does before it is done
     BAD_SIGNATURE = "bad_signature"  # sign the answer (and a refund's notice) with a wrong key
+    # Alipay's signed "call again with the same parameters", before doing anything: ACQ.SYSTEM_ERROR
+    # (40004) to a refund, isp.unknow-error (20000) to anything else.
+    SYSTEM_ERROR = "system_error"
 
 
 # A queued fault waits for the first call it fits; the others pass it by.
-_ANY_CALL: Final = frozenset({Fault.TIMEOUT_AFTER_ACCEPT, Fault.ERROR_500, Fault.BAD_SIGNATURE})
+_ANY_CALL: Final = frozenset({Fault.TIMEOUT_AFTER_ACCEPT, Fault.ERROR_500, Fault.BAD_SIGNATURE, Fault.SYSTEM_ERROR})
 _FITS: Final[Mapping[str, frozenset[Fault]]] = {
     REFUND: _ANY_CALL | {Fault.DUPLICATE_NOTICE, Fault.NOTICE_BEFORE_RESPONSE, Fault.NO_NOTICE, Fault.CLOSED},
     QUERY: _ANY_CALL | {Fault.EMPTY_QUERY},
@@ -255,6 +258,12 @@ class AlipaySandbox:
             if fault is Fault.ERROR_500:
                 self._record(method, biz, {"code": "500"}, fault)
                 return _Reply(500, b"<html><body>500 Internal Server Error</body></html>", "text/html")
+            if fault is Fault.SYSTEM_ERROR:
+                raise (
+                    business("ACQ.SYSTEM_ERROR", "系统错误")
+                    if method == REFUND
+                    else AlipayError("20000", "isp.unknow-error", "服务暂不可用", signed=True)
+                )
             fields, plan = self._dispatch(method, biz, fault)
             signed = True
         except AlipayError as refused:

@@ -21,6 +21,9 @@ What Alipay's answers mean here:
 * The asynchronous notice (``trade_status_sync``) of a refund names it in ``out_biz_no`` and is
   sent once the refund is done, so it is ``SUCCEEDED``. Its ``refund_fee`` is the trade's total
   refunded so far, not this refund's amount, so the answer carries no amount; a query has it.
+* The statement is the day's trade bill; a day Alipay has no bill for (not yet cut, or a day
+  without business) is ``GatewayRefused("isp.bill_not_exist")``, which the caller may read as
+  "nothing to compare yet".
 """
 
 from __future__ import annotations
