@@ -27,7 +27,9 @@ from tests.screens import RedeemError
 from tuika.bootstrap import System, build
 from tuika.domain.cases import CaseStatus
 from tuika.domain.clock import FixedClock
+from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
+from tuika.sandbox.bank import BankSandbox, Fault
 from tuika.services.review import machine_review
 from tuika.settings import Settings
 
@@ -271,3 +273,46 @@ def upload(shop: Shop, png: bytes) -> str:
 def reads_of(system: System, case_id: str) -> int:
     with system.ctx.read() as uow:
         return len(uow.reads.for_case(case_id))
+
+
+def test_a_worker_killed_after_the_bank_accepted_a_refund_finds_it_after_a_restart_and_sends_nothing_twice(
+    queue_settings: Settings, worker: Worker, systems: list[System]
+) -> None:
+    # T+0 so the query after the restart finds the refund settled; the answer to the refund call
+    # is held back long enough for the worker to be killed while it waits for it.
+    with BankSandbox(settle_days=0, stall_s=60) as bank:
+        gateway = {
+            "bank_url": bank.base_url,
+            "bank_merchant_id": bank.merchant_id,
+            "bank_secret": bank.secret,
+            "gateway_first_query_s": 1.0,
+            "gateway_timeout_s": 60.0,
+        }
+        worker.env.update({f"TUIKA_{name.upper()}": str(value) for name, value in gateway.items()})
+        front = build(queue_settings.model_copy(update=gateway), migrate=True)
+        systems.append(front)
+        shop = Shop(front)
+        shop.order("ord_kb1", route="bank_card", delivery="failed", amount_fen=5000)
+        bank.add_trade("tx_ord_kb1", "ord_kb1", Money(5000))
+        bank.fail_next(Fault.TIMEOUT_AFTER_ACCEPT)
+        worker.start()
+
+        case_id = shop.claim("ord_kb1", route="original")
+        wait_until(lambda: len(bank.refunds()) == 1, 30, "the bank to accept the refund")
+        worker.kill()  # the bank holds the refund; our commit of its answer never happened
+
+        [payout] = shop.payouts(case_id)
+        assert (payout.status, payout.voucher) == (PayoutStatus.PROCESSING, None)
+        assert payout.sent_at is not None
+        worker.start()
+
+        shop.wait_for_status(case_id, CaseStatus.REFUNDED, timeout=30)
+        assert worker.stop() == 0
+        [paid] = shop.payouts(case_id)
+        assert (paid.status, paid.attempts) == (PayoutStatus.SUCCEEDED, 1)
+        assert paid.voucher == bank.refunds()[0].bank_refund_id
+        assert bank.paid_count(payout.id) == 1
+        sent = [r for r in bank.requests if r.method == "POST" and r.path == "/refunds"]
+        assert len(sent) <= 1  # the held answer was never recorded as given; no second refund call
+        assert len(bank.refunds()) == 1
+        assert shop.ledger_total() == Money(0)
