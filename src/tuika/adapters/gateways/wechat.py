@@ -10,6 +10,9 @@ set. So this adapter refuses to start without a valid certificate in ``cert_dir`
 downloads the platform certificates once with WeChat Pay's certificate tool, as in production.
 Afterwards, an answer or notice signed under a serial the SDK does not know (WeChat Pay rotates
 its certificates) makes the SDK fetch /v3/certificates from the configured URL and save them.
+The SDK refreshes its list without a lock, so a verification racing a refresh may fail once; it
+then surfaces as ``GatewayUnavailable`` or ``NoticeRejected``, and the query or WeChat's resend
+after it succeeds.
 
 What WeChat Pay's answers mean here:
 
