@@ -92,6 +92,16 @@ class GatewayRefused(Exception):
         self.code = code
         self.message = message
 
+    @property
+    def retry_later(self) -> bool:
+        """Tell whether the gateway asks for the same request again later rather than refusing it."""
+        return self.code in RETRY_LATER
+
+
+# Refusals that mean "not now, same number later": WeChat's one-refund-a-minute limit, and
+# Alipay's signed "system busy, call again with the same parameters".
+RETRY_LATER = frozenset({"FREQUENCY_LIMITED", "ACQ.SYSTEM_ERROR", "SYSTEM_ERROR"})
+
 
 class NoticeRejected(Exception):
     """A notice whose signature, certificate or body does not verify: nothing in it is believed."""

@@ -123,6 +123,10 @@ def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
         ctx.dispatcher.follow_up(payout.id, first)
         return payout
     except GatewayRefused as exc:
+        if exc.retry_later:
+            log.info("gateway %s asks to send payout %s again later: %s", payout.route.value, payout.id, exc)
+            ctx.dispatcher.follow_up(payout.id, max(first, 60.0))
+            return payout
         return _refused(ctx, payout.id, exc)
     with ctx.uow() as uow:
         current = uow.payouts.get(payout.id, lock=True)

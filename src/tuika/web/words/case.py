@@ -93,7 +93,10 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "退款到账异常（如银行卡已注销），财务处理中；也可改退至平台余额",
         "The refund could not reach your account (e.g. a closed card); finance is on it, or take the balance",
     ),
-    "case.payout.gateway_processing": ("原路退款处理中，预计 24 小时内到账", "Refund by the original route, within 24 hours"),
+    "case.payout.gateway_processing": (
+        "原路退款处理中，预计 24 小时内到账",
+        "Refund by the original route, within 24 hours",
+    ),
     "case.payout.bank_processing": ("银行处理中，预计 1–3 个工作日", "With the bank: 1–3 working days"),
     "case.payout.gateway_failed": (
         "原路退款未成功，可改退至平台余额，即时到账",

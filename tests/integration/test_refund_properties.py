@@ -1,0 +1,131 @@
+"""Property: whatever the interleaving of retries, timeouts, duplicate, late and reordered notices,
+each payout is refunded exactly once at the gateway, and the ledger balances.
+
+Hypothesis draws a story for one card-paid claim: faults queued at the sandbox, follow-ups run
+or left, sweeps, the payout task run again, the gateway settling, notices delivered in any order,
+again, or never. Then the world calms down (everything settles, every notice arrives, the
+follow-ups run) and the books are checked against the gateway's own.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from tests.conftest import InlineDispatcher
+from tests.factories import ledger_total, order_payload
+from tests.integration.api import Auth, file_case, push
+from tests.integration.rigs import RIGS, Headers, Rig
+from tuika.bootstrap import System
+from tuika.domain.payouts import PayoutStatus
+from tuika.services import payouts, refunds
+from tuika.services.sweep import sweep
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+FAULTS = ["timeout_after_accept", "error_500", "duplicate_notice", "notice_before_response", "no_notice"]
+FAULTS += ["empty_query", "system_error"]
+STEPS = ["drain", "sweep", "pay_again", "settle", "deliver", "redeliver", *FAULTS]
+_orders = itertools.count()
+
+
+def deliver(client: TestClient, rig: Rig, notice: tuple[Headers, bytes]) -> int:
+    """Post a notice as the provider would; return our HTTP answer.
+
+    A notice replayed days after it was signed may be refused (the bank's window is five
+    minutes); refused or not, it must change nothing that the books below would show.
+    """
+    headers, body = notice
+    return client.post(f"/v1/notify/{rig.route.value}", content=body, headers=headers).status_code
+
+
+def payout_status(system: System, payout_id: str) -> PayoutStatus:
+    with system.ctx.read() as uow:
+        payout = uow.payouts.get(payout_id)
+    assert payout is not None
+    return payout.status
+
+
+def postings_of(system: System, payout_id: str, kind: str) -> int:
+    with system.engine.connect() as conn:
+        query = text("SELECT count(*) FROM ledger_postings WHERE payout_id = :p AND kind = :k")
+        return int(conn.execute(query, {"p": payout_id, "k": kind}).scalar_one())
+
+
+@pytest.mark.parametrize("kind", sorted(RIGS))
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    before=st.lists(st.sampled_from(FAULTS), max_size=2),
+    steps=st.lists(st.sampled_from(STEPS), max_size=10),
+    data=st.data(),
+)
+def test_any_interleaving_refunds_each_payout_exactly_once_and_the_ledger_balances(
+    kind: str,
+    client: TestClient,
+    auth: Auth,
+    system: System,
+    dispatcher: InlineDispatcher,
+    tmp_path: Path,
+    before: list[str],
+    steps: list[str],
+    data: st.DataObject,
+) -> None:
+    with RIGS[kind](tmp_path) as rig:
+        system.ctx.gateways = {rig.route: rig.gateway}
+        dispatcher.follow_ups.clear()
+        n = next(_orders)
+        # A buyer of its own per story: many claims by one buyer would rightly go to a person.
+        order_id, buyer = f"ord_prop{n}", f"buyer_prop{n}"
+        order = order_payload(order_id, buyer=buyer, route=rig.route.value, delivery="failed", amount_fen=4321)
+        push(client, auth, order)
+        rig.add_trade(order_id, 4321)
+        for fault in before:
+            rig.fault(fault)
+        case = file_case(client, auth, {"order_id": order_id, "reason": "not_delivered", "route": "original"}, buyer)
+        payout_id = case["payout"]["id"]
+        delivered: list[tuple[Headers, bytes]] = []
+
+        for step in steps:
+            if step == "drain":
+                dispatcher.drain()
+            elif step == "sweep":
+                sweep(system.ctx)
+            elif step == "pay_again":
+                payouts.execute(system.ctx, payout_id)
+            elif step == "settle":
+                rig.settle()
+            elif step == "deliver":
+                rig.quiet()
+                for notice in data.draw(st.permutations(rig.take_notices())):
+                    deliver(client, rig, notice)
+                    delivered.append(notice)
+            elif step == "redeliver" and delivered:
+                deliver(client, rig, data.draw(st.sampled_from(delivered)))
+            else:
+                rig.fault(step)
+
+        # The world calms down: the gateway settles, every notice arrives, and the follow-up
+        # runs (straight away: its backoff is what the sweep honours, not what this test tests).
+        rig.quiet()
+        for notice in rig.take_notices():
+            deliver(client, rig, notice)  # whatever was still held back, however stale
+        for _ in range(8):
+            rig.settle()
+            for notice in rig.take_notices():
+                # Just sent: acknowledged, whether it is news or a duplicate.
+                assert deliver(client, rig, notice) < 300
+            if payout_status(system, payout_id) is PayoutStatus.SUCCEEDED:
+                break
+            refunds.follow_up(system.ctx, payout_id)
+
+        assert payout_status(system, payout_id) is PayoutStatus.SUCCEEDED
+        assert rig.sandbox.paid_count(payout_id) == 1
+        assert [r.refund_no for r in rig.sandbox.refunds()].count(payout_id) == 1
+        assert postings_of(system, payout_id, "refund") == 1
+        assert ledger_total(system.engine) == 0
