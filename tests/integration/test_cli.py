@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from tuika.adapters.gateways.bank import BankCardGateway
 from tuika.api.auth import issue_token, verify_token
 from tuika.cli import _banner, app
+from tuika.domain.gateway import RefundRequest, statement_day
+from tuika.domain.money import Money
+from tuika.sandbox.gateways import start as start_sandboxes
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
 
 runner = CliRunner()
@@ -65,3 +70,47 @@ def test_the_demo_banner_gives_each_buyer_and_each_console_user_a_sign_in_link_t
     signed = [verify_token(settings.secret_key, link.split("token=", 1)[1], now) for link in links]
     # The platform's token is for the API; the pages sign in buyers and console users only.
     assert [(p.subject, p.role) for p in signed] == [("buyer_alice", "buyer"), ("agent_wang", "agent")]
+
+
+def test_reconcile_refuses_a_bad_date_or_route_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    monkeypatch.setenv("TUIKA_DATA_DIR", str(tmp_path))
+
+    bad_date = runner.invoke(app, ["reconcile", "--date", "2026-13-01"])
+    bad_route = runner.invoke(app, ["reconcile", "--date", "2026-11-28", "--route", "paypal"])
+
+    assert (bad_date.exit_code, bad_route.exit_code) == (2, 2)
+    assert "--date must be YYYY-MM-DD" in bad_date.output
+    assert "unknown route: paypal" in bad_route.output
+
+
+def test_reconcile_compares_each_gateways_bill_and_exits_1_on_a_mismatch(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    monkeypatch.setenv("TUIKA_DATA_DIR", str(tmp_path))
+    sandboxes = start_sandboxes(tmp_path / "keys", settle_s=0.0)
+    try:
+        for name, value in sandboxes.settings.items():
+            monkeypatch.setenv(f"TUIKA_{name.upper()}", str(value))
+        assert runner.invoke(app, ["migrate"]).exit_code == 0
+        day = statement_day(datetime.now(UTC)).isoformat()
+
+        clean = runner.invoke(app, ["reconcile", "--date", day])
+        # A refund made at the bank's own counter, for a payment tuika never refunded.
+        sandboxes.bank.add_trade("tx_counter", "ord_counter", Money(700))
+        bank = BankCardGateway(sandboxes.bank.base_url, sandboxes.bank.merchant_id, sandboxes.bank.secret)
+        bank.refund(RefundRequest("po_counter", "ord_counter", "tx_counter", Money(700), Money(700)))
+        bank.close()
+        found = runner.invoke(app, ["reconcile", "--date", day, "--route", "bank_card"])
+    finally:
+        sandboxes.stop()
+
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.stdout.splitlines()[-1])["mismatches"] == 0
+    assert found.exit_code == 1, found.output
+    assert "unknown_to_us" in found.stdout
+    summary = json.loads(found.stdout.splitlines()[-1])
+    assert (summary["mismatches"], list(summary["routes"])) == (1, ["bank_card"])
