@@ -15,9 +15,10 @@ import uvicorn
 from tuika.api.app import create_app
 from tuika.api.auth import ROLES, issue_token
 from tuika.bootstrap import build
-from tuika.demo import BUYERS, STAFF, seed, seed_supplier
+from tuika.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import worker_consumer
+from tuika.sandbox.gateways import start as start_payment_sandboxes
 from tuika.sandbox.supplier import SandboxSupplier
 from tuika.services.context import SYSTEM
 from tuika.services.reconcile import reconcile as run_reconcile
@@ -153,12 +154,22 @@ def demo(
         secret = secrets.token_urlsafe(24)
         sandbox = SandboxSupplier(settings.supplier_partner_id, secret).start()
         settings = settings.model_copy(update={"supplier_url": sandbox.base_url, "supplier_secret": secret})
+    payments = None
+    if not (settings.alipay_url or settings.wechat_url or settings.bank_url):
+        # No real gateways configured: refunds by the original route go to local sandboxes
+        # that settle in seconds (the bank at its next tick), with keys made for this run.
+        payments = start_payment_sandboxes(settings.data_dir / "keys", settle_s=3.0, bank_tick_s=2.0)
+        update = {**payments.settings, "gateway_first_query_s": 2.0}
+        settings = settings.model_copy(update=update)
     system = build(settings, migrate=True, queue=False)
     added = seed(system.ctx)
     if sandbox is not None:
         seed_supplier(system.ctx, sandbox)
     port = port or settings.port
     base = f"http://{settings.host}:{port}"
+    if payments is not None:
+        seed_payments(system.ctx, payments)
+        payments.notify(base)
     now = datetime.now(UTC)
     tokens = {f"buyer {b}": issue_token(settings.secret_key, "buyer", b, 7 * 86400, now) for b in BUYERS[:2]}
     tokens.update(
@@ -170,6 +181,8 @@ def demo(
     finally:
         if sandbox is not None:
             sandbox.stop()
+        if payments is not None:
+            payments.stop()
 
 
 def _reset(settings: Settings) -> None:
@@ -186,6 +199,10 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -
         f"  API docs:  {base}/docs   (OpenAPI: {base}/openapi.json)",
         f"  health:    {base}/healthz",
         f"  supplier:  {settings.supplier_url} (sandbox: verifies card keys and top-ups)",
+        f"  Alipay:    {settings.alipay_url or '—'}",
+        f"  WeChat:    {settings.wechat_url or '—'}",
+        f"  bank card: {settings.bank_url or '—'}",
+        "  finance:   /v1/finance/refunds (admin), tuika reconcile --date YYYY-MM-DD",
         "  tokens (Authorization: Bearer …, valid 7 days):",
     ]
     lines += [f"    {who:<26} {tok}" for who, tok in tokens.items()]

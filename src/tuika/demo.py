@@ -202,3 +202,22 @@ def _record(ctx: Context, book: SupplierBook, order: Order, now: datetime) -> in
             else:
                 book.add_topup(order.supplier_id, reference, TopupState.PROCESSING)
     return len(order.items)
+
+
+class PaymentBook(Protocol):
+    """Where the demo records the payments its gateways took: the payment sandboxes."""
+
+    def add_trade(self, order: Order) -> bool: ...
+
+
+def seed_payments(ctx: Context, book: PaymentBook) -> int:
+    """Tell the payment sandboxes about every demo order paid through them; return how many."""
+    count = 0
+    after: str | None = None
+    while True:
+        with ctx.read() as uow:
+            page = uow.orders.search(OrderFilter(after=after, limit=200))
+        count += sum(1 for order in page if book.add_trade(order))
+        if len(page) < 200:
+            return count
+        after = page[-1].id
