@@ -170,6 +170,7 @@ def demo(
     if payments is not None:
         seed_payments(system.ctx, payments)
         payments.notify(base)
+        payments.write_env(settings.data_dir / "sandbox.env")
     now = datetime.now(UTC)
     tokens = {f"buyer {b}": issue_token(settings.secret_key, "buyer", b, 7 * 86400, now) for b in BUYERS[:2]}
     tokens.update(

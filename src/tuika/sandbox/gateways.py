@@ -48,6 +48,11 @@ class GatewaySandboxes:
         self.wechat.set_notify(f"{base_url}/v1/notify/wechat")
         self.bank.set_notify(f"{base_url}/v1/notify/bank_card")
 
+    def write_env(self, path: Path) -> Path:
+        """Write the settings as ``TUIKA_…`` lines, so another shell can reach the same sandboxes."""
+        lines = [f"TUIKA_{name.upper()}={_quoted(value)}" for name, value in self.settings.items()]
+        return _secret_file(path, "\n".join(lines) + "\n")
+
     def stop(self) -> None:
         for sandbox in (self.alipay, self.wechat, self.bank):
             sandbox.stop()
@@ -100,6 +105,11 @@ def start(
         "bank_secret": bank.secret,
     }
     return GatewaySandboxes(alipay, wechat, bank, settings)
+
+
+def _quoted(value: object) -> str:
+    # Single quotes for a POSIX shell; the PEM's newlines stay inside them.
+    return "'" + str(value).replace("'", "'\\''") + "'"
 
 
 def _secret_file(path: Path, text: str) -> Path:
