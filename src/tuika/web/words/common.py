@@ -16,6 +16,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "signed_out_done": ("已退出。", "You are signed out."),
     "console": ("客服工作台", "Agent console"),
     "queue": ("待办队列", "Queue"),
+    "finance": ("财务队列", "Finance"),
     "staff_only": ("仅客服与仲裁人员可进入工作台。", "Only agents and arbitrators may open the console."),
     "csrf_failed": (
         "页面已过期或来源不明，请刷新后重试。",
