@@ -97,7 +97,6 @@ class SqlPayoutRepository:
         )
         return list(self.s.scalars(query))
 
-
     def in_status(self, statuses: Sequence[PayoutStatus], limit: int) -> list[Payout]:
         """Return payouts in the given statuses, oldest change first: a finance queue."""
         query = (
