@@ -103,7 +103,6 @@ class Planned:
 def plan(claims: int, fault_rate: float, seed: int) -> list[Planned]:
     """Draw the claims: routes in equal shares, amounts from ¥1 to ¥500, faults cycling through each route's modes."""
     rng = random.Random(seed)
-    run = f"{seed}{rng.randrange(16**6):06x}"
     routes = [ROUTES[i % len(ROUTES)] for i in range(claims)]
     rng.shuffle(routes)
     faulted = set(rng.sample(range(claims), round(claims * fault_rate)))
@@ -115,7 +114,9 @@ def plan(claims: int, fault_rate: float, seed: int) -> list[Planned]:
             modes = FAULTS[route]
             fault = modes[cycles[route] % len(modes)]
             cycles[route] += 1
-        planned.append(Planned(f"ord_bp{run}_{i}", f"buyer_bp{run}_{i}", route, rng.randrange(100, 50_001), fault))
+        # Each run has a database of its own, so the same ids in every run do no harm.
+        name = f"bp{seed}_{i:05d}"
+        planned.append(Planned(f"ord_{name}", f"buyer_{name}", route, rng.randrange(100, 50_001), fault))
     return planned
 
 
