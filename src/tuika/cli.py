@@ -318,6 +318,35 @@ def bench_review(
     typer.echo(json.dumps(result))
 
 
+@bench_app.command("payouts")
+def bench_payouts(
+    claims: Annotated[int, typer.Option(min=1, max=100_000, help="approved claims to pay back")] = 1000,
+    fault_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="share of claims with a gateway fault queued before them")
+    ] = 0.1,
+    rate: Annotated[float, typer.Option(min=0.0, help="claims filed per second; 0: as fast as the clients can")] = 10.0,
+    clients: Annotated[int, typer.Option(min=1, max=64, help="concurrent API clients filing claims")] = 4,
+    seed: Annotated[int, typer.Option(help="seed of the routes, amounts and faults")] = 7,
+    timeout: Annotated[
+        float, typer.Option(min=1.0, help="seconds after the last claim for every payout to reach a final state")
+    ] = 120.0,
+) -> None:
+    """Pay back approved claims by Alipay, WeChat Pay and the bank with injected faults; the last line is JSON.
+
+    Exits 1 when a check fails: a double refund, a ledger imbalance, an unfinished payout, a reconciliation mismatch.
+    """
+    from tuika.bench.payouts import run
+
+    try:
+        result = run(claims, fault_rate, rate=rate, clients=clients, seed=seed, timeout_s=timeout)
+    except (RuntimeError, ValueError) as exc:
+        typer.echo(f"benchmark failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(result, ensure_ascii=False))
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Run the CLI."""
     app()

@@ -102,8 +102,8 @@ def compare(
     found: list[Mismatch] = []
     listed = {line.refund_no: line for line in lines}
     for payout in ours:
-        line = listed.get(payout.id)
-        if line is None:
+        # A refund the gateway refused outright never exists there, and nothing was paid.
+        if payout.id not in listed and payout.status is not PayoutStatus.FAILED:
             found.append(Mismatch(MismatchKind.MISSING_AT_GATEWAY, route, payout.id, _ours(payout), "—"))
     for line in lines:
         known_one = known.get(line.refund_no)

@@ -190,15 +190,22 @@ def confirm(ctx: Context, payout: Payout) -> Payout:
     if answer.state is RefundState.NOT_FOUND:
         # Nothing under the number: the request never arrived (or Alipay's empty answer).
         # Sending again under the same number is what both gateways ask for.
-        _later(ctx, payout, gateway)
-        return _call(ctx, payout, resend=True)
+        again = _later(ctx, payout, gateway, sending_again=True)
+        if again.status is not PayoutStatus.PROCESSING:
+            return again
+        return _call(ctx, again, resend=True)
     if answer.state is RefundState.PROCESSING:
         return _later(ctx, payout, gateway, answer)
     return apply(ctx, answer, provider=payout.route.value, source="query")
 
 
-def _later(ctx: Context, payout: Payout, gateway: Gateway, answer: RefundAnswer | None = None) -> Payout:
-    """Keep a processing payout and set when to look again; the sweep picks it up then."""
+def _later(
+    ctx: Context, payout: Payout, gateway: Gateway, answer: RefundAnswer | None = None, *, sending_again: bool = False
+) -> Payout:
+    """Keep a processing payout and set when to look again; the sweep picks it up then.
+
+    ``sending_again`` counts the attempt about to be made under the same number.
+    """
     with ctx.uow() as uow:
         current = uow.payouts.get(payout.id, lock=True)
         assert current is not None
@@ -207,7 +214,14 @@ def _later(ctx: Context, payout: Payout, gateway: Gateway, answer: RefundAnswer 
         now = ctx.clock.now()
         assert current.sent_at is not None
         voucher = current.voucher or (answer.gateway_refund_id if answer else None)
-        current = replace(current, check_at=next_check(gateway, current.sent_at, now), voucher=voucher, updated_at=now)
+        attempts = current.attempts + 1 if sending_again else current.attempts
+        current = replace(
+            current,
+            check_at=next_check(gateway, current.sent_at, now),
+            voucher=voucher,
+            updated_at=now,
+            attempts=attempts,
+        )
         uow.payouts.save(current, PayoutStatus.PROCESSING)
         uow.commit()
         return current
