@@ -251,3 +251,23 @@ def test_reconciliation_finds_the_days_refunds_in_each_bill_and_lists_what_diffe
 
     assert [(m.kind, m.refund_no) for m in found.mismatches] == [(MismatchKind.UNKNOWN_TO_US, "po_stray")]
     assert found.their_count == 3
+
+
+def test_a_resend_refused_fails_the_payout_only_when_the_gateway_still_has_nothing(
+    client: TestClient, auth: Auth, system: System, alipay: Rig
+) -> None:
+    from tuika.sandbox.alipay import Fault
+
+    alipay.sandbox.fail_next(Fault.ERROR_500)  # the first call never reaches Alipay's books
+    case = claim(client, auth, alipay)
+    payout_id = case["payout"]["id"]
+    assert status_of(system, payout_id) is PayoutStatus.PROCESSING
+    alipay.sandbox.fail_next(Fault.CLOSED)  # by the time it is sent again, the trade is closed
+
+    refunds.follow_up(system.ctx, payout_id)  # nothing under the number: sent again, refused
+
+    assert status_of(system, payout_id) is PayoutStatus.FAILED
+    assert alipay.sandbox.paid_count(payout_id) == 0
+    moved = finance.redirect_to_balance(system.ctx, Actor(case["buyer"], Role.BUYER), payout_id)
+    assert status_of(system, moved.id) is PayoutStatus.SUCCEEDED  # paid once the redirect committed
+    assert ledger_total(system.engine) == 0

@@ -127,6 +127,8 @@ def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
             log.info("gateway %s asks to send payout %s again later: %s", payout.route.value, payout.id, exc)
             ctx.dispatcher.follow_up(payout.id, max(first, 60.0))
             return payout
+        if resend:
+            return _refused_again(ctx, gateway, order, payout, exc)
         return _refused(ctx, payout.id, exc)
     with ctx.uow() as uow:
         current = uow.payouts.get(payout.id, lock=True)
@@ -152,6 +154,25 @@ def _refused(ctx: Context, payout_id: str, exc: GatewayRefused) -> Payout:
         note_on_case(ctx, uow, case, "gateway_refund_failed", exc.code)
         uow.commit()
         return failed
+
+
+def _refused_again(ctx: Context, gateway: Gateway, order: Order, payout: Payout, exc: GatewayRefused) -> Payout:
+    """A number sent before was refused when sent again: fail it only if the gateway still has nothing.
+
+    A refund may exist under the number that the last query did not show yet; failing the
+    payout then would let the balance pay a second time. So ask once more: nothing there and
+    a refusal are two answers that agree; anything else is applied or looked at again.
+    """
+    try:
+        answer = gateway.query(request_for(order, payout))
+    except (GatewayUnavailable, GatewayRefused) as again:
+        log.warning("payout %s: resend refused (%s) and the query failed (%s)", payout.id, exc, again)
+        return _later(ctx, payout, gateway)
+    if answer.state is RefundState.NOT_FOUND:
+        return _refused(ctx, payout.id, exc)
+    if answer.state is RefundState.PROCESSING:
+        return _later(ctx, payout, gateway, answer)
+    return apply(ctx, answer, provider=payout.route.value, source="query")
 
 
 def follow_up(ctx: Context, payout_id: str) -> Payout:
