@@ -27,8 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
@@ -47,6 +45,7 @@ from tuika.sandbox.alipay_wire import (
     signing_string,
     verifies,
 )
+from tuika.sandbox.serving import Answer, LocalServer, Served
 
 GATEWAY_PATH: Final = "/gateway.do"
 BILL_PATH: Final = "/downloadBillFile.resource"
@@ -115,7 +114,7 @@ def generate_app_keys() -> tuple[str, str]:
     return private_pem(key), public_pem(key)
 
 
-class AlipaySandbox:
+class AlipaySandbox(Served):
     """Serve Alipay's refund protocol on 127.0.0.1 from a background thread."""
 
     def __init__(
@@ -145,8 +144,7 @@ class AlipaySandbox:
         self._links: dict[str, tuple[date, float]] = {}
         self._courier = Courier(notice_retries, notice_retry_s)
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LocalServer(self._serve, "the Alipay sandbox", thread_name="sandbox-alipay")
 
     # --- control, for tests and the demo ---
 
@@ -190,46 +188,16 @@ class AlipaySandbox:
     # --- lifecycle ---
 
     @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the Alipay sandbox is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
     def gateway_url(self) -> str:
         """The URL to give the SDK (``AliPay._gateway``, ``TUIKA_ALIPAY_URL``)."""
         return self.base_url + GATEWAY_PATH
 
-    def start(self) -> AlipaySandbox:
-        """Listen on a free port and serve until ``stop``."""
-        self._stopping.clear()
+    def _open(self) -> None:
         self._courier.open()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.01,), name="sandbox-alipay", daemon=True
-        )
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        """Stop serving, wake every stalled answer and drop pending notices."""
-        self._stopping.set()
+    def _close(self) -> None:
+        """Drop pending notices."""
         self._courier.close()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> AlipaySandbox:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- the protocol ---
 
@@ -246,6 +214,11 @@ class AlipaySandbox:
         if reply.delay_s:
             self._stopping.wait(reply.delay_s)
         return reply
+
+    def _serve(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> Answer:
+        # Only a POST's body is a form: the SDK sends its calls as a GET with a signed query.
+        reply = self.handle(target, raw if method == "POST" else b"")
+        return Answer(reply.status, {"Content-Type": reply.content_type}, reply.body, reply.after)
 
     def _gateway(self, params: Mapping[str, str]) -> _Reply:
         method = params.get("method", "")
@@ -376,30 +349,3 @@ class AlipaySandbox:
         call = ReceivedCall(method, biz, str(fields.get("code", "")), str(fields.get("sub_code", "")), fault)
         with self._lock:
             self._calls.append(call)
-
-
-def _handler(sandbox: AlipaySandbox) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._answer(b"")
-
-        def do_POST(self) -> None:
-            self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-
-        def _answer(self, form: bytes) -> None:
-            reply = sandbox.handle(self.path, form)
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as a timeout fault intends
-            if reply.after is not None:
-                reply.after()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # tests read ``sandbox.calls()`` and ``sandbox.notices()``, not stderr
-
-    return Handler

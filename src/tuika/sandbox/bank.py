@@ -32,15 +32,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Final
+from typing import Final, Self
 from urllib.parse import unquote
 
 import httpx
 
 from tuika.domain.money import Money
 from tuika.sandbox.bank_book import BEIJING, STAMP, BankBook, BankRefund, FailCode, Refund, Refused
+from tuika.sandbox.serving import LocalServer, Served
 
 __all__ = ["BankRefund", "BankSandbox", "Delivery", "FailCode", "Fault", "ReceivedRequest"]
 
@@ -115,7 +114,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class BankSandbox:
+class BankSandbox(Served):
     """Serve the acquirer's refund protocol on 127.0.0.1 from a background thread."""
 
     def __init__(
@@ -147,8 +146,8 @@ class BankSandbox:
         self._target: NoticeTarget = None
         self._notices = 0
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._threads: list[threading.Thread] = []
+        self._http = LocalServer(self.handle, "the bank sandbox")
+        self._ticker: threading.Thread | None = None
 
     # --- control, for tests and the demo ---
 
@@ -220,42 +219,20 @@ class BankSandbox:
 
     # --- lifecycle ---
 
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the bank sandbox is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> BankSandbox:
+    def start(self) -> Self:
         """Listen on a free port and serve until ``stop``; tick settlement if ``tick_s`` is set."""
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        # A short poll interval makes ``stop`` quick; the default half second adds up over a test run.
-        self._threads = [threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)]
+        super().start()
         if self.tick_s:
-            self._threads.append(threading.Thread(target=self._tick, args=(self.tick_s,), daemon=True))
-        for thread in self._threads:
-            thread.start()
+            self._ticker = threading.Thread(target=self._tick, args=(self.tick_s,), daemon=True)
+            self._ticker.start()
         return self
 
     def stop(self) -> None:
         """Stop serving, ticking and every stalled answer."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        for thread in self._threads:
-            thread.join()
-        self._server, self._threads = None, []
-
-    def __enter__(self) -> BankSandbox:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().stop()
+        if self._ticker is not None:
+            self._ticker.join()
+        self._ticker = None
 
     def _tick(self, every_s: float) -> None:
         while not self._stopping.wait(every_s):
@@ -432,31 +409,3 @@ def _post(target: str | Callable[[dict[str, str], bytes], int], headers: dict[st
         return httpx.post(target, content=body, headers=headers, timeout=5.0).status_code
     except httpx.HTTPError:
         return 0
-
-
-def _handler(sandbox: BankSandbox) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._answer()
-
-        def do_POST(self) -> None:
-            self._answer()
-
-        def _answer(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, answer_headers, body = sandbox.handle(self.command, self.path, headers, raw)
-            try:
-                self.send_response(status)
-                for name, value in answer_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as a timeout fault intends
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # tests read ``sandbox.requests``, not stderr
-
-    return Handler

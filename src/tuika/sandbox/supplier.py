@@ -23,11 +23,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Final
 
 from tuika.domain.supplier import CardState, TopupState
+from tuika.sandbox.serving import LocalServer, Served
 
 CARD_QUERY: Final = "/api/v1/card/query"
 CARD_VOID: Final = "/api/v1/card/void"
@@ -95,7 +94,7 @@ class _Refused(Exception):
         self.code = code
 
 
-class SandboxSupplier:
+class SandboxSupplier(Served):
     """Serve the wholesaler protocol on 127.0.0.1 from a background thread."""
 
     def __init__(
@@ -121,8 +120,12 @@ class SandboxSupplier:
         self._flips: dict[tuple[str, str], int] = {}
         self._requests: list[ReceivedRequest] = []
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LocalServer(
+            lambda _method, target, headers, raw: self.handle(target, headers, raw),
+            "the sandbox supplier",
+            thread_name="sandbox-supplier",
+            methods=("POST",),
+        )
 
     # --- control, for tests and the demo ---
 
@@ -166,45 +169,6 @@ class SandboxSupplier:
         """Return a copy of every request received so far, oldest first."""
         with self._lock:
             return list(self._requests)
-
-    # --- lifecycle ---
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the sandbox supplier is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> SandboxSupplier:
-        """Listen on a free port and serve until ``stop``."""
-        # The socket listens once the server is built, so a client can connect before the thread runs.
-        self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        # A short poll interval makes ``stop`` quick; the default half second adds up over a test run.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.01,), name="sandbox-supplier", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and wake every stalled answer."""
-        self._stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> SandboxSupplier:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- the protocol ---
 
@@ -321,25 +285,3 @@ def _iso(at: datetime | None) -> str | None:
 
 def _card_data(card: _Card) -> dict[str, object]:
     return {"state": card.state.value, "redeemed_at": _iso(card.redeemed_at), "redeemed_by": card.redeemed_by}
-
-
-def _handler(sandbox: SandboxSupplier) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            status, answer_headers, body = sandbox.handle(self.path, headers, raw)
-            try:
-                self.send_response(status)
-                for name, value in answer_headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as a timeout fault intends
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # tests read ``sandbox.requests``, not stderr
-
-    return Handler

@@ -31,7 +31,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from tuika.domain.money import Money
 from tuika.sandbox import wechat_wire as wire
+from tuika.sandbox.serving import Answer, LocalServer, Served
 from tuika.sandbox.wechat_book import (
     ANY_CALL,
     SHAPES,
@@ -74,7 +74,7 @@ class _Notice:
     wrong_key: bool
 
 
-class WechatPaySandbox:
+class WechatPaySandbox(Served):
     """Serve WeChat Pay's refund API on 127.0.0.1 from a background thread; thread-safe."""
 
     def __init__(
@@ -111,8 +111,7 @@ class WechatPaySandbox:
         self._target: NoticeTarget = None
         self._timers: list[threading.Timer] = []
         self._stopping = threading.Event()
-        self._stop_server: Callable[[], None] | None = None
-        self._base_url: str | None = None
+        self._http = LocalServer(self._serve, "the WeChat Pay sandbox", thread_name="sandbox-wechat")
 
     # --- the platform certificate the adapter is configured with ---
 
@@ -200,36 +199,12 @@ class WechatPaySandbox:
 
     # --- lifecycle ---
 
-    @property
-    def base_url(self) -> str:
-        if self._base_url is None:
-            raise RuntimeError("the WeChat Pay sandbox is not running")
-        return self._base_url
-
-    def start(self) -> WechatPaySandbox:
-        """Listen on a free port and serve until ``stop``."""
-        self._stopping.clear()
-        self._base_url, self._stop_server = wire.serve(self.handle, self._stopping, "sandbox-wechat")
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, cancel pending settlements and wake every stalled answer."""
-        self._stopping.set()
+    def _close(self) -> None:
+        """Cancel pending settlements."""
         with self._lock:
             timers, self._timers = self._timers, []
         for timer in timers:
             timer.cancel()
-        if self._stop_server is not None:
-            self._stop_server()
-        self._stop_server, self._base_url = None, None
-
-    def __enter__(self) -> WechatPaySandbox:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- the protocol ---
 
@@ -261,6 +236,16 @@ class WechatPaySandbox:
             reply.headers.update(self._signed(text, wrong_key=reply.wrong_key))
             reply.headers.update({"Content-Type": "application/json; charset=utf-8", "Request-ID": uuid.uuid4().hex})
         return reply
+
+    def _serve(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> Answer:
+        reply = self.handle(method, target, headers, raw)
+        if reply.delay_s:
+            self._stopping.wait(reply.delay_s)
+        if reply.raw is None:
+            return Answer(reply.status, reply.headers, reply.body, reply.after)
+        return Answer(
+            reply.status, {**reply.headers, "Content-Type": "application/octet-stream"}, reply.raw, reply.after
+        )
 
     def _authenticate(self, method: str, target: str, headers: Mapping[str, str], raw: bytes) -> None:
         fields = wire.authorization(headers.get("authorization", ""))

@@ -17,13 +17,11 @@ import base64
 import json
 import re
 import secrets
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Final
 
 import httpx
@@ -308,25 +306,6 @@ class Reply:
     body: bytes = b""
 
 
-Handle = Callable[[str, str, Mapping[str, str], bytes], Reply]
-
-
-def serve(handle: Handle, stopping: threading.Event, name: str) -> tuple[str, Callable[[], None]]:
-    """Serve ``handle`` on a free port of 127.0.0.1; return the base URL and a function that stops it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(handle, stopping))
-    # A short poll interval makes stopping quick; the default half second adds up over a test run.
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), name=name, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-
-    def stop() -> None:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-    return f"http://{host!s}:{port}", stop
-
-
 def post(target: str | Callable[[dict[str, str], bytes], int], headers: dict[str, str], body: bytes) -> int:
     """POST a notice to a URL or a callable and return the status; 0 when it could not be delivered."""
     try:
@@ -335,39 +314,3 @@ def post(target: str | Callable[[dict[str, str], bytes], int], headers: dict[str
         return httpx.post(target, content=body, headers=headers, timeout=5.0).status_code
     except Exception:  # an unreachable or failing target is a failed delivery, retried as WeChat Pay does
         return 0
-
-
-def _handler(handle: Handle, stopping: threading.Event) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._answer("GET")
-
-        def do_POST(self) -> None:
-            self._answer("POST")
-
-        def _answer(self, method: str) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {key.lower(): value for key, value in self.headers.items()}
-            reply = handle(method, self.path, headers, raw)
-            if reply.delay_s:
-                stopping.wait(reply.delay_s)
-            body = reply.body if reply.raw is None else reply.raw
-            try:
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                if reply.raw is not None:
-                    self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as a timeout fault intends
-            if reply.after is not None:
-                reply.after()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # tests read ``sandbox.requests()``, not stderr
-
-    return Handler
