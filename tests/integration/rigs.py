@@ -27,6 +27,9 @@ from tuika.sandbox import wechat as wechat_sandbox
 from tuika.services.ports import Gateway
 
 QUICK = Timing(first_query_after=timedelta(0), expected_within=timedelta(days=3))
+# A client timeout a busy machine does not trip by accident; a stalled answer outlasts it twice.
+# The property test passes a short one: a timeout there is one more fault, and it must hold anyway.
+PATIENT = 2.0
 Headers = dict[str, str]
 
 
@@ -76,12 +79,12 @@ class Rig:
 
 
 @contextmanager
-def bank_rig(tmp: Path) -> Iterator[Rig]:
+def bank_rig(tmp: Path, timeout_s: float = PATIENT) -> Iterator[Rig]:
     clock = FakeClock()
     F = bank_sandbox.Fault
-    with bank_sandbox.BankSandbox(clock=clock, settle_days=1, stall_s=0.6, notify_retry_s=0.0) as sandbox:
+    with bank_sandbox.BankSandbox(clock=clock, settle_days=1, stall_s=2 * timeout_s, notify_retry_s=0.0) as sandbox:
         gateway = BankCardGateway(
-            sandbox.base_url, sandbox.merchant_id, sandbox.secret, timeout_s=0.3, clock=clock, timing=QUICK
+            sandbox.base_url, sandbox.merchant_id, sandbox.secret, timeout_s=timeout_s, clock=clock, timing=QUICK
         )
 
         def settle() -> None:
@@ -109,16 +112,16 @@ def bank_rig(tmp: Path) -> Iterator[Rig]:
 
 
 @contextmanager
-def alipay_rig(tmp: Path) -> Iterator[Rig]:
+def alipay_rig(tmp: Path, timeout_s: float = PATIENT) -> Iterator[Rig]:
     private, public = alipay_sandbox.generate_app_keys()
     F = alipay_sandbox.Fault
-    with alipay_sandbox.AlipaySandbox(public, stall_s=0.6, notice_retry_s=0.0) as sandbox:
+    with alipay_sandbox.AlipaySandbox(public, stall_s=2 * timeout_s, notice_retry_s=0.0) as sandbox:
         gateway = AlipayGateway(
             sandbox.app_id,
             private,
             sandbox.alipay_public_key_pem,
             sandbox.gateway_url,
-            timeout_s=0.3,
+            timeout_s=timeout_s,
             timing=QUICK,
         )
 
@@ -153,7 +156,7 @@ def alipay_rig(tmp: Path) -> Iterator[Rig]:
 
 
 @contextmanager
-def wechat_rig(tmp: Path) -> Iterator[Rig]:
+def wechat_rig(tmp: Path, timeout_s: float = PATIENT) -> Iterator[Rig]:
     merchant, v3_key = wechat_sandbox.merchant_keys(), wechat_sandbox.apiv3_key()
     F = wechat_sandbox.Fault
     sandbox = wechat_sandbox.WechatPaySandbox(
@@ -161,7 +164,7 @@ def wechat_rig(tmp: Path) -> Iterator[Rig]:
         "1900000109",
         v3_key,
         merchant_serial_no=merchant.serial_no,
-        stall_s=0.6,
+        stall_s=2 * timeout_s,
         notify_retry_s=0.0,
         refund_interval_s=0.0,  # one refund per order here; tuika keeps WeChat's minute itself
     )
@@ -176,7 +179,7 @@ def wechat_rig(tmp: Path) -> Iterator[Rig]:
             apiv3_key=v3_key,
             cert_dir=certs,
             base_url=sandbox.base_url,
-            timeout_s=0.3,
+            timeout_s=timeout_s,
             timing=QUICK,
         )
         rig = Rig(

@@ -73,7 +73,7 @@ def make_sandbox(app_keys: tuple[str, str], clock: Clock) -> Iterator[Callable[.
     made: list[AlipaySandbox] = []
 
     def make(**options: object) -> AlipaySandbox:
-        settings: dict[str, object] = {"stall_s": 1.0, "notice_retries": 2, "notice_retry_s": 0.05, "clock": clock}
+        settings: dict[str, object] = {"stall_s": 3.0, "notice_retries": 2, "notice_retry_s": 0.05, "clock": clock}
         sandbox = AlipaySandbox(app_keys[1], APP_ID, **(settings | options)).start()  # type: ignore[arg-type]
         made.append(sandbox)
         sandbox.add_trade(TRADE, "T-1", Money(5000))
@@ -98,7 +98,7 @@ def inbox(sandbox: AlipaySandbox) -> Inbox:
 
 
 def gateway_for(sandbox: AlipaySandbox, app_private_key: str) -> AlipayGateway:
-    return AlipayGateway(APP_ID, app_private_key, sandbox.alipay_public_key_pem, sandbox.gateway_url, timeout_s=0.3)
+    return AlipayGateway(APP_ID, app_private_key, sandbox.alipay_public_key_pem, sandbox.gateway_url, timeout_s=1.5)
 
 
 @pytest.fixture

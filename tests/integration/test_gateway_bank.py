@@ -71,7 +71,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def bank(clock: FakeClock) -> Iterator[BankSandbox]:
-    with BankSandbox(MERCHANT, clock=clock, stall_s=1.0, notify_retry_s=0.0) as sandbox:
+    with BankSandbox(MERCHANT, clock=clock, stall_s=3.0, notify_retry_s=0.0) as sandbox:
         sandbox.add_trade(TXN, "ord_1", Money(5000))
         yield sandbox
 
@@ -85,7 +85,7 @@ def inbox(bank: BankSandbox) -> Inbox:
 
 @pytest.fixture
 def gateway(bank: BankSandbox, clock: FakeClock) -> Iterator[BankCardGateway]:
-    made = BankCardGateway(bank.base_url, bank.merchant_id, bank.secret, timeout_s=0.3, clock=clock)
+    made = BankCardGateway(bank.base_url, bank.merchant_id, bank.secret, timeout_s=1.5, clock=clock)
     yield made
     made.close()
 

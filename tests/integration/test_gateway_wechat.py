@@ -91,7 +91,7 @@ def make_sandbox(merchant: MerchantKeys, v3_key: str, inbox: Inbox) -> Iterator[
     made: list[WechatPaySandbox] = []
 
     def make(**overrides: object) -> WechatPaySandbox:
-        options: dict[str, Any] = {"stall_s": 1.0, "notify_retry_s": 0.01, **overrides}
+        options: dict[str, Any] = {"stall_s": 3.0, "notify_retry_s": 0.01, **overrides}
         sandbox = WechatPaySandbox(
             merchant.public_key_pem, MCHID, v3_key, merchant_serial_no=merchant.serial_no, **options
         )
@@ -131,7 +131,7 @@ def make_gateway(merchant: MerchantKeys, v3_key: str, tmp_path: Path) -> MakeGat
             "apiv3_key": v3_key,
             "cert_dir": directory,
             "base_url": sandbox.base_url,
-            "timeout_s": 0.3,
+            "timeout_s": 1.5,
             **overrides,
         }
         return WechatPayGateway(**options)

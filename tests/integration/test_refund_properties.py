@@ -76,7 +76,7 @@ def test_any_interleaving_refunds_each_payout_exactly_once_and_the_ledger_balanc
     steps: list[str],
     data: st.DataObject,
 ) -> None:
-    with RIGS[kind](tmp_path) as rig:
+    with RIGS[kind](tmp_path, timeout_s=0.3) as rig:
         system.ctx.gateways = {rig.route: rig.gateway}
         dispatcher.follow_ups.clear()
         n = next(_orders)
