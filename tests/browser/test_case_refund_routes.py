@@ -49,12 +49,12 @@ class FakeClock:
 def bank_wired(system: System, api: TestClient) -> Iterator[tuple[BankSandbox, FakeClock]]:
     """Point tuika's bank-card route at a bank sandbox whose notices are posted into the app."""
     clock = FakeClock()
-    with BankSandbox(clock=clock, settle_days=1, stall_s=1.0, notify_retry_s=0.0) as bank:
+    with BankSandbox(clock=clock, settle_days=1, stall_s=3.0, notify_retry_s=0.0) as bank:
         gateway = BankCardGateway(
             bank.base_url,
             bank.merchant_id,
             bank.secret,
-            timeout_s=0.3,
+            timeout_s=1.5,
             clock=clock,
             timing=Timing(first_query_after=timedelta(0), expected_within=timedelta(days=3)),
         )

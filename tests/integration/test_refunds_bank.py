@@ -42,7 +42,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def bank(clock: FakeClock) -> Iterator[BankSandbox]:
-    with BankSandbox(clock=clock, settle_days=1, stall_s=1.0, notify_retry_s=0.0) as sandbox:
+    with BankSandbox(clock=clock, settle_days=1, stall_s=3.0, notify_retry_s=0.0) as sandbox:
         yield sandbox
 
 
@@ -53,7 +53,7 @@ def wired(system: System, bank: BankSandbox, clock: FakeClock, client: TestClien
         bank.base_url,
         bank.merchant_id,
         bank.secret,
-        timeout_s=0.3,
+        timeout_s=1.5,
         clock=clock,
         timing=Timing(first_query_after=timedelta(0), expected_within=timedelta(days=3)),
     )
