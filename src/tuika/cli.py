@@ -16,6 +16,7 @@ from tuika.api.app import create_app
 from tuika.api.auth import ROLES, issue_token
 from tuika.bootstrap import build
 from tuika.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
+from tuika.demo_claims import seed_claims
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import worker_consumer
 from tuika.sandbox.gateways import start as start_payment_sandboxes
@@ -171,6 +172,9 @@ def demo(
         seed_payments(system.ctx, payments)
         payments.notify(base)
         payments.write_env(settings.data_dir / "sandbox.env")
+    if added:
+        # A fresh demo starts with claims waiting for an agent, one with a reused screenshot.
+        seed_claims(system.ctx)
     now = datetime.now(UTC)
     tokens = {f"buyer {b}": issue_token(settings.secret_key, "buyer", b, 7 * 86400, now) for b in BUYERS[:2]}
     tokens.update(
