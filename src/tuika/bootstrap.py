@@ -133,6 +133,7 @@ def build(
         sla=sla(settings),
         supplier=_supplier(settings),
         gateways=gateways(settings),
+        evidence_unused=timedelta(hours=settings.evidence_unused_hours),
         ocr=_ocr(settings),
         history_window=timedelta(days=settings.history_window_days),
         history_limits=HistoryLimits(

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     sla_awaiting_evidence_s: int = Field(default=172800, gt=0)
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     evidence_max_pixels: int = Field(default=40_000_000, gt=0)
+    # Uploads that back no claim after this long are deleted, files and all.
+    evidence_unused_hours: int = Field(default=24, gt=0, le=24 * 365)
     token_ttl_s: int = Field(default=86400, gt=0)
     worker_threads: int = Field(default=2, gt=0)
     # Blocking request work (database transactions, uploads) per API process. Near the core

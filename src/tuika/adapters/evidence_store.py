@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -106,7 +107,10 @@ class EvidenceStore:
         content_type, width, height = self._validate(data)
         sha256 = hashlib.sha256(data).hexdigest()
         path = self.path_for(sha256)
-        if not path.exists():
+        if path.exists():
+            # Fresh again: the cleanup of unused files leaves recently saved ones alone.
+            os.utime(path)
+        else:
             self._write_atomically(path, data)
         return StoredFile(
             sha256=sha256,
@@ -120,6 +124,17 @@ class EvidenceStore:
     def open(self, sha256: str) -> bytes:
         """Return the stored bytes for ``sha256``; raise ``FileNotFoundError`` if absent."""
         return self.path_for(sha256).read_bytes()
+
+    def remove_if_older(self, sha256: str, before: datetime) -> bool:
+        """Delete the stored file unless it was saved (or saved again) at ``before`` or later."""
+        path = self.path_for(sha256)
+        try:
+            if path.stat().st_mtime >= before.timestamp():
+                return False
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def _validate(self, data: bytes) -> tuple[str, int, int]:
         if len(data) > self.max_bytes:

@@ -97,7 +97,7 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
             log.warning("sweep skipped: %d tasks are waiting in the queue", backlog)
             return
         report = sweep(context())
-        if report.reviews or report.payouts or report.closed or report.checks:
+        if report.reviews or report.payouts or report.closed or report.checks or report.forgotten:
             log.info("sweep re-drove %s", report)
 
     huey.every(huey.sweep_every)(sweep_all)

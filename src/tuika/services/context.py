@@ -112,6 +112,8 @@ class Context:
     supplier: Supplier | None = None
     # Reads screenshots in the worker; without one, people read them.
     ocr: Ocr | None = None
+    # How long an upload may wait for a claim before the sweep deletes it.
+    evidence_unused: timedelta = timedelta(hours=24)
     # How far back a buyer's claims count, and how many make a person look.
     history_window: timedelta = timedelta(days=30)
     history_limits: HistoryLimits = field(default_factory=HistoryLimits)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.ids import new_id
@@ -39,3 +41,23 @@ def get(ctx: Context, actor: Actor, evidence_id: str) -> tuple[EvidenceRecord, b
     if record is None or not actor.owns(record.owner_id):
         raise NotFound(f"evidence {evidence_id} not found")
     return record, ctx.files.open(record.sha256)
+
+
+def forget_unused(ctx: Context, older_than: timedelta, limit: int = 200) -> int:
+    """Delete uploads that back no claim after ``older_than``, and their files once nothing names them.
+
+    A buyer who uploads and never files leaves screenshots of their orders behind; keeping them
+    serves nobody. A file is removed only if no record names it and it was not saved again
+    within ``older_than``: an upload of the same picture a moment ago keeps it.
+    """
+    cutoff = ctx.clock.now() - older_than
+    with ctx.uow() as uow:
+        stale = uow.evidence.unused(cutoff, limit)
+        gone = uow.evidence.delete_unused([r.id for r in stale])
+        uow.commit()
+    for sha256 in {r.sha256 for r in stale}:
+        with ctx.read() as uow:
+            named = uow.evidence.uses_file(sha256)
+        if not named:
+            ctx.files.remove_if_older(sha256, cutoff)
+    return gone

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from tuika.domain.cases import CaseStatus
 from tuika.domain.payouts import PayoutStatus
 from tuika.services.context import Context
+from tuika.services.evidence import forget_unused
 from tuika.services.review import close_overdue
 
 
@@ -16,6 +17,7 @@ class SweepReport:
     payouts: int
     closed: int
     checks: int = 0
+    forgotten: int = 0
 
 
 def sweep(ctx: Context, limit: int = 500) -> SweepReport:
@@ -23,6 +25,7 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
 
     Refunds a gateway still calls processing are asked about again when their time comes:
     the periodic reconciliation, which also finds any whose answer or notice never came.
+    Uploads that never backed a claim are deleted once they are old enough.
     """
     now = ctx.clock.now()
     stale = now - ctx.sla.redrive_after
@@ -38,4 +41,5 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
     for payout_id in checks:
         ctx.dispatcher.follow_up(payout_id, 0)
     closed = sum(1 for case_id in overdue if close_overdue(ctx, case_id).status is CaseStatus.CLOSED)
-    return SweepReport(len(reviews), len(payouts), closed, len(checks))
+    forgotten = forget_unused(ctx, ctx.evidence_unused, limit)
+    return SweepReport(len(reviews), len(payouts), closed, len(checks), forgotten)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from tuika.adapters.db.tables import (
     PostingRow,
     ReadRow,
 )
-from tuika.domain.errors import StaleState
+from tuika.domain.errors import NotFound, StaleState
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import new_id
 from tuika.domain.ledger import Entry, Posting
@@ -211,9 +211,34 @@ class SqlEvidenceRepository:
         return None if row is None else mapping.evidence_from_row(row)
 
     def attach(self, evidence_ids: Sequence[str], case_id: str) -> None:
-        """Link evidence to the case it backs."""
+        """Link evidence to the case it backs; a file gone meanwhile (cleaned up as unused) is ``NotFound``."""
         if evidence_ids:
-            self.s.execute(update(EvidenceRow).where(EvidenceRow.id.in_(evidence_ids)).values(case_id=case_id))
+            result = self.s.execute(update(EvidenceRow).where(EvidenceRow.id.in_(evidence_ids)).values(case_id=case_id))
+            if result.rowcount != len(set(evidence_ids)):  # type: ignore[attr-defined]
+                raise NotFound("an evidence file of this claim no longer exists; upload it again")
+
+    def unused(self, created_before: datetime, limit: int) -> list[EvidenceRecord]:
+        """Return uploads that back no case and are older than ``created_before``."""
+        query = (
+            select(EvidenceRow)
+            .where(EvidenceRow.case_id.is_(None), EvidenceRow.created_at < created_before)
+            .order_by(EvidenceRow.created_at)
+            .limit(limit)
+        )
+        return [mapping.evidence_from_row(r) for r in self.s.scalars(query)]
+
+    def delete_unused(self, evidence_ids: Sequence[str]) -> int:
+        """Delete these records if they still back no case; return how many went."""
+        if not evidence_ids:
+            return 0
+        result = self.s.execute(
+            delete(EvidenceRow).where(EvidenceRow.id.in_(list(evidence_ids)), EvidenceRow.case_id.is_(None))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def uses_file(self, sha256: str) -> bool:
+        """Tell whether any record still names the stored file."""
+        return self.s.scalar(select(EvidenceRow.id).where(EvidenceRow.sha256 == sha256).limit(1)) is not None
 
     def backing_other_cases(self, sha256s: Sequence[str], case_id: str) -> list[tuple[str, str]]:
         """Return (sha256, case id) for the same files backing other cases."""
