@@ -265,14 +265,14 @@ def test_a_staff_session_cannot_act_as_the_buyer(client: TestClient, auth: Auth,
     before = api_case(client, auth, case_id)
     token = sign_in(client, system, "agent_1", role="agent")
 
-    assert client.get(f"/cases/{case_id}").status_code == 401
-    assert client.get(f"/cases/{case_id}/status").status_code == 401
+    assert client.get(f"/cases/{case_id}").status_code == 403
+    assert client.get(f"/cases/{case_id}/status").status_code == 403
     withdrawn = client.post(f"/cases/{case_id}/withdraw", data={"csrf": token})
     added = client.post(
         f"/cases/{case_id}/evidence", data={"csrf": token}, files={"files": ("e.png", png_bytes(), "image/png")}
     )
 
-    assert (withdrawn.status_code, added.status_code) == (401, 401)
+    assert (withdrawn.status_code, added.status_code) == (403, 403)
     assert api_case(client, auth, case_id) == before
 
 

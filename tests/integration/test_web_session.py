@@ -51,8 +51,10 @@ def test_the_pages_turn_away_a_visitor_with_no_session(client: TestClient) -> No
 def test_a_staff_session_is_not_a_buyer_session(client: TestClient, system: System) -> None:
     sign_in(client, system, "agent_1", "agent")
 
-    assert client.get("/balance").status_code == 401
-    assert client.get("/").status_code == 401
+    for path in ("/balance", "/"):
+        refused = client.get(path)
+        assert refused.status_code == 403
+        assert "客服工作台" in refused.text
 
 
 def test_signing_out_needs_the_csrf_token_and_then_ends_the_session(client: TestClient, system: System) -> None:

@@ -71,10 +71,12 @@ def buyer_of(request: Request) -> Actor | None:
 
 
 async def require_buyer(request: Request) -> Actor:
-    """Return the signed-in buyer; anyone else gets the sign-in message."""
-    actor = buyer_of(request)
+    """Return the signed-in buyer; nobody signed in gets the sign-in message, staff a pointer to the console."""
+    actor = signed_in(request)
     if actor is None:
         raise PageError(401, "signed_out")
+    if actor.role is not Role.BUYER:
+        raise PageError(403, "buyer_pages_only")
     return actor
 
 

@@ -17,6 +17,10 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console": ("客服工作台", "Agent console"),
     "queue": ("待办队列", "Queue"),
     "finance": ("财务队列", "Finance"),
+    "buyer_pages_only": (
+        "这是买家的页面；客服与仲裁人员请使用客服工作台。",
+        "This page is for buyers; agents and arbitrators use the console.",
+    ),
     "staff_only": ("仅客服与仲裁人员可进入工作台。", "Only agents and arbitrators may open the console."),
     "csrf_failed": (
         "页面已过期或来源不明，请刷新后重试。",
