@@ -7,8 +7,6 @@ its notices are posted into the app at /v1/notify/bank_card, as the bank would p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,54 +18,14 @@ from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.factories import account_balances, order_payload
 from tests.integration.api import Auth, file_case, push
-from tuika.adapters.gateways.bank import BankCardGateway
+from tests.integration.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
-from tuika.domain.gateway import Timing
 from tuika.domain.money import Money
-from tuika.domain.payouts import PayoutRoute
 from tuika.sandbox.bank import BankSandbox, FailCode
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 CURRENT = "[aria-current=step] .case-step-label"
-
-
-class FakeClock:
-    """The bank's time, shared by its sandbox and tuika's adapter; tuika's own clock stays real."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def next_business_day(self) -> None:
-        self.now += timedelta(days=4)  # past any weekend: T+1 has come whatever today is
-
-
-@contextmanager
-def bank_wired(system: System, api: TestClient) -> Iterator[tuple[BankSandbox, FakeClock]]:
-    """Point tuika's bank-card route at a bank sandbox whose notices are posted into the app."""
-    clock = FakeClock()
-    with BankSandbox(clock=clock, settle_days=1, stall_s=3.0, notify_retry_s=0.0) as bank:
-        gateway = BankCardGateway(
-            bank.base_url,
-            bank.merchant_id,
-            bank.secret,
-            timeout_s=1.5,
-            clock=clock,
-            timing=Timing(first_query_after=timedelta(0), expected_within=timedelta(days=3)),
-        )
-        system.ctx.gateways = {PayoutRoute.BANK_CARD: gateway}
-
-        def post(headers: dict[str, str], body: bytes) -> int:
-            return api.post("/v1/notify/bank_card", content=body, headers=headers).status_code
-
-        bank.set_notify(post)
-        try:
-            yield bank, clock
-        finally:
-            gateway.close()
 
 
 @pytest.fixture

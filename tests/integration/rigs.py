@@ -15,9 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from tuika.adapters.gateways.alipay import AlipayGateway
 from tuika.adapters.gateways.bank import BankCardGateway
 from tuika.adapters.gateways.wechat import WechatPayGateway
+from tuika.bootstrap import System
 from tuika.domain.gateway import Timing
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
@@ -34,11 +37,16 @@ Headers = dict[str, str]
 
 
 class FakeClock:
+    """The bank's time, shared by its sandbox and tuika's adapter; tuika's own clock stays real."""
+
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.now
+
+    def next_business_day(self) -> None:
+        self.now += timedelta(days=4)  # past any weekend: T+1 has come whatever today is
 
 
 @dataclass
@@ -79,16 +87,42 @@ class Rig:
 
 
 @contextmanager
-def bank_rig(tmp: Path, timeout_s: float = PATIENT) -> Iterator[Rig]:
-    clock = FakeClock()
-    F = bank_sandbox.Fault
+def bank_sandbox_and_gateway(
+    clock: FakeClock, timeout_s: float = PATIENT
+) -> Iterator[tuple[bank_sandbox.BankSandbox, BankCardGateway]]:
+    """A T+1 bank sandbox and the adapter pointed at it, both on ``clock``, first query at once."""
     with bank_sandbox.BankSandbox(clock=clock, settle_days=1, stall_s=2 * timeout_s, notify_retry_s=0.0) as sandbox:
         gateway = BankCardGateway(
             sandbox.base_url, sandbox.merchant_id, sandbox.secret, timeout_s=timeout_s, clock=clock, timing=QUICK
         )
+        try:
+            yield sandbox, gateway
+        finally:
+            gateway.close()
+
+
+@contextmanager
+def bank_wired(system: System, client: TestClient) -> Iterator[tuple[bank_sandbox.BankSandbox, FakeClock]]:
+    """Point tuika's bank-card route at a bank sandbox whose notices are posted into the app."""
+    clock = FakeClock()
+    with bank_sandbox_and_gateway(clock) as (sandbox, gateway):
+        system.ctx.gateways = {PayoutRoute.BANK_CARD: gateway}
+
+        def post(headers: Headers, body: bytes) -> int:
+            return client.post("/v1/notify/bank_card", content=body, headers=headers).status_code
+
+        sandbox.set_notify(post)
+        yield sandbox, clock
+
+
+@contextmanager
+def bank_rig(tmp: Path, timeout_s: float = PATIENT) -> Iterator[Rig]:
+    clock = FakeClock()
+    F = bank_sandbox.Fault
+    with bank_sandbox_and_gateway(clock, timeout_s) as (sandbox, gateway):
 
         def settle() -> None:
-            clock.now += timedelta(days=4)
+            clock.next_business_day()
             sandbox.settle_due()
 
         rig = Rig(
@@ -105,10 +139,7 @@ def bank_rig(tmp: Path, timeout_s: float = PATIENT) -> Iterator[Rig]:
             settle,
         )
         sandbox.set_notify(rig.catch)
-        try:
-            yield rig
-        finally:
-            gateway.close()
+        yield rig
 
 
 @contextmanager

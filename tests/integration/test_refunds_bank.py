@@ -7,7 +7,6 @@ Notices reach tuika through ``/v1/notify/bank_card`` exactly as the bank would p
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,54 +15,30 @@ from fastapi.testclient import TestClient
 from tests.conftest import InlineDispatcher
 from tests.factories import account_balances, count_rows, ledger_total, order_payload
 from tests.integration.api import Auth, file_case, push
-from tuika.adapters.gateways.bank import BankCardGateway
+from tests.integration.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
-from tuika.domain.gateway import Timing
 from tuika.domain.money import Money
-from tuika.domain.payouts import PayoutRoute
 from tuika.sandbox.bank import BankSandbox, FailCode, Fault
 from tuika.services import finance, refunds
 from tuika.services.context import Actor
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def banked(system: System, client: TestClient) -> Iterator[tuple[BankSandbox, FakeClock]]:
+    with bank_wired(system, client) as pair:
+        yield pair
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def wired(banked: tuple[BankSandbox, FakeClock]) -> BankSandbox:
+    """The bank sandbox tuika's bank-card route is configured with; its notices reach the API."""
+    return banked[0]
 
 
 @pytest.fixture
-def bank(clock: FakeClock) -> Iterator[BankSandbox]:
-    with BankSandbox(clock=clock, settle_days=1, stall_s=3.0, notify_retry_s=0.0) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def wired(system: System, bank: BankSandbox, clock: FakeClock, client: TestClient) -> BankSandbox:
-    """Configure tuika with the bank gateway, first query at once, notices posted to the API."""
-    gateway = BankCardGateway(
-        bank.base_url,
-        bank.merchant_id,
-        bank.secret,
-        timeout_s=1.5,
-        clock=clock,
-        timing=Timing(first_query_after=timedelta(0), expected_within=timedelta(days=3)),
-    )
-    system.ctx.gateways = {PayoutRoute.BANK_CARD: gateway}
-
-    def post(headers: dict[str, str], body: bytes) -> int:
-        return client.post("/v1/notify/bank_card", content=body, headers=headers).status_code
-
-    bank.set_notify(post)
-    return bank
+def clock(banked: tuple[BankSandbox, FakeClock]) -> FakeClock:
+    return banked[1]
 
 
 def claim_by_card(
@@ -75,10 +50,6 @@ def claim_by_card(
     if fail is not None:
         bank.fail_card(f"tx_{order_id}", fail)
     return file_case(client, auth, {"order_id": order_id, "reason": "not_delivered", "route": "original"})
-
-
-def next_business_day(clock: FakeClock) -> None:
-    clock.now += timedelta(days=4)  # past any weekend: T+1 has come whatever today is
 
 
 def payout_of(client: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:
@@ -97,7 +68,7 @@ def test_a_card_refund_is_processing_until_the_bank_settles_then_refunded_once(
     dispatcher.drain()  # the bank still says processing: nothing moves
     assert payout_of(client, auth, case["id"])["status"] == "processing"
 
-    next_business_day(clock)
+    clock.next_business_day()
     wired.settle_due()  # the bank settles and posts its notice to /v1/notify/bank_card
 
     done = client.get(f"/v1/refund-cases/{case['id']}", headers=auth("buyer", "buyer_1")).json()
@@ -116,7 +87,7 @@ def test_without_a_notice_the_follow_up_query_settles_it(
 ) -> None:
     wired.set_notify(None)
     case = claim_by_card(client, auth, wired, "ord_bk2")
-    next_business_day(clock)
+    clock.next_business_day()
 
     dispatcher.drain()
 
@@ -133,7 +104,7 @@ def test_a_timeout_after_the_bank_accepted_finds_the_same_refund_and_pays_once(
     assert (payout["status"], payout["voucher"]) == ("processing", None)  # we never heard the answer
 
     dispatcher.drain()  # the query finds the refund under the same number
-    next_business_day(clock)
+    clock.next_business_day()
     wired.settle_due()
 
     assert payout_of(client, auth, case["id"])["status"] == "succeeded"
@@ -152,7 +123,7 @@ def test_a_5xx_before_the_bank_did_anything_is_sent_again_under_the_same_number(
 
     [held] = wired.refunds()
     assert held.refund_no == case["payout"]["id"]
-    next_business_day(clock)
+    clock.next_business_day()
     wired.settle_due()
     assert payout_of(client, auth, case["id"])["status"] == "succeeded"
 
@@ -161,7 +132,7 @@ def test_a_bank_side_failure_can_go_to_the_balance_once_by_the_buyer(
     client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock
 ) -> None:
     case = claim_by_card(client, auth, wired, "ord_bk5", fail=FailCode.CARD_CANCELLED)
-    next_business_day(clock)
+    clock.next_business_day()
     wired.settle_due()
     failed = payout_of(client, auth, case["id"])
     assert failed["status"] == "failed"
@@ -184,7 +155,7 @@ def test_finance_sees_the_failed_refund_until_it_is_redirected(
     client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock
 ) -> None:
     case = claim_by_card(client, auth, wired, "ord_bk6", fail=FailCode.ACCOUNT_FROZEN)
-    next_business_day(clock)
+    clock.next_business_day()
     wired.settle_due()
 
     queue = client.get("/v1/finance/refunds", headers=auth("admin", "finance_1")).json()
@@ -201,7 +172,7 @@ def test_a_duplicate_notice_is_answered_but_applied_once(
 ) -> None:
     wired.fail_next(Fault.DUPLICATE_NOTICE)
     case = claim_by_card(client, auth, wired, "ord_bk7")
-    next_business_day(clock)
+    clock.next_business_day()
     wired.settle_due()
 
     assert payout_of(client, auth, case["id"])["status"] == "succeeded"
@@ -216,7 +187,7 @@ def test_a_forged_notice_is_refused_and_changes_nothing(
     case = claim_by_card(client, auth, wired, "ord_bk8")
     wired.fail_next(Fault.BAD_SIGNATURE)
     wired.set_notify(None)
-    next_business_day(clock)
+    clock.next_business_day()
     captured: list[tuple[dict[str, str], bytes]] = []
     wired.set_notify(lambda headers, body: captured.append((headers, body)) or 200)
     wired.settle_due()
@@ -235,7 +206,7 @@ def test_a_notice_contradicting_a_settled_refund_raises_an_alert_and_changes_not
     from tuika.domain.gateway import RefundAnswer, RefundState
 
     case = claim_by_card(client, auth, wired, "ord_bk9")
-    next_business_day(clock)
+    clock.next_business_day()
     wired.settle_due()
     payout_id = case["payout"]["id"]
 
