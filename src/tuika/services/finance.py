@@ -81,12 +81,7 @@ def redirect_to_balance(ctx: Context, actor: Actor, payout_id: str) -> Payout:
             peek = uow.payouts.get(payout_id)
             if peek is None or not actor.owns(peek.buyer_id):
                 raise NotFound(f"payout {payout_id} not found")
-            order = uow.orders.get(peek.order_id, lock=True)
-            case = uow.cases.get(peek.case_id, lock=True)
-            payout = uow.payouts.get(payout_id, lock=True)
-            assert order is not None
-            assert case is not None
-            assert payout is not None
+            order, case, payout = refunds.lock(uow, payout_id)
             if payout.route is PayoutRoute.BALANCE or payout.status not in (PayoutStatus.FAILED, PayoutStatus.ABNORMAL):
                 raise NotRedirectable(f"payout {payout_id} is {payout.status.value} by {payout.route.value}")
             if uow.payouts.redirect_of(payout.id) is not None:
