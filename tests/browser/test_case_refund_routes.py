@@ -142,3 +142,40 @@ def test_a_bank_refund_still_with_the_bank_says_how_long_it_takes(
     no_sideways_scroll(page)
     page.screenshot(path=shots / "bank-processing-phone.png", full_page=True)
     axe.check(page)
+
+
+def test_a_refused_bank_refund_the_bank_then_calls_paid_is_being_verified_with_no_balance_button(
+    browser: Browser,
+    api: TestClient,
+    auth: Auth,
+    system: System,
+    bank: tuple[BankSandbox, FakeClock],
+    sso: Callable[[str], str],
+    live: str,
+    shots: Path,
+) -> None:
+    sandbox, clock = bank
+    case = claim_by_card(api, auth, sandbox, "ord_rr3", fail=FailCode.ACCOUNT_FROZEN)
+    clock.next_business_day()
+    sandbox.settle_due()
+    payout_id = api_case(api, auth, case["id"])["payout"]["id"]
+    sandbox.correct(payout_id, "SETTLED")  # the bank finds it paid the card after all
+    clock.next_business_day()
+    sandbox.settle_due()
+    disputed = api_case(api, auth, case["id"])["payout"]
+    assert (disputed["status"], disputed["outcome_disputed"]) == ("failed", True)
+    page = open_page(browser, PHONE)
+    page.goto(sso("buyer_1"))
+
+    page.goto(f"{live}/cases/{case['id']}")
+
+    voucher = page.locator("[data-test=voucher]")
+    expect(voucher.locator("[data-test=voucher-status]")).to_have_text(
+        "退款结果核实中：支付渠道的答复与记录不一致，财务正在与渠道核实，核实后会更新此处，无需重新申请"
+    )
+    expect(voucher.get_by_role("button", name="改退至平台余额")).to_have_count(0)
+    expect(page.locator(".case-timeline")).to_contain_text("退款结果核实中")
+    no_sideways_scroll(page)
+    page.screenshot(path=shots / "bank-disputed-phone.png", full_page=True)
+    axe.check(page)
+    assert account_balances(system.engine).get("buyer:buyer_1", 0) == 0

@@ -133,14 +133,16 @@ def test_an_admin_sees_every_kind_of_stuck_refund_and_the_alerts(
 ) -> None:
     abnormal = abnormal_by_wechat(client, auth, system, rigs, "ord_fq1", "buyer_f1")
     failed = failed_by_bank(client, auth, rigs, "ord_fq2", "buyer_f2")
+    disputed = failed_by_bank(client, auth, rigs, "ord_fq5", "buyer_f5")
     late = claim(client, auth, rigs.bank, "ord_fq3", "buyer_f3")["payout"]
     on_time = claim(client, auth, rigs.bank, "ord_fq4", "buyer_f4")["payout"]
     sent = datetime.now(UTC) - timedelta(days=4, hours=2, minutes=30)
     with system.engine.begin() as conn:  # sent four days ago: past the bank's three
         conn.execute(text("UPDATE payouts SET sent_at = :at WHERE id = :id"), {"at": sent, "id": late["id"]})
-    # The bank later claims the refused refund paid a single fen: an alert, nothing changed.
+    # The bank later claims one refused refund paid a single fen: an alert, nothing changed, and
+    # that refund's outcome is now in doubt.
     refunds.apply(
-        system.ctx, RefundAnswer(failed["id"], RefundState.SUCCEEDED, Money(1)), provider="bank_card", source="query"
+        system.ctx, RefundAnswer(disputed["id"], RefundState.SUCCEEDED, Money(1)), provider="bank_card", source="query"
     )
     sign_in(client, system, "finance_1", "admin")
 
@@ -148,9 +150,10 @@ def test_an_admin_sees_every_kind_of_stuck_refund_and_the_alerts(
 
     assert page.status_code == 200, page.text
     body = page.text
-    assert (rows(body, "abnormal"), rows(body, "failed"), rows(body, "overdue")) == (
+    assert (rows(body, "abnormal"), rows(body, "failed"), rows(body, "disputed"), rows(body, "overdue")) == (
         [abnormal["id"]],
         [failed["id"]],
+        [disputed["id"]],
         [late["id"]],
     )
     assert on_time["id"] not in body  # processing, but not late yet
@@ -170,14 +173,21 @@ def test_an_admin_sees_every_kind_of_stuck_refund_and_the_alerts(
     assert "/resolve-abnormal" not in second
     sent_local = datetime.fromisoformat(failed["sent_at"]).astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
     assert sent_local in second  # Beijing time
+    doubt = row_html(body, disputed["id"])
+    assert ">失败<" in doubt
+    assert "/to-balance" not in doubt  # its money may have left: no balance until resolved
+    assert "渠道称已退款（或金额不同），与本系统记录的失败不符" in body
     third = row_html(body, late["id"])
     assert 'data-test="age">已等待 4 天 2 小时</span>' in third
     assert "<form" not in third
     assert 'data-kind="amount_mismatch"' in body
     assert "金额不符" in body
-    assert f"<code>{failed['id']}</code>" in body[body.index('data-test="alert-row"') :]
+    alert_part = body[body.index('data-test="alert-row"') :]
+    assert f"<code>{disputed['id']}</code>" in alert_part
     assert "query: succeeded 1 fen, payout is 4321 fen" in body
-    for kind, n in (("abnormal", 1), ("failed", 1), ("overdue", 1), ("alerts", 1)):
+    assert 'data-test="resolve-alert"' in alert_part
+    assert "将向原渠道重新查询该退款，以渠道答复为准。" in alert_part
+    for kind, n in (("abnormal", 1), ("failed", 1), ("disputed", 1), ("overdue", 1), ("alerts", 1)):
         assert f'data-test="n-{kind}">{n}</span>' in body
 
     english = client.get(f"{PAGE}?lang=en").text
@@ -185,6 +195,7 @@ def test_an_admin_sees_every_kind_of_stuck_refund_and_the_alerts(
     assert "Amount differs" in english
     assert "Waiting for 4 d 2 h" in english
     assert "Use the gateway&#39;s abnormal-refund process" in english
+    assert "Refunds with a disputed outcome" in english
 
 
 def test_nobody_but_an_admin_opens_the_queue_or_acts_on_it(
@@ -297,3 +308,53 @@ def test_an_unknown_payout_is_said_so_and_nothing_happens(client: TestClient, sy
     assert missing.status_code == 404
     assert "po_nothing：未找到该退款。" in missing.text
     assert count_rows(system.engine, "payouts") == 0
+
+
+def resolve(client: TestClient, alert_id: str, csrf: str | None, note: str = "已在银行商户后台核对") -> Any:
+    data = {"note": note} if csrf is None else {"note": note, "csrf": csrf}
+    return client.post(f"{PAGE}/alerts/{alert_id}/resolve", data=data, follow_redirects=False)
+
+
+def alert_ids(page: str) -> list[str]:
+    return re.findall(r'data-test="alert-row" data-kind="[a-z_]+" data-alert="([^"]+)"', page)
+
+
+def test_finance_resolves_a_dispute_from_the_queue_and_the_banks_word_decides(
+    client: TestClient, auth: Auth, system: System, rigs: Gateways
+) -> None:
+    failed = failed_by_bank(client, auth, rigs, "ord_fd1", "buyer_d1")
+    rigs.bank.sandbox.correct(failed["id"], "SETTLED")  # the bank finds it paid the card after all
+    rigs.bank.settle()
+    deliver(client, rigs.bank)
+    csrf = sign_in(client, system, "finance_1", "admin")
+    page = client.get(PAGE).text
+    assert rows(page, "disputed") == [failed["id"]]
+    [alert_id] = alert_ids(page)
+
+    for wrong in (None, "0" * 40):
+        assert resolve(client, alert_id, wrong).status_code == 403
+    empty = resolve(client, alert_id, csrf, note="   ")
+    assert empty.status_code == 422
+    assert "请填写核实说明（1–500 字）" in row_html_alert(empty.text, alert_id)
+    assert status_of(system, failed["id"]) == "failed"
+
+    done = resolve(client, alert_id, csrf)
+
+    assert (done.status_code, done.headers["location"]) == (303, PAGE)
+    after = client.get(PAGE).text
+    assert "渠道确认已退款：该笔退款已记为到账，申请已完成。" in after
+    assert (rows(after, "disputed"), alert_ids(after)) == ([], [])
+    assert status_of(system, failed["id"]) == "succeeded"
+    case = client.get(f"/v1/refund-cases/{failed['case_id']}", headers=auth("buyer", "buyer_d1")).json()
+    assert case["status"] == "refunded"
+    assert redirects_of(system, failed["id"]) == 0
+    assert account_balances(system.engine)["gateway:bank_card:clearing"] == 4321
+    assert ledger_total(system.engine) == 0
+    again = resolve(client, alert_id, csrf)
+    assert again.status_code == 409
+    assert f"{alert_id}：该提醒已处理" in again.text
+
+
+def row_html_alert(page: str, alert_id: str) -> str:
+    start = page.index(f'data-alert="{alert_id}"')
+    return page[start : page.index("</li>", start)]

@@ -22,6 +22,8 @@ EXPECTED_MOVES = {
     (P.ABNORMAL, P.PROCESSING),
     (P.ABNORMAL, P.SUCCEEDED),
     (P.ABNORMAL, P.FAILED),
+    # A failed refund its gateway later confirms it paid, when finance settles that dispute.
+    (P.FAILED, P.SUCCEEDED),
 }
 ALL_PAIRS = list(itertools.product(PayoutStatus, PayoutStatus))
 LATER = PAID_AT + timedelta(hours=1)
@@ -252,3 +254,13 @@ def test_reissuing_after_a_failure_is_accepted_when_the_order_is_otherwise_untou
     failed = first.move(P.FAILED, LATER)
 
     check_cap(two.amount, two.item_amounts(), [failed], payout_for("po_2", two, ("oi_1", "oi_2"), 1000))
+
+
+def test_a_failed_payout_whose_gateway_disputes_the_failure_still_holds_its_share() -> None:
+    one = order(amount=1000)
+    failed = payout_for("po_1", one, ("oi_1",), 1000).move(P.FAILED, LATER, failure="closed")
+    replacement = payout_for("po_2", one, ("oi_1",), 1000)
+
+    with pytest.raises(OverRefund):
+        check_cap(one.amount, one.item_amounts(), [failed], replacement, disputed=frozenset({"po_1"}))
+    check_cap(one.amount, one.item_amounts(), [failed], replacement, disputed=frozenset({"po_other"}))

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from tuika.api import schemas as s
+from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent
 from tuika.domain.evaluate import Outcome, Path
 from tuika.domain.findings import Finding
@@ -218,7 +219,7 @@ def finding(f: Finding) -> s.FindingOut:
     return s.FindingOut(kind=f.kind.value, subject=f.subject, facts=facts, reason_codes=labels(f.codes), at=f.at)
 
 
-def payout(p: Payout) -> s.PayoutOut:
+def payout(p: Payout, *, disputed: bool = False) -> s.PayoutOut:
     return s.PayoutOut(
         id=p.id,
         route=p.route.value,
@@ -233,6 +234,7 @@ def payout(p: Payout) -> s.PayoutOut:
         updated_at=p.updated_at,
         sent_at=p.sent_at,
         redirected_from=p.redirected_from,
+        outcome_disputed=disputed,
     )
 
 
@@ -270,7 +272,7 @@ def case(view: CaseView) -> s.CaseOut:
         timeline=[event(e) for e in c.timeline],
         decision=decision(view.decisions[-1]) if view.decisions else None,
         decisions=[decision(d) for d in view.decisions],
-        payout=payout(view.payouts[-1]) if view.payouts else None,
+        payout=payout(view.payouts[-1], disputed=view.payouts[-1].id in view.disputed) if view.payouts else None,
         findings=[finding(f) for f in view.findings],
     )
 
@@ -303,4 +305,21 @@ def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.Cas
         priority=priority(c, st, now),
         created_at=c.created_at,
         updated_at=c.updated_at,
+    )
+
+
+def alert(a: PayoutAlert) -> s.AlertOut:
+    """Return an alert as finance reads it."""
+    return s.AlertOut(
+        id=a.id,
+        payout_id=a.payout_id,
+        provider=a.provider,
+        kind=a.kind.value,
+        detail=a.detail,
+        at=a.at,
+        disputes=a.disputes,
+        resolved_at=a.resolved_at,
+        resolved_by=a.resolved_by,
+        outcome=a.outcome.value if a.outcome else None,
+        note=a.note,
     )

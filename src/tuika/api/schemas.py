@@ -296,22 +296,42 @@ class PayoutOut(BaseModel):
     updated_at: datetime
     sent_at: datetime | None = None
     redirected_from: str | None = None
+    # The gateway's word contradicts this record (it says it paid after all): finance is checking,
+    # and until then the refund cannot go to the balance.
+    outcome_disputed: bool = False
 
 
 class AlertOut(BaseModel):
+    """A gateway's word against our record of a payout; open until finance resolves it."""
+
+    id: str
     payout_id: str
     provider: str
-    kind: str
+    kind: Literal["unknown_refund", "wrong_channel", "amount_mismatch", "state_contradiction"]
     detail: str
     at: datetime
+    # True while it leaves the payout's outcome unknown: no balance redirect until resolved.
+    disputes: bool
+    resolved_at: datetime | None
+    resolved_by: str | None
+    outcome: Literal["paid_by_gateway", "paid_twice", "not_paid", "confirmed", "acknowledged"] | None
+    note: str
+
+
+class ResolveAlertIn(Strict):
+    """Why finance closes it: what was checked, with whom."""
+
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class FinanceOut(BaseModel):
-    """Refunds waiting for finance: abnormal ones, failed ones not yet sent to the balance, overdue ones."""
+    """Refunds waiting for finance: abnormal ones, failed ones not yet sent to the balance, overdue ones,
+    ones a gateway disputes, and the open alerts."""
 
     abnormal: list[PayoutOut]
     failed: list[PayoutOut]
     overdue: list[PayoutOut]
+    disputed: list[PayoutOut]
     alerts: list[AlertOut]
 
 

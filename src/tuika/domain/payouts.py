@@ -27,7 +27,9 @@ PAYOUT_TRANSITIONS: Final[Mapping[PayoutStatus, frozenset[PayoutStatus]]] = {
     # The way out the gateway offers sends it again; redirecting to the balance fails it.
     P.ABNORMAL: frozenset({P.PROCESSING, P.SUCCEEDED, P.FAILED}),
     P.SUCCEEDED: frozenset(),
-    P.FAILED: frozenset(),
+    # Failed is final to every gateway word; only finance, settling a dispute in which the
+    # payout's own gateway confirms it paid after all, corrects it (domain.alerts).
+    P.FAILED: frozenset({P.SUCCEEDED}),
 }
 FINAL_PAYOUTS: Final = frozenset({P.SUCCEEDED, P.FAILED})
 
@@ -97,13 +99,21 @@ def allocate(items: Iterable[str], item_paid: Mapping[str, Money], refundable: M
     return shares
 
 
-def check_cap(paid: Money, item_paid: Mapping[str, Money], existing: Iterable[Payout], new: Payout) -> None:
-    """Raise ``OverRefund`` if the non-failed payouts would exceed what was paid.
+def check_cap(
+    paid: Money,
+    item_paid: Mapping[str, Money],
+    existing: Iterable[Payout],
+    new: Payout,
+    disputed: frozenset[str] = frozenset(),
+) -> None:
+    """Raise ``OverRefund`` if the payouts that may have paid would exceed what was paid.
 
+    A failed payout frees its share unless its gateway disputes the failure (``disputed``:
+    payout ids with an open dispute), since then the money may have left after all.
     Checked per order and per item, under the order's row lock, so two approvals
     racing on the same order can never both pass.
     """
-    live = [p for p in existing if p.status is not PayoutStatus.FAILED and p.id != new.id]
+    live = [p for p in existing if (p.status is not PayoutStatus.FAILED or p.id in disputed) and p.id != new.id]
     total = sum((p.refundable for p in live), new.refundable)
     if total > paid:
         raise OverRefund(f"{total.fen} fen > {paid.fen} fen paid", paid=paid.fen, total=total.fen)

@@ -100,6 +100,15 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "gateway_refund_resent": ("已按异常退款流程重新发起", "Sent again by the gateway's way out for abnormal refunds"),
     "redirected_to_balance": ("已改为退至平台余额", "Redirected to the platform balance"),
     "gateway_limit_reached": ("超出支付渠道退款限制", "Beyond the payment gateway's refund limits"),
+    "gateway_refund_disputed": (
+        "退款结果核实中：支付渠道的答复与记录不一致，核实前暂不能改退余额",
+        "Refund outcome being verified: the gateway's answer differs from our record; "
+        "it cannot go to the balance until then",
+    ),
+    "dispute_resolved_not_paid": (
+        "财务已与支付渠道核实：原路退款未成功，可改退至平台余额",
+        "Finance checked with the gateway: the original-route refund did not go through; it can go to the balance",
+    ),
 }
 
 

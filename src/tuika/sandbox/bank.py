@@ -161,6 +161,11 @@ class BankSandbox(Served):
         with self._lock:
             self._book.fail_card(transaction_id, str(code))
 
+    def correct(self, refund_no: str, status: str) -> None:
+        """Change a final refund's outcome (SETTLED or FAILED); ``settle_due`` notifies it again."""
+        with self._lock:
+            self._book.correct(refund_no, status, self._clock())
+
     def set_notify(self, target: NoticeTarget) -> None:
         """Send notices to a URL, or to ``target(headers, body) -> status``; None sends none."""
         with self._lock:

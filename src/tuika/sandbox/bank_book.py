@@ -189,6 +189,23 @@ class BankBook:
                 refund.status = "FAILED" if refund.fail_code else "SETTLED"
                 refund.finished_at = refund.due_at
 
+    def correct(self, refund_no: str, status: str, now: datetime) -> Refund:
+        """Change a final refund's outcome, as a bank's correction does; it is notified again.
+
+        A settled refund the issuer sends back (退票) becomes FAILED; a failed one the bank finds
+        it did pay after all becomes SETTLED. Either way the merchant's record is now wrong.
+        """
+        refund = self._by_no.get(refund_no)
+        if refund is None or refund.status == "PROCESSING":
+            raise ValueError(f"refund {refund_no} is not final at the bank")
+        if status not in {"SETTLED", "FAILED"}:
+            raise ValueError(f"a correction ends SETTLED or FAILED, not {status}")
+        refund.status = status
+        refund.fail_code = (refund.fail_code or FailCode.ISSUER_REJECTED.value) if status == "FAILED" else ""
+        refund.finished_at = now
+        refund.noticed = False
+        return refund
+
     def paid_count(self, refund_no: str) -> int:
         return sum(1 for r in self.refunds if r.refund_no == refund_no and r.status != "FAILED")
 

@@ -36,10 +36,20 @@ def open_payout(ctx: Context, uow: UnitOfWork, order: Order, case: Case) -> Payo
         created_at=now,
         updated_at=now,
     )
-    check_cap(order.amount, item_paid, uow.payouts.for_order(order.id), payout)
+    check_order_cap(uow, order, payout)
     uow.payouts.add(payout)
     uow.on_commit(lambda: ctx.dispatcher.pay(payout.id))
     return payout
+
+
+def check_order_cap(uow: UnitOfWork, order: Order, payout: Payout) -> None:
+    """Raise ``OverRefund`` if ``payout`` and the order's others that may have paid exceed what was paid.
+
+    The caller holds the order's row lock. A failed payout an open alert disputes still counts.
+    """
+    existing = uow.payouts.for_order(order.id)
+    disputed = uow.alerts.disputed([p.id for p in existing if p.status is PayoutStatus.FAILED])
+    check_cap(order.amount, order.item_amounts(), existing, payout, disputed)
 
 
 def execute(ctx: Context, payout_id: str) -> Payout:
@@ -77,7 +87,7 @@ def execute(ctx: Context, payout_id: str) -> Payout:
         uow.findings.add(case.id, voided.findings)
         if voided.used:
             return _stop_for_a_person(ctx, uow, case, payout, voided.used)
-        check_cap(order.amount, order.item_amounts(), uow.payouts.for_order(order.id), payout)
+        check_order_cap(uow, order, payout)
         if payout.route is not PayoutRoute.BALANCE:
             uow.commit()
         else:

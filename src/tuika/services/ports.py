@@ -8,6 +8,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.errors import Conflict
 from tuika.domain.findings import Finding
@@ -111,17 +112,6 @@ class PayoutRepository(Protocol):
     def sent_between(self, route: PayoutRoute, start: datetime, end: datetime) -> list[Payout]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PayoutAlert:
-    """A gateway said something that contradicts our record of a payout; nothing was changed."""
-
-    payout_id: str
-    provider: str
-    kind: str
-    detail: str
-    at: datetime
-
-
 class NoticeRepository(Protocol):
     def add(self, provider: str, notice_id: str, refund_no: str, raw: str, at: datetime) -> bool: ...
     def count_for(self, refund_no: str) -> int: ...
@@ -129,7 +119,11 @@ class NoticeRepository(Protocol):
 
 class AlertRepository(Protocol):
     def add(self, alert: PayoutAlert) -> None: ...
-    def recent(self, limit: int = 100) -> list[PayoutAlert]: ...
+    def get(self, alert_id: str, *, lock: bool = False) -> PayoutAlert | None: ...
+    def resolve(self, alert: PayoutAlert) -> None: ...
+    def open(self, limit: int = 100) -> list[PayoutAlert]: ...
+    def for_payout(self, payout_id: str) -> list[PayoutAlert]: ...
+    def disputed(self, payout_ids: Sequence[str]) -> frozenset[str]: ...
 
 
 class EvidenceRepository(Protocol):

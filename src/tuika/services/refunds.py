@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
+from tuika.domain.alerts import AlertKind, PayoutAlert
 from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.errors import NotFound
 from tuika.domain.gateway import (
@@ -28,7 +29,7 @@ from tuika.domain.payouts import FINAL_PAYOUTS, Payout, PayoutStatus
 from tuika.domain.refund_limits import RefundLimitReached, check_open, wait_before_sending
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case
-from tuika.services.ports import Gateway, PayoutAlert, UnitOfWork
+from tuika.services.ports import Gateway, UnitOfWork
 from tuika.services.settle import note_on_case, succeed
 
 log = logging.getLogger(__name__)
@@ -260,8 +261,8 @@ def apply(
 
     ``notice`` is (notice id, raw body) when the word came in a notice: it is stored in the
     same transaction, so a notice is either kept and applied or neither. A duplicate notice,
-    or a word that repeats what we know, changes nothing; one that contradicts our record
-    raises an alert and changes nothing.
+    or a word that repeats what we know, changes nothing; one that contradicts our record,
+    or that comes from another gateway than the payout's own, raises an alert and changes nothing.
     """
     with ctx.uow() as uow:
         peek = uow.payouts.get(answer.refund_no)
@@ -272,7 +273,8 @@ def apply(
                     raise NotFound(f"payout {answer.refund_no} not found")
                 return peek
         if peek is None:
-            _alert(ctx, uow, answer.refund_no, provider, "unknown_refund", f"{source}: no payout {answer.refund_no}")
+            detail = f"{source}: no payout {answer.refund_no}"
+            _alert(ctx, uow, answer.refund_no, provider, AlertKind.UNKNOWN_REFUND, detail)
             uow.commit()
             raise NotFound(f"payout {answer.refund_no} not found")
         order, case, payout = lock(uow, payout_id=peek.id)
@@ -291,9 +293,16 @@ def _apply_locked(
     provider: str,
     source: str,
 ) -> Payout:
+    if provider != payout.route.value:
+        # A gateway speaks only for the refunds sent to it; a genuine notice from another
+        # channel naming this number must not fail (or settle) it, or the balance could pay
+        # what the payout's own gateway pays as well.
+        detail = f"{source}: {provider} says {answer.state.value} for a {payout.route.value} payout"
+        _alert(ctx, uow, payout.id, provider, AlertKind.WRONG_CHANNEL, detail)
+        return payout
     if answer.amount is not None and answer.amount != payout.amount:
         detail = f"{source}: {answer.state.value} {answer.amount.fen} fen, payout is {payout.amount.fen} fen"
-        _alert(ctx, uow, payout.id, provider, "amount_mismatch", detail)
+        _alert(ctx, uow, payout.id, provider, AlertKind.AMOUNT_MISMATCH, detail, case)
         return payout
     state = answer.state
     if state in (RefundState.PROCESSING, RefundState.NOT_FOUND):
@@ -302,7 +311,7 @@ def _apply_locked(
         if _repeats(payout.status, state):
             return payout
         detail = f"{source}: gateway says {state.value}, payout is {payout.status.value}"
-        _alert(ctx, uow, payout.id, provider, "state_contradiction", detail)
+        _alert(ctx, uow, payout.id, provider, AlertKind.STATE_CONTRADICTION, detail, case)
         return payout
     now = ctx.clock.now()
     if state is RefundState.SUCCEEDED:
@@ -329,9 +338,22 @@ def _repeats(status: PayoutStatus, state: RefundState) -> bool:
     }
 
 
-def _alert(ctx: Context, uow: UnitOfWork, payout_id: str, provider: str, kind: str, detail: str) -> None:
-    log.error("payout alert %s on %s (%s): %s", kind, payout_id, provider, detail)
-    uow.alerts.add(PayoutAlert(payout_id, provider, kind, detail, ctx.clock.now()))
+def _alert(
+    ctx: Context,
+    uow: UnitOfWork,
+    payout_id: str,
+    provider: str,
+    kind: AlertKind,
+    detail: str,
+    case: Case | None = None,
+) -> None:
+    """Record what a gateway said against our record; a dispute of the payout is told on its case."""
+    log.error("payout alert %s on %s (%s): %s", kind.value, payout_id, provider, detail)
+    alert = PayoutAlert(payout_id, provider, kind, detail, ctx.clock.now())
+    first_dispute = alert.disputes and payout_id not in uow.alerts.disputed([payout_id])
+    uow.alerts.add(alert)
+    if case is not None and first_dispute:
+        note_on_case(ctx, uow, case, "gateway_refund_disputed")
 
 
 def _get(ctx: Context, payout_id: str) -> Payout:

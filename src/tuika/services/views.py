@@ -26,6 +26,8 @@ class CaseView:
     evidence: tuple[EvidenceRecord, ...]
     findings: tuple[Finding, ...] = ()
     reads: tuple[EvidenceRead, ...] = ()
+    # Payouts whose gateway disputes our record: outcome unknown until finance resolves it.
+    disputed: frozenset[str] = frozenset()
 
 
 def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
@@ -56,8 +58,14 @@ def progress(ctx: Context, actor: Actor, case_id: str) -> CaseProgress:
 
 def load(ctx: Context, uow: UnitOfWork, case: Case) -> CaseView:
     """Return the view of a case read in ``uow``, with its decisions, payouts and evidence."""
-    view = _view(ctx, case, uow.cases.decisions(case.id), uow.payouts.for_case(case.id), uow.evidence.for_case(case.id))
-    return replace(view, findings=tuple(uow.findings.for_case(case.id)), reads=tuple(uow.reads.for_case(case.id)))
+    payouts = uow.payouts.for_case(case.id)
+    view = _view(ctx, case, uow.cases.decisions(case.id), payouts, uow.evidence.for_case(case.id))
+    return replace(
+        view,
+        findings=tuple(uow.findings.for_case(case.id)),
+        reads=tuple(uow.reads.for_case(case.id)),
+        disputed=uow.alerts.disputed([p.id for p in payouts]),
+    )
 
 
 def fresh(ctx: Context, case: Case, evidence: list[EvidenceRecord]) -> CaseView:

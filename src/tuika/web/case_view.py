@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
-from tuika.domain.cases import BEFORE_APPROVAL, FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent
+from tuika.domain.cases import BEFORE_APPROVAL, FINAL, Case, CaseStatus, Decision, Role, Stage, TimelineEvent
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind
 from tuika.domain.reason_codes import describe
@@ -69,6 +69,8 @@ class Line:
     to_label: str
     reasons: tuple[str, ...]
     note: str
+    # What an event that moved nothing was: the buyer's added evidence, or the system's news.
+    same_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -
         lines=tuple(_line(e, stages, lang) for e in case.timeline),
         shots=tuple(case_reads.shot(r, reads.get(r.id), lang) for r in view.evidence),
         verdict=_verdict(view.decisions[-1], lang) if view.decisions else None,
-        vouchers=tuple(_voucher(p, lang, p.id in redirected) for p in view.payouts),
+        vouchers=tuple(_voucher(p, lang, p.id in redirected, p.id in view.disputed) for p in view.payouts),
         asked=_asked(case, lang) if case.status is S.AWAITING_EVIDENCE else (),
         wanted=next(iter(_kinds_asked(case)), None),
         takes_evidence=case.status in TAKES_EVIDENCE,
@@ -227,6 +229,7 @@ def _line(event: TimelineEvent, stages: Mapping[CaseStatus, Stage], lang: i18n.L
         to_label=_label(stages[event.to_status], lang),
         reasons=reasons(event.reason_codes, lang),
         note=note(event.note, lang),
+        same_label=i18n.text(lang, "case.same_stage" if event.role is Role.BUYER else "case.update_stage"),
     )
 
 
@@ -249,7 +252,7 @@ def _verdict(decision: Decision, lang: i18n.Lang) -> Verdict:
     )
 
 
-def _voucher(payout: Payout, lang: i18n.Lang, redirected: bool) -> Voucher:
+def _voucher(payout: Payout, lang: i18n.Lang, redirected: bool, disputed: bool) -> Voucher:
     done = payout.status is PayoutStatus.SUCCEEDED
     # A balance payout is its own voucher; a gateway's refund number is worth showing apart.
     refund_no = payout.voucher if payout.route is not PayoutRoute.BALANCE else None
@@ -260,7 +263,7 @@ def _voucher(payout: Payout, lang: i18n.Lang, redirected: bool) -> Voucher:
     elif payout.route is not PayoutRoute.BALANCE and payout.status is PayoutStatus.PROCESSING:
         status = "gateway_processing"
     elif payout.route is not PayoutRoute.BALANCE and payout.status is PayoutStatus.FAILED:
-        status = "redirected" if redirected else "gateway_failed"
+        status = "redirected" if redirected else "disputed" if disputed else "gateway_failed"
     return Voucher(
         id=payout.id,
         amount=payout.amount.yuan(),
@@ -270,8 +273,10 @@ def _voucher(payout: Payout, lang: i18n.Lang, redirected: bool) -> Voucher:
         status_key=payout.status.value,
         refund_no=refund_no,
         paid_at=shanghai(payout.updated_at) if done else None,
-        # Failed or abnormal by the original route, and not yet sent to the balance: the buyer may.
+        # Failed or abnormal by the original route, not yet sent to the balance and not in dispute
+        # with its gateway (which may have paid after all): the buyer may.
         to_balance=not redirected
+        and not disputed
         and payout.route is not PayoutRoute.BALANCE
         and payout.status in (PayoutStatus.FAILED, PayoutStatus.ABNORMAL),
     )

@@ -1,9 +1,9 @@
 """Finance's queue in the console: refunds stuck at a gateway, the alerts, and the ways out; admins only.
 
-The page lists what ``finance.queue`` returns and acts only through ``finance.redirect_to_balance``
-and ``finance.resolve_abnormal``, the same services as API v1. A refused action (already sent to
-the balance, the gateway not answering) is shown beside its row, or above the lists when the row
-is gone, and nothing changes.
+The page lists what ``finance.queue`` returns and acts only through ``finance.redirect_to_balance``,
+``finance.resolve_abnormal`` and ``finance.resolve_alert``, the same services as API v1. A refused
+action (already sent to the balance, the gateway not answering) is shown beside its row, or above
+the lists when the row is gone, and nothing changes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tuika.api.errors import status_for
 from tuika.domain.cases import Role
@@ -30,7 +31,8 @@ router = APIRouter(include_in_schema=False)
 
 PAGE: Final = "/console/finance"
 FLASH: Final = "tuika_finance_flash"
-_FLASH_VALUE: Final = re.compile(r"^(to_balance|resolve_abnormal)\.([A-Za-z0-9_]{1,64})$")
+_FLASH_VALUE: Final = re.compile(r"^(to_balance|resolve_abnormal|resolve_alert)\.([A-Za-z0-9_]{1,64})$")
+_NOTE_LIMIT: Final = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ class Late:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """An action the service refused: on which payout, which action, and why in the viewer's words."""
+    """An action the service refused: on which payout (or alert), which action, and why in the viewer's words."""
 
     payout_id: str
     action: str
@@ -97,21 +99,45 @@ def resolve_abnormal(request: Request, payout_id: str, staff: Staff, _: CsrfChec
     )
 
 
+@router.post(PAGE + "/alerts/{alert_id}/resolve")
+async def resolve_alert(request: Request, alert_id: str, staff: Staff, _: CsrfChecked) -> Response:
+    """Resolve an alert with finance's note; a disputed refund is settled by its own gateway, asked again."""
+    require_admin(staff)
+    form = await request.form()
+    field = form.get("note")
+    note = field.strip() if isinstance(field, str) else ""
+    if not note or len(note) > _NOTE_LIMIT:
+        said = i18n.formatted(lang_of(request), "console.finance.error.note", limit=_NOTE_LIMIT)
+        return _show(request, staff, 422, Failed(alert_id, "resolve_alert", said))
+
+    def run(ctx: Context) -> str:
+        outcome = finance.resolve_alert(ctx, staff, alert_id, note).outcome
+        assert outcome is not None
+        return outcome.value
+
+    return await run_in_threadpool(_act, request, staff, alert_id, "resolve_alert", run)
+
+
 def _act(request: Request, staff: Actor, payout_id: str, action: str, run: Callable[[Context], object]) -> Response:
-    """Run one of finance's actions and go back to the queue; a refusal is shown on the queue."""
+    """Run one of finance's actions and go back to the queue; a refusal is shown on the queue.
+
+    The flash names the payout acted on, or for an alert how it ended (what ``run`` returns).
+    """
     require_admin(staff)
     lang = lang_of(request)
     try:
-        run(ctx_of(request))
+        said_back = run(ctx_of(request))
     except NotFound:
-        said = i18n.text(lang, "console.finance.error.not_found")
+        missing = "alert_not_found" if action == "resolve_alert" else "not_found"
+        said = i18n.text(lang, f"console.finance.error.{missing}")
         return _show(request, staff, 404, Failed(payout_id, action, said))
     except TuikaError as exc:
         said = exc.title_zh if lang == "zh" else exc.title
         status = status_for(exc) if status_for(exc) < 500 else 409
         return _show(request, staff, status, Failed(payout_id, action, said))
     done = RedirectResponse(PAGE, status_code=303)
-    done.set_cookie(FLASH, f"{action}.{payout_id}", max_age=60, httponly=True, samesite="lax", path=PAGE)
+    told = said_back if isinstance(said_back, str) else payout_id
+    done.set_cookie(FLASH, f"{action}.{told}", max_age=60, httponly=True, samesite="lax", path=PAGE)
     return done
 
 
@@ -129,7 +155,7 @@ def _show(
         raise PageError(403, "console.finance.admins_only") from exc
     now = ctx.clock.now()
     late = [Late(p, age(now - p.sent_at, lang)) for p in queue.overdue if p.sent_at is not None]
-    listed = {p.id for p in (*queue.abnormal, *queue.failed)}
+    listed = {p.id for p in (*queue.abnormal, *queue.failed)} | {a.id for a in queue.alerts}
 
     def word(key: str, default: str) -> str:
         return i18n.text(lang, key) if key in i18n.CATALOGUE else default

@@ -25,6 +25,7 @@ from tuika.adapters.db.tables import (
     PostingRow,
     ReadRow,
 )
+from tuika.domain.alerts import DISPUTING, AlertKind, AlertOutcome, PayoutAlert
 from tuika.domain.errors import NotFound, StaleState
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import new_id
@@ -33,7 +34,7 @@ from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.review.forensics import Marks, bands
 from tuika.review.reading import EvidenceRead
-from tuika.services.ports import DuplicateKey, EvidenceRecord, PayoutAlert
+from tuika.services.ports import DuplicateKey, EvidenceRecord
 
 # Built once, so SQLAlchemy reuses their cache keys and compiled SQL; the claim path's own
 # statements are in ``claims``.
@@ -168,19 +169,79 @@ class SqlAlertRepository:
         """Record a contradiction between a gateway and our record."""
         self.s.add(
             PayoutAlertRow(
-                id=new_id("al"),
+                id=alert.id or new_id("al"),
                 payout_id=alert.payout_id,
                 provider=alert.provider,
-                kind=alert.kind,
+                kind=alert.kind.value,
                 detail=alert.detail,
                 created_at=alert.at,
+                note="",
             )
         )
 
-    def recent(self, limit: int = 100) -> list[PayoutAlert]:
-        """Return the newest alerts."""
-        query = select(PayoutAlertRow).order_by(PayoutAlertRow.created_at.desc()).limit(limit)
-        return [PayoutAlert(r.payout_id, r.provider, r.kind, r.detail, r.created_at) for r in self.s.scalars(query)]
+    def get(self, alert_id: str, *, lock: bool = False) -> PayoutAlert | None:
+        """Return one alert, row-locked when asked."""
+        query = select(PayoutAlertRow).where(PayoutAlertRow.id == alert_id)
+        row = self.s.scalar(query.with_for_update() if lock else query)
+        return None if row is None else _alert(row)
+
+    def resolve(self, alert: PayoutAlert) -> None:
+        """Store finance's resolution of an open alert; one already resolved is left as it was."""
+        self.s.execute(
+            update(PayoutAlertRow)
+            .where(PayoutAlertRow.id == alert.id, PayoutAlertRow.resolved_at.is_(None))
+            .values(
+                resolved_at=alert.resolved_at,
+                resolved_by=alert.resolved_by,
+                outcome=alert.outcome.value if alert.outcome else None,
+                note=alert.note,
+            )
+        )
+
+    def open(self, limit: int = 100) -> list[PayoutAlert]:
+        """Return the alerts no one has resolved yet, newest first."""
+        query = (
+            select(PayoutAlertRow)
+            .where(PayoutAlertRow.resolved_at.is_(None))
+            .order_by(PayoutAlertRow.created_at.desc(), PayoutAlertRow.id.desc())
+            .limit(limit)
+        )
+        return [_alert(r) for r in self.s.scalars(query)]
+
+    def for_payout(self, payout_id: str) -> list[PayoutAlert]:
+        """Return every alert about one payout, oldest first."""
+        query = (
+            select(PayoutAlertRow)
+            .where(PayoutAlertRow.payout_id == payout_id)
+            .order_by(PayoutAlertRow.created_at, PayoutAlertRow.id)
+        )
+        return [_alert(r) for r in self.s.scalars(query)]
+
+    def disputed(self, payout_ids: Sequence[str]) -> frozenset[str]:
+        """Return which of these payouts an open alert disputes (their outcome is unknown)."""
+        if not payout_ids:
+            return frozenset()
+        query = select(PayoutAlertRow.payout_id).where(
+            PayoutAlertRow.payout_id.in_(list(payout_ids)),
+            PayoutAlertRow.resolved_at.is_(None),
+            PayoutAlertRow.kind.in_([k.value for k in DISPUTING]),
+        )
+        return frozenset(self.s.scalars(query))
+
+
+def _alert(row: PayoutAlertRow) -> PayoutAlert:
+    return PayoutAlert(
+        payout_id=row.payout_id,
+        provider=row.provider,
+        kind=AlertKind(row.kind),
+        detail=row.detail,
+        at=row.created_at,
+        id=row.id,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        outcome=AlertOutcome(row.outcome) if row.outcome else None,
+        note=row.note or "",
+    )
 
 
 class SqlEvidenceRepository:

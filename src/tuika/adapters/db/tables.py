@@ -256,6 +256,11 @@ class PayoutAlertRow(Base):
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    # Open while resolved_at is null; finance's resolution, by whom, how it ended and why.
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class PostingRow(Base):

@@ -48,8 +48,12 @@ def finance_queue(ctx: Ctx, caller: Caller) -> s.FinanceOut:
         abnormal=[present.payout(p) for p in found.abnormal],
         failed=[present.payout(p) for p in found.failed],
         overdue=[present.payout(p) for p in found.overdue],
-        alerts=[
-            s.AlertOut(payout_id=a.payout_id, provider=a.provider, kind=a.kind, detail=a.detail, at=a.at)
-            for a in found.alerts
-        ],
+        disputed=[present.payout(p, disputed=True) for p in found.disputed],
+        alerts=[present.alert(a) for a in found.alerts],
     )
+
+
+@router.post("/v1/finance/alerts/{alert_id}/resolve", response_model=s.AlertOut, tags=["payouts"])
+def resolve_alert(alert_id: str, body: s.ResolveAlertIn, ctx: Ctx, caller: Caller) -> s.AlertOut:
+    """Resolve an alert; a dispute is settled by the payout's own gateway, asked again now (finance only)."""
+    return present.alert(finance.resolve_alert(ctx, caller, alert_id, body.note))

@@ -59,6 +59,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.role.platform": ("平台", "Platform"),
     "case.filed_event": ("提交申请", "Claim filed"),
     "case.same_stage": ("补充材料", "Evidence added"),
+    "case.update_stage": ("进度更新", "Update"),
     # the decision and the refund
     "case.decision": ("处理结果", "Decision"),
     "case.action.approve": ("审核通过", "Approved"),
@@ -101,6 +102,11 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.payout.gateway_failed": (
         "原路退款未成功，可改退至平台余额，即时到账",
         "The original-route refund did not go through; take the balance instead, at once",
+    ),
+    "case.payout.disputed": (
+        "退款结果核实中：支付渠道的答复与记录不一致，财务正在与渠道核实，核实后会更新此处，无需重新申请",
+        "Being verified: the payment channel's answer differs from our record; finance is checking with it "
+        "and will update this page — no need to apply again",
     ),
     "case.payout.redirected": ("原路退款未成功，已改退至平台余额", "Did not go through; sent to the balance instead"),
     "case.to_balance": ("改退至平台余额", "Send it to my balance"),
