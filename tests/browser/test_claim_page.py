@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
-from tests.factories import order_payload
+from tests.factories import card_key_for, order_payload
 from tests.integration.api import Auth, push
 from tests.screens import RedeemError
 from tuika.settings import Settings
@@ -34,7 +34,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 def screenshot_of(order_id: str, item: int = 0) -> dict[str, Any]:
     """Return a drawn phone screenshot of the redeem error for an order's key, as a file to attach."""
-    png = RedeemError(order_id=order_id, card_key=f"ABCD-EFGH-JK{item:02d}-NPQR").render()
+    png = RedeemError(order_id=order_id, card_key=card_key_for(order_id, item)).render()
     return {"name": "redeem-error.png", "mimeType": "image/png", "buffer": png}
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
-from tests.factories import order_payload, png_bytes
+from tests.factories import card_key_for, order_payload, png_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push, upload
 from tests.integration.test_review_supplier import FakeSupplier
 from tests.screens import RedeemError
@@ -195,7 +195,7 @@ def test_the_fields_read_are_boxed_on_the_screenshot_green_and_red(
     push(api, auth, body)
     delivered = datetime.fromisoformat(body["delivery"]["delivered_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
     screen = RedeemError(
-        order_id="ord_bx1", card_key="ABCD-EFGH-JK00-NPQR", amount="500.00", time=f"{delivered:%Y-%m-%d %H:%M:%S}"
+        order_id="ord_bx1", card_key=card_key_for("ord_bx1"), amount="500.00", time=f"{delivered:%Y-%m-%d %H:%M:%S}"
     )
     claim = {"order_id": "ord_bx1", "reason": "card_invalid", "evidence_ids": [upload(api, auth, data=screen.render())]}
     case = file_case(api, auth, claim)

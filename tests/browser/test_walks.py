@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import axe
 from tests.browser.conftest import Stack
-from tests.factories import order_payload
+from tests.factories import card_key_for, order_payload
 from tests.screens import RedeemError
 from tuika.domain.supplier import CardState
 
@@ -32,7 +32,7 @@ def claim_with_screenshot(page: Page, stack: Stack, order_id: str) -> str:
     page.goto(f"{stack.url}/orders/{order_id}")
     page.get_by_role("link", name="申请退卡").click()
     page.get_by_label("卡密无效").check()
-    shot = RedeemError(order_id=order_id, card_key="ABCD-EFGH-JK00-NPQR").render()
+    shot = RedeemError(order_id=order_id, card_key=card_key_for(order_id)).render()
     page.locator("#file-card_invalid-error_screenshot").set_input_files(
         {"name": "redeem-error.png", "mimeType": "image/png", "buffer": shot}
     )
@@ -46,7 +46,7 @@ def test_a_buyer_reads_the_policy_claims_a_dead_key_and_watches_it_reach_refunde
     browser: Browser, stack: Stack, shots: Path
 ) -> None:
     push(stack, order_payload("ord_walk1", buyer="buyer_alice", amount_fen=9850))
-    stack.supplier.add_card("supplier_1", "ABCD-EFGH-JK00-NPQR", CardState.INVALID)
+    stack.supplier.add_card("supplier_1", card_key_for("ord_walk1"), CardState.INVALID)
     page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
 
     page.goto(stack.link("buyer", "buyer_alice"))
@@ -74,7 +74,7 @@ def test_another_buyers_claim_goes_to_the_console_and_an_agent_approves_it(
 ) -> None:
     push(stack, order_payload("ord_walk2", buyer="buyer_bob"))
     # The supplier says the key is still unused: only a person can weigh that against the screenshot.
-    stack.supplier.add_card("supplier_1", "ABCD-EFGH-JK00-NPQR", CardState.UNUSED)
+    stack.supplier.add_card("supplier_1", card_key_for("ord_walk2"), CardState.UNUSED)
     buyer = browser.new_context(locale="zh-CN").new_page()
     buyer.goto(stack.link("buyer", "buyer_bob"))
     case_id = claim_with_screenshot(buyer, stack, "ord_walk2")
@@ -95,7 +95,7 @@ def test_another_buyers_claim_goes_to_the_console_and_an_agent_approves_it(
 
     # Before paying, the worker voids the unused key with the supplier; then the buyer's page moves on.
     expect(buyer.locator(STEP)).to_contain_text("已退款", timeout=20_000)
-    assert stack.supplier.card_state("supplier_1", "ABCD-EFGH-JK00-NPQR") is CardState.VOIDED
+    assert stack.supplier.card_state("supplier_1", card_key_for("ord_walk2")) is CardState.VOIDED
     # The buyer sees that a person (客服) approved it, not who: staff names stay in the console.
     approved = buyer.locator("[data-test=event]").filter(has_text=re.compile(r"人工复核\S* → 审核通过"))
     expect(approved).to_contain_text("客服")

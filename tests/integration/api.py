@@ -64,15 +64,23 @@ def manual_review_case(
 def file_case(
     client: TestClient, auth: Auth, body: dict[str, Any], buyer: str = "buyer_1", key: str | None = None
 ) -> dict[str, Any]:
-    """File a claim and return the case as it is after the (inline) review.
+    """File a claim and return the case as staff read it after the (inline) review.
 
     The 201 shows the case as filed: the review is queued after the commit, so the
-    answer never waits for it.
+    answer never waits for it. Staff see every finding and reason; the buyer's own view
+    withholds the anti-fraud signals (``buyer_case``).
     """
     extra = {} if key is None else {"Idempotency-Key": key}
     created = client.post("/v1/refund-cases", json=body, headers=auth("buyer", buyer, **extra))
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "submitted", created.text
-    now = client.get(created.headers["location"], headers=auth("buyer", buyer))
+    now = client.get(created.headers["location"], headers=auth("admin", "case_reader"))
     assert now.status_code == 200, now.text
     return dict(now.json())
+
+
+def buyer_case(client: TestClient, auth: Auth, case_id: str, buyer: str = "buyer_1") -> dict[str, Any]:
+    """Return a case as its buyer reads it through API v1."""
+    response = client.get(f"/v1/refund-cases/{case_id}", headers=auth("buyer", buyer))
+    assert response.status_code == 200, response.text
+    return dict(response.json())

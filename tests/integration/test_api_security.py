@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from tests.factories import (
     assert_problem,
+    card_key_for,
     count_rows,
     image_bytes,
     order_payload,
@@ -412,8 +413,10 @@ def test_the_same_screenshot_is_stored_once(client: TestClient, auth: Auth, evid
 
 # ---------------------------------------------------------------- card keys
 
-KEYS = ["ABCD-EFGH-JK00-NPQR", "ABCD-EFGH-JK01-NPQR", "ABCD-EFGH-JK02-NPQR"]
+KEYS = [card_key_for("ord_k1", n) for n in range(3)]
 MASKED = "ABCD-****-****-NPQR"
+# The hidden middle of ord_k1's keys: what must never show where a key is masked.
+HIDDEN = KEYS[0][5:9]
 
 
 def test_card_keys_are_shown_in_full_only_on_the_buyers_own_order_detail(client: TestClient, auth: Auth) -> None:
@@ -434,8 +437,8 @@ def test_card_keys_are_shown_in_full_only_on_the_buyers_own_order_detail(client:
         everything = client.get("/v1/orders", headers=staff)
         assert everything.status_code == 200
         assert [o["id"] for o in everything.json()["items"]] == ["ord_k1", "ord_k2"]
-        assert "EFGH" not in everything.text
-        assert "EFGH" not in shown.text
+        assert HIDDEN not in everything.text
+        assert HIDDEN not in shown.text
 
 
 def test_card_keys_never_reach_the_database_logs_or_error_bodies(
@@ -448,7 +451,7 @@ def test_card_keys_never_reach_the_database_logs_or_error_bodies(
         "/v1/orders", json=order_payload("ord_k9", items=3, surprise="field"), headers=auth("platform", "host")
     )
     assert_problem(rejected, 422, "validation_failed")
-    assert "EFGH" not in rejected.text
+    assert HIDDEN not in rejected.text
     client.get("/v1/orders/ord_k1", headers=auth("buyer", "buyer_1"))
     client.post(
         "/v1/refund-cases", json={"order_id": "ord_k1", "reason": "card_invalid"}, headers=auth("buyer", "buyer_1")
@@ -467,4 +470,4 @@ def test_card_keys_never_reach_the_database_logs_or_error_bodies(
         assert all(key not in s and key.replace("-", "") not in s for s in secrets)
         assert all(key not in d for d in dumps)
         assert key not in caplog.text
-    assert all("EFGH" not in d for d in dumps)
+    assert all(HIDDEN not in d for d in dumps)

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import InlineDispatcher
-from tests.factories import assert_problem, count_rows, order_payload
+from tests.factories import assert_problem, card_key_for, count_rows, order_payload
 from tests.integration.api import file_case, manual_review_case, push
 from tuika.bootstrap import System
 from tuika.services import review
@@ -136,8 +136,8 @@ def test_an_order_upsert_creates_then_updates(client: TestClient, auth: Auth, sy
     assert shown["delivery"]["status"] == "delivered"
     assert shown["delivery"]["delivered_at"] is not None
     assert [(i["id"], i["card_key"], i["amount_fen"]) for i in shown["items"]] == [
-        ("ord_u1_i0", "ABCD-EFGH-JK00-NPQR", 5000),
-        ("ord_u1_i1", "ABCD-EFGH-JK01-NPQR", 5000),
+        ("ord_u1_i0", card_key_for("ord_u1", 0), 5000),
+        ("ord_u1_i1", card_key_for("ord_u1", 1), 5000),
     ]
     assert count_rows(system.engine, "orders") == 1
     assert count_rows(system.engine, "order_items") == 2

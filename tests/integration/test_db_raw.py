@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import PG_ADMIN_URL
-from tests.factories import order_payload
+from tests.factories import card_key_for, order_payload
 from tests.integration.api import Auth, push
 from tuika.adapters.db.raw import Sql
 from tuika.adapters.db.tables import CaseEventRow, CaseRow
@@ -170,15 +170,18 @@ def test_after_postgresql_drops_every_connection_one_request_fails_and_the_pool_
 def test_a_card_key_read_with_look_alike_characters_finds_its_order(
     client: TestClient, auth: Auth, system: System
 ) -> None:
-    push(client, auth, order_payload("ord_dig1", items=2))  # keys ABCD-EFGH-JK00-NPQR and …-JK01-…
-    push(client, auth, order_payload("ord_dig2", items=1, buyer="buyer_2"))
+    push(client, auth, order_payload("ord_dig1", items=2))
+    twice = order_payload("ord_dig2", items=1, buyer="buyer_2")
+    twice["items"][0]["card_key"] = card_key_for("ord_dig1", 0)  # one key delivered in two orders
+    push(client, auth, twice)
+    second = card_key_for("ord_dig1", 1)  # ABCD-xxxx-JK01-NPQR
 
     with system.ctx.read() as uow:
-        found = orders_holding_key(system.ctx, uow, "abcd efgh jkO1 npqr")  # O for 0, spaces, lower case
-        shared = orders_holding_key(system.ctx, uow, "ABCD-EFGH-JK00-NPQR")
-        missing = orders_holding_key(system.ctx, uow, "ABCD-EFGH-JK99-NPQR")
+        # O for 0, spaces, lower case
+        found = orders_holding_key(system.ctx, uow, second.replace("-", " ").replace("01", "O1").lower())
+        shared = orders_holding_key(system.ctx, uow, card_key_for("ord_dig1", 0))
+        missing = orders_holding_key(system.ctx, uow, card_key_for("ord_dig1", 99))
 
     assert found == [("ord_dig1", "ord_dig1_i1")]
-    # The factory gives every order the same first key, so two orders hold it.
     assert shared == [("ord_dig1", "ord_dig1_i0"), ("ord_dig2", "ord_dig2_i0")]
     assert missing == []

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from PIL import Image, PngImagePlugin
 
 from tests.factories import order_payload, png_bytes
-from tests.integration.api import Auth, file_case, push, upload
+from tests.integration.api import Auth, buyer_case, file_case, push, upload
 from tests.screens import RedeemError
 from tuika.bootstrap import System
 
@@ -124,3 +124,25 @@ def test_a_photo_taken_before_the_payment_is_a_contradiction(client: TestClient,
     assert (case["status"], codes(case)) == ("manual_review", ["screenshot_time_before_payment"])
     [mark] = [f for f in case["findings"] if f["kind"] == "forensics"]
     assert datetime.fromisoformat(str(mark["facts"]["captured_at"])) == taken.replace(microsecond=0)
+
+
+def test_the_buyer_reads_their_case_without_the_signals_that_sent_it_to_a_person(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    shot = png_bytes(color="teal")
+    first = failed_delivery_claim(client, auth, "ord_bw1", "buyer_1", [upload(client, auth, "buyer_1", shot)])
+    again = failed_delivery_claim(client, auth, "ord_bw2", "buyer_2", [upload(client, auth, "buyer_2", shot)])
+    assert codes(again) == ["evidence_reused"]  # staff see why
+
+    mine = buyer_case(client, auth, again["id"], "buyer_2")
+
+    assert mine["status"] == "manual_review"
+    assert [c["code"] for c in mine["reason_codes"]] == ["evidence_being_checked"]
+    assert [c["zh"] for c in mine["reason_codes"]] == ["材料需人工核对"]
+    every_code = [c["code"] for e in mine["timeline"] for c in e["reason_codes"]]
+    every_code += [c["code"] for d in mine["decisions"] for c in d["reason_codes"]]
+    assert "evidence_reused" not in every_code
+    assert [f for f in mine["findings"] if f["kind"] in ("forensics", "history", "delivery")] == []
+    assert first["id"] not in str(mine)  # the other claim is not named
+    listed = client.get("/v1/refund-cases", headers=auth("buyer", "buyer_2")).json()["items"]
+    assert [[c["code"] for c in s["reason_codes"]] for s in listed] == [["evidence_being_checked"]]

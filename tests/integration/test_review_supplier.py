@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import count_rows, order_payload
+from tests.factories import card_key_for, count_rows, order_payload
 from tests.integration.api import Auth, balance, file_case, push, upload
+from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.demo import orders as demo_orders
 from tuika.demo import seed, seed_supplier
@@ -57,9 +58,6 @@ def supplier(system: System) -> Iterator[FakeSupplier]:
     system.ctx.supplier = None
 
 
-KEY = "ABCD-EFGH-JK00-NPQR"  # the factory's key for item 0
-
-
 def card_claim(client: TestClient, auth: Auth, order_id: str, **order: Any) -> dict[str, Any]:
     push(client, auth, order_payload(order_id, amount_fen=6000, **order))
     body = {"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
@@ -73,6 +71,7 @@ def codes(case: dict[str, Any]) -> list[str]:
 def test_a_key_the_supplier_calls_invalid_is_refunded_with_no_person(
     client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
 ) -> None:
+    key = card_key_for("ord_sv1")
     case = card_claim(client, auth, "ord_sv1")
 
     assert case["status"] == "refunded"
@@ -82,22 +81,23 @@ def test_a_key_the_supplier_calls_invalid_is_refunded_with_no_person(
         "supplier_card_invalid",
         "auto_approved",
     ]
-    assert supplier.asked == [("card", "supplier_1", KEY)]
+    assert supplier.asked == [("card", "supplier_1", key)]
     [finding] = case["findings"]
     assert (finding["kind"], finding["subject"], finding["facts"]) == (
         "supplier_card",
         "ord_sv1_i0",
         {"state": "invalid", "redeemed_at": None, "redeemed_by": None},
     )
-    assert KEY not in str(case)  # the key went to its supplier, never into the case
+    assert key not in str(case)  # the key went to its supplier, never into the case
     assert balance(client, auth) == 6000
 
 
 def test_a_key_redeemed_after_delivery_is_rejected_on_the_suppliers_record(
     client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
 ) -> None:
+    key = card_key_for("ord_sv2")
     used_at = datetime.now(UTC) - timedelta(minutes=30)  # the factory delivers 59 minutes ago
-    supplier.cards[KEY] = CardAnswer(CardState.REDEEMED, used_at, "广东 138****0000")
+    supplier.cards[key] = CardAnswer(CardState.REDEEMED, used_at, "广东 138****0000")
 
     case = card_claim(client, auth, "ord_sv2")
 
@@ -111,7 +111,8 @@ def test_a_key_redeemed_after_delivery_is_rejected_on_the_suppliers_record(
 def test_a_key_redeemed_before_delivery_is_the_suppliers_fault(
     client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
 ) -> None:
-    supplier.cards[KEY] = CardAnswer(CardState.REDEEMED, datetime.now(UTC) - timedelta(hours=3))
+    key = card_key_for("ord_sv3")
+    supplier.cards[key] = CardAnswer(CardState.REDEEMED, datetime.now(UTC) - timedelta(hours=3))
 
     case = card_claim(client, auth, "ord_sv3")
 
@@ -135,7 +136,8 @@ def test_a_supplier_that_cannot_answer_sends_the_claim_to_a_person(
 def test_a_key_the_supplier_calls_unused_waits_for_a_person(
     client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
 ) -> None:
-    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
+    key = card_key_for("ord_sv5")
+    supplier.cards[key] = CardAnswer(CardState.UNUSED)
 
     case = card_claim(client, auth, "ord_sv5")
 
@@ -244,13 +246,14 @@ def approve(client: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:
 def test_an_unused_key_is_voided_with_the_supplier_before_the_refund_is_paid(
     client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
 ) -> None:
-    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
+    key = card_key_for("ord_vd1")
+    supplier.cards[key] = CardAnswer(CardState.UNUSED)
     waiting = card_claim(client, auth, "ord_vd1")
 
     case = approve(client, auth, waiting["id"])
 
     assert case["status"] == "refunded"
-    assert supplier.asked == [("card", "supplier_1", KEY), ("void", "supplier_1", KEY)]
+    assert supplier.asked == [("card", "supplier_1", key), ("void", "supplier_1", key)]
     void = case["findings"][-1]
     assert (void["kind"], void["facts"]["state"], [c["code"] for c in void["reason_codes"]]) == (
         "supplier_void",
@@ -263,8 +266,9 @@ def test_an_unused_key_is_voided_with_the_supplier_before_the_refund_is_paid(
 def test_a_key_used_before_it_could_be_voided_stops_the_refund_for_a_person(
     client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
 ) -> None:
-    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
-    supplier.voids[KEY] = CardAnswer(CardState.REDEEMED, datetime.now(UTC))
+    key = card_key_for("ord_vd2")
+    supplier.cards[key] = CardAnswer(CardState.UNUSED)
+    supplier.voids[key] = CardAnswer(CardState.REDEEMED, datetime.now(UTC))
     waiting = card_claim(client, auth, "ord_vd2")
 
     case = approve(client, auth, waiting["id"])
@@ -278,7 +282,8 @@ def test_a_key_used_before_it_could_be_voided_stops_the_refund_for_a_person(
 def test_a_supplier_down_at_voiding_time_leaves_the_payout_waiting_then_it_is_paid_once(
     client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
 ) -> None:
-    supplier.cards[KEY] = CardAnswer(CardState.UNUSED)
+    key = card_key_for("ord_vd3")
+    supplier.cards[key] = CardAnswer(CardState.UNUSED)
     supplier.void_down = True
     waiting = card_claim(client, auth, "ord_vd3")
 
@@ -300,3 +305,69 @@ def test_a_key_the_supplier_already_called_invalid_is_not_voided(
     card_claim(client, auth, "ord_vd4")
 
     assert [a[0] for a in supplier.asked] == ["card"]
+
+
+def test_one_key_in_two_orders_is_refunded_by_no_machine_and_each_case_shows_the_other_order(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    key = card_key_for("ord_dk1")
+    push(client, auth, order_payload("ord_dk1", amount_fen=19700, buyer="buyer_1"))
+    twice = order_payload("ord_dk2", amount_fen=19700, buyer="buyer_2")
+    twice["items"][0]["card_key"] = key.lower().replace("-", " ")  # the same key, spelt otherwise
+    pushed = client.post("/v1/orders", json=twice, headers=auth("platform", "host"))
+
+    # The host platform hears at once that it delivered one key twice.
+    assert pushed.status_code == 201, pushed.text
+    assert pushed.json()["warnings"] == [
+        {
+            "code": "card_key_in_other_order",
+            "item_id": "ord_dk2_i0",
+            "other_order_id": "ord_dk1",
+            "other_item_id": "ord_dk1_i0",
+            "title": "This card key was already delivered in another order",
+            "title_zh": "该卡密已在另一笔订单中发出",
+        }
+    ]
+    assert key not in pushed.text
+    first = file_case(
+        client, auth, {"order_id": "ord_dk1", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
+    )
+    second = file_case(
+        client,
+        auth,
+        {"order_id": "ord_dk2", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_2")]},
+        "buyer_2",
+    )
+
+    # The supplier calls the key invalid, which alone would refund both: one key, 394 yuan.
+    for case, other, other_buyer in ((first, "ord_dk2", "buyer_2"), (second, "ord_dk1", "buyer_1")):
+        assert case["status"] == "manual_review", case
+        assert "card_key_in_other_order" in codes(case)
+        [twin] = [f for f in case["findings"] if f["kind"] == "delivery"]
+        assert twin["facts"]["other_order"] == other
+        assert twin["facts"]["other_buyer"] == other_buyer
+        assert twin["subject"] == f"{case['order_id']}_i0"
+    assert twin["facts"]["other_case"] == first["id"]  # the second case names the first's claim
+    assert count_rows(system.engine, "payouts") == 0
+    assert balance(client, auth) == 0
+    # The buyer is not shown the other buyer's order: the reason is withheld on their page.
+    sign_in(client, system, "buyer_2")
+    page = client.get(f"/cases/{second['id']}").text
+    assert "ord_dk1" not in page
+    assert "buyer_1" not in page
+    assert "材料需人工核对" in page
+    # The agent sees both orders, and the other claim one click away.
+    sign_in(client, system, "agent_1", "agent")
+    console = client.get(f"/console/cases/{second['id']}").text
+    warning = console[console.index('data-code="card_key_in_other_order"') :]
+    warning = warning[: warning.index("</li>")]
+    assert '另一订单 <code data-test="other-order">ord_dk1</code>（买家 <code>buyer_1</code>' in warning
+    assert f'href="/console/cases/{first["id"]}" data-test="other-case"' in warning
+    assert "平台一卡两发" in warning
+
+
+def test_a_key_the_platform_delivers_once_raises_no_warning(client: TestClient, auth: Auth) -> None:
+    pushed = client.post("/v1/orders", json=order_payload("ord_dk3"), headers=auth("platform", "host"))
+    again = client.post("/v1/orders", json=order_payload("ord_dk3"), headers=auth("platform", "host"))
+
+    assert (pushed.json()["warnings"], again.json()["warnings"]) == ([], [])  # its own order is no other

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.factories import count_rows, order_payload, png_bytes
+from tests.factories import card_key_for, count_rows, order_payload, png_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push
 from tests.integration.web import sign_in
 from tuika.bootstrap import System
@@ -330,7 +330,7 @@ def test_the_buyer_sees_what_was_read_but_not_the_forensic_doubts(
     assert "138****8000" in shown
     assert "截图中的部分信息与订单不一致，客服会人工核对。" in shown
     assert "ABCD-****-****-NPQR" in shown
-    assert "ABCD-EFGH-JK00-NPQR" not in shown
+    assert card_key_for("ord_wc14") not in shown
 
 
 def test_an_agents_request_for_evidence_is_shown_above_the_upload(

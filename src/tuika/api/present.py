@@ -15,7 +15,7 @@ from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
 from tuika.domain.reason_codes import describe
 from tuika.review.reading import EvidenceRead
-from tuika.services.orders import OrderView
+from tuika.services.orders import KeyTwice, OrderView
 from tuika.services.policies import RuleForOrder
 from tuika.services.ports import EvidenceRecord
 from tuika.services.views import CaseView
@@ -322,4 +322,16 @@ def alert(a: PayoutAlert) -> s.AlertOut:
         resolved_by=a.resolved_by,
         outcome=a.outcome.value if a.outcome else None,
         note=a.note,
+    )
+
+
+def key_twice(found: KeyTwice) -> s.OrderWarning:
+    """Return the platform's warning that one of its orders holds a key another order holds."""
+    return s.OrderWarning(
+        code="card_key_in_other_order",
+        item_id=found.item_id,
+        other_order_id=found.other_order_id,
+        other_item_id=found.other_item_id,
+        title="This card key was already delivered in another order",
+        title_zh="该卡密已在另一笔订单中发出",
     )

@@ -107,9 +107,23 @@ class OrderOut(BaseModel):
     items: list[ItemOut]
 
 
+class OrderWarning(BaseModel):
+    """Something the platform should fix in what it sent; the order was stored all the same."""
+
+    code: Literal["card_key_in_other_order"]
+    item_id: str
+    other_order_id: str
+    other_item_id: str
+    title: str
+    title_zh: str
+
+
 class OrderSynced(BaseModel):
     id: str
     created: bool
+    # A card key already delivered in another order: one key sold twice. Claims on either order
+    # go to a person, who sees both.
+    warnings: list[OrderWarning] = Field(default_factory=list)
 
 
 class OrderPage(BaseModel):

@@ -18,6 +18,7 @@ class FindingKind(StrEnum):
     OCR = "ocr"
     FORENSICS = "forensics"
     HISTORY = "history"
+    DELIVERY = "delivery"  # what the platform delivered: a key that sits in another order too
 
 
 @dataclass(frozen=True, slots=True)

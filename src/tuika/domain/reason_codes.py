@@ -38,6 +38,11 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     ),
     "card_already_voided": ("卡密已作废", "The key has already been voided"),
     "supplier_answers_contradict": ("供货商多次查询结果不一致", "The supplier's answers disagree"),
+    "evidence_being_checked": ("材料需人工核对", "A person checks the evidence"),
+    "card_key_in_other_order": (
+        "该卡密也发给了另一笔订单（一卡两发），需人工核实",
+        "The same card key was also delivered in another order; a person checks",
+    ),
     "supplier_unavailable": ("供货商暂时无法查询，转人工复核", "The supplier could not be reached; a person decides"),
     "upstream_topup_failed": ("上游确认直充失败", "The upstream confirms the top-up failed"),
     "topup_reported_succeeded": (
@@ -110,6 +115,34 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
         "Finance checked with the gateway: the original-route refund did not go through; it can go to the balance",
     ),
 }
+
+
+# What sent a claim to a person because of the images, the buyer's record or another buyer's order:
+# staff read these; the buyer reads one neutral code instead, so an honest buyer is not accused,
+# a dishonest one is not coached, and nobody learns of another buyer's order.
+WITHHELD_FROM_BUYERS: Final = frozenset(
+    {
+        "image_edited",
+        "evidence_reused",
+        "screenshot_similar_to_other_claim",
+        "buyer_history_flagged",
+        "suspected_fraud",
+        "screenshot_time_before_payment",
+        "evidence_names_other_order",
+        "card_key_in_other_order",
+    }
+)
+BEING_CHECKED: Final = "evidence_being_checked"
+
+
+def withhold(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Return ``codes`` as a buyer reads them: each withheld one becomes the neutral code, once.
+
+    >>> withhold(("evidence_reused", "image_edited", "supplier_card_invalid"))
+    ('evidence_being_checked', 'supplier_card_invalid')
+    """
+    shown = (BEING_CHECKED if code in WITHHELD_FROM_BUYERS else code for code in codes)
+    return tuple(dict.fromkeys(shown))
 
 
 def describe(code: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ DOUBTS: Final = (
     "screenshot_similar_to_other_claim",
     "buyer_history_flagged",
     "supplier_answers_contradict",
+    "card_key_in_other_order",
 )
 # The supplier's own word that the key could not have worked for the buyer.
 _SUPPLIER_FAULT: Final = ("supplier_card_invalid", "supplier_card_expired", "redeemed_before_delivery")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 from tuika.domain.cases import Role
@@ -11,6 +12,8 @@ from tuika.domain.orders import Order, OrderItem
 from tuika.review.matching import canonical
 from tuika.services.context import Actor, Context
 from tuika.services.ports import OrderFilter, UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +30,22 @@ class OrderView:
     items: tuple[ItemView, ...]
 
 
-def sync_order(ctx: Context, actor: Actor, order: Order, card_keys: dict[str, str]) -> tuple[Order, bool]:
-    """Insert or update an order from the host platform; card keys are encrypted first."""
+@dataclass(frozen=True, slots=True)
+class KeyTwice:
+    """An item whose card key another item holds too: the platform delivered one key twice."""
+
+    item_id: str
+    other_order_id: str
+    other_item_id: str
+
+
+def sync_order(
+    ctx: Context, actor: Actor, order: Order, card_keys: dict[str, str]
+) -> tuple[Order, bool, list[KeyTwice]]:
+    """Insert or update an order from the host platform; card keys are encrypted first.
+
+    Returns the order, whether it is new, and each of its keys that another item already holds.
+    """
     actor.require(Role.PLATFORM, Role.ADMIN)
     items = tuple(
         replace(
@@ -46,8 +63,22 @@ def sync_order(ctx: Context, actor: Actor, order: Order, card_keys: dict[str, st
         if existing is not None and uow.cases.for_order(order.id):
             _check_frozen(existing, order)
         created = uow.orders.upsert(order)
+        twice = [
+            KeyTwice(item_id, other_order, other_item)
+            for item_id, key in card_keys.items()
+            for other_order, other_item in orders_holding_key(ctx, uow, key)
+            if (other_order, other_item) != (order.id, item_id)
+        ]
         uow.commit()
-    return order, created
+    for found in twice:
+        log.warning(
+            "order %s item %s holds the card key of order %s item %s",
+            order.id,
+            found.item_id,
+            found.other_order_id,
+            found.other_item_id,
+        )
+    return order, created, twice
 
 
 # Once a claim exists, what it was judged on and what it may be paid from must stay put;

@@ -16,6 +16,7 @@ from tuika.review.forensics import SIMILAR_BITS, Marks, distance
 from tuika.services.claims import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
+from tuika.services.orders import card_key, orders_holding_key
 from tuika.services.payouts import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.reading import INFORMATIVE, examine
@@ -124,6 +125,11 @@ def _doubts(
         doubts.append("evidence_reused")
     for read in uow.reads.for_case(case.id):
         doubts.extend(code for code in read.codes if code not in INFORMATIVE)
+    twins = keys_in_other_orders(ctx, uow, case, order, now)
+    if twins:
+        # One key delivered twice: the supplier's "invalid" would refund both orders for one key.
+        findings.extend(twins)
+        doubts.append("card_key_in_other_order")
     history = uow.cases.buyer_history(case.buyer_id, now - ctx.history_window, case.id)
     flagged = history_doubts(history, ctx.history_limits)
     if history.claims:
@@ -136,6 +142,27 @@ def _doubts(
         }
         findings.append(Finding(FindingKind.HISTORY, case.buyer_id, now, counts, flagged))
     return tuple(dict.fromkeys((*doubts, *flagged))), findings
+
+
+def keys_in_other_orders(ctx: Context, uow: UnitOfWork, case: Case, order: Order, now: datetime) -> list[Finding]:
+    """Return a finding for each claimed key that another item holds too, naming that order and its claim."""
+    found: list[Finding] = []
+    for item in order.items:
+        if item.id not in case.item_ids or item.secret is None:
+            continue
+        for other_order, other_item in orders_holding_key(ctx, uow, card_key(ctx, order, item)):
+            if (other_order, other_item) == (order.id, item.id):
+                continue
+            other = uow.orders.get(other_order)
+            facts: dict[str, Fact] = {
+                "other_order": other_order,
+                "other_item": other_item,
+                "other_buyer": other.buyer_id if other is not None else None,
+                "other_paid_at": other.paid_at.isoformat() if other is not None else None,
+                "other_case": uow.cases.held_items(other_order).get(other_item),
+            }
+            found.append(Finding(FindingKind.DELIVERY, item.id, now, facts, ("card_key_in_other_order",)))
+    return found
 
 
 def _start_review(ctx: Context, case_id: str) -> Case:

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from tuika.domain.cases import Case, CaseStatus, Decision, Role, Stage
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound
-from tuika.domain.findings import Finding
+from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ledger import Entry, buyer_account, is_valid_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
+from tuika.domain.reason_codes import withhold
 from tuika.review.reading import EvidenceRead
 from tuika.services.context import Actor, Context
 from tuika.services.ports import CaseFilter, EvidenceRecord, UnitOfWork
@@ -31,12 +32,33 @@ class CaseView:
 
 
 def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
-    """Return a case for its buyer or staff; anyone else's is not found."""
+    """Return a case for its buyer (the anti-fraud signals withheld) or staff; anyone else's is not found."""
     with ctx.read() as uow:
         case = uow.cases.get(case_id)
         if case is None or not actor.owns(case.buyer_id):
             raise NotFound(f"case {case_id} not found")
-        return load(ctx, uow, case)
+        view = load(ctx, uow, case)
+    return for_buyer(view) if actor.role is Role.BUYER else view
+
+
+# What the supplier said about the buyer's own keys and top-ups: the buyer may rely on it.
+_BUYER_FINDINGS = frozenset({FindingKind.SUPPLIER_CARD, FindingKind.SUPPLIER_TOPUP, FindingKind.SUPPLIER_VOID})
+
+
+def for_buyer(view: CaseView) -> CaseView:
+    """Return the case as its buyer reads it: forensics, history and other orders withheld, codes neutral."""
+    case = replace(
+        view.case,
+        reason_codes=withhold(view.case.reason_codes),
+        timeline=tuple(replace(e, reason_codes=withhold(e.reason_codes)) for e in view.case.timeline),
+    )
+    return replace(
+        view,
+        case=case,
+        decisions=tuple(replace(d, reason_codes=withhold(d.reason_codes)) for d in view.decisions),
+        findings=tuple(f for f in view.findings if f.kind in _BUYER_FINDINGS),
+        reads=tuple(replace(r, codes=withhold(r.codes)) for r in view.reads),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +104,16 @@ def _view(
 
 
 def list_cases(ctx: Context, actor: Actor, where: CaseFilter) -> list[Case]:
-    """Return a buyer's own cases, or any for staff, filtered."""
+    """Return a buyer's own cases (their codes as the buyer reads them), or any for staff, filtered."""
     if actor.role is Role.BUYER:
         where = replace(where, buyer_id=actor.subject)
     else:
         actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
     with ctx.read() as uow:
-        return uow.cases.search(where)
+        found = uow.cases.search(where)
+    if actor.role is Role.BUYER:
+        return [replace(c, reason_codes=withhold(c.reason_codes)) for c in found]
+    return found
 
 
 QUEUES = {

@@ -16,7 +16,7 @@ from typing import Final, Literal
 from tuika.domain.cases import BEFORE_APPROVAL, FINAL, Case, CaseStatus, Decision, Role, Stage, TimelineEvent
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind
-from tuika.domain.reason_codes import describe
+from tuika.domain.reason_codes import WITHHELD_FROM_BUYERS, describe
 from tuika.services.views import CaseView
 from tuika.web import case_reads, i18n
 from tuika.web.session import shanghai
@@ -33,19 +33,8 @@ _AHEAD: Final[Mapping[CaseStatus, tuple[CaseStatus, ...]]] = {
 SETTLED: Final = FINAL | {S.REJECTED}
 TAKES_EVIDENCE: Final = frozenset({S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.SUBMITTED, S.REVIEWING})
 
-# Codes about the images' forensics or the buyer's record: agents read them, buyers see a
-# neutral line instead, so an honest buyer is not accused and a dishonest one is not coached.
-WITHHELD: Final = frozenset(
-    {
-        "image_edited",
-        "evidence_reused",
-        "screenshot_similar_to_other_claim",
-        "buyer_history_flagged",
-        "suspected_fraud",
-        "screenshot_time_before_payment",
-        "evidence_names_other_order",
-    }
-)
+# The buyer's view from the service has these replaced already; the page keeps the rule too.
+WITHHELD: Final = WITHHELD_FROM_BUYERS
 _MACHINE_ASKS: Final = re.compile(r"^请补充：([a-z_、]+)$")
 
 StepState = Literal["done", "current", "todo"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from fastapi import APIRouter, Request
@@ -19,7 +20,7 @@ from tuika.services.ports import EvidenceRecord
 from tuika.web import i18n
 from tuika.web.console_common import ACTIONS, countdown, fact_label, fact_value
 from tuika.web.console_marks import Mark, marks
-from tuika.web.session import PageError, Staff, ctx_of, lang_of, render
+from tuika.web.session import PageError, Staff, ctx_of, lang_of, render, shanghai
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,8 +56,9 @@ SHORTCUTS: Final = {
     DecisionAction.REQUEST_EVIDENCE: "e",
     DecisionAction.ESCALATE: "s",
 }
-# Forensic codes that mean the screenshot itself is in doubt: shown as warnings at the top.
+# Codes that mean the screenshot itself, or what was delivered, is in doubt: shown as warnings at the top.
 WARNINGS: Final = (
+    "card_key_in_other_order",
     "evidence_reused",
     "screenshot_similar_to_other_claim",
     "image_edited",
@@ -96,8 +98,9 @@ def shots(file: CaseFile) -> list[Shot]:
 
 
 def warnings(findings: tuple[Finding, ...]) -> list[tuple[str, Finding]]:
-    """Return (code, finding) for each doubt about a screenshot, the reuse of one first."""
-    found = [(code, f) for f in findings if f.kind is FindingKind.FORENSICS for code in f.codes if code in WARNINGS]
+    """Return (code, finding) for each doubt about a screenshot or a delivered key, the gravest first."""
+    doubting = (FindingKind.FORENSICS, FindingKind.DELIVERY)
+    found = [(code, f) for f in findings if f.kind in doubting for code in f.codes if code in WARNINGS]
     return sorted(found, key=lambda pair: WARNINGS.index(pair[0]))
 
 
@@ -133,6 +136,7 @@ def page(request: Request, staff: Staff, case_id: str, status: int = 200, failed
         countdown=countdown(ctx, file.case, ctx.clock.now(), lang),
         shots=shots(file),
         warnings=warnings(findings),
+        shanghai_iso=lambda value: shanghai(datetime.fromisoformat(str(value))),
         forensics=[f for f in findings if f.kind is FindingKind.FORENSICS],
         supplier=[f for f in findings if f.kind in SUPPLIER_KINDS],
         flagged=[f for f in findings if f.kind is FindingKind.HISTORY],

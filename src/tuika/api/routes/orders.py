@@ -40,9 +40,9 @@ def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) ->
         title=body.title,
     )
     keys = {i.id: i.card_key for i in body.items if i.card_key is not None}
-    _, created = orders.sync_order(ctx, caller, order, keys)
+    _, created, twice = orders.sync_order(ctx, caller, order, keys)
     response.status_code = 201 if created else 200
-    return s.OrderSynced(id=order.id, created=created)
+    return s.OrderSynced(id=order.id, created=created, warnings=[present.key_twice(t) for t in twice])
 
 
 @router.get("", response_model=s.OrderPage)

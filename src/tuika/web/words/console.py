@@ -93,6 +93,15 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "截图的拍摄时间早于付款时间，截到的不可能是本订单。",
         "The screenshot was taken before the payment, so it cannot show this order.",
     ),
+    "console.why.card_key_in_other_order": (
+        "同一卡密也发给了另一笔订单：平台一卡两发。两笔订单都申请退款时，按供货商“卡密无效”各退一次就是一张卡退两次钱；请对照两笔订单决定，并告知平台。",
+        "The same card key was delivered in another order too: the platform sold one key twice. Refunding both "
+        'orders on the supplier\'s "invalid" would pay twice for one key; compare the two orders before deciding, '
+        "and tell the platform.",
+    ),
+    "console.other_order": ("另一订单", "other order"),
+    "console.other_buyer": ("买家", "buyer"),
+    "console.finding.delivery": ("发货记录", "Delivery record"),
     "console.decide": ("处理", "Decide"),
     "console.not_decidable": ("该申请当前无需人工处理。", "This case is not waiting for a decision."),
     "console.action.approve": ("批准退款", "Approve"),
