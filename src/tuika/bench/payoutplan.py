@@ -8,6 +8,7 @@ queued at the sandbox just before the claim is filed.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -83,6 +84,11 @@ def plan(claims: int, fault_rate: float, seed: int) -> list[Planned]:
     return planned
 
 
+def _key_of(order_id: str) -> str:
+    digest = hashlib.sha256(order_id.encode()).hexdigest().upper()
+    return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
 def order_body(p: Planned, now: datetime) -> dict[str, Any]:
     """Return the POST /v1/orders body of a card-key order paid an hour ago whose delivery failed."""
     paid_at = now - timedelta(hours=1)
@@ -94,7 +100,8 @@ def order_body(p: Planned, now: datetime) -> dict[str, Any]:
         "sku": "JD-100",
         "title": "京东E卡 100元",
         "product_kind": "card_key",
-        "items": [{"id": f"{p.order_id}_i0", "card_key": "ABCD-EFGH-JK00-NPQR"}],
+        # A key of its own: one key in two orders would rightly go to a person, not be paid.
+        "items": [{"id": f"{p.order_id}_i0", "card_key": _key_of(p.order_id)}],
         "amount_fen": p.amount_fen,
         "payment": {"route": p.route, "transaction_id": f"tx_{p.order_id}"},
         "paid_at": paid_at.isoformat(),
