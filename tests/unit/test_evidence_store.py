@@ -370,6 +370,33 @@ def test_sixteen_bits_a_channel_count_twice(root: Path) -> None:
         EvidenceStore(root, 10 * MB, 40_000_000, max_decoded_bytes=100 * 801 - 1).save(deep)
 
 
+def _interlaced_png(width: int, height: int, depth: int, colour: int, channels: int) -> bytes:
+    """Return an Adam7-interlaced PNG (Pillow writes none): seven passes of scanlines, all zero."""
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+    raw = b""
+    for x, y, dx, dy in passes:
+        columns, rows = (width - x + dx - 1) // dx, (height - y + dy - 1) // dy
+        if columns > 0 and rows > 0:
+            raw += (b"\0" + bytes((columns * channels * depth + 7) // 8)) * rows
+    header = png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 1))
+    palette = png_chunk(b"PLTE", bytes(48)) if colour == 3 else b""
+    return b"\x89PNG\r\n\x1a\n" + header + palette + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "depth", "colour", "channels"),
+    [(1, 1, 8, 2, 3), (3, 5, 8, 2, 3), (13, 7, 1, 0, 1), (9, 9, 4, 3, 1), (100, 3, 16, 6, 4)],
+)
+def test_an_interlaced_png_is_accepted_unchanged(
+    store: EvidenceStore, width: int, height: int, depth: int, colour: int, channels: int
+) -> None:
+    data = _interlaced_png(width, height, depth, colour, channels)
+
+    stored = store.save(data)
+
+    assert (stored.width, stored.height, store.open(stored.sha256)) == (width, height, data)
+
+
 def _phone_screenshot() -> bytes:
     # 1440 x 3200 RGBA with a status bar and text-like stripes, as a phone saves it.
     img = Image.new("RGBA", (1440, 3200), (250, 250, 250, 255))
