@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import zipfile
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,12 +97,45 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
 
 def png_header_bytes(width: int, height: int) -> bytes:
     """Return a PNG whose header claims ``width`` x ``height`` but carries almost no pixel data."""
+    return png_of(width, height, zlib.compress(b"\0"))
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """Return one PNG chunk: length, type, data and its CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_of(width: int, height: int, idat: bytes, depth: int = 8, color_type: int = 2) -> bytes:
+    """Return a PNG built chunk by chunk, ``idat`` its compressed image data; every CRC is right."""
+    header = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def deflated_zeros(size: int) -> bytes:
+    """Return a valid zlib stream of ``size`` zero bytes, made in a moment however big ``size`` is."""
+    # After a full flush the compressor starts afresh, so one compressed block of zeros can be
+    # repeated; the Adler-32 of n zero bytes is (n mod 65521) << 16 | 1.
+    block = 1 << 20
+    count, rest = divmod(size, block)
+    whole = zlib.compressobj(9)
+    unit = (whole.compress(bytes(block)) + whole.flush(zlib.Z_FULL_FLUSH))[2:]
+    last = zlib.compressobj(9)
+    tail = (last.compress(bytes(rest)) + last.flush(zlib.Z_FULL_FLUSH))[2:]
+    adler = ((size % 65521) << 16) | 1
+    return b"\x78\xda" + unit * count + tail + b"\x03\x00" + struct.pack(">I", adler)
+
+
+def deep_png(width: int, height: int) -> bytes:
+    """Return a valid 16-bit RGBA PNG of ``width`` x ``height`` zero pixels: 8 bytes each once decoded."""
+    return png_of(width, height, deflated_zeros(height * (1 + width * 8)), depth=16, color_type=6)
+
+
+def zip_bytes() -> bytes:
+    """Return a small ZIP archive, to append to an image as a polyglot would."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("payload.txt", "not a screenshot")
+    return buffer.getvalue()
 
 
 def image_bytes(fmt: str, width: int = 64, height: int = 48) -> bytes:

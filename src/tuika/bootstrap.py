@@ -128,7 +128,12 @@ def build(
         clock=clock or SystemClock(),
         dispatcher=dispatcher or forward,
         cipher=CardKeyCipher(settings.card_key_bytes(), settings.card_key_active),
-        files=EvidenceStore(settings.data_dir / "evidence", settings.evidence_max_bytes, settings.evidence_max_pixels),
+        files=EvidenceStore(
+            settings.data_dir / "evidence",
+            settings.evidence_max_bytes,
+            settings.evidence_max_pixels,
+            settings.evidence_max_decoded_bytes,
+        ),
         policies=PolicyBook(files("tuika.policies").joinpath("default.toml").read_text(encoding="utf-8")),
         sla=sla(settings),
         supplier=_supplier(settings),

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     sla_awaiting_evidence_s: int = Field(default=172800, gt=0)
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     evidence_max_pixels: int = Field(default=40_000_000, gt=0)
+    # What an image may take once decoded: width × height × bytes per pixel (channels × bit
+    # depth). 128 MiB passes a 1440×3200 RGBA screenshot seven times over.
+    evidence_max_decoded_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
     # Uploads that back no claim after this long are deleted, files and all.
     evidence_unused_hours: int = Field(default=24, gt=0, le=24 * 365)
     token_ttl_s: int = Field(default=86400, gt=0)

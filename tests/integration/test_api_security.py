@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,17 +16,22 @@ from typing import Any
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import text
 
 from tests.factories import (
     assert_problem,
     card_key_for,
     count_rows,
+    deep_png,
     image_bytes,
     order_payload,
     png_bytes,
+    png_chunk,
     png_header_bytes,
+    png_of,
     stored_files,
+    zip_bytes,
 )
 from tests.integration.api import file_case, manual_review_case, push, upload
 from tuika.api.auth import issue_token
@@ -32,6 +41,7 @@ from tuika.settings import Settings
 Auth = Callable[..., dict[str, str]]
 MAX_BYTES = 64 * 1024
 MAX_PIXELS = 1_000_000
+MAX_DECODED_BYTES = 4 * 1024 * 1024
 # The middleware refuses bodies above the file limit plus this much room for the multipart framing.
 BODY_SLACK = 64 * 1024
 
@@ -45,6 +55,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         database_url=db_url,
         evidence_max_bytes=MAX_BYTES,
         evidence_max_pixels=MAX_PIXELS,
+        evidence_max_decoded_bytes=MAX_DECODED_BYTES,
         ocr_engine="off",
     )
 
@@ -277,6 +288,13 @@ def _send(client: TestClient, auth: Auth, data: bytes, name: str = "e.png", cont
     )
 
 
+def _animated_png() -> bytes:
+    frames = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, "PNG", save_all=True, append_images=frames[1:])
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "content_type", "status", "code"),
     [
@@ -292,6 +310,17 @@ def _send(client: TestClient, auth: Auth, data: bytes, name: str = "e.png", cont
         pytest.param(png_bytes(1001, 1000), "image/png", 422, "evidence_too_many_pixels", id="too-many-pixels"),
         pytest.param(png_header_bytes(60_000, 60_000), "image/png", 422, "evidence_too_many_pixels", id="bomb-header"),
         pytest.param(png_bytes(200, 200)[:-20], "image/png", 422, "evidence_corrupt", id="truncated-png"),
+        # Every CRC right, the compressed pixels cut short: the worker would fail on it later.
+        pytest.param(
+            png_of(200, 200, zlib.compress(bytes(200 * 601))[:-10]),
+            "image/png",
+            422,
+            "evidence_corrupt",
+            id="broken-idat",
+        ),
+        # 640,000 pixels, under the pixel limit, but 8 bytes each: 5.1 MB once inflated, from 5 KB.
+        pytest.param(deep_png(800, 800), "image/png", 422, "evidence_too_large_decoded", id="16-bit-rgba"),
+        pytest.param(_animated_png(), "image/png", 415, "evidence_animated", id="animated-png"),
     ],
 )
 def test_refused_uploads_store_nothing(
@@ -380,7 +409,9 @@ def test_uploads_by_anyone_but_a_buyer_or_of_an_unknown_kind_store_nothing(
 
 def test_uploads_at_the_limits_are_accepted(client: TestClient, auth: Auth, system: System, evidence_dir: Path) -> None:
     exact_pixels = png_bytes(1000, 1000)
-    exact_size = png_bytes() + b"\0" * (MAX_BYTES - len(png_bytes()))
+    # Filled to the byte limit with a text chunk inside the image, not with bytes after its end.
+    base = png_bytes()
+    exact_size = base[:-12] + png_chunk(b"tEXt", b"Comment\0" + b"x" * (MAX_BYTES - len(base) - 20)) + base[-12:]
     assert len(exact_size) == MAX_BYTES
     shown = []
     for data, fmt in (
@@ -401,6 +432,26 @@ def test_uploads_at_the_limits_are_accepted(client: TestClient, auth: Auth, syst
     ]
     assert len(stored_files(evidence_dir)) == 4
     assert count_rows(system.engine, "evidence") == 4
+
+
+def test_an_upload_is_kept_and_served_back_without_the_bytes_after_its_end(
+    client: TestClient, auth: Auth, system: System, evidence_dir: Path
+) -> None:
+    image = png_bytes(10, 10)
+    polyglot = image + zip_bytes()
+    assert zipfile.is_zipfile(io.BytesIO(polyglot))
+
+    sent = _send(client, auth, polyglot)
+    assert sent.status_code == 201, sent.text
+    shown = client.get(f"/v1/evidence/{sent.json()['id']}/content", headers=auth("buyer", "buyer_1"))
+
+    assert (sent.json()["size"], sent.json()["sha256"]) == (len(image), hashlib.sha256(image).hexdigest())
+    assert shown.status_code == 200
+    assert shown.content == image
+    assert shown.content.endswith(png_chunk(b"IEND", b""))
+    assert not zipfile.is_zipfile(io.BytesIO(shown.content))
+    assert [p.read_bytes() for p in stored_files(evidence_dir)] == [image]
+    assert count_rows(system.engine, "evidence") == 1
 
 
 def test_the_same_screenshot_is_stored_once(client: TestClient, auth: Auth, evidence_dir: Path) -> None:

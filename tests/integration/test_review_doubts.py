@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from PIL import Image, PngImagePlugin
 
-from tests.factories import order_payload, png_bytes
+from tests.factories import order_payload, png_bytes, zip_bytes
 from tests.integration.api import Auth, buyer_case, file_case, push, upload
 from tests.screens import RedeemError
 from tuika.bootstrap import System
@@ -42,6 +42,23 @@ def test_a_screenshot_already_behind_another_claim_sends_the_claim_to_a_person(
     assert reuse["subject"] == again["evidence"][0]["id"]
     assert reuse["facts"]["other_case"] == first["id"]
     assert [c["code"] for c in reuse["reason_codes"]] == ["evidence_reused"]
+
+
+def test_a_screenshot_sent_again_with_other_bytes_after_its_end_is_still_a_reuse(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    shot = png_bytes(color="teal")
+    first = failed_delivery_claim(
+        client, auth, "ord_re5", "buyer_1", [upload(client, auth, "buyer_1", shot + b"first trailer")]
+    )
+    again = failed_delivery_claim(
+        client, auth, "ord_re6", "buyer_2", [upload(client, auth, "buyer_2", shot + zip_bytes())]
+    )
+
+    assert first["evidence"][0]["sha256"] == again["evidence"][0]["sha256"]
+    assert (again["status"], codes(again)) == ("manual_review", ["evidence_reused"])
+    [reuse] = [f for f in again["findings"] if f["kind"] == "forensics"]
+    assert reuse["facts"]["other_case"] == first["id"]
 
 
 def test_a_different_screenshot_is_not_a_reuse(client: TestClient, auth: Auth) -> None:

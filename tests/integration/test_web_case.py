@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.factories import card_key_for, count_rows, order_payload, png_bytes
+from tests.factories import card_key_for, count_rows, order_payload, png_bytes, png_of, stored_files, zip_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push
 from tests.integration.web import sign_in
 from tuika.bootstrap import System
@@ -241,12 +242,21 @@ def test_more_evidence_from_the_page_sends_a_waiting_claim_back_to_review(
     )
     assert not_image.status_code == 415
     assert "仅支持 PNG、JPEG 和 WebP 图片" in not_image.text
+    damaged = client.post(
+        f"/cases/{case_id}/evidence",
+        data={"csrf": token, "kind": "error_screenshot"},
+        files={"files": ("e.png", png_of(64, 64, zlib.compress(bytes(64 * 193))[:-10]), "image/png")},
+    )
+    assert damaged.status_code == 422
+    assert "图片文件已损坏或不完整" in damaged.text
     assert api_case(client, auth, case_id)["evidence"] == []
+    assert stored_files(system.settings.data_dir / "evidence") == []
 
+    shot = png_bytes(color="black")
     sent = client.post(
         f"/cases/{case_id}/evidence",
         data={"csrf": token, "kind": "error_screenshot", "note": "补充截图"},
-        files={"files": ("e.png", png_bytes(color="black"), "image/png")},
+        files={"files": ("e.png", shot + zip_bytes(), "image/png")},
         follow_redirects=False,
     )
 
@@ -258,6 +268,8 @@ def test_more_evidence_from_the_page_sends_a_waiting_claim_back_to_review(
     shown = client.get(f"/cases/{case_id}")
     assert shown.text.count('data-test="shot"') == 1
     assert f"/cases/{case_id}/evidence/{after['evidence'][0]['id']}" in shown.text
+    # What the page serves back is the picture alone, not the archive sent after its end.
+    assert client.get(f"/cases/{case_id}/evidence/{after['evidence'][0]['id']}").content == shot
 
 
 def test_a_staff_session_cannot_act_as_the_buyer(client: TestClient, auth: Auth, system: System) -> None:

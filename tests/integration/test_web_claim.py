@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 import threading
+import zlib
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -11,8 +13,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
-from tests.factories import count_rows, order_payload, png_bytes, stored_files
+from tests.factories import count_rows, deep_png, order_payload, png_bytes, png_of, stored_files
 from tests.integration.api import push
 from tests.integration.gateways import Unreachable
 from tests.integration.web import sign_in
@@ -24,14 +27,20 @@ from tuika.settings import Settings
 
 Auth = Callable[..., dict[str, str]]
 MAX_BYTES = 64 * 1024
+MAX_DECODED_BYTES = 16 * 1024 * 1024
 SCREENSHOT = "file.card_invalid.error_screenshot"
 
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    """Return demo settings with a small upload limit, so an oversize file is cheap to send."""
+    """Return demo settings with small upload limits, so an oversize file is cheap to send."""
     return Settings(
-        demo=True, data_dir=tmp_path / "data", database_url=db_url, evidence_max_bytes=MAX_BYTES, ocr_engine="off"
+        demo=True,
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        evidence_max_bytes=MAX_BYTES,
+        evidence_max_decoded_bytes=MAX_DECODED_BYTES,
+        ocr_engine="off",
     )
 
 
@@ -274,6 +283,29 @@ def test_an_oversize_or_non_image_upload_is_refused_and_nothing_is_filed(
     assert alert(big.text) == "“激活/充值失败截图”的图片超过 0.1 MB，请换一张较小的图片。"
     assert text.status_code == 415
     assert alert(text.text) == "“激活/充值失败截图”：仅支持 PNG、JPEG 和 WebP 图片"
+    nothing_filed(system)
+
+
+def test_a_damaged_deep_or_animated_image_is_refused_in_chinese_and_nothing_is_filed(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_f16"))
+    sign_in(client, system)
+    fields = claim_fields(open_form(client, "ord_f16"), "ord_f16")
+    frames = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue")]
+    animated = io.BytesIO()
+    frames[0].save(animated, "PNG", save_all=True, append_images=frames[1:])
+
+    broken = post(client, "ord_f16", fields, {SCREENSHOT: png_of(200, 200, zlib.compress(bytes(200 * 601))[:-10])})
+    deep = post(client, "ord_f16", fields, {SCREENSHOT: deep_png(1500, 1500)})
+    moving = post(client, "ord_f16", fields, {SCREENSHOT: animated.getvalue()})
+
+    assert broken.status_code == 422
+    assert alert(broken.text) == "“激活/充值失败截图”：图片文件已损坏或不完整"
+    assert deep.status_code == 422
+    assert alert(deep.text) == "“激活/充值失败截图”：图片尺寸或色深过大，解码后超出上限"
+    assert moving.status_code == 415
+    assert alert(moving.text) == "“激活/充值失败截图”：不支持动图，请上传静态截图"
     nothing_filed(system)
 
 

@@ -44,6 +44,7 @@ def test_defaults() -> None:
         "sla_awaiting_evidence_s": 172800,
         "evidence_max_bytes": 10 * 1024 * 1024,
         "evidence_max_pixels": 40_000_000,
+        "evidence_max_decoded_bytes": 128 * 1024 * 1024,
         "evidence_unused_hours": 24,
         "token_ttl_s": 86400,
         "worker_threads": 2,

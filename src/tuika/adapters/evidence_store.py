@@ -1,8 +1,11 @@
 """Content-addressed storage for uploaded evidence images.
 
 An upload is checked completely before a single byte reaches the disk, so a
-rejected file leaves no trace. Stored files are named by their SHA-256, which
-makes saving the same screenshot twice harmless.
+rejected file leaves no trace: its structure walked to the image's end, its
+decoded size (pixels times bytes per pixel) bounded before anything is decoded,
+then decoded whole. Only the image is kept, never bytes after its end. Stored
+files are named by the SHA-256 of what is kept, which makes saving the same
+screenshot twice harmless.
 """
 
 from __future__ import annotations
@@ -12,16 +15,25 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from PIL import Image
+from PIL import Image, ImageMode
+
+from tuika.adapters.image_layout import Damaged, Layout, check_png_data, jpeg_layout, png_layout, webp_layout
 
 _PNG_MAGIC: Final = b"\x89PNG\r\n\x1a\n"
 _JPEG_MAGIC: Final = b"\xff\xd8\xff"
 _SHA256_HEX: Final = re.compile(r"[0-9a-f]{64}")
+_LAYOUTS: Final[Mapping[str, Callable[[bytes], Layout]]] = {"PNG": png_layout, "JPEG": jpeg_layout, "WEBP": webp_layout}
+_OPENED_AS: Final[Mapping[str, frozenset[str]]] = {
+    "PNG": frozenset({"PNG"}),
+    "JPEG": frozenset({"JPEG", "MPO"}),
+    "WEBP": frozenset({"WEBP"}),
+}
 
 
 class EvidenceRejected(Exception):
@@ -56,6 +68,22 @@ class EvidenceTooManyPixels(EvidenceRejected):
     title_zh = "图片像素过多"
 
 
+class EvidenceTooLargeDecoded(EvidenceRejected):
+    """The decoded image (pixels times bytes per pixel) exceeds the configured budget."""
+
+    code = "evidence_too_large_decoded"
+    title = "The image is too large once decoded: too many pixels or too deep a colour"
+    title_zh = "图片尺寸或色深过大，解码后超出上限"
+
+
+class EvidenceAnimated(EvidenceRejected):
+    """The image is animated (APNG or animated WebP); evidence must be one still picture."""
+
+    code = "evidence_animated"
+    title = "Animated images are not accepted; upload a still screenshot"
+    title_zh = "不支持动图，请上传静态截图"
+
+
 class EvidenceCorrupt(EvidenceRejected):
     """The file claims an allowed format but is truncated or damaged."""
 
@@ -87,13 +115,20 @@ def _sniff(data: bytes) -> tuple[str, str]:
     raise EvidenceTypeNotAllowed("unrecognised magic bytes")
 
 
+def _bytes_per_pixel(mode: str) -> int:
+    """Return what one pixel of a Pillow mode takes decoded: bands times bytes a band."""
+    described = ImageMode.getmode(mode)
+    return len(described.bands) * int(described.typestr[-1])
+
+
 class EvidenceStore:
     """Validate evidence images and keep them on disk under their SHA-256."""
 
-    def __init__(self, root: Path, max_bytes: int, max_pixels: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, max_pixels: int, max_decoded_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.max_pixels = max_pixels
+        self.max_decoded_bytes = max_decoded_bytes
 
     def path_for(self, sha256: str) -> Path:
         """Return where the file with this hash lives (or would live)."""
@@ -103,19 +138,19 @@ class EvidenceStore:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def save(self, data: bytes) -> StoredFile:
-        """Validate ``data`` and store it; raise an ``EvidenceRejected`` subclass if refused."""
-        content_type, width, height = self._validate(data)
-        sha256 = hashlib.sha256(data).hexdigest()
+        """Validate ``data`` and store the image it holds; raise an ``EvidenceRejected`` subclass if refused."""
+        image, content_type, width, height = self._validate(data)
+        sha256 = hashlib.sha256(image).hexdigest()
         path = self.path_for(sha256)
         if path.exists():
             # Fresh again: the cleanup of unused files leaves recently saved ones alone.
             os.utime(path)
         else:
-            self._write_atomically(path, data)
+            self._write_atomically(path, image)
         return StoredFile(
             sha256=sha256,
             content_type=content_type,
-            size=len(data),
+            size=len(image),
             width=width,
             height=height,
             path=path,
@@ -136,26 +171,45 @@ class EvidenceStore:
             return False
         return True
 
-    def _validate(self, data: bytes) -> tuple[str, int, int]:
+    def _validate(self, data: bytes) -> tuple[bytes, str, int, int]:
+        """Return the image cut at its end, its content type and size; raise if it is refused."""
         if len(data) > self.max_bytes:
             raise EvidenceTooLarge(f"{len(data)} bytes > {self.max_bytes}")
         pil_format, content_type = _sniff(data)
-        width, height = self._read_header(data, pil_format)
+        try:
+            layout = _LAYOUTS[pil_format](data)
+        except Damaged as exc:
+            raise EvidenceCorrupt(str(exc)) from exc
+        # What follows the image's end is no part of it (a ZIP of a polyglot, a phone's trailer,
+        # the extra pictures of an MPO): it is neither stored nor served back. Trimming, not
+        # re-encoding, keeps the EXIF and editor tags forensics reads, and one picture sent with
+        # different trailers is still one file under one hash.
+        image = data[: layout.end]
+        width, height, mode = self._read_header(image, pil_format)
         if width * height > self.max_pixels:
             raise EvidenceTooManyPixels(f"{width}x{height} > {self.max_pixels} pixels")
-        self._check_complete(data, pil_format)
-        return content_type, width, height
+        decoded = max(width * height * _bytes_per_pixel(mode), layout.inflated)
+        if decoded > self.max_decoded_bytes:
+            raise EvidenceTooLargeDecoded(
+                f"{width}x{height} {mode} decodes to {decoded} bytes > {self.max_decoded_bytes}"
+            )
+        if layout.animated:
+            raise EvidenceAnimated(f"an animated {pil_format}")
+        self._decode(image, pil_format, layout)
+        return image, content_type, width, height
 
     @staticmethod
-    def _read_header(data: bytes, pil_format: str) -> tuple[int, int]:
+    def _read_header(data: bytes, pil_format: str) -> tuple[int, int, str]:
         # Image.open reads only the header, so the size is known before any decoding.
         # Pillow's own process-wide bomb limit may fire first on huge headers; it means
         # the same thing, so it maps to the same error. We do not lower that global.
         try:
             with Image.open(io.BytesIO(data), formats=[pil_format]) as img:
-                if img.format != pil_format:
+                # A JPEG with more pictures after its first opens as MPO; only the first is kept.
+                if img.format not in _OPENED_AS[pil_format]:
                     raise EvidenceTypeNotAllowed(f"{img.format} is not {pil_format}")
                 width, height = img.size
+                mode = img.mode
         except Image.DecompressionBombError as exc:
             raise EvidenceTooManyPixels(str(exc)) from exc
         except EvidenceRejected:
@@ -163,26 +217,25 @@ class EvidenceStore:
         except Exception as exc:
             # The magic bytes promised an allowed format that Pillow cannot parse.
             raise EvidenceCorrupt(f"unreadable {pil_format} header") from exc
-        return width, height
+        return width, height, mode
 
     @staticmethod
-    def _check_complete(data: bytes, pil_format: str) -> None:
+    def _decode(data: bytes, pil_format: str, layout: Layout) -> None:
         # Pillow reports damage as OSError, SyntaxError, struct.error, ValueError…
         # across formats and versions; any failure here means the file is unusable.
         try:
-            with Image.open(io.BytesIO(data), formats=[pil_format]) as img:
-                # PNG verify() walks every chunk and checks its CRC, so it finds truncation.
-                img.verify()
             if pil_format == "PNG":
-                return
-            # verify() is a no-op for JPEG and WebP; only decoding finds a cut-off file.
-            # The pixel count is already bounded, and JPEG decodes at 1/8 scale.
+                # Pillow stops once the pixels are filled and pads a stream that ends early;
+                # inflating it here first finds data cut short, too long, or followed by more.
+                check_png_data(data, layout)
             with Image.open(io.BytesIO(data), formats=[pil_format]) as img:
                 if pil_format == "JPEG":
+                    # A 1/8-scale decode still reads every byte of the stream, at a fraction
+                    # of the memory; the worker decodes it whole within the same budget.
                     img.draft(None, (max(1, img.width // 8), max(1, img.height // 8)))
                 img.load()
         except Exception as exc:
-            raise EvidenceCorrupt(f"{pil_format} file is truncated or damaged") from exc
+            raise EvidenceCorrupt(f"{pil_format} file is truncated or damaged: {exc}") from exc
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

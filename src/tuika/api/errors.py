@@ -12,9 +12,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tuika.adapters.crypto import CipherError
 from tuika.adapters.evidence_store import (
+    EvidenceAnimated,
     EvidenceCorrupt,
     EvidenceRejected,
     EvidenceTooLarge,
+    EvidenceTooLargeDecoded,
     EvidenceTooManyPixels,
     EvidenceTypeNotAllowed,
 )
@@ -33,7 +35,9 @@ _STATUS: list[tuple[type[Exception], int]] = [
     (TokenRejected, 401),
     (EvidenceTooLarge, 413),
     (EvidenceTypeNotAllowed, 415),
+    (EvidenceAnimated, 415),
     (EvidenceTooManyPixels, 422),
+    (EvidenceTooLargeDecoded, 422),
     (EvidenceCorrupt, 422),
 ]
 
