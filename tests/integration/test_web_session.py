@@ -301,3 +301,15 @@ def test_a_token_with_an_id_is_still_a_bearer_token_for_the_api_any_number_of_ti
 
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert count_rows(system.engine, "sign_in_links") == 0
+
+
+def test_a_cookie_from_before_sessions_were_kept_holding_the_token_signs_nobody_in(
+    client: TestClient, system: System
+) -> None:
+    # Before the upgrade the cookie was the platform's token itself; it names no session row.
+    client.cookies.set(SESSION, issue_token(system.settings.secret_key, "buyer", "buyer_1", 3600, datetime.now(UTC)))
+
+    response = client.get("/balance")
+
+    assert response.status_code == 401
+    assert "请从平台进入退卡中心" in response.text
