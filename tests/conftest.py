@@ -29,6 +29,8 @@ hypothesis_settings.load_profile("tuika")
 
 PG_ADMIN_URL = os.environ.get("TUIKA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = (
+    "web_sessions",
+    "sign_in_links",
     "gateway_notices",
     "payout_alerts",
     "ledger_entries",

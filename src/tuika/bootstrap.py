@@ -23,7 +23,7 @@ from tuika.domain.clock import Clock, SystemClock
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import HueyDispatcher, make_huey, register
-from tuika.services.context import Context, PolicyBook, Sla
+from tuika.services.context import Context, PolicyBook, SignInRules, Sla
 from tuika.services.policies import ensure_default
 from tuika.services.ports import Dispatcher, Gateway
 from tuika.settings import Settings
@@ -143,6 +143,9 @@ def build(
         history_window=timedelta(days=settings.history_window_days),
         history_limits=HistoryLimits(
             max_claims=settings.history_max_claims, max_rejected_share=settings.history_max_rejected_share
+        ),
+        sign_in=SignInRules(
+            link_max=timedelta(seconds=settings.sign_in_link_max_s), session=timedelta(hours=settings.session_hours)
         ),
     )
     sessions = session_factory(engine)

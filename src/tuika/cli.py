@@ -1,4 +1,4 @@
-"""Command line: demo, serve, worker, migrate, seed, token, reconcile, bench."""
+"""Command line: demo, serve, worker, migrate, seed, token, link, reconcile, bench."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import logging
 import secrets
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 import uvicorn
 
 from tuika.api.app import create_app
-from tuika.api.auth import ROLES, issue_token
+from tuika.api.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
 from tuika.bootstrap import build
 from tuika.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
 from tuika.demo_claims import seed_claims
@@ -23,7 +23,10 @@ from tuika.sandbox.gateways import start as start_payment_sandboxes
 from tuika.sandbox.supplier import SandboxSupplier
 from tuika.services.context import SYSTEM
 from tuika.services.reconcile import reconcile as run_reconcile
-from tuika.settings import InsecureSettings, Settings
+from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings
+
+# The roles the pages sign in: buyers to their orders, staff to the console.
+PAGE_ROLES: Final = ("buyer", "agent", "arbitrator", "admin")
 
 app = typer.Typer(help="tuika 退卡: the refund and after-sales engine for 卡盟 platforms.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
@@ -62,21 +65,61 @@ def seed_command() -> None:
     typer.echo(f"added {added} demo orders" if added else "orders exist already; nothing added")
 
 
+def _subject_ok(subject: str) -> None:
+    if not subject.strip() or len(subject) > 64:
+        typer.echo("the subject must be 1 to 64 characters", err=True)
+        raise typer.Exit(2)
+
+
 @app.command()
 def token(
     role: Annotated[str, typer.Argument(help=f"one of: {', '.join(ROLES)}")],
     subject: Annotated[str, typer.Argument(help="the user id the token speaks for")],
     ttl: Annotated[int, typer.Option(min=60, max=365 * 86400, help="lifetime in seconds")] = 86400,
 ) -> None:
-    """Print a bearer token for ROLE and SUBJECT, signed with TUIKA_SECRET_KEY."""
+    """Print a bearer token for ROLE and SUBJECT, signed with TUIKA_SECRET_KEY (for a browser, use `tuika link`)."""
     if role not in ROLES:
         typer.echo(f"unknown role {role!r}; use one of {', '.join(ROLES)}", err=True)
         raise typer.Exit(2)
-    if not subject.strip() or len(subject) > 64:
-        typer.echo("the subject must be 1 to 64 characters", err=True)
-        raise typer.Exit(2)
+    _subject_ok(subject)
     settings = _settings(demo=Settings().demo)
-    typer.echo(issue_token(settings.secret_key, role, subject, ttl, datetime.now(UTC)))
+    typer.echo(issue_token(settings.secret_key, role, subject, ttl, datetime.now(UTC), jti=new_token_id()))
+
+
+@app.command()
+def link(
+    role: Annotated[str, typer.Argument(help=f"one of: {', '.join(PAGE_ROLES)}")],
+    subject: Annotated[str, typer.Argument(help="the user id to sign in as")],
+    ttl: Annotated[
+        int | None, typer.Option(min=30, help="lifetime in seconds; default 600, at most TUIKA_SIGN_IN_LINK_MAX_S")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="where the pages are served; default http://TUIKA_HOST:TUIKA_PORT")
+    ] = None,
+) -> None:
+    """Print a fresh sign-in link for the pages: it signs SUBJECT in once, within its short lifetime."""
+    if role not in PAGE_ROLES:
+        typer.echo(f"the pages sign in {', '.join(PAGE_ROLES)} only, not {role!r}", err=True)
+        raise typer.Exit(2)
+    _subject_ok(subject)
+    settings = _settings(demo=Settings().demo)
+    allowed = settings.sign_in_link_max_s
+    if ttl is not None and ttl > allowed:
+        typer.echo(f"--ttl {ttl} is over TUIKA_SIGN_IN_LINK_MAX_S ({allowed}); the pages would refuse it", err=True)
+        raise typer.Exit(2)
+    lifetime = ttl or min(SIGN_IN_TTL_S, allowed)
+    base = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    minted = sign_in_token(settings.secret_key, role, subject, datetime.now(UTC), lifetime)
+    typer.echo(f"{base}/sso?token={minted}")
+    zh, en = _lasting(lifetime)
+    typer.echo(f"链接只能登录一次，{zh}内有效 / single-use, valid for {en}", err=True)
+
+
+def _lasting(seconds: int) -> tuple[str, str]:
+    """Return a lifetime in words, zh and en: minutes when whole, else seconds."""
+    if seconds % 60 == 0:
+        return f"{seconds // 60} 分钟", f"{seconds // 60} minutes"
+    return f"{seconds} 秒", f"{seconds} seconds"
 
 
 @app.command()
@@ -176,11 +219,15 @@ def demo(
         # A fresh demo starts with claims waiting for an agent, one with a reused screenshot.
         seed_claims(system.ctx)
     now = datetime.now(UTC)
-    tokens = {f"buyer {b}": issue_token(settings.secret_key, "buyer", b, 7 * 86400, now) for b in BUYERS[:2]}
-    tokens.update(
-        {f"{role} {sub}": issue_token(settings.secret_key, role, sub, 7 * 86400, now) for role, sub in STAFF.items()}
-    )
-    typer.echo(_banner(base, settings, added, tokens))
+    people = [("buyer", b) for b in BUYERS[:2]] + list(STAFF.items())
+    tokens = {f"{role} {sub}": issue_token(settings.secret_key, role, sub, 7 * 86400, now) for role, sub in people}
+    lifetime = min(SIGN_IN_TTL_S, settings.sign_in_link_max_s)
+    links = {
+        f"{role} {sub}": sign_in_token(settings.secret_key, role, sub, now, lifetime)
+        for role, sub in people
+        if role in PAGE_ROLES
+    }
+    typer.echo(_banner(base, settings, added, tokens, links))
     try:
         _serve(settings, None, port, 1, True)
     finally:
@@ -195,7 +242,9 @@ def _reset(settings: Settings) -> None:
         (settings.data_dir / name).unlink(missing_ok=True)
 
 
-def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -> str:
+def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str], links: dict[str, str]) -> str:
+    lifetime = min(SIGN_IN_TTL_S, settings.sign_in_link_max_s)
+    secret = "" if settings.secret_key == DEFAULT_SECRET_KEY else " (with the same TUIKA_SECRET_KEY)"
     lines = [
         "",
         "tuika 退卡 demo",
@@ -211,15 +260,19 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str]) -
         "  tokens (Authorization: Bearer …, valid 7 days):",
     ]
     lines += [f"    {who:<26} {tok}" for who, tok in tokens.items()]
-    lines += ["  buyer pages (open in a browser; each link signs that buyer in):"]
-    lines += [f"    {who[6:]:<26} {base}/sso?token={tok}" for who, tok in tokens.items() if who.startswith("buyer ")]
-    lines += ["  agent console (each link signs that person in to /console):"]
+    zh, en = _lasting(lifetime)
+    lines += [f"  sign-in links (each link signs in once, within {en}; 每个链接只能登录一次，{zh}内有效):"]
+    lines += ["    buyer pages (each link signs that buyer in to their orders):"]
+    lines += [f"      {who[6:]:<24} {base}/sso?token={tok}" for who, tok in links.items() if who.startswith("buyer ")]
+    lines += ["    agent console (each link signs that person in to /console):"]
+    lines += [f"      {who:<24} {base}/sso?token={tok}" for who, tok in links.items() if not who.startswith("buyer ")]
     lines += [
-        f"    {who:<26} {base}/sso?token={tok}"
-        for who, tok in tokens.items()
-        if who.split(" ")[0] in ("agent", "arbitrator", "admin")
+        f"  a fresh link{secret}, in another terminal:",
+        f"    TUIKA_DEMO=1 uv run tuika link buyer buyer_alice --base-url {base}",
+        "  try:",
+        f"    curl -s -H 'Authorization: Bearer <buyer token>' {base}/v1/orders",
+        "",
     ]
-    lines += ["  try:", f"    curl -s -H 'Authorization: Bearer <buyer token>' {base}/v1/orders", ""]
     return "\n".join(lines)
 
 

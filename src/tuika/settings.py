@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     # Uploads that back no claim after this long are deleted, files and all.
     evidence_unused_hours: int = Field(default=24, gt=0, le=24 * 365)
     token_ttl_s: int = Field(default=86400, gt=0)
+    # A sign-in link (/sso?token=…) that lives longer than this is refused: a link is meant to
+    # be followed at once, and a long-lived one is a password sent around in a URL.
+    sign_in_link_max_s: int = Field(default=900, gt=0, le=86400)
+    # How long a page session lasts once signed in, whatever the link's own lifetime.
+    session_hours: int = Field(default=8, gt=0, le=24 * 30)
     worker_threads: int = Field(default=2, gt=0)
     # Blocking request work (database transactions, uploads) per API process. Near the core
     # count is best: more threads only contend for the GIL and the database's CPU.

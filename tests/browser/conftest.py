@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from tuika.api.app import create_app
-from tuika.api.auth import issue_token
+from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System, build
 from tuika.sandbox.supplier import SandboxSupplier
 from tuika.settings import Settings
@@ -76,7 +76,7 @@ class Stack:
     supplier: SandboxSupplier
 
     def link(self, role: str, subject: str) -> str:
-        token = issue_token(self.system.settings.secret_key, role, subject, 3600, datetime.now(UTC))
+        token = sign_in_token(self.system.settings.secret_key, role, subject, datetime.now(UTC))
         return f"{self.url}/sso?token={token}"
 
 
@@ -110,7 +110,7 @@ def api(system: System) -> Iterator[TestClient]:
 @pytest.fixture
 def sso(system: System, live: str) -> object:
     def link(buyer: str) -> str:
-        token = issue_token(system.settings.secret_key, "buyer", buyer, 3600, datetime.now(UTC))
+        token = sign_in_token(system.settings.secret_key, "buyer", buyer, datetime.now(UTC))
         return f"{live}/sso?token={token}"
 
     return link

@@ -20,7 +20,7 @@ from tests.factories import card_key_for, order_payload, png_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push, upload
 from tests.integration.test_review_supplier import FakeSupplier
 from tests.screens import RedeemError
-from tuika.api.auth import issue_token
+from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -33,7 +33,7 @@ def staff(system: System, live: str) -> StaffLink:
     """Return the platform's sign-in link for a member of staff."""
 
     def link(role: str = "agent", subject: str = "agent_1") -> str:
-        token = issue_token(system.settings.secret_key, role, subject, 3600, datetime.now(UTC))
+        token = sign_in_token(system.settings.secret_key, role, subject, datetime.now(UTC))
         return f"{live}/sso?token={token}"
 
     return link

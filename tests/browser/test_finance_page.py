@@ -17,7 +17,7 @@ from tests.browser.test_case_refund_routes import api_case, claim_by_card
 from tests.factories import account_balances, order_payload
 from tests.integration.api import Auth, file_case, push
 from tests.integration.rigs import FakeClock, Rig, bank_wired, wechat_rig
-from tuika.api.auth import issue_token
+from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
@@ -36,7 +36,7 @@ def bank(system: System, api: TestClient) -> Iterator[tuple[BankSandbox, FakeClo
 
 def admin_link(system: System, live: str) -> str:
     """Return the platform's sign-in link for finance, an admin."""
-    token = issue_token(system.settings.secret_key, "admin", "finance_1", 3600, datetime.now(UTC))
+    token = sign_in_token(system.settings.secret_key, "admin", "finance_1", datetime.now(UTC))
     return f"{live}/sso?token={token}"
 
 

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tuika.adapters.gateways.bank import BankCardGateway
-from tuika.api.auth import issue_token, verify_token
+from tuika.api.auth import issue_token, sign_in_token, verify_token
 from tuika.cli import _banner, app
 from tuika.domain.gateway import RefundRequest, statement_day
 from tuika.domain.money import Money
@@ -56,20 +56,81 @@ def test_migrate_then_seed_twice_reuses_the_data(monkeypatch: pytest.MonkeyPatch
     assert "nothing added" in second.stdout
 
 
-def test_the_demo_banner_gives_each_buyer_and_each_console_user_a_sign_in_link_that_verifies(tmp_path: Path) -> None:
+def test_token_carries_an_id_and_stays_a_bearer_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    first = runner.invoke(app, ["token", "buyer", "buyer_alice"]).stdout.strip()
+    second = runner.invoke(app, ["token", "buyer", "buyer_alice"]).stdout.strip()
+
+    now = datetime.now(UTC)
+    ids = {verify_token(DEFAULT_SECRET_KEY, token, now).token_id for token in (first, second)}
+    assert len(ids) == 2
+    assert None not in ids
+    principal = verify_token(DEFAULT_SECRET_KEY, first, now)
+    assert principal.expires - principal.issued == 86400
+
+
+def test_link_prints_a_fresh_single_use_sign_in_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    monkeypatch.setenv("TUIKA_PORT", "8765")
+
+    first = runner.invoke(app, ["link", "buyer", "buyer_alice"])
+    second = runner.invoke(app, ["link", "agent", "agent_wang", "--base-url", "https://refunds.example.com/"])
+
+    assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+    url = first.stdout.strip()
+    assert url.startswith("http://127.0.0.1:8765/sso?token=")
+    assert second.stdout.strip().startswith("https://refunds.example.com/sso?token=")
+    now = datetime.now(UTC)
+    buyer = verify_token(DEFAULT_SECRET_KEY, url.split("token=", 1)[1], now)
+    agent = verify_token(DEFAULT_SECRET_KEY, second.stdout.strip().split("token=", 1)[1], now)
+    assert (buyer.subject, buyer.role, agent.subject, agent.role) == ("buyer_alice", "buyer", "agent_wang", "agent")
+    assert buyer.expires - buyer.issued == 600
+    assert buyer.token_id is not None
+    assert agent.token_id is not None
+    assert buyer.token_id != agent.token_id
+    assert "single-use" in first.stderr
+    assert "只能登录一次" in first.stderr
+
+
+def test_link_refuses_roles_the_pages_do_not_sign_in_and_lifetimes_over_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    monkeypatch.setenv("TUIKA_SIGN_IN_LINK_MAX_S", "300")
+
+    platform = runner.invoke(app, ["link", "platform", "host"])
+    too_long = runner.invoke(app, ["link", "buyer", "buyer_alice", "--ttl", "301"])
+    capped = runner.invoke(app, ["link", "buyer", "buyer_alice"])
+
+    assert (platform.exit_code, too_long.exit_code, capped.exit_code) == (2, 2, 0)
+    assert "buyer, agent, arbitrator, admin" in platform.output
+    assert "TUIKA_SIGN_IN_LINK_MAX_S (300)" in too_long.output
+    principal = verify_token(DEFAULT_SECRET_KEY, capped.stdout.strip().split("token=", 1)[1], datetime.now(UTC))
+    assert principal.expires - principal.issued == 300
+
+
+def test_the_demo_banner_gives_each_buyer_and_each_console_user_a_sign_in_link_and_says_how_to_get_another(
+    tmp_path: Path,
+) -> None:
     settings = Settings(demo=True, data_dir=tmp_path)
     now = datetime.now(UTC)
     tokens = {"buyer buyer_alice": issue_token(settings.secret_key, "buyer", "buyer_alice", 600, now)}
-    tokens["agent agent_wang"] = issue_token(settings.secret_key, "agent", "agent_wang", 600, now)
     tokens["platform host"] = issue_token(settings.secret_key, "platform", "host", 600, now)
+    links = {who: sign_in_token(settings.secret_key, who.split()[0], who.split()[1], now) for who in LINKED}
 
-    banner = _banner("http://127.0.0.1:8000", settings, 66, tokens)
+    banner = _banner("http://127.0.0.1:8765", settings, 66, tokens, links)
 
-    links = [line.split()[-1] for line in banner.splitlines() if "/sso?token=" in line]
-    assert all(link.startswith("http://127.0.0.1:8000/sso?token=") for link in links)
-    signed = [verify_token(settings.secret_key, link.split("token=", 1)[1], now) for link in links]
+    printed = [line.split()[-1] for line in banner.splitlines() if "/sso?token=" in line]
+    assert all(link.startswith("http://127.0.0.1:8765/sso?token=") for link in printed)
+    signed = [verify_token(settings.secret_key, link.split("token=", 1)[1], now) for link in printed]
     # The platform's token is for the API; the pages sign in buyers and console users only.
     assert [(p.subject, p.role) for p in signed] == [("buyer_alice", "buyer"), ("agent_wang", "agent")]
+    assert all(p.token_id is not None for p in signed)
+    assert "each link signs in once, within 10 minutes" in banner
+    assert "TUIKA_DEMO=1 uv run tuika link buyer buyer_alice --base-url http://127.0.0.1:8765" in banner
+
+
+LINKED = ("buyer buyer_alice", "agent agent_wang")
 
 
 def test_reconcile_refuses_a_bad_date_or_route_with_a_clear_message(

@@ -11,11 +11,14 @@ from tuika.api.auth import (
     TokenInvalid,
     TokenRejected,
     issue_token,
+    sign_in_token,
     verify_token,
 )
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+_STAMP = int(NOW.timestamp())
+_VALID = {"sub": "u_1", "role": "buyer", "iat": _STAMP, "exp": _STAMP + 60}
 
 
 def test_roles_are_exactly_the_six_known_ones() -> None:
@@ -38,6 +41,35 @@ def test_token_carries_exactly_the_four_claims() -> None:
     stamp = int(NOW.timestamp())
     assert claims == {"sub": "ag_7", "role": "agent", "iat": stamp, "exp": stamp + 600}
     assert header == {"alg": "HS256", "typ": "JWT"}
+
+
+def test_a_token_with_an_id_carries_it_and_verifies_to_it() -> None:
+    token = issue_token(SECRET, role="buyer", subject="u_1", ttl_s=600, now=NOW, jti="link-1")
+
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_exp": False})
+    principal = verify_token(SECRET, token, now=NOW)
+
+    assert claims == {"sub": "u_1", "role": "buyer", "iat": _STAMP, "exp": _STAMP + 600, "jti": "link-1"}
+    assert (principal.token_id, principal.issued, principal.expires) == ("link-1", _STAMP, _STAMP + 600)
+    assert verify_token(SECRET, issue_token(SECRET, "buyer", "u_1", 60, NOW), now=NOW).token_id is None
+
+
+def test_sign_in_tokens_are_short_lived_and_each_has_its_own_id() -> None:
+    first = verify_token(SECRET, sign_in_token(SECRET, "buyer", "u_1", NOW), now=NOW)
+    second = verify_token(SECRET, sign_in_token(SECRET, "buyer", "u_1", NOW), now=NOW)
+
+    assert first.expires - first.issued == 600
+    assert first.token_id is not None
+    assert second.token_id is not None
+    assert first.token_id != second.token_id
+
+
+@pytest.mark.parametrize("jti", ["", 7, True, "x" * 129, ["a"]])
+def test_a_token_whose_id_is_not_a_short_string_is_invalid(jti: object) -> None:
+    token = jwt.encode({**_VALID, "jti": jti}, SECRET, "HS256")
+
+    with pytest.raises(TokenInvalid):
+        verify_token(SECRET, token, now=NOW)
 
 
 def test_other_timezones_mean_the_same_instant() -> None:
@@ -76,10 +108,6 @@ def test_expired_token_with_wrong_secret_is_invalid_not_expired() -> None:
 
     with pytest.raises(TokenInvalid):
         verify_token("another-secret-that-is-32-bytes-long!", token, now=NOW + timedelta(days=9))
-
-
-_STAMP = int(NOW.timestamp())
-_VALID = {"sub": "u_1", "role": "buyer", "iat": _STAMP, "exp": _STAMP + 60}
 
 
 @pytest.mark.parametrize(
@@ -146,6 +174,7 @@ def test_tampered_payload_is_invalid() -> None:
         ({"role": "superuser"}, "unknown role 'superuser'; expected one of " + str(ROLES)),
         ({"subject": ""}, "subject must not be empty"),
         ({"ttl_s": 0}, "ttl_s must be positive"),
+        ({"jti": ""}, "jti must be 1 to 128 characters"),
         ({"now": datetime(2025, 3, 1, 12, 0)}, "now must be timezone-aware"),  # noqa: DTZ001
     ],
 )

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tuika.domain.masking import mask_card_key
+from tuika.domain.masking import mask_card_key, mask_user_id
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,11 @@ def test_shows_at_most_the_first_and_last_four_alphanumerics(secret: str) -> Non
         assert shown == chars[:2]
     else:
         assert masked == "*" * len(chars)
+
+
+@pytest.mark.parametrize(
+    ("user_id", "masked"),
+    [("buyer_alice", "bu***ce"), ("buyer_1", "bu***_1"), ("abcde", "ab***de"), ("u_12", "u***"), ("a", "a***")],
+)
+def test_user_ids_keep_two_characters_at_each_end(user_id: str, masked: str) -> None:
+    assert mask_user_id(user_id) == masked

@@ -47,6 +47,8 @@ def test_defaults() -> None:
         "evidence_max_decoded_bytes": 128 * 1024 * 1024,
         "evidence_unused_hours": 24,
         "token_ttl_s": 86400,
+        "sign_in_link_max_s": 900,
+        "session_hours": 8,
         "worker_threads": 2,
         "api_threads": 4,
         "sweep_interval_s": 30,

@@ -13,7 +13,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any, Final
 
 from huey.api import Huey, TaskWrapper
@@ -97,7 +97,7 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
             log.warning("sweep skipped: %d tasks are waiting in the queue", backlog)
             return
         report = sweep(context())
-        if report.reviews or report.payouts or report.closed or report.checks or report.forgotten:
+        if any(astuple(report)):
             log.info("sweep re-drove %s", report)
 
     huey.every(huey.sweep_every)(sweep_all)

@@ -56,6 +56,14 @@ class Sla:
         return expected_times(self.machine_review, self.manual_review, self.arbitration, self.awaiting_evidence)
 
 
+@dataclass(frozen=True, slots=True)
+class SignInRules:
+    """How long a sign-in link may live, and how long the page session it opens lasts."""
+
+    link_max: timedelta = timedelta(minutes=15)
+    session: timedelta = timedelta(hours=8)
+
+
 class PolicyBook:
     """Parses each policy version once per process; versions never change once published."""
 
@@ -117,6 +125,7 @@ class Context:
     # How far back a buyer's claims count, and how many make a person look.
     history_window: timedelta = timedelta(days=30)
     history_limits: HistoryLimits = field(default_factory=HistoryLimits)
+    sign_in: SignInRules = field(default_factory=SignInRules)
 
     @property
     def routes(self) -> frozenset[PayoutRoute]:

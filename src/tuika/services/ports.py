@@ -19,6 +19,7 @@ from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
+from tuika.domain.sessions import WebSession
 from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.review.forensics import Marks
 from tuika.review.ocr import OcrText
@@ -160,6 +161,23 @@ class IdempotencyRepository(Protocol):
     def add(self, subject: str, key: str, request_hash: str, case_id: str, at: datetime) -> None: ...
 
 
+class SessionRepository(Protocol):
+    """Page sessions by the digest of their key."""
+
+    def add(self, key_digest: str, session: WebSession) -> None: ...
+    def get(self, key_digest: str) -> WebSession | None: ...
+    def revoke(self, key_digest: str, at: datetime) -> bool: ...
+    def delete_expired(self, now: datetime, limit: int) -> int: ...
+
+
+class SignInLinkRepository(Protocol):
+    """The ids of sign-in links already used, each kept until its link expires."""
+
+    def use(self, token_id: str, subject: str, expires_at: datetime, at: datetime) -> bool: ...
+    def used(self, token_id: str) -> bool: ...
+    def delete_expired(self, now: datetime, limit: int) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Services commit; nothing else does."""
 
@@ -175,6 +193,8 @@ class UnitOfWork(Protocol):
     marks: MarkRepository
     notices: NoticeRepository
     alerts: AlertRepository
+    sessions: SessionRepository
+    links: SignInLinkRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

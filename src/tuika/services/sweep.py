@@ -9,6 +9,7 @@ from tuika.domain.payouts import PayoutStatus
 from tuika.services.context import Context
 from tuika.services.evidence import forget_unused
 from tuika.services.review import close_overdue
+from tuika.services.sessions import forget_expired
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,8 @@ class SweepReport:
     closed: int
     checks: int = 0
     forgotten: int = 0
+    sessions: int = 0
+    links: int = 0
 
 
 def sweep(ctx: Context, limit: int = 500) -> SweepReport:
@@ -25,7 +28,8 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
 
     Refunds a gateway still calls processing are asked about again when their time comes:
     the periodic reconciliation, which also finds any whose answer or notice never came.
-    Uploads that never backed a claim are deleted once they are old enough.
+    Uploads that never backed a claim are deleted once they are old enough, and page sessions
+    and used sign-in links once they have expired.
     """
     now = ctx.clock.now()
     stale = now - ctx.sla.redrive_after
@@ -42,4 +46,5 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
         ctx.dispatcher.follow_up(payout_id, 0)
     closed = sum(1 for case_id in overdue if close_overdue(ctx, case_id).status is CaseStatus.CLOSED)
     forgotten = forget_unused(ctx, ctx.evidence_unused, limit)
-    return SweepReport(len(reviews), len(payouts), closed, len(checks), forgotten)
+    sessions, links = forget_expired(ctx, limit)
+    return SweepReport(len(reviews), len(payouts), closed, len(checks), forgotten, sessions, links)

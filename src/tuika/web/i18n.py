@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, Literal
 
-from tuika.web.words import balance, case, claim, common, console, finance
+from tuika.web.words import balance, case, claim, common, console, finance, signin
 
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
@@ -26,7 +26,9 @@ def _merge(*parts: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-CATALOGUE: Final = _merge(common.WORDS, claim.WORDS, case.WORDS, balance.WORDS, console.WORDS, finance.WORDS)
+CATALOGUE: Final = _merge(
+    common.WORDS, signin.WORDS, claim.WORDS, case.WORDS, balance.WORDS, console.WORDS, finance.WORDS
+)
 
 
 def text(lang: Lang, key: str) -> str:

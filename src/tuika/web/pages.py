@@ -1,59 +1,23 @@
-"""Server-rendered pages for buyers, on the same services as the API: sign-in, orders, an order."""
+"""Server-rendered pages for buyers, on the same services as the API: orders, an order, its policy."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
-from tuika.api.auth import TokenExpired, TokenInvalid, verify_token
 from tuika.api.deps import system as system_of
-from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.masking import mask_card_key
 from tuika.services import orders, policies
 from tuika.services.ports import OrderFilter
 from tuika.web import i18n
-from tuika.web.session import CONSOLE_ROLES, SESSION, Buyer, CsrfChecked, lang_of, message, render
+from tuika.web.session import Buyer, lang_of, message, render
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.get("/sso")
-def sign_in(request: Request, token: Annotated[str, Query(max_length=4096)] = "") -> Response:
-    """Sign in with the platform's signed link: buyers land on their orders, staff on the console."""
-    system = system_of(request)
-    now = system.ctx.clock.now()
-    try:
-        principal = verify_token(system.settings.secret_key, token, now)
-    except (TokenInvalid, TokenExpired):
-        return message(request, 401, "sign_in_failed")
-    role = Role(principal.role)
-    if role is not Role.BUYER and role not in CONSOLE_ROLES:
-        return message(request, 403, "sign_in_failed")
-    home = RedirectResponse("/" if role is Role.BUYER else "/console", status_code=303)
-    # The session lasts as long as the platform's token, and not a second longer.
-    remaining = max(0, principal.expires - int(now.timestamp()))
-    home.set_cookie(
-        SESSION,
-        token,
-        max_age=remaining,
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
-    return home
-
-
-@router.post("/signout")
-def sign_out(request: Request, _: CsrfChecked) -> Response:
-    """End the session on this browser."""
-    gone = message(request, 200, "signed_out_done")
-    gone.delete_cookie(SESSION)
-    return gone
 
 
 @router.get("/", response_class=HTMLResponse)

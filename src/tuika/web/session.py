@@ -1,9 +1,10 @@
 """What every page needs: the language, who is signed in, the CSRF token and rendering.
 
-The session is the platform's signed token itself, kept in an HttpOnly, SameSite=Lax cookie;
-nothing about it is stored on the server. Every form that changes something carries a CSRF
-token derived from that cookie with the server's key: a page of another site can make the
-browser send the cookie (on a top-level POST, say) but cannot read the token to go with it.
+The session lives on the server (``tuika.services.sessions``): the HttpOnly, SameSite=Lax
+cookie holds only its random key, each request looks that key up, and signing out ends the
+session for every copy of the cookie. Every form that changes something carries a CSRF token
+derived from that key with the server's key: a page of another site can make the browser send
+the cookie (on a top-level POST, say) but cannot read the token to go with it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from tuika.api.auth import TokenExpired, TokenInvalid, verify_token
 from tuika.api.deps import system as system_of
 from tuika.domain.cases import Role
+from tuika.services import sessions
 from tuika.services.context import Actor, Context
 from tuika.web import i18n
 
@@ -31,6 +32,10 @@ CSRF_FIELD: Final = "csrf"
 CSRF_HEADER: Final = "X-CSRF-Token"
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 CONSOLE_ROLES: Final = frozenset({Role.AGENT, Role.ARBITRATOR, Role.ADMIN})
+# Keys are 43 characters; anything much longer is not one of ours and is not looked up.
+_KEY_MAX: Final = 100
+# Where a request keeps whom its cookie named, so a page looks the session up once.
+_VIEWER: Final = "tuika.viewer"
 
 templates = Jinja2Templates(directory=str(files("tuika.web").joinpath("templates")))
 
@@ -52,17 +57,27 @@ def lang_of(request: Request) -> i18n.Lang:
     return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
 
 
+def session_key(request: Request) -> str | None:
+    """Return the session key the browser sent, if it looks like one."""
+    key = request.cookies.get(SESSION)
+    return key if key and len(key) <= _KEY_MAX else None
+
+
 def signed_in(request: Request) -> Actor | None:
-    """Return whoever the session cookie names, in any role; None without a valid one."""
-    token = request.cookies.get(SESSION)
-    if not token:
-        return None
-    system = system_of(request)
-    try:
-        principal = verify_token(system.settings.secret_key, token, system.ctx.clock.now())
-    except (TokenInvalid, TokenExpired):
-        return None
-    return Actor(principal.subject, Role(principal.role))
+    """Return whoever the cookie's live session names, in any role; None without one."""
+    if _VIEWER in request.scope:
+        found: Actor | None = request.scope[_VIEWER]
+        return found
+    key = session_key(request)
+    session = sessions.current(ctx_of(request), key) if key else None
+    actor = None if session is None else Actor(session.subject, session.role)
+    request.scope[_VIEWER] = actor
+    return actor
+
+
+def forget_viewer(request: Request) -> None:
+    """Treat the rest of this request as signed out: its session just ended."""
+    request.scope[_VIEWER] = None
 
 
 def buyer_of(request: Request) -> Actor | None:
@@ -91,14 +106,14 @@ async def require_staff(request: Request) -> Actor:
 
 
 def csrf_for(secret_key: str, session: str) -> str:
-    """Return the CSRF token of a session: an HMAC of its cookie under the server's key."""
+    """Return the CSRF token of a session: an HMAC of its key under the server's key."""
     return hmac.new(secret_key.encode(), b"csrf|" + session.encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def csrf_token(request: Request) -> str:
     """Return the CSRF token that goes with this request's session ('' when signed out)."""
-    session = request.cookies.get(SESSION)
-    return csrf_for(system_of(request).settings.secret_key, session) if session else ""
+    key = session_key(request)
+    return csrf_for(system_of(request).settings.secret_key, key) if key else ""
 
 
 async def require_csrf(request: Request) -> None:

@@ -289,3 +289,25 @@ class IdempotencyRow(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """A signed-in browser. The key is the SHA-256 of the cookie's random value, never the value."""
+
+    __tablename__ = "web_sessions"
+    key_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+
+class SignInLinkRow(Base):
+    """A sign-in link's id, kept until the link expires: the primary key lets each link in once."""
+
+    __tablename__ = "sign_in_links"
+    token_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

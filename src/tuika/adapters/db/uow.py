@@ -23,6 +23,7 @@ from tuika.adapters.db.repositories import (
     SqlPolicyRepository,
     SqlReadRepository,
 )
+from tuika.adapters.db.sessions import SqlSessionRepository, SqlSignInLinkRepository
 from tuika.services.ports import (
     AlertRepository,
     CaseRepository,
@@ -36,6 +37,8 @@ from tuika.services.ports import (
     PayoutRepository,
     PolicyRepository,
     ReadRepository,
+    SessionRepository,
+    SignInLinkRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,8 @@ class SqlUnitOfWork:
     marks: MarkRepository
     notices: NoticeRepository
     alerts: AlertRepository
+    sessions: SessionRepository
+    links: SignInLinkRepository
 
     def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._sessions = sessions
@@ -79,6 +84,8 @@ class SqlUnitOfWork:
         self.marks = SqlMarkRepository(self.session)
         self.notices = SqlNoticeRepository(self.session)
         self.alerts = SqlAlertRepository(self.session)
+        self.sessions = SqlSessionRepository(self.session)
+        self.links = SqlSignInLinkRepository(self.session)
         return self
 
     def __exit__(

@@ -26,10 +26,6 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "页面已过期或来源不明，请刷新后重试。",
         "This form has expired or did not come from this site; reload the page and try again.",
     ),
-    "sign_in_failed": (
-        "登录链接无效或已过期，请从平台重新进入。",
-        "The sign-in link is invalid or has expired; open it again from the platform.",
-    ),
     "signed_out": ("请从平台进入退卡中心。", "Please open the refund centre from the platform."),
     "order": ("订单", "Order"),
     "paid_at": ("付款时间", "Paid"),
