@@ -19,6 +19,7 @@ from tuika.adapters.evidence_store import (
     EvidenceTypeNotAllowed,
 )
 from tuika.api.auth import TokenRejected
+from tuika.api.issues import issue
 from tuika.domain.errors import Conflict, Forbidden, InvalidInput, LedgerUnbalanced, NotFound, TuikaError
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in exc.errors()
-        ]
+        errors = [issue(e) for e in exc.errors()]
         detail = "; ".join(".".join(e["loc"]) + ": " + str(e["msg"]) for e in errors)
         return problem(422, "validation_failed", "The request is invalid", "请求参数校验失败", detail, errors=errors)
 
