@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tuika.adapters.crypto import CipherError
 from tuika.adapters.evidence_store import (
@@ -75,10 +77,26 @@ def problem(status: int, code: str, title: str, title_zh: str, detail: str, **ex
 
 def status_for(exc: Exception) -> int:
     """Return the HTTP status of a known error."""
+    return status_of(type(exc))
+
+
+def status_of(error: type[Exception]) -> int:
+    """Return the HTTP status of a kind of error."""
     for kind, status in _STATUS:
-        if isinstance(exc, kind):
+        if issubclass(error, kind):
             return status
     return 500
+
+
+def allowed_methods(request: Request) -> str:
+    """Return the methods the app takes at this request's path, as a 405's ``Allow`` lists them (RFC 9110)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        # A path may be served by several routes, one per method; each alone knows only its own.
+        taken = getattr(route, "methods", None)
+        if taken and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= taken
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:
@@ -117,7 +135,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title, title_zh = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed", "请求失败"))
-        return problem(exc.status_code, code, title, title_zh, str(exc.detail))
+        response = problem(exc.status_code, code, title, title_zh, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Static files name their own methods; routes get the union of every route at the path.
+            response.headers["Allow"] = allowed_methods(request) or response.headers.get("Allow", "")
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
