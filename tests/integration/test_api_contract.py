@@ -76,7 +76,7 @@ def implied(route: Any) -> set[int]:
         statuses.add(422)
     bodies = [f for d in parts for f in d.body_params]
     if bodies:
-        statuses |= {413, 422}
+        statuses |= {400, 413, 422}
     if any(isinstance(f.field_info, params.File) for f in bodies):
         statuses.add(415)
     return statuses
@@ -108,27 +108,27 @@ def test_every_operation_documents_the_errors_its_dependencies_imply(app: FastAP
 
 
 # Honest per operation: 403 only where the use case checks the role, 404 where it looks
-# something up, 409 where the state can refuse, 422 only where there is input to refuse.
+# something up, 409 where the state can refuse, 400 and 422 only where there is input to refuse.
 EXPECTED_ERRORS: dict[str, list[int]] = {
     "GET /healthz": [500],
-    "POST /v1/evidence": [401, 403, 413, 415, 422, 500],
+    "POST /v1/evidence": [400, 401, 403, 413, 415, 422, 500],
     "GET /v1/evidence/{evidence_id}": [401, 404, 500],
     "GET /v1/evidence/{evidence_id}/content": [401, 404, 500],
     "GET /v1/ledger/accounts/{account}": [401, 403, 404, 422, 500],
-    "POST /v1/policies": [401, 403, 413, 422, 500],
-    "POST /v1/orders": [401, 403, 409, 413, 422, 500],
+    "POST /v1/policies": [400, 401, 403, 413, 422, 500],
+    "POST /v1/orders": [400, 401, 403, 409, 413, 422, 500],
     "GET /v1/orders": [401, 403, 422, 500],
     "GET /v1/orders/{order_id}": [401, 404, 500],
     "GET /v1/orders/{order_id}/refund-policy": [401, 404, 500],
-    "POST /v1/orders/{order_id}/refund-precheck": [401, 404, 413, 422, 500],
-    "POST /v1/refund-cases": [401, 403, 404, 409, 413, 422, 500],
+    "POST /v1/orders/{order_id}/refund-precheck": [400, 401, 404, 413, 422, 500],
+    "POST /v1/refund-cases": [400, 401, 403, 404, 409, 413, 422, 500],
     "GET /v1/refund-cases": [401, 403, 422, 500],
     "GET /v1/refund-cases/{case_id}": [401, 404, 500],
-    "POST /v1/refund-cases/{case_id}/withdraw": [401, 403, 404, 409, 413, 422, 500],
-    "POST /v1/refund-cases/{case_id}/appeal": [401, 403, 404, 409, 413, 422, 500],
-    "POST /v1/refund-cases/{case_id}/contest": [401, 403, 404, 409, 413, 422, 500],
-    "POST /v1/refund-cases/{case_id}/evidence": [401, 403, 404, 409, 413, 422, 500],
-    "POST /v1/refund-cases/{case_id}/decisions": [401, 403, 404, 409, 413, 422, 500],
+    "POST /v1/refund-cases/{case_id}/withdraw": [400, 401, 403, 404, 409, 413, 422, 500],
+    "POST /v1/refund-cases/{case_id}/appeal": [400, 401, 403, 404, 409, 413, 422, 500],
+    "POST /v1/refund-cases/{case_id}/contest": [400, 401, 403, 404, 409, 413, 422, 500],
+    "POST /v1/refund-cases/{case_id}/evidence": [400, 401, 403, 404, 409, 413, 422, 500],
+    "POST /v1/refund-cases/{case_id}/decisions": [400, 401, 403, 404, 409, 413, 422, 500],
     "GET /v1/review-queue": [401, 403, 422, 500],
     "POST /v1/payouts/{payout_id}/redirect-to-balance": [401, 403, 404, 409, 500],
     "POST /v1/payouts/{payout_id}/resolve-abnormal": [401, 403, 404, 409, 500],
@@ -192,6 +192,16 @@ def test_the_problem_schema_names_every_member_the_errors_carry(document: dict[s
     assert problem["properties"]["errors"]["items"] == {
         "anyOf": [{"$ref": "#/components/schemas/ValidationIssue"}, {"type": "string"}]
     }
+
+
+def test_an_order_push_documents_both_its_answers(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/v1/orders"]["post"]["responses"]
+    synced = {"application/json": {"schema": {"$ref": "#/components/schemas/OrderSynced"}}}
+    assert (responses["200"]["content"], responses["201"]["content"]) == (synced, synced)
+    assert (responses["200"]["description"], responses["201"]["description"]) == (
+        "The order was known and is updated",
+        "The order was new and is stored",
+    )
 
 
 def test_authenticated_operations_name_the_bearer_scheme(document: dict[str, Any]) -> None:
@@ -277,6 +287,15 @@ def test_real_error_answers_fit_the_documented_problem(
             415,
             "evidence_type_not_allowed",
             "post /v1/evidence",
+            set(),
+        ),
+        (
+            client.post(
+                "/v1/orders", content=b'{"id": "\xff"}', headers={**platform, "Content-Type": "application/json"}
+            ),
+            400,
+            "body_unreadable",
+            "post /v1/orders",
             set(),
         ),
         (

@@ -3,8 +3,8 @@
 An operation's error statuses come from two places. What its use case raises is named on the
 route, ``responses=answers(Forbidden, Conflict)``, and ``errors.status_of`` gives each its status.
 What its own parameters imply is read off the route when the document is built: a bearer token
-(401), a path id the use case looks up (404), a body (413 past the size limit, 422), query or
-header parameters (422). Any operation can fail unexpectedly (500). Nothing else is documented.
+(401), a path id the use case looks up (404), a body (400 when unreadable, 413 past the size
+limit, 422), query or header parameters (422). Any operation can fail unexpectedly (500). Nothing else is documented.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ Responses = dict[int | str, dict[str, Any]]
 
 _SCHEMAS: Final = "#/components/schemas/"
 _DESCRIPTIONS: Final = {
+    400: "The body could not be read: JSON that is not UTF-8, or broken multipart (body_unreadable)",
     401: "No bearer token, or one that is invalid or expired (token_missing, token_invalid, token_expired)",
     403: "The caller's role may not do this (forbidden)",
     404: "Not found, or not the caller's to see (not_found)",
@@ -115,7 +116,7 @@ def implied(route: RouteContext) -> set[int]:
         statuses.add(422)
     bodies = [field for part in parts for field in part.body_params]
     if bodies:
-        statuses |= {413, 422}
+        statuses |= {400, 413, 422}
     if any(isinstance(field.field_info, params.File) for field in bodies):
         statuses.add(415)
     return statuses

@@ -54,6 +54,9 @@ class BodyTooLarge(InvalidInput):
 
 
 _HTTP_CODES = {
+    # FastAPI and Starlette answer 400 only for a body they cannot read: JSON that is not
+    # UTF-8, or broken multipart. JSON that is text but does not parse is a 422 validation_failed.
+    400: ("body_unreadable", "The request body could not be read", "无法读取请求体"),
     404: ("route_not_found", "No such endpoint", "接口不存在"),
     405: ("method_not_allowed", "Method not allowed", "不支持该请求方法"),
     413: ("body_too_large", "The request body is too large", "请求体过大"),

@@ -21,7 +21,16 @@ Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-@router.post("", response_model=s.OrderSynced, responses=answers(Forbidden, orders.OrderHasClaims))
+@router.post(
+    "",
+    response_model=s.OrderSynced,
+    # The status says whether the order was new, so both are documented.
+    responses={
+        200: {"description": "The order was known and is updated"},
+        201: {"model": s.OrderSynced, "description": "The order was new and is stored"},
+        **answers(Forbidden, orders.OrderHasClaims),
+    },
+)
 def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) -> s.OrderSynced:
     """Insert or update an order (keyed by the platform's order id)."""
     order = Order(
