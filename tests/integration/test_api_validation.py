@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from typing import Any
 
@@ -191,6 +192,49 @@ def test_iso_8601_times_with_an_offset_are_taken_and_shown_back_in_utc(
     order = client.get("/v1/orders/ord_t3", headers=auth("buyer", "buyer_1")).json()
     assert (order["paid_at"], order["delivery"]["delivered_at"]) == (shown, "2025-01-01T00:01:00Z")
     assert order["items"][0]["activated_at"] == shown
+
+
+TIME_NAMES = {"at", "as_of", "deadline", "expected_by"}
+UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+
+
+def _times(value: Any, where: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, member in value.items():
+            yield from _times(member, f"{where}.{key}")
+    elif isinstance(value, list):
+        for n, member in enumerate(value):
+            yield from _times(member, f"{where}[{n}]")
+    elif value is not None and (where.rsplit(".", 1)[-1] in TIME_NAMES or where.endswith("_at")):
+        yield where, value
+
+
+def test_every_time_an_answer_gives_is_iso_8601_in_utc(client: TestClient, auth: Auth) -> None:
+    case_id = manual_review_case(client, auth, "ord_t4")
+    agent, buyer = auth("agent", "agent_1"), auth("buyer", "buyer_1")
+    answers = [
+        client.get(f"/v1/refund-cases/{case_id}", headers=agent).json(),
+        client.get("/v1/refund-cases", headers=agent).json(),
+        client.get("/v1/orders/ord_t4", headers=buyer).json(),
+        client.get("/v1/orders/ord_t4/refund-policy", headers=buyer).json(),
+        client.post("/v1/orders/ord_t4/refund-precheck", json={"reason": "card_invalid"}, headers=buyer).json(),
+    ]
+    found = [time for answer in answers for time in _times(answer)]
+    assert {where.rsplit(".", 1)[-1] for where, _ in found} >= {
+        "created_at",
+        "updated_at",
+        "due_at",
+        "expected_by",
+        "at",
+        "paid_at",
+        "delivered_at",
+        "as_of",
+        "deadline",
+        "window_starts_at",
+    }
+    assert [
+        (where, value) for where, value in found if not isinstance(value, str) or not UTC_TIME.fullmatch(value)
+    ] == []
 
 
 def test_the_document_says_which_times_it_takes(client: TestClient) -> None:
