@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.resources import files
 from typing import Any
 
@@ -57,9 +58,9 @@ def test_a_validation_problem_lists_each_error(client: TestClient, auth: Auth) -
     problem = assert_problem(response, 422, "validation_failed")
     assert problem["title"] == "The request is invalid"
     assert problem["title_zh"] == "请求参数校验失败"
-    assert sorted((e["loc"], e["type"]) for e in problem["errors"]) == [
-        (["body", "amount_fen"], "greater_than_equal"),
-        (["body", "surprise"], "extra_forbidden"),
+    assert sorted((e["loc"], e["type"], e["msg_zh"]) for e in problem["errors"]) == [
+        (["body", "amount_fen"], "greater_than_equal", "应大于或等于 1"),
+        (["body", "surprise"], "extra_forbidden", "不允许的字段"),
     ]
 
 
@@ -108,6 +109,141 @@ def test_bad_order_bodies_are_refused_and_nothing_is_stored(
     assert count_rows(system.engine, "orders") == 0
     assert count_rows(system.engine, "order_items") == 0
     assert_problem(client.get("/v1/orders/ord_bad", headers=auth("admin", "root")), 404, "not_found")
+
+
+TIME_EN = "Input should be an ISO 8601 date and time with a UTC offset, such as 2025-01-01T08:00:00+08:00"
+TIME_ZH = "应为带时区偏移的 ISO 8601 时间字符串，例如 2025-01-01T08:00:00+08:00"
+TIME_FIELDS: list[tuple[str, ...]] = [("paid_at",), ("delivery", "delivered_at"), ("items", "0", "activated_at")]
+NOT_TIMES: list[object] = [
+    0,
+    1700000000,
+    1.5,
+    True,
+    False,
+    "",
+    "0",
+    "1700000000",
+    "2025-01-01T08:00:00",
+    "2025-01-01",
+    "2025-01-01 08:00:00+08:00",
+    "2025-01-01T08:00:00+0800",
+    "2025-01-01T08:00:00+08:00\n",
+    [],
+    {},
+]
+
+
+def _set(body: dict[str, Any], where: tuple[str, ...], value: object) -> None:
+    target: Any = body
+    for step in where[:-1]:
+        target = target[int(step)] if isinstance(target, list) else target[step]
+    target[where[-1]] = value
+
+
+TIME_CASES = {
+    ("paid_at",): NOT_TIMES,
+    ("delivery", "delivered_at"): [0, 1.5, True, "", "2025-01-01T08:00:00"],
+    ("items", "0", "activated_at"): [0, 1.5, True, "", "2025-01-01T08:00:00"],
+}
+
+
+@pytest.mark.parametrize("where", list(TIME_CASES), ids=[".".join(w) for w in TIME_CASES])
+def test_a_time_that_is_not_an_iso_8601_string_is_refused_and_nothing_is_stored(
+    client: TestClient, auth: Auth, system: System, where: tuple[str, ...]
+) -> None:
+    for value in TIME_CASES[where]:
+        body = order_payload("ord_t1")
+        _set(body, where, value)
+        response = client.post("/v1/orders", json=body, headers=auth("platform", "host"))
+        problem = assert_problem(response, 422, "validation_failed")
+        issue = {"loc": ["body", *where], "msg": TIME_EN, "msg_zh": TIME_ZH, "type": "datetime_iso8601"}
+        assert (value, problem["errors"]) == (value, [issue])
+        assert problem["detail"] == f"body.{'.'.join(where)}: {TIME_EN}"
+    assert count_rows(system.engine, "orders") == 0
+    assert count_rows(system.engine, "order_items") == 0
+    assert_problem(client.get("/v1/orders/ord_t1", headers=auth("admin", "root")), 404, "not_found")
+
+
+def test_an_update_with_a_numeric_time_leaves_the_stored_order_as_it_was(client: TestClient, auth: Auth) -> None:
+    push(client, auth, order_payload("ord_t2"))
+    before = client.get("/v1/orders/ord_t2", headers=auth("admin", "root")).json()
+    body = order_payload("ord_t2", paid_at=0)
+    assert_problem(client.post("/v1/orders", json=body, headers=auth("platform", "host")), 422, "validation_failed")
+    assert client.get("/v1/orders/ord_t2", headers=auth("admin", "root")).json() == before
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("2025-01-01T08:00:00+08:00", "2025-01-01T00:00:00Z"),
+        ("2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z"),
+        ("2025-01-01t00:00:00z", "2025-01-01T00:00:00Z"),
+        ("2024-12-31T16:00:00.250-08:00", "2025-01-01T00:00:00.250000Z"),
+        ("2025-01-01T00:00+00:00", "2025-01-01T00:00:00Z"),
+    ],
+)
+def test_iso_8601_times_with_an_offset_are_taken_and_shown_back_in_utc(
+    client: TestClient, auth: Auth, sent: str, shown: str
+) -> None:
+    body = order_payload("ord_t3", paid_at=sent)
+    body["delivery"]["delivered_at"] = "2025-01-01T00:01:00Z"
+    body["items"][0]["activated_at"] = sent
+    push(client, auth, body)
+    order = client.get("/v1/orders/ord_t3", headers=auth("buyer", "buyer_1")).json()
+    assert (order["paid_at"], order["delivery"]["delivered_at"]) == (shown, "2025-01-01T00:01:00Z")
+    assert order["items"][0]["activated_at"] == shown
+
+
+TIME_NAMES = {"at", "as_of", "deadline", "expected_by"}
+UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+
+
+def _times(value: Any, where: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, member in value.items():
+            yield from _times(member, f"{where}.{key}")
+    elif isinstance(value, list):
+        for n, member in enumerate(value):
+            yield from _times(member, f"{where}[{n}]")
+    elif value is not None and (where.rsplit(".", 1)[-1] in TIME_NAMES or where.endswith("_at")):
+        yield where, value
+
+
+def test_every_time_an_answer_gives_is_iso_8601_in_utc(client: TestClient, auth: Auth) -> None:
+    case_id = manual_review_case(client, auth, "ord_t4")
+    agent, buyer = auth("agent", "agent_1"), auth("buyer", "buyer_1")
+    answers = [
+        client.get(f"/v1/refund-cases/{case_id}", headers=agent).json(),
+        client.get("/v1/refund-cases", headers=agent).json(),
+        client.get("/v1/orders/ord_t4", headers=buyer).json(),
+        client.get("/v1/orders/ord_t4/refund-policy", headers=buyer).json(),
+        client.post("/v1/orders/ord_t4/refund-precheck", json={"reason": "card_invalid"}, headers=buyer).json(),
+    ]
+    found = [time for answer in answers for time in _times(answer)]
+    assert {where.rsplit(".", 1)[-1] for where, _ in found} >= {
+        "created_at",
+        "updated_at",
+        "due_at",
+        "expected_by",
+        "at",
+        "paid_at",
+        "delivered_at",
+        "as_of",
+        "deadline",
+        "window_starts_at",
+    }
+    assert [
+        (where, value) for where, value in found if not isinstance(value, str) or not UTC_TIME.fullmatch(value)
+    ] == []
+
+
+def test_the_document_says_which_times_it_takes(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for model, name in (("OrderIn", "paid_at"), ("DeliveryIn", "delivered_at"), ("ItemIn", "activated_at")):
+        field = schemas[model]["properties"][name]
+        shape = field if "anyOf" not in field else field["anyOf"][0]
+        assert (shape["type"], shape["format"]) == ("string", "date-time"), model
+        assert "ISO 8601" in shape["description"], model
 
 
 def test_a_bad_update_leaves_the_stored_order_as_it_was(client: TestClient, auth: Auth) -> None:

@@ -10,7 +10,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from tuika import __version__
-from tuika.api import docs_page, errors
+from tuika.api import contract, docs_page, errors
 from tuika.api.limits import BodyLimit
 from tuika.api.routes import cases, misc, orders, payouts
 from tuika.bootstrap import System
@@ -54,6 +54,7 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
     )
     app.state.system = system
     errors.install(app)
+    contract.install(app)
     docs_page.install(app)
     # Uploads get their own, exact limit in the route; this one stops anything far larger.
     # A page's claim form carries at most one file per kind of evidence.

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tuika.adapters.crypto import CipherError
 from tuika.adapters.evidence_store import (
@@ -21,6 +23,7 @@ from tuika.adapters.evidence_store import (
     EvidenceTypeNotAllowed,
 )
 from tuika.api.auth import TokenRejected
+from tuika.api.issues import issue
 from tuika.domain.errors import Conflict, Forbidden, InvalidInput, LedgerUnbalanced, NotFound, TuikaError
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,9 @@ class BodyTooLarge(InvalidInput):
 
 
 _HTTP_CODES = {
+    # FastAPI and Starlette answer 400 only for a body they cannot read: JSON that is not
+    # UTF-8, or broken multipart. JSON that is text but does not parse is a 422 validation_failed.
+    400: ("body_unreadable", "The request body could not be read", "无法读取请求体"),
     404: ("route_not_found", "No such endpoint", "接口不存在"),
     405: ("method_not_allowed", "Method not allowed", "不支持该请求方法"),
     413: ("body_too_large", "The request body is too large", "请求体过大"),
@@ -78,10 +84,26 @@ def problem(status: int, code: str, title: str, title_zh: str, detail: str, **ex
 
 def status_for(exc: Exception) -> int:
     """Return the HTTP status of a known error."""
+    return status_of(type(exc))
+
+
+def status_of(error: type[Exception]) -> int:
+    """Return the HTTP status of a kind of error."""
     for kind, status in _STATUS:
-        if isinstance(exc, kind):
+        if issubclass(error, kind):
             return status
     return 500
+
+
+def allowed_methods(request: Request) -> str:
+    """Return the methods the app takes at this request's path, as a 405's ``Allow`` lists them (RFC 9110)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        # A path may be served by several routes, one per method; each alone knows only its own.
+        taken = getattr(route, "methods", None)
+        if taken and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= taken
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:
@@ -113,17 +135,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
-            for e in exc.errors()
-        ]
+        errors = [issue(e) for e in exc.errors()]
         detail = "; ".join(".".join(e["loc"]) + ": " + str(e["msg"]) for e in errors)
         return problem(422, "validation_failed", "The request is invalid", "请求参数校验失败", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title, title_zh = _HTTP_CODES.get(exc.status_code, ("http_error", "Request failed", "请求失败"))
-        return problem(exc.status_code, code, title, title_zh, str(exc.detail))
+        response = problem(exc.status_code, code, title, title_zh, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Static files name their own methods; routes get the union of every route at the path.
+            response.headers["Allow"] = allowed_methods(request) or response.headers.get("Allow", "")
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from tuika.domain.cases import DecisionAction, Route
 from tuika.domain.orders import DeliveryStatus, PaymentRoute, ProductKind
@@ -14,6 +16,27 @@ from tuika.domain.policy import EvidenceKind, Reason
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Secret = Annotated[str, StringConstraints(min_length=4, max_length=128, strip_whitespace=True)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
+
+_ISO_8601: Final = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+TIME_EN: Final = "Input should be an ISO 8601 date and time with a UTC offset, such as 2025-01-01T08:00:00+08:00"
+TIME_ZH: Final = "应为带时区偏移的 ISO 8601 时间字符串，例如 2025-01-01T08:00:00+08:00"
+
+
+def _iso_8601(value: object) -> object:
+    """Pass on an ISO 8601 string with an offset, for pydantic to read; refuse anything else."""
+    # Pydantic alone reads 0, 1.5 or "1700000000" as seconds since 1970, and a space for the T.
+    if isinstance(value, str) and _ISO_8601.fullmatch(value):
+        return value
+    raise PydanticCustomError("datetime_iso8601", TIME_EN, {"msg_zh": TIME_ZH})
+
+
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_8601),
+    Field(description="ISO 8601 date and time with a UTC offset (Z or ±hh:mm)", examples=["2025-01-01T08:00:00+08:00"]),
+]
 
 
 class Strict(BaseModel):
@@ -24,7 +47,7 @@ class ItemIn(Strict):
     id: Id
     card_key: Secret | None = None
     account: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
-    activated_at: AwareDatetime | None = None
+    activated_at: Instant | None = None
 
 
 class PaymentIn(Strict):
@@ -34,7 +57,7 @@ class PaymentIn(Strict):
 
 class DeliveryIn(Strict):
     status: DeliveryStatus
-    delivered_at: AwareDatetime | None = None
+    delivered_at: Instant | None = None
 
 
 class OrderIn(Strict):
@@ -49,7 +72,7 @@ class OrderIn(Strict):
     items: Annotated[list[ItemIn], Field(min_length=1, max_length=500)]
     amount_fen: Annotated[int, Field(ge=1, le=10**10)]
     payment: PaymentIn
-    paid_at: AwareDatetime
+    paid_at: Instant
     delivery: DeliveryIn
 
     @model_validator(mode="after")

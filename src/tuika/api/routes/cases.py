@@ -8,17 +8,22 @@ from fastapi import APIRouter, Header, Query, Response
 
 from tuika.api import present
 from tuika.api import schemas as s
+from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
 from tuika.domain.cases import CaseStatus
-from tuika.domain.errors import InvalidInput
+from tuika.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tuika.services import claims, contest, review, views
 from tuika.services.ports import CaseFilter
 
 router = APIRouter(tags=["refund cases"])
+# What a case's own moves can refuse: another role, or the state the case is in.
+MOVE = answers(Forbidden, Conflict)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
-@router.post("/v1/refund-cases", response_model=s.CaseOut, status_code=201)
+@router.post(
+    "/v1/refund-cases", response_model=s.CaseOut, status_code=201, responses=answers(Forbidden, NotFound, Conflict)
+)
 def submit_case(body: s.CaseIn, ctx: Ctx, caller: Caller, response: Response, key: IdempotencyKey = None) -> s.CaseOut:
     """File a claim in one call; resend with the same Idempotency-Key to get the same case."""
     if key is not None and (not key.strip() or not key.isprintable()):
@@ -42,7 +47,7 @@ def get_case(case_id: str, ctx: Ctx, caller: Caller) -> s.CaseOut:
     return present.case(views.case_view(ctx, caller, case_id))
 
 
-@router.get("/v1/refund-cases", response_model=s.CasePage)
+@router.get("/v1/refund-cases", response_model=s.CasePage, responses=answers(Forbidden))
 def list_cases(
     ctx: Ctx,
     caller: Caller,
@@ -59,34 +64,34 @@ def list_cases(
     )
 
 
-@router.post("/v1/refund-cases/{case_id}/withdraw", response_model=s.CaseOut)
+@router.post("/v1/refund-cases/{case_id}/withdraw", response_model=s.CaseOut, responses=MOVE)
 def withdraw(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
     """Withdraw a claim before it is approved."""
     claims.withdraw(ctx, caller, case_id, body.note if body else "")
     return present.case(views.case_view(ctx, caller, case_id))
 
 
-@router.post("/v1/refund-cases/{case_id}/appeal", response_model=s.CaseOut)
+@router.post("/v1/refund-cases/{case_id}/appeal", response_model=s.CaseOut, responses=MOVE)
 def appeal(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
     """Appeal a rejection, once, to fast arbitration."""
     claims.appeal(ctx, caller, case_id, body.note if body else "")
     return present.case(views.case_view(ctx, caller, case_id))
 
 
-@router.post("/v1/refund-cases/{case_id}/contest", response_model=s.CaseOut)
+@router.post("/v1/refund-cases/{case_id}/contest", response_model=s.CaseOut, responses=MOVE)
 def contest_case(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
     """Contest, as the order's merchant, a claim a person is reviewing: it goes to arbitration."""
     return present.case(contest.contest(ctx, caller, case_id, body.note if body else ""))
 
 
-@router.post("/v1/refund-cases/{case_id}/evidence", response_model=s.CaseOut)
+@router.post("/v1/refund-cases/{case_id}/evidence", response_model=s.CaseOut, responses=MOVE)
 def add_evidence(case_id: str, body: s.EvidenceAddIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
     """Attach more evidence to a case; a case waiting for it is reviewed again."""
     claims.add_evidence(ctx, caller, case_id, tuple(body.evidence_ids), body.note)
     return present.case(views.case_view(ctx, caller, case_id))
 
 
-@router.post("/v1/refund-cases/{case_id}/decisions", response_model=s.CaseOut)
+@router.post("/v1/refund-cases/{case_id}/decisions", response_model=s.CaseOut, responses=MOVE)
 def decide(case_id: str, body: s.DecisionIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
     """Decide a case in review: approve, reject, request evidence or escalate."""
     request = review.DecisionRequest(body.domain_action(), tuple(body.reason_codes), body.note)
@@ -94,7 +99,7 @@ def decide(case_id: str, body: s.DecisionIn, ctx: Ctx, caller: Caller) -> s.Case
     return present.case(views.case_view(ctx, caller, case_id))
 
 
-@router.get("/v1/review-queue", response_model=s.CasePage)
+@router.get("/v1/review-queue", response_model=s.CasePage, responses=answers(Forbidden))
 def review_queue(ctx: Ctx, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> s.CasePage:
     """Return the cases waiting for this agent or arbitrator, the earliest SLA deadline first."""
     found = views.review_queue(ctx, caller, limit)

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from tuika.adapters.evidence_store import EvidenceTooLarge
+from tuika.adapters.evidence_store import EvidenceTooLarge, EvidenceTooManyPixels, EvidenceTypeNotAllowed
 from tuika.api import present
 from tuika.api import schemas as s
+from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
+from tuika.domain.errors import Forbidden, InvalidInput, PolicyInvalid
 from tuika.domain.policy import EvidenceKind
 from tuika.services import evidence, policies, views
 
@@ -24,7 +26,13 @@ def healthz(ctx: Ctx) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/v1/evidence", response_model=s.EvidenceOut, status_code=201, tags=["evidence"])
+@router.post(
+    "/v1/evidence",
+    response_model=s.EvidenceOut,
+    status_code=201,
+    tags=["evidence"],
+    responses=answers(Forbidden, EvidenceTooLarge, EvidenceTypeNotAllowed, EvidenceTooManyPixels),
+)
 def upload_evidence(
     ctx: Ctx,
     caller: Caller,
@@ -54,7 +62,12 @@ def evidence_content(evidence_id: str, ctx: Ctx, caller: Caller) -> Response:
     return Response(data, media_type=record.content_type, headers=headers)
 
 
-@router.get("/v1/ledger/accounts/{account}", response_model=s.AccountOut, tags=["ledger"])
+@router.get(
+    "/v1/ledger/accounts/{account}",
+    response_model=s.AccountOut,
+    tags=["ledger"],
+    responses=answers(Forbidden, InvalidInput),
+)
 def ledger_account(account: str, ctx: Ctx, caller: Caller) -> s.AccountOut:
     """Return a ledger account's balance and newest entries."""
     view = views.account(ctx, caller, account)
@@ -65,7 +78,13 @@ def ledger_account(account: str, ctx: Ctx, caller: Caller) -> s.AccountOut:
     )
 
 
-@router.post("/v1/policies", response_model=s.PolicyPublished, status_code=201, tags=["policies"])
+@router.post(
+    "/v1/policies",
+    response_model=s.PolicyPublished,
+    status_code=201,
+    tags=["policies"],
+    responses=answers(Forbidden, PolicyInvalid),
+)
 def publish_policy(body: s.PolicyIn, ctx: Ctx, caller: Caller) -> s.PolicyPublished:
     """Publish a new policy version (admin); cases already filed keep the version they were judged under."""
     policy = policies.publish(ctx, caller, dict(body.document))

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Response
 
 from tuika.api import present
 from tuika.api import schemas as s
+from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
+from tuika.domain.errors import Forbidden
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
 from tuika.services import claims, orders, policies
@@ -19,7 +21,16 @@ Cursor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
-@router.post("", response_model=s.OrderSynced)
+@router.post(
+    "",
+    response_model=s.OrderSynced,
+    # The status says whether the order was new, so both are documented.
+    responses={
+        200: {"description": "The order was known and is updated"},
+        201: {"model": s.OrderSynced, "description": "The order was new and is stored"},
+        **answers(Forbidden, orders.OrderHasClaims),
+    },
+)
 def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) -> s.OrderSynced:
     """Insert or update an order (keyed by the platform's order id)."""
     order = Order(
@@ -45,7 +56,7 @@ def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) ->
     return s.OrderSynced(id=order.id, created=created, warnings=[present.key_twice(t) for t in twice])
 
 
-@router.get("", response_model=s.OrderPage)
+@router.get("", response_model=s.OrderPage, responses=answers(Forbidden))
 def list_orders(
     ctx: Ctx,
     caller: Caller,

@@ -7,7 +7,9 @@ from starlette.concurrency import run_in_threadpool
 
 from tuika.api import present
 from tuika.api import schemas as s
+from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
+from tuika.domain.errors import Conflict, Forbidden
 from tuika.domain.payouts import PayoutRoute
 from tuika.services import finance, notices
 
@@ -28,19 +30,29 @@ async def gateway_notice(route: str, request: Request, ctx: Ctx) -> Response:
     return Response(reply, status_code=status, headers=reply_headers)
 
 
-@router.post("/v1/payouts/{payout_id}/redirect-to-balance", response_model=s.PayoutOut, tags=["payouts"])
+@router.post(
+    "/v1/payouts/{payout_id}/redirect-to-balance",
+    response_model=s.PayoutOut,
+    tags=["payouts"],
+    responses=answers(Forbidden, Conflict),
+)
 def redirect_to_balance(payout_id: str, ctx: Ctx, caller: Caller) -> s.PayoutOut:
     """Send a failed or abnormal original-route refund to the balance instead (the buyer or finance, once)."""
     return present.payout(finance.redirect_to_balance(ctx, caller, payout_id))
 
 
-@router.post("/v1/payouts/{payout_id}/resolve-abnormal", response_model=s.PayoutOut, tags=["payouts"])
+@router.post(
+    "/v1/payouts/{payout_id}/resolve-abnormal",
+    response_model=s.PayoutOut,
+    tags=["payouts"],
+    responses=answers(Forbidden, Conflict),
+)
 def resolve_abnormal(payout_id: str, ctx: Ctx, caller: Caller) -> s.PayoutOut:
     """Take the gateway's way out of an abnormal refund (WeChat Pay: to the merchant's bank card); finance only."""
     return present.payout(finance.resolve_abnormal(ctx, caller, payout_id))
 
 
-@router.get("/v1/finance/refunds", response_model=s.FinanceOut, tags=["payouts"])
+@router.get("/v1/finance/refunds", response_model=s.FinanceOut, tags=["payouts"], responses=answers(Forbidden))
 def finance_queue(ctx: Ctx, caller: Caller) -> s.FinanceOut:
     """Return the refunds waiting for finance, and the alerts where a gateway contradicted our record."""
     found = finance.queue(ctx, caller)
@@ -53,7 +65,12 @@ def finance_queue(ctx: Ctx, caller: Caller) -> s.FinanceOut:
     )
 
 
-@router.post("/v1/finance/alerts/{alert_id}/resolve", response_model=s.AlertOut, tags=["payouts"])
+@router.post(
+    "/v1/finance/alerts/{alert_id}/resolve",
+    response_model=s.AlertOut,
+    tags=["payouts"],
+    responses=answers(Forbidden, Conflict),
+)
 def resolve_alert(alert_id: str, body: s.ResolveAlertIn, ctx: Ctx, caller: Caller) -> s.AlertOut:
     """Resolve an alert; a dispute is settled by the payout's own gateway, asked again now (finance only)."""
     return present.alert(finance.resolve_alert(ctx, caller, alert_id, body.note))
