@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
+from tests import keyscan
 from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.api.app import create_app
@@ -146,12 +148,21 @@ def system(settings: Settings, dispatcher: InlineDispatcher) -> Iterator[System]
     built = build(settings, dispatcher=dispatcher, migrate=True)
     dispatcher.ctx = built.ctx
     yield built
-    built.engine.dispose()
+    try:
+        # Whatever the test did, no read or finding it left behind shows a card key in clear.
+        assert keyscan.stored_leaks(built) == []
+    finally:
+        built.engine.dispose()
 
 
 @pytest.fixture
 def client(system: System) -> Iterator[TestClient]:
+    def no_key_in_clear(response: httpx.Response) -> None:
+        assert keyscan.response_leaks(system, response) == []
+
     with TestClient(create_app(system), raise_server_exceptions=False) as test_client:
+        # Every answer and page about a case, in every test, is looked through for card keys.
+        test_client.event_hooks["response"].append(no_key_in_clear)
         yield test_client
 
 

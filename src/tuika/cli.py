@@ -1,4 +1,4 @@
-"""Command line: demo, serve, worker, migrate, seed, token, link, reconcile, bench."""
+"""Command line: demo, serve, worker, migrate, remask-reads, seed, token, link, reconcile, bench."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from tuika.sandbox.gateways import start as start_payment_sandboxes
 from tuika.sandbox.supplier import SandboxSupplier
 from tuika.services.context import SYSTEM
 from tuika.services.reconcile import reconcile as run_reconcile
+from tuika.services.remask import remask_reads
 from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings
 
 # The roles the pages sign in: buyers to their orders, staff to the console.
@@ -55,6 +56,14 @@ def migrate() -> None:
     """Create or upgrade the database and publish the default policy if none is published."""
     system = build(_settings(), migrate=True, queue=False)
     typer.echo(f"database at {system.settings.db_url()} is up to date")
+
+
+@app.command("remask-reads")
+def remask_reads_command() -> None:
+    """Mask every stored screenshot read again with its order's card keys; safe to run again."""
+    system = build(_settings(), migrate=True, queue=False)
+    changed = remask_reads(system.ctx)
+    typer.echo(f"masked {changed} stored reads again" if changed else "every stored read was masked already")
 
 
 @app.command("seed")

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 
+def shown_ends(count: int) -> tuple[int, int]:
+    """Return how many of a key's ``count`` letters and digits stay readable at its start and at its end.
+
+    >>> shown_ends(16), shown_ends(6), shown_ends(4)
+    ((4, 4), (2, 0), (0, 0))
+    """
+    if count <= 4:
+        return 0, 0
+    if count <= 8:
+        return 2, 0
+    return 4, 4
+
+
 def mask_card_key(secret: str) -> str:
     """Keep the first and last four characters, hide the rest in dash groups.
 
@@ -12,12 +25,13 @@ def mask_card_key(secret: str) -> str:
     '1234-****-****-3456'
     """
     chars = [c for c in secret if c.isalnum()]
-    if len(chars) <= 8:
-        return "*" * len(chars) if len(chars) <= 4 else "".join(chars[:2]) + "****"
-    hidden = len(chars) - 8
-    groups = ["".join(chars[:4])]
+    head, tail = shown_ends(len(chars))
+    if not tail:
+        return "".join(chars[:head]) + "*" * (len(chars) if not head else 4)
+    hidden = len(chars) - head - tail
+    groups = ["".join(chars[:head])]
     groups.extend("****" for _ in range(max(1, (hidden + 3) // 4)))
-    groups.append("".join(chars[-4:]))
+    groups.append("".join(chars[-tail:]))
     return "-".join(groups)
 
 

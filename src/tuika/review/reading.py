@@ -2,23 +2,25 @@
 
 A read is kept on the case so the buyer and the agent see the same thing the machine saw:
 the lines with where they are, the fields found, and how each compares with the order.
+Fields are compared with the order before anything is masked; what is kept is masked by
+``keymask``: the order's own keys in any spelling, then anything shaped like a key.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from tuika.domain.masking import mask_card_key
 from tuika.review.fields import Fields
+from tuika.review.keymask import mask_lines
 from tuika.review.matching import FieldMatch
 from tuika.review.ocr import OcrText
 
-# Long letter-and-digit runs that look like a key even when extraction missed them.
-_KEYLIKE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9-]*\d)[A-Za-z0-9]{4}(?:-?[A-Za-z0-9]{4,5}){2,5}(?![A-Za-z0-9])")
+# Fields that are text as read, and so may hold a key; the others are numbers, times or masked phones.
+_TEXT_FIELDS = ("order_numbers", "card_keys", "error_codes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +41,9 @@ class EvidenceRead:
         return "\n".join(line for line, _, _ in self.lines)
 
 
-def masked_text(text: str, keys: Sequence[str]) -> str:
-    """Return ``text`` with each key found in it, and anything shaped like one, masked."""
-    for key in sorted(keys, key=len, reverse=True):
-        text = text.replace(key, mask_card_key(key))
-    return _KEYLIKE.sub(lambda m: mask_card_key(m.group(0)) if len(m.group(0)) >= 12 else m.group(0), text)
+def masked_text(text: str, keys: Iterable[str], visible: Iterable[str] = ()) -> str:
+    """Return ``text`` with each key found in it in any spelling, and anything shaped like one, masked."""
+    return "\n".join(mask_lines(text.split("\n"), keys, visible))
 
 
 def build_read(
@@ -54,23 +54,14 @@ def build_read(
     matches: Sequence[FieldMatch],
     codes: Sequence[str],
     at: datetime,
+    keys: Sequence[str] = (),
 ) -> EvidenceRead:
-    """Return the read to keep, with the card keys masked in lines, fields and matches."""
-    keys = list(fields.card_keys)
-    lines = tuple((masked_text(line.text, keys), line.box, round(line.confidence, 3)) for line in ocr.lines)
-    shown: dict[str, list[str]] = {
-        "order_numbers": list(fields.order_numbers),
-        "card_keys": [mask_card_key(k) for k in fields.card_keys],
-        "error_codes": list(fields.error_codes),
-        "error_texts": [key for key, _ in fields.error_texts],
-        "amounts_fen": [str(m.fen) for m in fields.amounts],
-        "times": [t.isoformat() for t in fields.times],
-        "phones": [p[:3] + "****" + p[-4:] for p in fields.phones],
-    }
+    """Return the read to keep: lines, fields and matches masked with the order's ``keys`` and the keys read."""
+    known = [*keys, *fields.card_keys]
     compared = tuple(
         {
             "field": m.field,
-            "read": mask_card_key(m.read) if m.field == "card_key" else m.read,
+            "read": _masked_key(m.read, known) if m.field == "card_key" else m.read,
             "expected": m.expected,
             "matches": m.matches,
             "code": m.code,
@@ -78,4 +69,55 @@ def build_read(
         }
         for m in matches
     )
-    return EvidenceRead(evidence_id, engine, lines, shown, compared, tuple(dict.fromkeys(codes)), at)
+    shown: dict[str, list[str]] = {
+        "order_numbers": list(fields.order_numbers),
+        "card_keys": [_masked_key(k, known) for k in fields.card_keys],
+        "error_codes": list(fields.error_codes),
+        "error_texts": [key for key, _ in fields.error_texts],
+        "amounts_fen": [str(m.fen) for m in fields.amounts],
+        "times": [t.isoformat() for t in fields.times],
+        "phones": [p[:3] + "****" + p[-4:] for p in fields.phones],
+    }
+    lines = tuple((line.text, line.box, round(line.confidence, 3)) for line in ocr.lines)
+    read = EvidenceRead(evidence_id, engine, lines, shown, compared, tuple(dict.fromkeys(codes)), at)
+    return remask(read, known)
+
+
+def remask(read: EvidenceRead, keys: Sequence[str]) -> EvidenceRead:
+    """Return ``read`` with ``keys`` in any spelling, and anything shaped like a key, masked; masked stays masked."""
+    visible = _visible(read.matches)
+    texts = mask_lines([text for text, _, _ in read.lines], keys, visible)
+    lines = tuple((text, box, confidence) for text, (_, box, confidence) in zip(texts, read.lines, strict=True))
+    fields = {
+        name: [masked_text(v, keys, visible) for v in values] if name in _TEXT_FIELDS else list(values)
+        for name, values in read.fields.items()
+    }
+    matches = tuple(_remasked_match(m, keys, visible) for m in read.matches)
+    return EvidenceRead(read.evidence_id, read.engine, lines, fields, matches, read.codes, read.at)
+
+
+def _masked_key(read: str, known: Sequence[str]) -> str:
+    # As read, masked where it shows a known key or a piece of one; else in the usual masked form.
+    masked = masked_text(read, known)
+    return masked if "*" in masked else mask_card_key(read)
+
+
+def _visible(matches: Iterable[Mapping[str, Any]]) -> list[str]:
+    # This order's own number and trade number: a person compares them, and they are no secret.
+    shown = []
+    for m in matches:
+        if m.get("field") == "order_number":
+            shown.append(str(m.get("expected") or ""))
+            if m.get("matches"):
+                shown.append(str(m.get("read") or ""))
+    return shown
+
+
+def _remasked_match(m: Mapping[str, Any], keys: Sequence[str], visible: Sequence[str]) -> Mapping[str, Any]:
+    if m.get("field") not in ("order_number", "card_key"):
+        return m
+    again = dict(m)
+    for name in ("read", "expected"):
+        if isinstance(m.get(name), str):
+            again[name] = masked_text(m[name], keys, visible)
+    return again

@@ -61,7 +61,8 @@ def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done:
         matches = match(fields, order, keys)
         with ctx.read() as uow:
             codes = judge_read(ctx, uow, order, fields, matches)
-        seen.reads.append(build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now()))
+        read = build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now(), list(keys.values()))
+        seen.reads.append(read)
     return seen
 
 

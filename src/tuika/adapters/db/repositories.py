@@ -478,3 +478,22 @@ class SqlReadRepository:
             )
             for r in rows
         ]
+
+    def cases(self, after: str | None, limit: int) -> list[str]:
+        """Return the ids of the cases that have reads, in order, the first ``limit`` after ``after``."""
+        query = select(ReadRow.case_id).distinct().order_by(ReadRow.case_id).limit(limit)
+        if after is not None:
+            query = query.where(ReadRow.case_id > after)
+        return list(self.s.scalars(query))
+
+    def replace(self, read: EvidenceRead) -> None:
+        """Store a read's lines, fields and matches again, masked anew; what was read, by what and when stays."""
+        self.s.execute(
+            update(ReadRow)
+            .where(ReadRow.evidence_id == read.evidence_id)
+            .values(
+                lines=[[text, list(box), confidence] for text, box, confidence in read.lines],
+                fields={k: list(v) for k, v in read.fields.items()},
+                matches=[dict(m) for m in read.matches],
+            )
+        )
