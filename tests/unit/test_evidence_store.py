@@ -427,3 +427,44 @@ def test_real_phone_images_pass_the_default_limits_unchanged(root: Path, make: C
 
     assert store.open(stored.sha256) == data
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def _split_idat(png: bytes, size: int) -> bytes:
+    """Return ``png`` with its one IDAT chunk split into chunks of ``size`` bytes (the same image)."""
+    start = png.index(b"IDAT") - 4
+    length = struct.unpack(">I", png[start : start + 4])[0]
+    data = png[start + 8 : start + 8 + length]
+    pieces = b"".join(png_chunk(b"IDAT", data[i : i + size]) for i in range(0, len(data), size))
+    return png[:start] + pieces + png[start + 12 + length :]
+
+
+def _jpeg_with_comments(count: int) -> bytes:
+    """Return a JPEG with ``count`` empty comment segments after its start marker."""
+    jpeg = _image_bytes("JPEG")
+    return jpeg[:2] + b"\xff\xfe\x00\x02" * count + jpeg[2:]
+
+
+def test_a_png_of_thousands_of_tiny_chunks_is_refused_before_it_costs_seconds(store: EvidenceStore, root: Path) -> None:
+    busy = _split_idat(png_of(64, 64, zlib.compress(_raw_rows(64, 64), 0)), 1)  # stored, not deflated
+    assert busy.count(b"IDAT") > 10_000
+
+    with pytest.raises(EvidenceCorrupt):
+        store.save(busy)
+    assert _files_under(root) == []
+
+
+def test_image_data_in_chunks_as_encoders_write_them_is_kept(store: EvidenceStore) -> None:
+    rows = _raw_rows(512, 512)
+    compressed = zlib.compress(rows, 1)
+    for size in (1024, 8192):  # small chunks some encoders use, and libpng's default
+        png = _split_idat(png_of(512, 512, compressed), size)
+        assert store.save(png).size == len(png)
+
+
+def test_a_jpeg_of_thousands_of_empty_segments_is_refused(store: EvidenceStore, root: Path) -> None:
+    kept = store.save(_jpeg_with_comments(50))
+    assert kept.content_type == "image/jpeg"
+
+    with pytest.raises(EvidenceCorrupt):
+        store.save(_jpeg_with_comments(10_001))
+    assert _files_under(root) == [str(kept.path.relative_to(root))]

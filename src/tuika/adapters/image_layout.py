@@ -20,12 +20,19 @@ _PNG_DEPTHS: Final = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 1
 _ADAM7: Final = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 _PNG_MAX_SIDE: Final = 2**31 - 1
 _INFLATE_STEP: Final = 1 << 20  # output per zlib call, so checking a stream never holds it whole
+# Encoders write image data in chunks of 8 KB and more (libpng's default), so a 10 MB upload has
+# about 1,300; each chunk costs a Python step here and in Pillow, and a file of 1-byte chunks
+# would hold an API thread for seconds (measured: 7.6 s CPU for 10 MB, benchmarks/uploads.py).
+_PNG_MAX_CHUNKS: Final = 10_000
 
 _JPEG_EOI: Final = 0xD9
 _JPEG_SOI: Final = 0xD8
 _JPEG_STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0–7 carry no length
 # The last 0xFF of a run, then a marker byte: one pass in C over a scan of any length.
 _MARKER: Final = re.compile(rb"\xff[^\x00\xff]")
+# Segments that carry a length (tables, metadata, frame and scan headers): a few dozen in a real
+# file; a file made of thousands of empty ones is built to cost time, not to show a picture.
+_JPEG_MAX_SEGMENTS: Final = 10_000
 
 _WEBP_ANIMATION_FLAG: Final = 0x02
 
@@ -51,7 +58,7 @@ def png_layout(data: bytes) -> Layout:
     header: tuple[int, int, int, int, int] | None = None
     idat: list[tuple[int, int]] = []
     animated = False
-    while True:
+    for _ in range(_PNG_MAX_CHUNKS):
         if pos + 12 > len(data):
             raise Damaged("the file ends before the IEND chunk")
         length, kind = struct.unpack_from(">I4s", data, pos)
@@ -73,6 +80,7 @@ def png_layout(data: bytes) -> Layout:
                 raise Damaged("no image data before IEND")
             return Layout(end=stop + 4, animated=animated, inflated=_inflated_size(*header), idat=tuple(idat))
         pos = stop + 4
+    raise Damaged(f"more than {_PNG_MAX_CHUNKS} chunks before IEND")
 
 
 def check_png_data(data: bytes, layout: Layout) -> None:
@@ -102,6 +110,7 @@ def check_png_data(data: bytes, layout: Layout) -> None:
 def jpeg_layout(data: bytes) -> Layout:
     """Follow a JPEG's markers to its end (EOI); raise ``Damaged`` if it has none."""
     pos = 2
+    segments = 0
     while True:
         marker, pos = _next_marker(data, pos)
         if marker == _JPEG_EOI:
@@ -115,6 +124,9 @@ def jpeg_layout(data: bytes) -> Layout:
         length = int.from_bytes(data[pos : pos + 2], "big")
         if length < 2 or pos + length > len(data):
             raise Damaged(f"the segment of marker 0x{marker:02X} runs past the end of the file")
+        segments += 1
+        if segments > _JPEG_MAX_SEGMENTS:
+            raise Damaged(f"more than {_JPEG_MAX_SEGMENTS} segments before the end-of-image marker")
         pos += length
 
 
