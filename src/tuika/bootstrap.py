@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib.resources import files
@@ -24,9 +25,12 @@ from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import HueyDispatcher, make_huey, register
 from tuika.services.context import Context, PolicyBook, Sla
+from tuika.services.encrypt_accounts import encrypt_accounts
 from tuika.services.policies import ensure_default
 from tuika.services.ports import Dispatcher, Gateway
 from tuika.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -119,8 +123,7 @@ def build(
 ) -> System:
     """Wire a system. With ``queue`` the Huey tasks are registered and used for dispatch."""
     engine = make_engine(settings.db_url())
-    if migrate:
-        upgrade(engine)
+    after = upgrade(engine) if migrate else frozenset()
     forward = QueueLater()
     ctx = Context(
         uow=lambda: SqlUnitOfWork(sessions),
@@ -146,6 +149,10 @@ def build(
         with ctx.uow() as uow:
             if ensure_default(ctx, uow):
                 uow.commit()
+    if "encrypt_accounts" in after:
+        # Migration 0010 added account_enc; only here, with the cipher, can the clear accounts move there.
+        system.extras["encrypted_accounts"] = done = encrypt_accounts(ctx)
+        log.info("encrypted %d accounts kept in clear before migration 0010", done)
     if queue and dispatcher is None:
         system.huey = make_huey(settings)
         tasks = register(system.huey, lambda: ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 from alembic import command
 from alembic.config import Config
@@ -18,9 +19,18 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database behind ``engine`` up to ``revision``."""
+# Where a migration asks for work it cannot do itself (it has no cipher): a set of names.
+AFTER: Final = "tuika.after_upgrade"
+
+
+def upgrade(engine: Engine, revision: str = "head") -> frozenset[str]:
+    """Bring the database behind ``engine`` up to ``revision``; return the follow-ups the migrations run ask for.
+
+    ``"encrypt_accounts"``: accounts kept in clear are to be encrypted with the card cipher
+    (``tuika.services.encrypt_accounts``), which a migration does not have.
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    return frozenset(config.attributes.get(AFTER, ()))
