@@ -123,13 +123,13 @@ def test_an_order_upsert_creates_then_updates(client: TestClient, auth: Auth, sy
     first = client.post(
         "/v1/orders", json=order_payload("ord_u1", delivery="pending", title="旧标题"), headers=platform
     )
-    assert (first.status_code, first.json()) == (201, {"id": "ord_u1", "created": True})
+    assert (first.status_code, first.json()) == (201, {"id": "ord_u1", "created": True, "warnings": []})
     pending = client.get("/v1/orders/ord_u1", headers=auth("buyer", "buyer_1")).json()
     assert pending["delivery"] == {"status": "pending", "delivered_at": None}
 
     delivered = order_payload("ord_u1", items=2, title="京东E卡 100元（已发货）")
     second = client.post("/v1/orders", json=delivered, headers=platform)
-    assert (second.status_code, second.json()) == (200, {"id": "ord_u1", "created": False})
+    assert (second.status_code, second.json()) == (200, {"id": "ord_u1", "created": False, "warnings": []})
 
     shown = client.get("/v1/orders/ord_u1", headers=auth("buyer", "buyer_1")).json()
     assert shown["title"] == "京东E卡 100元（已发货）"
