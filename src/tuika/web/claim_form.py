@@ -185,8 +185,7 @@ def item_rows(ctx: Context, buyer: Actor, order: Order) -> list[ItemRow]:
     held = orders.held_items(ctx, order.id)
     shown = orders.view(ctx, buyer, order, reveal=True)
     return [
-        ItemRow(i.id, mask_card_key(i.card_key) if i.card_key else i.account or "", held.get(i.id))
-        for i in shown.items
+        ItemRow(i.id, mask_card_key(i.card_key) if i.card_key else i.account or "", held.get(i.id)) for i in shown.items
     ]
 
 
