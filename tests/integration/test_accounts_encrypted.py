@@ -11,12 +11,13 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from tests.conftest import PG_ADMIN_URL, _pg_url
 from tuika.adapters.db.engine import make_engine
-from tuika.adapters.db.migrate import upgrade
+from tuika.adapters.db.migrate import alembic_config, upgrade
 from tuika.bootstrap import System, build
 from tuika.cli import app
 from tuika.domain.cases import Role
@@ -281,3 +282,20 @@ def test_tuika_migrate_from_the_command_line_leaves_no_account_in_clear(
     system = build(settings, queue=False)
     assert accounts_as(system, BUYER) == CLEAR
     system.engine.dispose()
+
+
+def test_downgrading_past_0010_refuses_while_an_account_is_encrypted_and_changes_nothing(
+    settings: Settings, engine: Engine
+) -> None:
+    keep_old_orders(engine)
+    build(settings, migrate=True, queue=False).engine.dispose()
+    items = stored_items(engine)
+    config = alembic_config()
+
+    with engine.begin() as conn, pytest.raises(RuntimeError, match="4 order items hold an encrypted account"):
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+
+    assert stored_items(engine) == items
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0010"
