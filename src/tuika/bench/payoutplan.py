@@ -8,6 +8,7 @@ queued at the sandbox just before the claim is filed.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,9 +95,15 @@ def order_body(p: Planned, now: datetime) -> dict[str, Any]:
         "sku": "JD-100",
         "title": "京东E卡 100元",
         "product_kind": "card_key",
-        "items": [{"id": f"{p.order_id}_i0", "card_key": "ABCD-EFGH-JK00-NPQR"}],
+        "items": [{"id": f"{p.order_id}_i0", "card_key": _card_key(p.order_id)}],
         "amount_fen": p.amount_fen,
         "payment": {"route": p.route, "transaction_id": f"tx_{p.order_id}"},
         "paid_at": paid_at.isoformat(),
         "delivery": {"status": "failed", "delivered_at": None},
     }
+
+
+def _card_key(order_id: str) -> str:
+    # A key of its own per order: one key in two orders sends both claims to a person.
+    digest = hashlib.sha256(order_id.encode()).hexdigest().upper()
+    return f"ABCD-{digest[:4]}-{digest[4:8]}-NPQR"
