@@ -176,9 +176,9 @@ def account(ctx: Context, order: Order, item: OrderItem) -> str:
     return ctx.cipher.decrypt(item.account_enc, _account_aad(order.id, item.id))
 
 
-def seal_account(ctx: Context, order_id: str, item_id: str, account: str) -> str:
-    """Return ``account`` encrypted for its item; it opens as that item's account only, never as its card key."""
-    return ctx.cipher.encrypt(account, _account_aad(order_id, item_id))
+def seal_account(ctx: Context, order_id: str, item_id: str, plain: str) -> str:
+    """Return the account ``plain`` encrypted for its item: it opens as that account only, never as a card key."""
+    return ctx.cipher.encrypt(plain, _account_aad(order_id, item_id))
 
 
 def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[str, str]]:
