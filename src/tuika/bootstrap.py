@@ -25,6 +25,7 @@ from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import HueyDispatcher, make_huey, register
 from tuika.services.context import Context, PolicyBook, SignInRules, Sla
+from tuika.services.encrypt_accounts import encrypt_accounts
 from tuika.services.policies import ensure_default
 from tuika.services.ports import Dispatcher, Gateway
 from tuika.services.remask import remask_reads
@@ -160,6 +161,10 @@ def build(
     if "remask_reads" in after:
         # Migration 0009 masked what has a key's shape; the orders' own keys need the cipher.
         log.info("masked %d stored screenshot reads again with their orders' card keys", remask_reads(ctx))
+    if "encrypt_accounts" in after:
+        # Migration 0010 added account_enc; only here, with the cipher, can the clear accounts move there.
+        system.extras["encrypted_accounts"] = done = encrypt_accounts(ctx)
+        log.info("encrypted %d accounts kept in clear before migration 0010", done)
     if queue and dispatcher is None:
         system.huey = make_huey(settings)
         tasks = register(system.huey, lambda: ctx)

@@ -1,4 +1,4 @@
-"""Command line: demo, serve, worker, migrate, remask-reads, seed, token, link, reconcile, bench."""
+"""Command line: demo, serve, worker, migrate, remask-reads, encrypt-accounts, seed, token, link, reconcile, bench."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tuika.jobs.queue import worker_consumer
 from tuika.sandbox.gateways import start as start_payment_sandboxes
 from tuika.sandbox.supplier import SandboxSupplier
 from tuika.services.context import SYSTEM
+from tuika.services.encrypt_accounts import encrypt_accounts
 from tuika.services.reconcile import reconcile as run_reconcile
 from tuika.services.remask import remask_reads
 from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings
@@ -64,6 +65,14 @@ def remask_reads_command() -> None:
     system = build(_settings(), migrate=True, queue=False)
     changed = remask_reads(system.ctx)
     typer.echo(f"masked {changed} stored reads again" if changed else "every stored read was masked already")
+
+
+@app.command("encrypt-accounts")
+def encrypt_accounts_command() -> None:
+    """Encrypt the accounts still kept in clear (done once by migrate after migration 0010); safe to run again."""
+    system = build(_settings(), migrate=True, queue=False)
+    done = system.extras.get("encrypted_accounts", 0) + encrypt_accounts(system.ctx)
+    typer.echo(f"encrypted {done} accounts kept in clear" if done else "no account is kept in clear")
 
 
 @app.command("seed")

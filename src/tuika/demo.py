@@ -62,8 +62,8 @@ def card_key(rng: random.Random) -> str:
     return "".join(rng.choice(alphabet) for _ in range(20))
 
 
-def orders(now: datetime, seed: int = 7, count: int = 66) -> list[tuple[Order, dict[str, str]]]:
-    """Return ``count`` demo orders with their plain card keys, the same for the same seed and time."""
+def orders(now: datetime, seed: int = 7, count: int = 66) -> list[tuple[Order, dict[str, str], dict[str, str]]]:
+    """Return ``count`` demo orders with their plain card keys and accounts, the same for the same seed and time."""
     rng = random.Random(seed)
     made = []
     for n in range(count):
@@ -75,7 +75,7 @@ def orders(now: datetime, seed: int = 7, count: int = 66) -> list[tuple[Order, d
         paid_at = now - timedelta(minutes=age)
         status, delivered_at = _delivery(rng, sku.kind, paid_at, now)
         order_id = f"ord_demo_{n + 1:03d}"
-        items, keys = [], {}
+        items, keys, accounts = [], {}, {}
         for q in range(quantity):
             item_id = f"{order_id}_k{q + 1}"
             if sku.kind in (ProductKind.CARD_KEY, ProductKind.MEMBERSHIP):
@@ -83,7 +83,8 @@ def orders(now: datetime, seed: int = 7, count: int = 66) -> list[tuple[Order, d
                     keys[item_id] = card_key(rng)
                 items.append(OrderItem(item_id))
             else:
-                items.append(OrderItem(item_id, account=f"1{rng.randrange(3, 9)}{rng.randrange(10**8, 10**9)}"))
+                accounts[item_id] = f"1{rng.randrange(3, 9)}{rng.randrange(10**8, 10**9)}"
+                items.append(OrderItem(item_id))
         made.append(
             (
                 Order(
@@ -104,6 +105,7 @@ def orders(now: datetime, seed: int = 7, count: int = 66) -> list[tuple[Order, d
                     title=sku.title if quantity == 1 else f"{sku.title} ×{quantity}",
                 ),
                 keys,
+                accounts,
             )
         )
     return made
@@ -128,8 +130,8 @@ def seed(ctx: Context, *, seed_value: int = 7) -> int:
             return 0
     platform = Actor(STAFF["platform"], Role.PLATFORM)
     made = orders(ctx.clock.now(), seed_value)
-    for order, keys in made:
-        sync_order(ctx, platform, order, keys)
+    for order, keys, accounts in made:
+        sync_order(ctx, platform, order, keys, accounts)
     return len(made)
 
 

@@ -17,7 +17,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from tests.factories import (
     assert_problem,
@@ -522,3 +522,122 @@ def test_card_keys_never_reach_the_database_logs_or_error_bodies(
         assert all(key not in d for d in dumps)
         assert key not in caplog.text
     assert all(HIDDEN not in d for d in dumps)
+
+
+# ---------------------------------------------------------------- accounts topped up
+
+# Direct top-ups go to a mobile number, spelled as the platform likes; manual ones to a game
+# account, a QQ number, a mailbox or a server and role.
+ACCOUNTS = {
+    "ord_a1": ["+86 139 1234 5678", "13800138000"],
+    "ord_a2": ["player_lee@qq.com", "1开 / 天下无双", "12345678"],
+}
+MASKED_ACCOUNTS = {
+    "ord_a1": ["139****5678", "138****8000"],
+    "ord_a2": ["pl****e@qq.com", "1****双", "1****8"],
+}
+# What must never show where an account is masked: its middle, in any spelling.
+ACCOUNT_MIDDLES = ("1234 5", "912345", "00138", "player_l", "天下无", "234567")
+
+
+def topup_payload(order_id: str, buyer: str = "buyer_1", **extra: Any) -> dict[str, Any]:
+    """Return an order body whose items are topped up to the accounts of ``ACCOUNTS``."""
+    kind = "direct_topup" if order_id == "ord_a1" else "manual_topup"
+    accounts = ACCOUNTS[order_id]
+    body = order_payload(order_id, buyer=buyer, kind=kind, items=len(accounts), **extra)
+    body["items"] = [{"id": f"{order_id}_i{n}", "account": a} for n, a in enumerate(accounts)]
+    return body
+
+
+def shown_accounts(order: dict[str, Any]) -> list[tuple[str | None, bool]]:
+    return [(i["account"], i["account_masked"]) for i in order["items"]]
+
+
+def test_accounts_are_shown_in_full_only_on_the_buyers_own_order_detail(client: TestClient, auth: Auth) -> None:
+    push(client, auth, topup_payload("ord_a1"))
+    push(client, auth, topup_payload("ord_a2", buyer="buyer_2"))
+
+    for role in ("agent", "arbitrator", "admin"):
+        staff = auth(role, "staff_1")
+        everything = client.get("/v1/orders", headers=staff)
+        assert everything.status_code == 200
+        listed = {o["id"]: [i["account"] for i in o["items"]] for o in everything.json()["items"]}
+        assert listed == MASKED_ACCOUNTS
+        assert all(middle not in everything.text for middle in ACCOUNT_MIDDLES)
+        assert all(i["account_masked"] for o in everything.json()["items"] for i in o["items"])
+        for order_id, masked in MASKED_ACCOUNTS.items():
+            shown = client.get(f"/v1/orders/{order_id}", headers=staff)
+            assert shown_accounts(shown.json()) == [(m, True) for m in masked]
+            assert all(middle not in shown.text for middle in ACCOUNT_MIDDLES)
+
+    detail = client.get("/v1/orders/ord_a1", headers=auth("buyer", "buyer_1")).json()
+    assert shown_accounts(detail) == [(a, False) for a in ACCOUNTS["ord_a1"]]
+    theirs = client.get("/v1/orders/ord_a2", headers=auth("buyer", "buyer_2")).json()
+    assert shown_accounts(theirs) == [(a, False) for a in ACCOUNTS["ord_a2"]]
+    listed_own = client.get("/v1/orders", headers=auth("buyer", "buyer_1")).json()["items"]
+    assert [shown_accounts(o) for o in listed_own] == [[(m, True) for m in MASKED_ACCOUNTS["ord_a1"]]]
+    # A card key order has no account to mask.
+    push(client, auth, order_payload("ord_k1"))
+    card = client.get("/v1/orders/ord_k1", headers=auth("agent", "staff_1")).json()
+    assert shown_accounts(card) == [(None, False)]
+
+
+def test_accounts_never_reach_the_database_logs_or_error_bodies(
+    client: TestClient, auth: Auth, system: System, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    platform = auth("platform", "host")
+    for order_id in ACCOUNTS:
+        assert client.post("/v1/orders", json=topup_payload(order_id), headers=platform).status_code == 201
+    # Pushed again, as platforms do when delivery changes.
+    again = topup_payload("ord_a1", delivery="failed")
+    assert client.post("/v1/orders", json=again, headers=platform).json()["created"] is False
+    rejected = client.post("/v1/orders", json=topup_payload("ord_a2", surprise=1), headers=platform)
+    assert_problem(rejected, 422, "validation_failed")
+    client.get("/v1/orders/ord_a1", headers=auth("buyer", "buyer_1"))
+    client.get("/v1/orders", headers=auth("agent", "staff_1"))
+    carrier = upload(client, auth, kind="carrier_record")
+    claim = {"order_id": "ord_a1", "reason": "not_delivered", "evidence_ids": [carrier]}
+    filed = client.post("/v1/refund-cases", json=claim, headers=auth("buyer", "buyer_1"))
+    assert filed.status_code == 201, filed.text
+    client.get(filed.headers["location"], headers=auth("agent", "staff_1"))
+
+    with system.engine.connect() as conn:
+        tables = inspect(conn).get_table_names()
+        dumps = [repr(list(conn.execute(text(f"SELECT * FROM {table}")))) for table in tables]
+    assert "order_items" in tables
+    for account in (a for accounts in ACCOUNTS.values() for a in accounts):
+        digits = account.replace(" ", "").removeprefix("+86")
+        assert all(account not in d and digits not in d for d in dumps), account
+        assert account not in caplog.text
+        assert digits not in caplog.text
+    assert all(middle not in caplog.text for middle in ACCOUNT_MIDDLES)
+    with system.engine.connect() as conn:
+        stored = [tuple(row) for row in conn.execute(text("SELECT account, account_enc FROM order_items"))]
+    assert len(stored) == 5
+    assert all(clear is None and isinstance(sealed, str) and sealed.startswith("v1:") for clear, sealed in stored)
+    assert len({sealed for _, sealed in stored}) == 5
+
+
+def test_an_account_opens_only_on_its_own_item_and_never_as_a_card_key(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, topup_payload("ord_a1"))
+    push(client, auth, order_payload("ord_k1"))
+    buyer = auth("buyer", "buyer_1")
+    swaps = (
+        # Another item's sealed account copied over this one's.
+        "UPDATE order_items SET account_enc = (SELECT account_enc FROM order_items WHERE item_id = 'ord_a1_i0')"
+        " WHERE item_id = 'ord_a1_i1'",
+        # A card key's ciphertext, sealed for the same order and item, offered as its account.
+        "UPDATE order_items SET account_enc = secret_enc WHERE item_id = 'ord_k1_i0'",
+    )
+    for order_id, swap in zip(("ord_a1", "ord_k1"), swaps, strict=True):
+        with system.engine.begin() as conn:
+            conn.execute(text(swap))
+
+        response = client.get(f"/v1/orders/{order_id}", headers=buyer)
+
+        assert_problem(response, 500, "card_key_unreadable")
+        assert all(a not in response.text for a in ACCOUNTS["ord_a1"])
+        assert card_key_for("ord_k1") not in response.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,13 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
 
 from tests.factories import card_key_for, order_payload
 from tests.integration.api import Auth, file_case, push, upload
 from tests.integration.test_review_supplier import FakeSupplier
-from tests.screens import RedeemError
+from tests.screens import RedeemError, SmsRecord
 from tuika.adapters.ocr.paddle import PaddleOcr
 from tuika.bootstrap import System
+from tuika.domain.supplier import TopupAnswer, TopupState
 
 pytestmark = pytest.mark.ocr
 
@@ -115,3 +118,29 @@ def test_a_screenshot_dated_before_the_payment_is_a_contradiction(
 
     assert case["status"] == "manual_review"
     assert "screenshot_time_before_payment" in codes(case)
+
+
+def test_a_carrier_record_showing_the_number_topped_up_keeps_it_masked_in_the_read_the_tables_and_the_logs(
+    client: TestClient, auth: Auth, system: System, reading: FakeSupplier, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = order_payload("ord_ocr5", kind="direct_topup", amount_fen=10000, delivery="failed")
+    push(client, auth, body)
+    reading.topups["ord_ocr5:ord_ocr5_i0"] = TopupAnswer(TopupState.SUCCEEDED, "CMCC-1")
+    paid = datetime.fromisoformat(body["paid_at"])
+    screen = SmsRecord(order_id="ord_ocr5", phone="13800138000", time=shown(paid + timedelta(minutes=1)))
+    evidence = upload(client, auth, data=screen.render(), kind="carrier_record")
+
+    case = file_case(client, auth, {"order_id": "ord_ocr5", "reason": "not_delivered", "evidence_ids": [evidence]})
+
+    read = case["evidence"][0]["read"]
+    assert read["fields"]["phones"] == ["138****8000"]
+    assert "138****8000" in read["text"].replace("\n", "")
+    listed = client.get("/v1/orders", headers=auth("agent", "agent_1")).json()["items"]
+    assert [i["account"] for o in listed for i in o["items"]] == ["138****8000"]
+    with system.engine.connect() as conn:
+        dumps = [repr(conn.execute(text(f"SELECT * FROM {t}")).all()) for t in inspect(conn).get_table_names()]
+    for clear in ("13800138000", "1380013", "0138000"):
+        assert clear not in str(case), clear
+        assert all(clear not in d for d in dumps), clear
+        assert clear not in caplog.text, clear

@@ -218,7 +218,7 @@ def test_the_demo_supplier_knows_every_delivered_key_and_shows_every_path(system
 
     delivered_keys = {
         (o.supplier_id, key)
-        for o, keys in demo_orders(system.ctx.clock.now())
+        for o, keys, _ in demo_orders(system.ctx.clock.now())
         if o.delivery_status.value == "delivered"
         for key in keys.values()
     }

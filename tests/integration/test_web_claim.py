@@ -455,3 +455,23 @@ def test_a_form_far_over_the_page_limit_is_refused_as_a_page_before_it_is_read(
     assert refused.headers["content-type"].startswith("text/html")
     assert "上传的文件过大" in refused.text
     nothing_filed(system)
+
+
+def test_a_top_ups_page_and_form_show_its_own_buyer_the_account_in_full(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    body = order_payload("ord_f19", kind="manual_topup", items=2)
+    body["items"] = [{"id": "ord_f19_i0", "account": "13800138000"}, {"id": "ord_f19_i1", "account": "1开 / 天下无双"}]
+    push(client, auth, body)
+    push(client, auth, order_payload("ord_f20", buyer="buyer_2", kind="direct_topup"))
+    sign_in(client, system)
+
+    order = client.get("/orders/ord_f19")
+    form = client.get("/orders/ord_f19/claim")
+
+    assert order.status_code == form.status_code == 200
+    for page in (order.text, form.text):
+        assert "13800138000" in page
+        assert "1开 / 天下无双" in page
+        assert "****" not in page
+    assert client.get("/orders/ord_f20").status_code == 404

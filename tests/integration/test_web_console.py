@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.factories import card_key_for, count_rows, order_payload
-from tests.integration.api import Auth, manual_review_case, push
+from tests.integration.api import Auth, file_case, manual_review_case, push, upload
 from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.reason_codes import is_known
@@ -345,3 +345,25 @@ def test_each_field_read_is_found_on_its_line_and_marked_as_compared() -> None:
     assert found["error_code"].box is not None
     assert found["error_code"].box[0] > 500
     assert found["phone"].box is None  # not on any line
+
+
+def test_the_case_page_shows_a_top_ups_account_masked(client: TestClient, auth: Auth, system: System) -> None:
+    body = order_payload("ord_cv2", kind="manual_topup", items=2)
+    body["items"] = [
+        {"id": "ord_cv2_i0", "account": "13800138000"},
+        {"id": "ord_cv2_i1", "account": "player_lee@qq.com"},
+    ]
+    push(client, auth, body)
+    claim = {"order_id": "ord_cv2", "reason": "not_delivered", "evidence_ids": [upload(client, auth)]}
+    case = file_case(client, auth, claim)
+    sign_in(client, system, "agent_1", "agent")
+
+    page = client.get(f"/console/cases/{case['id']}")
+
+    assert page.status_code == 200
+    items = page.text.split('data-test="item"')[1:]
+    assert len(items) == 2
+    assert "充值账号 138****8000" in items[0]
+    assert "充值账号 pl****e@qq.com" in items[1]
+    for clear in ("13800138000", "0013", "player_lee"):
+        assert clear not in page.text, clear

@@ -1,10 +1,11 @@
+import re
 import string
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tuika.domain.masking import mask_card_key, mask_user_id
+from tuika.domain.masking import mask_account, mask_card_key, mask_user_id
 
 
 @pytest.mark.parametrize(
@@ -71,3 +72,55 @@ def test_shows_at_most_the_first_and_last_four_alphanumerics(secret: str) -> Non
 )
 def test_user_ids_keep_two_characters_at_each_end(user_id: str, masked: str) -> None:
     assert mask_user_id(user_id) == masked
+
+
+# ---------------------------------------------------------------- accounts topped up
+
+
+@pytest.mark.parametrize(
+    ("account", "masked"),
+    [
+        # A mainland mobile number, however the platform spells it, shows as carriers show it.
+        ("13800138000", "138****8000"),
+        ("+86 138 0013 8000", "138****8000"),
+        ("+8613800138000", "138****8000"),
+        ("0086-139-1234-5678", "139****5678"),
+        ("86 19912345678", "199****5678"),
+        # Anything else keeps at most a third of its characters, split over both ends; the
+        # middle is always four stars, so the length does not show either.
+        ("12345678", "1****8"),  # a QQ number
+        ("10001", "1****"),
+        ("123456789012", "12****12"),  # twelve digits is no mobile number
+        ("player_lee@qq.com", "pl****e@qq.com"),  # the mailbox stays, its owner's name does not
+        ("a@163.com", "****@163.com"),
+        ("1开 / 天下无双", "1****双"),  # server / role name
+        ("电信一区 / 剑侠情缘之逍遥游", "电信****遥游"),
+        ("steam_account_player_2026", "ste****026"),
+        ("小明", "****"),
+        ("Q", "****"),
+        ("   ", ""),
+        ("", ""),
+    ],
+)
+def test_masks_accounts_of_every_kind(account: str, masked: str) -> None:
+    assert mask_account(account) == masked
+
+
+PHONE = re.compile(r"(?:\+?86|0086)?1[3-9]\d{9}")
+
+
+@given(st.text(st.characters(blacklist_characters="@*"), max_size=40))
+def test_an_account_shows_at_most_a_third_of_itself_and_only_from_its_ends(account: str) -> None:
+    assume(not PHONE.fullmatch(re.sub(r"[\s-]", "", account)))
+    chars = "".join(c for c in account if not c.isspace())
+
+    masked = mask_account(account)
+
+    if not chars:
+        assert masked == ""
+        return
+    head, stars, tail = masked.partition("****")
+    assert stars == "****"
+    assert chars.startswith(head)
+    assert chars.endswith(tail)
+    assert len(head) + len(tail) <= len(chars) // 3

@@ -103,7 +103,7 @@ def test_one_used_key_among_bad_ones_sends_the_claim_to_a_person() -> None:
 
 
 def topup_order() -> Order:
-    return order(kind=ProductKind.DIRECT_TOPUP, items=(OrderItem("oi_1", account="13800138000"),))
+    return order(kind=ProductKind.DIRECT_TOPUP, items=(OrderItem("oi_1", account_enc="enc:account"),))
 
 
 def topup_claim(answer: TopupAnswer | None, evidence: tuple[EvidenceKind | None, ...] = (), **signals: Any) -> Outcome:

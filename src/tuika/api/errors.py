@@ -124,12 +124,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CipherError)
     async def _cipher(request: Request, exc: CipherError) -> JSONResponse:
-        log.error("card key could not be decrypted: %s", type(exc).__name__)
+        log.error("a card key or account could not be decrypted: %s", type(exc).__name__)
         return problem(
             500,
             "card_key_unreadable",
-            "A stored card key could not be read",
-            "卡密无法解密",
+            "A stored card key or account could not be read",
+            "卡密或充值账号无法解密",
             "Check TUIKA_CARD_KEYS: a key id used by stored data is missing",
         )
 

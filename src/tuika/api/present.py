@@ -76,8 +76,9 @@ def order(view: OrderView, claims: dict[str, str] | None = None) -> s.OrderOut:
             s.ItemOut(
                 id=i.id,
                 card_key=i.card_key,
-                card_key_masked=i.masked,
+                card_key_masked=i.card_key_masked,
                 account=i.account,
+                account_masked=i.account_masked,
                 activated_at=items_at[i.id].activated_at,
                 amount_fen=amounts[i.id].fen,
                 claim_id=(claims or {}).get(i.id),

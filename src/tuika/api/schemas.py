@@ -109,6 +109,7 @@ class ItemOut(BaseModel):
     card_key: str | None
     card_key_masked: bool
     account: str | None
+    account_masked: bool
     activated_at: datetime | None
     amount_fen: int
     claim_id: str | None = None

@@ -1,6 +1,13 @@
-"""Masking of card keys for every place but the buyer's own order detail, and of user ids on pages."""
+"""Masking of card keys and accounts for every place but the buyer's own order detail, and of user ids on pages."""
 
 from __future__ import annotations
+
+import re
+from typing import Final
+
+# A mainland mobile number, with or without the country code and the spaces or dashes people type.
+_MOBILE: Final = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
+_HIDDEN: Final = "****"
 
 
 def shown_ends(count: int) -> tuple[int, int]:
@@ -46,3 +53,39 @@ def mask_user_id(user_id: str) -> str:
     if len(user_id) <= 4:
         return user_id[:1] + "***"
     return f"{user_id[:2]}***{user_id[-2:]}"
+
+
+def mask_account(account: str) -> str:
+    """Show a mobile number as carriers do, any other account by at most a third of it, from its ends.
+
+    The hidden middle is always four stars, so the mask does not tell the length either; a
+    mailbox keeps its domain, which says nothing about its owner.
+
+    >>> mask_account("+86 138 0013 8000")
+    '138****8000'
+    >>> mask_account("12345678")
+    '1****8'
+    >>> mask_account("player_lee@qq.com")
+    'pl****e@qq.com'
+    >>> mask_account("1开 / 天下无双")
+    '1****双'
+    >>> mask_account("小明")
+    '****'
+    """
+    mobile = _MOBILE.fullmatch(re.sub(r"[\s-]", "", account))
+    if mobile is not None:
+        number = mobile.group(1)
+        return number[:3] + _HIDDEN + number[-4:]
+    local, at, domain = account.strip().rpartition("@")
+    if at and local.strip() and domain:
+        return _ends(local) + "@" + domain
+    return _ends(account)
+
+
+def _ends(text: str) -> str:
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return ""
+    shown = len(chars) // 3
+    head, tail = min(3, (shown + 1) // 2), min(3, shown // 2)
+    return "".join(chars[:head]) + _HIDDEN + ("".join(chars[-tail:]) if tail else "")

@@ -33,11 +33,12 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OrderItem:
-    """One card key or one unit of a top-up; ``secret`` is the stored ciphertext."""
+    """One card key or one unit of a top-up; ``secret`` and ``account_enc`` are stored ciphertexts."""
 
     id: str
     secret: str | None = None
-    account: str | None = None
+    # The account topped up (a mobile number, a game or QQ account), encrypted like the card key.
+    account_enc: str | None = None
     activated_at: datetime | None = None
     # A keyed digest of the card key, to find the order a key read from a screenshot belongs to.
     lookup: str | None = None

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tuika.domain.orders import Order
+from tuika.review.accountmask import hide_accounts
 from tuika.review.fields import Fields, extract
 from tuika.review.forensics import Marks, marks
 from tuika.review.matching import FieldMatch, match
 from tuika.review.ocr import OcrError, OcrText
 from tuika.review.reading import EvidenceRead, build_read
 from tuika.services.context import Context
-from tuika.services.orders import card_key, orders_holding_key
+from tuika.services.orders import account, card_key, orders_holding_key
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done:
     """Mark and read each file not examined before; an image the engine cannot read is a read with a doubt."""
     ocr = ctx.ocr
     keys = {item.id: card_key(ctx, order, item) for item in order.items if item.secret is not None}
+    # Only to mask them in what is kept of a read: a carrier's record shows the number topped up.
+    accounts = [account(ctx, order, item) for item in order.items if item.account_enc] if ocr else []
     seen = Examined()
     for record in records:
         if record.id in done:
@@ -62,7 +65,8 @@ def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done:
         with ctx.read() as uow:
             codes = judge_read(ctx, uow, order, fields, matches)
         read = build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now(), list(keys.values()))
-        seen.reads.append(read)
+        # The numbers the extractor found may be wrapped over two lines, which no shape sees.
+        seen.reads.append(hide_accounts(read, [*accounts, *fields.phones]))
     return seen
 
 

@@ -20,6 +20,7 @@ from starlette.datastructures import ImmutableMultiDict
 from tuika.domain.cases import Route
 from tuika.domain.errors import TuikaError
 from tuika.domain.evaluate import Outcome, Path
+from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind, Reason, Rule
 from tuika.domain.reason_codes import describe
@@ -154,7 +155,7 @@ class ReasonRow:
 @dataclass(frozen=True, slots=True)
 class ItemRow:
     id: str
-    label: str  # the card key masked, or the account topped up
+    label: str  # the card key masked, or the account topped up in full: the form is its buyer's
     held_by: str | None
 
 
@@ -180,10 +181,12 @@ def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
 
 
 def item_rows(ctx: Context, buyer: Actor, order: Order) -> list[ItemRow]:
-    """Return the order's items, keys masked, each with the claim already holding it."""
+    """Return the buyer's own order's items, keys masked, accounts in full, each with the claim holding it."""
     held = orders.held_items(ctx, order.id)
-    shown = orders.view(ctx, buyer, order, reveal=False)
-    return [ItemRow(i.id, i.card_key or i.account or "", held.get(i.id)) for i in shown.items]
+    shown = orders.view(ctx, buyer, order, reveal=True)
+    return [
+        ItemRow(i.id, mask_card_key(i.card_key) if i.card_key else i.account or "", held.get(i.id)) for i in shown.items
+    ]
 
 
 def route_rows(ctx: Context, order: Order) -> list[RouteRow]:

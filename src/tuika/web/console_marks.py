@@ -64,7 +64,8 @@ def marks(read: EvidenceRead) -> list[Mark]:
         finder = _pattern_finder("|".join(r"\s*".join(map(re.escape, p)) for p in phrases)) if phrases else None
         found.append(Mark("error_text", key, None, "read", None, _locate(lines, finder) if finder else None))
     for masked in read.fields.get("phones", ()):
-        finder = _pattern_finder(rf"{re.escape(masked[:3])}[ -]?\d{{4}}[ -]?{re.escape(masked[-4:])}")
+        # Lines hide the middle digits (review.accountmask), but a number OCR split over two may not.
+        finder = _pattern_finder(rf"{re.escape(masked[:3])}[ -]?(?:\d{{4}}|\*{{4}})[ -]?{re.escape(masked[-4:])}")
         found.append(Mark("phone", masked, None, "read", None, _locate(lines, finder)))
     return found
 

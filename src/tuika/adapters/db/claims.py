@@ -35,12 +35,12 @@ _ORDER_COLUMNS = (
 )
 _ORDER_TIMES = ("paid_at", "delivered_at", "activated_at")
 _ORDER = Sql.of(
-    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at, i.key_digest
+    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account_enc, i.activated_at, i.key_digest
     FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id""",
     times=_ORDER_TIMES,
 )
 _ORDER_LOCKED = Sql.of(
-    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account, i.activated_at, i.key_digest
+    f"""SELECT {_ORDER_COLUMNS}, i.item_id, i.position, i.secret_enc, i.account_enc, i.activated_at, i.key_digest
     FROM orders o LEFT JOIN order_items i ON i.order_id = o.id WHERE o.id = :id""",
     times=_ORDER_TIMES,
     postgres_suffix=" FOR UPDATE OF o",
@@ -113,12 +113,35 @@ class SqlOrderRepository:
             irow.position = position
             irow.secret_enc = item.secret
             irow.key_digest = item.lookup
-            irow.account = item.account
+            irow.account_enc = item.account_enc
+            irow.account = None  # a clear account left by an upgrade goes with the first new push
             irow.activated_at = item.activated_at
         for stale in existing.values():
             self.s.delete(stale)
         self.s.flush()
         return created
+
+    def clear_accounts(self, limit: int) -> list[tuple[str, str, str]]:
+        """Return (order id, item id, account) of up to ``limit`` items whose account is still in clear."""
+        query = (
+            select(OrderItemRow.order_id, OrderItemRow.item_id, OrderItemRow.account)
+            .where(OrderItemRow.account.is_not(None))
+            .order_by(OrderItemRow.order_id, OrderItemRow.item_id)
+            .limit(limit)
+        )
+        return [(order_id, item_id, str(account)) for order_id, item_id, account in self.s.execute(query)]
+
+    def seal_account(self, order_id: str, item_id: str, sealed: str) -> None:
+        """Keep an item's account as ``sealed`` only, unless a push replaced the clear one meanwhile."""
+        self.s.execute(
+            update(OrderItemRow)
+            .where(
+                OrderItemRow.order_id == order_id,
+                OrderItemRow.item_id == item_id,
+                OrderItemRow.account.is_not(None),
+            )
+            .values(account_enc=sealed, account=None)
+        )
 
     def items_by_digest(self, digests: Sequence[str]) -> list[tuple[str, str]]:
         """Return (order id, item id) of the items whose card key has one of these digests."""

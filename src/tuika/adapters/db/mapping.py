@@ -44,7 +44,7 @@ def order_from_record(record: Mapping[str, Any], items: Sequence[Mapping[str, An
         sku=record["sku"],
         product_kind=ProductKind(record["product_kind"]),
         items=tuple(
-            OrderItem(i["item_id"], i["secret_enc"], i["account"], i["activated_at"], i.get("key_digest"))
+            OrderItem(i["item_id"], i["secret_enc"], i["account_enc"], i["activated_at"], i.get("key_digest"))
             for i in sorted(items, key=lambda i: int(i["position"]))
         ),
         amount=Money(record["amount_fen"]),

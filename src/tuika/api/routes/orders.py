@@ -40,7 +40,7 @@ def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) ->
         supplier_id=body.supplier_id,
         sku=body.sku,
         product_kind=body.product_kind,
-        items=tuple(OrderItem(i.id, None, i.account, i.activated_at) for i in body.items),
+        items=tuple(OrderItem(i.id, activated_at=i.activated_at) for i in body.items),
         amount=Money(body.amount_fen),
         payment_route=body.payment.route,
         transaction_id=body.payment.transaction_id,
@@ -51,7 +51,8 @@ def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) ->
         title=body.title,
     )
     keys = {i.id: i.card_key for i in body.items if i.card_key is not None}
-    _, created, twice = orders.sync_order(ctx, caller, order, keys)
+    accounts = {i.id: i.account for i in body.items if i.account is not None}
+    _, created, twice = orders.sync_order(ctx, caller, order, keys, accounts)
     response.status_code = 201 if created else 200
     return s.OrderSynced(id=order.id, created=created, warnings=[present.key_twice(t) for t in twice])
 
@@ -77,7 +78,7 @@ def list_orders(
 
 @router.get("/{order_id}", response_model=s.OrderOut)
 def get_order(order_id: str, ctx: Ctx, caller: Caller) -> s.OrderOut:
-    """Return one order; its buyer sees the card keys in full, everyone else masked."""
+    """Return one order; its buyer sees the card keys and accounts in full, everyone else masked."""
     order = orders.get_order(ctx, caller, order_id)
     held = orders.held_items(ctx, order_id)
     return present.order(orders.view(ctx, caller, order, reveal=True), held)
