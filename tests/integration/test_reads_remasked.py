@@ -190,7 +190,7 @@ def test_the_migration_masks_what_is_shaped_like_a_key_and_asks_for_the_orders_k
     engine = make_engine(settings.db_url())
     keep_old_read(engine, settings)
 
-    after = upgrade(engine)
+    after = upgrade(engine, "0009")
 
     ((case_id, evidence_id, read_by, lines, fields, matches, codes, _),) = stored(engine)
     assert after == frozenset({"remask_reads"})
