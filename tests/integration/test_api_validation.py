@@ -527,3 +527,30 @@ def test_only_an_admin_publishes_a_policy(client: TestClient, auth: Auth, system
     response = client.post("/v1/policies", json={"document": default_policy()}, headers=auth(role, "someone"))
     assert_problem(response, 403, "forbidden")
     assert count_rows(system.engine, "policies") == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "en", "zh"),
+    [
+        (
+            {"delivery": {"status": "delivered", "delivered_at": "2020-01-01T00:00:00Z"}},
+            "before paid_at",
+            "发货时间早于付款时间",
+        ),
+        ({"amount_fen": 0}, None, None),
+        ({"delivery": {"status": "delivered", "delivered_at": None}}, "is required when", "必须给出发货时间"),
+    ],
+)
+def test_an_inconsistent_order_says_what_is_wrong_in_chinese_too(
+    client: TestClient, auth: Auth, change: dict[str, Any], en: str | None, zh: str | None
+) -> None:
+    body = order_payload("ord_inc1") | change
+    refused = client.post("/v1/orders", json=body, headers=auth("platform", "host"))
+
+    assert_problem(refused, 422, "validation_failed")
+    [issue] = refused.json()["errors"]
+    if en is not None:
+        assert en in issue["msg"]
+        assert zh in issue["msg_zh"]
+    assert issue["msg_zh"] != "取值无效"
+    assert client.get("/v1/orders/ord_inc1", headers=auth("admin", "root")).status_code == 404

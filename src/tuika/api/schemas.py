@@ -79,19 +79,31 @@ class OrderIn(Strict):
     def _consistent(self) -> OrderIn:
         ids = [i.id for i in self.items]
         if len(set(ids)) != len(ids):
-            raise ValueError("items: item ids must be unique")
+            raise _order_rule("items: item ids must be unique", "items：商品 id 不能重复")
         if self.amount_fen < len(self.items):
-            raise ValueError("amount_fen: less than one fen per item")
+            raise _order_rule("amount_fen: less than one fen per item", "amount_fen：每件商品至少 1 分")
         delivered = self.delivery.status is DeliveryStatus.DELIVERED
         if delivered and self.delivery.delivered_at is None:
-            raise ValueError("delivery.delivered_at is required when the status is delivered")
+            raise _order_rule(
+                "delivery.delivered_at is required when the status is delivered",
+                "delivery.delivered_at：状态为已发货时必须给出发货时间",
+            )
         if self.delivery.delivered_at is not None and self.delivery.delivered_at < self.paid_at:
-            raise ValueError("delivery.delivered_at is before paid_at")
+            raise _order_rule("delivery.delivered_at is before paid_at", "delivery.delivered_at：发货时间早于付款时间")
         if self.product_kind in (ProductKind.CARD_KEY, ProductKind.MEMBERSHIP) and delivered:
             missing = [i.id for i in self.items if i.card_key is None]
             if missing:
-                raise ValueError(f"items {missing}: a delivered {self.product_kind.value} order needs card_key")
+                kind = self.product_kind.value
+                raise _order_rule(
+                    f"items {missing}: a delivered {kind} order needs card_key",
+                    f"items {missing}：已发货的{'卡密' if kind == 'card_key' else '会员码'}订单须给出 card_key",
+                )
         return self
+
+
+def _order_rule(en: str, zh: str) -> PydanticCustomError:
+    """Return a broken rule of an order as a validation issue that says what is wrong in both languages."""
+    return PydanticCustomError("order_inconsistent", en, {"msg_zh": zh})
 
 
 class PaymentOut(BaseModel):
