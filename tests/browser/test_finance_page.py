@@ -158,3 +158,46 @@ def claim(api: TestClient, auth: Auth, rig: Rig, order_id: str, buyer: str) -> s
     case = file_case(api, auth, {"order_id": order_id, "reason": "not_delivered", "route": "original"}, buyer)
     assert case["payout"]["status"] == "processing", case
     return str(case["payout"]["id"])
+
+
+def test_finance_resolves_a_disputed_refund_and_the_banks_word_settles_it(
+    browser: Browser,
+    api: TestClient,
+    auth: Auth,
+    system: System,
+    bank: tuple[BankSandbox, FakeClock],
+    live: str,
+    shots: Path,
+) -> None:
+    sandbox, clock = bank
+    case = claim_by_card(api, auth, sandbox, "ord_fp9", buyer="buyer_9", fail=FailCode.ACCOUNT_FROZEN)
+    clock.next_business_day()
+    sandbox.settle_due()
+    payout_id = api_case(api, auth, case["id"], "buyer_9")["payout"]["id"]
+    sandbox.correct(payout_id, "SETTLED")  # the bank finds it paid the card after all
+    clock.next_business_day()
+    sandbox.settle_due()
+    page = open_page(browser)
+    page.goto(admin_link(system, live))
+    page.goto(f"{live}/console/finance")
+
+    row = page.locator(f"[data-payout='{payout_id}']")
+    expect(row).to_have_attribute("data-test", "disputed-row")
+    expect(row.get_by_role("button", name="改退至平台余额")).to_have_count(0)
+    alert = page.locator("[data-test=alert-row]")
+    expect(alert).to_have_attribute("data-kind", "state_contradiction")
+    expect(alert).to_contain_text("将向原渠道重新查询该退款，以渠道答复为准。")
+    page.screenshot(path=shots / "disputed.png", full_page=True)
+    axe.check(page)
+
+    alert.get_by_label("核实说明（必填）").fill("已在银行商户后台核对，款项已退回原卡")
+    alert.get_by_role("button", name="核实并处理").click()
+
+    expect(page.locator("[data-test=flash]")).to_have_text("✓ 渠道确认已退款：该笔退款已记为到账，申请已完成。")
+    expect(page.locator("[data-test=disputed-empty]")).to_be_visible()
+    expect(page.locator("[data-test=alerts-empty]")).to_be_visible()
+    page.screenshot(path=shots / "dispute-resolved.png", full_page=True)
+    axe.check(page)
+    done = api_case(api, auth, case["id"], "buyer_9")
+    assert (done["status"], done["payout"]["status"]) == ("refunded", "succeeded")
+    assert account_balances(system.engine).get("buyer:buyer_9", 0) == 0
