@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,8 +21,9 @@ from tuika.adapters.db.migrate import upgrade
 from tuika.api.app import create_app
 from tuika.api.auth import issue_token
 from tuika.bootstrap import System, build
-from tuika.services import payouts, refunds, review
+from tuika.domain.events import DeliveryStatus, EventType
 from tuika.services.context import Context
+from tuika.services.events.relay import relay
 from tuika.settings import Settings
 
 # Tests never assert wall-clock time: a loaded CI machine must not fail a property on speed.
@@ -31,6 +32,8 @@ hypothesis_settings.load_profile("tuika")
 
 PG_ADMIN_URL = os.environ.get("TUIKA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = (
+    "event_deliveries",
+    "events",
     "web_sessions",
     "sign_in_links",
     "gateway_notices",
@@ -97,37 +100,71 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-class InlineDispatcher:
-    """Runs queued work right after the commit, in the caller's thread, and records it."""
+class InlineRelay:
+    """Runs the handlers of committed events in the caller's thread, right after the commit.
+
+    Events that may start only later (a sent refund waits for its first query) are kept,
+    not run: tests drive those with ``drain``, as the worker's poll would once due.
+    """
 
     def __init__(self) -> None:
         self.ctx: Context | None = None
-        self.reviews: list[str] = []
-        self.payouts: list[str] = []
-        self.follow_ups: list[tuple[str, float]] = []
         self.run = True
+        self.woken: list[str] = []
 
-    def review(self, case_id: str) -> None:
-        self.reviews.append(case_id)
-        if self.run and self.ctx is not None:
-            review.machine_review(self.ctx, case_id)
+    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
+        self.woken.extend(event_ids)
+        if not self.run or self.ctx is None or delay_s > 0:
+            return
+        with self.ctx.read() as uow:
+            found = [uow.events.get(event_id) for event_id in event_ids]
+        now = [pair[0].id for pair in found if pair is not None and pair[0].not_before is None]
+        if now:
+            relay(self.ctx, now)
 
-    def pay(self, payout_id: str) -> None:
-        self.payouts.append(payout_id)
-        if self.run and self.ctx is not None:
-            payouts.execute(self.ctx, payout_id)
+    def _events(self, type_: EventType) -> list[str]:
+        assert self.ctx is not None
+        with self.ctx.read() as uow:
+            return [event.subject for event, _ in uow.events.search(type_=type_, limit=10_000)]
 
-    def follow_up(self, payout_id: str, delay_s: float) -> None:
-        # Kept, not run: a follow-up may schedule another, so tests drive them with ``drain``.
-        self.follow_ups.append((payout_id, delay_s))
+    @property
+    def reviews(self) -> list[str]:
+        """Return the cases sent to machine review (submitted or resubmitted), oldest first."""
+        return self._events(EventType.CASE_SUBMITTED) + self._events(EventType.CASE_RESUBMITTED)
+
+    @property
+    def payouts(self) -> list[str]:
+        """Return the payouts opened, oldest first."""
+        return self._events(EventType.PAYOUT_OPENED)
+
+    @property
+    def follow_ups(self) -> list[tuple[str, float]]:
+        """Return the payouts whose handler waits, with the seconds left until its next try."""
+        assert self.ctx is not None
+        now = self.ctx.clock.now()
+        with self.ctx.read() as uow:
+            pending = uow.events.search(limit=10_000)
+        return [
+            (event.subject, (d.next_try_at - now).total_seconds())
+            for event, deliveries in pending
+            for d in deliveries
+            if d.status is DeliveryStatus.PENDING and d.next_try_at is not None and d.handler in ("pay", "confirm")
+        ]
 
     def drain(self) -> int:
-        """Run the follow-ups waiting now (not the ones they schedule); return how many ran."""
-        waiting, self.follow_ups = self.follow_ups, []
+        """Run every waiting delivery once, whatever its time (not the ones they schedule); return how many."""
         assert self.ctx is not None
-        for payout_id, _ in waiting:
-            refunds.follow_up(self.ctx, payout_id)
-        return len(waiting)
+        with self.ctx.read() as uow:
+            waiting = sorted(
+                {e.id for e, ds in uow.events.search(limit=10_000) for d in ds if d.status is DeliveryStatus.PENDING}
+            )
+        if not waiting:
+            return 0
+        with self.ctx.uow() as uow:
+            for event_id in waiting:
+                uow.events.retry(event_id, self.ctx.clock.now())
+            uow.commit()
+        return relay(self.ctx, waiting, limit=10_000).ran
 
 
 @pytest.fixture
@@ -138,14 +175,14 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 
 @pytest.fixture
-def dispatcher() -> InlineDispatcher:
-    return InlineDispatcher()
+def dispatcher() -> InlineRelay:
+    return InlineRelay()
 
 
 @pytest.fixture
-def system(settings: Settings, dispatcher: InlineDispatcher) -> Iterator[System]:
+def system(settings: Settings, dispatcher: InlineRelay) -> Iterator[System]:
     """Return a wired system whose background work runs inline."""
-    built = build(settings, dispatcher=dispatcher, migrate=True)
+    built = build(settings, relay=dispatcher, migrate=True)
     dispatcher.ctx = built.ctx
     yield built
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from importlib.resources import files
@@ -21,13 +22,16 @@ from tuika.adapters.gateways.wechat import WechatPayGateway
 from tuika.adapters.ocr.paddle import ModelSize, PaddleOcr
 from tuika.adapters.suppliers.http import HttpSupplier
 from tuika.domain.clock import Clock, SystemClock
+from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
-from tuika.jobs.queue import HueyDispatcher, make_huey, register
-from tuika.services.context import Context, PolicyBook, SignInRules, Sla
+from tuika.jobs.queue import HueyRelay, make_huey, register
+from tuika.services.context import Context, EventRules, Handler, PolicyBook, SignInRules, Sla, subscriptions
 from tuika.services.encrypt_accounts import encrypt_accounts
+from tuika.services.events.handlers import EVENT_HANDLERS
+from tuika.services.events.relay import hint
 from tuika.services.policies import ensure_default
-from tuika.services.ports import Dispatcher, Gateway
+from tuika.services.ports import Gateway, Relay
 from tuika.services.remask import remask_reads
 from tuika.settings import Settings
 
@@ -45,26 +49,16 @@ class System:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-class QueueLater:
-    """A dispatcher that forwards to the real one once it exists (the queue needs the context)."""
+class RelayLater:
+    """A relay hint that forwards to the queue once it exists (the queue needs the context)."""
 
     def __init__(self) -> None:
-        self.target: Dispatcher | None = None
+        self.target: Relay | None = None
 
-    def review(self, case_id: str) -> None:
-        """Forward a review, or leave it to the sweep when no queue is attached."""
+    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
+        """Forward the hint, or leave the events to the relay's poll when no queue is attached."""
         if self.target is not None:
-            self.target.review(case_id)
-
-    def pay(self, payout_id: str) -> None:
-        """Forward a payout, or leave it to the sweep when no queue is attached."""
-        if self.target is not None:
-            self.target.pay(payout_id)
-
-    def follow_up(self, payout_id: str, delay_s: float) -> None:
-        """Forward a later look at a payout, or leave it to the sweep when no queue is attached."""
-        if self.target is not None:
-            self.target.follow_up(payout_id, delay_s)
+            self.target.wake(event_ids, delay_s)
 
 
 def sla(settings: Settings) -> Sla:
@@ -118,19 +112,31 @@ def build(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    dispatcher: Dispatcher | None = None,
+    relay: Relay | None = None,
+    handlers: Mapping[EventType, tuple[Handler, ...]] | None = None,
     queue: bool = True,
     migrate: bool = False,
 ) -> System:
-    """Wire a system. With ``queue`` the Huey tasks are registered and used for dispatch."""
+    """Wire a system. With ``queue`` the Huey tasks are registered and woken after each commit.
+
+    ``relay`` replaces the queue's wake-up (tests run handlers inline); ``handlers`` replaces
+    the handler table (tests and benchmarks add their own).
+    """
     engine = make_engine(settings.db_url())
     after = upgrade(engine) if migrate else frozenset()
-    forward = QueueLater()
+    forward = RelayLater()
+    target: Relay = relay or forward
+    table = EVENT_HANDLERS if handlers is None else handlers
+    subscribed = subscriptions(table)
+
+    def wake(events: Sequence[Event]) -> None:
+        hint(target, events)
+
     ctx = Context(
-        uow=lambda: SqlUnitOfWork(sessions),
+        uow=lambda: SqlUnitOfWork(sessions, subscriptions=subscribed, wake=wake),
         read=lambda: SqlUnitOfWork(sessions, read_only=True),
         clock=clock or SystemClock(),
-        dispatcher=dispatcher or forward,
+        relay=target,
         cipher=CardKeyCipher(settings.card_key_bytes(), settings.card_key_active),
         files=EvidenceStore(
             settings.data_dir / "evidence",
@@ -151,6 +157,12 @@ def build(
         sign_in=SignInRules(
             link_max=timedelta(seconds=settings.sign_in_link_max_s), session=timedelta(hours=settings.session_hours)
         ),
+        handlers=table,
+        events=EventRules(
+            lease=timedelta(seconds=settings.events_lease_s),
+            batch=settings.events_batch,
+            keep=timedelta(days=settings.events_keep_days) if settings.events_keep_days else None,
+        ),
     )
     sessions = session_factory(engine)
     system = System(settings, engine, ctx)
@@ -165,9 +177,9 @@ def build(
         # Migration 0010 added account_enc; only here, with the cipher, can the clear accounts move there.
         system.extras["encrypted_accounts"] = done = encrypt_accounts(ctx)
         log.info("encrypted %d accounts kept in clear before migration 0010", done)
-    if queue and dispatcher is None:
+    if queue and relay is None:
         system.huey = make_huey(settings)
         tasks = register(system.huey, lambda: ctx)
-        forward.target = HueyDispatcher(tasks)
+        forward.target = HueyRelay(tasks)
         system.extras["tasks"] = tasks
     return system

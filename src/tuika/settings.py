@@ -91,6 +91,17 @@ class Settings(BaseSettings):
     # count is best: more threads only contend for the GIL and the database's CPU.
     api_threads: int = Field(default=4, gt=0, le=256)
     sweep_interval_s: int = Field(default=30, gt=0)
+    # How often each worker looks for event deliveries whose time has come (retries, waits,
+    # wake-ups that were lost); new events are relayed at once without waiting for it.
+    events_poll_s: float = Field(default=1.0, gt=0, le=3600)
+    # How long a relay holds a delivery without renewing it; a running relay renews its
+    # deliveries every third of it, so this is how soon a dead relay's work is taken over.
+    events_lease_s: float = Field(default=30.0, gt=0, le=86400)
+    # How many deliveries one relay pass takes.
+    events_batch: int = Field(default=100, ge=1, le=10000)
+    # Delivered events are the audit trail later statistics and webhooks read; after this many
+    # days the sweep deletes those none of whose deliveries is pending. 0 keeps them all.
+    events_keep_days: int = Field(default=0, ge=0, le=36500)
     # The supplier API that verifies card keys and top-ups; without it a person verifies.
     supplier_url: str | None = None
     supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)

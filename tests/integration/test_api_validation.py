@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import InlineDispatcher
+from tests.conftest import InlineRelay
 from tests.factories import assert_problem, card_key_for, count_rows, order_payload
 from tests.integration.api import file_case, manual_review_case, push
 from tuika.bootstrap import System
@@ -440,7 +440,7 @@ def test_the_original_route_is_unavailable_until_a_gateway_is_configured(
 
 
 def test_a_published_policy_applies_to_new_cases_while_older_ones_keep_theirs(
-    client: TestClient, auth: Auth, system: System, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, dispatcher: InlineRelay
 ) -> None:
     buyer = auth("buyer", "buyer_1")
     push(client, auth, order_payload("ord_pol1", delivery="pending"))

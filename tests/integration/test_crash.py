@@ -1,4 +1,4 @@
-"""Crash: SIGKILL `tuika worker` between approval and payout; after a restart the sweep pays exactly once.
+"""Crash: SIGKILL `tuika worker` at any point; after a restart every handler finishes, and pays exactly once.
 
 The worker runs as a real process, configured only through ``TUIKA_*`` variables, on the
 demo stack (SQLite database, SQLite queue) and the scaled-out one (PostgreSQL, Redis).
@@ -27,6 +27,7 @@ from tests.screens import RedeemError
 from tuika.bootstrap import System, build
 from tuika.domain.cases import CaseStatus
 from tuika.domain.clock import FixedClock
+from tuika.domain.events import DeliveryStatus, EventType
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
 from tuika.sandbox.bank import BankSandbox, Fault
@@ -45,6 +46,8 @@ pytestmark = pytest.mark.parametrize(
 )
 
 SWEEP_INTERVAL_S = 1
+# A killed worker's deliveries are taken over once their lease ends; short here, 30 s by default.
+LEASE_S = 2
 
 
 class Worker:
@@ -58,6 +61,7 @@ class Worker:
             TUIKA_DATA_DIR=str(settings.data_dir),
             TUIKA_DATABASE_URL=settings.db_url(),
             TUIKA_SWEEP_INTERVAL_S=str(SWEEP_INTERVAL_S),
+            TUIKA_EVENTS_LEASE_S=str(LEASE_S),
             TUIKA_WORKER_THREADS="2",
             TUIKA_OCR_ENGINE="off",  # these claims carry no screenshots
             PYTHONUNBUFFERED="1",
@@ -159,17 +163,23 @@ def waiting_on_a_lock(system: System) -> bool:
         return bool(conn.execute(query).scalar_one())
 
 
-def pay_queued(system: System) -> bool:
-    """Tell whether a payout task waits in the queue, now or scheduled for a retry."""
+def relay_queued(system: System) -> bool:
+    """Tell whether a relay task waits in the queue, now or scheduled for a retry."""
     waiting = [*system.huey.pending(), *system.huey.scheduled()]
-    return any(task.name == "tuika.pay" for task in waiting)
+    return any(task.name == "tuika.relay" for task in waiting)
 
 
-def test_a_worker_killed_inside_a_payout_is_completed_by_the_sweep_after_a_restart(
+def deliveries(system: System) -> list[tuple[str, str, DeliveryStatus]]:
+    """Return every delivery as (event type, handler, status)."""
+    with system.ctx.read() as uow:
+        return [(e.type.value, d.handler, d.status) for e, ds in uow.events.search(limit=10_000) for d in ds]
+
+
+def test_a_worker_killed_inside_a_payout_is_completed_by_the_poll_after_a_restart(
     queue_settings: Settings, worker: Worker, systems: list[System]
 ) -> None:
     front = build(queue_settings, migrate=True)  # an API process: it queues, it does not consume
-    offline = build(queue_settings, queue=False)  # one whose dispatches are lost
+    offline = build(queue_settings, queue=False)  # one whose wake-ups are lost
     systems += [front, offline]
     shop = Shop(offline)
     worker.start()
@@ -179,29 +189,34 @@ def test_a_worker_killed_inside_a_payout_is_completed_by_the_sweep_after_a_resta
     [payout] = shop.payouts(case_id)
     assert shop.case(case_id).status is CaseStatus.APPROVED
 
+    with offline.ctx.read() as uow:
+        [(opened, _)] = uow.events.search(type_=EventType.PAYOUT_OPENED, subject=payout.id)
+
     with holding_order(front, payout.order_id):
-        tasks_of(front).pay(payout.id)
-        wait_until(lambda: not pay_queued(front), what="the worker to take the payout")
+        tasks_of(front).relay([opened.id])
+        wait_until(lambda: not relay_queued(front), what="the worker to take the payout")
         wait_until(lambda: waiting_on_a_lock(front), what="the worker to wait inside the payout")
         worker.kill()
 
     assert [p.status for p in shop.payouts(case_id)] == [PayoutStatus.PENDING]
     assert shop.case(case_id).status is CaseStatus.APPROVED
-    assert not pay_queued(front)  # the task died with the worker: only the sweep can finish it
+    assert not relay_queued(front)  # the task died with the worker: only the poll can finish it
+    assert ("payout.opened", "pay", DeliveryStatus.PENDING) in deliveries(front)
 
     worker.start()
 
     shop.wait_for_status(case_id, CaseStatus.REFUNDED, timeout=20)
     assert worker.stop() == 0
-    redrove = "sweep re-drove SweepReport(reviews=0, payouts=1, closed=0, checks=0, forgotten=0, sessions=0, links=0)"
-    assert redrove in worker.output()
+    assert "events with deliveries due" in worker.output()  # the poll, not a wake-up, found them
     shop.assert_paid_once(case_id, 5000)
+    assert all(status is DeliveryStatus.DONE for *_, status in deliveries(front))
 
 
 def test_workers_killed_at_random_moments_pay_every_claim_exactly_once(
     queue_settings: Settings, worker: Worker, systems: list[System]
 ) -> None:
-    # Claims filed a while ago whose dispatches were lost: half wait for review, half for payment.
+    # Claims filed a while ago whose wake-ups were lost (committed, their handlers not run yet):
+    # half wait for review, half for payment.
     earlier = FixedClock(datetime.now(UTC) - timedelta(minutes=2))
     offline = build(queue_settings, clock=earlier, queue=False, migrate=True)
     systems.append(offline)
@@ -230,9 +245,13 @@ def test_workers_killed_at_random_moments_pay_every_claim_exactly_once(
     assert worker.stop() == 0
     for case_id, (buyer, amount) in claims.items():
         shop.assert_paid_once(case_id, amount, buyer)
+    # Every handler of every event finished; a kill mid-way only made one run again.
+    found = deliveries(offline)
+    assert sorted(handler for _, handler, _ in found) == ["pay"] * 6 + ["review"] * 6
+    assert all(status is DeliveryStatus.DONE for *_, status in found)
 
 
-def test_a_worker_killed_while_reading_screenshots_leaves_the_case_to_the_sweep(
+def test_a_worker_killed_while_reading_screenshots_leaves_the_case_to_the_poll(
     queue_settings: Settings, worker: Worker, systems: list[System]
 ) -> None:
     front = build(queue_settings, migrate=True)  # the API process: it queues the review
@@ -256,7 +275,7 @@ def test_a_worker_killed_while_reading_screenshots_leaves_the_case_to_the_sweep(
 
     shop.wait_for_status(case_id, CaseStatus.MANUAL_REVIEW, timeout=60)
     assert worker.stop() == 0
-    assert "sweep re-drove SweepReport(reviews=1" in worker.output()
+    assert "events with deliveries due" in worker.output()  # the poll, not a wake-up, found them
     assert reads_of(front, case_id) == 6  # each screenshot read once, by the run that finished
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.conftest import InlineDispatcher
+from tests.conftest import InlineRelay
 from tests.factories import png_bytes
 from tuika.adapters.db.tables import EntryRow, PayoutRow
 from tuika.bootstrap import System
@@ -59,7 +59,7 @@ def sqlite_only(db_url: str) -> None:
 )
 def test_no_sequence_pays_more_than_was_paid(
     system: System,
-    dispatcher: InlineDispatcher,
+    dispatcher: InlineRelay,
     items: int,
     amount: int,
     delivery: DeliveryStatus,

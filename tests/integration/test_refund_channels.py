@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import InlineDispatcher
+from tests.conftest import InlineRelay
 from tests.factories import account_balances, ledger_total, order_payload
 from tests.integration.api import Auth, file_case, push
 from tests.integration.rigs import FakeClock, Rig, alipay_rig, bank_sandbox_and_gateway
@@ -142,7 +142,7 @@ def test_a_notice_naming_a_balance_payout_changes_nothing(
 
 
 def bank_refund_that_failed(
-    client: TestClient, auth: Auth, bank: Bank, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, bank: Bank, dispatcher: InlineRelay
 ) -> tuple[dict[str, Any], str]:
     """A card refund the bank reports failed: the case offers the balance."""
 
@@ -158,7 +158,7 @@ def bank_refund_that_failed(
 
 
 def test_a_failed_refund_the_bank_then_calls_paid_cannot_go_to_the_balance_until_finance_resolves_it(
-    client: TestClient, auth: Auth, system: System, channels: tuple[Rig, Bank], dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, channels: tuple[Rig, Bank], dispatcher: InlineRelay
 ) -> None:
     _, bank = channels
     case, payout_id = bank_refund_that_failed(client, auth, bank, dispatcher)
@@ -195,7 +195,7 @@ def test_a_failed_refund_the_bank_then_calls_paid_cannot_go_to_the_balance_until
 
 
 def test_a_dispute_the_gateway_settles_as_not_paid_lets_the_buyer_take_the_balance(
-    client: TestClient, auth: Auth, system: System, channels: tuple[Rig, Bank], dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, channels: tuple[Rig, Bank], dispatcher: InlineRelay
 ) -> None:
     _, bank = channels
     case, payout_id = bank_refund_that_failed(client, auth, bank, dispatcher)
@@ -223,7 +223,7 @@ def test_a_dispute_the_gateway_settles_as_not_paid_lets_the_buyer_take_the_balan
 
 
 def test_a_dispute_stays_open_while_the_gateway_cannot_be_asked(
-    client: TestClient, auth: Auth, system: System, channels: tuple[Rig, Bank], dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, channels: tuple[Rig, Bank], dispatcher: InlineRelay
 ) -> None:
     from tuika.sandbox.bank import Fault
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from tests.conftest import InlineDispatcher
+from tests.conftest import InlineRelay
 from tests.factories import ledger_total, order_payload
 from tests.integration.api import Auth, file_case, push
 from tests.integration.rigs import RIGS, Headers, Rig
@@ -104,7 +104,7 @@ def test_any_interleaving_refunds_each_payout_exactly_once_and_the_ledger_balanc
     client: TestClient,
     auth: Auth,
     system: System,
-    dispatcher: InlineDispatcher,
+    dispatcher: InlineRelay,
     tmp_path: Path,
     before: list[str],
     steps: list[str],

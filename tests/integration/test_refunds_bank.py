@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import InlineDispatcher
+from tests.conftest import InlineRelay
 from tests.factories import account_balances, count_rows, ledger_total, order_payload
 from tests.integration.api import Auth, file_case, push
 from tests.integration.rigs import FakeClock, bank_wired
@@ -58,7 +58,7 @@ def payout_of(client: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:
 
 
 def test_a_card_refund_is_processing_until_the_bank_settles_then_refunded_once(
-    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineRelay
 ) -> None:
     case = claim_by_card(client, auth, wired, "ord_bk1")
     payout = case["payout"]
@@ -83,7 +83,7 @@ def test_a_card_refund_is_processing_until_the_bank_settles_then_refunded_once(
 
 
 def test_without_a_notice_the_follow_up_query_settles_it(
-    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineRelay
 ) -> None:
     wired.set_notify(None)
     case = claim_by_card(client, auth, wired, "ord_bk2")
@@ -96,7 +96,7 @@ def test_without_a_notice_the_follow_up_query_settles_it(
 
 
 def test_a_timeout_after_the_bank_accepted_finds_the_same_refund_and_pays_once(
-    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineRelay
 ) -> None:
     wired.fail_next(Fault.TIMEOUT_AFTER_ACCEPT)
     case = claim_by_card(client, auth, wired, "ord_bk3")
@@ -113,7 +113,7 @@ def test_a_timeout_after_the_bank_accepted_finds_the_same_refund_and_pays_once(
 
 
 def test_a_5xx_before_the_bank_did_anything_is_sent_again_under_the_same_number(
-    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, wired: BankSandbox, clock: FakeClock, dispatcher: InlineRelay
 ) -> None:
     wired.fail_next(Fault.ERROR_500)
     case = claim_by_card(client, auth, wired, "ord_bk4")

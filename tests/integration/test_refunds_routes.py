@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import InlineDispatcher
+from tests.conftest import InlineRelay
 from tests.factories import account_balances, ledger_total, order_payload
 from tests.integration.api import Auth, file_case, push
 from tests.integration.rigs import Rig, alipay_rig, wechat_rig
@@ -94,7 +94,7 @@ def test_a_wechat_refund_is_refunded_by_its_success_notice(
 
 
 def test_an_abnormal_wechat_refund_waits_for_finance_who_takes_wechats_way_out(
-    client: TestClient, auth: Auth, system: System, wechat: Rig, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, wechat: Rig, dispatcher: InlineRelay
 ) -> None:
     from tuika.sandbox.wechat import Fault
 
@@ -165,7 +165,7 @@ def test_a_closed_wechat_refund_fails_and_the_buyer_takes_the_balance(
 
 
 def test_a_second_wechat_refund_of_an_order_within_a_minute_waits_its_turn(
-    client: TestClient, auth: Auth, system: System, wechat: Rig, dispatcher: InlineDispatcher
+    client: TestClient, auth: Auth, system: System, wechat: Rig, dispatcher: InlineRelay
 ) -> None:
     n = next(_n)
     order_id, buyer = f"ord_rt{n}", f"buyer_rt{n}"

@@ -1,7 +1,7 @@
 """The worker: Huey consumer threads on SQLite-backed and Redis-backed queues pay claims, once.
 
-The clock is fixed, so nothing is overdue until a test moves it; the sweep then finds
-what was left behind.
+The clock is fixed, so nothing is overdue until a test moves it; the relay's poll finds the
+deliveries whose wake-up was lost, and the sweep the cases whose evidence is overdue.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from tests.integration.conftest import Shop, tasks_of, wait_until
 from tuika.bootstrap import System, build
 from tuika.domain.cases import CaseStatus
 from tuika.domain.clock import FixedClock
+from tuika.domain.events import DeliveryStatus, EventType
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
 from tuika.jobs.queue import EmbeddedConsumer, embedded_consumer
+from tuika.services.events.relay import due_events
 from tuika.services.review import machine_review
-from tuika.services.sweep import SweepReport, sweep
 from tuika.settings import Settings
 
 # Long enough that the consumer's own sweep runs only once, when it starts.
@@ -55,7 +56,7 @@ class Stack:
         self.consumers: list[EmbeddedConsumer] = []
 
     def system(self, *, sweep_every: int = QUIET, queue: bool = True) -> System:
-        """Wire a system; without ``queue`` its dispatches are lost, as in a crash after the commit."""
+        """Wire a system; without ``queue`` its wake-ups are lost, as in a crash after the commit."""
         settings = self.settings.model_copy(update={"sweep_interval_s": sweep_every})
         built = build(settings, clock=self.clock, queue=queue, migrate=True)
         self.systems.append(built)
@@ -129,28 +130,27 @@ def test_an_agent_approval_is_paid_by_the_worker(stack: Stack) -> None:
     assert statuses(shop, case_id)[-3:] == [CaseStatus.APPROVED, CaseStatus.REFUNDING, CaseStatus.REFUNDED]
 
 
-def test_a_lost_enqueue_is_redriven_by_the_sweep_and_completes_once(stack: Stack, clock: FixedClock) -> None:
+def test_a_lost_wake_up_is_found_by_the_poll_and_completes_once(stack: Stack, clock: FixedClock) -> None:
     worker = stack.system()
-    front = Shop(stack.system(queue=False))
+    front = Shop(stack.system(queue=False))  # its wake-ups are lost, as in a crash after the commit
     front.order("ord_w3", delivery="failed", amount_fen=5000)
     case_id = front.claim("ord_w3")
     assert worker.huey.pending_count() == 0
-    assert sweep(worker.ctx) == SweepReport(reviews=0, payouts=0, closed=0)
-    assert worker.huey.pending_count() == 0
     assert front.case(case_id).status is CaseStatus.SUBMITTED
+    tasks_of(worker).poll()
+    assert worker.huey.pending_count() == 0  # just committed: its own wake-up is left to come
 
-    clock.set(clock.now() + worker.ctx.sla.redrive_after + timedelta(seconds=1))
-    report = sweep(worker.ctx)
+    clock.set(clock.now() + timedelta(seconds=2))
+    tasks_of(worker).poll()
 
-    assert report == SweepReport(reviews=1, payouts=0, closed=0)
-    assert worker.huey.pending_count() == 1
+    assert worker.huey.pending_count() == 1  # one relay task for the due review
     stack.start(worker)
     front.wait_for_status(case_id, CaseStatus.REFUNDED)
     front.assert_paid_once(case_id, 5000)
 
 
-def test_the_consumer_sweeps_every_interval_on_its_own(stack: Stack, clock: FixedClock) -> None:
-    worker = stack.system(sweep_every=1)
+def test_the_consumer_polls_for_due_deliveries_on_its_own(stack: Stack, clock: FixedClock) -> None:
+    worker = stack.system()
     front = Shop(stack.system(queue=False))
     stack.start(worker)
     front.order("ord_w4", delivery="failed", amount_fen=3000)
@@ -158,23 +158,22 @@ def test_the_consumer_sweeps_every_interval_on_its_own(stack: Stack, clock: Fixe
     machine_review(front.system.ctx, case_id)
     assert [p.status for p in front.payouts(case_id)] == [PayoutStatus.PENDING]
 
-    clock.set(clock.now() + worker.ctx.sla.redrive_after + timedelta(seconds=1))
+    clock.set(clock.now() + timedelta(seconds=2))
 
     front.wait_for_status(case_id, CaseStatus.REFUNDED)
     front.assert_paid_once(case_id, 3000)
 
 
-def test_the_same_task_queued_twice_pays_once(stack: Stack) -> None:
+def test_the_same_relay_queued_twice_pays_once(stack: Stack) -> None:
     worker = stack.system()
     front = Shop(stack.system(queue=False))
     front.order("ord_w5", delivery="failed", amount_fen=5000)
     case_id = front.claim("ord_w5")
-    machine_review(front.system.ctx, case_id)
-    [payout] = front.payouts(case_id)
+    due = due_events(front.system.ctx, 10)
+    assert len(due) == 1
     for _ in range(2):
-        tasks_of(worker).review(case_id)
-        tasks_of(worker).pay(payout.id)
-    assert worker.huey.pending_count() == 4
+        tasks_of(worker).relay(due)
+    assert worker.huey.pending_count() == 2
 
     consumer = stack.start(worker)
 
@@ -182,6 +181,9 @@ def test_the_same_task_queued_twice_pays_once(stack: Stack) -> None:
     drain(worker, consumer)
     front.assert_paid_once(case_id, 5000)
     assert statuses(front, case_id).count(CaseStatus.REFUNDED) == 1
+    with front.system.ctx.read() as uow:
+        done = [(e.type, d.status) for e, ds in uow.events.search(subject=case_id) for d in ds]
+    assert done == [(EventType.CASE_SUBMITTED, DeliveryStatus.DONE)]
 
 
 def test_the_sweep_closes_a_case_whose_evidence_is_overdue(stack: Stack, clock: FixedClock) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from tuika import __version__
 from tuika.api import contract, docs_page, errors
 from tuika.api.limits import BodyLimit
-from tuika.api.routes import cases, misc, orders, payouts
+from tuika.api.routes import cases, events, misc, orders, payouts
 from tuika.bootstrap import System
 from tuika.domain.policy import EvidenceKind
 from tuika.jobs.queue import embedded_consumer
@@ -67,5 +67,6 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
     app.include_router(orders.router)
     app.include_router(cases.router)
     app.include_router(payouts.router)
+    app.include_router(events.router)
     pages.install(app)
     return app

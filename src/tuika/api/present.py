@@ -9,6 +9,7 @@ from tuika.api import schemas as s
 from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent
 from tuika.domain.evaluate import Outcome, Path
+from tuika.domain.events import Delivery, Event
 from tuika.domain.findings import Finding
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout
@@ -335,4 +336,30 @@ def key_twice(found: KeyTwice) -> s.OrderWarning:
         other_item_id=found.other_item_id,
         title="This card key was already delivered in another order",
         title_zh="该卡密已在另一笔订单中发出",
+    )
+
+
+def domain_event(found: tuple[Event, list[Delivery]]) -> s.DomainEventOut:
+    """Return an event and its deliveries as ops read them."""
+    item, deliveries = found
+    return s.DomainEventOut(
+        id=item.id,
+        type=item.type.value,
+        subject=item.subject,
+        actor=item.actor,
+        role=item.role.value,
+        occurred_at=item.occurred_at,
+        not_before=item.not_before,
+        payload=dict(item.payload),
+        deliveries=[
+            s.HandlerDeliveryOut(
+                handler=d.handler,
+                status=d.status.value,
+                attempts=d.attempts,
+                next_try_at=d.next_try_at,
+                last_error=d.last_error,
+                done_at=d.done_at,
+            )
+            for d in deliveries
+        ],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -463,3 +463,37 @@ class PolicyIn(Strict):
 class PolicyPublished(BaseModel):
     version: int
     title: str
+
+
+class HandlerDeliveryOut(BaseModel):
+    """One handler's progress with an event."""
+
+    handler: str
+    status: Literal["pending", "done", "failed"]
+    attempts: int
+    next_try_at: datetime | None
+    last_error: str | None
+    done_at: datetime | None
+
+
+class DomainEventOut(BaseModel):
+    """Something that happened to a case, a payout or an order, and what each handler made of it."""
+
+    id: str
+    type: str
+    subject: str
+    actor: str
+    role: str
+    occurred_at: datetime
+    not_before: datetime | None
+    payload: dict[str, Any]
+    deliveries: list[HandlerDeliveryOut]
+
+
+class DomainEventPage(BaseModel):
+    """Events oldest first; pass ``next_after`` as ``after`` for the next page."""
+
+    items: list[DomainEventOut]
+    next_after: str | None
+    # How many deliveries are pending, done and failed across the outbox.
+    deliveries: dict[str, int]

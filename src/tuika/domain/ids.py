@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from typing import NewType
 
@@ -11,6 +12,12 @@ CaseId = NewType("CaseId", str)
 PayoutId = NewType("PayoutId", str)
 EvidenceId = NewType("EvidenceId", str)
 PostingId = NewType("PostingId", str)
+EventId = NewType("EventId", str)
+
+# Crockford's base32: no I, L, O or U, so an id read aloud or typed is not misread.
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_last_ulid = [0, 0]
+_ulid_lock = threading.Lock()
 
 
 def new_id(prefix: str) -> str:
@@ -23,3 +30,24 @@ def new_id(prefix: str) -> str:
     """
     millis = time.time_ns() // 1_000_000
     return f"{prefix}_{millis:012x}{secrets.token_hex(8)}"
+
+
+def new_ulid(millis: int | None = None) -> str:
+    """Return a ULID: 48 bits of milliseconds then 80 random bits, 26 characters of Crockford base32.
+
+    Within one process ids are strictly increasing even inside one millisecond (the random
+    part is incremented), so events written by one writer sort in the order they were made.
+    Across processes they sort by time only; nothing relies on more.
+
+    >>> len(new_ulid())
+    26
+    """
+    now = time.time_ns() // 1_000_000 if millis is None else millis
+    with _ulid_lock:
+        if now <= _last_ulid[0]:
+            now, random = _last_ulid[0], _last_ulid[1] + 1
+        else:
+            random = secrets.randbits(80)
+        _last_ulid[0], _last_ulid[1] = now, random
+    value = (now << 80) | (random & ((1 << 80) - 1))
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))

@@ -1,10 +1,11 @@
-"""The Huey queue: SQLite storage embedded, Redis storage at scale; thin, idempotent tasks.
+"""The Huey queue: SQLite storage embedded, Redis storage at scale; one thin task, the relay.
 
-Huey's own periodic tasks run at most once a minute, so the sweep runs on a timer of
-its own instead: every consumer's scheduler thread calls it each
-``TUIKA_SWEEP_INTERVAL_S`` seconds (:class:`CadenceScheduler`). Several consumers
-mean several sweeps per interval, which is harmless: the sweep and every task it
-queues are idempotent.
+A commit that wrote events queues ``tuika.relay`` with their ids: a hint to run their
+handlers now. The truth is the outbox's delivery rows, so a hint may be lost or doubled:
+each consumer's scheduler thread also looks for due deliveries every
+``TUIKA_EVENTS_POLL_S`` seconds and queues the relay for them, and runs the sweep (overdue
+evidence, old uploads and sessions, pruning) every ``TUIKA_SWEEP_INTERVAL_S`` seconds
+(:class:`CadenceScheduler`; Huey's own periodic tasks run at most once a minute).
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass
+from datetime import timedelta
 from typing import Any, Final
 
 from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
-from tuika.domain.errors import NotFound
-from tuika.services import payouts, refunds, review
 from tuika.services.context import Context
+from tuika.services.events.relay import due_events, relay
 from tuika.services.sweep import sweep
 from tuika.settings import Settings
 
@@ -44,9 +45,10 @@ class Timer:
 class TuikaHuey(Huey):  # type: ignore[misc]
     """A Huey that also knows the sweep's cadence and the timers its consumers run."""
 
-    def __init__(self, name: str, *, sweep_every: float, **options: Any) -> None:
+    def __init__(self, name: str, *, sweep_every: float, poll_every: float = 1.0, **options: Any) -> None:
         super().__init__(name, **options)
         self.sweep_every = sweep_every
+        self.poll_every = poll_every
         self.timers: list[Timer] = []
 
     def every(self, seconds: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
@@ -62,34 +64,53 @@ class TuikaHuey(Huey):  # type: ignore[misc]
 def make_huey(settings: Settings) -> TuikaHuey:
     """Return the queue the settings ask for."""
     every = float(settings.sweep_interval_s)
+    poll = float(settings.events_poll_s)
     if settings.redis_url:
-        return TuikaHuey("tuika", sweep_every=every, results=False, storage_class=RedisStorage, url=settings.redis_url)
+        return TuikaHuey(
+            "tuika",
+            sweep_every=every,
+            poll_every=poll,
+            results=False,
+            storage_class=RedisStorage,
+            url=settings.redis_url,
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     filename = str(settings.data_dir / "queue.db")
-    return TuikaHuey("tuika", sweep_every=every, results=False, storage_class=SqliteStorage, filename=filename)
+    return TuikaHuey(
+        "tuika", sweep_every=every, poll_every=poll, results=False, storage_class=SqliteStorage, filename=filename
+    )
 
 
 @dataclass(frozen=True)
 class Tasks:
-    """The registered tasks, so the dispatcher can enqueue them by reference."""
+    """The registered tasks, so the relay's wake-up can enqueue them by reference."""
 
-    review: TaskWrapper
-    pay: TaskWrapper
-    follow_up: TaskWrapper
+    relay: TaskWrapper
     sweep: TaskWrapper
+    poll: Callable[[], None]
 
 
 def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
-    """Register the tasks on ``huey`` and the sweep on its timer; each resolves the context when it runs."""
+    """Register the relay task on ``huey``, and the poll and the sweep on its timers.
 
-    def review_case(case_id: str) -> None:
-        _quietly(lambda: review.machine_review(context(), case_id))
+    Each resolves the context when it runs.
+    """
 
-    def pay_payout(payout_id: str) -> None:
-        _quietly(lambda: payouts.execute(context(), payout_id))
+    def relay_events(event_ids: list[str]) -> None:
+        relay(context(), event_ids)
 
-    def follow_up_payout(payout_id: str) -> None:
-        _quietly(lambda: refunds.follow_up(context(), payout_id))
+    relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
+
+    def poll_due() -> None:
+        # Above the backlog limit what looks due is most likely queued already.
+        if huey.pending_count() > BACKLOG_LIMIT:
+            return
+        ctx = context()
+        found = due_events(ctx, ctx.events.batch * 10, waiting=timedelta(seconds=huey.poll_every))
+        if found:
+            log.info("poll found %d events with deliveries due (a lost wake-up, a retry or a wait)", len(found))
+        for start in range(0, len(found), ctx.events.batch):
+            relay_task(found[start : start + ctx.events.batch])
 
     def sweep_all() -> None:
         backlog = huey.pending_count()
@@ -98,43 +119,27 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
             return
         report = sweep(context())
         if any(astuple(report)):
-            log.info("sweep re-drove %s", report)
+            log.info("sweep did %s", report)
 
+    huey.every(huey.poll_every)(poll_due)
     huey.every(huey.sweep_every)(sweep_all)
-    # Retries cover passing faults (a locked database, a dropped connection); the
-    # sweep covers everything else, so a task that gives up loses nothing.
-    return Tasks(
-        review=huey.task(retries=5, retry_delay=1, name="tuika.review")(review_case),
-        pay=huey.task(retries=5, retry_delay=1, name="tuika.pay")(pay_payout),
-        follow_up=huey.task(retries=5, retry_delay=1, name="tuika.follow_up")(follow_up_payout),
-        sweep=huey.task(name="tuika.sweep")(sweep_all),
-    )
+    # Retries cover passing faults (a locked database, a dropped connection); a relay that
+    # gives up loses nothing, since its deliveries stay pending for the poll.
+    return Tasks(relay=relay_task, sweep=huey.task(name="tuika.sweep")(sweep_all), poll=poll_due)
 
 
-def _quietly(work: Callable[[], Any]) -> None:
-    try:
-        work()
-    except NotFound:
-        log.warning("task target vanished; nothing to do")
-
-
-class HueyDispatcher:
-    """Enqueues work on Huey after the transaction commits."""
+class HueyRelay:
+    """Wakes the relay through Huey once a transaction that wrote events commits."""
 
     def __init__(self, tasks: Tasks) -> None:
         self.tasks = tasks
 
-    def review(self, case_id: str) -> None:
-        """Queue the machine review of a case."""
-        self.tasks.review(case_id)
-
-    def pay(self, payout_id: str) -> None:
-        """Queue a payout."""
-        self.tasks.pay(payout_id)
-
-    def follow_up(self, payout_id: str, delay_s: float) -> None:
-        """Queue a look at a payout after ``delay_s`` seconds (Huey's schedule)."""
-        self.tasks.follow_up.schedule((payout_id,), delay=max(0.0, delay_s))
+    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
+        """Queue the relay for ``event_ids``, after ``delay_s`` seconds (Huey's schedule) if asked."""
+        if delay_s > 0:
+            self.tasks.relay.schedule((list(event_ids),), delay=delay_s)
+        else:
+            self.tasks.relay(list(event_ids))
 
 
 class CadenceScheduler(Scheduler):  # type: ignore[misc]

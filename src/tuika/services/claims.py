@@ -23,7 +23,7 @@ from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.refund_limits import RefundLimitReached, check_open
 from tuika.services import views
 from tuika.services.context import Actor, Context
-from tuika.services.moves import move_case
+from tuika.services.moves import move_case, note_case, open_case
 from tuika.services.ports import DuplicateKey, EvidenceRecord, UnitOfWork
 from tuika.services.views import CaseView
 
@@ -178,11 +178,10 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
         )
         event = TimelineEvent(now, actor.subject, Role.BUYER, None, CaseStatus.SUBMITTED, (), request.description)
         case = replace(case, timeline=(event,))
-        uow.cases.add(case)
+        open_case(uow, case)
         uow.evidence.attach(request.evidence_ids, case.id)
         if key:
             uow.idempotency.add(actor.subject, key, fingerprint, case.id, now)
-        uow.on_commit(lambda: ctx.dispatcher.review(case.id))
         uow.commit()
         # Answer from what was just written rather than reading it back: the review has
         # not started (it is queued after the commit), and the read would cost as much as
@@ -282,11 +281,9 @@ def add_evidence(ctx: Context, actor: Actor, case_id: str, evidence_ids: tuple[s
             moved = move_case(
                 uow, updated, CaseStatus.REVIEWING, at=now, actor=actor, note=note, due=now + ctx.sla.machine_review
             )
-            uow.on_commit(lambda: ctx.dispatcher.review(case.id))
         else:
-            moved = updated
             event = TimelineEvent(now, actor.subject, Role.BUYER, case.status, case.status, (), note or "补充材料")
-            uow.cases.save(moved, case.status, event)
+            moved = note_case(uow, updated, event)
         uow.commit()
         return moved
 

@@ -1,4 +1,4 @@
-"""What every use case receives: the unit of work, clock, dispatcher and the rest."""
+"""What every use case receives: the unit of work, clock, relay, the handler table and the rest."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from typing import Any
 from tuika.domain.cases import CaseStatus, Role, Stage, expected_times
 from tuika.domain.clock import Clock
 from tuika.domain.errors import Forbidden, NotFound
+from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import Policy, parse_policy
-from tuika.services.ports import Cipher, Dispatcher, EvidenceFiles, Gateway, Ocr, Supplier, UnitOfWork
+from tuika.services.ports import Cipher, EvidenceFiles, Gateway, Ocr, Relay, Supplier, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,44 @@ class PolicyBook:
         return self.parse(version, document)
 
 
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """A reaction to events, one of two kinds.
+
+    ``run`` acts on the world (a review, a gateway, later a message): it opens its own
+    transactions, is told the event (its id de-duplicates external effects) and must be safe
+    to run again, since a relay that dies mid-run leaves the delivery to run once more.
+    ``write`` only writes rows: it runs inside the transaction that marks its delivery done,
+    so what it writes and "done" commit together, exactly once. Either returns when done,
+    raises ``RetryAt`` when it cannot act yet, and raises anything else to be retried.
+    """
+
+    name: str
+    run: Callable[[Context, Event], None] | None = None
+    write: Callable[[UnitOfWork, Event], None] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.run is None) == (self.write is None):
+            raise ValueError(f"handler {self.name!r} must either run or write")
+
+
+@dataclass(frozen=True, slots=True)
+class EventRules:
+    """How the relay takes deliveries, and how long delivered events are kept."""
+
+    # A delivery taken by a relay is left to it this long unless renewed (the relay renews it
+    # while the handler runs); after that another relay takes it over: the first one died.
+    lease: timedelta = timedelta(seconds=30)
+    batch: int = 100
+    # Events whose deliveries are all finished are deleted after this long; None keeps them.
+    keep: timedelta | None = None
+
+
+def subscriptions(handlers: Mapping[EventType, tuple[Handler, ...]]) -> dict[EventType, tuple[str, ...]]:
+    """Return the names of each type's handlers: what the outbox writes a delivery for."""
+    return {type_: tuple(h.name for h in found) for type_, found in handlers.items() if found}
+
+
 @dataclass
 class Context:
     """The dependencies of the use cases, wired in ``tuika.bootstrap``."""
@@ -109,7 +148,7 @@ class Context:
     # A unit of work that only reads: no write lock on SQLite, and it cannot commit.
     read: Callable[[], UnitOfWork]
     clock: Clock
-    dispatcher: Dispatcher
+    relay: Relay
     cipher: Cipher
     files: EvidenceFiles
     policies: PolicyBook
@@ -126,6 +165,13 @@ class Context:
     history_window: timedelta = timedelta(days=30)
     history_limits: HistoryLimits = field(default_factory=HistoryLimits)
     sign_in: SignInRules = field(default_factory=SignInRules)
+    # The reactions to each type of event (``services.events.handlers``), and how they are run.
+    handlers: Mapping[EventType, tuple[Handler, ...]] = field(default_factory=dict)
+    events: EventRules = field(default_factory=EventRules)
+
+    def handler(self, name: str) -> Handler | None:
+        """Return the handler called ``name``."""
+        return next((h for found in self.handlers.values() for h in found if h.name == name), None)
 
     @property
     def routes(self) -> frozenset[PayoutRoute]:

@@ -27,9 +27,10 @@ from tuika.domain.ids import new_id
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.services import refunds
 from tuika.services.context import Actor, Context
+from tuika.services.moves import note_on_case, open_payout_row, save_payout
 from tuika.services.payouts import check_order_cap
 from tuika.services.ports import DuplicateKey, UnitOfWork
-from tuika.services.settle import note_on_case, succeed
+from tuika.services.settle import succeed
 
 
 class NotRedirectable(Conflict):
@@ -112,7 +113,7 @@ def redirect_to_balance(ctx: Context, actor: Actor, payout_id: str) -> Payout:
             if payout.status is PayoutStatus.ABNORMAL:
                 why = f"redirected to the balance by {actor.role.value}"
                 closed = payout.move(PayoutStatus.FAILED, now, failure=why)
-                uow.payouts.save(closed, PayoutStatus.ABNORMAL)
+                save_payout(uow, closed, PayoutStatus.ABNORMAL)
             balance = replace(
                 payout,
                 id=new_id("po"),
@@ -129,9 +130,8 @@ def redirect_to_balance(ctx: Context, actor: Actor, payout_id: str) -> Payout:
             )
             # The failed one no longer counts against the order; the new one must still fit.
             check_order_cap(uow, order, balance)
-            uow.payouts.add(balance)
-            note_on_case(ctx, uow, case, "redirected_to_balance", f"{actor.role.value} {payout.id} → {balance.id}")
-            uow.on_commit(lambda: ctx.dispatcher.pay(balance.id))
+            open_payout_row(uow, balance)
+            note_on_case(uow, case, now, "redirected_to_balance", f"{actor.role.value} {payout.id} → {balance.id}")
             uow.commit()
             return balance
     except DuplicateKey as exc:
@@ -162,10 +162,8 @@ def resolve_abnormal(ctx: Context, actor: Actor, payout_id: str) -> Payout:
             return current
         now = ctx.clock.now()
         sent = current.move(PayoutStatus.PROCESSING, now, check_at=now + gateway.timing.first_query_after)
-        uow.payouts.save(sent, PayoutStatus.ABNORMAL)
-        note_on_case(ctx, uow, case, "gateway_refund_resent")
-        delay = gateway.timing.first_query_after.total_seconds()
-        uow.on_commit(lambda: ctx.dispatcher.follow_up(payout_id, delay))
+        save_payout(uow, sent, PayoutStatus.ABNORMAL)
+        note_on_case(uow, case, now, "gateway_refund_resent")
         uow.commit()
         return sent
 
@@ -213,7 +211,7 @@ def resolve_alert(ctx: Context, actor: Actor, alert_id: str, note: str) -> Payou
             assert order is not None
             succeed(ctx, uow, order, case, current, _voucher(answer, current))
         elif outcome is AlertOutcome.NOT_PAID:
-            note_on_case(ctx, uow, case, "dispute_resolved_not_paid")
+            note_on_case(uow, case, ctx.clock.now(), "dispute_resolved_not_paid")
         others = [a for a in uow.alerts.for_payout(current.id) if a.disputes and a.id != asked.id]
         done = _end(ctx, uow, asked, actor, outcome, note)
         for other in others:

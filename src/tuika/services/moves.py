@@ -1,13 +1,27 @@
-"""Moving a case: the transition, its timeline event and the compare-and-set save, in one step."""
+"""Every change of a case, a payout or an order, stored with the event it writes, in one step.
+
+These are the only functions that write events: a service changes a case, a payout or an
+order through them, so the outbox holds every change and nothing else (rule: an event is
+written in the same transaction as the change that caused it).
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 
-from tuika.domain.cases import Case, CaseStatus, Role
-from tuika.services.context import Actor
+from tuika.domain.cases import Case, CaseStatus, Role, TimelineEvent
+from tuika.domain.events import PAYOUT_TARGETS, EventType, case_event, order_event, payout_event
+from tuika.domain.orders import Order
+from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.services.context import SYSTEM, Actor
 from tuika.services.ports import UnitOfWork
+
+
+def open_case(uow: UnitOfWork, case: Case) -> None:
+    """Store a new case, whose timeline holds its submission, and write ``case.submitted``."""
+    uow.cases.add(case)
+    uow.events.add(case_event(case, case.timeline[-1]))
 
 
 def move_case(
@@ -22,8 +36,48 @@ def move_case(
     due: datetime | None = None,
 ) -> Case:
     """Move ``case`` to ``to`` and store it only if it is still in its current status."""
-    moved, event = case.move(to, at=at, actor=actor.subject, role=actor.role, reason_codes=codes, note=note, due_at=due)
+    moved, line = case.move(to, at=at, actor=actor.subject, role=actor.role, reason_codes=codes, note=note, due_at=due)
     if actor.role is not Role.SYSTEM and to in (CaseStatus.APPROVED, CaseStatus.REJECTED):
         moved = replace(moved, decided_by=actor.subject)
-    uow.cases.save(moved, case.status, event)
+    uow.cases.save(moved, case.status, line)
+    uow.events.add(case_event(moved, line))
     return moved
+
+
+def note_case(uow: UnitOfWork, case: Case, line: TimelineEvent) -> Case:
+    """Add a line to the case's timeline without moving it; ``case`` holds any other change to store."""
+    updated = replace(case, updated_at=line.at)
+    uow.cases.save(updated, case.status, line)
+    uow.events.add(case_event(updated, line))
+    return updated
+
+
+def note_on_case(uow: UnitOfWork, case: Case, at: datetime, code: str, note: str = "") -> Case:
+    """Tell on the case's timeline what happened to its payout (the payout moved, not the claim)."""
+    line = TimelineEvent(at, SYSTEM.subject, SYSTEM.role, case.status, case.status, (code,), note)
+    return note_case(uow, case, line)
+
+
+def open_payout_row(uow: UnitOfWork, payout: Payout) -> None:
+    """Store a new pending payout and write ``payout.opened``."""
+    uow.payouts.add(payout)
+    uow.events.add(payout_event(EventType.PAYOUT_OPENED, payout, None))
+
+
+def save_payout(uow: UnitOfWork, payout: Payout, expected: PayoutStatus) -> Payout:
+    """Store ``payout`` if it is still ``expected``; a change of status writes its event.
+
+    A change that keeps the status (a voucher, the next check time) is bookkeeping, not an
+    event: nothing reacts to it.
+    """
+    uow.payouts.save(payout, expected)
+    if payout.status is not expected:
+        uow.events.add(payout_event(PAYOUT_TARGETS[payout.status], payout, expected))
+    return payout
+
+
+def sync_order_row(uow: UnitOfWork, order: Order, actor: Actor, at: datetime) -> bool:
+    """Insert or update an order from the host platform and write ``order.synced``; True if new."""
+    created = uow.orders.upsert(order)
+    uow.events.add(order_event(order, created=created, actor=actor.subject, role=actor.role, at=at))
+    return created

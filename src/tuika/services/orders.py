@@ -12,6 +12,7 @@ from tuika.domain.masking import mask_account, mask_card_key
 from tuika.domain.orders import Order, OrderItem
 from tuika.review.matching import canonical
 from tuika.services.context import Actor, Context
+from tuika.services.moves import sync_order_row
 from tuika.services.ports import OrderFilter, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def sync_order(
         existing = uow.orders.get(order.id, lock=True)
         if existing is not None and uow.cases.for_order(order.id):
             _check_frozen(existing, order)
-        created = uow.orders.upsert(order)
+        created = sync_order_row(uow, order, actor, ctx.clock.now())
         twice = [
             KeyTwice(item_id, other_order, other_item)
             for item_id, key in card_keys.items()

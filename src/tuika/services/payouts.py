@@ -10,7 +10,7 @@ from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus, allocate, ch
 from tuika.services import refunds
 from tuika.services.claims import payout_route
 from tuika.services.context import SYSTEM, Context
-from tuika.services.moves import move_case
+from tuika.services.moves import move_case, open_payout_row, save_payout
 from tuika.services.ports import UnitOfWork
 from tuika.services.settle import succeed
 from tuika.services.voiding import void_keys
@@ -37,8 +37,7 @@ def open_payout(ctx: Context, uow: UnitOfWork, order: Order, case: Case) -> Payo
         updated_at=now,
     )
     check_order_cap(uow, order, payout)
-    uow.payouts.add(payout)
-    uow.on_commit(lambda: ctx.dispatcher.pay(payout.id))
+    open_payout_row(uow, payout)
     return payout
 
 
@@ -103,7 +102,7 @@ def _stop_for_a_person(ctx: Context, uow: UnitOfWork, case: Case, payout: Payout
     now = ctx.clock.now()
     failure = f"card keys used before they could be voided: {', '.join(used)}"
     failed = payout.move(PayoutStatus.FAILED, now, failure=failure)
-    uow.payouts.save(failed, PayoutStatus.PENDING)
+    save_payout(uow, failed, PayoutStatus.PENDING)
     if case.status is CaseStatus.APPROVED:
         move_case(
             uow,

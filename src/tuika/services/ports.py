@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -11,6 +12,7 @@ from typing import Any, Protocol
 from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.errors import Conflict
+from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
 from tuika.domain.gateway import Notice, RefundAnswer, RefundRequest, StatementLine, Timing
 from tuika.domain.history import BuyerHistory
@@ -197,6 +199,7 @@ class UnitOfWork(Protocol):
     alerts: AlertRepository
     sessions: SessionRepository
     links: SignInLinkRepository
+    events: EventRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -205,14 +208,42 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def on_commit(self, action: Callable[[], None]) -> None: ...
+    def savepoint(self) -> AbstractContextManager[object]: ...
 
 
-class Dispatcher(Protocol):
-    """Hands work to the background worker once the transaction that created it commits."""
+class EventRepository(Protocol):
+    """The outbox. ``add`` writes an event and one pending delivery per handler subscribed to its type."""
 
-    def review(self, case_id: str) -> None: ...
-    def pay(self, payout_id: str) -> None: ...
-    def follow_up(self, payout_id: str, delay_s: float) -> None: ...
+    def add(self, event: Event) -> None: ...
+    def claim(
+        self, now: datetime, lease_until: datetime, limit: int, event_ids: Sequence[str] | None = None
+    ) -> list[tuple[Event, Delivery]]: ...
+    def extend(self, deliveries: Sequence[Delivery], until: datetime) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[str]: ...
+    def finish(self, results: Sequence[Delivery]) -> None: ...
+    def retry(self, event_id: str, at: datetime) -> int: ...
+    def get(self, event_id: str) -> tuple[Event, list[Delivery]] | None: ...
+    def search(
+        self,
+        *,
+        type_: EventType | None = None,
+        subject: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Event, list[Delivery]]]: ...
+    def failed(self, limit: int = 100) -> list[tuple[Event, list[Delivery]]]: ...
+    def counts(self) -> dict[DeliveryStatus, int]: ...
+    def prune(self, before: datetime, limit: int) -> int: ...
+
+
+class Relay(Protocol):
+    """Runs the handlers of committed events in the background.
+
+    Only a hint to be quick: a delivery the hint misses (a lost message, a crash) is found by
+    the relay's periodic sweep of pending rows, so nothing depends on it arriving.
+    """
+
+    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None: ...
 
 
 class Cipher(Protocol):

@@ -28,9 +28,9 @@ from tuika.domain.orders import Order
 from tuika.domain.payouts import FINAL_PAYOUTS, Payout, PayoutStatus
 from tuika.domain.refund_limits import RefundLimitReached, check_open, wait_before_sending
 from tuika.services.context import SYSTEM, Context
-from tuika.services.moves import move_case
+from tuika.services.moves import move_case, note_on_case, save_payout
 from tuika.services.ports import Gateway, UnitOfWork
-from tuika.services.settle import note_on_case, succeed
+from tuika.services.settle import succeed
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +85,14 @@ def _mark_sent(ctx: Context, payout_id: str) -> Payout | None:
             check_open(payout.route, order.paid_at, now, earlier)
         except RefundLimitReached as exc:
             failed = payout.move(PayoutStatus.FAILED, now, failure=f"{exc.code}: {exc}")
-            uow.payouts.save(failed, PayoutStatus.PENDING)
-            note_on_case(ctx, uow, case, "gateway_limit_reached", str(exc))
+            save_payout(uow, failed, PayoutStatus.PENDING)
+            note_on_case(uow, case, now, "gateway_limit_reached", str(exc))
             uow.commit()
             return failed
         wait = wait_before_sending(payout.route, now, earlier)
         if wait > timedelta(0):
-            uow.on_commit(lambda: ctx.dispatcher.follow_up(payout.id, wait.total_seconds()))
+            # The gateway wants a gap between refunds of one order: its handler waits until then.
+            save_payout(uow, replace(payout, check_at=now + wait, updated_at=now), PayoutStatus.PENDING)
             uow.commit()
             return None
         processing = payout.move(
@@ -101,7 +102,7 @@ def _mark_sent(ctx: Context, payout_id: str) -> Payout | None:
             sent_at=now,
             check_at=now + gateway.timing.first_query_after,
         )
-        uow.payouts.save(processing, PayoutStatus.PENDING)
+        save_payout(uow, processing, PayoutStatus.PENDING)
         if case.status is CaseStatus.APPROVED:
             move_case(uow, case, CaseStatus.REFUNDING, at=now, actor=SYSTEM, codes=("refund_started",))
         uow.commit()
@@ -121,13 +122,11 @@ def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
         # The outcome is unknown: the follow-up queries under the same number and sends again
         # only if the gateway has nothing under it.
         log.warning("gateway %s did not answer for payout %s: %s", payout.route.value, payout.id, exc)
-        ctx.dispatcher.follow_up(payout.id, first)
         return payout
     except GatewayRefused as exc:
         if exc.retry_later:
             log.info("gateway %s asks to send payout %s again later: %s", payout.route.value, payout.id, exc)
-            ctx.dispatcher.follow_up(payout.id, max(first, 60.0))
-            return payout
+            return _check_at(ctx, payout, ctx.clock.now() + timedelta(seconds=max(first, 60.0)))
         if resend:
             return _refused_again(ctx, gateway, order, payout, exc)
         return _refused(ctx, payout.id, exc)
@@ -136,8 +135,7 @@ def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
         assert current is not None
         if current.status is PayoutStatus.PROCESSING and answer.gateway_refund_id and not current.voucher:
             current = replace(current, voucher=answer.gateway_refund_id, updated_at=ctx.clock.now())
-            uow.payouts.save(current, PayoutStatus.PROCESSING)
-        uow.on_commit(lambda: ctx.dispatcher.follow_up(payout.id, first))
+            save_payout(uow, current, PayoutStatus.PROCESSING)
         uow.commit()
     if resend:
         log.info("payout %s sent again under the same number", payout.id)
@@ -150,9 +148,10 @@ def _refused(ctx: Context, payout_id: str, exc: GatewayRefused) -> Payout:
         _, case, payout = lock(uow, payout_id)
         if payout.status is not PayoutStatus.PROCESSING:
             return payout
-        failed = payout.move(PayoutStatus.FAILED, ctx.clock.now(), failure=f"{exc.code}: {exc.message}")
-        uow.payouts.save(failed, PayoutStatus.PROCESSING)
-        note_on_case(ctx, uow, case, "gateway_refund_failed", exc.code)
+        now = ctx.clock.now()
+        failed = payout.move(PayoutStatus.FAILED, now, failure=f"{exc.code}: {exc.message}")
+        save_payout(uow, failed, PayoutStatus.PROCESSING)
+        note_on_case(uow, case, now, "gateway_refund_failed", exc.code)
         uow.commit()
         return failed
 
@@ -177,12 +176,8 @@ def _refused_again(ctx: Context, gateway: Gateway, order: Order, payout: Payout,
 
 
 def follow_up(ctx: Context, payout_id: str) -> Payout:
-    """Look at a payout again: send a pending one, query a processing one when its time has come."""
-    from tuika.services import payouts  # the balance and voiding path lives there
-
+    """Look at a processing payout again when its time has come; any other is left as it is."""
     payout = _get(ctx, payout_id)
-    if payout.status is PayoutStatus.PENDING:
-        return payouts.execute(ctx, payout_id)
     if payout.status is not PayoutStatus.PROCESSING:
         return payout
     return confirm(ctx, payout)
@@ -196,8 +191,7 @@ def confirm(ctx: Context, payout: Payout) -> Payout:
     ready = payout.sent_at + gateway.timing.first_query_after
     if now < ready:
         # Alipay asks for 10 s before the first query; an early one may find nothing yet.
-        ctx.dispatcher.follow_up(payout.id, (ready - now).total_seconds())
-        return payout
+        return _check_at(ctx, payout, ready)
     with ctx.read() as uow:
         order = uow.orders.get(payout.order_id)
     assert order is not None
@@ -244,7 +238,20 @@ def _later(
             updated_at=now,
             attempts=attempts,
         )
-        uow.payouts.save(current, PayoutStatus.PROCESSING)
+        save_payout(uow, current, PayoutStatus.PROCESSING)
+        uow.commit()
+        return current
+
+
+def _check_at(ctx: Context, payout: Payout, at: datetime) -> Payout:
+    """Keep a processing payout and look at it again no earlier than ``at``."""
+    with ctx.uow() as uow:
+        current = uow.payouts.get(payout.id, lock=True)
+        assert current is not None
+        if current.status is not PayoutStatus.PROCESSING or (current.check_at is not None and current.check_at >= at):
+            return current
+        current = replace(current, check_at=at, updated_at=ctx.clock.now())
+        save_payout(uow, current, PayoutStatus.PROCESSING)
         uow.commit()
         return current
 
@@ -322,12 +329,12 @@ def _apply_locked(
         moved = payout.move(
             PayoutStatus.ABNORMAL, now, voucher=payout.voucher or answer.gateway_refund_id, failure=answer.detail
         )
-        uow.payouts.save(moved, payout.status)
-        note_on_case(ctx, uow, case, "gateway_refund_abnormal", answer.detail)
+        save_payout(uow, moved, payout.status)
+        note_on_case(uow, case, now, "gateway_refund_abnormal", answer.detail)
         return moved
     failed = payout.move(PayoutStatus.FAILED, now, failure=answer.detail or "closed by the gateway")
-    uow.payouts.save(failed, payout.status)
-    note_on_case(ctx, uow, case, "gateway_refund_failed", answer.detail)
+    save_payout(uow, failed, payout.status)
+    note_on_case(uow, case, now, "gateway_refund_failed", answer.detail)
     return failed
 
 
@@ -353,7 +360,7 @@ def _alert(
     first_dispute = alert.disputes and payout_id not in uow.alerts.disputed([payout_id])
     uow.alerts.add(alert)
     if case is not None and first_dispute:
-        note_on_case(ctx, uow, case, "gateway_refund_disputed")
+        note_on_case(uow, case, ctx.clock.now(), "gateway_refund_disputed")
 
 
 def _get(ctx: Context, payout_id: str) -> Payout:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from tuika.domain.cases import Case, CaseStatus, TimelineEvent
+from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.ledger import Posting, clawback, refund_by_gateway, refund_to_balance
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import LiableParty
 from tuika.services.context import SYSTEM, Context
-from tuika.services.moves import move_case
+from tuika.services.moves import move_case, save_payout
 from tuika.services.ports import UnitOfWork
 
 # What the buyer's timeline says when the money is back, by route.
@@ -56,7 +54,7 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
     if payout.status is PayoutStatus.PENDING:
         sent = payout.move(PayoutStatus.PROCESSING, now, attempts=payout.attempts + 1, sent_at=now)
     done = sent.move(PayoutStatus.SUCCEEDED, now, voucher=voucher)
-    uow.payouts.save(done, payout.status)
+    save_payout(uow, done, payout.status)
     if case.status is CaseStatus.APPROVED:
         case = move_case(uow, case, CaseStatus.REFUNDING, at=now, actor=SYSTEM, codes=("refund_started",))
     if case.status is CaseStatus.REFUNDING:
@@ -70,12 +68,3 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
             note=f"退款凭证 {voucher}",
         )
     return done
-
-
-def note_on_case(ctx: Context, uow: UnitOfWork, case: Case, code: str, note: str = "") -> Case:
-    """Add an event to the case's timeline without moving it (the payout moved, not the claim)."""
-    now = ctx.clock.now()
-    event = TimelineEvent(now, SYSTEM.subject, SYSTEM.role, case.status, case.status, (code,), note)
-    updated = replace(case, updated_at=now)
-    uow.cases.save(updated, case.status, event)
-    return updated

@@ -1,11 +1,14 @@
-"""The periodic sweep: re-drive anything whose next step is overdue, so a crash loses nothing."""
+"""The periodic sweep: the work that is due by the clock, not by an event.
+
+Reviews, payouts and gateway checks are not here: each is a delivery of an event, and the
+relay's poll runs any whose time has come (``services.events.relay``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from tuika.domain.cases import CaseStatus
-from tuika.domain.payouts import PayoutStatus
 from tuika.services.context import Context
 from tuika.services.evidence import forget_unused
 from tuika.services.review import close_overdue
@@ -14,37 +17,29 @@ from tuika.services.sessions import forget_expired
 
 @dataclass(frozen=True, slots=True)
 class SweepReport:
-    reviews: int
-    payouts: int
-    closed: int
-    checks: int = 0
+    closed: int = 0
     forgotten: int = 0
     sessions: int = 0
     links: int = 0
+    pruned: int = 0
 
 
 def sweep(ctx: Context, limit: int = 500) -> SweepReport:
-    """Queue again the reviews and payouts left behind; close cases whose evidence is overdue.
+    """Close cases whose evidence is overdue; delete what has outlived its use.
 
-    Refunds a gateway still calls processing are asked about again when their time comes:
-    the periodic reconciliation, which also finds any whose answer or notice never came.
-    Uploads that never backed a claim are deleted once they are old enough, and page sessions
-    and used sign-in links once they have expired.
+    Uploads that never backed a claim are deleted once they are old enough, page sessions
+    and used sign-in links once they have expired, and delivered events once they are older
+    than the retention setting (when one is set).
     """
     now = ctx.clock.now()
-    stale = now - ctx.sla.redrive_after
     with ctx.read() as uow:
-        reviews = uow.cases.ids_in((CaseStatus.SUBMITTED, CaseStatus.REVIEWING), stale, limit)
-        payouts = uow.payouts.ids_in((PayoutStatus.PENDING,), stale, limit)
         overdue = uow.cases.ids_due((CaseStatus.AWAITING_EVIDENCE,), now, limit)
-        checks = uow.payouts.due_for_check(now, limit)
-    for case_id in reviews:
-        ctx.dispatcher.review(case_id)
-    for payout_id in payouts:
-        ctx.dispatcher.pay(payout_id)
-    for payout_id in checks:
-        ctx.dispatcher.follow_up(payout_id, 0)
     closed = sum(1 for case_id in overdue if close_overdue(ctx, case_id).status is CaseStatus.CLOSED)
     forgotten = forget_unused(ctx, ctx.evidence_unused, limit)
     sessions, links = forget_expired(ctx, limit)
-    return SweepReport(len(reviews), len(payouts), closed, len(checks), forgotten, sessions, links)
+    pruned = 0
+    if ctx.events.keep is not None:
+        with ctx.uow() as uow:
+            pruned = uow.events.prune(now - ctx.events.keep, limit)
+            uow.commit()
+    return SweepReport(closed, forgotten, sessions, links, pruned)

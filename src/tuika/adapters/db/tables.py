@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -315,3 +316,45 @@ class SignInLinkRow(Base):
     subject: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class EventRow(Base):
+    """The outbox: one row per thing that happened, written with the change; kept as the audit trail."""
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    not_before: Mapped[datetime | None]
+    __table_args__ = (
+        Index("ix_events_subject", "subject", "id"),
+        Index("ix_events_type", "type", "id"),
+    )
+
+
+class DeliveryRow(Base):
+    """One handler's progress with one event: pending until done, or failed for ops to retry."""
+
+    __tablename__ = "event_deliveries"
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    handler: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the relay may next run it; while it runs, the end of its lease.
+    next_try_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None]
+    __table_args__ = (
+        # The relay's one question, "what is due?", reads only the pending rows.
+        Index(
+            "ix_event_deliveries_due",
+            "next_try_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_event_deliveries_status", "status"),
+    )

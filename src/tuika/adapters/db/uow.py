@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
+from tuika.adapters.db.events import SqlEventRepository
 from tuika.adapters.db.raw import forget
 from tuika.adapters.db.repositories import (
     SqlAlertRepository,
@@ -24,9 +26,11 @@ from tuika.adapters.db.repositories import (
     SqlReadRepository,
 )
 from tuika.adapters.db.sessions import SqlSessionRepository, SqlSignInLinkRepository
+from tuika.domain.events import Event, EventType
 from tuika.services.ports import (
     AlertRepository,
     CaseRepository,
+    EventRepository,
     EvidenceRepository,
     FindingRepository,
     IdempotencyRepository,
@@ -44,8 +48,16 @@ from tuika.services.ports import (
 log = logging.getLogger(__name__)
 
 
+# What a unit of work tells once it has committed events: the relay's hint.
+Wake = Callable[[Sequence[Event]], None]
+
+
 class SqlUnitOfWork:
-    """A transaction over all repositories; leaving it without ``commit`` rolls back."""
+    """A transaction over all repositories; leaving it without ``commit`` rolls back.
+
+    Events written in it are handed to ``wake`` once it commits, so their handlers start at
+    once; a wake that is lost costs only time, since the relay's sweep finds pending rows.
+    """
 
     orders: OrderRepository
     cases: CaseRepository
@@ -61,10 +73,20 @@ class SqlUnitOfWork:
     alerts: AlertRepository
     sessions: SessionRepository
     links: SignInLinkRepository
+    events: EventRepository
 
-    def __init__(self, sessions: sessionmaker[Session], *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        read_only: bool = False,
+        subscriptions: Mapping[EventType, Sequence[str]] | None = None,
+        wake: Wake | None = None,
+    ) -> None:
         self._sessions = sessions
         self._read_only = read_only
+        self._subscriptions = subscriptions or {}
+        self._wake = wake
         self._after: list[Callable[[], None]] = []
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -86,6 +108,8 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(self.session)
         self.sessions = SqlSessionRepository(self.session)
         self.links = SqlSignInLinkRepository(self.session)
+        self._events = SqlEventRepository(self.session, self._subscriptions)
+        self.events = self._events
         return self
 
     def __exit__(
@@ -103,6 +127,12 @@ class SqlUnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit")
         forget(self.session)
         self.session.commit()
+        written, self._events.written = self._events.written, []
+        if written and self._wake is not None:
+            try:
+                self._wake(written)
+            except Exception:
+                log.exception("waking the relay failed; its sweep will run the handlers")
         actions, self._after = self._after, []
         for action in actions:
             try:
@@ -115,8 +145,17 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         """Discard the transaction and what was waiting for it."""
         self._after = []
+        self._events.written = []
         forget(self.session)
         self.session.rollback()
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """Return a nested transaction: what is written in it is undone alone if it raises."""
+        nested = self.session.begin_nested()
+        # SQLAlchemy emits the SAVEPOINT when the session next asks for its connection; the
+        # raw statements of the claim path use the DBAPI connection directly, so ask now.
+        self.session.connection()
+        return nested
 
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once this transaction has committed."""

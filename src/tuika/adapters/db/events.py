@@ -1,0 +1,272 @@
+"""The outbox's rows: events, and each subscribed handler's delivery of them. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from tuika.adapters.db.tables import DeliveryRow, EventRow
+from tuika.domain.cases import Role
+from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
+from tuika.domain.ids import EventId
+
+PENDING = DeliveryStatus.PENDING.value
+_DELIVERIES = cast(Table, DeliveryRow.__table__)
+
+
+class SqlEventRepository:
+    """Writes events with their deliveries, and lets relays claim what is due.
+
+    ``subscriptions`` names the handlers of each event type (the handler table, as names):
+    every event is written with one pending delivery per subscribed handler, in the same
+    transaction, so no reaction can be lost between the change and the relay.
+    """
+
+    def __init__(self, session: Session, subscriptions: Mapping[EventType, Sequence[str]]) -> None:
+        self.s = session
+        self.subscriptions = subscriptions
+        self.written: list[Event] = []
+
+    def add(self, event: Event) -> None:
+        """Store an event and a pending delivery for each handler of its type."""
+        self.s.execute(
+            insert(EventRow),
+            [
+                {
+                    "id": event.id,
+                    "type": event.type.value,
+                    "subject": event.subject,
+                    "actor": event.actor,
+                    "role": event.role.value,
+                    "payload": dict(event.payload),
+                    "occurred_at": event.occurred_at,
+                    "not_before": event.not_before,
+                }
+            ],
+        )
+        handlers = self.subscriptions.get(event.type, ())
+        if handlers:
+            start = event.starts_at
+            self.s.execute(
+                insert(DeliveryRow),
+                [
+                    {"event_id": event.id, "handler": name, "status": PENDING, "attempts": 0, "next_try_at": start}
+                    for name in handlers
+                ],
+            )
+        self.written.append(event)
+
+    def claim(
+        self, now: datetime, lease_until: datetime, limit: int, event_ids: Sequence[str] | None = None
+    ) -> list[tuple[Event, Delivery]]:
+        """Take up to ``limit`` due deliveries, holding each until ``lease_until``.
+
+        On PostgreSQL the rows are locked with SKIP LOCKED, so relays running at once each
+        take different rows and none waits for another; the lease then keeps them taken
+        after this transaction commits, until the relay finishes them or its lease ends
+        (a relay that died). SQLite has one writer at a time, which gives the same.
+        """
+        query = (
+            select(DeliveryRow.event_id, DeliveryRow.handler)
+            .where(DeliveryRow.status == PENDING, DeliveryRow.next_try_at <= now)
+            .order_by(DeliveryRow.next_try_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if event_ids is not None:
+            query = query.where(DeliveryRow.event_id.in_(list(event_ids)))
+        keys = [(row.event_id, row.handler) for row in self.s.execute(query)]
+        if not keys:
+            return []
+        # Core, not the ORM: one executemany UPDATE for the whole batch.
+        self.s.connection().execute(
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.event_id == bindparam("e"), _DELIVERIES.c.handler == bindparam("h"))
+            .values(next_try_at=lease_until),
+            [{"e": event_id, "h": handler} for event_id, handler in keys],
+        )
+        rows = self.s.execute(
+            select(EventRow, DeliveryRow)
+            .join(DeliveryRow, DeliveryRow.event_id == EventRow.id)
+            .where(
+                EventRow.id.in_({k[0] for k in keys}),
+                DeliveryRow.handler.in_({k[1] for k in keys}),
+            )
+        ).all()
+        wanted = set(keys)
+        return [
+            (_event(event), _delivery(delivery))
+            for event, delivery in rows
+            if (delivery.event_id, delivery.handler) in wanted
+        ]
+
+    def extend(self, deliveries: Sequence[Delivery], until: datetime) -> None:
+        """Hold deliveries a relay is running until ``until``; finished ones are left alone."""
+        if not deliveries:
+            return
+        self.s.connection().execute(
+            update(_DELIVERIES)
+            .where(
+                _DELIVERIES.c.event_id == bindparam("e"),
+                _DELIVERIES.c.handler == bindparam("h"),
+                _DELIVERIES.c.status == PENDING,
+            )
+            .values(next_try_at=until),
+            [{"e": d.event_id, "h": d.handler} for d in deliveries],
+        )
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        """Return the ids of events with a delivery due by ``now``, the longest waiting first."""
+        query = (
+            select(DeliveryRow.event_id, func.min(DeliveryRow.next_try_at).label("due"))
+            .where(DeliveryRow.status == PENDING, DeliveryRow.next_try_at <= now)
+            .group_by(DeliveryRow.event_id)
+            .order_by("due")
+            .limit(limit)
+        )
+        return [row.event_id for row in self.s.execute(query)]
+
+    def finish(self, results: Sequence[Delivery]) -> None:
+        """Store what each run came to; a delivery someone finished meanwhile is left as it is."""
+        if not results:
+            return
+        self.s.connection().execute(
+            update(_DELIVERIES)
+            .where(
+                _DELIVERIES.c.event_id == bindparam("e"),
+                _DELIVERIES.c.handler == bindparam("h"),
+                _DELIVERIES.c.status == PENDING,
+            )
+            .values(
+                status=bindparam("s"),
+                attempts=bindparam("a"),
+                next_try_at=bindparam("n"),
+                done_at=bindparam("d"),
+                last_error=func.coalesce(bindparam("x"), _DELIVERIES.c.last_error),
+            ),
+            [
+                {
+                    "e": r.event_id,
+                    "h": r.handler,
+                    "s": r.status.value,
+                    "a": r.attempts,
+                    "n": r.next_try_at,
+                    "d": r.done_at,
+                    "x": r.last_error[:2000] if r.last_error is not None else None,
+                }
+                for r in results
+            ],
+        )
+
+    def retry(self, event_id: str, at: datetime) -> int:
+        """Make the unfinished deliveries of an event due at ``at``; a failed one starts its count again.
+
+        Returns how many. A delivery a relay holds right now may run twice: handlers are
+        idempotent, and ops retry what is stuck, not what is running.
+        """
+        failed = self.s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.event_id == event_id, DeliveryRow.status == DeliveryStatus.FAILED.value)
+            .values(status=PENDING, next_try_at=at, attempts=0)
+        )
+        pending = self.s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.event_id == event_id, DeliveryRow.status == PENDING, DeliveryRow.next_try_at > at)
+            .values(next_try_at=at)
+        )
+        return int(getattr(failed, "rowcount", 0) or 0) + int(getattr(pending, "rowcount", 0) or 0)
+
+    def get(self, event_id: str) -> tuple[Event, list[Delivery]] | None:
+        """Return one event and its deliveries."""
+        row = self.s.get(EventRow, event_id)
+        if row is None:
+            return None
+        deliveries = self.s.scalars(
+            select(DeliveryRow).where(DeliveryRow.event_id == event_id).order_by(DeliveryRow.handler)
+        )
+        return _event(row), [_delivery(d) for d in deliveries]
+
+    def search(
+        self,
+        *,
+        type_: EventType | None = None,
+        subject: str | None = None,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Event, list[Delivery]]]:
+        """Return events oldest first, narrowed by type and subject, after the id ``after``."""
+        query = select(EventRow).order_by(EventRow.id).limit(limit)
+        if type_ is not None:
+            query = query.where(EventRow.type == type_.value)
+        if subject is not None:
+            query = query.where(EventRow.subject == subject)
+        if after is not None:
+            query = query.where(EventRow.id > after)
+        events = list(self.s.scalars(query))
+        return self._with_deliveries(events)
+
+    def failed(self, limit: int = 100) -> list[tuple[Event, list[Delivery]]]:
+        """Return the events with a failed delivery, oldest first."""
+        failing = select(DeliveryRow.event_id).where(DeliveryRow.status == DeliveryStatus.FAILED.value)
+        events = list(
+            self.s.scalars(select(EventRow).where(EventRow.id.in_(failing)).order_by(EventRow.id).limit(limit))
+        )
+        return self._with_deliveries(events)
+
+    def counts(self) -> dict[DeliveryStatus, int]:
+        """Return how many deliveries are in each status."""
+        rows = self.s.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status))
+        found = {DeliveryStatus(status): int(n) for status, n in rows}
+        return {status: found.get(status, 0) for status in DeliveryStatus}
+
+    def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` events older than ``before`` none of whose deliveries is pending."""
+        busy = exists().where(and_(DeliveryRow.event_id == EventRow.id, DeliveryRow.status == PENDING))
+        ids = list(
+            self.s.scalars(
+                select(EventRow.id).where(EventRow.occurred_at < before, ~busy).order_by(EventRow.id).limit(limit)
+            )
+        )
+        if not ids:
+            return 0
+        self.s.execute(delete(DeliveryRow).where(DeliveryRow.event_id.in_(ids)))
+        self.s.execute(delete(EventRow).where(EventRow.id.in_(ids)))
+        return len(ids)
+
+    def _with_deliveries(self, events: list[EventRow]) -> list[tuple[Event, list[Delivery]]]:
+        if not events:
+            return []
+        by_event: dict[str, list[Delivery]] = {row.id: [] for row in events}
+        query = select(DeliveryRow).where(DeliveryRow.event_id.in_(list(by_event))).order_by(DeliveryRow.handler)
+        for delivery in self.s.scalars(query):
+            by_event[delivery.event_id].append(_delivery(delivery))
+        return [(_event(row), by_event[row.id]) for row in events]
+
+
+def _event(row: EventRow) -> Event:
+    return Event(
+        id=EventId(row.id),
+        type=EventType(row.type),
+        subject=row.subject,
+        actor=row.actor,
+        role=Role(row.role),
+        occurred_at=row.occurred_at,
+        payload=dict(row.payload),
+        not_before=row.not_before,
+    )
+
+
+def _delivery(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        event_id=EventId(row.event_id),
+        handler=row.handler,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        next_try_at=row.next_try_at,
+        last_error=row.last_error,
+        done_at=row.done_at,
+    )

@@ -1,0 +1,163 @@
+"""The relay: take due deliveries, run their handlers, store how each went.
+
+Runs in the worker: a Huey task woken after each commit that wrote events, and a periodic
+sweep for whatever the wake-ups missed (a lost message, a relay that died, a retry whose
+time has come). Every path ends here, so there is one way a handler is run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from tuika.domain.events import MAX_ATTEMPTS, Delivery, DeliveryStatus, Event, RetryAt, backoff
+from tuika.services.context import Context, Handler
+from tuika.services.ports import Relay, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayReport:
+    """What one pass did: handlers run, finished, told to wait, failed (to retry), given up."""
+
+    ran: int = 0
+    done: int = 0
+    later: int = 0
+    failed: int = 0
+    gave_up: int = 0
+
+
+def relay(ctx: Context, event_ids: Sequence[str] | None = None, *, limit: int | None = None) -> RelayReport:
+    """Run each due delivery once (only those of ``event_ids`` when given); return what happened.
+
+    The deliveries are claimed in one short transaction (on PostgreSQL with SKIP LOCKED, so
+    relays running at once share the work without waiting), held under a lease while their
+    handlers run outside any transaction, then finished together in a second one.
+    """
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        claimed = uow.events.claim(now, now + ctx.events.lease, limit or ctx.events.batch, event_ids)
+        uow.commit()
+    if not claimed:
+        return RelayReport()
+    acting = [(e, d) for e, d in claimed if not _writes(ctx, d)]
+    results: list[Delivery] = []
+    with _Heartbeat(ctx, [d for _, d in acting], results):
+        for event, delivery in acting:
+            results.append(_run(ctx, event, delivery, lambda h, e: _act(ctx, h, e)))
+    with ctx.uow() as uow:
+        for event, delivery in claimed:
+            if _writes(ctx, delivery):
+                results.append(_run(ctx, event, delivery, lambda h, e: _write(uow, h, e)))
+        uow.events.finish(results)
+        uow.commit()
+    return RelayReport(
+        ran=len(results),
+        done=sum(r.status is DeliveryStatus.DONE for r in results),
+        later=sum(r.status is DeliveryStatus.PENDING and r.last_error is None for r in results),
+        failed=sum(r.status is DeliveryStatus.PENDING and r.last_error is not None for r in results),
+        gave_up=sum(r.status is DeliveryStatus.FAILED for r in results),
+    )
+
+
+class _Heartbeat:
+    """Keeps the lease of the deliveries still to finish while their handlers run.
+
+    The lease can then be short, so the deliveries of a relay that died are taken over
+    within one lease, and still never run twice at once while their relay lives, however
+    long a handler takes (a review reading screenshots, a gateway that is slow to answer).
+    """
+
+    def __init__(self, ctx: Context, claimed: list[Delivery], finished: list[Delivery]) -> None:
+        self.ctx = ctx
+        self.claimed = claimed
+        self.finished = finished
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="tuika-relay-lease", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        every = max(self.ctx.events.lease.total_seconds() / 3, 0.05)
+        while not self.stop.wait(every):
+            open_ = self.claimed[len(self.finished) :]
+            if not open_:
+                continue
+            try:
+                with self.ctx.uow() as uow:
+                    uow.events.extend(open_, self.ctx.clock.now() + self.ctx.events.lease)
+                    uow.commit()
+            except Exception:
+                # A missed beat only risks a second run after the lease, which handlers allow.
+                log.exception("could not extend the lease of %d deliveries", len(open_))
+
+
+def _writes(ctx: Context, delivery: Delivery) -> bool:
+    handler = ctx.handler(delivery.handler)
+    return handler is not None and handler.write is not None
+
+
+def _act(ctx: Context, handler: Handler, event: Event) -> None:
+    assert handler.run is not None
+    handler.run(ctx, event)
+
+
+def _write(uow: UnitOfWork, handler: Handler, event: Event) -> None:
+    assert handler.write is not None
+    # Its own savepoint: a failing writer's rows go, the batch's other outcomes stay.
+    with uow.savepoint():
+        handler.write(uow, event)
+
+
+def _run(ctx: Context, event: Event, delivery: Delivery, call: Callable[[Handler, Event], None]) -> Delivery:
+    handler = ctx.handler(delivery.handler)
+    try:
+        if handler is None:
+            raise LookupError(f"no handler called {delivery.handler!r} is registered")
+        call(handler, event)
+    except RetryAt as wait:
+        return replace(delivery, next_try_at=wait.at, last_error=None)
+    except Exception as exc:
+        attempts = delivery.attempts + 1
+        error = f"{type(exc).__name__}: {exc}"
+        if attempts >= MAX_ATTEMPTS:
+            log.error(
+                "handler %s gave up on event %s after %d attempts: %s", delivery.handler, event.id, attempts, error
+            )
+            return replace(
+                delivery, status=DeliveryStatus.FAILED, attempts=attempts, next_try_at=None, last_error=error
+            )
+        log.warning("handler %s failed on event %s (attempt %d): %s", delivery.handler, event.id, attempts, error)
+        return replace(delivery, attempts=attempts, next_try_at=ctx.clock.now() + backoff(attempts), last_error=error)
+    return replace(delivery, status=DeliveryStatus.DONE, next_try_at=None, done_at=ctx.clock.now())
+
+
+def due_events(ctx: Context, limit: int, *, waiting: timedelta = timedelta(0)) -> list[str]:
+    """Return the ids of events with a delivery due for ``waiting`` already, the longest due first.
+
+    The worker's poll asks with a little ``waiting`` so that it leaves alone what the wake-up
+    after a commit is about to run, and finds only what that wake-up missed or what a retry
+    or a wait made due.
+    """
+    with ctx.read() as uow:
+        return uow.events.due(ctx.clock.now() - waiting, limit)
+
+
+def hint(target: Relay, events: Sequence[Event]) -> None:
+    """Wake the relay for events just committed: now, or when the first of them may start."""
+    now = [e.id for e in events if e.starts_at <= e.occurred_at]
+    if now:
+        target.wake(now)
+    for event in events:
+        if event.starts_at > event.occurred_at:
+            target.wake([event.id], (event.starts_at - event.occurred_at).total_seconds())
