@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from tuika.bench.payouts import run
+from tuika_dev.bench.payouts import run
 
 
 def main() -> None:

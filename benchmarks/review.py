@@ -17,7 +17,7 @@ from pathlib import Path
 # The screenshots are drawn by tests/screens.py; a script run from benchmarks/ does not see it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tuika.bench.review import run
+from tuika_dev.bench.review import run
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from tuika.bench.submit import run
+from tuika_dev.bench.submit import run
 
 
 def main() -> None:

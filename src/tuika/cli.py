@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Final
@@ -15,15 +17,11 @@ import uvicorn
 from tuika.api.app import create_app
 from tuika.api.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
 from tuika.bootstrap import build
-from tuika.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
-from tuika.demo_claims import seed_claims
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import worker_consumer
-from tuika.sandbox.gateways import start as start_payment_sandboxes
-from tuika.sandbox.supplier import SandboxSupplier
 from tuika.services.context import SYSTEM, Actor
 from tuika.services.encrypt_accounts import encrypt_accounts
 from tuika.services.events import admin as events_admin
@@ -34,6 +32,14 @@ from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings
 
 # The roles the pages sign in: buyers to their orders, staff to the console.
 PAGE_ROLES: Final = ("buyer", "agent", "arbitrator", "admin")
+
+# Demo data, sandboxes and benchmark engines live in tuika_dev, which a dev install has and the wheel does not.
+DEV_TOOLS_MISSING: Final = (
+    "tuika {command} 需要开发工具 tuika_dev（演示数据、沙箱、基准测试），安装包中不含它："
+    "请在 tuika 的源码目录中运行 uv sync 后再试。\n"
+    "tuika {command} needs tuika_dev (demo data, sandboxes, benchmarks), which the installed package does not "
+    "include: run it from a checkout of tuika after uv sync."
+)
 
 app = typer.Typer(help="tuika 退卡: the refund and after-sales engine for 卡盟 platforms.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
@@ -55,6 +61,18 @@ def _settings(demo: bool = False) -> Settings:
         typer.echo(f"invalid settings: {exc}", err=True)
         raise typer.Exit(2) from exc
     return settings
+
+
+@contextlib.contextmanager
+def _dev_tools(command: str) -> Iterator[None]:
+    """Exit 2 saying so when the imports inside need ``tuika_dev``, which the wheel does not ship."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.partition(".")[0] != "tuika_dev":
+            raise
+        typer.echo(DEV_TOOLS_MISSING.format(command=command), err=True)
+        raise typer.Exit(2) from exc
 
 
 def _logging() -> None:
@@ -87,6 +105,9 @@ def encrypt_accounts_command() -> None:
 @app.command("seed")
 def seed_command() -> None:
     """Load the demo orders into an empty database."""
+    with _dev_tools("seed"):
+        from tuika_dev.demo import seed
+
     system = build(_settings(), migrate=True, queue=False)
     added = seed(system.ctx)
     typer.echo(f"added {added} demo orders" if added else "orders exist already; nothing added")
@@ -216,6 +237,12 @@ def demo(
     port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
 ) -> None:
     """Run everything on one machine: SQLite, in-process worker, demo data; print URLs and tokens."""
+    with _dev_tools("demo"):
+        from tuika_dev.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
+        from tuika_dev.demo.claims import seed_claims
+        from tuika_dev.sandbox.gateways import start as start_payment_sandboxes
+        from tuika_dev.sandbox.supplier import SandboxSupplier
+
     settings = _settings(demo=True)
     if reset:
         _reset(settings)
@@ -358,7 +385,8 @@ def bench_submit(
     ] = None,
 ) -> None:
     """Submit claims concurrently and print claims/s and latency; the last line is JSON."""
-    from tuika.bench.submit import run
+    with _dev_tools("bench submit"):
+        from tuika_dev.bench.submit import run
 
     secret = _settings(demo=Settings().demo).secret_key if url else None
     try:
@@ -387,8 +415,9 @@ def bench_review(
     ] = None,
 ) -> None:
     """Review labelled claims with screenshots for real and print accuracy and latency; the last line is JSON."""
-    from tuika.bench.claimset import OcrEngine
-    from tuika.bench.review import run
+    with _dev_tools("bench review"):
+        from tuika_dev.bench.claimset import OcrEngine
+        from tuika_dev.bench.review import run
 
     if ocr not in ("paddle-small", "paddle-tiny"):
         typer.echo("--ocr must be paddle-small or paddle-tiny", err=True)
@@ -419,7 +448,8 @@ def bench_payouts(
 
     Exits 1 when a check fails: a double refund, a ledger imbalance, an unfinished payout, a reconciliation mismatch.
     """
-    from tuika.bench.payouts import run
+    with _dev_tools("bench payouts"):
+        from tuika_dev.bench.payouts import run
 
     try:
         result = run(claims, fault_rate, rate=rate, clients=clients, seed=seed, timeout_s=timeout)

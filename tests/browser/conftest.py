@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 from tuika.api.app import create_app
 from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System, build
-from tuika.sandbox.supplier import SandboxSupplier
 from tuika.settings import Settings
+from tuika_dev.sandbox.supplier import SandboxSupplier
 
 CHROMIUM = "/usr/bin/chromium"
 

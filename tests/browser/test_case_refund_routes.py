@@ -21,7 +21,7 @@ from tests.integration.api import Auth, file_case, push
 from tests.integration.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
 from tuika.domain.money import Money
-from tuika.sandbox.bank import BankSandbox, FailCode
+from tuika_dev.sandbox.bank import BankSandbox, FailCode
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

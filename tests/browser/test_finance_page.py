@@ -21,9 +21,9 @@ from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
-from tuika.sandbox.bank import BankSandbox, FailCode
-from tuika.sandbox.wechat import Fault as WechatFault
 from tuika.services import refunds
+from tuika_dev.sandbox.bank import BankSandbox, FailCode
+from tuika_dev.sandbox.wechat import Fault as WechatFault
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

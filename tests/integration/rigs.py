@@ -24,10 +24,10 @@ from tuika.bootstrap import System
 from tuika.domain.gateway import Timing
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
-from tuika.sandbox import alipay as alipay_sandbox
-from tuika.sandbox import bank as bank_sandbox
-from tuika.sandbox import wechat as wechat_sandbox
 from tuika.services.ports import Gateway
+from tuika_dev.sandbox import alipay as alipay_sandbox
+from tuika_dev.sandbox import bank as bank_sandbox
+from tuika_dev.sandbox import wechat as wechat_sandbox
 
 QUICK = Timing(first_query_after=timedelta(0), expected_within=timedelta(days=3))
 # A client timeout a busy machine does not trip by accident; a stalled answer outlasts it twice.

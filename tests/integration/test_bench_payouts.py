@@ -20,8 +20,8 @@ from sqlalchemy import Engine, insert
 from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.adapters.db.tables import EntryRow, PostingRow
-from tuika.bench.payoutaudit import PayoutFact, audit
-from tuika.bench.payoutplan import FAULTS, plan
+from tuika_dev.bench.payoutaudit import PayoutFact, audit
+from tuika_dev.bench.payoutplan import FAULTS, plan
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"payouts", "double_refunds", "ledger_imbalances", "p50_s", "p99_s", "routes", "retries", "faults_taken"}

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tuika.bench.review import run
+from tuika_dev.bench.review import run
 
 pytestmark = pytest.mark.ocr
 

@@ -14,8 +14,8 @@ from tuika.api.auth import issue_token, sign_in_token, verify_token
 from tuika.cli import _banner, app
 from tuika.domain.gateway import RefundRequest, statement_day
 from tuika.domain.money import Money
-from tuika.sandbox.gateways import start as start_sandboxes
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
+from tuika_dev.sandbox.gateways import start as start_sandboxes
 
 runner = CliRunner()
 

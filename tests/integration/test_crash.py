@@ -30,9 +30,9 @@ from tuika.domain.clock import FixedClock
 from tuika.domain.events import DeliveryStatus, EventType
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
-from tuika.sandbox.bank import BankSandbox, Fault
 from tuika.services.review import machine_review
 from tuika.settings import Settings
+from tuika_dev.sandbox.bank import BankSandbox, Fault
 
 pytestmark = pytest.mark.parametrize(
     ("db_url", "queue"),

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tuika.bootstrap import System
-from tuika.demo import seed
-from tuika.demo_claims import WAITING, seed_claims
 from tuika.domain.cases import CaseStatus
 from tuika.domain.findings import FindingKind
+from tuika_dev.demo import seed
+from tuika_dev.demo.claims import WAITING, seed_claims
 
 
 def test_the_demo_claims_wait_for_an_agent_and_the_third_reuses_the_first_screenshot(system: System) -> None:

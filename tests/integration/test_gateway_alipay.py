@@ -26,8 +26,8 @@ from tuika.domain.gateway import (
     Timing,
 )
 from tuika.domain.money import Money
-from tuika.sandbox.alipay import AlipaySandbox, Fault, generate_app_keys
 from tuika.settings import Settings
+from tuika_dev.sandbox.alipay import AlipaySandbox, Fault, generate_app_keys
 
 APP_ID = "2021000117600001"
 TRADE = "2024050122001412340000000001"

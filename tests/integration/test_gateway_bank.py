@@ -32,8 +32,8 @@ from tuika.domain.gateway import (
 )
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
-from tuika.sandbox.bank import BankSandbox, FailCode, Fault
 from tuika.settings import Settings
+from tuika_dev.sandbox.bank import BankSandbox, FailCode, Fault
 
 MERCHANT = "898310048990001"
 TXN = "TXN20240315000001"

@@ -26,9 +26,9 @@ from tuika.domain.gateway import (
     statement_day,
 )
 from tuika.domain.money import Money
-from tuika.sandbox.wechat import REFUNDS, Fault, WechatPaySandbox, apiv3_key, merchant_keys
-from tuika.sandbox.wechat_wire import MerchantKeys
 from tuika.settings import Settings
+from tuika_dev.sandbox.wechat import REFUNDS, Fault, WechatPaySandbox, apiv3_key, merchant_keys
+from tuika_dev.sandbox.wechat_wire import MerchantKeys
 
 MCHID = "1900000109"
 APPID = "wxd678efh567hg6787"

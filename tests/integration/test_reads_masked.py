@@ -20,7 +20,7 @@ from tuika.bootstrap import System
 
 pytestmark = pytest.mark.ocr
 
-# The probe's keys, in the three shapes suppliers use (see tuika.demo.card_key).
+# The probe's keys, in the three shapes suppliers use (see tuika_dev.demo.card_key).
 DASHED, DIGITS, CAPITALS = "HN4K-M8VB-2CX7-LP9D", "6225881234567890", "ABCDEFGHJKLMNPQRSTUV"
 
 

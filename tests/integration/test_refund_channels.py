@@ -25,7 +25,7 @@ from tuika.bootstrap import System
 from tuika.domain.gateway import RefundRequest
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
-from tuika.sandbox.bank import BankSandbox, FailCode
+from tuika_dev.sandbox.bank import BankSandbox, FailCode
 
 _n = itertools.count()
 
@@ -225,7 +225,7 @@ def test_a_dispute_the_gateway_settles_as_not_paid_lets_the_buyer_take_the_balan
 def test_a_dispute_stays_open_while_the_gateway_cannot_be_asked(
     client: TestClient, auth: Auth, system: System, channels: tuple[Rig, Bank], dispatcher: InlineRelay
 ) -> None:
-    from tuika.sandbox.bank import Fault
+    from tuika_dev.sandbox.bank import Fault
 
     _, bank = channels
     case, payout_id = bank_refund_that_failed(client, auth, bank, dispatcher)

@@ -28,10 +28,10 @@ from tuika.bootstrap import System
 from tuika.domain.gateway import RefundRequest
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute, PayoutStatus
-from tuika.sandbox.bank import FailCode
-from tuika.sandbox.wechat import Fault as WechatFault
 from tuika.services import payouts, refunds
 from tuika.services.sweep import sweep
+from tuika_dev.sandbox.bank import FailCode
+from tuika_dev.sandbox.wechat import Fault as WechatFault
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

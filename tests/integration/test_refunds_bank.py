@@ -19,9 +19,9 @@ from tests.integration.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.money import Money
-from tuika.sandbox.bank import BankSandbox, FailCode, Fault
 from tuika.services import finance, refunds
 from tuika.services.context import Actor
+from tuika_dev.sandbox.bank import BankSandbox, FailCode, Fault
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_a_wechat_refund_is_refunded_by_its_success_notice(
 def test_an_abnormal_wechat_refund_waits_for_finance_who_takes_wechats_way_out(
     client: TestClient, auth: Auth, system: System, wechat: Rig, dispatcher: InlineRelay
 ) -> None:
-    from tuika.sandbox.wechat import Fault
+    from tuika_dev.sandbox.wechat import Fault
 
     wechat.sandbox.fail_next(Fault.ABNORMAL)
     case = claim(client, auth, wechat)
@@ -124,7 +124,7 @@ def test_an_abnormal_wechat_refund_waits_for_finance_who_takes_wechats_way_out(
 def test_an_abnormal_refund_sent_to_the_balance_cannot_also_take_the_way_out(
     client: TestClient, auth: Auth, system: System, wechat: Rig
 ) -> None:
-    from tuika.sandbox.wechat import Fault
+    from tuika_dev.sandbox.wechat import Fault
 
     wechat.sandbox.fail_next(Fault.ABNORMAL)
     case = claim(client, auth, wechat)
@@ -145,7 +145,7 @@ def test_an_abnormal_refund_sent_to_the_balance_cannot_also_take_the_way_out(
 def test_a_closed_wechat_refund_fails_and_the_buyer_takes_the_balance(
     client: TestClient, auth: Auth, system: System, wechat: Rig
 ) -> None:
-    from tuika.sandbox.wechat import Fault
+    from tuika_dev.sandbox.wechat import Fault
 
     wechat.sandbox.fail_next(Fault.CLOSED)
     case = claim(client, auth, wechat)
@@ -256,7 +256,7 @@ def test_reconciliation_finds_the_days_refunds_in_each_bill_and_lists_what_diffe
 def test_a_resend_refused_fails_the_payout_only_when_the_gateway_still_has_nothing(
     client: TestClient, auth: Auth, system: System, alipay: Rig
 ) -> None:
-    from tuika.sandbox.alipay import Fault
+    from tuika_dev.sandbox.alipay import Fault
 
     alipay.sandbox.fail_next(Fault.ERROR_500)  # the first call never reaches Alipay's books
     case = claim(client, auth, alipay)

@@ -14,10 +14,10 @@ from tests.factories import card_key_for, count_rows, order_payload
 from tests.integration.api import Auth, balance, file_case, push, upload
 from tests.integration.web import sign_in
 from tuika.bootstrap import System
-from tuika.demo import orders as demo_orders
-from tuika.demo import seed, seed_supplier
 from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
 from tuika.services import payouts
+from tuika_dev.demo import orders as demo_orders
+from tuika_dev.demo import seed, seed_supplier
 
 
 @dataclass

@@ -14,7 +14,7 @@ import pytest
 
 from tuika.adapters.suppliers.http import HttpSupplier, answer_signature, request_signature
 from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
-from tuika.sandbox.supplier import CARD_QUERY, CARD_VOID, Fault, SandboxSupplier
+from tuika_dev.sandbox.supplier import CARD_QUERY, CARD_VOID, Fault, SandboxSupplier
 
 SUP = "sup_1"
 KEY = "ABCD-EFGH-JKLM-NPQR"

@@ -26,9 +26,9 @@ from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
-from tuika.sandbox.bank import FailCode
-from tuika.sandbox.wechat import Fault as WechatFault
 from tuika.services import refunds
+from tuika_dev.sandbox.bank import FailCode
+from tuika_dev.sandbox.wechat import Fault as WechatFault
 
 PAGE = "/console/finance"
 ZONE = ZoneInfo("Asia/Shanghai")

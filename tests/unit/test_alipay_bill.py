@@ -17,7 +17,7 @@ from tuika.adapters.gateways.alipay_bill import (
 )
 from tuika.domain.gateway import RefundState, StatementLine
 from tuika.domain.money import Money
-from tuika.sandbox.alipay_bill import HEADER, BillRow, bill_zip
+from tuika_dev.sandbox.alipay_bill import HEADER, BillRow, bill_zip
 
 T = "\t"
 # A bill as Alipay writes it: comment lines, tab-ended text cells, negative refund amounts.

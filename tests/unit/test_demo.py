@@ -6,8 +6,8 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from tuika.demo import orders
 from tuika.domain.orders import DeliveryStatus, ProductKind
+from tuika_dev.demo import orders
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ import pytest
 from tuika.adapters.gateways.wechat_bill import BillFormatError, parse_trade_bill
 from tuika.domain.gateway import RefundState, StatementLine
 from tuika.domain.money import Money
-from tuika.sandbox.wechat_book import Refund, Trade
-from tuika.sandbox.wechat_wire import trade_bill
+from tuika_dev.sandbox.wechat_book import Refund, Trade
+from tuika_dev.sandbox.wechat_wire import trade_bill
 
 HEADER = (
     "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"

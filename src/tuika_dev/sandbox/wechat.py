@@ -37,9 +37,9 @@ from urllib.parse import parse_qs, urlsplit
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from tuika.domain.money import Money
-from tuika.sandbox import wechat_wire as wire
-from tuika.sandbox.serving import Answer, LocalServer, Served
-from tuika.sandbox.wechat_book import (
+from tuika_dev.sandbox import wechat_wire as wire
+from tuika_dev.sandbox.serving import Answer, LocalServer, Served
+from tuika_dev.sandbox.wechat_book import (
     ANY_CALL,
     SHAPES,
     Book,
@@ -51,7 +51,7 @@ from tuika.sandbox.wechat_book import (
     SandboxRefund,
     Shape,
 )
-from tuika.sandbox.wechat_wire import Reply, apiv3_key, merchant_keys
+from tuika_dev.sandbox.wechat_wire import Reply, apiv3_key, merchant_keys
 
 __all__ = ["Delivery", "Fault", "ReceivedRequest", "SandboxRefund", "WechatPaySandbox", "apiv3_key", "merchant_keys"]
 

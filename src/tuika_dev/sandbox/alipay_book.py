@@ -17,8 +17,8 @@ from typing import Final
 
 from tuika.domain.gateway import statement_day
 from tuika.domain.money import Money
-from tuika.sandbox.alipay_bill import BillRow
-from tuika.sandbox.alipay_wire import beijing, price, yuan
+from tuika_dev.sandbox.alipay_bill import BillRow
+from tuika_dev.sandbox.alipay_wire import beijing, price, yuan
 
 BUYER_ID: Final = "2088102177000000"
 _MESSAGES: Final = {

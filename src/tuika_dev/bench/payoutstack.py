@@ -22,9 +22,9 @@ from sqlalchemy import Engine
 
 from tuika.adapters.db.engine import make_engine
 from tuika.api.auth import issue_token
-from tuika.bench.reviewstack import Server
-from tuika.sandbox import gateways
-from tuika.sandbox.gateways import GatewaySandboxes
+from tuika_dev.bench.reviewstack import Server
+from tuika_dev.sandbox import gateways
+from tuika_dev.sandbox.gateways import GatewaySandboxes
 
 _LEVEL = re.compile(r" (WARNING|ERROR|CRITICAL) ")
 

@@ -5,7 +5,7 @@ amount answer the same refund; anything else under it is an error), refunds of a
 to at most its total, at most 50 refunds per trade, none a year after payment, and a new refund
 of a trade no sooner than a minute after the last (429 FREQUENCY_LIMITED). Not thread-safe: the
 sandbox holds its lock around every call. The records the sandbox shows (``ReceivedRequest``,
-``Delivery``, ``SandboxRefund``) and the ``Fault`` modes live here too; ``tuika.sandbox.wechat``
+``Delivery``, ``SandboxRefund``) and the ``Fault`` modes live here too; ``tuika_dev.sandbox.wechat``
 exports them.
 """
 

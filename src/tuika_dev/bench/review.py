@@ -27,7 +27,10 @@ from typing import Any, Final
 import httpx
 
 from tuika.api.auth import issue_token
-from tuika.bench.claimset import (
+from tuika.domain.masking import mask_card_key
+from tuika.domain.supplier import TopupState
+from tuika.review.matching import same_reading
+from tuika_dev.bench.claimset import (
     ACTIONS,
     FIELDS,
     SCENARIOS,
@@ -40,14 +43,11 @@ from tuika.bench.claimset import (
     screens_module,
     stdout,
 )
-from tuika.bench.cpu import machine_busy_s, own_cpu_s, process_cpu_s
-from tuika.bench.load import percentile
-from tuika.bench.reviewstack import Server, Watch
-from tuika.bench.stack import stopped_by_sigterm
-from tuika.domain.masking import mask_card_key
-from tuika.domain.supplier import TopupState
-from tuika.review.matching import same_reading
-from tuika.sandbox.supplier import SandboxSupplier
+from tuika_dev.bench.cpu import machine_busy_s, own_cpu_s, process_cpu_s
+from tuika_dev.bench.load import percentile
+from tuika_dev.bench.reviewstack import Server, Watch
+from tuika_dev.bench.stack import stopped_by_sigterm
+from tuika_dev.sandbox.supplier import SandboxSupplier
 
 Echo = Callable[[str], None]
 

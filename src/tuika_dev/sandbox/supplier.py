@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Final
 
 from tuika.domain.supplier import CardState, TopupState
-from tuika.sandbox.serving import LocalServer, Served
+from tuika_dev.sandbox.serving import LocalServer, Served
 
 CARD_QUERY: Final = "/api/v1/card/query"
 CARD_VOID: Final = "/api/v1/card/void"

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
-from tuika.sandbox.wechat_book import Refund, Refused, Trade
+from tuika_dev.sandbox.wechat_book import Refund, Refused, Trade
 
 SIGNATURE_TYPE: Final = "WECHATPAY2-SHA256-RSA2048"
 BEIJING: Final = timezone(timedelta(hours=8))

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from tuika.bench.claimset import DECISION_TIMEOUT_S, POLL_S
-from tuika.bench.stack import LOOPBACK, free_port
+from tuika_dev.bench.claimset import DECISION_TIMEOUT_S, POLL_S
+from tuika_dev.bench.stack import LOOPBACK, free_port
 
 Echo = Callable[[str], None]
 

@@ -1,6 +1,6 @@
 """``tuika bench submit``: concurrent buyers file claims against a server on PostgreSQL.
 
-Without ``url`` it starts its own stack (see ``tuika.bench.stack``): a fresh database,
+Without ``url`` it starts its own stack (see ``tuika_dev.bench.stack``): a fresh database,
 ``tuika serve --workers N`` on Redis-backed Huey with no consumer running, so the machine
 reviews stay queued and the measurement covers submission only. It pushes one order per
 claim through ``POST /v1/orders``, warms up, then measures ``POST /v1/refund-cases``.
@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tuika.api.auth import issue_token
-from tuika.bench.cpu import CpuMeter, CpuUse
-from tuika.bench.load import Load, Phase, build_request, percentile
-from tuika.bench.stack import LOOPBACK, Stack, stopped_by_sigterm
 from tuika.settings import Settings
+from tuika_dev.bench.cpu import CpuMeter, CpuUse
+from tuika_dev.bench.load import Load, Phase, build_request, percentile
+from tuika_dev.bench.stack import LOOPBACK, Stack, stopped_by_sigterm
 
 WARMUP = 200
 RAMP_S = 0.025  # between opening one client's connection and the next, during the order pushes

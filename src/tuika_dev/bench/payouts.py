@@ -34,19 +34,19 @@ import httpx
 from sqlalchemy import Engine, func, select
 
 from tuika.adapters.db.tables import CaseRow, PayoutRow
-from tuika.bench.claimset import stdout
-from tuika.bench.cpu import machine_busy_s, own_cpu_s, process_cpu_s
-from tuika.bench.load import percentile
-from tuika.bench.payoutaudit import PayoutFact, Traffic, audit, gateways_of, traffic
-from tuika.bench.payoutplan import ROUTES, Planned, order_body, plan
-from tuika.bench.payoutstack import PayoutStack, Tuning
-from tuika.bench.stack import stopped_by_sigterm
 from tuika.domain.gateway import statement_day
 from tuika.domain.money import Money
-from tuika.sandbox.alipay import AlipaySandbox
-from tuika.sandbox.bank import BankSandbox
-from tuika.sandbox.gateways import GatewaySandboxes
-from tuika.sandbox.wechat import WechatPaySandbox
+from tuika_dev.bench.claimset import stdout
+from tuika_dev.bench.cpu import machine_busy_s, own_cpu_s, process_cpu_s
+from tuika_dev.bench.load import percentile
+from tuika_dev.bench.payoutaudit import PayoutFact, Traffic, audit, gateways_of, traffic
+from tuika_dev.bench.payoutplan import ROUTES, Planned, order_body, plan
+from tuika_dev.bench.payoutstack import PayoutStack, Tuning
+from tuika_dev.bench.stack import stopped_by_sigterm
+from tuika_dev.sandbox.alipay import AlipaySandbox
+from tuika_dev.sandbox.bank import BankSandbox
+from tuika_dev.sandbox.gateways import GatewaySandboxes
+from tuika_dev.sandbox.wechat import WechatPaySandbox
 
 Echo = Callable[[str], None]
 FINAL: Final = ("succeeded", "failed")

@@ -32,10 +32,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tuika.domain.gateway import statement_day
 from tuika.domain.money import Money
-from tuika.sandbox.alipay_bill import bill_zip
-from tuika.sandbox.alipay_book import AlipayError, Book, SandboxRefund, Trade, business, text
-from tuika.sandbox.alipay_notify import Courier, SentNotice, Target
-from tuika.sandbox.alipay_wire import (
+from tuika_dev.sandbox.alipay_bill import bill_zip
+from tuika_dev.sandbox.alipay_book import AlipayError, Book, SandboxRefund, Trade, business, text
+from tuika_dev.sandbox.alipay_notify import Courier, SentNotice, Target
+from tuika_dev.sandbox.alipay_wire import (
     load_public,
     new_key,
     private_pem,
@@ -45,7 +45,7 @@ from tuika.sandbox.alipay_wire import (
     signing_string,
     verifies,
 )
-from tuika.sandbox.serving import Answer, LocalServer, Served
+from tuika_dev.sandbox.serving import Answer, LocalServer, Served
 
 GATEWAY_PATH: Final = "/gateway.do"
 BILL_PATH: Final = "/downloadBillFile.resource"

@@ -38,8 +38,8 @@ from urllib.parse import unquote
 import httpx
 
 from tuika.domain.money import Money
-from tuika.sandbox.bank_book import BEIJING, STAMP, BankBook, BankRefund, FailCode, Refund, Refused
-from tuika.sandbox.serving import LocalServer, Served
+from tuika_dev.sandbox.bank_book import BEIJING, STAMP, BankBook, BankRefund, FailCode, Refund, Refused
+from tuika_dev.sandbox.serving import LocalServer, Served
 
 __all__ = ["BankRefund", "BankSandbox", "Delivery", "FailCode", "Fault", "ReceivedRequest"]
 

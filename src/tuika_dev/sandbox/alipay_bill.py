@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Final
 
 from tuika.domain.money import Money
-from tuika.sandbox.alipay_wire import beijing, yuan
+from tuika_dev.sandbox.alipay_wire import beijing, yuan
 
 HEADER: Final = (
     "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"

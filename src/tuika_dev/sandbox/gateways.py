@@ -14,9 +14,9 @@ from typing import Any
 
 from tuika.domain.money import Money
 from tuika.domain.orders import Order, PaymentRoute
-from tuika.sandbox.alipay import AlipaySandbox, generate_app_keys
-from tuika.sandbox.bank import BankSandbox
-from tuika.sandbox.wechat import WechatPaySandbox, apiv3_key, merchant_keys
+from tuika_dev.sandbox.alipay import AlipaySandbox, generate_app_keys
+from tuika_dev.sandbox.bank import BankSandbox
+from tuika_dev.sandbox.wechat import WechatPaySandbox, apiv3_key, merchant_keys
 
 WECHAT_MCHID = "1900000109"
 

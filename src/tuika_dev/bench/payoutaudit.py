@@ -21,7 +21,7 @@ from typing import Protocol
 from sqlalchemy import Engine, func, select
 
 from tuika.adapters.db.tables import EntryRow, PayoutAlertRow, PostingRow
-from tuika.sandbox.gateways import GatewaySandboxes
+from tuika_dev.sandbox.gateways import GatewaySandboxes
 
 
 class Paying(Protocol):
