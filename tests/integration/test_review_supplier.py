@@ -16,7 +16,8 @@ from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.demo import orders as demo_orders
 from tuika.demo import seed, seed_supplier
-from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
+from tuika.domain.errors import SupplierUnavailable
+from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
 from tuika.services import payouts
 
 
