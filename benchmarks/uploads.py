@@ -24,7 +24,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from tuika.adapters.evidence_store import EvidenceRejected, EvidenceStore
+from tuika.adapters.evidence_store import EvidenceStore
+from tuika.domain.errors import EvidenceRejected
 from tuika.settings import Settings
 
 

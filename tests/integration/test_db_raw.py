@@ -20,12 +20,12 @@ from tuika.adapters.db.tables import CaseEventRow, CaseRow
 from tuika.api.app import create_app
 from tuika.bootstrap import System
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
-from tuika.domain.errors import ItemsAlreadyClaimed
+from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed
 from tuika.domain.money import Money
 from tuika.domain.policy import Reason
 from tuika.services import policies
 from tuika.services.orders import orders_holding_key
-from tuika.services.ports import CaseFilter, DuplicateKey
+from tuika.services.ports import CaseFilter
 
 FILED = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 

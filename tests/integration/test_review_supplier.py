@@ -14,7 +14,8 @@ from tests.factories import card_key_for, count_rows, order_payload
 from tests.integration.api import Auth, balance, file_case, push, upload
 from tests.integration.web import sign_in
 from tuika.bootstrap import System
-from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
+from tuika.domain.errors import SupplierUnavailable
+from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
 from tuika.services import payouts
 from tuika_dev.demo import orders as demo_orders
 from tuika_dev.demo import seed, seed_supplier

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tuika.adapters.suppliers.http import HttpSupplier, answer_signature, request_signature
-from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
+from tuika.domain.errors import SupplierUnavailable
+from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
 from tuika_dev.sandbox.supplier import CARD_QUERY, CARD_VOID, Fault, SandboxSupplier
 
 SUP = "sup_1"

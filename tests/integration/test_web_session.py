@@ -20,7 +20,8 @@ from tuika.api.auth import issue_token, new_token_id
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.clock import FixedClock
-from tuika.domain.sessions import LinkUsed, SignInLink
+from tuika.domain.errors import LinkUsed
+from tuika.domain.sessions import SignInLink
 from tuika.services import sessions
 from tuika.services.sweep import sweep
 from tuika.web.session import CSRF_HEADER, SESSION

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tuika.domain.alerts import DISPUTING, AlertKind, AlertOutcome, DisputeUndecided, settle_dispute
+from tuika.domain.alerts import DISPUTING, AlertKind, AlertOutcome, settle_dispute
+from tuika.domain.errors import DisputeUndecided
 from tuika.domain.gateway import RefundState
 from tuika.domain.payouts import PayoutStatus
 

@@ -7,13 +7,11 @@ import pytest
 from tuika.api.auth import (
     ROLES,
     Principal,
-    TokenExpired,
-    TokenInvalid,
-    TokenRejected,
     issue_token,
     sign_in_token,
     verify_token,
 )
+from tuika.domain.errors import TokenExpired, TokenInvalid, TokenRejected
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -5,12 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tuika.adapters.crypto import (
-    CardKeyCipher,
-    CipherError,
-    CipherKeyUnknown,
-    CipherTokenInvalid,
-)
+from tuika.adapters.crypto import CardKeyCipher
+from tuika.domain.errors import CipherError, CipherKeyUnknown, CipherTokenInvalid
 
 KEY_1 = bytes(range(32))
 KEY_2 = bytes(range(32, 64))

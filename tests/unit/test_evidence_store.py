@@ -10,16 +10,15 @@ import pytest
 from PIL import Image
 
 from tests.factories import deep_png, png_chunk, png_of, zip_bytes
-from tuika.adapters.evidence_store import (
+from tuika.adapters.evidence_store import EvidenceStore, StoredFile
+from tuika.domain.errors import (
     EvidenceAnimated,
     EvidenceCorrupt,
     EvidenceRejected,
-    EvidenceStore,
     EvidenceTooLarge,
     EvidenceTooLargeDecoded,
     EvidenceTooManyPixels,
     EvidenceTypeNotAllowed,
-    StoredFile,
 )
 from tuika.review.forensics import marks
 from tuika.settings import Settings

@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from tests.unit.builders import PAID_AT, payout
+from tuika.domain.errors import RefundLimitReached
 from tuika.domain.ledger import FEE_INCOME, PLATFORM_CLEARING, gateway_clearing, refund_by_gateway
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutRoute
-from tuika.domain.refund_limits import RefundLimitReached, check_open, wait_before_sending
+from tuika.domain.refund_limits import check_open, wait_before_sending
 
 WECHAT, ALIPAY = PayoutRoute.WECHAT, PayoutRoute.ALIPAY
 

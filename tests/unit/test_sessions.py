@@ -3,11 +3,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tuika.domain.cases import Role
+from tuika.domain.errors import LinkNotSingleUse, LinkTooLong, SignInRefused
 from tuika.domain.sessions import (
-    LinkNotSingleUse,
-    LinkTooLong,
     SignInLink,
-    SignInRefused,
     WebSession,
     check_link,
     digest,

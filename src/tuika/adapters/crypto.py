@@ -23,33 +23,11 @@ from typing import Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from tuika.domain.errors import CipherKeyUnknown, CipherTokenInvalid
+
 VERSION: Final = "v1"
 KEY_BYTES: Final = 32
 NONCE_BYTES: Final = 12
-
-
-class CipherError(Exception):
-    """A card secret could not be decrypted."""
-
-    code = "cipher_error"
-    title = "The card secret could not be decrypted"
-    title_zh = "卡密无法解密"
-
-
-class CipherKeyUnknown(CipherError):
-    """The ciphertext names a key id that is not configured."""
-
-    code = "cipher_key_unknown"
-    title = "The card secret was sealed with a key that is not configured"
-    title_zh = "卡密所用的密钥未配置"
-
-
-class CipherTokenInvalid(CipherError):
-    """The ciphertext is malformed, tampered with, or bound to another record."""
-
-    code = "cipher_token_invalid"
-    title = "The encrypted card secret is malformed or has been altered"
-    title_zh = "加密卡密格式错误或已被篡改"
 
 
 def _b64encode(raw: bytes) -> str:

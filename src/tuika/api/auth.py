@@ -20,36 +20,14 @@ from typing import Any, Final
 
 import jwt
 
+from tuika.domain.errors import TokenExpired, TokenInvalid
+
 ROLES: Final = ("buyer", "agent", "arbitrator", "merchant", "admin", "platform")
 ALGORITHM: Final = "HS256"
 _CLAIMS: Final = ["sub", "role", "exp", "iat"]
 MAX_TOKEN_ID: Final = 128
 # What a sign-in link minted here lives for; the pages refuse any over TUIKA_SIGN_IN_LINK_MAX_S.
 SIGN_IN_TTL_S: Final = 600
-
-
-class TokenRejected(Exception):
-    """A bearer token was refused."""
-
-    code = "token_rejected"
-    title = "The access token was rejected"
-    title_zh = "访问令牌被拒绝"
-
-
-class TokenInvalid(TokenRejected):
-    """The token is malformed, forged, or carries unusable claims."""
-
-    code = "token_invalid"
-    title = "The access token is invalid"
-    title_zh = "访问令牌无效"
-
-
-class TokenExpired(TokenRejected):
-    """The token was genuine but its lifetime has ended."""
-
-    code = "token_expired"
-    title = "The access token has expired"
-    title_zh = "访问令牌已过期"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from tuika.api.auth import verify_token
-from tuika.api.errors import TokenMissing
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
+from tuika.domain.errors import TokenMissing
 from tuika.services.context import Actor, Context
 
 

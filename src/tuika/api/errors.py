@@ -12,8 +12,12 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from tuika.adapters.crypto import CipherError
-from tuika.adapters.evidence_store import (
+from tuika.api.issues import issue
+from tuika.domain.errors import (
+    BodyTooLarge,
+    CardKeyUnreadable,
+    CipherError,
+    Conflict,
     EvidenceAnimated,
     EvidenceCorrupt,
     EvidenceRejected,
@@ -21,40 +25,39 @@ from tuika.adapters.evidence_store import (
     EvidenceTooLargeDecoded,
     EvidenceTooManyPixels,
     EvidenceTypeNotAllowed,
+    Forbidden,
+    InvalidInput,
+    LedgerUnbalanced,
+    NotFound,
+    SignInRefused,
+    SupplierUnavailable,
+    TokenRejected,
+    TuikaError,
 )
-from tuika.api.auth import TokenRejected
-from tuika.api.issues import issue
-from tuika.domain.errors import Conflict, Forbidden, InvalidInput, LedgerUnbalanced, NotFound, TuikaError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
-_STATUS: list[tuple[type[Exception], int]] = [
-    (NotFound, 404),
-    (Forbidden, 403),
-    (Conflict, 409),
-    (InvalidInput, 422),
-    (LedgerUnbalanced, 500),
+# First match wins, so a narrower kind comes before the kind it narrows (evidence before InvalidInput).
+_STATUS: list[tuple[type[TuikaError], int]] = [
     (TokenRejected, 401),
+    (SignInRefused, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (BodyTooLarge, 413),
     (EvidenceTooLarge, 413),
     (EvidenceTypeNotAllowed, 415),
     (EvidenceAnimated, 415),
     (EvidenceTooManyPixels, 422),
     (EvidenceTooLargeDecoded, 422),
     (EvidenceCorrupt, 422),
+    (InvalidInput, 422),
+    (LedgerUnbalanced, 500),
+    (CardKeyUnreadable, 500),
+    # Review catches it and hands the case to a person; it is never an answer of its own.
+    (SupplierUnavailable, 500),
 ]
-
-
-class TokenMissing(TokenRejected):
-    code = "token_missing"
-    title = "An Authorization: Bearer token is required"
-    title_zh = "缺少访问令牌（Authorization: Bearer）"
-
-
-class BodyTooLarge(InvalidInput):
-    code = "body_too_large"
-    title = "The request body is too large"
-    title_zh = "请求体过大"
 
 
 _HTTP_CODES = {
@@ -125,11 +128,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CipherError)
     async def _cipher(request: Request, exc: CipherError) -> JSONResponse:
         log.error("a card key or account could not be decrypted: %s", type(exc).__name__)
+        told = CardKeyUnreadable
         return problem(
-            500,
-            "card_key_unreadable",
-            "A stored card key or account could not be read",
-            "卡密或充值账号无法解密",
+            status_of(told),
+            told.code,
+            told.title,
+            told.title_zh,
             "Check TUIKA_CARD_KEYS: a key id used by stored data is missing",
         )
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from tuika.domain.errors import Conflict
+from tuika.domain.errors import AmountDisputed, GatewayUndecided, RefundReturned
 from tuika.domain.gateway import RefundState
 from tuika.domain.payouts import PayoutStatus
 
@@ -57,36 +57,6 @@ class PayoutAlert:
     def disputes(self) -> bool:
         """Return whether the alert, still open, leaves the payout's outcome unknown."""
         return self.resolved_at is None and self.kind in DISPUTING
-
-
-class AlertAlreadyResolved(Conflict):
-    code = "alert_already_resolved"
-    title = "This alert has already been resolved"
-    title_zh = "该提醒已处理"
-
-
-class DisputeUndecided(Conflict):
-    code = "dispute_undecided"
-    title = "The gateway's answer does not settle this dispute yet"
-    title_zh = "支付渠道的答复尚不能了结此争议"
-
-
-class GatewayUndecided(DisputeUndecided):
-    code = "gateway_undecided"
-    title = "The gateway has no final outcome for this refund yet; check again later"
-    title_zh = "支付渠道尚无该退款的最终结果，请稍后再核实"
-
-
-class AmountDisputed(DisputeUndecided):
-    code = "gateway_amount_disputed"
-    title = "The gateway reports another amount than ours; settle it with the gateway first"
-    title_zh = "支付渠道报告的退款金额与记录不符，请先与渠道核实"
-
-
-class RefundReturned(DisputeUndecided):
-    code = "refund_returned_by_gateway"
-    title = "The gateway now says this refund did not reach the buyer; the buyer must be paid again"
-    title_zh = "支付渠道称该退款未到买家账户（已退回），需另行向买家退款"
 
 
 def settle_dispute(status: PayoutStatus, redirected: bool, state: RefundState, *, amount_matches: bool) -> AlertOutcome:

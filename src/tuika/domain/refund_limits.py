@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from tuika.domain.errors import InvalidInput
+from tuika.domain.errors import RefundLimitReached
 from tuika.domain.payouts import Payout, PayoutRoute
 
 
@@ -26,12 +26,6 @@ class GatewayLimits:
 LIMITS: Final[Mapping[PayoutRoute, GatewayLimits]] = {
     PayoutRoute.WECHAT: GatewayLimits(window=timedelta(days=365), max_refunds=50, min_gap=timedelta(minutes=1)),
 }
-
-
-class RefundLimitReached(InvalidInput):
-    code = "gateway_refund_limit"
-    title = "The payment gateway takes no more refunds for this order; choose the balance"
-    title_zh = "该订单已超出支付渠道的退款限制，请选择退至平台余额"
 
 
 def check_open(route: PayoutRoute, paid_at: datetime, now: datetime, earlier: Iterable[Payout]) -> None:

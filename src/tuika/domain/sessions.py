@@ -20,33 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tuika.domain.cases import Role
-from tuika.domain.errors import TuikaError
-
-
-class SignInRefused(TuikaError):
-    """A sign-in link was genuine but may not open a session."""
-
-    code = "sign_in_refused"
-    title = "This sign-in link cannot sign you in"
-    title_zh = "该登录链接不能用于登录"
-
-
-class LinkNotSingleUse(SignInRefused):
-    code = "sign_in_link_without_id"
-    title = "The sign-in link has no id, so it could be used again and again"
-    title_zh = "登录链接没有编号，无法保证只用一次"
-
-
-class LinkTooLong(SignInRefused):
-    code = "sign_in_link_too_long"
-    title = "The sign-in link is valid for longer than allowed"
-    title_zh = "登录链接的有效期超过允许的时长"
-
-
-class LinkUsed(SignInRefused):
-    code = "sign_in_link_used"
-    title = "The sign-in link was used already"
-    title_zh = "登录链接已经用过"
+from tuika.domain.errors import LinkNotSingleUse, LinkTooLong
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from tuika.domain.errors import TuikaError
-
 
 class CardState(StrEnum):
     UNUSED = "unused"
@@ -40,11 +38,3 @@ class TopupAnswer:
     state: TopupState
     carrier_ref: str | None = None
     at: datetime | None = None
-
-
-class SupplierUnavailable(TuikaError):
-    """The supplier could not answer (timeouts, errors, an open circuit); a person decides instead."""
-
-    code = "supplier_unavailable"
-    title = "The supplier could not be reached"
-    title_zh = "供货商暂时无法查询"

@@ -11,27 +11,24 @@ from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.errors import (
     AppealNotAllowed,
     Conflict,
+    DuplicateKey,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
+    RefundLimitReached,
+    RouteUnavailable,
 )
 from tuika.domain.evaluate import Claim, Outcome, Signals, evaluate
 from tuika.domain.ids import new_id
 from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import Payout, PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
-from tuika.domain.refund_limits import RefundLimitReached, check_open
+from tuika.domain.refund_limits import check_open
 from tuika.services import views
 from tuika.services.context import Actor, Context
 from tuika.services.moves import move_case, note_case, open_case
-from tuika.services.ports import DuplicateKey, EvidenceRecord, UnitOfWork
+from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.views import CaseView
-
-
-class RouteUnavailable(InvalidInput):
-    code = "route_unavailable"
-    title = "Refunds by the original route are not available for this order; choose the balance"
-    title_zh = "该订单暂不支持原路退款，请选择退至平台余额"
 
 
 @dataclass(frozen=True, slots=True)

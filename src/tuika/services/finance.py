@@ -15,13 +15,20 @@ from datetime import datetime
 
 from tuika.domain.alerts import (
     DISPUTING,
-    AlertAlreadyResolved,
     AlertOutcome,
     PayoutAlert,
     settle_dispute,
 )
 from tuika.domain.cases import Role
-from tuika.domain.errors import Conflict, NotFound
+from tuika.domain.errors import (
+    AlertAlreadyResolved,
+    AlreadyRedirected,
+    DuplicateKey,
+    GatewayBusy,
+    NotFound,
+    NotRedirectable,
+    OutcomeDisputed,
+)
 from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundAnswer
 from tuika.domain.ids import new_id
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
@@ -29,32 +36,8 @@ from tuika.services import refunds
 from tuika.services.context import Actor, Context
 from tuika.services.moves import note_on_case, open_payout_row, save_payout
 from tuika.services.payouts import check_order_cap
-from tuika.services.ports import DuplicateKey, UnitOfWork
+from tuika.services.ports import UnitOfWork
 from tuika.services.settle import succeed
-
-
-class NotRedirectable(Conflict):
-    code = "payout_not_redirectable"
-    title = "Only a failed or abnormal original-route refund can go to the balance"
-    title_zh = "只有失败或异常的原路退款可以改退至余额"
-
-
-class AlreadyRedirected(Conflict):
-    code = "payout_already_redirected"
-    title = "This refund has already been sent to the balance"
-    title_zh = "该退款已改退至余额"
-
-
-class OutcomeDisputed(Conflict):
-    code = "payout_outcome_disputed"
-    title = "The gateway's answer about this refund differs from our record; finance is checking it"
-    title_zh = "支付渠道对该退款的答复与记录不一致，财务核实前不能改退余额"
-
-
-class GatewayBusy(Conflict):
-    code = "gateway_unavailable"
-    title = "The payment gateway did not answer; try again shortly"
-    title_zh = "支付渠道暂无响应，请稍后重试"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from tuika.domain.errors import NotFound
+from tuika.domain.errors import NoGateway, NotFound
 from tuika.domain.gateway import NoticeRejected
 from tuika.domain.payouts import PayoutRoute
 from tuika.services import refunds
@@ -22,12 +22,6 @@ from tuika.services.context import Context
 log = logging.getLogger(__name__)
 
 Reply = tuple[int, dict[str, str], bytes]
-
-
-class NoGateway(NotFound):
-    code = "gateway_not_configured"
-    title = "No gateway is configured for this route"
-    title_zh = "该支付渠道未配置"
 
 
 def receive(ctx: Context, route: PayoutRoute, headers: Mapping[str, str], body: bytes) -> Reply:

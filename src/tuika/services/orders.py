@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from tuika.domain.cases import Role
-from tuika.domain.errors import Conflict, NotFound
+from tuika.domain.errors import NotFound, OrderHasClaims
 from tuika.domain.masking import mask_account, mask_card_key
 from tuika.domain.orders import Order, OrderItem
 from tuika.review.matching import canonical
@@ -113,12 +113,6 @@ def _check_frozen(existing: Order, update: Order) -> None:
             f"order {existing.id} has refund claims; these can no longer change: {', '.join(changed)}",
             fields=changed,
         )
-
-
-class OrderHasClaims(Conflict):
-    code = "order_has_claims"
-    title = "The order has refund claims; its items and payment can no longer change"
-    title_zh = "该订单已有退卡申请，商品与支付信息不可再修改"
 
 
 def get_order(ctx: Context, actor: Actor, order_id: str) -> Order:

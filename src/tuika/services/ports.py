@@ -11,7 +11,6 @@ from typing import Any, Protocol
 
 from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
-from tuika.domain.errors import Conflict
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
 from tuika.domain.gateway import Notice, RefundAnswer, RefundRequest, StatementLine, Timing
@@ -26,14 +25,6 @@ from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.review.forensics import Marks
 from tuika.review.ocr import OcrText
 from tuika.review.reading import EvidenceRead
-
-
-class DuplicateKey(Conflict):
-    """A concurrent transaction stored the same unique key first; the caller retries."""
-
-    code = "duplicate_key"
-    title = "A concurrent request got there first; retry"
-    title_zh = "并发请求冲突，请重试"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Final
 
 from tuika.domain.alerts import AlertKind, PayoutAlert
 from tuika.domain.cases import Case, CaseStatus
-from tuika.domain.errors import NotFound
+from tuika.domain.errors import NotFound, RefundLimitReached
 from tuika.domain.gateway import (
     GatewayRefused,
     GatewayUnavailable,
@@ -26,7 +26,7 @@ from tuika.domain.gateway import (
 )
 from tuika.domain.orders import Order
 from tuika.domain.payouts import FINAL_PAYOUTS, Payout, PayoutStatus
-from tuika.domain.refund_limits import RefundLimitReached, check_open, wait_before_sending
+from tuika.domain.refund_limits import check_open, wait_before_sending
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case, note_on_case, save_payout
 from tuika.services.ports import Gateway, UnitOfWork

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from tuika.domain.sessions import LinkUsed, SignInLink, WebSession, check_link, digest
+from tuika.domain.errors import LinkUsed
+from tuika.domain.sessions import SignInLink, WebSession, check_link, digest
 from tuika.services.context import Context
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tuika.domain.cases import Case
+from tuika.domain.errors import SupplierUnavailable
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.orders import DeliveryStatus, Order, ProductKind
 from tuika.domain.policy import Reason
-from tuika.domain.supplier import CardAnswer, SupplierUnavailable, TopupAnswer
+from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.services.context import Context
 from tuika.services.orders import card_key
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuika.domain.cases import Case
+from tuika.domain.errors import SupplierUnavailable
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.orders import DeliveryStatus, Order
-from tuika.domain.supplier import CardState, SupplierUnavailable
+from tuika.domain.supplier import CardState
 from tuika.services.context import Context
 from tuika.services.orders import card_key
 

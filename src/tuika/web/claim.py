@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from tuika.adapters.evidence_store import EvidenceRejected
 from tuika.api.errors import status_for
 from tuika.domain.cases import Role
-from tuika.domain.errors import NotFound, TuikaError
+from tuika.domain.errors import EvidenceRejected, NotFound, TuikaError
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind
 from tuika.services import claims, evidence, orders, policies

@@ -21,11 +21,11 @@ from tuika.adapters.db.tables import (
     OrderRow,
 )
 from tuika.domain.cases import HOLDS_ITEMS, Case, CaseStatus, Decision, TimelineEvent
-from tuika.domain.errors import ItemsAlreadyClaimed, StaleState
+from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed, StaleState
 from tuika.domain.findings import FindingKind
 from tuika.domain.history import BuyerHistory
 from tuika.domain.orders import Order
-from tuika.services.ports import CaseFilter, DuplicateKey, OrderFilter, QueueFilter
+from tuika.services.ports import CaseFilter, OrderFilter, QueueFilter
 
 # The claim path (order, its items, held items, idempotency, a new case and its first
 # event) and case reads run as hand-written SQL: see ``raw`` for why.

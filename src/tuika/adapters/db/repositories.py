@@ -26,7 +26,7 @@ from tuika.adapters.db.tables import (
     ReadRow,
 )
 from tuika.domain.alerts import DISPUTING, AlertKind, AlertOutcome, PayoutAlert
-from tuika.domain.errors import NotFound, StaleState
+from tuika.domain.errors import DuplicateKey, NotFound, StaleState
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import new_id
 from tuika.domain.ledger import Entry, Posting
@@ -34,7 +34,7 @@ from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.review.forensics import Marks, bands
 from tuika.review.reading import EvidenceRead
-from tuika.services.ports import DuplicateKey, EvidenceRecord
+from tuika.services.ports import EvidenceRecord
 
 # Built once, so SQLAlchemy reuses their cache keys and compiled SQL; the claim path's own
 # statements are in ``claims``.

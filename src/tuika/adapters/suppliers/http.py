@@ -20,8 +20,9 @@ from typing import Final, TypeVar
 
 import httpx
 
+from tuika.domain.errors import SupplierUnavailable
 from tuika.domain.masking import mask_card_key
-from tuika.domain.supplier import CardAnswer, CardState, SupplierUnavailable, TopupAnswer, TopupState
+from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
 
 log = logging.getLogger(__name__)
 

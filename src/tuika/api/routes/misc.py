@@ -6,12 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from tuika.adapters.evidence_store import EvidenceTooLarge, EvidenceTooManyPixels, EvidenceTypeNotAllowed
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
-from tuika.domain.errors import Forbidden, InvalidInput, PolicyInvalid
+from tuika.domain.errors import (
+    EvidenceTooLarge,
+    EvidenceTooManyPixels,
+    EvidenceTypeNotAllowed,
+    Forbidden,
+    InvalidInput,
+    PolicyInvalid,
+)
 from tuika.domain.policy import EvidenceKind
 from tuika.services import evidence, policies, views
 

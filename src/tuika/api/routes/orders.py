@@ -10,7 +10,7 @@ from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
-from tuika.domain.errors import Forbidden
+from tuika.domain.errors import Forbidden, OrderHasClaims
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
 from tuika.services import claims, orders, policies
@@ -28,7 +28,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
     responses={
         200: {"description": "The order was known and is updated"},
         201: {"model": s.OrderSynced, "description": "The order was new and is stored"},
-        **answers(Forbidden, orders.OrderHasClaims),
+        **answers(Forbidden, OrderHasClaims),
     },
 )
 def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) -> s.OrderSynced:

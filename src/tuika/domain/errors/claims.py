@@ -1,45 +1,8 @@
-"""Typed domain errors, each with a stable code and a title in zh-CN and English."""
+"""A claim and what it claims on: the case's state, the order's items, the policy, the route asked for."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-
-class TuikaError(Exception):
-    """Base of every error tuika reports to a caller."""
-
-    code: ClassVar[str] = "tuika_error"
-    title: ClassVar[str] = "Request failed"
-    title_zh: ClassVar[str] = "请求失败"
-
-    def __init__(self, detail: str = "", **facts: object) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail or self.title
-        self.facts = facts
-
-
-class NotFound(TuikaError):
-    code = "not_found"
-    title = "Not found"
-    title_zh = "未找到"
-
-
-class Conflict(TuikaError):
-    code = "conflict"
-    title = "Conflict with the current state"
-    title_zh = "与当前状态冲突"
-
-
-class InvalidInput(TuikaError):
-    code = "invalid_input"
-    title = "Invalid input"
-    title_zh = "输入无效"
-
-
-class Forbidden(TuikaError):
-    code = "forbidden"
-    title = "Not allowed for this role"
-    title_zh = "当前角色无权执行此操作"
+from tuika.domain.errors.base import Conflict, InvalidInput
 
 
 class IllegalTransition(Conflict):
@@ -72,18 +35,6 @@ class ItemsAlreadyClaimed(Conflict):
     title_zh = "所选商品已有进行中或已退款的退卡申请"
 
 
-class OverRefund(Conflict):
-    code = "over_refund"
-    title = "Refunds would exceed what was paid"
-    title_zh = "退款总额将超过实付金额"
-
-
-class LedgerUnbalanced(TuikaError):
-    code = "ledger_unbalanced"
-    title = "A ledger posting does not balance"
-    title_zh = "记账分录借贷不平"
-
-
 class IdempotencyKeyReused(Conflict):
     code = "idempotency_key_reused"
     title = "This Idempotency-Key was already used with a different request"
@@ -100,3 +51,15 @@ class AppealNotAllowed(Conflict):
     code = "appeal_not_allowed"
     title = "Only a rejected case can be appealed, and only once"
     title_zh = "仅已驳回的申请可申诉，且仅限一次"
+
+
+class RouteUnavailable(InvalidInput):
+    code = "route_unavailable"
+    title = "Refunds by the original route are not available for this order; choose the balance"
+    title_zh = "该订单暂不支持原路退款，请选择退至平台余额"
+
+
+class OrderHasClaims(Conflict):
+    code = "order_has_claims"
+    title = "The order has refund claims; its items and payment can no longer change"
+    title_zh = "该订单已有退卡申请，商品与支付信息不可再修改"
