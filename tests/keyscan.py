@@ -44,7 +44,7 @@ def clear_keys(system: System) -> list[str]:
         sealed = conn.execute(query).all()
     keys: list[str] = []
     for order_id, item_id, secret in sealed:
-        # Opened as tuika opens them (services.orders.card_key): bound to "<order id>/<item id>".
+        # Opened as tuika opens them (services.orders.keys.card_key): bound to "<order id>/<item id>".
         plain = system.ctx.cipher.decrypt(secret, f"{order_id}/{item_id}")
         keys.extend([plain, *re.split(r"[\s/|,;]+", plain)])
     return sorted({k for k in keys if len(fold(k)) >= _SHORTEST})

@@ -23,9 +23,9 @@ from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import worker_consumer
 from tuika.services.context import SYSTEM, Actor
-from tuika.services.encrypt_accounts import encrypt_accounts
 from tuika.services.events import admin as events_admin
 from tuika.services.events.relay import relay
+from tuika.services.orders.encrypt_accounts import encrypt_accounts
 from tuika.services.reconcile import reconcile as run_reconcile
 from tuika.services.remask import remask_reads
 from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings

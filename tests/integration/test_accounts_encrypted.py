@@ -21,9 +21,9 @@ from tuika.adapters.db.migrate import alembic_config, upgrade
 from tuika.bootstrap import System, build
 from tuika.cli import app
 from tuika.domain.cases import Role
-from tuika.services import orders
 from tuika.services.context import Actor
-from tuika.services.encrypt_accounts import encrypt_accounts
+from tuika.services.orders import orders
+from tuika.services.orders.encrypt_accounts import encrypt_accounts
 from tuika.settings import Settings
 
 AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed
 from tuika.domain.money import Money
 from tuika.domain.policy import Reason
 from tuika.services import policies
-from tuika.services.orders import orders_holding_key
+from tuika.services.orders.keys import orders_holding_key
 from tuika.services.ports import CaseFilter
 
 FILED = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)

@@ -23,7 +23,7 @@ from tuika.domain.payouts import PayoutStatus
 from tuika.domain.policy import Reason
 from tuika.services import claims, evidence, payouts, review
 from tuika.services.context import Actor
-from tuika.services.orders import sync_order
+from tuika.services.orders.orders import sync_order
 
 BUYER = Actor("buyer_p", Role.BUYER)
 ARBITRATOR = Actor("arbitrator_p", Role.ARBITRATOR)

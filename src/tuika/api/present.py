@@ -16,7 +16,7 @@ from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
 from tuika.domain.reason_codes import describe
 from tuika.review.reading import EvidenceRead
-from tuika.services.orders import KeyTwice, OrderView
+from tuika.services.orders.orders import KeyTwice, OrderView
 from tuika.services.policies import RuleForOrder
 from tuika.services.ports import EvidenceRecord
 from tuika.services.views import CaseView

@@ -16,9 +16,10 @@ from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.policy import Reason
 from tuika.domain.suggestion import Suggestion, suggest
-from tuika.services import orders, ports, views
+from tuika.services import ports, views
 from tuika.services.context import Actor, Context
-from tuika.services.orders import OrderView
+from tuika.services.orders import orders
+from tuika.services.orders.orders import OrderView
 from tuika.services.views import CaseView
 
 # A page of the queue: more than a person works through before it changes under them.

@@ -19,7 +19,7 @@ from tuika.review.matching import FieldMatch, match
 from tuika.review.ocr import OcrError, OcrText
 from tuika.review.reading import EvidenceRead, build_read
 from tuika.services.context import Context
-from tuika.services.orders import account, card_key, orders_holding_key
+from tuika.services.orders.keys import account, card_key, orders_holding_key
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any
 from tuika.domain.orders import Order
 from tuika.review.reading import EvidenceRead, remask
 from tuika.services.context import Context
-from tuika.services.orders import card_key
+from tuika.services.orders.keys import card_key
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from tuika.review.forensics import SIMILAR_BITS, Marks, distance
 from tuika.services.claims import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
-from tuika.services.orders import card_key, orders_holding_key
+from tuika.services.orders.keys import card_key, orders_holding_key
 from tuika.services.payouts import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.reading import INFORMATIVE, examine

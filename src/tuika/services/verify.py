@@ -11,7 +11,7 @@ from tuika.domain.orders import DeliveryStatus, Order, ProductKind
 from tuika.domain.policy import Reason
 from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.services.context import Context
-from tuika.services.orders import card_key
+from tuika.services.orders.keys import card_key
 
 
 @dataclass(frozen=True, slots=True)

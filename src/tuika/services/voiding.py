@@ -15,7 +15,7 @@ from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.orders import DeliveryStatus, Order
 from tuika.domain.supplier import CardState
 from tuika.services.context import Context
-from tuika.services.orders import card_key
+from tuika.services.orders.keys import card_key
 
 _DEAD = frozenset(s.value for s in (CardState.INVALID, CardState.EXPIRED, CardState.REDEEMED, CardState.VOIDED))
 

@@ -14,8 +14,9 @@ from tuika.domain.cases import Role
 from tuika.domain.errors import EvidenceRejected, NotFound, TuikaError
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind
-from tuika.services import claims, evidence, orders, policies
+from tuika.services import claims, evidence, policies
 from tuika.services.context import Actor, Context
+from tuika.services.orders import orders
 from tuika.web import claim_form as form
 from tuika.web import i18n
 from tuika.web.session import CsrfChecked, PageError, ctx_of, lang_of, render, signed_in

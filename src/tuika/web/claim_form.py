@@ -24,8 +24,9 @@ from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind, Reason, Rule
 from tuika.domain.reason_codes import describe
-from tuika.services import claims, orders, policies
+from tuika.services import claims, policies
 from tuika.services.context import Actor, Context
+from tuika.services.orders import orders
 from tuika.web import i18n
 from tuika.web.session import yuan
 

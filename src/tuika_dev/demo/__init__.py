@@ -13,8 +13,8 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.supplier import CardState, TopupState
 from tuika.services.context import Actor, Context
-from tuika.services.orders import card_key as card_key_of
-from tuika.services.orders import sync_order
+from tuika.services.orders.keys import card_key as card_key_of
+from tuika.services.orders.orders import sync_order
 from tuika.services.ports import OrderFilter
 from tuika.services.verify import topup_reference
 

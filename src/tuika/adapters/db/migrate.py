@@ -29,7 +29,7 @@ def upgrade(engine: Engine, revision: str = "head") -> frozenset[str]:
     ``"remask_reads"``: stored reads are to be masked again with their orders' card keys
     (``tuika.services.remask``), which a migration cannot open.
     ``"encrypt_accounts"``: accounts kept in clear are to be encrypted with the card cipher
-    (``tuika.services.encrypt_accounts``), which a migration does not have.
+    (``tuika.services.orders.encrypt_accounts``), which a migration does not have.
     """
     config = alembic_config()
     with engine.begin() as connection:

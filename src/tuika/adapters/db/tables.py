@@ -73,7 +73,7 @@ class OrderItemRow(Base):
     item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     secret_enc: Mapped[str | None] = mapped_column(Text)
-    # The account topped up, encrypted like the card key but for its own purpose (see services.orders).
+    # The account topped up, encrypted like the card key but for its own purpose (see services.orders.keys).
     account_enc: Mapped[str | None] = mapped_column(Text)
     # Where accounts were kept in clear before migration 0010; tuika never writes one here and
     # empties it once the account is encrypted. A later migration drops the column.

@@ -13,7 +13,8 @@ from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import Forbidden, OrderHasClaims
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
-from tuika.services import claims, orders, policies
+from tuika.services import claims, policies
+from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])

@@ -9,7 +9,7 @@ column emptied in the same statement. Running it again finds nothing left and ch
 from __future__ import annotations
 
 from tuika.services.context import Context
-from tuika.services.orders import seal_account
+from tuika.services.orders.keys import seal_account
 
 # Items per transaction: a crash loses at most one page's work, which the next run redoes.
 PAGE = 500

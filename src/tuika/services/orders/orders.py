@@ -10,10 +10,10 @@ from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound, OrderHasClaims
 from tuika.domain.masking import mask_account, mask_card_key
 from tuika.domain.orders import Order, OrderItem
-from tuika.review.matching import canonical
 from tuika.services.context import Actor, Context
 from tuika.services.moves import sync_order_row
-from tuika.services.ports import OrderFilter, UnitOfWork
+from tuika.services.orders.keys import account, card_key, orders_holding_key, seal_item
+from tuika.services.ports import OrderFilter
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def sync_order(
     """
     actor.require(Role.PLATFORM, Role.ADMIN)
     accounts = accounts or {}
-    items = tuple(_sealed(ctx, order.id, item, card_keys.get(item.id), accounts.get(item.id)) for item in order.items)
+    items = tuple(seal_item(ctx, order.id, item, card_keys.get(item.id), accounts.get(item.id)) for item in order.items)
     order = replace(order, items=items)
     with ctx.uow() as uow:
         existing = uow.orders.get(order.id, lock=True)
@@ -78,15 +78,6 @@ def sync_order(
             found.other_item_id,
         )
     return order, created, twice
-
-
-def _sealed(ctx: Context, order_id: str, item: OrderItem, key: str | None, topped_up: str | None) -> OrderItem:
-    if key is not None:
-        secret = ctx.cipher.encrypt(key, _aad(order_id, item.id))
-        item = replace(item, secret=secret, lookup=ctx.cipher.digest(canonical(key)))
-    if topped_up is not None:
-        item = replace(item, account_enc=seal_account(ctx, order_id, item.id, topped_up))
-    return item
 
 
 # Once a claim exists, what it was judged on and what it may be paid from must stay put;
@@ -143,13 +134,12 @@ def held_items(ctx: Context, order_id: str) -> dict[str, str]:
 def view(ctx: Context, actor: Actor, order: Order, *, reveal: bool) -> OrderView:
     """Return the order with card keys and accounts revealed to their buyer on the detail page, masked elsewhere."""
     show = reveal and actor.role is Role.BUYER and actor.subject == order.buyer_id
-    return OrderView(order, tuple(_item_view(ctx, order.id, item, show) for item in order.items))
+    return OrderView(order, tuple(_item_view(ctx, order, item, show) for item in order.items))
 
 
-def _item_view(ctx: Context, order_id: str, item: OrderItem, show: bool) -> ItemView:
-    key = None if item.secret is None else ctx.cipher.decrypt(item.secret, _aad(order_id, item.id))
-    sealed = item.account_enc
-    topped_up = None if sealed is None else ctx.cipher.decrypt(sealed, _account_aad(order_id, item.id))
+def _item_view(ctx: Context, order: Order, item: OrderItem, show: bool) -> ItemView:
+    key = None if item.secret is None else card_key(ctx, order, item)
+    topped_up = None if item.account_enc is None else account(ctx, order, item)
     return ItemView(
         item.id,
         key if show or key is None else mask_card_key(key),
@@ -157,36 +147,3 @@ def _item_view(ctx: Context, order_id: str, item: OrderItem, show: bool) -> Item
         card_key_masked=key is not None and not show,
         account_masked=topped_up is not None and not show,
     )
-
-
-def card_key(ctx: Context, order: Order, item: OrderItem) -> str:
-    """Return an item's card key in clear, for the supplier that issued it; never log it."""
-    assert item.secret is not None
-    return ctx.cipher.decrypt(item.secret, _aad(order.id, item.id))
-
-
-def account(ctx: Context, order: Order, item: OrderItem) -> str:
-    """Return an item's account in clear, to mask it in what a screenshot shows; never log it."""
-    assert item.account_enc is not None
-    return ctx.cipher.decrypt(item.account_enc, _account_aad(order.id, item.id))
-
-
-def seal_account(ctx: Context, order_id: str, item_id: str, plain: str) -> str:
-    """Return the account ``plain`` encrypted for its item: it opens as that account only, never as a card key."""
-    return ctx.cipher.encrypt(plain, _account_aad(order_id, item_id))
-
-
-def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[str, str]]:
-    """Return (order id, item id) of the items whose card key reads as ``key``, OCR look-alikes forgiven."""
-    return uow.orders.items_by_digest(ctx.cipher.digests(canonical(key)))
-
-
-def _aad(order_id: str, item_id: str) -> str:
-    # Binding the ciphertext to its place stops a key being copied onto another item.
-    return f"{order_id}/{item_id}"
-
-
-def _account_aad(order_id: str, item_id: str) -> str:
-    # Bound to its place and to its purpose: ids never hold "/", so no card key's "order/item"
-    # reads as this, and a card key's ciphertext copied into account_enc does not open.
-    return f"account/{order_id}/{item_id}"

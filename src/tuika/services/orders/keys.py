@@ -1,0 +1,53 @@
+"""Card keys and accounts: sealed for their own item, opened only where one is needed in clear."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tuika.domain.orders import Order, OrderItem
+from tuika.review.matching import canonical
+from tuika.services.context import Context
+from tuika.services.ports import UnitOfWork
+
+
+def seal_item(ctx: Context, order_id: str, item: OrderItem, key: str | None, topped_up: str | None) -> OrderItem:
+    """Return the item with its card key and account encrypted for it, and the key's look-up digest."""
+    if key is not None:
+        secret = ctx.cipher.encrypt(key, _aad(order_id, item.id))
+        item = replace(item, secret=secret, lookup=ctx.cipher.digest(canonical(key)))
+    if topped_up is not None:
+        item = replace(item, account_enc=seal_account(ctx, order_id, item.id, topped_up))
+    return item
+
+
+def card_key(ctx: Context, order: Order, item: OrderItem) -> str:
+    """Return an item's card key in clear, for the supplier that issued it; never log it."""
+    assert item.secret is not None
+    return ctx.cipher.decrypt(item.secret, _aad(order.id, item.id))
+
+
+def account(ctx: Context, order: Order, item: OrderItem) -> str:
+    """Return an item's account in clear, to mask it in what a screenshot shows; never log it."""
+    assert item.account_enc is not None
+    return ctx.cipher.decrypt(item.account_enc, _account_aad(order.id, item.id))
+
+
+def seal_account(ctx: Context, order_id: str, item_id: str, plain: str) -> str:
+    """Return the account ``plain`` encrypted for its item: it opens as that account only, never as a card key."""
+    return ctx.cipher.encrypt(plain, _account_aad(order_id, item_id))
+
+
+def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[str, str]]:
+    """Return (order id, item id) of the items whose card key reads as ``key``, OCR look-alikes forgiven."""
+    return uow.orders.items_by_digest(ctx.cipher.digests(canonical(key)))
+
+
+def _aad(order_id: str, item_id: str) -> str:
+    # Binding the ciphertext to its place stops a key being copied onto another item.
+    return f"{order_id}/{item_id}"
+
+
+def _account_aad(order_id: str, item_id: str) -> str:
+    # Bound to its place and to its purpose: ids never hold "/", so no card key's "order/item"
+    # reads as this, and a card key's ciphertext copied into account_enc does not open.
+    return f"account/{order_id}/{item_id}"
