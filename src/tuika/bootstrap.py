@@ -26,11 +26,11 @@ from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import HueyRelay, make_huey, register
+from tuika.services.claims.policies import ensure_default
 from tuika.services.context import Context, EventRules, Handler, PolicyBook, SignInRules, Sla, subscriptions
 from tuika.services.events.handlers import EVENT_HANDLERS
 from tuika.services.events.relay import hint
 from tuika.services.orders.encrypt_accounts import encrypt_accounts
-from tuika.services.policies import ensure_default
 from tuika.services.ports import Gateway, Relay
 from tuika.services.remask import remask_reads
 from tuika.settings import Settings

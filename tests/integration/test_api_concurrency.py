@@ -16,7 +16,8 @@ from tuika.bootstrap import System
 from tuika.domain.cases import DecisionAction, Role, Route
 from tuika.domain.errors import StaleState
 from tuika.domain.policy import Reason
-from tuika.services import claims, review
+from tuika.services import review
+from tuika.services.claims import filing
 from tuika.services.context import Actor
 
 Auth = Callable[..., dict[str, str]]
@@ -172,9 +173,9 @@ def test_a_withdrawal_racing_an_approval_ends_one_way_only(client: TestClient, a
 def test_twenty_service_submissions_with_one_key_make_one_case(client: TestClient, auth: Auth, system: System) -> None:
     push(client, auth, order_payload("ord_d1", delivery="failed", amount_fen=2500))
     buyer = Actor("buyer_1", Role.BUYER)
-    request = claims.ClaimRequest("ord_d1", Reason.NOT_DELIVERED, route=Route.BALANCE)
+    request = filing.ClaimRequest("ord_d1", Reason.NOT_DELIVERED, route=Route.BALANCE)
 
-    cases = race([lambda: claims.submit(system.ctx, buyer, request, "svc-key")] * THREADS)
+    cases = race([lambda: filing.submit(system.ctx, buyer, request, "svc-key")] * THREADS)
 
     assert len({v.case.id for v in cases}) == 1
     assert count_rows(system.engine, "cases") == 1

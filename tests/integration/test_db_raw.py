@@ -23,7 +23,7 @@ from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed
 from tuika.domain.money import Money
 from tuika.domain.policy import Reason
-from tuika.services import policies
+from tuika.services.claims import policies
 from tuika.services.orders.keys import orders_holding_key
 from tuika.services.ports import CaseFilter
 

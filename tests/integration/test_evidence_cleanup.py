@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from tests.factories import count_rows, order_payload, png_bytes, stored_files
 from tests.integration.api import Auth, file_case, push, upload
 from tuika.bootstrap import System
-from tuika.services.evidence import forget_unused
+from tuika.services.claims.evidence import forget_unused
 from tuika.services.sweep import sweep
 
 

@@ -21,7 +21,8 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.payouts import PayoutStatus
 from tuika.domain.policy import Reason
-from tuika.services import claims, evidence, payouts, review
+from tuika.services import payouts, review
+from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor
 from tuika.services.orders.orders import sync_order
 
@@ -93,10 +94,10 @@ def test_no_sequence_pays_more_than_was_paid(
                 picked = tuple(order.items[n % items].id for n in sorted(arg))
                 # Two screenshots per claim, so most claims reach a decision instead of waiting for evidence.
                 shots = tuple(evidence.upload(ctx, BUYER, PNG, None).id for _ in range(2))
-                request = claims.ClaimRequest(
+                request = filing.ClaimRequest(
                     order_id, Reason(str(extra)), tuple(dict.fromkeys(picked)), evidence_ids=shots, route=Route.BALANCE
                 )
-                cases.append(claims.submit(ctx, BUYER, request, None).case.id)
+                cases.append(filing.submit(ctx, BUYER, request, None).case.id)
             elif cases:
                 assert isinstance(arg, int)
                 case_id = cases[arg % len(cases)]
@@ -104,7 +105,7 @@ def test_no_sequence_pays_more_than_was_paid(
                     action = DecisionAction.APPROVE if kind == "approve" else DecisionAction.REJECT
                     review.decide(ctx, ARBITRATOR, case_id, review.DecisionRequest(action, ("goodwill",)))
                 elif kind == "withdraw":
-                    claims.withdraw(ctx, BUYER, case_id, "")
+                    filing.withdraw(ctx, BUYER, case_id, "")
                 elif kind == "rereview":
                     review.machine_review(ctx, case_id)
                 else:

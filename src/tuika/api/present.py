@@ -16,8 +16,8 @@ from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
 from tuika.domain.reason_codes import describe
 from tuika.review.reading import EvidenceRead
+from tuika.services.claims.policies import RuleForOrder
 from tuika.services.orders.orders import KeyTwice, OrderView
-from tuika.services.policies import RuleForOrder
 from tuika.services.ports import EvidenceRecord
 from tuika.services.views import CaseView
 

@@ -8,7 +8,7 @@ from tuika.domain.ids import new_id
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus, allocate, check_cap
 from tuika.services import refunds
-from tuika.services.claims import payout_route
+from tuika.services.claims.filing import payout_route
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case, open_payout_row, save_payout
 from tuika.services.ports import UnitOfWork

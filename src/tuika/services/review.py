@@ -13,7 +13,7 @@ from tuika.domain.history import history_doubts
 from tuika.domain.orders import Order
 from tuika.domain.reason_codes import is_known
 from tuika.review.forensics import SIMILAR_BITS, Marks, distance
-from tuika.services.claims import evidence_kinds
+from tuika.services.claims.filing import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
 from tuika.services.orders.keys import card_key, orders_holding_key

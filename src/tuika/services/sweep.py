@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuika.domain.cases import CaseStatus
+from tuika.services.claims.evidence import forget_unused
 from tuika.services.context import Context
-from tuika.services.evidence import forget_unused
 from tuika.services.review import close_overdue
 from tuika.services.sessions import forget_expired
 

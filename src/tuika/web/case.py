@@ -16,7 +16,9 @@ from tuika.api.errors import status_for
 from tuika.domain.cases import Case
 from tuika.domain.errors import EvidenceRejected, EvidenceTooLarge, NotFound, TuikaError
 from tuika.domain.policy import EvidenceKind
-from tuika.services import claims, evidence, finance, views
+from tuika.services import finance, views
+from tuika.services.claims import evidence
+from tuika.services.claims import filing as claims
 from tuika.services.context import Actor, Context
 from tuika.services.ports import CaseFilter
 from tuika.web import case_view, i18n

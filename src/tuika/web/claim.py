@@ -14,7 +14,8 @@ from tuika.domain.cases import Role
 from tuika.domain.errors import EvidenceRejected, NotFound, TuikaError
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind
-from tuika.services import claims, evidence, policies
+from tuika.services.claims import evidence, policies
+from tuika.services.claims import filing as claims
 from tuika.services.context import Actor, Context
 from tuika.services.orders import orders
 from tuika.web import claim_form as form

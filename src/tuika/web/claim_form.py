@@ -24,7 +24,8 @@ from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind, Reason, Rule
 from tuika.domain.reason_codes import describe
-from tuika.services import claims, policies
+from tuika.services.claims import filing as claims
+from tuika.services.claims import policies
 from tuika.services.context import Actor, Context
 from tuika.services.orders import orders
 from tuika.web import i18n

@@ -14,7 +14,8 @@ from tuika.domain.errors import NotFound
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.reason_codes import describe
 from tuika.review.reading import EvidenceRead
-from tuika.services import console, evidence
+from tuika.services import console
+from tuika.services.claims import evidence
 from tuika.services.console import CaseFile
 from tuika.services.ports import EvidenceRecord
 from tuika.web import i18n

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from tuika.api.deps import system as system_of
 from tuika.domain.errors import NotFound
 from tuika.domain.masking import mask_card_key
-from tuika.services import policies
+from tuika.services.claims import policies
 from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter
 from tuika.web import i18n

@@ -15,7 +15,8 @@ from PIL import Image, ImageDraw
 from tuika.domain.cases import Case, Role, Route
 from tuika.domain.orders import DeliveryStatus, Order, ProductKind
 from tuika.domain.policy import EvidenceKind, Reason
-from tuika.services import claims, evidence, review
+from tuika.services import review
+from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor, Context
 from tuika.services.ports import OrderFilter
 
@@ -44,7 +45,7 @@ def seed_claims(ctx: Context) -> list[Case]:
         shot = order_screenshot(order) if n < WAITING - 1 or first_shot is None else first_shot
         first_shot = first_shot or shot
         record = evidence.upload(ctx, buyer, shot, EvidenceKind.ORDER_SCREENSHOT)
-        request = claims.ClaimRequest(
+        request = filing.ClaimRequest(
             order_id=order.id,
             reason=Reason.OTHER,
             item_ids=(order.items[0].id,),
@@ -52,7 +53,7 @@ def seed_claims(ctx: Context) -> list[Case]:
             evidence_ids=(record.id,),
             route=Route.BALANCE,
         )
-        filed = claims.submit(ctx, buyer, request, None)
+        filed = filing.submit(ctx, buyer, request, None)
         cases.append(review.machine_review(ctx, filed.case.id))
     return cases
 

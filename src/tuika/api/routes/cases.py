@@ -12,7 +12,9 @@ from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
 from tuika.domain.cases import CaseStatus
 from tuika.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tuika.services import claims, contest, review, views
+from tuika.services import review, views
+from tuika.services.claims import contest
+from tuika.services.claims import filing as claims
 from tuika.services.ports import CaseFilter
 
 router = APIRouter(tags=["refund cases"])

@@ -19,7 +19,8 @@ from tuika.domain.errors import (
     PolicyInvalid,
 )
 from tuika.domain.policy import EvidenceKind
-from tuika.services import evidence, policies, views
+from tuika.services import views
+from tuika.services.claims import evidence, policies
 
 router = APIRouter()
 

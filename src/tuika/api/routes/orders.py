@@ -13,7 +13,8 @@ from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import Forbidden, OrderHasClaims
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
-from tuika.services import claims, policies
+from tuika.services.claims import filing as claims
+from tuika.services.claims import policies
 from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter
 

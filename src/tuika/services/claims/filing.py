@@ -1,4 +1,4 @@
-"""The buyer's side of a claim: pre-check, submit, withdraw, appeal, add evidence."""
+"""Filing a claim and what its buyer does with it after: pre-check, submit, withdraw, appeal, add evidence."""
 
 from __future__ import annotations
 
