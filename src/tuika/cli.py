@@ -26,7 +26,7 @@ from tuika.services.context import SYSTEM, Actor
 from tuika.services.events import admin as events_admin
 from tuika.services.events.relay import relay
 from tuika.services.orders.encrypt_accounts import encrypt_accounts
-from tuika.services.reconcile import reconcile as run_reconcile
+from tuika.services.payouts.reconcile import reconcile as run_reconcile
 from tuika.services.remask import remask_reads
 from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings
 

@@ -21,7 +21,7 @@ from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
-from tuika.services import refunds
+from tuika.services.payouts import sending as refunds
 from tuika_dev.sandbox.bank import BankSandbox, FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault
 

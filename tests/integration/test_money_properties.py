@@ -21,10 +21,11 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.payouts import PayoutStatus
 from tuika.domain.policy import Reason
-from tuika.services import payouts, review
+from tuika.services import review
 from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor
 from tuika.services.orders.orders import sync_order
+from tuika.services.payouts import paying as payouts
 
 BUYER = Actor("buyer_p", Role.BUYER)
 ARBITRATOR = Actor("arbitrator_p", Role.ARBITRATOR)

@@ -28,7 +28,8 @@ from tuika.bootstrap import System
 from tuika.domain.gateway import RefundRequest
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute, PayoutStatus
-from tuika.services import payouts, refunds
+from tuika.services.payouts import paying as payouts
+from tuika.services.payouts import sending as refunds
 from tuika.services.sweep import sweep
 from tuika_dev.sandbox.bank import FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault

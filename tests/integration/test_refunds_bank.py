@@ -19,8 +19,9 @@ from tests.integration.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.money import Money
-from tuika.services import finance, refunds
+from tuika.services import finance
 from tuika.services.context import Actor
+from tuika.services.payouts import sending as refunds
 from tuika_dev.sandbox.bank import BankSandbox, FailCode, Fault
 
 

@@ -25,9 +25,10 @@ from tuika.domain.cases import Role
 from tuika.domain.gateway import RefundRequest, statement_day
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
-from tuika.services import finance, refunds
+from tuika.services import finance
 from tuika.services.context import SYSTEM, Actor
-from tuika.services.reconcile import MismatchKind, reconcile
+from tuika.services.payouts import sending as refunds
+from tuika.services.payouts.reconcile import MismatchKind, reconcile
 
 FINANCE = Actor("finance_1", Role.ADMIN)
 _n = itertools.count()

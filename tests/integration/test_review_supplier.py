@@ -16,7 +16,7 @@ from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.errors import SupplierUnavailable
 from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
-from tuika.services import payouts
+from tuika.services.payouts import paying as payouts
 from tuika_dev.demo import orders as demo_orders
 from tuika_dev.demo import seed, seed_supplier
 

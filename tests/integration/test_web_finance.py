@@ -26,7 +26,7 @@ from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
-from tuika.services import refunds
+from tuika.services.payouts import sending as refunds
 from tuika_dev.sandbox.bank import FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault
 

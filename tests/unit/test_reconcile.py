@@ -9,7 +9,7 @@ from tests.unit.builders import payout
 from tuika.domain.gateway import RefundState, StatementLine
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
-from tuika.services.reconcile import MismatchKind, compare, day_bounds
+from tuika.services.payouts.reconcile import MismatchKind, compare, day_bounds
 
 AT = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 ALIPAY = PayoutRoute.ALIPAY

@@ -32,12 +32,12 @@ from tuika.domain.errors import (
 from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundAnswer
 from tuika.domain.ids import new_id
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
-from tuika.services import refunds
 from tuika.services.context import Actor, Context
 from tuika.services.moves import note_on_case, open_payout_row, save_payout
-from tuika.services.payouts import check_order_cap
+from tuika.services.payouts import sending as refunds
+from tuika.services.payouts.paying import check_order_cap
+from tuika.services.payouts.settle import succeed
 from tuika.services.ports import UnitOfWork
-from tuika.services.settle import succeed
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import Conflict, Forbidden
 from tuika.domain.payouts import PayoutRoute
-from tuika.services import finance, notices
+from tuika.services import finance
+from tuika.services.payouts import notices
 
 router = APIRouter()
 # The gateways' own names in the notify URL a merchant registers with them.

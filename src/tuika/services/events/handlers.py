@@ -12,8 +12,10 @@ from typing import Final
 
 from tuika.domain.events import Event, EventType, RetryAt
 from tuika.domain.payouts import PayoutStatus
-from tuika.services import payouts, refunds, review
+from tuika.services import review
 from tuika.services.context import Context, Handler
+from tuika.services.payouts import paying as payouts
+from tuika.services.payouts import sending as refunds
 
 
 def review_case(ctx: Context, event: Event) -> None:

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from tuika.domain.errors import NoGateway, NotFound
 from tuika.domain.gateway import NoticeRejected
 from tuika.domain.payouts import PayoutRoute
-from tuika.services import refunds
 from tuika.services.context import Context
+from tuika.services.payouts import sending as refunds
 
 log = logging.getLogger(__name__)
 

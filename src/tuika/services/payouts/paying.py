@@ -7,13 +7,13 @@ from tuika.domain.errors import NotFound
 from tuika.domain.ids import new_id
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus, allocate, check_cap
-from tuika.services import refunds
 from tuika.services.claims.filing import payout_route
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case, open_payout_row, save_payout
+from tuika.services.payouts import sending as refunds
+from tuika.services.payouts.settle import succeed
+from tuika.services.payouts.voiding import void_keys
 from tuika.services.ports import UnitOfWork
-from tuika.services.settle import succeed
-from tuika.services.voiding import void_keys
 
 
 def open_payout(ctx: Context, uow: UnitOfWork, order: Order, case: Case) -> Payout:

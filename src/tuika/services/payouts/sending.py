@@ -29,8 +29,8 @@ from tuika.domain.payouts import FINAL_PAYOUTS, Payout, PayoutStatus
 from tuika.domain.refund_limits import check_open, wait_before_sending
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case, note_on_case, save_payout
+from tuika.services.payouts.settle import succeed
 from tuika.services.ports import Gateway, UnitOfWork
-from tuika.services.settle import succeed
 
 log = logging.getLogger(__name__)
 
