@@ -21,7 +21,7 @@ from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
-from tuika.services.payouts import sending as refunds
+from tuika.services.payouts import applying, confirming
 from tuika_dev.sandbox.bank import BankSandbox, FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault
 
@@ -117,11 +117,11 @@ def test_abnormal_overdue_and_alerted_refunds_read_well_on_a_phone_in_both_langu
         abnormal = claim(api, auth, rig, "ord_fp2", "buyer_8")
         late = claim(api, auth, rig, "ord_fp3", "buyer_9")
         rig.settle()
-        refunds.follow_up(system.ctx, abnormal)  # WeChat's query: the buyer's account refused it
+        confirming.follow_up(system.ctx, abnormal)  # WeChat's query: the buyer's account refused it
         with system.engine.begin() as conn:  # sent three days and five hours ago: past WeChat's three days
             at = datetime.now(UTC) - timedelta(days=3, hours=5)
             conn.execute(text("UPDATE payouts SET sent_at = :at WHERE id = :id"), {"at": at, "id": late})
-        refunds.apply(
+        applying.apply(
             system.ctx, RefundAnswer(late, RefundState.SUCCEEDED, Money(1)), provider="wechat", source="query"
         )
         page = open_page(browser, PHONE)

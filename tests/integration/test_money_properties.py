@@ -25,7 +25,7 @@ from tuika.services import review
 from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor
 from tuika.services.orders.orders import sync_order
-from tuika.services.payouts import paying as payouts
+from tuika.services.payouts import paying
 
 BUYER = Actor("buyer_p", Role.BUYER)
 ARBITRATOR = Actor("arbitrator_p", Role.ARBITRATOR)
@@ -111,7 +111,7 @@ def test_no_sequence_pays_more_than_was_paid(
                     review.machine_review(ctx, case_id)
                 else:
                     for payout_id in dispatcher.payouts:
-                        payouts.execute(ctx, payout_id)
+                        paying.execute(ctx, payout_id)
         except (Conflict, TuikaError):
             pass  # refusals are part of the property: what matters is what got paid
     with system.engine.connect() as conn:

@@ -28,8 +28,7 @@ from tuika.bootstrap import System
 from tuika.domain.gateway import RefundRequest
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute, PayoutStatus
-from tuika.services.payouts import paying as payouts
-from tuika.services.payouts import sending as refunds
+from tuika.services.payouts import confirming, paying
 from tuika.services.sweep import sweep
 from tuika_dev.sandbox.bank import FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault
@@ -133,7 +132,7 @@ def test_any_interleaving_refunds_each_payout_exactly_once_and_the_ledger_balanc
             elif step == "sweep":
                 sweep(system.ctx)
             elif step == "pay_again":
-                payouts.execute(system.ctx, payout_id)
+                paying.execute(system.ctx, payout_id)
             elif step == "settle":
                 rig.settle()
             elif step == "deliver":
@@ -168,7 +167,7 @@ def test_any_interleaving_refunds_each_payout_exactly_once_and_the_ledger_balanc
                 assert deliver(client, rig, notice) < 300
             if payout_status(system, payout_id) is PayoutStatus.SUCCEEDED:
                 break
-            refunds.follow_up(system.ctx, payout_id)
+            confirming.follow_up(system.ctx, payout_id)
 
         assert payout_status(system, payout_id) is PayoutStatus.SUCCEEDED
         assert rig.sandbox.paid_count(payout_id) == 1

@@ -21,7 +21,7 @@ from tuika.domain.cases import Role
 from tuika.domain.money import Money
 from tuika.services import finance
 from tuika.services.context import Actor
-from tuika.services.payouts import sending as refunds
+from tuika.services.payouts import applying
 from tuika_dev.sandbox.bank import BankSandbox, FailCode, Fault
 
 
@@ -211,10 +211,10 @@ def test_a_notice_contradicting_a_settled_refund_raises_an_alert_and_changes_not
     wired.settle_due()
     payout_id = case["payout"]["id"]
 
-    refunds.apply(
+    applying.apply(
         system.ctx, RefundAnswer(payout_id, RefundState.FAILED, Money(5000)), provider="bank_card", source="query"
     )
-    refunds.apply(
+    applying.apply(
         system.ctx, RefundAnswer(payout_id, RefundState.SUCCEEDED, Money(4000)), provider="bank_card", source="query"
     )
 

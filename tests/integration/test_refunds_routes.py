@@ -27,7 +27,7 @@ from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
 from tuika.services import finance
 from tuika.services.context import SYSTEM, Actor
-from tuika.services.payouts import sending as refunds
+from tuika.services.payouts import confirming
 from tuika.services.payouts.reconcile import MismatchKind, reconcile
 
 FINANCE = Actor("finance_1", Role.ADMIN)
@@ -238,7 +238,7 @@ def test_reconciliation_finds_the_days_refunds_in_each_bill_and_lists_what_diffe
 ) -> None:
     cases = [claim(client, auth, alipay, fen=fen) for fen in (1000, 2000)]
     for case in cases:
-        refunds.follow_up(system.ctx, case["payout"]["id"])
+        confirming.follow_up(system.ctx, case["payout"]["id"])
     day = statement_day(system.ctx.clock.now())
 
     [clean] = reconcile(system.ctx, SYSTEM, day)
@@ -265,7 +265,7 @@ def test_a_resend_refused_fails_the_payout_only_when_the_gateway_still_has_nothi
     assert status_of(system, payout_id) is PayoutStatus.PROCESSING
     alipay.sandbox.fail_next(Fault.CLOSED)  # by the time it is sent again, the trade is closed
 
-    refunds.follow_up(system.ctx, payout_id)  # nothing under the number: sent again, refused
+    confirming.follow_up(system.ctx, payout_id)  # nothing under the number: sent again, refused
 
     assert status_of(system, payout_id) is PayoutStatus.FAILED
     assert alipay.sandbox.paid_count(payout_id) == 0

@@ -16,7 +16,7 @@ from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.errors import SupplierUnavailable
 from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
-from tuika.services.payouts import paying as payouts
+from tuika.services.payouts import paying
 from tuika_dev.demo import orders as demo_orders
 from tuika_dev.demo import seed, seed_supplier
 
@@ -293,8 +293,8 @@ def test_a_supplier_down_at_voiding_time_leaves_the_payout_waiting_then_it_is_pa
     assert balance(client, auth) == 0
 
     supplier.void_down = False
-    payouts.execute(system.ctx, case["payout"]["id"])
-    payouts.execute(system.ctx, case["payout"]["id"])
+    paying.execute(system.ctx, case["payout"]["id"])
+    paying.execute(system.ctx, case["payout"]["id"])
 
     assert balance(client, auth) == 6000
     assert [a[0] for a in supplier.asked] == ["card", "void", "void"]

@@ -26,7 +26,7 @@ from tests.integration.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
-from tuika.services.payouts import sending as refunds
+from tuika.services.payouts import applying, confirming
 from tuika_dev.sandbox.bank import FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault
 
@@ -91,7 +91,7 @@ def abnormal_by_wechat(
     rigs.wechat.sandbox.fail_next(WechatFault.ABNORMAL)
     case = claim(client, auth, rigs.wechat, order_id, buyer)
     rigs.wechat.settle()
-    refunds.follow_up(system.ctx, case["payout"]["id"])  # the query finds it ABNORMAL
+    confirming.follow_up(system.ctx, case["payout"]["id"])  # the query finds it ABNORMAL
     payout = payout_of(client, auth, case["id"], buyer)
     assert payout["status"] == "abnormal", payout
     return {**payout, "case_id": case["id"]}
@@ -141,7 +141,7 @@ def test_an_admin_sees_every_kind_of_stuck_refund_and_the_alerts(
         conn.execute(text("UPDATE payouts SET sent_at = :at WHERE id = :id"), {"at": sent, "id": late["id"]})
     # The bank later claims one refused refund paid a single fen: an alert, nothing changed, and
     # that refund's outcome is now in doubt.
-    refunds.apply(
+    applying.apply(
         system.ctx, RefundAnswer(disputed["id"], RefundState.SUCCEEDED, Money(1)), provider="bank_card", source="query"
     )
     sign_in(client, system, "finance_1", "admin")

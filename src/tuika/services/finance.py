@@ -33,9 +33,10 @@ from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundAnswe
 from tuika.domain.ids import new_id
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.services.context import Actor, Context
+from tuika.services.locks import lock_payout
 from tuika.services.moves import note_on_case, open_payout_row, save_payout
-from tuika.services.payouts import sending as refunds
-from tuika.services.payouts.paying import check_order_cap
+from tuika.services.payouts.gateways import gateway_of, request_for
+from tuika.services.payouts.opening import check_order_cap
 from tuika.services.payouts.settle import succeed
 from tuika.services.ports import UnitOfWork
 
@@ -84,7 +85,7 @@ def redirect_to_balance(ctx: Context, actor: Actor, payout_id: str) -> Payout:
             peek = uow.payouts.get(payout_id)
             if peek is None or not actor.owns(peek.buyer_id):
                 raise NotFound(f"payout {payout_id} not found")
-            order, case, payout = refunds.lock(uow, payout_id)
+            order, case, payout = lock_payout(uow, payout_id)
             if payout.route is PayoutRoute.BALANCE or payout.status not in (PayoutStatus.FAILED, PayoutStatus.ABNORMAL):
                 raise NotRedirectable(f"payout {payout_id} is {payout.status.value} by {payout.route.value}")
             if uow.payouts.redirect_of(payout.id) is not None:
@@ -132,15 +133,15 @@ def resolve_abnormal(ctx: Context, actor: Actor, payout_id: str) -> Payout:
         raise NotFound(f"payout {payout_id} not found")
     if payout.status is not PayoutStatus.ABNORMAL or not payout.voucher:
         raise NotRedirectable(f"payout {payout_id} is {payout.status.value}, not abnormal")
-    gateway = refunds.gateway_of(ctx, payout)
+    gateway = gateway_of(ctx, payout)
     try:
-        gateway.resolve_abnormal(refunds.request_for(order, payout), payout.voucher)
+        gateway.resolve_abnormal(request_for(order, payout), payout.voucher)
     except GatewayUnavailable as exc:
         raise GatewayBusy(str(exc)) from exc
     except GatewayRefused as exc:
         raise NotRedirectable(f"{exc.code}: {exc.message}") from exc
     with ctx.uow() as uow:
-        _, case, current = refunds.lock(uow, payout_id)
+        _, case, current = lock_payout(uow, payout_id)
         if current.status is not PayoutStatus.ABNORMAL:
             return current
         now = ctx.clock.now()
@@ -171,9 +172,9 @@ def resolve_alert(ctx: Context, actor: Actor, alert_id: str, note: str) -> Payou
         raise AlertAlreadyResolved(f"alert {alert_id} was resolved by {alert.resolved_by}")
     answer = None
     if alert.kind in DISPUTING and payout is not None and order is not None and payout.route is not PayoutRoute.BALANCE:
-        gateway = refunds.gateway_of(ctx, payout)
+        gateway = gateway_of(ctx, payout)
         try:
-            answer = gateway.query(refunds.request_for(order, payout))
+            answer = gateway.query(request_for(order, payout))
         except (GatewayUnavailable, GatewayRefused) as exc:
             raise GatewayBusy(f"{payout.route.value}: {exc}") from exc
     with ctx.uow() as uow:
@@ -181,7 +182,7 @@ def resolve_alert(ctx: Context, actor: Actor, alert_id: str, note: str) -> Payou
             done = _end(ctx, uow, _open(uow, alert_id), actor, AlertOutcome.ACKNOWLEDGED, note)
             uow.commit()
             return done
-        _, case, current = refunds.lock(uow, payout.id)
+        _, case, current = lock_payout(uow, payout.id)
         asked = _open(uow, alert_id)
         outcome = settle_dispute(
             current.status,

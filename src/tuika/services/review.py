@@ -17,7 +17,7 @@ from tuika.services.claims.filing import evidence_kinds
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.moves import move_case
 from tuika.services.orders.keys import card_key, orders_holding_key
-from tuika.services.payouts.paying import open_payout
+from tuika.services.payouts.opening import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.reading import INFORMATIVE, examine
 from tuika.services.verify import ask_supplier

@@ -14,8 +14,7 @@ from tuika.domain.events import Event, EventType, RetryAt
 from tuika.domain.payouts import PayoutStatus
 from tuika.services import review
 from tuika.services.context import Context, Handler
-from tuika.services.payouts import paying as payouts
-from tuika.services.payouts import sending as refunds
+from tuika.services.payouts import confirming, paying
 
 
 def review_case(ctx: Context, event: Event) -> None:
@@ -30,7 +29,7 @@ def pay(ctx: Context, event: Event) -> None:
     keys (try again after the re-drive time) or the gateway's gap between refunds of one
     order (its check time).
     """
-    payout = payouts.execute(ctx, event.subject)
+    payout = paying.execute(ctx, event.subject)
     if payout.status is PayoutStatus.PENDING:
         now = ctx.clock.now()
         later = payout.check_at if payout.check_at is not None and payout.check_at > now else None
@@ -39,7 +38,7 @@ def pay(ctx: Context, event: Event) -> None:
 
 def confirm(ctx: Context, event: Event) -> None:
     """Ask the gateway about a sent refund until it says paid, failed or abnormal."""
-    payout = refunds.follow_up(ctx, event.subject)
+    payout = confirming.follow_up(ctx, event.subject)
     if payout.status is PayoutStatus.PROCESSING:
         now = ctx.clock.now()
         raise RetryAt(

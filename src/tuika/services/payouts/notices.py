@@ -1,7 +1,7 @@
 """Gateways' asynchronous notices: verified, kept once, applied once, always answered.
 
 A notice that does not verify is refused and changes nothing. One that verifies is stored
-under the provider's own id and applied in the same transaction (``refunds.apply``): a
+under the provider's own id and applied in the same transaction (``applying.apply``): a
 duplicate — the provider resends until it hears success — is answered "success" without being
 applied twice; one about a refund we never asked for, or that contradicts our record, raises
 an alert and is answered "success" too, so the provider stops resending what a person must
@@ -17,7 +17,7 @@ from tuika.domain.errors import NoGateway, NotFound
 from tuika.domain.gateway import NoticeRejected
 from tuika.domain.payouts import PayoutRoute
 from tuika.services.context import Context
-from tuika.services.payouts import sending as refunds
+from tuika.services.payouts.applying import apply
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,7 @@ def receive(ctx: Context, route: PayoutRoute, headers: Mapping[str, str], body: 
         log.warning("refused a %s notice: %s", route.value, exc)
         return gateway.notice_reply(False)
     try:
-        refunds.apply(
-            ctx, notice.answer, provider=notice.provider, source="notice", notice=(notice.notice_id, notice.raw)
-        )
+        apply(ctx, notice.answer, provider=notice.provider, source="notice", notice=(notice.notice_id, notice.raw))
     except NotFound:
         # Kept and alerted inside ``apply``; resending would not make it ours.
         log.error("a %s notice names refund %s, which is not ours", route.value, notice.answer.refund_no)
