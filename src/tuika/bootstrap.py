@@ -32,7 +32,7 @@ from tuika.services.events.handlers import EVENT_HANDLERS
 from tuika.services.events.relay import hint
 from tuika.services.orders.encrypt_accounts import encrypt_accounts
 from tuika.services.ports import Gateway, Relay
-from tuika.services.remask import remask_reads
+from tuika.services.review.remask import remask_reads
 from tuika.settings import Settings
 
 log = logging.getLogger(__name__)

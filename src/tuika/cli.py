@@ -27,7 +27,7 @@ from tuika.services.events import admin as events_admin
 from tuika.services.events.relay import relay
 from tuika.services.orders.encrypt_accounts import encrypt_accounts
 from tuika.services.payouts.reconcile import reconcile as run_reconcile
-from tuika.services.remask import remask_reads
+from tuika.services.review.remask import remask_reads
 from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings
 
 # The roles the pages sign in: buyers to their orders, staff to the console.

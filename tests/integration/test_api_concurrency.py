@@ -16,9 +16,9 @@ from tuika.bootstrap import System
 from tuika.domain.cases import DecisionAction, Role, Route
 from tuika.domain.errors import StaleState
 from tuika.domain.policy import Reason
-from tuika.services import review
 from tuika.services.claims import filing
 from tuika.services.context import Actor
+from tuika.services.review import decisions
 
 Auth = Callable[..., dict[str, str]]
 T = TypeVar("T")
@@ -186,12 +186,12 @@ def test_twenty_service_submissions_with_one_key_make_one_case(client: TestClien
 
 def test_twenty_service_approvals_of_one_case_make_one_payout(client: TestClient, auth: Auth, system: System) -> None:
     case_id = manual_review_case(client, auth, "ord_d2", amount_fen=9000)
-    request = review.DecisionRequest(DecisionAction.APPROVE, ("supplier_confirmed_fault",))
+    request = decisions.DecisionRequest(DecisionAction.APPROVE, ("supplier_confirmed_fault",))
 
     def approve(n: int) -> Callable[[], str]:
         def call() -> str:
             try:
-                review.decide(system.ctx, Actor(f"agent_{n}", Role.AGENT), case_id, request)
+                decisions.decide(system.ctx, Actor(f"agent_{n}", Role.AGENT), case_id, request)
             except StaleState as exc:
                 return exc.code
             return "ok"

@@ -16,7 +16,7 @@ from tests.conftest import InlineRelay
 from tests.factories import assert_problem, card_key_for, count_rows, order_payload
 from tests.integration.api import file_case, manual_review_case, push
 from tuika.bootstrap import System
-from tuika.services import review
+from tuika.services.review.machine import machine_review
 
 Auth = Callable[..., dict[str, str]]
 
@@ -459,7 +459,7 @@ def test_a_published_policy_applies_to_new_cases_while_older_ones_keep_theirs(
     assert (published.status_code, published.json()) == (201, {"version": 2, "title": "卡盟标准退卡政策 v2"})
 
     dispatcher.run = True
-    review.machine_review(system.ctx, old.json()["id"])
+    machine_review(system.ctx, old.json()["id"])
     kept = client.get(f"/v1/refund-cases/{old.json()['id']}", headers=buyer).json()
     assert (kept["status"], kept["policy_version"], kept["fee_fen"]) == ("refunded", 1, 100)
     assert kept["payout"]["amount_fen"] == 9900

@@ -30,7 +30,7 @@ from tuika.domain.clock import FixedClock
 from tuika.domain.events import DeliveryStatus, EventType
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
-from tuika.services.review import machine_review
+from tuika.services.review.machine import machine_review
 from tuika.settings import Settings
 from tuika_dev.sandbox.bank import BankSandbox, Fault
 

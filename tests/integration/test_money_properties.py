@@ -21,11 +21,12 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.payouts import PayoutStatus
 from tuika.domain.policy import Reason
-from tuika.services import review
 from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor
 from tuika.services.orders.orders import sync_order
 from tuika.services.payouts import paying
+from tuika.services.review import decisions
+from tuika.services.review.machine import machine_review
 
 BUYER = Actor("buyer_p", Role.BUYER)
 ARBITRATOR = Actor("arbitrator_p", Role.ARBITRATOR)
@@ -104,11 +105,11 @@ def test_no_sequence_pays_more_than_was_paid(
                 case_id = cases[arg % len(cases)]
                 if kind == "approve" or kind == "reject":
                     action = DecisionAction.APPROVE if kind == "approve" else DecisionAction.REJECT
-                    review.decide(ctx, ARBITRATOR, case_id, review.DecisionRequest(action, ("goodwill",)))
+                    decisions.decide(ctx, ARBITRATOR, case_id, decisions.DecisionRequest(action, ("goodwill",)))
                 elif kind == "withdraw":
                     filing.withdraw(ctx, BUYER, case_id, "")
                 elif kind == "rereview":
-                    review.machine_review(ctx, case_id)
+                    machine_review(ctx, case_id)
                 else:
                     for payout_id in dispatcher.payouts:
                         paying.execute(ctx, payout_id)

@@ -21,7 +21,7 @@ from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.bootstrap import build
 from tuika.cli import app
-from tuika.services.remask import remask_reads
+from tuika.services.review.remask import remask_reads
 from tuika.settings import Settings
 
 KEY = "HN4K-M8VB-2CX7-LP9D"

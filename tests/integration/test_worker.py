@@ -20,7 +20,7 @@ from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
 from tuika.jobs.queue import EmbeddedConsumer, embedded_consumer
 from tuika.services.events.relay import due_events
-from tuika.services.review import machine_review
+from tuika.services.review.machine import machine_review
 from tuika.settings import Settings
 
 # Long enough that the consumer's own sweep runs only once, when it starts.

@@ -6,7 +6,7 @@ import threading
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tuika.domain.cases import CaseStatus, Role, Stage, expected_times
@@ -55,6 +55,11 @@ class Sla:
     def stages(self) -> dict[CaseStatus, Stage]:
         """Return the buyer-facing stage of each status."""
         return expected_times(self.machine_review, self.manual_review, self.arbitration, self.awaiting_evidence)
+
+    def due(self, status: CaseStatus, now: datetime) -> datetime | None:
+        """Return when a case moved to ``status`` at ``now`` is due; None for a stage with no expected time."""
+        expected = self.stages()[status].expected
+        return None if expected is None else now + expected
 
 
 @dataclass(frozen=True, slots=True)

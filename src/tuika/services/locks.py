@@ -13,6 +13,17 @@ from tuika.domain.payouts import Payout
 from tuika.services.ports import UnitOfWork
 
 
+def lock_case(uow: UnitOfWork, case_id: str) -> Case:
+    """Lock a case's order, then the case; raise ``NotFound`` if there is no such case."""
+    peek = uow.cases.get(case_id)
+    if peek is None:
+        raise NotFound(f"case {case_id} not found")
+    uow.orders.get(peek.order_id, lock=True)
+    case = uow.cases.get(case_id, lock=True)
+    assert case is not None
+    return case
+
+
 def lock_payout(uow: UnitOfWork, payout_id: str) -> tuple[Order, Case, Payout]:
     """Lock a payout's order, then its case, then the payout; raise ``NotFound`` if there is no such payout."""
     peek = uow.payouts.get(payout_id)

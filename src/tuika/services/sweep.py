@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tuika.domain.cases import CaseStatus
 from tuika.services.claims.evidence import forget_unused
 from tuika.services.context import Context
-from tuika.services.review import close_overdue
+from tuika.services.review.decisions import close_overdue
 from tuika.services.sessions import forget_expired
 
 

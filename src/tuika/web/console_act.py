@@ -12,7 +12,7 @@ from tuika.api.errors import status_for
 from tuika.api.schemas import DecisionIn
 from tuika.domain.cases import DecisionAction
 from tuika.domain.errors import NotFound, TuikaError
-from tuika.services import review
+from tuika.services.review import decisions as review
 from tuika.web import i18n
 from tuika.web.console_case import REASONS, Failed, page
 from tuika.web.console_common import set_flash

@@ -14,10 +14,10 @@ from tuika.domain.errors import NotFound
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.reason_codes import describe
 from tuika.review.reading import EvidenceRead
-from tuika.services import console
 from tuika.services.claims import evidence
-from tuika.services.console import CaseFile
 from tuika.services.ports import EvidenceRecord
+from tuika.services.review import console
+from tuika.services.review.console import CaseFile
 from tuika.web import i18n
 from tuika.web.console_common import ACTIONS, countdown, fact_label, fact_value
 from tuika.web.console_marks import Mark, marks

@@ -17,8 +17,8 @@ from tuika.domain.money import Money
 from tuika.domain.orders import ProductKind
 from tuika.domain.policy import Reason
 from tuika.domain.reason_codes import describe
-from tuika.services import console
-from tuika.services.console import QueueFilter
+from tuika.services.review import console
+from tuika.services.review.console import QueueFilter
 from tuika.web.console_common import clear_flash, countdown, flash_of
 from tuika.web.session import PageError, Staff, ctx_of, lang_of, render
 

@@ -16,7 +16,7 @@ from tuika.services.context import Actor, Context
 from tuika.services.orders.keys import card_key as card_key_of
 from tuika.services.orders.orders import sync_order
 from tuika.services.ports import OrderFilter
-from tuika.services.verify import topup_reference
+from tuika.services.review.verify import topup_reference
 
 BUYERS = ("buyer_alice", "buyer_bob", "buyer_chen", "buyer_dong", "buyer_erin")
 MERCHANTS = ("m_xingyun", "m_kuaichong", "m_jinka")

@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw
 from tuika.domain.cases import Case, Role, Route
 from tuika.domain.orders import DeliveryStatus, Order, ProductKind
 from tuika.domain.policy import EvidenceKind, Reason
-from tuika.services import review
 from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor, Context
 from tuika.services.ports import OrderFilter
+from tuika.services.review.machine import machine_review
 
 WAITING: Final = 3
 _ASKED: Final = "卡密显示已被使用，但我没有用过，请核实。"
@@ -54,7 +54,7 @@ def seed_claims(ctx: Context) -> list[Case]:
             route=Route.BALANCE,
         )
         filed = filing.submit(ctx, buyer, request, None)
-        cases.append(review.machine_review(ctx, filed.case.id))
+        cases.append(machine_review(ctx, filed.case.id))
     return cases
 
 

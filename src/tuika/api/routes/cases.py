@@ -12,10 +12,11 @@ from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
 from tuika.domain.cases import CaseStatus
 from tuika.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tuika.services import review, views
+from tuika.services import views
 from tuika.services.claims import contest
 from tuika.services.claims import filing as claims
 from tuika.services.ports import CaseFilter
+from tuika.services.review import decisions as review
 
 router = APIRouter(tags=["refund cases"])
 # What a case's own moves can refuse: another role, or the state the case is in.

@@ -12,14 +12,14 @@ from typing import Final
 
 from tuika.domain.events import Event, EventType, RetryAt
 from tuika.domain.payouts import PayoutStatus
-from tuika.services import review
 from tuika.services.context import Context, Handler
 from tuika.services.payouts import confirming, paying
+from tuika.services.review.machine import machine_review
 
 
 def review_case(ctx: Context, event: Event) -> None:
     """Give a submitted case, or one whose evidence came, its machine review."""
-    review.machine_review(ctx, event.subject)
+    machine_review(ctx, event.subject)
 
 
 def pay(ctx: Context, event: Event) -> None:

@@ -1,26 +1,24 @@
-"""Review: the machine's first look, then people's decisions, both on the same table."""
+"""The machine's first look at a claim: the supplier asked, the screenshots read, then ``evaluate`` decides."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Tier
-from tuika.domain.errors import Forbidden, InvalidInput, NotFound, StaleState
+from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Tier
 from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
 from tuika.domain.findings import Fact, Finding, FindingKind
 from tuika.domain.history import history_doubts
 from tuika.domain.orders import Order
-from tuika.domain.reason_codes import is_known
 from tuika.review.forensics import SIMILAR_BITS, Marks, distance
 from tuika.services.claims.filing import evidence_kinds
-from tuika.services.context import SYSTEM, Actor, Context
+from tuika.services.context import SYSTEM, Context
+from tuika.services.locks import lock_case
 from tuika.services.moves import move_case
 from tuika.services.orders.keys import card_key, orders_holding_key
 from tuika.services.payouts.opening import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
-from tuika.services.reading import INFORMATIVE, examine
-from tuika.services.verify import ask_supplier
+from tuika.services.review.reading import INFORMATIVE, examine
+from tuika.services.review.verify import ask_supplier
 
 # A capture time this long before the payment is a screenshot of something else.
 CAPTURE_SLACK = timedelta(minutes=10)
@@ -58,7 +56,7 @@ def machine_review(ctx: Context, case_id: str) -> Case:
     check = ask_supplier(ctx, order, started)
     seen = examine(ctx, order, records, done)
     with ctx.uow() as uow:
-        case = _lock_case(uow, case_id)
+        case = lock_case(uow, case_id)
         if case.status is not CaseStatus.REVIEWING:
             return case
         order = uow.orders.get(case.order_id)
@@ -76,7 +74,7 @@ def machine_review(ctx: Context, case_id: str) -> Case:
         codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
         uow.findings.add(case.id, (*check.findings, *found))
         case = move_case(
-            uow, case, target, at=now, actor=SYSTEM, codes=codes, note=_note(outcome), due=_due(ctx, target, now)
+            uow, case, target, at=now, actor=SYSTEM, codes=codes, note=_note(outcome), due=ctx.sla.due(target, now)
         )
         uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
         if target is CaseStatus.APPROVED:
@@ -167,100 +165,13 @@ def keys_in_other_orders(ctx: Context, uow: UnitOfWork, case: Case, order: Order
 
 def _start_review(ctx: Context, case_id: str) -> Case:
     with ctx.uow() as uow:
-        case = _lock_case(uow, case_id)
+        case = lock_case(uow, case_id)
         if case.status is not CaseStatus.SUBMITTED:
             return case
         now = ctx.clock.now()
         case = move_case(uow, case, CaseStatus.REVIEWING, at=now, actor=SYSTEM, due=now + ctx.sla.machine_review)
         uow.commit()
         return case
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionRequest:
-    action: DecisionAction
-    reason_codes: tuple[str, ...]
-    note: str = ""
-
-
-# Where each person may act, and what an action means there.
-_AGENT_FROM = frozenset({CaseStatus.MANUAL_REVIEW})
-_ARBITRATOR_FROM = frozenset({CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION})
-_ACTION_STATUS = {
-    DecisionAction.APPROVE: CaseStatus.APPROVED,
-    DecisionAction.REJECT: CaseStatus.REJECTED,
-    DecisionAction.REQUEST_EVIDENCE: CaseStatus.AWAITING_EVIDENCE,
-    DecisionAction.ESCALATE: CaseStatus.ARBITRATION,
-}
-
-
-def decide(ctx: Context, actor: Actor, case_id: str, request: DecisionRequest) -> Case:
-    """Record a person's decision; only one of two concurrent deciders wins."""
-    actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
-    if request.action not in _ACTION_STATUS:
-        raise InvalidInput(f"action {request.action.value} is not a decision a person makes")
-    if not request.reason_codes:
-        raise InvalidInput("at least one reason code is required")
-    unknown = [c for c in request.reason_codes if not is_known(c)]
-    if unknown:
-        raise InvalidInput(f"unknown reason codes: {', '.join(unknown)}", unknown=unknown)
-    with ctx.uow() as uow:
-        case = _lock_case(uow, case_id)
-        allowed = _AGENT_FROM if actor.role is Role.AGENT else _ARBITRATOR_FROM
-        if case.status not in allowed:
-            if case.status in _ARBITRATOR_FROM:
-                raise Forbidden(f"a {actor.role.value} cannot decide a case in {case.status.value}")
-            raise StaleState(f"case {case_id} is {case.status.value}; nothing to decide")
-        now = ctx.clock.now()
-        target = _ACTION_STATUS[request.action]
-        tier = Tier.AGENT if actor.role is Role.AGENT else Tier.ARBITRATOR
-        case = move_case(
-            uow,
-            case,
-            target,
-            at=now,
-            actor=actor,
-            codes=request.reason_codes,
-            note=request.note,
-            due=_due(ctx, target, now),
-        )
-        uow.cases.add_decision(
-            Decision(case.id, request.action, tier, actor.subject, request.reason_codes, request.note, now)
-        )
-        if target is CaseStatus.APPROVED:
-            order = uow.orders.get(case.order_id)
-            assert order is not None
-            open_payout(ctx, uow, order, case)
-        uow.commit()
-        return case
-
-
-def close_overdue(ctx: Context, case_id: str) -> Case:
-    """Close a case whose evidence deadline passed without evidence."""
-    with ctx.uow() as uow:
-        case = _lock_case(uow, case_id)
-        now = ctx.clock.now()
-        if case.status is not CaseStatus.AWAITING_EVIDENCE or case.due_at is None or case.due_at > now:
-            return case
-        case = move_case(uow, case, CaseStatus.CLOSED, at=now, actor=SYSTEM, codes=("evidence_deadline_passed",))
-        uow.commit()
-        return case
-
-
-def _lock_case(uow: UnitOfWork, case_id: str) -> Case:
-    """Lock the order, then the case: the one order every writer takes them in."""
-    peek = uow.cases.get(case_id)
-    if peek is None:
-        raise NotFound(f"case {case_id} not found")
-    uow.orders.get(peek.order_id, lock=True)
-    case = uow.cases.get(case_id, lock=True)
-    assert case is not None
-    return case
-
-
-def _due(ctx: Context, status: CaseStatus, now: datetime) -> datetime | None:
-    expected = ctx.sla.stages()[status].expected
-    return None if expected is None else now + expected
 
 
 def _note(outcome: Outcome) -> str:

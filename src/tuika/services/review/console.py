@@ -1,6 +1,6 @@
 """Reads for the agent console: the review queue with its orders and filters, and one case in full.
 
-Nothing here decides anything; decisions go through ``tuika.services.review.decide`` like the
+Nothing here decides anything; decisions go through ``tuika.services.review.decisions.decide`` like the
 API's. These reads only gather what a person needs to judge a case in one place.
 """
 
