@@ -12,7 +12,7 @@ from tests.factories import count_rows, order_payload, png_bytes, stored_files
 from tests.integration.api import Auth, file_case, push, upload
 from tuika.bootstrap import System
 from tuika.services.claims.evidence import forget_unused
-from tuika.services.sweep import sweep
+from tuika.services.upkeep.sweep import sweep
 
 
 def age_everything(system: System, hours: int) -> None:

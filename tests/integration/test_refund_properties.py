@@ -29,7 +29,7 @@ from tuika.domain.gateway import RefundRequest
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute, PayoutStatus
 from tuika.services.payouts import confirming, paying
-from tuika.services.sweep import sweep
+from tuika.services.upkeep.sweep import sweep
 from tuika_dev.sandbox.bank import FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault
 

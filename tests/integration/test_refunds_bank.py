@@ -19,8 +19,8 @@ from tests.integration.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.money import Money
-from tuika.services import finance
 from tuika.services.context import Actor
+from tuika.services.finance import stuck_refunds
 from tuika.services.payouts import applying
 from tuika_dev.sandbox.bank import BankSandbox, FailCode, Fault
 
@@ -163,7 +163,7 @@ def test_finance_sees_the_failed_refund_until_it_is_redirected(
     assert [p["id"] for p in queue["failed"]] == [case["payout"]["id"]]
     assert client.get("/v1/finance/refunds", headers=auth("buyer", "buyer_1")).status_code == 403
 
-    finance.redirect_to_balance(system.ctx, Actor("finance_1", Role.ADMIN), case["payout"]["id"])
+    stuck_refunds.redirect_to_balance(system.ctx, Actor("finance_1", Role.ADMIN), case["payout"]["id"])
 
     assert client.get("/v1/finance/refunds", headers=auth("admin", "finance_1")).json()["failed"] == []
 

@@ -25,8 +25,8 @@ from tuika.domain.cases import Role
 from tuika.domain.gateway import RefundRequest, statement_day
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutStatus
-from tuika.services import finance
 from tuika.services.context import SYSTEM, Actor
+from tuika.services.finance import stuck_refunds
 from tuika.services.payouts import confirming
 from tuika.services.payouts.reconcile import MismatchKind, reconcile
 
@@ -155,7 +155,7 @@ def test_a_closed_wechat_refund_fails_and_the_buyer_takes_the_balance(
     deliver_all(client, wechat)
     assert status_of(system, payout_id) is PayoutStatus.FAILED
 
-    finance.redirect_to_balance(system.ctx, Actor(case["buyer"], Role.BUYER), payout_id)
+    stuck_refunds.redirect_to_balance(system.ctx, Actor(case["buyer"], Role.BUYER), payout_id)
 
     done = client.get(f"/v1/refund-cases/{case['id']}", headers=auth("buyer", case["buyer"])).json()
     assert done["status"] == "refunded"
@@ -269,6 +269,6 @@ def test_a_resend_refused_fails_the_payout_only_when_the_gateway_still_has_nothi
 
     assert status_of(system, payout_id) is PayoutStatus.FAILED
     assert alipay.sandbox.paid_count(payout_id) == 0
-    moved = finance.redirect_to_balance(system.ctx, Actor(case["buyer"], Role.BUYER), payout_id)
+    moved = stuck_refunds.redirect_to_balance(system.ctx, Actor(case["buyer"], Role.BUYER), payout_id)
     assert status_of(system, moved.id) is PayoutStatus.SUCCEEDED  # paid once the redirect committed
     assert ledger_total(system.engine) == 0

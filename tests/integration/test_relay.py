@@ -24,7 +24,7 @@ from tuika.services.context import Actor, Context, Handler
 from tuika.services.events.relay import due_events, relay
 from tuika.services.moves import sync_order_row
 from tuika.services.ports import UnitOfWork
-from tuika.services.sweep import sweep
+from tuika.services.upkeep.sweep import sweep
 from tuika.settings import Settings
 
 PLATFORM = Actor("host", Role.PLATFORM)

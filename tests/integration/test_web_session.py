@@ -22,8 +22,8 @@ from tuika.domain.cases import Role
 from tuika.domain.clock import FixedClock
 from tuika.domain.errors import LinkUsed
 from tuika.domain.sessions import SignInLink
-from tuika.services import sessions
-from tuika.services.sweep import sweep
+from tuika.services.signin import sessions
+from tuika.services.upkeep.sweep import sweep
 from tuika.web.session import CSRF_HEADER, SESSION
 
 

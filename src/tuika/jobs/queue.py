@@ -24,7 +24,7 @@ from huey.storage import RedisStorage, SqliteStorage
 
 from tuika.services.context import Context
 from tuika.services.events.relay import due_events, relay
-from tuika.services.sweep import sweep
+from tuika.services.upkeep.sweep import sweep
 from tuika.settings import Settings
 
 log = logging.getLogger(__name__)

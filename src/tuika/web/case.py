@@ -16,10 +16,11 @@ from tuika.api.errors import status_for
 from tuika.domain.cases import Case
 from tuika.domain.errors import EvidenceRejected, EvidenceTooLarge, NotFound, TuikaError
 from tuika.domain.policy import EvidenceKind
-from tuika.services import finance, views
+from tuika.services import views
 from tuika.services.claims import evidence
 from tuika.services.claims import filing as claims
 from tuika.services.context import Actor, Context
+from tuika.services.finance import stuck_refunds as finance
 from tuika.services.ports import CaseFilter
 from tuika.web import case_view, i18n
 from tuika.web.session import Buyer, CsrfChecked, ctx_of, lang_of, message, render

@@ -22,8 +22,8 @@ from tuika.api.errors import status_for
 from tuika.domain.cases import Role
 from tuika.domain.errors import Forbidden, NotFound, TuikaError
 from tuika.domain.payouts import Payout
-from tuika.services import finance
 from tuika.services.context import Actor, Context
+from tuika.services.finance import stuck_refunds as finance
 from tuika.web import i18n
 from tuika.web.session import CsrfChecked, PageError, Staff, ctx_of, lang_of, render
 

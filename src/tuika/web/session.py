@@ -23,8 +23,8 @@ from fastapi.templating import Jinja2Templates
 
 from tuika.api.deps import system as system_of
 from tuika.domain.cases import Role
-from tuika.services import sessions
 from tuika.services.context import Actor, Context
+from tuika.services.signin import sessions
 from tuika.web import i18n
 
 SESSION: Final = "tuika_session"

@@ -19,8 +19,8 @@ from tuika.domain.cases import Role
 from tuika.domain.errors import SignInRefused, TokenExpired, TokenInvalid
 from tuika.domain.masking import mask_user_id
 from tuika.domain.sessions import SignInLink, WebSession
-from tuika.services import sessions
 from tuika.services.context import Actor
+from tuika.services.signin import sessions
 from tuika.web import i18n
 from tuika.web.session import (
     CONSOLE_ROLES,

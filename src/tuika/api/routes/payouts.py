@@ -11,7 +11,7 @@ from tuika.api.contract import answers
 from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import Conflict, Forbidden
 from tuika.domain.payouts import PayoutRoute
-from tuika.services import finance
+from tuika.services.finance import stuck_refunds as finance
 from tuika.services.payouts import notices
 
 router = APIRouter()

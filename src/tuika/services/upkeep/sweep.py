@@ -12,7 +12,7 @@ from tuika.domain.cases import CaseStatus
 from tuika.services.claims.evidence import forget_unused
 from tuika.services.context import Context
 from tuika.services.review.decisions import close_overdue
-from tuika.services.sessions import forget_expired
+from tuika.services.signin.sessions import forget_expired
 
 
 @dataclass(frozen=True, slots=True)

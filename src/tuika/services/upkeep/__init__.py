@@ -1,0 +1,1 @@
+"""Upkeep: the work due by the clock rather than by an event."""
