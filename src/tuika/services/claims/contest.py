@@ -5,6 +5,7 @@ from __future__ import annotations
 from tuika.domain.cases import CaseStatus, Role
 from tuika.domain.errors import ContestNotAllowed, NotFound
 from tuika.services.context import Actor, Context
+from tuika.services.locks import lock_order_and_case
 from tuika.services.moves import move_case
 from tuika.services.views import CaseView, load
 
@@ -13,13 +14,10 @@ def contest(ctx: Context, actor: Actor, case_id: str, note: str) -> CaseView:
     """Contest a claim under review; an arbitrator then decides within the arbitration SLA."""
     actor.require(Role.MERCHANT)
     with ctx.uow() as uow:
-        peek = uow.cases.get(case_id)
-        order = None if peek is None else uow.orders.get(peek.order_id, lock=True)
+        order, case = lock_order_and_case(uow, case_id)
         # Another merchant's case does not exist, as far as this merchant can tell.
-        if peek is None or order is None or order.merchant_id != actor.subject:
+        if order.merchant_id != actor.subject:
             raise NotFound(f"case {case_id} not found")
-        case = uow.cases.get(case_id, lock=True)
-        assert case is not None
         if case.status is not CaseStatus.MANUAL_REVIEW:
             raise ContestNotAllowed(f"case {case_id} is {case.status.value}")
         now = ctx.clock.now()

@@ -26,6 +26,7 @@ from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.refund_limits import check_open
 from tuika.services import views
 from tuika.services.context import Actor, Context
+from tuika.services.locks import lock_order, lock_read_case
 from tuika.services.moves import move_case, note_case, open_case
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.views import CaseView
@@ -200,7 +201,7 @@ def _replay(ctx: Context, uow: UnitOfWork, actor: Actor, key: str, fingerprint: 
 
 
 def _own_order(uow: UnitOfWork, actor: Actor, order_id: str, *, lock: bool = False) -> Order:
-    order = uow.orders.get(order_id, lock=lock)
+    order = lock_order(uow, order_id) if lock else uow.orders.get(order_id)
     if order is None or not actor.owns(order.buyer_id):
         raise NotFound(f"order {order_id} not found")
     return order
@@ -289,10 +290,7 @@ def _lock_own_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
     case = uow.cases.get(case_id)
     if case is None or not actor.owns(case.buyer_id):
         raise NotFound(f"case {case_id} not found")
-    uow.orders.get(case.order_id, lock=True)
-    locked = uow.cases.get(case_id, lock=True)
-    assert locked is not None
-    return locked
+    return lock_read_case(uow, case)
 
 
 def evidence_kinds(records: list[EvidenceRecord]) -> tuple[EvidenceKind | None, ...]:

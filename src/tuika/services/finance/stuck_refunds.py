@@ -33,7 +33,7 @@ from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundAnswe
 from tuika.domain.ids import new_id
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.services.context import Actor, Context
-from tuika.services.locks import lock_payout
+from tuika.services.locks import lock_alert, lock_payout
 from tuika.services.moves import note_on_case, open_payout_row, save_payout
 from tuika.services.payouts.gateways import gateway_of, request_for
 from tuika.services.payouts.opening import check_order_cap
@@ -210,7 +210,7 @@ def _voucher(answer: RefundAnswer, payout: Payout) -> str:
 
 def _open(uow: UnitOfWork, alert_id: str) -> PayoutAlert:
     """Return an alert under its row lock (taken after the payout's), refusing one resolved meanwhile."""
-    alert = uow.alerts.get(alert_id, lock=True)
+    alert = lock_alert(uow, alert_id)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
     if alert.resolved_at is not None:

@@ -11,6 +11,7 @@ from tuika.domain.errors import NotFound, OrderHasClaims
 from tuika.domain.masking import mask_account, mask_card_key
 from tuika.domain.orders import Order, OrderItem
 from tuika.services.context import Actor, Context
+from tuika.services.locks import lock_order
 from tuika.services.moves import sync_order_row
 from tuika.services.orders.keys import account, card_key, orders_holding_key, seal_item
 from tuika.services.ports import OrderFilter
@@ -58,7 +59,7 @@ def sync_order(
     items = tuple(seal_item(ctx, order.id, item, card_keys.get(item.id), accounts.get(item.id)) for item in order.items)
     order = replace(order, items=items)
     with ctx.uow() as uow:
-        existing = uow.orders.get(order.id, lock=True)
+        existing = lock_order(uow, order.id)
         if existing is not None and uow.cases.for_order(order.id):
             _check_frozen(existing, order)
         created = sync_order_row(uow, order, actor, ctx.clock.now())

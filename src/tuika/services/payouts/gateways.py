@@ -11,6 +11,7 @@ from tuika.domain.gateway import RefundAnswer, RefundRequest
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.services.context import Context
+from tuika.services.locks import lock_payout_only
 from tuika.services.moves import save_payout
 from tuika.services.ports import Gateway
 
@@ -53,8 +54,7 @@ def check_later(
     ``sending_again`` counts the attempt about to be made under the same number.
     """
     with ctx.uow() as uow:
-        current = uow.payouts.get(payout.id, lock=True)
-        assert current is not None
+        current = lock_payout_only(uow, payout.id)
         if current.status is not PayoutStatus.PROCESSING:
             return current
         now = ctx.clock.now()
@@ -76,8 +76,7 @@ def check_later(
 def check_at(ctx: Context, payout: Payout, at: datetime) -> Payout:
     """Keep a processing payout and look at it again no earlier than ``at``."""
     with ctx.uow() as uow:
-        current = uow.payouts.get(payout.id, lock=True)
-        assert current is not None
+        current = lock_payout_only(uow, payout.id)
         if current.status is not PayoutStatus.PROCESSING or (current.check_at is not None and current.check_at >= at):
             return current
         current = replace(current, check_at=at, updated_at=ctx.clock.now())

@@ -21,7 +21,7 @@ from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.domain.refund_limits import check_open, wait_before_sending
 from tuika.services.context import SYSTEM, Context
-from tuika.services.locks import lock_payout
+from tuika.services.locks import lock_payout, lock_payout_only
 from tuika.services.moves import move_case, note_on_case, save_payout
 from tuika.services.payouts.applying import apply
 from tuika.services.payouts.gateways import check_at, check_later, gateway_of, read_payout, request_for
@@ -102,8 +102,7 @@ def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
             return _refused_again(ctx, gateway, order, payout, exc)
         return _refused(ctx, payout.id, exc)
     with ctx.uow() as uow:
-        current = uow.payouts.get(payout.id, lock=True)
-        assert current is not None
+        current = lock_payout_only(uow, payout.id)
         if current.status is PayoutStatus.PROCESSING and answer.gateway_refund_id and not current.voucher:
             current = replace(current, voucher=answer.gateway_refund_id, updated_at=ctx.clock.now())
             save_payout(uow, current, PayoutStatus.PROCESSING)
