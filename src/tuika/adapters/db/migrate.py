@@ -27,7 +27,7 @@ def upgrade(engine: Engine, revision: str = "head") -> frozenset[str]:
     """Bring the database behind ``engine`` up to ``revision``; return the follow-ups the migrations run ask for.
 
     ``"remask_reads"``: stored reads are to be masked again with their orders' card keys
-    (``tuika.services.remask``), which a migration cannot open.
+    (``tuika.services.review.remask``), which a migration cannot open.
     ``"encrypt_accounts"``: accounts kept in clear are to be encrypted with the card cipher
     (``tuika.services.orders.encrypt_accounts``), which a migration does not have.
     """
