@@ -461,6 +461,30 @@ def bench_payouts(
         raise typer.Exit(1)
 
 
+@bench_app.command("events")
+def bench_events(
+    events: Annotated[int, typer.Option(min=5, max=1_000_000, help="events written, then relayed")] = 10_000,
+    live: Annotated[int, typer.Option(min=5, max=1_000_000, help="events written with the relay running")] = 2_000,
+    db: Annotated[str, typer.Option(help="sqlite (SQLite queue) or postgres (Redis queue)")] = "sqlite",
+    writers: Annotated[int, typer.Option(min=1, max=64, help="threads moving cases")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="relay threads of the consumer")] = 4,
+) -> None:
+    """Relay events written by real case transitions to two handlers; the last line is JSON.
+
+    Exits 1 when an event was lost or a handler ran twice.
+    """
+    if db not in ("sqlite", "postgres"):
+        typer.echo(f"--db is sqlite or postgres, not {db!r}", err=True)
+        raise typer.Exit(2)
+    with _dev_tools("bench events"):
+        from tuika_dev.bench.events import run
+
+    result = run(events, "postgres" if db == "postgres" else "sqlite", live=live, writers=writers, workers=workers)
+    typer.echo(json.dumps(result, ensure_ascii=False))
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
 _OPS = Actor("ops", Role.ADMIN)
 
 
