@@ -8,10 +8,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from tuika.api.errors import status_for
 from tuika.api.schemas import DecisionIn
 from tuika.domain.cases import DecisionAction
 from tuika.domain.errors import NotFound, TuikaError
+from tuika.http.errors import status_for
 from tuika.services import review
 from tuika.web import i18n
 from tuika.web.console_case import REASONS, Failed, page

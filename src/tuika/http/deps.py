@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from tuika.api.auth import verify_token
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.errors import TokenMissing
+from tuika.http.auth import verify_token
 from tuika.services.context import Actor, Context
 
 
