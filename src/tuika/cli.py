@@ -14,13 +14,13 @@ from typing import Annotated, Final
 import typer
 import uvicorn
 
-from tuika.api.app import create_app
-from tuika.api.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
+from tuika.app import create_app
 from tuika.bootstrap import build
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.payouts import PayoutRoute
+from tuika.http.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
 from tuika.jobs.queue import worker_consumer
 from tuika.services.context import SYSTEM, Actor
 from tuika.services.encrypt_accounts import encrypt_accounts
@@ -193,7 +193,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int,
             typer.echo("an embedded worker runs in one process only; use `tuika worker`", err=True)
             raise typer.Exit(2)
         uvicorn.run(
-            "tuika.api.main:app_from_env",
+            "tuika.app:app_from_env",
             factory=True,
             host=host,
             port=port,

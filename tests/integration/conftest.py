@@ -13,13 +13,13 @@ import redis
 from fastapi.testclient import TestClient
 
 from tests.factories import order_payload, png_bytes
-from tuika.api.app import create_app
-from tuika.api.auth import issue_token
+from tuika.app import create_app
 from tuika.bootstrap import System
 from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.ledger import buyer_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.http.auth import issue_token
 from tuika.jobs.queue import Tasks
 from tuika.settings import Settings
 

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tuika.adapters.gateways.bank import BankCardGateway
-from tuika.api.auth import issue_token, sign_in_token, verify_token
 from tuika.cli import _banner, app
 from tuika.domain.gateway import RefundRequest, statement_day
 from tuika.domain.money import Money
+from tuika.http.auth import issue_token, sign_in_token, verify_token
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
 from tuika_dev.sandbox.gateways import start as start_sandboxes
 

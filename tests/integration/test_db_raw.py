@@ -17,7 +17,7 @@ from tests.factories import card_key_for, order_payload
 from tests.integration.api import Auth, push
 from tuika.adapters.db.raw import Sql
 from tuika.adapters.db.tables import CaseEventRow, CaseRow
-from tuika.api.app import create_app
+from tuika.app import create_app
 from tuika.bootstrap import System
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed

@@ -177,6 +177,17 @@ def expected_times(
     }
 
 
+def priority(case: Case, stage: Stage, now: datetime) -> str:
+    """Return how urgently a person should look: urgent past the SLA, high in its last quarter, else normal."""
+    if case.due_at is None or case.status in FINAL:
+        return "normal"
+    if case.due_at < now:
+        return "urgent"
+    if stage.expected is not None and case.due_at - now <= stage.expected / 4:
+        return "high"
+    return "normal"
+
+
 class DecisionAction(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
