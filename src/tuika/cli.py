@@ -98,7 +98,7 @@ def remask_reads_command() -> None:
 def encrypt_accounts_command() -> None:
     """Encrypt the accounts still kept in clear (done once by migrate after migration 0010); safe to run again."""
     system = build(_settings(), migrate=True, queue=False)
-    done = system.extras.get("encrypted_accounts", 0) + encrypt_accounts(system.ctx)
+    done = system.encrypted_accounts + encrypt_accounts(system.ctx)
     typer.echo(f"encrypted {done} accounts kept in clear" if done else "no account is kept in clear")
 
 

@@ -75,7 +75,8 @@ def queue_settings(request: pytest.FixtureRequest, settings: Settings, queue: st
 
 def tasks_of(system: System) -> Tasks:
     """Return the Huey tasks registered by ``build``."""
-    tasks: Tasks = system.extras["tasks"]
+    tasks = system.tasks
+    assert tasks is not None
     return tasks
 
 

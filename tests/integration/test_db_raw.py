@@ -22,7 +22,7 @@ from tuika.bootstrap import System
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed
 from tuika.domain.money import Money
-from tuika.domain.policy import Reason
+from tuika.domain.policy import LiableParty, Reason
 from tuika.services import policies
 from tuika.services.orders import orders_holding_key
 from tuika.services.ports import CaseFilter
@@ -45,7 +45,7 @@ def new_case(case_id: str, order_id: str, items: tuple[str, ...], due_in: timede
         updated_at=FILED,
         refundable=Money(4321),
         fee=Money(12),
-        liable="supplier",
+        liable=LiableParty.SUPPLIER,
         description="卡密无效",
         evidence_ids=("ev_1",),
         reason_codes=("x",),

@@ -263,7 +263,7 @@ def case(view: CaseView) -> s.CaseOut:
         refundable_fen=c.refundable.fen,
         fee_fen=c.fee.fen,
         payout_fen=c.payout_amount.fen,
-        liable=c.liable,
+        liable=c.liable.value,
         description=c.description,
         reason_codes=labels(c.reason_codes),
         due_at=c.due_at,

@@ -10,7 +10,7 @@ from typing import Final
 
 from tuika.domain.errors import IllegalTransition
 from tuika.domain.money import Money
-from tuika.domain.policy import Reason
+from tuika.domain.policy import LiableParty, Reason
 
 
 class CaseStatus(StrEnum):
@@ -115,7 +115,7 @@ class Case:
     updated_at: datetime
     refundable: Money
     fee: Money
-    liable: str
+    liable: LiableParty
     description: str = ""
     evidence_ids: tuple[str, ...] = ()
     reason_codes: tuple[str, ...] = ()

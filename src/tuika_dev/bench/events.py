@@ -39,7 +39,7 @@ from tuika.domain.events import DeliveryStatus, Event, EventType
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus as Delivered
 from tuika.domain.orders import Order, OrderItem, PaymentRoute, ProductKind
-from tuika.domain.policy import Reason
+from tuika.domain.policy import LiableParty, Reason
 from tuika.jobs.queue import embedded_consumer
 from tuika.services.context import Actor, Context, Handler
 from tuika.services.moves import move_case, open_case
@@ -227,7 +227,7 @@ def _case(n: int, now: datetime) -> Case:
         updated_at=now,
         refundable=Money(1000),
         fee=Money(0),
-        liable="supplier",
+        liable=LiableParty.SUPPLIER,
         timeline=(submitted,),
     )
 
