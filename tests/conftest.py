@@ -18,10 +18,10 @@ from sqlalchemy import text
 from tests import keyscan
 from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
-from tuika.api.app import create_app
-from tuika.api.auth import issue_token
+from tuika.app import create_app
 from tuika.bootstrap import System, build
 from tuika.domain.events import DeliveryStatus, EventType
+from tuika.http.auth import issue_token
 from tuika.services.context import Context
 from tuika.services.events.relay import relay
 from tuika.settings import Settings

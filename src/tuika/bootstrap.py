@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from importlib.resources import files
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -25,7 +24,7 @@ from tuika.domain.clock import Clock, SystemClock
 from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
-from tuika.jobs.queue import HueyRelay, make_huey, register
+from tuika.jobs.queue import HueyRelay, Tasks, TuikaHuey, make_huey, register
 from tuika.services.claims.policies import ensure_default
 from tuika.services.context import Context, EventRules, Handler, PolicyBook, SignInRules, Sla, subscriptions
 from tuika.services.events.handlers import EVENT_HANDLERS
@@ -45,8 +44,11 @@ class System:
     settings: Settings
     engine: Engine
     ctx: Context
-    huey: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The queue and its registered tasks, when the system was built with one.
+    huey: TuikaHuey | None = None
+    tasks: Tasks | None = None
+    # Accounts that migration 0010's follow-up encrypted while this system was built.
+    encrypted_accounts: int = 0
 
 
 class RelayLater:
@@ -175,11 +177,11 @@ def build(
         log.info("masked %d stored screenshot reads again with their orders' card keys", remask_reads(ctx))
     if "encrypt_accounts" in after:
         # Migration 0010 added account_enc; only here, with the cipher, can the clear accounts move there.
-        system.extras["encrypted_accounts"] = done = encrypt_accounts(ctx)
+        system.encrypted_accounts = done = encrypt_accounts(ctx)
         log.info("encrypted %d accounts kept in clear before migration 0010", done)
     if queue and relay is None:
         system.huey = make_huey(settings)
         tasks = register(system.huey, lambda: ctx)
         forward.target = HueyRelay(tasks)
-        system.extras["tasks"] = tasks
+        system.tasks = tasks
     return system

@@ -14,13 +14,13 @@ from typing import Annotated, Final
 import typer
 import uvicorn
 
-from tuika.api.app import create_app
-from tuika.api.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
+from tuika.app import create_app
 from tuika.bootstrap import build
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.payouts import PayoutRoute
+from tuika.http.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
 from tuika.jobs.queue import worker_consumer
 from tuika.services.context import SYSTEM, Actor
 from tuika.services.events import admin as events_admin
@@ -98,7 +98,7 @@ def remask_reads_command() -> None:
 def encrypt_accounts_command() -> None:
     """Encrypt the accounts still kept in clear (done once by migrate after migration 0010); safe to run again."""
     system = build(_settings(), migrate=True, queue=False)
-    done = system.extras.get("encrypted_accounts", 0) + encrypt_accounts(system.ctx)
+    done = system.encrypted_accounts + encrypt_accounts(system.ctx)
     typer.echo(f"encrypted {done} accounts kept in clear" if done else "no account is kept in clear")
 
 
@@ -193,7 +193,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int,
             typer.echo("an embedded worker runs in one process only; use `tuika worker`", err=True)
             raise typer.Exit(2)
         uvicorn.run(
-            "tuika.api.main:app_from_env",
+            "tuika.app:app_from_env",
             factory=True,
             host=host,
             port=port,
@@ -456,6 +456,30 @@ def bench_payouts(
     except (RuntimeError, ValueError) as exc:
         typer.echo(f"benchmark failed: {exc}", err=True)
         raise typer.Exit(1) from exc
+    typer.echo(json.dumps(result, ensure_ascii=False))
+    if not result["ok"]:
+        raise typer.Exit(1)
+
+
+@bench_app.command("events")
+def bench_events(
+    events: Annotated[int, typer.Option(min=5, max=1_000_000, help="events written, then relayed")] = 10_000,
+    live: Annotated[int, typer.Option(min=5, max=1_000_000, help="events written with the relay running")] = 2_000,
+    db: Annotated[str, typer.Option(help="sqlite (SQLite queue) or postgres (Redis queue)")] = "sqlite",
+    writers: Annotated[int, typer.Option(min=1, max=64, help="threads moving cases")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="relay threads of the consumer")] = 4,
+) -> None:
+    """Relay events written by real case transitions to two handlers; the last line is JSON.
+
+    Exits 1 when an event was lost or a handler ran twice.
+    """
+    if db not in ("sqlite", "postgres"):
+        typer.echo(f"--db is sqlite or postgres, not {db!r}", err=True)
+        raise typer.Exit(2)
+    with _dev_tools("bench events"):
+        from tuika_dev.bench.events import run
+
+    result = run(events, "postgres" if db == "postgres" else "sqlite", live=live, writers=writers, workers=workers)
     typer.echo(json.dumps(result, ensure_ascii=False))
     if not result["ok"]:
         raise typer.Exit(1)

@@ -16,9 +16,9 @@ import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from tuika.api.app import create_app
-from tuika.api.auth import sign_in_token
+from tuika.app import create_app
 from tuika.bootstrap import System, build
+from tuika.http.auth import sign_in_token
 from tuika.settings import Settings
 from tuika_dev.sandbox.supplier import SandboxSupplier
 

@@ -20,8 +20,8 @@ from tests.factories import card_key_for, order_payload, png_bytes
 from tests.integration.api import Auth, file_case, manual_review_case, push, upload
 from tests.integration.test_review_supplier import FakeSupplier
 from tests.screens import RedeemError
-from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
+from tuika.http.auth import sign_in_token
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -17,10 +17,10 @@ from tests.browser.test_case_refund_routes import api_case, claim_by_card
 from tests.factories import account_balances, order_payload
 from tests.integration.api import Auth, file_case, push
 from tests.integration.rigs import FakeClock, Rig, bank_wired, wechat_rig
-from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money
+from tuika.http.auth import sign_in_token
 from tuika.services.payouts import applying, confirming
 from tuika_dev.sandbox.bank import BankSandbox, FailCode
 from tuika_dev.sandbox.wechat import Fault as WechatFault

@@ -13,13 +13,13 @@ import redis
 from fastapi.testclient import TestClient
 
 from tests.factories import order_payload, png_bytes
-from tuika.api.app import create_app
-from tuika.api.auth import issue_token
+from tuika.app import create_app
 from tuika.bootstrap import System
 from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.ledger import buyer_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.http.auth import issue_token
 from tuika.jobs.queue import Tasks
 from tuika.settings import Settings
 
@@ -75,7 +75,8 @@ def queue_settings(request: pytest.FixtureRequest, settings: Settings, queue: st
 
 def tasks_of(system: System) -> Tasks:
     """Return the Huey tasks registered by ``build``."""
-    tasks: Tasks = system.extras["tasks"]
+    tasks = system.tasks
+    assert tasks is not None
     return tasks
 
 

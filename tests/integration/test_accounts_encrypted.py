@@ -231,12 +231,12 @@ def test_tuika_migrate_encrypts_every_clear_account_right_after_and_once(setting
     assert all(spelling not in table for spelling in SPELLINGS for table in tables)
     assert accounts_as(system, BUYER) == CLEAR
     assert accounts_as(system, AGENT) == MASKED
-    assert system.extras["encrypted_accounts"] == 4
+    assert system.encrypted_accounts == 4
 
     assert encrypt_accounts(system.ctx) == 0
     again = build(settings, migrate=True, queue=False)
     assert stored_items(engine) == items  # not encrypted a second time
-    assert "encrypted_accounts" not in again.extras
+    assert again.encrypted_accounts == 0
     again.engine.dispose()
     system.engine.dispose()
 

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from tests.factories import PROBLEM_KEYS, assert_problem, order_payload, png_bytes
 from tests.integration.api import manual_review_case
-from tuika.api import deps
-from tuika.api.app import create_app
+from tuika.app import create_app
 from tuika.bootstrap import build
+from tuika.http import deps
 from tuika.settings import Settings
 
 Auth = Callable[..., dict[str, str]]

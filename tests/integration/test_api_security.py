@@ -34,8 +34,8 @@ from tests.factories import (
     zip_bytes,
 )
 from tests.integration.api import file_case, manual_review_case, push, upload
-from tuika.api.auth import issue_token
 from tuika.bootstrap import System
+from tuika.http.auth import issue_token
 from tuika.settings import Settings
 
 Auth = Callable[..., dict[str, str]]

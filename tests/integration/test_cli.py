@@ -10,10 +10,16 @@ import pytest
 from typer.testing import CliRunner
 
 from tuika.adapters.gateways.bank import BankCardGateway
-from tuika.api.auth import issue_token, sign_in_token, verify_token
+from tuika.bootstrap import build
 from tuika.cli import _banner, app
+from tuika.domain.cases import Role, Route
 from tuika.domain.gateway import RefundRequest, statement_day
 from tuika.domain.money import Money
+from tuika.domain.policy import Reason
+from tuika.http.auth import issue_token, sign_in_token, verify_token
+from tuika.services import claims, orders
+from tuika.services.context import Actor
+from tuika.services.ports import OrderFilter
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
 from tuika_dev.sandbox.gateways import start as start_sandboxes
 
@@ -175,3 +181,38 @@ def test_reconcile_compares_each_gateways_bill_and_exits_1_on_a_mismatch(
     assert "unknown_to_us" in found.stdout
     summary = json.loads(found.stdout.splitlines()[-1])
     assert (summary["mismatches"], list(summary["routes"])) == (1, ["bank_card"])
+
+
+def test_events_lists_the_outbox_and_retry_runs_a_waiting_delivery_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TUIKA_DEMO", "1")
+    monkeypatch.setenv("TUIKA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TUIKA_OCR_ENGINE", "off")
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    assert runner.invoke(app, ["seed"]).exit_code == 0
+    offline = build(Settings(), queue=False)  # an API process whose wake-ups are lost
+    order = orders.list_orders(offline.ctx, Actor("admin_zhao", Role.ADMIN), OrderFilter(limit=1))[0]
+    buyer = Actor(order.buyer_id, Role.BUYER)
+    filed = claims.submit(
+        offline.ctx, buyer, claims.ClaimRequest(order.id, Reason.MISTAKEN_PURCHASE, route=Route.BALANCE), None
+    )
+    offline.engine.dispose()
+
+    listed = runner.invoke(app, ["events", "list", "--type", "case.submitted"])
+    assert listed.exit_code == 0, listed.output
+    [line, delivery, total] = listed.stdout.strip().splitlines()
+    event_id = line.split()[0]
+    assert f"case.submitted  {filed.case.id}" in line
+    assert delivery.strip().startswith("review: pending, 0 failed attempts")
+    assert total.startswith("1 events shown; deliveries: 1 pending, 0 done, 0 failed")
+
+    retried = runner.invoke(app, ["events", "retry", event_id])
+    assert retried.exit_code == 0, retried.output
+    assert "review: done" in retried.stdout
+
+    unknown = runner.invoke(app, ["events", "list", "--type", "case.exploded"])
+    assert unknown.exit_code == 2
+    assert "unknown event type 'case.exploded'" in unknown.output
+    assert runner.invoke(app, ["events", "retry", "01ZZZZZZZZZZZZZZZZZZZZZZZZ"]).exit_code == 1
+    assert runner.invoke(app, ["events", "retry", "not-an-id!"]).exit_code == 2

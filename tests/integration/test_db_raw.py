@@ -17,12 +17,12 @@ from tests.factories import card_key_for, order_payload
 from tests.integration.api import Auth, push
 from tuika.adapters.db.raw import Sql
 from tuika.adapters.db.tables import CaseEventRow, CaseRow
-from tuika.api.app import create_app
+from tuika.app import create_app
 from tuika.bootstrap import System
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed
 from tuika.domain.money import Money
-from tuika.domain.policy import Reason
+from tuika.domain.policy import LiableParty, Reason
 from tuika.services.claims import policies
 from tuika.services.orders.keys import orders_holding_key
 from tuika.services.ports import CaseFilter
@@ -45,7 +45,7 @@ def new_case(case_id: str, order_id: str, items: tuple[str, ...], due_in: timede
         updated_at=FILED,
         refundable=Money(4321),
         fee=Money(12),
-        liable="supplier",
+        liable=LiableParty.SUPPLIER,
         description="卡密无效",
         evidence_ids=("ev_1",),
         reason_codes=("x",),

@@ -15,11 +15,11 @@ from tests.conftest import InlineRelay
 from tests.factories import order_payload
 from tests.integration.api import Auth, balance, buyer_case, file_case, push
 from tests.unit.builders import order
-from tuika.api.app import create_app
-from tuika.api.auth import issue_token
+from tuika.app import create_app
 from tuika.bootstrap import System, build
 from tuika.domain.cases import Role
 from tuika.domain.events import MAX_ATTEMPTS, DeliveryStatus, Event, EventType, backoff
+from tuika.http.auth import issue_token
 from tuika.services.context import Actor, Context, Handler
 from tuika.services.events.relay import due_events, relay
 from tuika.services.moves import sync_order_row

@@ -19,7 +19,7 @@ from tests.factories import count_rows, deep_png, order_payload, png_bytes, png_
 from tests.integration.api import push
 from tests.integration.gateways import Unreachable
 from tests.integration.web import sign_in
-from tuika.api.app import create_app
+from tuika.app import create_app
 from tuika.bootstrap import System
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind

@@ -15,13 +15,13 @@ from tests.factories import count_rows, order_payload
 from tests.integration.api import Auth, push
 from tests.integration.test_api_concurrency import race
 from tests.integration.web import link, sign_in
-from tuika.api.app import create_app
-from tuika.api.auth import issue_token, new_token_id
+from tuika.app import create_app
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.clock import FixedClock
 from tuika.domain.errors import LinkUsed
 from tuika.domain.sessions import SignInLink
+from tuika.http.auth import issue_token, new_token_id
 from tuika.services.signin import sessions
 from tuika.services.upkeep.sweep import sweep
 from tuika.web.session import CSRF_HEADER, SESSION

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from tuika.api.auth import sign_in_token
 from tuika.bootstrap import System
+from tuika.http.auth import sign_in_token
 from tuika.web.session import SESSION, csrf_for
 
 

@@ -12,7 +12,7 @@ from tuika.domain.evaluate import Claim
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus, allocate
-from tuika.domain.policy import EvidenceKind, Policy, Reason, parse_policy
+from tuika.domain.policy import EvidenceKind, LiableParty, Policy, Reason, parse_policy
 
 PAID_AT = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 DELIVERED_AT = PAID_AT + timedelta(minutes=5)
@@ -98,7 +98,7 @@ def case(
         updated_at=at,
         refundable=Money(refundable),
         fee=Money(fee),
-        liable="supplier",
+        liable=LiableParty.SUPPLIER,
         timeline=(first,),
     )
 

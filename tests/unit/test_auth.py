@@ -4,14 +4,14 @@ from datetime import UTC, datetime, timedelta, timezone
 import jwt
 import pytest
 
-from tuika.api.auth import (
+from tuika.domain.errors import TokenExpired, TokenInvalid, TokenRejected
+from tuika.http.auth import (
     ROLES,
     Principal,
     issue_token,
     sign_in_token,
     verify_token,
 )
-from tuika.domain.errors import TokenExpired, TokenInvalid, TokenRejected
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

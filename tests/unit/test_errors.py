@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import tuika
-from tuika.api import errors as api_errors
 from tuika.domain import errors
 from tuika.domain.errors import TuikaError
+from tuika.http import errors as http_errors
 
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -81,7 +81,7 @@ FAMILY = sorted({k for k in _below(TuikaError) if k.__module__.startswith("tuika
 
 
 def test_the_family_is_exactly_the_errors_clients_are_promised() -> None:
-    assert {k.__name__: (k.code, api_errors.status_of(k)) for k in FAMILY} == ANSWERS
+    assert {k.__name__: (k.code, http_errors.status_of(k)) for k in FAMILY} == ANSWERS
 
 
 @pytest.mark.parametrize("kind", FAMILY, ids=lambda k: k.__name__)
@@ -100,13 +100,13 @@ def test_each_error_has_a_code_and_says_itself_in_chinese_and_english(kind: type
 
 @pytest.mark.parametrize("kind", FAMILY, ids=lambda k: k.__name__)
 def test_each_error_has_its_status_in_the_table(kind: type[TuikaError]) -> None:
-    matches = [status for named, status in api_errors._STATUS if issubclass(kind, named)]
+    matches = [status for named, status in http_errors._STATUS if issubclass(kind, named)]
     assert matches, f"{kind.__name__} is in no entry of the error → status table"
-    assert api_errors.status_of(kind) == matches[0]
+    assert http_errors.status_of(kind) == matches[0]
 
 
 def test_the_table_names_only_the_familys_own_classes() -> None:
-    assert all(named.__module__.startswith(HOME + ".") for named, _ in api_errors._STATUS)
+    assert all(named.__module__.startswith(HOME + ".") for named, _ in http_errors._STATUS)
 
 
 def test_no_two_errors_share_a_code_unless_one_inherits_it() -> None:

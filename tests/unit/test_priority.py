@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.unit.builders import PAID_AT, case
-from tuika.api.present import priority, summary
-from tuika.domain.cases import CaseStatus
+from tuika.api.present import summary
+from tuika.domain.cases import CaseStatus, priority
 from tuika.services.context import Sla
 
 STAGES = Sla().stages()

@@ -17,8 +17,8 @@ from fastapi import FastAPI, params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
-from tuika.api import deps
-from tuika.api.errors import PROBLEM, status_of
+from tuika.http import deps
+from tuika.http.errors import PROBLEM, status_of
 
 Responses = dict[int | str, dict[str, Any]]
 

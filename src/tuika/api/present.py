@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tuika.api import schemas as s
 from tuika.domain.alerts import PayoutAlert
-from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent
+from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent, priority
 from tuika.domain.evaluate import Outcome, Path
 from tuika.domain.events import Delivery, Event
 from tuika.domain.findings import Finding
@@ -263,7 +263,7 @@ def case(view: CaseView) -> s.CaseOut:
         refundable_fen=c.refundable.fen,
         fee_fen=c.fee.fen,
         payout_fen=c.payout_amount.fen,
-        liable=c.liable,
+        liable=c.liable.value,
         description=c.description,
         reason_codes=labels(c.reason_codes),
         due_at=c.due_at,
@@ -277,17 +277,6 @@ def case(view: CaseView) -> s.CaseOut:
         payout=payout(view.payouts[-1], disputed=view.payouts[-1].id in view.disputed) if view.payouts else None,
         findings=[finding(f) for f in view.findings],
     )
-
-
-def priority(c: Case, st: Stage, now: datetime) -> str:
-    """Return how urgently a person should look: past the SLA, close to it, or not yet."""
-    if c.due_at is None or c.status in FINAL:
-        return "normal"
-    if c.due_at < now:
-        return "urgent"
-    if st.expected is not None and c.due_at - now <= st.expected / 4:
-        return "high"
-    return "normal"
 
 
 def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.CaseSummary:

@@ -10,7 +10,7 @@ from typing import Final
 
 from tuika.domain.errors import IllegalTransition
 from tuika.domain.money import Money
-from tuika.domain.policy import Reason
+from tuika.domain.policy import LiableParty, Reason
 
 
 class CaseStatus(StrEnum):
@@ -115,7 +115,7 @@ class Case:
     updated_at: datetime
     refundable: Money
     fee: Money
-    liable: str
+    liable: LiableParty
     description: str = ""
     evidence_ids: tuple[str, ...] = ()
     reason_codes: tuple[str, ...] = ()
@@ -175,6 +175,17 @@ def expected_times(
         S.WITHDRAWN: Stage("withdrawn", "已撤回", "Withdrawn", None),
         S.CLOSED: Stage("closed", "已关闭", "Closed", None),
     }
+
+
+def priority(case: Case, stage: Stage, now: datetime) -> str:
+    """Return how urgently a person should look: urgent past the SLA, high in its last quarter, else normal."""
+    if case.due_at is None or case.status in FINAL:
+        return "normal"
+    if case.due_at < now:
+        return "urgent"
+    if stage.expected is not None and case.due_at - now <= stage.expected / 4:
+        return "high"
+    return "normal"
 
 
 class DecisionAction(StrEnum):

@@ -97,7 +97,12 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     """
 
     def relay_events(event_ids: list[str]) -> None:
-        relay(context(), event_ids)
+        ctx = context()
+        ran = relay(ctx, event_ids).ran
+        if ran < ctx.events.batch:
+            # Fill the batch with whatever else is due: under a backlog one task then does
+            # the work of many wake-ups, and the wake-ups queued behind it find nothing left.
+            relay(ctx, limit=ctx.events.batch - ran)
 
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 

@@ -12,10 +12,10 @@ from typing import Annotated, Final
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from tuika.api.errors import status_for
 from tuika.domain.cases import Case
 from tuika.domain.errors import EvidenceRejected, EvidenceTooLarge, NotFound, TuikaError
 from tuika.domain.policy import EvidenceKind
+from tuika.http.errors import status_for
 from tuika.services import views
 from tuika.services.claims import evidence
 from tuika.services.claims import filing as claims

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from tuika.api.errors import status_for
 from tuika.domain.cases import Role
 from tuika.domain.errors import EvidenceRejected, NotFound, TuikaError
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind
+from tuika.http.errors import status_for
 from tuika.services.claims import evidence, policies
 from tuika.services.claims import filing as claims
 from tuika.services.context import Actor, Context

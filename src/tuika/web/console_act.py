@@ -6,12 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
-from tuika.api.errors import status_for
-from tuika.api.schemas import DecisionIn
 from tuika.domain.cases import DecisionAction
 from tuika.domain.errors import NotFound, TuikaError
+from tuika.http.errors import status_for
 from tuika.services.review import decisions as review
 from tuika.web import i18n
 from tuika.web.console_case import REASONS, Failed, page
@@ -34,7 +32,11 @@ def decide(
     reason_code: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    """Record a decision as the API would; a refused one is shown beside its form, and nothing changes."""
+    """Record a decision as the API would; a refused one is shown beside its form, and nothing changes.
+
+    ``_check`` holds the form to what the API's ``DecisionIn`` takes (a known action, one of its
+    reason codes, a note of at most ``NOTE_MAX`` characters), so what reaches the service is the same.
+    """
     lang = lang_of(request)
     chosen = next((a for a in REASONS if a.value == action), None)
     note = note.strip()
@@ -43,16 +45,7 @@ def decide(
         failed = Failed(action, i18n.text(lang, problem or "console.error.action"), reason_code[:64], note[:NOTE_MAX])
         return page(request, staff, case_id, 400, failed)
     try:
-        body = DecisionIn(action=chosen.value, reason_codes=[reason_code], note=note)
-    except ValidationError:
-        return page(request, staff, case_id, 400, Failed(action, i18n.text(lang, "console.error.invalid")))
-    try:
-        review.decide(
-            ctx_of(request),
-            staff,
-            case_id,
-            review.DecisionRequest(body.domain_action(), tuple(body.reason_codes), body.note),
-        )
+        review.decide(ctx_of(request), staff, case_id, review.DecisionRequest(chosen, (reason_code,), note))
     except NotFound as exc:
         raise PageError(404, "console.case_not_found") from exc
     except TuikaError as exc:

@@ -10,8 +10,7 @@ from typing import Final
 from fastapi import Request
 from fastapi.responses import Response
 
-from tuika.api.present import priority
-from tuika.domain.cases import FINAL, Case, DecisionAction
+from tuika.domain.cases import FINAL, Case, DecisionAction, priority
 from tuika.domain.findings import Fact
 from tuika.services.context import Context
 from tuika.web import i18n

@@ -18,10 +18,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tuika.api.errors import status_for
 from tuika.domain.cases import Role
 from tuika.domain.errors import Forbidden, NotFound, TuikaError
 from tuika.domain.payouts import Payout
+from tuika.http.errors import status_for
 from tuika.services.context import Actor, Context
 from tuika.services.finance import stuck_refunds as finance
 from tuika.web import i18n

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tuika.api.deps import system as system_of
 from tuika.domain.errors import NotFound
 from tuika.domain.masking import mask_card_key
+from tuika.http.deps import system as system_of
 from tuika.services.claims import policies
 from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter

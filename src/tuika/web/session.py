@@ -21,8 +21,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from tuika.api.deps import system as system_of
 from tuika.domain.cases import Role
+from tuika.http.deps import system as system_of
 from tuika.services.context import Actor, Context
 from tuika.services.signin import sessions
 from tuika.web import i18n

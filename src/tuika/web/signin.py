@@ -13,12 +13,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from tuika.api.auth import verify_token
-from tuika.api.deps import system as system_of
 from tuika.domain.cases import Role
 from tuika.domain.errors import SignInRefused, TokenExpired, TokenInvalid
 from tuika.domain.masking import mask_user_id
 from tuika.domain.sessions import SignInLink, WebSession
+from tuika.http.auth import verify_token
+from tuika.http.deps import system as system_of
 from tuika.services.context import Actor
 from tuika.services.signin import sessions
 from tuika.web import i18n

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from tuika.adapters.db.engine import make_engine
-from tuika.api.auth import issue_token
+from tuika.http.auth import issue_token
 from tuika_dev.bench.reviewstack import Server
 from tuika_dev.sandbox import gateways
 from tuika_dev.sandbox.gateways import GatewaySandboxes

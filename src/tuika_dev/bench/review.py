@@ -26,9 +26,9 @@ from typing import Any, Final
 
 import httpx
 
-from tuika.api.auth import issue_token
 from tuika.domain.masking import mask_card_key
 from tuika.domain.supplier import TopupState
+from tuika.http.auth import issue_token
 from tuika.review.matching import same_reading
 from tuika_dev.bench.claimset import (
     ACTIONS,

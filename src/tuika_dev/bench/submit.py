@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from tuika.api.auth import issue_token
+from tuika.http.auth import issue_token
 from tuika.settings import Settings
 from tuika_dev.bench.cpu import CpuMeter, CpuUse
 from tuika_dev.bench.load import Load, Phase, build_request, percentile

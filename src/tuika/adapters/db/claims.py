@@ -388,7 +388,7 @@ def _case_values(raw: Raw, case: Case) -> dict[str, Any]:
         "policy_version": case.policy_version,
         "refundable_fen": case.refundable.fen,
         "fee_fen": case.fee.fen,
-        "liable": case.liable,
+        "liable": case.liable.value,
         "description": case.description,
         "evidence_ids": raw.json_in(list(case.evidence_ids)),
         "reason_codes": raw.json_in(list(case.reason_codes)),

@@ -21,7 +21,7 @@ from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role,
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
-from tuika.domain.policy import EvidenceKind, Reason
+from tuika.domain.policy import EvidenceKind, LiableParty, Reason
 from tuika.services.ports import EvidenceRecord
 
 
@@ -122,7 +122,7 @@ def case_from_record(record: Mapping[str, Any], events: Sequence[Mapping[str, An
         updated_at=record["updated_at"],
         refundable=Money(record["refundable_fen"]),
         fee=Money(record["fee_fen"]),
-        liable=record["liable"],
+        liable=LiableParty(record["liable"]),
         description=record["description"],
         evidence_ids=tuple(record["evidence_ids"]),
         reason_codes=tuple(record["reason_codes"]),
@@ -143,7 +143,7 @@ def fill_case_row(row: CaseRow, case: Case) -> None:
     row.evidence_ids = list(case.evidence_ids)
     row.refundable_fen = case.refundable.fen
     row.fee_fen = case.fee.fen
-    row.liable = case.liable
+    row.liable = case.liable.value
     row.policy_version = case.policy_version
 
 

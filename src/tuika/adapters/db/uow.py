@@ -1,4 +1,4 @@
-"""The unit of work: one SQLAlchemy session, one transaction, after-commit actions."""
+"""The unit of work: one SQLAlchemy session, one transaction, and the relay woken after it."""
 
 from __future__ import annotations
 
@@ -87,13 +87,11 @@ class SqlUnitOfWork:
         self._read_only = read_only
         self._subscriptions = subscriptions or {}
         self._wake = wake
-        self._after: list[Callable[[], None]] = []
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._sessions()
         if self._read_only:
             self.session.connection(execution_options={READ_ONLY: True})
-        self._after = []
         self.orders = SqlOrderRepository(self.session)
         self.cases = SqlCaseRepository(self.session)
         self.payouts = SqlPayoutRepository(self.session)
@@ -122,7 +120,7 @@ class SqlUnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
-        """Commit, then run what was waiting for the commit; their failures are only logged."""
+        """Commit, then wake the relay for the events written; a failed wake-up is only logged."""
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         forget(self.session)
@@ -132,19 +130,12 @@ class SqlUnitOfWork:
             try:
                 self._wake(written)
             except Exception:
-                log.exception("waking the relay failed; its sweep will run the handlers")
-        actions, self._after = self._after, []
-        for action in actions:
-            try:
-                action()
-            except Exception:
-                # The sweep re-drives anything whose dispatch was lost, so a broken
+                # The relay's poll finds what a lost wake-up would have run, so a broken
                 # queue must not turn a committed request into an error.
-                log.exception("after-commit action failed; the sweep will retry")
+                log.exception("waking the relay failed; its poll will run the handlers")
 
     def rollback(self) -> None:
         """Discard the transaction and what was waiting for it."""
-        self._after = []
         self._events.written = []
         forget(self.session)
         self.session.rollback()
@@ -156,10 +147,6 @@ class SqlUnitOfWork:
         # raw statements of the claim path use the DBAPI connection directly, so ask now.
         self.session.connection()
         return nested
-
-    def on_commit(self, action: Callable[[], None]) -> None:
-        """Run ``action`` once this transaction has committed."""
-        self._after.append(action)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

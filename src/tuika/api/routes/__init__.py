@@ -1,0 +1,16 @@
+"""API v1: its routers, the problems its OpenAPI document promises, and the /docs page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from tuika.api import contract, docs_page
+from tuika.api.routes import cases, events, misc, orders, payouts
+
+
+def install(app: FastAPI) -> None:
+    """Mount API v1 on ``app``, with /openapi.json naming every operation's problems and /docs rendering it."""
+    contract.install(app)
+    docs_page.install(app)
+    for part in (misc, orders, cases, payouts, events):
+        app.include_router(part.router)

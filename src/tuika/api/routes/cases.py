@@ -9,9 +9,9 @@ from fastapi import APIRouter, Header, Query, Response
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.api.deps import Caller, Ctx
 from tuika.domain.cases import CaseStatus
 from tuika.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tuika.http.deps import Caller, Ctx
 from tuika.services import views
 from tuika.services.claims import contest
 from tuika.services.claims import filing as claims

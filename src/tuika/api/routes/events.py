@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import Forbidden, NotFound
 from tuika.domain.events import EventType
+from tuika.http.deps import Caller, Ctx
 from tuika.services.events import admin
 
 router = APIRouter(prefix="/v1/admin/events", tags=["events"])

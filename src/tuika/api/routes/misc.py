@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import (
     EvidenceTooLarge,
     EvidenceTooManyPixels,
@@ -19,6 +18,7 @@ from tuika.domain.errors import (
     PolicyInvalid,
 )
 from tuika.domain.policy import EvidenceKind
+from tuika.http.deps import Caller, Ctx
 from tuika.services import views
 from tuika.services.claims import evidence, policies
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Response
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import Forbidden, OrderHasClaims
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
+from tuika.http.deps import Caller, Ctx
 from tuika.services.claims import filing as claims
 from tuika.services.claims import policies
 from tuika.services.orders import orders

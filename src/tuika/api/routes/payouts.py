@@ -8,9 +8,9 @@ from starlette.concurrency import run_in_threadpool
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.api.deps import Caller, Ctx
 from tuika.domain.errors import Conflict, Forbidden
 from tuika.domain.payouts import PayoutRoute
+from tuika.http.deps import Caller, Ctx
 from tuika.services.finance import stuck_refunds as finance
 from tuika.services.payouts import notices
 

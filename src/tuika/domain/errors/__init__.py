@@ -2,7 +2,7 @@
 
 Every error a person or a client can meet is a ``TuikaError``: its ``code`` is stable (clients
 branch on it), ``title`` and ``title_zh`` say it in English and Chinese, and
-``tuika.api.errors`` gives each one its HTTP status. Import them from here; the modules only
+``tuika.http.errors`` gives each one its HTTP status. Import them from here; the modules only
 group them by family:
 
 - ``base``: the root and its four broad kinds (not found, conflict, invalid input, forbidden)

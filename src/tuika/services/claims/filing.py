@@ -169,7 +169,7 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
             updated_at=now,
             refundable=outcome.refundable,
             fee=outcome.fee,
-            liable=outcome.liable.value,
+            liable=outcome.liable,
             description=request.description,
             evidence_ids=request.evidence_ids,
             due_at=now + ctx.sla.machine_review,

@@ -49,12 +49,16 @@ def relay(ctx: Context, event_ids: Sequence[str] | None = None, *, limit: int | 
     with _Heartbeat(ctx, [d for _, d in acting], results):
         for event, delivery in acting:
             results.append(_run(ctx, event, delivery, lambda h, e: _act(ctx, h, e)))
+    writing = [(e, d) for e, d in claimed if _writes(ctx, d)]
     with ctx.uow() as uow:
-        for event, delivery in claimed:
-            if _writes(ctx, delivery):
-                results.append(_run(ctx, event, delivery, lambda h, e: _write(uow, h, e)))
-        uow.events.finish(results)
+        written = _write_all(ctx, uow, writing)
+        if written is None:
+            # One writer failed: start the transaction again, each writer in a savepoint of its own.
+            uow.rollback()
+            written = [_run(ctx, e, d, lambda h, ev: _write_alone(uow, h, ev)) for e, d in writing]
+        uow.events.finish([*results, *written])
         uow.commit()
+    results.extend(written)
     return RelayReport(
         ran=len(results),
         done=sum(r.status is DeliveryStatus.DONE for r in results),
@@ -112,7 +116,22 @@ def _act(ctx: Context, handler: Handler, event: Event) -> None:
     handler.run(ctx, event)
 
 
-def _write(uow: UnitOfWork, handler: Handler, event: Event) -> None:
+def _write_all(ctx: Context, uow: UnitOfWork, writing: list[tuple[Event, Delivery]]) -> list[Delivery] | None:
+    """Run every writer in the transaction at once; None if one raised (its rows are then in it too)."""
+    done = []
+    for event, delivery in writing:
+        handler = ctx.handler(delivery.handler)
+        assert handler is not None
+        assert handler.write is not None
+        try:
+            handler.write(uow, event)
+        except Exception:
+            return None
+        done.append(replace(delivery, status=DeliveryStatus.DONE, next_try_at=None, done_at=ctx.clock.now()))
+    return done
+
+
+def _write_alone(uow: UnitOfWork, handler: Handler, event: Event) -> None:
     assert handler.write is not None
     # Its own savepoint: a failing writer's rows go, the batch's other outcomes stay.
     with uow.savepoint():

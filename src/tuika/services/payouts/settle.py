@@ -6,7 +6,6 @@ from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.ledger import Posting, clawback, refund_by_gateway, refund_to_balance
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
-from tuika.domain.policy import LiableParty
 from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case, save_payout
 from tuika.services.ports import UnitOfWork
@@ -41,7 +40,7 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
     now = ctx.clock.now()
     uow.ledger.post(refund_posting(order, case, payout), "refund", now)
     recovered = clawback(
-        liable=LiableParty(case.liable),
+        liable=case.liable,
         supplier_id=order.supplier_id,
         merchant_id=order.merchant_id,
         amount=payout.refundable,

@@ -127,7 +127,6 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.error.reason_unknown": ("该原因代码不适用于此操作。", "That reason code does not fit this action."),
     "console.error.message_required": ("请填写给买家的留言，说明需要补充什么。", "Tell the buyer what to add."),
     "console.error.note_too_long": ("备注最多 2000 字。", "A note is at most 2000 characters."),
-    "console.error.invalid": ("提交的内容无效。", "The form is invalid."),
     "console.machine": ("机器建议", "The machine's suggestion"),
     "console.machine.manual_review": (
         "符合退卡政策，但有疑点需人工核实；核实无误可批准。",

@@ -12,7 +12,6 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from tuika.api.issues import issue
 from tuika.domain.errors import (
     BodyTooLarge,
     CardKeyUnreadable,
@@ -34,6 +33,7 @@ from tuika.domain.errors import (
     TokenRejected,
     TuikaError,
 )
+from tuika.http.issues import issue
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"

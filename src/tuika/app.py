@@ -1,4 +1,4 @@
-"""The FastAPI application: API v1 and the pages on one app."""
+"""The one FastAPI application: API v1 (``tuika.api``) and the pages (``tuika.web``), mounted side by side."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from anyio import to_thread
 from fastapi import FastAPI
 
 from tuika import __version__
-from tuika.api import contract, docs_page, errors
-from tuika.api.limits import BodyLimit
-from tuika.api.routes import cases, events, misc, orders, payouts
-from tuika.bootstrap import System
+from tuika.api import routes as api
+from tuika.bootstrap import System, build
 from tuika.domain.policy import EvidenceKind
+from tuika.http import errors
+from tuika.http.limits import BodyLimit
 from tuika.jobs.queue import embedded_consumer
+from tuika.settings import Settings
 from tuika.web import routes as pages
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,6 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
     )
     app.state.system = system
     errors.install(app)
-    contract.install(app)
-    docs_page.install(app)
     # Uploads get their own, exact limit in the route; this one stops anything far larger.
     # A page's claim form carries at most one file per kind of evidence.
     app.add_middleware(
@@ -63,10 +62,16 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
         limit=system.settings.evidence_max_bytes + 64 * 1024,
         page_limit=system.settings.evidence_max_bytes * len(EvidenceKind) + 64 * 1024,
     )
-    app.include_router(misc.router)
-    app.include_router(orders.router)
-    app.include_router(cases.router)
-    app.include_router(payouts.router)
-    app.include_router(events.router)
+    api.install(app)
     pages.install(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Build the app from TUIKA_* settings; uvicorn's factory (``tuika.app:app_from_env``) for several workers.
+
+    The worker runs as its own process (``tuika worker``).
+    """
+    settings = Settings()
+    settings.check_safe_to_start()
+    return create_app(build(settings))

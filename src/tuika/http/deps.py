@@ -1,19 +1,26 @@
-"""Request dependencies: the system and the caller."""
+"""Request dependencies: the wired system, the use-case context and the caller."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
-from tuika.api.auth import verify_token
-from tuika.bootstrap import System
 from tuika.domain.cases import Role
 from tuika.domain.errors import TokenMissing
+from tuika.http.auth import verify_token
 from tuika.services.context import Actor, Context
+from tuika.settings import Settings
 
 
-def system(request: Request) -> System:
+class Wired(Protocol):
+    """What a request reads of the wired system (``tuika.bootstrap.System``): its settings and its context."""
+
+    settings: Settings
+    ctx: Context
+
+
+def system(request: Request) -> Wired:
     """Return the wired system of this app."""
     return request.app.state.system  # type: ignore[no-any-return]
 

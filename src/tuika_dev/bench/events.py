@@ -1,0 +1,331 @@
+"""``tuika bench events``: events written by real case transitions, relayed to two handlers.
+
+Writers move cases through their lifecycle with the same ``move_case`` every service uses,
+one transaction per case (a claim filed, reviewed, sent to a person, approved, refunding:
+five events), each commit waking the relay through the queue, as in production. The relay
+runs in a Huey consumer in this process (SQLite queue on SQLite, Redis on PostgreSQL) with
+the real wake-ups, poll and leases, and two handlers per event: one that does nothing, and
+one that writes a row in the transaction that marks it done.
+
+It prints events relayed per second (from the first commit to the last handler done), the lag
+from each event's commit to each of its handlers finishing (p50, p99), and two checks that must
+be 0: ``lost`` (an event whose handler never ran) and ``duplicates`` (a handler run twice for
+one event). The last line is one JSON object.
+
+    uv run tuika bench events --events 10000 --db postgres
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import psycopg
+from sqlalchemy import text
+
+from tuika.bootstrap import System, build
+from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
+from tuika.domain.events import DeliveryStatus, Event, EventType
+from tuika.domain.money import Money
+from tuika.domain.orders import DeliveryStatus as Delivered
+from tuika.domain.orders import Order, OrderItem, PaymentRoute, ProductKind
+from tuika.domain.policy import LiableParty, Reason
+from tuika.jobs.queue import embedded_consumer
+from tuika.services.context import Actor, Context, Handler
+from tuika.services.moves import move_case, open_case
+from tuika.services.ports import UnitOfWork
+from tuika.settings import Settings
+from tuika_dev.bench.claimset import stdout
+from tuika_dev.bench.load import percentile
+from tuika_dev.bench.stack import PG_ADMIN_URL, REDIS_BASE_URL, _claim_redis_db
+
+Echo = Callable[[str], None]
+Database = Literal["sqlite", "postgres"]
+LIFECYCLE: Final = (CaseStatus.REVIEWING, CaseStatus.MANUAL_REVIEW, CaseStatus.APPROVED, CaseStatus.REFUNDING)
+EVENTS_PER_CASE: Final = 1 + len(LIFECYCLE)
+AGENT: Final = Actor("agent_bench", Role.AGENT)
+_MARKER: Final = "tuika:bench:owner"
+
+
+class Tally:
+    """What the handlers saw: runs per (handler, event), and when each finished."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs: Counter[tuple[str, str]] = Counter()
+        self.finished: dict[tuple[str, str], float] = {}
+        self.committed: dict[str, float] = {}
+
+    def ran(self, handler: str, event: Event) -> None:
+        now = time.perf_counter()
+        with self.lock:
+            self.runs[(handler, event.id)] += 1
+            self.finished.setdefault((handler, event.id), now)
+
+    def table(self) -> dict[EventType, tuple[Handler, ...]]:
+        def nothing(ctx: Context, event: Event) -> None:
+            self.ran("noop", event)
+
+        def write(uow: UnitOfWork, event: Event) -> None:
+            # A row in the transaction that marks this delivery done: both commit, or neither.
+            session = uow.session  # type: ignore[attr-defined]
+            session.execute(
+                text("INSERT INTO bench_relayed (event_id, subject) VALUES (:e, :s)"),
+                {"e": event.id, "s": event.subject},
+            )
+            self.ran("row", event)
+
+        both = (Handler("noop", nothing), Handler("row", write=write))
+        return {EventType.CASE_SUBMITTED: both, EventType.CASE_MOVED: both, EventType.CASE_DECIDED: both}
+
+
+def run(
+    events: int = 10_000,
+    db: Database = "sqlite",
+    *,
+    live: int = 2_000,
+    writers: int = 2,
+    workers: int = 4,
+    echo: Echo = stdout,
+) -> dict[str, Any]:
+    """Write ``events`` with the relay stopped, then relay them; then ``live`` more with it running.
+
+    The first part measures how fast the relay drains a backlog (events/s); the second, the
+    lag from commit to handler done while writers and relay share the machine. Both are
+    rounded up to whole cases.
+    """
+    backlog_cases = -(-events // EVENTS_PER_CASE)
+    live_cases = -(-live // EVENTS_PER_CASE)
+    with _Place(db) as place:
+        tally = Tally()
+        system = build(place.settings, handlers=tally.table(), migrate=True)
+        try:
+            with system.engine.begin() as conn:
+                conn.execute(text("CREATE TABLE bench_relayed (event_id VARCHAR(26) PRIMARY KEY, subject VARCHAR(64))"))
+            _orders(system, backlog_cases + live_cases)
+            _write(system, tally, range(backlog_cases), writers)
+            backlog = set(tally.committed)
+            consumer = embedded_consumer(system.huey, workers)
+            drain_started = time.perf_counter()
+            consumer.start()
+            try:
+                _wait(tally, backlog)
+                drained = max(
+                    (tally.finished[(h, e)] for e in backlog for h in HANDLERS if (h, e) in tally.finished),
+                    default=drain_started,
+                )
+                live_started = time.perf_counter()
+                _write(system, tally, range(backlog_cases, backlog_cases + live_cases), writers)
+                wrote = time.perf_counter()
+                _wait(tally, set(tally.committed) - backlog)
+            finally:
+                consumer.stop(graceful=True)
+            phases = Phases(backlog, drain_started, drained, live_started, wrote)
+            return _figures(system, tally, db, phases, writers, workers, echo)
+        finally:
+            if system.huey is not None:
+                system.huey.storage.close()
+            system.engine.dispose()
+
+
+HANDLERS: Final = ("noop", "row")
+
+
+@dataclass(frozen=True, slots=True)
+class Phases:
+    backlog: set[str]
+    drain_started: float
+    drained: float
+    live_started: float
+    live_written: float
+
+
+def _last_done(tally: Tally, ids: set[str], default: float) -> float:
+    return max((tally.finished[(h, e)] for e in ids for h in HANDLERS if (h, e) in tally.finished), default=default)
+
+
+def _wait(tally: Tally, ids: set[str]) -> None:
+    deadline = time.monotonic() + max(60.0, len(ids) / 100)
+    while time.monotonic() < deadline:
+        with tally.lock:
+            if all((h, e) in tally.finished for e in ids for h in HANDLERS):
+                return
+        time.sleep(0.05)
+
+
+def _orders(system: System, cases: int) -> None:
+    paid = datetime.now(UTC)
+    for start in range(0, cases, 500):
+        with system.ctx.uow() as uow:
+            for n in range(start, min(cases, start + 500)):
+                uow.orders.upsert(_order(n, paid))
+            uow.commit()
+
+
+def _order(n: int, paid: datetime) -> Order:
+    return Order(
+        id=f"ord_be{n}",
+        buyer_id=f"buyer_be{n}",
+        merchant_id="merchant_bench",
+        supplier_id="supplier_bench",
+        sku="sku_bench",
+        product_kind=ProductKind.DIRECT_TOPUP,
+        items=(OrderItem(id=f"ord_be{n}_i0", secret=None),),
+        amount=Money(1000),
+        payment_route=PaymentRoute.BALANCE,
+        transaction_id=f"tx_be{n}",
+        paid_at=paid,
+        delivery_status=Delivered.FAILED,
+    )
+
+
+def _write(system: System, tally: Tally, cases: range, writers: int) -> None:
+    def writer(index: int) -> None:
+        for n in cases[index::writers]:
+            now = system.ctx.clock.now()
+            with system.ctx.uow() as uow:
+                case = _case(n, now)
+                open_case(uow, case)
+                for status in LIFECYCLE:
+                    case = move_case(uow, case, status, at=now, actor=AGENT)
+                ids = [e.id for e in uow.events.written]  # type: ignore[attr-defined]
+                uow.commit()
+            committed = time.perf_counter()
+            with tally.lock:
+                for event_id in ids:
+                    tally.committed[event_id] = committed
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _case(n: int, now: datetime) -> Case:
+    submitted = TimelineEvent(now, f"buyer_be{n}", Role.BUYER, None, CaseStatus.SUBMITTED)
+    return Case(
+        id=f"rc_be{n}",
+        order_id=f"ord_be{n}",
+        buyer_id=f"buyer_be{n}",
+        reason=Reason.NOT_DELIVERED,
+        item_ids=(f"ord_be{n}_i0",),
+        route=Route.BALANCE,
+        status=CaseStatus.SUBMITTED,
+        policy_version=1,
+        created_at=now,
+        updated_at=now,
+        refundable=Money(1000),
+        fee=Money(0),
+        liable=LiableParty.SUPPLIER,
+        timeline=(submitted,),
+    )
+
+
+def _figures(
+    system: System, tally: Tally, db: Database, phases: Phases, writers: int, workers: int, echo: Echo
+) -> dict[str, Any]:
+    with system.ctx.read() as uow:
+        counts = uow.events.counts()
+    with system.engine.connect() as conn:
+        rows = int(conn.execute(text("SELECT count(*) FROM bench_relayed")).scalar_one())
+        stored = int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+    written = list(tally.committed)
+    live = [e for e in written if e not in phases.backlog]
+    lost = sum(1 for e in written for h in HANDLERS if (h, e) not in tally.finished)
+    duplicates = sum(n - 1 for n in tally.runs.values() if n > 1) + max(0, rows - len(written))
+    lags = sorted(
+        int((tally.finished[(h, e)] - tally.committed[e]) * 1e9)
+        for e in live
+        for h in HANDLERS
+        if (h, e) in tally.finished
+    )
+    live_done = _last_done(tally, set(live), phases.live_started)
+    drain_s = max(phases.drained - phases.drain_started, 1e-9)
+    result: dict[str, Any] = {
+        "benchmark": "events",
+        "db": db,
+        "queue": "redis" if db == "postgres" else "sqlite",
+        "events": len(written),
+        "events_stored": stored,
+        "deliveries": 2 * len(written),
+        "backlog_events": len(phases.backlog),
+        "events_per_s": round(len(phases.backlog) / drain_s, 1),
+        "live_events": len(live),
+        "live_written_per_s": round(len(live) / max(phases.live_written - phases.live_started, 1e-9), 1),
+        "live_relayed_per_s": round(len(live) / max(live_done - phases.live_started, 1e-9), 1),
+        "lag_p50_ms": round(percentile(lags, 0.50), 1) if lags else None,
+        "lag_p99_ms": round(percentile(lags, 0.99), 1) if lags else None,
+        "lag_max_ms": round(lags[-1] / 1e6, 1) if lags else None,
+        "lost": lost,
+        "duplicates": duplicates,
+        "rows_written": rows,
+        "pending": counts[DeliveryStatus.PENDING],
+        "failed": counts[DeliveryStatus.FAILED],
+        "writers": writers,
+        "relay_threads": workers,
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": datetime.now(UTC).date().isoformat(),
+    }
+    result["ok"] = lost == 0 and duplicates == 0 and rows == len(written)
+    echo(f"backlog: {result['backlog_events']} events ({db}) relayed at {result['events_per_s']} events/s")
+    echo(
+        f"live: {result['live_events']} events written at {result['live_written_per_s']}/s by {writers} writers "
+        f"({EVENTS_PER_CASE} per transaction), relayed at {result['live_relayed_per_s']}/s"
+    )
+    echo(f"lag commit → handler done (live): p50 {result['lag_p50_ms']} ms, p99 {result['lag_p99_ms']} ms")
+    echo(f"lost {lost}, duplicates {duplicates}, pending {result['pending']}, failed {result['failed']}")
+    return result
+
+
+class _Place:
+    """A fresh database and queue: a SQLite file and queue, or a PostgreSQL database and a Redis index."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.tmp = tempfile.TemporaryDirectory(prefix="tuika-bench-events-")
+        self.database = f"tuika_bench_ev_{secrets.token_hex(4)}"
+        self.run_id = secrets.token_hex(4)
+        self.redis_db: int | None = None
+        self.settings: Settings
+
+    def __enter__(self) -> _Place:
+        data = Path(self.tmp.name)
+        options: dict[str, Any] = {"demo": True, "data_dir": data, "ocr_engine": "off", "sweep_interval_s": 3600}
+        if self.db == "postgres":
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.database}"')
+            self.redis_db = _claim_redis_db(self.run_id)
+            options["database_url"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.database}"
+            options["redis_url"] = f"{REDIS_BASE_URL}/{self.redis_db}"
+        else:
+            options["database_url"] = f"sqlite:///{data / 'tuika.db'}"
+        self.settings = Settings(**options)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self.db == "postgres":
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+                if self.redis_db is not None:
+                    import redis
+
+                    client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{self.redis_db}")
+                    try:
+                        if client.get(_MARKER) == self.run_id.encode():
+                            client.flushdb()
+                    finally:
+                        client.close()
+        finally:
+            self.tmp.cleanup()
