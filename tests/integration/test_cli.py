@@ -17,8 +17,9 @@ from tuika.domain.gateway import RefundRequest, statement_day
 from tuika.domain.money import Money
 from tuika.domain.policy import Reason
 from tuika.http.auth import issue_token, sign_in_token, verify_token
-from tuika.services import claims, orders
+from tuika.services.claims import filing
 from tuika.services.context import Actor
+from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
 from tuika_dev.sandbox.gateways import start as start_sandboxes
@@ -194,8 +195,8 @@ def test_events_lists_the_outbox_and_retry_runs_a_waiting_delivery_here(
     offline = build(Settings(), queue=False)  # an API process whose wake-ups are lost
     order = orders.list_orders(offline.ctx, Actor("admin_zhao", Role.ADMIN), OrderFilter(limit=1))[0]
     buyer = Actor(order.buyer_id, Role.BUYER)
-    filed = claims.submit(
-        offline.ctx, buyer, claims.ClaimRequest(order.id, Reason.MISTAKEN_PURCHASE, route=Route.BALANCE), None
+    filed = filing.submit(
+        offline.ctx, buyer, filing.ClaimRequest(order.id, Reason.MISTAKEN_PURCHASE, route=Route.BALANCE), None
     )
     offline.engine.dispose()
 
