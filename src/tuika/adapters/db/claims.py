@@ -262,16 +262,6 @@ class SqlCaseRepository:
         query = query.order_by(CaseRow.due_at.is_(None), CaseRow.due_at, CaseRow.id).limit(limit)
         return self._with_events(list(self.s.scalars(query)))
 
-    def ids_in(self, statuses: Sequence[CaseStatus], updated_before: datetime, limit: int) -> list[str]:
-        """Return ids of cases left in a status since before a time."""
-        query = (
-            select(CaseRow.id)
-            .where(CaseRow.status.in_([s.value for s in statuses]), CaseRow.updated_at < updated_before)
-            .order_by(CaseRow.updated_at)
-            .limit(limit)
-        )
-        return list(self.s.scalars(query))
-
     def ids_due(self, statuses: Sequence[CaseStatus], due_before: datetime, limit: int) -> list[str]:
         """Return ids of cases in a status whose deadline has passed."""
         query = (

@@ -88,16 +88,6 @@ class SqlPayoutRepository:
         """Return every payout of a case."""
         return [mapping.payout_from_row(r) for r in self.s.scalars(_CASE_PAYOUTS, {"case_id": case_id})]
 
-    def ids_in(self, statuses: Sequence[PayoutStatus], updated_before: datetime, limit: int) -> list[str]:
-        """Return ids of payouts left in a status since before a time."""
-        query = (
-            select(PayoutRow.id)
-            .where(PayoutRow.status.in_([s.value for s in statuses]), PayoutRow.updated_at < updated_before)
-            .order_by(PayoutRow.updated_at)
-            .limit(limit)
-        )
-        return list(self.s.scalars(query))
-
     def in_status(self, statuses: Sequence[PayoutStatus], limit: int) -> list[Payout]:
         """Return payouts in the given statuses, oldest change first: a finance queue."""
         query = (
@@ -107,16 +97,6 @@ class SqlPayoutRepository:
             .limit(limit)
         )
         return [mapping.payout_from_row(r) for r in self.s.scalars(query)]
-
-    def due_for_check(self, now: datetime, limit: int) -> list[str]:
-        """Return ids of processing payouts whose next look at the gateway is due."""
-        query = (
-            select(PayoutRow.id)
-            .where(PayoutRow.status == PayoutStatus.PROCESSING.value, PayoutRow.check_at <= now)
-            .order_by(PayoutRow.check_at)
-            .limit(limit)
-        )
-        return list(self.s.scalars(query))
 
     def sent_between(self, route: PayoutRoute, start: datetime, end: datetime) -> list[Payout]:
         """Return the payouts of ``route`` first sent in [start, end): a statement day's refunds."""
