@@ -2,7 +2,7 @@
 
     uv run python benchmarks/forensics.py [--images 80] [--seed 7]   (from the checkout's root)
 
-Every image is generated now (``tests/screens.py``), so run it from a checkout. The last line
+Every image is generated now (``tests/support/screens.py``), so run it from a checkout. The last line
 is one JSON object. What is measured:
 
 - pHash reuse: each clean screenshot against its own copy re-compressed (JPEG 35–70),
@@ -39,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     # The generator lives with the tests, in the checkout this script runs from.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    generator = importlib.import_module("tests.screens")
+    generator = importlib.import_module("tests.support.screens")
     degrade, random_screen = generator.degrade, generator.random_screen
     rng = random.Random(args.seed)
     screens = [random_screen(args.seed * 1000 + n) for n in range(args.images)]

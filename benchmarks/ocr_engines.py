@@ -4,7 +4,7 @@
     uv run --with rapidocr==3.10.0 --with onnxruntime python benchmarks/ocr_engines.py   # adds rapidocr
 
 Each configuration runs in its own process (so peak RSS is its own) on the same screenshots:
-``--images`` clean ones from ``tests.screens.random_screen(seed)``, half of them redeem-error
+``--images`` clean ones from ``tests.support.screens.random_screen(seed)``, half of them redeem-error
 pages, a quarter order pages, a quarter carrier texts, at 720x1280 or 1080x2340, and the same
 ones after ``degrade`` (downscaled, JPEG 35-70, a little cropped). A screenshot counts as right
 when its order id, card key, amount (¥ may be misread) and error text all appear in the text.
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The screenshots are drawn by the test helpers; a script run from benchmarks/ does not see them.
 sys.path.insert(0, str(ROOT))
 
-from tests.screens import degrade, fields_found, random_screen  # noqa: E402
+from tests.support.screens import degrade, fields_found, random_screen  # noqa: E402
 
 Reader = Callable[[bytes], str]
 CONFIGS = (
@@ -96,7 +96,7 @@ def _tesseract(threads: int) -> Reader:
 
 
 def _tiny_png() -> bytes:
-    from tests.factories import png_bytes
+    from tests.support.factories import png_bytes
 
     return png_bytes(64, 64)
 

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-# The screenshots are drawn by tests/screens.py; a script run from benchmarks/ does not see it.
+# The screenshots are drawn by tests/support/screens.py; a script run from benchmarks/ does not see it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tuika_dev.bench.review import run

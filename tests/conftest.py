@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
-from tests import keyscan
+from tests.support import keyscan
 from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.app import create_app

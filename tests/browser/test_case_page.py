@@ -12,8 +12,8 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
-from tests.factories import order_payload, png_bytes
-from tests.integration.api import Auth, file_case, manual_review_case, push
+from tests.support.api import Auth, file_case, manual_review_case, push
+from tests.support.factories import order_payload, png_bytes
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

@@ -16,9 +16,9 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
-from tests.factories import account_balances, order_payload
-from tests.integration.api import Auth, file_case, push
-from tests.integration.rigs import FakeClock, bank_wired
+from tests.support.api import Auth, file_case, push
+from tests.support.factories import account_balances, order_payload
+from tests.support.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
 from tuika.domain.money import Money
 from tuika_dev.sandbox.bank import BankSandbox, FailCode

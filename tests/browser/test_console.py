@@ -16,10 +16,10 @@ from sqlalchemy import text
 
 from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
-from tests.factories import card_key_for, order_payload, png_bytes
-from tests.integration.api import Auth, file_case, manual_review_case, push, upload
-from tests.integration.test_review_supplier import FakeSupplier
-from tests.screens import RedeemError
+from tests.support.api import Auth, file_case, manual_review_case, push, upload
+from tests.support.factories import card_key_for, order_payload, png_bytes
+from tests.support.screens import RedeemError
+from tests.support.suppliers import FakeSupplier
 from tuika.bootstrap import System
 from tuika.http.auth import sign_in_token
 

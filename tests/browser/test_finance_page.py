@@ -14,9 +14,9 @@ from sqlalchemy import text
 from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.browser.test_case_refund_routes import api_case, claim_by_card
-from tests.factories import account_balances, order_payload
-from tests.integration.api import Auth, file_case, push
-from tests.integration.rigs import FakeClock, Rig, bank_wired, wechat_rig
+from tests.support.api import Auth, file_case, push
+from tests.support.factories import account_balances, order_payload
+from tests.support.rigs import FakeClock, Rig, bank_wired, wechat_rig
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundAnswer, RefundState
 from tuika.domain.money import Money

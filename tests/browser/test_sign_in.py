@@ -11,8 +11,8 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
-from tests.factories import order_payload
-from tests.integration.api import Auth, push
+from tests.support.api import Auth, push
+from tests.support.factories import order_payload
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 

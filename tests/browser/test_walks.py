@@ -14,8 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser import axe
 from tests.browser.conftest import Stack
-from tests.factories import card_key_for, order_payload
-from tests.screens import RedeemError
+from tests.support.factories import card_key_for, order_payload
+from tests.support.screens import RedeemError
 from tuika.domain.supplier import CardState
 
 STEP = "[data-test=steps] li[aria-current=step]"

@@ -125,14 +125,14 @@ class Planned:
 
 
 def screens_module() -> ModuleType:
-    """Return ``tests.screens``, which draws the screenshots; it lives in the checkout, not in the package."""
+    """Return ``tests.support.screens``, which draws the screenshots; it lives in the checkout, not in the package."""
     with contextlib.suppress(ModuleNotFoundError):
-        return importlib.import_module("tests.screens")
-    path = Path(__file__).resolve().parents[3] / "tests" / "screens.py"
+        return importlib.import_module("tests.support.screens")
+    path = Path(__file__).resolve().parents[3] / "tests" / "support" / "screens.py"
     spec = importlib.util.spec_from_file_location("tuika_bench_screens", path) if path.is_file() else None
     if spec is None or spec.loader is None:
         raise RuntimeError(
-            f"the review benchmark draws its screenshots with tests/screens.py, which is not at {path}: "
+            f"the review benchmark draws its screenshots with tests/support/screens.py, which is not at {path}: "
             "run it from a checkout of tuika (uv run tuika bench review), not from an installed package"
         )
     module = importlib.util.module_from_spec(spec)

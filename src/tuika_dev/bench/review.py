@@ -7,7 +7,7 @@ PaddleOcr, and a ``SandboxSupplier`` on 127.0.0.1 asked through the real ``HttpS
 Then it reads every case back and prints what the machine decided against the labels, how
 well the OCR read each field, the time from submission to decision and the CPU per claim.
 
-The screenshots come from ``tests/screens.py``, so this runs from a checkout of tuika:
+The screenshots come from ``tests/support/screens.py``, so this runs from a checkout of tuika:
 
     uv run tuika bench review --claims 300 --workers 2 --seed 7
 """

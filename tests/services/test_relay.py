@@ -1,0 +1,290 @@
+"""The relay: retries with backoff without holding others up, gives up visibly, never runs a delivery twice."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import InlineRelay
+from tests.support.api import Auth, balance, buyer_case, file_case, push
+from tests.support.builders import order
+from tests.support.factories import order_payload
+from tuika.app import create_app
+from tuika.bootstrap import System, build
+from tuika.domain.cases import Role
+from tuika.domain.events import MAX_ATTEMPTS, DeliveryStatus, Event, EventType, backoff
+from tuika.http.auth import issue_token
+from tuika.services.context import Actor, Context, Handler
+from tuika.services.events.relay import due_events, relay
+from tuika.services.moves import sync_order_row
+from tuika.services.ports import UnitOfWork
+from tuika.services.upkeep.sweep import sweep
+from tuika.settings import Settings
+
+PLATFORM = Actor("host", Role.PLATFORM)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def advance(self, by: timedelta) -> None:
+        self.at += by
+
+
+class Asleep:
+    """A relay hint that wakes nothing: these tests run the relay themselves."""
+
+    def __init__(self) -> None:
+        self.woken: list[str] = []
+
+    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
+        self.woken.extend(event_ids)
+
+
+class Recorder:
+    """Handlers that count their runs; ``flaky`` fails its first ``failures`` runs of each event."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.runs: Counter[tuple[str, str]] = Counter()
+        self.lock = threading.Lock()
+
+    def _count(self, name: str, event: Event) -> int:
+        with self.lock:
+            self.runs[(name, event.id)] += 1
+            return self.runs[(name, event.id)]
+
+    def flaky(self, ctx: Context, event: Event) -> None:
+        if self._count("flaky", event) <= self.failures:
+            raise ConnectionError("the partner did not answer")
+
+    def steady(self, ctx: Context, event: Event) -> None:
+        self._count("steady", event)
+
+    def table(self) -> dict[EventType, tuple[Handler, ...]]:
+        return {EventType.ORDER_SYNCED: (Handler("flaky", self.flaky), Handler("steady", self.steady))}
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def built(settings: Settings) -> Iterator[list[System]]:
+    made: list[System] = []
+    yield made
+    for system in made:
+        system.engine.dispose()
+
+
+def wired(settings: Settings, recorder: Recorder, clock: Clock, built: list[System], **changes: object) -> System:
+    system = build(
+        settings.model_copy(update=changes), clock=clock, relay=Asleep(), handlers=recorder.table(), migrate=True
+    )
+    built.append(system)
+    return system
+
+
+def sync(system: System, n: int, prefix: str = "ord_rl") -> list[str]:
+    """Sync ``n`` orders, one transaction each; return their events' ids."""
+    ids = []
+    for i in range(n):
+        with system.ctx.uow() as uow:
+            sync_order_row(uow, replace(order(), id=f"{prefix}{i}"), PLATFORM, system.ctx.clock.now())
+            ids.append(uow.events.written[-1].id)  # type: ignore[attr-defined]
+            uow.commit()
+    return ids
+
+
+def deliveries(system: System, handler: str) -> dict[str, tuple[DeliveryStatus, int, datetime | None, str | None]]:
+    with system.ctx.read() as uow:
+        found = uow.events.search(limit=1000)
+    return {
+        e.id: (d.status, d.attempts, d.next_try_at, d.last_error) for e, ds in found for d in ds if d.handler == handler
+    }
+
+
+def test_a_handler_failing_three_times_is_retried_with_backoff_and_holds_nobody_up(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=3)
+    system = wired(settings, recorder, clock, built)
+    [first] = sync(system, 1)
+
+    report = relay(system.ctx)
+
+    assert (report.ran, report.done, report.failed) == (2, 1, 1)
+    assert deliveries(system, "steady")[first][0] is DeliveryStatus.DONE
+    status, attempts, next_try, error = deliveries(system, "flaky")[first]
+    assert (status, attempts, next_try) == (DeliveryStatus.PENDING, 1, clock.now() + backoff(1))
+    assert error == "ConnectionError: the partner did not answer"
+
+    # Later events are relayed at once; the failing delivery waits for its time, then for longer.
+    later = sync(system, 3, "ord_rl_later")
+    assert relay(system.ctx).ran == 6  # the new events' two handlers each; the retry is not due
+    assert all(deliveries(system, "steady")[e][0] is DeliveryStatus.DONE for e in later)
+    for attempt in (2, 3):
+        clock.advance(backoff(attempt - 1))
+        relay(system.ctx)
+        status, attempts, next_try, _ = deliveries(system, "flaky")[first]
+        assert (status, attempts, next_try) == (DeliveryStatus.PENDING, attempt, clock.now() + backoff(attempt))
+    clock.advance(backoff(3))
+    relay(system.ctx)
+
+    status, attempts, next_try, error = deliveries(system, "flaky")[first]
+    assert (status, attempts, next_try) == (DeliveryStatus.DONE, 3, None)
+    assert error is not None  # the last failure stays on record
+    assert recorder.runs[("flaky", first)] == 4
+    assert recorder.runs[("steady", first)] == 1  # a handler that succeeded never runs again
+    assert relay(system.ctx).ran == 0
+    assert all(recorder.runs[("steady", e)] == 1 for e in [first, *later])
+
+
+def test_a_handler_that_keeps_failing_gives_up_and_ops_drive_it_again(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=MAX_ATTEMPTS)
+    system = wired(settings, recorder, clock, built)
+    [event_id] = sync(system, 1)
+    for _ in range(MAX_ATTEMPTS):
+        relay(system.ctx)
+        clock.advance(timedelta(hours=1))
+    status, attempts, next_try, error = deliveries(system, "flaky")[event_id]
+    assert (status, attempts, next_try) == (DeliveryStatus.FAILED, MAX_ATTEMPTS, None)
+
+    client = TestClient(create_app(system))
+    admin = {"Authorization": "Bearer " + issue_token(system.settings.secret_key, "admin", "root", 3600, clock.now())}
+    listed = client.get("/v1/admin/events", params={"failed": "true"}, headers=admin).json()
+    [item] = listed["items"]
+    assert item["id"] == event_id
+    flaky = next(d for d in item["deliveries"] if d["handler"] == "flaky")
+    assert (flaky["status"], flaky["attempts"], flaky["last_error"]) == ("failed", MAX_ATTEMPTS, error)
+    assert listed["deliveries"] == {"pending": 0, "done": 1, "failed": 1}
+
+    retried = client.post(f"/v1/admin/events/{event_id}/retry", headers=admin)
+    assert retried.status_code == 200, retried.text
+    assert next(d for d in retried.json()["deliveries"] if d["handler"] == "flaky")["status"] == "pending"
+    relay(system.ctx)  # the worker's poll would; this one has no queue
+    assert deliveries(system, "flaky")[event_id][0] is DeliveryStatus.DONE
+    assert recorder.runs[("steady", event_id)] == 1
+
+
+def test_retention_deletes_old_delivered_events_and_keeps_unfinished_ones(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=1)
+    system = wired(settings, recorder, clock, built, events_keep_days=30)
+    old = sync(system, 2, "ord_old")
+    relay(system.ctx)  # "steady" done; "flaky" failed once, still pending
+    clock.advance(backoff(1))
+    with system.ctx.uow() as uow:
+        uow.events.retry(old[1], clock.now())
+        uow.commit()
+    relay(system.ctx)  # both deliveries of old[1] done now; old[0]'s flaky retried too: done
+    sync(system, 1, "ord_kept")
+    relay(system.ctx)
+    clock.advance(backoff(1))
+    relay(system.ctx)  # its flaky failed once, then was done
+    recorder.failures = 10**6
+    [stuck] = sync(system, 1, "ord_stuck")
+    relay(system.ctx)
+    clock.advance(timedelta(days=31))
+
+    assert sweep(system.ctx).pruned == 3
+    with system.ctx.read() as uow:
+        left = [e.id for e, _ in uow.events.search(limit=100)]
+    assert left == [stuck]  # its flaky delivery is still pending
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_two_relays_at_once_on_postgresql_never_run_one_delivery_twice(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=0)
+    writer = wired(settings, recorder, clock, built)
+    events = sync(writer, 400, "ord_two")
+    relays = [wired(settings, recorder, clock, built, events_batch=7) for _ in range(2)]
+    barrier = threading.Barrier(len(relays) * 2)
+    errors: list[BaseException] = []
+
+    def drive(system: System) -> None:
+        try:
+            barrier.wait()
+            while relay(system.ctx).ran:
+                pass
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drive, args=(s,)) for s in relays for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert sorted(recorder.runs.values()) == [1] * (2 * len(events))
+    assert {key[1] for key in recorder.runs} == set(events)
+    assert all(status is DeliveryStatus.DONE for status, *_ in deliveries(writer, "steady").values())
+
+
+def test_a_claim_whose_wake_ups_were_lost_is_reviewed_and_paid_by_the_poll(
+    client: TestClient, auth: Auth, system: System, dispatcher: InlineRelay
+) -> None:
+    dispatcher.run = False  # every hint after a commit is lost, as if the queue were down
+    push(client, auth, order_payload("ord_lost", delivery="failed", amount_fen=2500))
+    filed = file_case(client, auth, {"order_id": "ord_lost", "reason": "not_delivered", "route": "balance"})
+    assert filed["status"] == "submitted"
+
+    passes = 0
+    while due_events(system.ctx, 100):
+        relay(system.ctx)
+        passes += 1
+
+    assert passes == 2  # the review, then the payout it opened
+    assert buyer_case(client, auth, filed["id"])["status"] == "refunded"
+    assert balance(client, auth) == 2500
+
+
+def test_a_writing_handler_commits_its_rows_with_its_done_and_a_failing_one_leaves_none(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    def count(uow: UnitOfWork, event: Event) -> None:
+        # The idempotency table's key is unique: a second run for one event would raise.
+        uow.idempotency.add("relay-test", event.id, "count", event.subject, clock.now())
+
+    def broken(uow: UnitOfWork, event: Event) -> None:
+        uow.idempotency.add("relay-test", f"broken-{event.id}", "broken", event.subject, clock.now())
+        raise ValueError("half written")
+
+    table = {EventType.ORDER_SYNCED: (Handler("count", write=count), Handler("broken", write=broken))}
+    system = build(settings, clock=clock, relay=Asleep(), handlers=table, migrate=True)
+    built.append(system)
+    ids = sync(system, 3, "ord_wr")
+
+    report = relay(system.ctx)
+    clock.advance(backoff(1))
+    relay(system.ctx)
+
+    assert (report.ran, report.done, report.failed) == (6, 3, 3)
+    with system.ctx.read() as uow:
+        assert all(uow.idempotency.get("relay-test", event_id) is not None for event_id in ids)
+        assert all(uow.idempotency.get("relay-test", f"broken-{event_id}") is None for event_id in ids)
+    assert all(status is DeliveryStatus.DONE for status, *_ in deliveries(system, "count").values())
+    assert [attempts for _, attempts, *_ in deliveries(system, "broken").values()] == [2, 2, 2]
+
+
+def test_a_handler_must_either_run_or_write() -> None:
+    with pytest.raises(ValueError, match="either run or write"):
+        Handler("neither")
