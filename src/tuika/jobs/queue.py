@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # Above this many waiting tasks the sweep stands aside: what looks overdue is most
 # likely still queued, and queueing it again would only make the backlog grow.
 BACKLOG_LIMIT: Final = 1000
+# Events per relay task the poll queues.
+POLL_CHUNK: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +99,9 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     """
 
     def relay_events(event_ids: list[str]) -> None:
-        ctx = context()
-        ran = relay(ctx, event_ids).ran
-        if ran < ctx.events.batch:
-            # Fill the batch with whatever else is due: under a backlog one task then does
-            # the work of many wake-ups, and the wake-ups queued behind it find nothing left.
-            relay(ctx, limit=ctx.events.batch - ran)
+        # Only the events named: a task that took whatever else is due would run slow
+        # handlers (a review, a gateway call) one after another while other threads idle.
+        relay(context(), event_ids)
 
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 
@@ -114,8 +113,9 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
         found = due_events(ctx, ctx.events.batch * 10, waiting=timedelta(seconds=huey.poll_every))
         if found:
             log.info("poll found %d events with deliveries due (a lost wake-up, a retry or a wait)", len(found))
-        for start in range(0, len(found), ctx.events.batch):
-            relay_task(found[start : start + ctx.events.batch])
+        # Small tasks, so that the consumer's threads share them.
+        for start in range(0, len(found), POLL_CHUNK):
+            relay_task(found[start : start + POLL_CHUNK])
 
     def sweep_all() -> None:
         backlog = huey.pending_count()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import cast
+from functools import lru_cache
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +25,43 @@ _INSERT_DELIVERY = Sql.of(
     "INSERT INTO event_deliveries (event_id, handler, status, attempts, next_try_at)"
     " VALUES (:event_id, :handler, 'pending', 0, :next_try_at)"
 )
+# The relay's claim: hand-written (decision 0003), since it runs for every wake-up. On
+# PostgreSQL the rows are locked SKIP LOCKED; SQLite's BEGIN IMMEDIATE already excludes others.
+_CLAIM_COLUMNS = (
+    "SELECT d.event_id, d.handler, d.attempts, d.last_error, e.type, e.subject, e.actor, e.role, e.payload,"
+    " e.occurred_at, e.not_before FROM event_deliveries d JOIN events e ON e.id = d.event_id"
+    " WHERE d.status = 'pending' AND d.next_try_at <= :now"
+)
+_CLAIM_TAIL = " ORDER BY d.next_try_at LIMIT :limit"
+_CLAIM_LOCK = " FOR UPDATE OF d SKIP LOCKED"
+_CLAIM_TIMES = ("occurred_at", "not_before")
+_CLAIM_DUE = Sql.of(_CLAIM_COLUMNS + _CLAIM_TAIL, times=_CLAIM_TIMES, jsons=("payload",), postgres_suffix=_CLAIM_LOCK)
+_FINISH = Sql.of(
+    "UPDATE event_deliveries SET status = :s, attempts = :a, next_try_at = :n, done_at = :d,"
+    " last_error = COALESCE(:x, last_error) WHERE event_id = :e AND handler = :h AND status = 'pending'"
+)
+_HOLD = Sql.of(
+    "UPDATE event_deliveries SET next_try_at = :until WHERE event_id = :e AND handler = :h AND status = 'pending'"
+)
+
+
+@lru_cache(maxsize=64)
+def _claim_of(count: int) -> Sql:
+    """Return the claim narrowed to ``count`` named events."""
+    names = ", ".join(f":e{n}" for n in range(count))
+    return Sql.of(
+        f"{_CLAIM_COLUMNS} AND d.event_id IN ({names}){_CLAIM_TAIL}",
+        times=_CLAIM_TIMES,
+        jsons=("payload",),
+        postgres_suffix=_CLAIM_LOCK,
+    )
+
+
+def _aware(value: datetime | None) -> datetime:
+    assert value is not None
+    return value
+
+
 _DELIVERIES = cast(Table, DeliveryRow.__table__)
 _EVENTS = cast(Table, EventRow.__table__)
 
@@ -75,50 +113,42 @@ class SqlEventRepository:
         after this transaction commits, until the relay finishes them or its lease ends
         (a relay that died). SQLite has one writer at a time, which gives the same.
         """
-        d, e = _DELIVERIES.c, _EVENTS.c
-        query = (
-            select(d.event_id, d.handler, d.attempts, d.last_error, e.type, e.subject, e.actor, e.role, e.payload)
-            .add_columns(e.occurred_at, e.not_before)
-            .join_from(_DELIVERIES, _EVENTS, e.id == d.event_id)
-            .where(d.status == PENDING, d.next_try_at <= now)
-            .order_by(d.next_try_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True, of=_DELIVERIES)
-        )
+        raw = raw_for(self.s)
+        params: dict[str, Any] = {"now": raw.time_in(now), "limit": limit}
+        sql = _CLAIM_DUE
         if event_ids is not None:
-            query = query.where(d.event_id.in_(list(event_ids)))
-        rows = self.s.connection().execute(query).all()
+            wanted = list(dict.fromkeys(event_ids))
+            if not wanted:
+                return []
+            params.update({f"e{n}": event_id for n, event_id in enumerate(wanted)})
+            sql = _claim_of(len(wanted))
+        rows = raw.records(sql, params)
         if not rows:
             return []
-        # One executemany UPDATE for the whole batch.
-        self.s.connection().execute(
-            update(_DELIVERIES)
-            .where(d.event_id == bindparam("e"), d.handler == bindparam("h"))
-            .values(next_try_at=lease_until),
-            [{"e": row.event_id, "h": row.handler} for row in rows],
-        )
+        until = raw.time_in(lease_until)
+        raw.run_many(_HOLD, [{"until": until, "e": r["event_id"], "h": r["handler"]} for r in rows])
         return [
             (
                 Event(
-                    id=EventId(row.event_id),
-                    type=EventType(row.type),
-                    subject=row.subject,
-                    actor=row.actor,
-                    role=Role(row.role),
-                    occurred_at=row.occurred_at,
-                    payload=dict(row.payload),
-                    not_before=row.not_before,
+                    id=EventId(r["event_id"]),
+                    type=EventType(r["type"]),
+                    subject=r["subject"],
+                    actor=r["actor"],
+                    role=Role(r["role"]),
+                    occurred_at=_aware(r["occurred_at"]),
+                    payload=dict(r["payload"]),
+                    not_before=r["not_before"],
                 ),
                 Delivery(
-                    event_id=EventId(row.event_id),
-                    handler=row.handler,
+                    event_id=EventId(r["event_id"]),
+                    handler=r["handler"],
                     status=DeliveryStatus.PENDING,
-                    attempts=row.attempts,
+                    attempts=r["attempts"],
                     next_try_at=lease_until,
-                    last_error=row.last_error,
+                    last_error=r["last_error"],
                 ),
             )
-            for row in rows
+            for r in rows
         ]
 
     def extend(self, deliveries: Sequence[Delivery], until: datetime) -> None:
@@ -151,28 +181,17 @@ class SqlEventRepository:
         """Store what each run came to; a delivery someone finished meanwhile is left as it is."""
         if not results:
             return
-        self.s.connection().execute(
-            update(_DELIVERIES)
-            .where(
-                _DELIVERIES.c.event_id == bindparam("e"),
-                _DELIVERIES.c.handler == bindparam("h"),
-                _DELIVERIES.c.status == PENDING,
-            )
-            .values(
-                status=bindparam("s"),
-                attempts=bindparam("a"),
-                next_try_at=bindparam("n"),
-                done_at=bindparam("d"),
-                last_error=func.coalesce(bindparam("x"), _DELIVERIES.c.last_error),
-            ),
+        raw = raw_for(self.s)
+        raw.run_many(
+            _FINISH,
             [
                 {
                     "e": r.event_id,
                     "h": r.handler,
                     "s": r.status.value,
                     "a": r.attempts,
-                    "n": r.next_try_at,
-                    "d": r.done_at,
+                    "n": raw.time_in(r.next_try_at),
+                    "d": raw.time_in(r.done_at),
                     "x": r.last_error[:2000] if r.last_error is not None else None,
                 }
                 for r in results

@@ -126,9 +126,11 @@ class SqlUnitOfWork:
         forget(self.session)
         self.session.commit()
         written, self._events.written = self._events.written, []
-        if written and self._wake is not None:
+        # Only events some handler reacts to need the relay; the rest are the audit trail.
+        waking = [event for event in written if self._subscriptions.get(event.type)]
+        if waking and self._wake is not None:
             try:
-                self._wake(written)
+                self._wake(waking)
             except Exception:
                 # The relay's poll finds what a lost wake-up would have run, so a broken
                 # queue must not turn a committed request into an error.
