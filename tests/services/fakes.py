@@ -394,12 +394,13 @@ class FakeUnitOfWork:
         self._open = False
 
     def commit(self) -> None:
-        """Keep what was written, then wake the relay for its events, as ``SqlUnitOfWork.commit`` does."""
+        """Keep what was written, then wake the relay for the events a handler reacts to, as ``SqlUnitOfWork`` does."""
         self.committed = True
         self._saved = self._snapshot()
         written, self._mark = self.events.written[self._mark :], len(self.events.written)
-        if written:
-            hint(self.relay, written)
+        waking = [event for event in written if self.events.subscribed.get(event.type)]
+        if waking:
+            hint(self.relay, waking)
 
     def rollback(self) -> None:
         """Undo what was written since the transaction began or last committed."""

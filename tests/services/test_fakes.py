@@ -23,6 +23,7 @@ from tuika.domain.payouts import PayoutStatus
 from tuika.services import ports
 from tuika.services.context import subscriptions
 from tuika.services.events.handlers import EVENT_HANDLERS
+from tuika.services.events.relay import hint
 from tuika.services.ports import UnitOfWork
 
 PORTS = [
@@ -80,7 +81,11 @@ def uow(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UnitOfWork]:
     path = tmp_path / "tuika.db"
     shutil.copy(request.getfixturevalue("migrated"), path)
     engine = make_engine(f"sqlite:///{path}")
-    sql = SqlUnitOfWork(session_factory(engine), subscriptions=subscriptions(EVENT_HANDLERS))
+    relay = fakes.WokenRelay()
+    sql = SqlUnitOfWork(
+        session_factory(engine), subscriptions=subscriptions(EVENT_HANDLERS), wake=lambda events: hint(relay, events)
+    )
+    sql.relay = relay  # type: ignore[attr-defined]  # where the fake keeps its own, for the tests below
     with sql:
         sql.orders.upsert(seeded[0][0])
         sql.cases.add(seeded[1][0])
@@ -181,3 +186,13 @@ def test_a_savepoint_that_raises_undoes_only_what_was_written_inside_it(uow: Uni
 
     assert stored is not None
     assert stored.status is CaseStatus.MANUAL_REVIEW
+
+
+def test_a_commit_wakes_the_relay_only_for_events_a_handler_reacts_to(uow: UnitOfWork) -> None:
+    submitted = case_event(case(), case().timeline[0])
+    with uow:
+        uow.events.add(case_event(*moved(CaseStatus.ARBITRATION)))
+        uow.events.add(submitted)
+        uow.commit()
+
+    assert uow.relay.woken == [(submitted.id, 0.0)]  # type: ignore[attr-defined]

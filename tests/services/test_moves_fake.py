@@ -52,19 +52,21 @@ def test_a_move_left_without_commit_is_undone_and_wakes_nobody() -> None:
     assert uow.relay.woken == []
 
 
-def test_the_commit_of_the_caller_wakes_the_relay_for_the_event_once() -> None:
-    uow = FakeUnitOfWork(orders=[order()], cases=[case(status=CaseStatus.MANUAL_REVIEW)])
+def test_the_commit_of_the_caller_wakes_the_relay_once_for_what_a_handler_reacts_to() -> None:
+    uow = FakeUnitOfWork(orders=[order()], cases=[case(status=CaseStatus.AWAITING_EVIDENCE)])
     ctx = fake_context(uow)
 
     with ctx.uow() as tx:
         read = tx.cases.get("rc_1")
         assert read is not None
-        moves.move_case(tx, read, CaseStatus.WITHDRAWN, at=NOW, actor=SYSTEM)
+        resubmitted = moves.move_case(tx, read, CaseStatus.REVIEWING, at=NOW, actor=SYSTEM)
+        moves.move_case(tx, resubmitted, CaseStatus.MANUAL_REVIEW, at=NOW, actor=SYSTEM)  # no handler's
+        assert uow.relay.woken == []
         tx.commit()
         tx.commit()
 
+    assert [e.type for e in uow.events.written] == [EventType.CASE_RESUBMITTED, EventType.CASE_MOVED]
     assert uow.relay.woken == [(uow.events.written[0].id, 0.0)]
-    assert uow.cases.held_items("ord_1") == {}
 
 
 def test_a_move_from_a_stale_read_raises_and_writes_no_second_event() -> None:
