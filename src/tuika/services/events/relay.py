@@ -1,8 +1,8 @@
 """The relay: take due deliveries, run their handlers, store how each went.
 
-Runs in the worker: a Huey task woken after each commit that wrote events, and a periodic
-sweep for whatever the wake-ups missed (a lost message, a relay that died, a retry whose
-time has come). Every path ends here, so there is one way a handler is run.
+Runs in the worker: a Huey task woken after each commit that wrote events, and each worker's
+poll for whatever the wake-ups missed (a lost message, a relay that died, a retry whose time
+has come). Every path ends here, so there is one way a handler is run.
 """
 
 from __future__ import annotations
@@ -84,12 +84,14 @@ class _Heartbeat:
         self.thread = threading.Thread(target=self._beat, name="tuika-relay-lease", daemon=True)
 
     def __enter__(self) -> _Heartbeat:
-        self.thread.start()
+        if self.claimed:
+            self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
-        self.thread.join()
+        if self.thread.is_alive():
+            self.thread.join()
 
     def _beat(self) -> None:
         every = max(self.ctx.events.lease.total_seconds() / 3, 0.05)
