@@ -16,19 +16,16 @@ import uvicorn
 
 from tuika.app import create_app
 from tuika.bootstrap import build
-from tuika.domain.cases import Role
-from tuika.domain.errors import NotFound
-from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
+from tuika.cli_events import events_app
+from tuika.cli_settings import load_settings
 from tuika.domain.payouts import PayoutRoute
 from tuika.http.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
 from tuika.jobs.queue import worker_consumer
-from tuika.services.context import SYSTEM, Actor
-from tuika.services.events import admin as events_admin
-from tuika.services.events.relay import relay
+from tuika.services.context import SYSTEM
 from tuika.services.orders.encrypt_accounts import encrypt_accounts
 from tuika.services.payouts.reconcile import reconcile as run_reconcile
 from tuika.services.review.remask import remask_reads
-from tuika.settings import DEFAULT_SECRET_KEY, InsecureSettings, Settings
+from tuika.settings import DEFAULT_SECRET_KEY, Settings
 
 # The roles the pages sign in: buyers to their orders, staff to the console.
 PAGE_ROLES: Final = ("buyer", "agent", "arbitrator", "admin")
@@ -44,23 +41,7 @@ DEV_TOOLS_MISSING: Final = (
 app = typer.Typer(help="tuika 退卡: the refund and after-sales engine for 卡盟 platforms.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-events_app = typer.Typer(
-    help="The outbox: events, their handlers' deliveries, and driving one again.", no_args_is_help=True
-)
 app.add_typer(events_app, name="events")
-
-
-def _settings(demo: bool = False) -> Settings:
-    try:
-        settings = Settings(demo=True) if demo else Settings()
-        settings.check_safe_to_start()
-    except InsecureSettings as exc:
-        typer.echo(f"refusing to start: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except ValueError as exc:
-        typer.echo(f"invalid settings: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    return settings
 
 
 @contextlib.contextmanager
@@ -82,14 +63,14 @@ def _logging() -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database and publish the default policy if none is published."""
-    system = build(_settings(), migrate=True, queue=False)
+    system = build(load_settings(), migrate=True, queue=False)
     typer.echo(f"database at {system.settings.db_url()} is up to date")
 
 
 @app.command("remask-reads")
 def remask_reads_command() -> None:
     """Mask every stored screenshot read again with its order's card keys; safe to run again."""
-    system = build(_settings(), migrate=True, queue=False)
+    system = build(load_settings(), migrate=True, queue=False)
     changed = remask_reads(system.ctx)
     typer.echo(f"masked {changed} stored reads again" if changed else "every stored read was masked already")
 
@@ -97,7 +78,7 @@ def remask_reads_command() -> None:
 @app.command("encrypt-accounts")
 def encrypt_accounts_command() -> None:
     """Encrypt the accounts still kept in clear (done once by migrate after migration 0010); safe to run again."""
-    system = build(_settings(), migrate=True, queue=False)
+    system = build(load_settings(), migrate=True, queue=False)
     done = system.encrypted_accounts + encrypt_accounts(system.ctx)
     typer.echo(f"encrypted {done} accounts kept in clear" if done else "no account is kept in clear")
 
@@ -108,7 +89,7 @@ def seed_command() -> None:
     with _dev_tools("seed"):
         from tuika_dev.demo import seed
 
-    system = build(_settings(), migrate=True, queue=False)
+    system = build(load_settings(), migrate=True, queue=False)
     added = seed(system.ctx)
     typer.echo(f"added {added} demo orders" if added else "orders exist already; nothing added")
 
@@ -130,7 +111,7 @@ def token(
         typer.echo(f"unknown role {role!r}; use one of {', '.join(ROLES)}", err=True)
         raise typer.Exit(2)
     _subject_ok(subject)
-    settings = _settings(demo=Settings().demo)
+    settings = load_settings(demo=Settings().demo)
     typer.echo(issue_token(settings.secret_key, role, subject, ttl, datetime.now(UTC), jti=new_token_id()))
 
 
@@ -150,7 +131,7 @@ def link(
         typer.echo(f"the pages sign in {', '.join(PAGE_ROLES)} only, not {role!r}", err=True)
         raise typer.Exit(2)
     _subject_ok(subject)
-    settings = _settings(demo=Settings().demo)
+    settings = load_settings(demo=Settings().demo)
     allowed = settings.sign_in_link_max_s
     if ttl is not None and ttl > allowed:
         typer.echo(f"--ttl {ttl} is over TUIKA_SIGN_IN_LINK_MAX_S ({allowed}); the pages would refuse it", err=True)
@@ -180,7 +161,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API; with SQLite the worker runs inside, with Redis run `tuika worker` beside it."""
-    settings = _settings()
+    settings = load_settings()
     _logging()
     build(settings, migrate=True, queue=False)
     _serve(settings, host, port, workers, embedded_worker)
@@ -213,7 +194,7 @@ def worker(threads: Annotated[int | None, typer.Option(min=1, max=64, help="work
 
     SIGTERM or Ctrl-C stops it once running tasks finish; a second one stops it at once.
     """
-    settings = _settings()
+    settings = load_settings()
     _logging()
     system = build(settings, migrate=True)
     count = threads or settings.worker_threads
@@ -243,7 +224,7 @@ def demo(
         from tuika_dev.sandbox.gateways import start as start_payment_sandboxes
         from tuika_dev.sandbox.supplier import SandboxSupplier
 
-    settings = _settings(demo=True)
+    settings = load_settings(demo=True)
     if reset:
         _reset(settings)
     sandbox = None
@@ -349,7 +330,7 @@ def reconcile(
     if unknown:
         typer.echo(f"未知渠道 / unknown route: {', '.join(unknown)} (known: {', '.join(known)})", err=True)
         raise typer.Exit(2)
-    system = build(_settings(), queue=False)
+    system = build(load_settings(), queue=False)
     reports = run_reconcile(system.ctx, SYSTEM, wanted, [known[r] for r in route or ()])
     if not reports:
         typer.echo("no gateway is configured; nothing to reconcile")
@@ -388,7 +369,7 @@ def bench_submit(
     with _dev_tools("bench submit"):
         from tuika_dev.bench.submit import run
 
-    secret = _settings(demo=Settings().demo).secret_key if url else None
+    secret = load_settings(demo=Settings().demo).secret_key if url else None
     try:
         result = run(
             clients=clients,
@@ -483,58 +464,6 @@ def bench_events(
     typer.echo(json.dumps(result, ensure_ascii=False))
     if not result["ok"]:
         raise typer.Exit(1)
-
-
-_OPS = Actor("ops", Role.ADMIN)
-
-
-def _show(found: tuple[Event, list[Delivery]]) -> str:
-    event, deliveries = found
-    lines = [f"{event.id}  {event.type.value}  {event.subject}  {event.occurred_at.isoformat()}  by {event.actor}"]
-    for d in deliveries:
-        when = f" next {d.next_try_at.isoformat()}" if d.status is DeliveryStatus.PENDING and d.next_try_at else ""
-        error = f" — {d.last_error}" if d.last_error else ""
-        lines.append(f"    {d.handler}: {d.status.value}, {d.attempts} failed attempts{when}{error}")
-    return "\n".join(lines)
-
-
-@events_app.command("list")
-def events_list(
-    type_: Annotated[str | None, typer.Option("--type", help="e.g. case.submitted")] = None,
-    subject: Annotated[str | None, typer.Option(help="a case, payout or order id")] = None,
-    failed: Annotated[bool, typer.Option("--failed", help="only events with a delivery that gave up")] = False,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-) -> None:
-    """List events oldest first with each handler's delivery."""
-    kind = None
-    if type_ is not None:
-        try:
-            kind = EventType(type_)
-        except ValueError:
-            typer.echo(f"unknown event type {type_!r}; one of: {', '.join(t.value for t in EventType)}", err=True)
-            raise typer.Exit(2) from None
-    system = build(_settings(), migrate=True, queue=False)
-    page = events_admin.list_events(system.ctx, _OPS, type_=kind, subject=subject, limit=limit, failed_only=failed)
-    for found in page.events:
-        typer.echo(_show(found))
-    totals = ", ".join(f"{n} {status.value}" for status, n in page.counts.items())
-    typer.echo(f"{len(page.events)} events shown; deliveries: {totals}")
-
-
-@events_app.command("retry")
-def events_retry(event_id: Annotated[str, typer.Argument(help="the event's id (26 characters)")]) -> None:
-    """Drive an event's unfinished deliveries again now, here, and show how they went."""
-    if not 1 <= len(event_id) <= 26 or not event_id.isalnum():
-        typer.echo("an event id is up to 26 letters and digits", err=True)
-        raise typer.Exit(2)
-    system = build(_settings(), migrate=True, queue=False)
-    try:
-        events_admin.retry(system.ctx, _OPS, event_id)
-    except NotFound:
-        typer.echo(f"no event {event_id}", err=True)
-        raise typer.Exit(1) from None
-    relay(system.ctx, [event_id])
-    typer.echo(_show(events_admin.get_event(system.ctx, _OPS, event_id)))
 
 
 def main() -> None:
