@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 # Above this many waiting tasks the sweep stands aside: what looks overdue is most
 # likely still queued, and queueing it again would only make the backlog grow.
 BACKLOG_LIMIT: Final = 1000
-# Events per relay task the poll queues.
+# Events per relay task the poll queues, and the waiting tasks above which it stands aside.
 POLL_CHUNK: Final = 10
+POLL_QUIET: Final = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +107,9 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 
     def poll_due() -> None:
-        # Above the backlog limit what looks due is most likely queued already.
-        if huey.pending_count() > BACKLOG_LIMIT:
+        # While tasks wait, what looks due is most likely queued already: polling then would
+        # only queue the same events again, ahead of the wake-ups of new ones.
+        if huey.pending_count() > POLL_QUIET:
             return
         ctx = context()
         found = due_events(ctx, ctx.events.batch * 10, waiting=timedelta(seconds=huey.poll_every))
