@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.services.fakes import WokenRelay
 from tests.support.api import Auth, file_case, push
 from tests.support.builders import PAID_AT, case, order, payout
 from tests.support.factories import assert_problem, count_rows, order_payload
@@ -25,15 +26,10 @@ CASE_MOVES = [(old, new) for old, targets in TRANSITIONS.items() for new in sort
 PAYOUT_MOVES = [(old, new) for old, targets in PAYOUT_TRANSITIONS.items() for new in sorted(targets)]
 
 
-class Asleep:
-    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
-        """Wake nothing: these tests look at what was written, not at what reacts."""
-
-
 @pytest.fixture
 def bare(settings: Settings) -> Iterator[System]:
     """Return a system with no handlers: every event is written, nothing runs."""
-    system = build(settings, relay=Asleep(), handlers={}, migrate=True)
+    system = build(settings, relay=WokenRelay(), handlers={}, migrate=True)
     yield system
     system.engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import InlineRelay
+from tests.services.fakes import WokenRelay
 from tests.support.api import Auth, balance, buyer_case, file_case, push
 from tests.support.builders import order
 from tests.support.factories import order_payload
@@ -39,16 +40,6 @@ class Clock:
 
     def advance(self, by: timedelta) -> None:
         self.at += by
-
-
-class Asleep:
-    """A relay hint that wakes nothing: these tests run the relay themselves."""
-
-    def __init__(self) -> None:
-        self.woken: list[str] = []
-
-    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
-        self.woken.extend(event_ids)
 
 
 class Recorder:
@@ -90,7 +81,7 @@ def built(settings: Settings) -> Iterator[list[System]]:
 
 def wired(settings: Settings, recorder: Recorder, clock: Clock, built: list[System], **changes: object) -> System:
     system = build(
-        settings.model_copy(update=changes), clock=clock, relay=Asleep(), handlers=recorder.table(), migrate=True
+        settings.model_copy(update=changes), clock=clock, relay=WokenRelay(), handlers=recorder.table(), migrate=True
     )
     built.append(system)
     return system
@@ -269,7 +260,7 @@ def test_a_writing_handler_commits_its_rows_with_its_done_and_a_failing_one_leav
         raise ValueError("half written")
 
     table = {EventType.ORDER_SYNCED: (Handler("count", write=count), Handler("broken", write=broken))}
-    system = build(settings, clock=clock, relay=Asleep(), handlers=table, migrate=True)
+    system = build(settings, clock=clock, relay=WokenRelay(), handlers=table, migrate=True)
     built.append(system)
     ids = sync(system, 3, "ord_wr")
 
