@@ -22,7 +22,7 @@ from tuika.domain.cases import Role
 from tuika.domain.events import MAX_ATTEMPTS, DeliveryStatus, Event, EventType, backoff
 from tuika.http.auth import issue_token
 from tuika.services.context import Actor, Context, Handler
-from tuika.services.events.relay import due_events, relay
+from tuika.services.events.relay import BEHIND, DRAIN_CHUNK, due_events, relay, woken
 from tuika.services.moves import sync_order_row
 from tuika.services.ports import UnitOfWork
 from tuika.services.upkeep.sweep import sweep
@@ -140,6 +140,41 @@ def test_a_handler_failing_three_times_is_retried_with_backoff_and_holds_nobody_
     assert recorder.runs[("steady", first)] == 1  # a handler that succeeded never runs again
     assert relay(system.ctx).ran == 0
     assert all(recorder.runs[("steady", e)] == 1 for e in [first, *later])
+
+
+def test_a_late_wake_up_relays_the_backlog_behind_it_and_an_on_time_one_only_its_own(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=0)
+    system = wired(settings, recorder, clock, built)
+    backlog = sync(system, 2 * DRAIN_CHUNK, "ord_late")
+    clock.advance(BEHIND + timedelta(seconds=1))
+    fresh = sync(system, 2, "ord_fresh")
+
+    # Its own event waited too long: it goes on, in chunks, with all that waited as long.
+    report = woken(system.ctx, [backlog[0]])
+
+    assert report.ran == 2 * len(backlog)
+    assert {key[1] for key in recorder.runs} == set(backlog)
+    # What has not waited is left to its own wake-up, which then runs it and nothing more.
+    assert woken(system.ctx, [fresh[0]]).ran == 2
+    assert {key[1] for key in recorder.runs} == {*backlog, fresh[0]}
+    assert sorted(recorder.runs.values()) == [1] * 2 * (len(backlog) + 1)
+    assert deliveries(system, "steady")[fresh[1]][0] is DeliveryStatus.PENDING
+
+
+def test_a_wake_up_whose_events_were_taken_already_stops_there(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=0)
+    system = wired(settings, recorder, clock, built)
+    first, *others = sync(system, 3, "ord_taken")
+    clock.advance(BEHIND + timedelta(seconds=1))
+    assert relay(system.ctx, [first]).ran == 2
+
+    # A queued wake-up that a backlog's relay beat to its events does not drain on its own.
+    assert woken(system.ctx, [first]).ran == 0
+    assert all(deliveries(system, "steady")[e][0] is DeliveryStatus.PENDING for e in others)
 
 
 def test_a_handler_that_keeps_failing_gives_up_and_ops_drive_it_again(

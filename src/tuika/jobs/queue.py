@@ -23,7 +23,7 @@ from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
 from tuika.services.context import Context
-from tuika.services.events.relay import due_events, relay
+from tuika.services.events.relay import due_events, woken
 from tuika.services.upkeep.sweep import sweep
 from tuika.settings import Settings
 
@@ -100,9 +100,10 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     """
 
     def relay_events(event_ids: list[str]) -> None:
-        # Only the events named: a task that took whatever else is due would run slow
-        # handlers (a review, a gateway call) one after another while other threads idle.
-        relay(context(), event_ids)
+        # The events named, and more only when behind a backlog, in small chunks: a task that
+        # took whatever is due would run slow handlers (a review, a gateway call) one after
+        # another while other threads idle.
+        woken(context(), event_ids)
 
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 

@@ -33,6 +33,7 @@ from typing import Any, Final, Literal
 import psycopg
 from sqlalchemy import text
 
+from tuika.adapters.db.raw import Sql, raw_for
 from tuika.bootstrap import System, build
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.events import DeliveryStatus, Event, EventType
@@ -55,6 +56,7 @@ LIFECYCLE: Final = (CaseStatus.REVIEWING, CaseStatus.MANUAL_REVIEW, CaseStatus.A
 EVENTS_PER_CASE: Final = 1 + len(LIFECYCLE)
 AGENT: Final = Actor("agent_bench", Role.AGENT)
 _MARKER: Final = "tuika:bench:owner"
+_RELAYED: Final = Sql.of("INSERT INTO bench_relayed (event_id, subject) VALUES (:e, :s)")
 
 
 class Tally:
@@ -78,11 +80,8 @@ class Tally:
 
         def write(uow: UnitOfWork, event: Event) -> None:
             # A row in the transaction that marks this delivery done: both commit, or neither.
-            session = uow.session  # type: ignore[attr-defined]
-            session.execute(
-                text("INSERT INTO bench_relayed (event_id, subject) VALUES (:e, :s)"),
-                {"e": event.id, "s": event.subject},
-            )
+            # Hand-written, as the outbox's own rows are (decision 0003).
+            raw_for(uow.session).run(_RELAYED, {"e": event.id, "s": event.subject})  # type: ignore[attr-defined]
             self.ran("row", event)
 
         both = (Handler("noop", nothing), Handler("row", write=write))

@@ -25,36 +25,56 @@ _INSERT_DELIVERY = Sql.of(
     "INSERT INTO event_deliveries (event_id, handler, status, attempts, next_try_at)"
     " VALUES (:event_id, :handler, 'pending', 0, :next_try_at)"
 )
-# The relay's claim: hand-written (decision 0003), since it runs for every wake-up. On
-# PostgreSQL the rows are locked SKIP LOCKED; SQLite's BEGIN IMMEDIATE already excludes others.
+# The relay's claim: hand-written (decision 0003), since it runs for every wake-up. SQLite's
+# BEGIN IMMEDIATE already excludes other relays, so there it selects, then holds what it took.
+# PostgreSQL does both in one statement, the rows locked SKIP LOCKED: relays running at once
+# take different rows and none waits for another.
 _CLAIM_COLUMNS = (
     "SELECT d.event_id, d.handler, d.attempts, d.last_error, e.type, e.subject, e.actor, e.role, e.payload,"
     " e.occurred_at, e.not_before FROM event_deliveries d JOIN events e ON e.id = d.event_id"
     " WHERE d.status = 'pending' AND d.next_try_at <= :now"
 )
 _CLAIM_TAIL = " ORDER BY d.next_try_at LIMIT :limit"
-_CLAIM_LOCK = " FOR UPDATE OF d SKIP LOCKED"
-_CLAIM_TIMES = ("occurred_at", "not_before")
-_CLAIM_DUE = Sql.of(_CLAIM_COLUMNS + _CLAIM_TAIL, times=_CLAIM_TIMES, jsons=("payload",), postgres_suffix=_CLAIM_LOCK)
+_CLAIM_PG_HEAD = (
+    "UPDATE event_deliveries d SET next_try_at = :until"
+    " FROM (SELECT event_id, handler, next_try_at AS due FROM event_deliveries"
+    " WHERE status = 'pending' AND next_try_at <= :now"
+)
+_CLAIM_PG_TAIL = (
+    " ORDER BY next_try_at LIMIT :limit FOR UPDATE SKIP LOCKED) c, events e"
+    " WHERE d.event_id = c.event_id AND d.handler = c.handler AND e.id = d.event_id"
+    " RETURNING d.event_id, d.handler, d.attempts, d.last_error, e.type, e.subject, e.actor, e.role,"
+    " e.payload, e.occurred_at, e.not_before, c.due"
+)
+_CLAIM_TIMES = ("occurred_at", "not_before", "due")
+
+
+def _claim_sql(count: int | None = None) -> Sql:
+    """Return the claim, narrowed to ``count`` named events when given (PostgreSQL takes them as one array)."""
+    names = "" if count is None else ", ".join(f":e{n}" for n in range(count))
+    sqlite = Sql.of(_CLAIM_COLUMNS + (f" AND d.event_id IN ({names})" if names else "") + _CLAIM_TAIL)
+    postgres = Sql.of(_CLAIM_PG_HEAD + (" AND event_id = ANY(:ids)" if names else "") + _CLAIM_PG_TAIL)
+    return Sql(sqlite.sqlite, postgres.postgres, frozenset(_CLAIM_TIMES), frozenset({"payload"}))
+
+
+_CLAIM_DUE = _claim_sql()
+_claim_of = lru_cache(maxsize=64)(_claim_sql)
+_HOLD = Sql.of(
+    "UPDATE event_deliveries SET next_try_at = :until WHERE event_id = :e AND handler = :h AND status = 'pending'"
+)
 _FINISH = Sql.of(
     "UPDATE event_deliveries SET status = :s, attempts = :a, next_try_at = :n, done_at = :d,"
     " last_error = COALESCE(:x, last_error) WHERE event_id = :e AND handler = :h AND status = 'pending'"
 )
-_HOLD = Sql.of(
-    "UPDATE event_deliveries SET next_try_at = :until WHERE event_id = :e AND handler = :h AND status = 'pending'"
+# PostgreSQL stores a whole batch in one statement, each column passed as one array: a
+# pipeline of one UPDATE per delivery cost more than the relaying itself.
+_FINISH_ALL = Sql.of(
+    "UPDATE event_deliveries d SET status = v.s, attempts = v.a, next_try_at = v.n, done_at = v.d,"
+    " last_error = COALESCE(v.x, d.last_error)"
+    " FROM unnest(:e::text[], :h::text[], :s::text[], :a::integer[], :n::timestamptz[], :d::timestamptz[],"
+    " :x::text[]) AS v(e, h, s, a, n, d, x)"
+    " WHERE d.event_id = v.e AND d.handler = v.h AND d.status = 'pending'"
 )
-
-
-@lru_cache(maxsize=64)
-def _claim_of(count: int) -> Sql:
-    """Return the claim narrowed to ``count`` named events."""
-    names = ", ".join(f":e{n}" for n in range(count))
-    return Sql.of(
-        f"{_CLAIM_COLUMNS} AND d.event_id IN ({names}){_CLAIM_TAIL}",
-        times=_CLAIM_TIMES,
-        jsons=("payload",),
-        postgres_suffix=_CLAIM_LOCK,
-    )
 
 
 def _aware(value: datetime | None) -> datetime:
@@ -104,9 +124,9 @@ class SqlEventRepository:
         self.written.append(event)
 
     def claim(
-        self, now: datetime, lease_until: datetime, limit: int, event_ids: Sequence[str] | None = None
+        self, due_by: datetime, lease_until: datetime, limit: int, event_ids: Sequence[str] | None = None
     ) -> list[tuple[Event, Delivery]]:
-        """Take up to ``limit`` due deliveries, holding each until ``lease_until``.
+        """Take up to ``limit`` deliveries due by ``due_by``, holding each until ``lease_until``.
 
         On PostgreSQL the rows are locked with SKIP LOCKED, so relays running at once each
         take different rows and none waits for another; the lease then keeps them taken
@@ -114,19 +134,26 @@ class SqlEventRepository:
         (a relay that died). SQLite has one writer at a time, which gives the same.
         """
         raw = raw_for(self.s)
-        params: dict[str, Any] = {"now": raw.time_in(now), "limit": limit}
+        params: dict[str, Any] = {"now": raw.time_in(due_by), "limit": limit}
         sql = _CLAIM_DUE
         if event_ids is not None:
             wanted = list(dict.fromkeys(event_ids))
             if not wanted:
                 return []
-            params.update({f"e{n}": event_id for n, event_id in enumerate(wanted)})
+            if raw.sqlite:
+                params.update({f"e{n}": event_id for n, event_id in enumerate(wanted)})
+            else:
+                params["ids"] = wanted
             sql = _claim_of(len(wanted))
+        until = raw.time_in(lease_until)
+        params["until"] = until
         rows = raw.records(sql, params)
         if not rows:
             return []
-        until = raw.time_in(lease_until)
-        raw.run_many(_HOLD, [{"until": until, "e": r["event_id"], "h": r["handler"]} for r in rows])
+        if raw.sqlite:
+            raw.run_many(_HOLD, [{"until": until, "e": r["event_id"], "h": r["handler"]} for r in rows])
+        else:
+            rows.sort(key=lambda r: r["due"])
         return [
             (
                 Event(
@@ -182,21 +209,22 @@ class SqlEventRepository:
         if not results:
             return
         raw = raw_for(self.s)
-        raw.run_many(
-            _FINISH,
-            [
-                {
-                    "e": r.event_id,
-                    "h": r.handler,
-                    "s": r.status.value,
-                    "a": r.attempts,
-                    "n": raw.time_in(r.next_try_at),
-                    "d": raw.time_in(r.done_at),
-                    "x": r.last_error[:2000] if r.last_error is not None else None,
-                }
-                for r in results
-            ],
-        )
+        outcomes = [
+            {
+                "e": r.event_id,
+                "h": r.handler,
+                "s": r.status.value,
+                "a": r.attempts,
+                "n": raw.time_in(r.next_try_at),
+                "d": raw.time_in(r.done_at),
+                "x": r.last_error[:2000] if r.last_error is not None else None,
+            }
+            for r in results
+        ]
+        if raw.sqlite or len(outcomes) == 1:
+            raw.run_many(_FINISH, outcomes)
+        else:
+            raw.run(_FINISH_ALL, {column: [row[column] for row in outcomes] for column in outcomes[0]})
 
     def retry(self, event_id: str, at: datetime) -> int:
         """Make the unfinished deliveries of an event due at ``at``; a failed one starts its count again.
