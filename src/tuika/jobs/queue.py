@@ -22,6 +22,7 @@ from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
+from tuika.domain.ids import EventId
 from tuika.services.context import Context
 from tuika.services.events.relay import due_events, relay
 from tuika.services.upkeep.sweep import sweep
@@ -102,7 +103,7 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     def relay_events(event_ids: list[str]) -> None:
         # Only the events named: a task that took whatever else is due would run slow
         # handlers (a review, a gateway call) one after another while other threads idle.
-        relay(context(), event_ids)
+        relay(context(), [EventId(e) for e in event_ids])
 
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 
@@ -141,7 +142,7 @@ class HueyRelay:
     def __init__(self, tasks: Tasks) -> None:
         self.tasks = tasks
 
-    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
+    def wake(self, event_ids: Sequence[EventId], delay_s: float = 0.0) -> None:
         """Queue the relay for ``event_ids``, after ``delay_s`` seconds (Huey's schedule) if asked."""
         if delay_s > 0:
             self.tasks.relay.schedule((list(event_ids),), delay=delay_s)

@@ -36,6 +36,7 @@ from sqlalchemy import text
 from tuika.bootstrap import System, build
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.events import DeliveryStatus, Event, EventType
+from tuika.domain.ids import CaseId, OrderId
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus as Delivered
 from tuika.domain.orders import Order, OrderItem, PaymentRoute, ProductKind
@@ -174,7 +175,7 @@ def _orders(system: System, cases: int) -> None:
 
 def _order(n: int, paid: datetime) -> Order:
     return Order(
-        id=f"ord_be{n}",
+        id=OrderId(f"ord_be{n}"),
         buyer_id=f"buyer_be{n}",
         merchant_id="merchant_bench",
         supplier_id="supplier_bench",
@@ -215,8 +216,8 @@ def _write(system: System, tally: Tally, cases: range, writers: int) -> None:
 def _case(n: int, now: datetime) -> Case:
     submitted = TimelineEvent(now, f"buyer_be{n}", Role.BUYER, None, CaseStatus.SUBMITTED)
     return Case(
-        id=f"rc_be{n}",
-        order_id=f"ord_be{n}",
+        id=CaseId(f"rc_be{n}"),
+        order_id=OrderId(f"ord_be{n}"),
         buyer_id=f"buyer_be{n}",
         reason=Reason.NOT_DELIVERED,
         item_ids=(f"ord_be{n}_i0",),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from tuika.domain.events import MAX_ATTEMPTS, Delivery, DeliveryStatus, Event, RetryAt, backoff
+from tuika.domain.ids import EventId
 from tuika.services.context import Context, Handler
 from tuika.services.ports import Relay, UnitOfWork
 
@@ -31,7 +32,7 @@ class RelayReport:
     gave_up: int = 0
 
 
-def relay(ctx: Context, event_ids: Sequence[str] | None = None, *, limit: int | None = None) -> RelayReport:
+def relay(ctx: Context, event_ids: Sequence[EventId] | None = None, *, limit: int | None = None) -> RelayReport:
     """Run each due delivery once (only those of ``event_ids`` when given); return what happened.
 
     The deliveries are claimed in one short transaction (on PostgreSQL with SKIP LOCKED, so
@@ -163,7 +164,7 @@ def _run(ctx: Context, event: Event, delivery: Delivery, call: Callable[[Handler
     return replace(delivery, status=DeliveryStatus.DONE, next_try_at=None, done_at=ctx.clock.now())
 
 
-def due_events(ctx: Context, limit: int, *, waiting: timedelta = timedelta(0)) -> list[str]:
+def due_events(ctx: Context, limit: int, *, waiting: timedelta = timedelta(0)) -> list[EventId]:
     """Return the ids of events with a delivery due for ``waiting`` already, the longest due first.
 
     The worker's poll asks with a little ``waiting`` so that it leaves alone what the wake-up
