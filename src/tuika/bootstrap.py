@@ -23,6 +23,7 @@ from tuika.adapters.suppliers.http import HttpSupplier
 from tuika.domain.clock import Clock, SystemClock
 from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
+from tuika.domain.ids import EventId
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import HueyRelay, Tasks, TuikaHuey, make_huey, register
 from tuika.services.claims.policies import ensure_default
@@ -57,7 +58,7 @@ class RelayLater:
     def __init__(self) -> None:
         self.target: Relay | None = None
 
-    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
+    def wake(self, event_ids: Sequence[EventId], delay_s: float = 0.0) -> None:
         """Forward the hint, or leave the events to the relay's poll when no queue is attached."""
         if self.target is not None:
             self.target.wake(event_ids, delay_s)

@@ -11,6 +11,7 @@ from tuika.cli_settings import load_settings
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
+from tuika.domain.ids import EventId
 from tuika.services.context import Actor
 from tuika.services.events import admin as events_admin
 from tuika.services.events.relay import relay
@@ -62,11 +63,12 @@ def events_retry(event_id: Annotated[str, typer.Argument(help="the event's id (2
     if not 1 <= len(event_id) <= 26 or not event_id.isalnum():
         typer.echo("an event id is up to 26 letters and digits", err=True)
         raise typer.Exit(2)
+    wanted = EventId(event_id)
     system = build(load_settings(), migrate=True, queue=False)
     try:
-        events_admin.retry(system.ctx, _OPS, event_id)
+        events_admin.retry(system.ctx, _OPS, wanted)
     except NotFound:
         typer.echo(f"no event {event_id}", err=True)
         raise typer.Exit(1) from None
-    relay(system.ctx, [event_id])
-    typer.echo(_show(events_admin.get_event(system.ctx, _OPS, event_id)))
+    relay(system.ctx, [wanted])
+    typer.echo(_show(events_admin.get_event(system.ctx, _OPS, wanted)))

@@ -31,6 +31,7 @@ from tuika.domain.clock import FixedClock
 from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed, NotFound, StaleState
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
+from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.review.reading import EvidenceRead
@@ -90,7 +91,7 @@ class FakeOrders(_Fake):
     def __init__(self) -> None:
         self.rows: dict[str, Order] = {}
 
-    def get(self, order_id: str, *, lock: bool = False) -> Order | None:
+    def get(self, order_id: OrderId, *, lock: bool = False) -> Order | None:
         return self.rows.get(order_id)
 
 
@@ -118,7 +119,7 @@ class FakeCases(_Fake):
         self.held: dict[tuple[str, str], str] = {}  # (order id, item id) → the case holding it
         self.made: list[Decision] = []
 
-    def get(self, case_id: str, *, lock: bool = False) -> Case | None:
+    def get(self, case_id: CaseId, *, lock: bool = False) -> Case | None:
         return self.rows.get(case_id)
 
     def add(self, case: Case) -> None:
@@ -136,16 +137,16 @@ class FakeCases(_Fake):
         changed = {name: getattr(case, name) for name in _CASE_MUTABLE}
         self.rows[case.id] = replace(stored, **changed, timeline=(*stored.timeline, event))
 
-    def for_order(self, order_id: str) -> list[Case]:
+    def for_order(self, order_id: OrderId) -> list[Case]:
         return sorted((c for c in self.rows.values() if c.order_id == order_id), key=lambda c: c.id)
 
-    def held_items(self, order_id: str) -> dict[str, str]:
+    def held_items(self, order_id: OrderId) -> dict[str, CaseId]:
         return {item: case_id for (order, item), case_id in self.held.items() if order == order_id}
 
     def add_decision(self, decision: Decision) -> None:
         self.made.append(decision)
 
-    def decisions(self, case_id: str) -> list[Decision]:
+    def decisions(self, case_id: CaseId) -> list[Decision]:
         return [d for d in self.made if d.case_id == case_id]
 
     def _hold(self, case: Case) -> None:
@@ -163,7 +164,7 @@ class FakePayouts(_Fake):
         self.rows: dict[str, Payout] = {}
         self.added: list[Payout] = []  # what the code under test opened, oldest first
 
-    def get(self, payout_id: str, *, lock: bool = False) -> Payout | None:
+    def get(self, payout_id: PayoutId, *, lock: bool = False) -> Payout | None:
         return self.rows.get(payout_id)
 
     def add(self, payout: Payout) -> None:
@@ -179,10 +180,10 @@ class FakePayouts(_Fake):
         kept = ("status", "attempts", "voucher", "failure", "updated_at", "sent_at", "check_at")
         self.rows[payout.id] = replace(stored, **{name: getattr(payout, name) for name in kept})
 
-    def for_order(self, order_id: str) -> list[Payout]:
+    def for_order(self, order_id: OrderId) -> list[Payout]:
         return sorted((p for p in self.rows.values() if p.order_id == order_id), key=lambda p: p.id)
 
-    def for_case(self, case_id: str) -> list[Payout]:
+    def for_case(self, case_id: CaseId) -> list[Payout]:
         return sorted((p for p in self.rows.values() if p.case_id == case_id), key=lambda p: p.id)
 
 
@@ -207,7 +208,7 @@ class FakeEvents(_Fake):
             for name in self.subscribed.get(event.type, ())
         ]
 
-    def get(self, event_id: str) -> tuple[Event, list[Delivery]] | None:
+    def get(self, event_id: EventId) -> tuple[Event, list[Delivery]] | None:
         found = next((e for e in self.written if e.id == event_id), None)
         return None if found is None else (found, sorted(self.deliveries[event_id], key=lambda d: d.handler))
 
@@ -218,10 +219,10 @@ class FakeIdempotency(_Fake):
     def __init__(self) -> None:
         self.keys: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def get(self, subject: str, key: str) -> tuple[str, str] | None:
+    def get(self, subject: str, key: str) -> tuple[str, CaseId] | None:
         return self.keys.get((subject, key))
 
-    def add(self, subject: str, key: str, request_hash: str, case_id: str, at: datetime) -> None:
+    def add(self, subject: str, key: str, request_hash: str, case_id: CaseId, at: datetime) -> None:
         if (subject, key) in self.keys:
             raise DuplicateKey(f"idempotency key {key!r} stored concurrently")
         self.keys[(subject, key)] = (request_hash, case_id)
@@ -236,16 +237,16 @@ class FakeEvidence(_Fake):
     def add(self, record: EvidenceRecord) -> None:
         self.rows[record.id] = record
 
-    def get(self, evidence_id: str) -> EvidenceRecord | None:
+    def get(self, evidence_id: EvidenceId) -> EvidenceRecord | None:
         return self.rows.get(evidence_id)
 
-    def attach(self, evidence_ids: Sequence[str], case_id: str) -> None:
+    def attach(self, evidence_ids: Sequence[EvidenceId], case_id: CaseId) -> None:
         if any(e not in self.rows for e in evidence_ids):
             raise NotFound("an evidence file of this claim no longer exists; upload it again")
         for evidence_id in evidence_ids:
             self.rows[evidence_id] = replace(self.rows[evidence_id], case_id=case_id)
 
-    def for_case(self, case_id: str) -> list[EvidenceRecord]:
+    def for_case(self, case_id: CaseId) -> list[EvidenceRecord]:
         return sorted((r for r in self.rows.values() if r.case_id == case_id), key=lambda r: r.id)
 
 
@@ -255,10 +256,10 @@ class FakeFindings(_Fake):
     def __init__(self) -> None:
         self.rows: list[tuple[str, Finding]] = []
 
-    def add(self, case_id: str, findings: Sequence[Finding]) -> None:
+    def add(self, case_id: CaseId, findings: Sequence[Finding]) -> None:
         self.rows.extend((case_id, f) for f in findings)
 
-    def for_case(self, case_id: str) -> list[Finding]:
+    def for_case(self, case_id: CaseId) -> list[Finding]:
         return [f for owner, f in self.rows if owner == case_id]
 
 
@@ -268,10 +269,10 @@ class FakeReads(_Fake):
     def __init__(self) -> None:
         self.rows: list[tuple[str, EvidenceRead]] = []
 
-    def add(self, case_id: str, reads: Sequence[EvidenceRead]) -> None:
+    def add(self, case_id: CaseId, reads: Sequence[EvidenceRead]) -> None:
         self.rows.extend((case_id, r) for r in reads)
 
-    def for_case(self, case_id: str) -> list[EvidenceRead]:
+    def for_case(self, case_id: CaseId) -> list[EvidenceRead]:
         return [r for owner, r in self.rows if owner == case_id]
 
 
@@ -300,10 +301,10 @@ class FakeAlerts(_Fake):
     def add(self, alert: PayoutAlert) -> None:
         self.rows.append(alert)
 
-    def for_payout(self, payout_id: str) -> list[PayoutAlert]:
+    def for_payout(self, payout_id: PayoutId) -> list[PayoutAlert]:
         return [a for a in self.rows if a.payout_id == payout_id]
 
-    def disputed(self, payout_ids: Sequence[str]) -> frozenset[str]:
+    def disputed(self, payout_ids: Sequence[PayoutId]) -> frozenset[PayoutId]:
         return frozenset(a.payout_id for a in self.rows if a.payout_id in payout_ids and a.disputes)
 
 

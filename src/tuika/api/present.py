@@ -56,7 +56,7 @@ def evidence_label(kind: EvidenceKind) -> s.Label:
     return s.Label(code=kind.value, zh=zh, en=en)
 
 
-def order(view: OrderView, claims: dict[str, str] | None = None) -> s.OrderOut:
+def order(view: OrderView, claims: Mapping[str, str] | None = None) -> s.OrderOut:
     o = view.order
     amounts = o.item_amounts()
     items_at = {i.id: i for i in o.items}

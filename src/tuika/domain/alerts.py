@@ -16,6 +16,7 @@ from typing import Final
 
 from tuika.domain.errors import AmountDisputed, GatewayUndecided, RefundReturned
 from tuika.domain.gateway import RefundState
+from tuika.domain.ids import PayoutId
 from tuika.domain.payouts import PayoutStatus
 
 
@@ -42,7 +43,7 @@ class AlertOutcome(StrEnum):
 class PayoutAlert:
     """What a gateway said against our record of a payout, and, once finance settled it, how it ended."""
 
-    payout_id: str
+    payout_id: PayoutId
     provider: str
     kind: AlertKind
     detail: str

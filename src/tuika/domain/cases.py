@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Final
 
 from tuika.domain.errors import IllegalTransition
+from tuika.domain.ids import CaseId, EvidenceId, OrderId
 from tuika.domain.money import Money
 from tuika.domain.policy import LiableParty, Reason
 
@@ -103,8 +104,8 @@ class TimelineEvent:
 class Case:
     """One claim on one order."""
 
-    id: str
-    order_id: str
+    id: CaseId
+    order_id: OrderId
     buyer_id: str
     reason: Reason
     item_ids: tuple[str, ...]
@@ -117,7 +118,7 @@ class Case:
     fee: Money
     liable: LiableParty
     description: str = ""
-    evidence_ids: tuple[str, ...] = ()
+    evidence_ids: tuple[EvidenceId, ...] = ()
     reason_codes: tuple[str, ...] = ()
     due_at: datetime | None = None
     appealed: bool = False
@@ -206,7 +207,7 @@ class Tier(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    case_id: str
+    case_id: CaseId
     action: DecisionAction
     tier: Tier
     actor: str

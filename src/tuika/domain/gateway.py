@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from tuika.domain.ids import OrderId, PayoutId
 from tuika.domain.money import Money
 
 
@@ -31,8 +32,8 @@ FINAL_STATES = frozenset({RefundState.SUCCEEDED, RefundState.FAILED})
 class RefundRequest:
     """One refund as every gateway is asked for it; ``refund_no`` is the payout id."""
 
-    refund_no: str
-    order_id: str
+    refund_no: PayoutId
+    order_id: OrderId
     transaction_id: str
     amount: Money
     order_total: Money

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tuika.domain.errors import LedgerUnbalanced
+from tuika.domain.ids import PayoutId
 from tuika.domain.money import Money
 from tuika.domain.policy import LiableParty
 
@@ -60,7 +61,7 @@ class Posting:
 
     memo: str
     entries: tuple[Entry, ...]
-    payout_id: str | None = None
+    payout_id: PayoutId | None = None
 
     def __post_init__(self) -> None:
         total = sum((e.amount for e in self.entries), Money.zero())
@@ -68,7 +69,7 @@ class Posting:
             raise LedgerUnbalanced(f"posting {self.memo!r} sums to {total.fen} fen")
 
 
-def refund_to_balance(*, buyer_id: str, refundable: Money, fee: Money, memo: str, payout_id: str) -> Posting:
+def refund_to_balance(*, buyer_id: str, refundable: Money, fee: Money, memo: str, payout_id: PayoutId) -> Posting:
     """Move a refund from clearing to the buyer's balance, keeping the fee as income."""
     entries = [
         Entry(PLATFORM_CLEARING, -refundable),
@@ -79,7 +80,7 @@ def refund_to_balance(*, buyer_id: str, refundable: Money, fee: Money, memo: str
     return Posting(memo, tuple(entries), payout_id)
 
 
-def refund_by_gateway(*, route: str, refundable: Money, fee: Money, memo: str, payout_id: str) -> Posting:
+def refund_by_gateway(*, route: str, refundable: Money, fee: Money, memo: str, payout_id: PayoutId) -> Posting:
     """Record a refund a gateway paid back by the original route, keeping the fee as income.
 
     The gateway's clearing account gains what it paid out for the platform; it is settled
@@ -98,7 +99,7 @@ def clawback(
     merchant_id: str,
     amount: Money,
     memo: str,
-    payout_id: str,
+    payout_id: PayoutId,
 ) -> Posting | None:
     """Recover a refund from the liable party's deposit, or None when nobody owes it."""
     if liable is LiableParty.SUPPLIER:

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tuika.domain.errors import InvalidInput, UnknownItems
+from tuika.domain.ids import OrderId
 from tuika.domain.money import Money, split_evenly
 
 
@@ -48,7 +49,7 @@ class OrderItem:
 class Order:
     """A purchase as the host platform reported it."""
 
-    id: str
+    id: OrderId
     buyer_id: str
     merchant_id: str
     supplier_id: str

@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Final
 
 from tuika.domain.errors import IllegalTransition, OverRefund
+from tuika.domain.ids import CaseId, OrderId, PayoutId
 from tuika.domain.money import Money
 
 
@@ -45,9 +46,9 @@ class PayoutRoute(StrEnum):
 class Payout:
     """Money owed to a buyer for one case. Its id is the refund number sent to a gateway."""
 
-    id: str
-    case_id: str
-    order_id: str
+    id: PayoutId
+    case_id: CaseId
+    order_id: OrderId
     buyer_id: str
     route: PayoutRoute
     amount: Money
@@ -63,12 +64,12 @@ class Payout:
     # When the request number was first stored as sent; the gateway may hold a refund from then on.
     sent_at: datetime | None = None
     # The failed original-route payout this balance payout replaces; at most one per failed payout.
-    redirected_from: str | None = None
+    redirected_from: PayoutId | None = None
     # When to ask the gateway about it next, while it is processing.
     check_at: datetime | None = None
 
     @property
-    def gateway_refund_no(self) -> str:
+    def gateway_refund_no(self) -> PayoutId:
         """Return the request number a gateway sees; the same on every retry."""
         return self.id
 
@@ -104,7 +105,7 @@ def check_cap(
     item_paid: Mapping[str, Money],
     existing: Iterable[Payout],
     new: Payout,
-    disputed: frozenset[str] = frozenset(),
+    disputed: frozenset[PayoutId] = frozenset(),
 ) -> None:
     """Raise ``OverRefund`` if the payouts that may have paid would exceed what was paid.
 

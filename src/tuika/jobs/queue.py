@@ -22,6 +22,7 @@ from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
+from tuika.domain.ids import EventId
 from tuika.services.context import Context
 from tuika.services.events.relay import due_events, woken
 from tuika.services.upkeep.sweep import sweep
@@ -103,7 +104,7 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
         # The events named, and more only when behind a backlog, in small chunks: a task that
         # took whatever is due would run slow handlers (a review, a gateway call) one after
         # another while other threads idle.
-        woken(context(), event_ids)
+        woken(context(), [EventId(e) for e in event_ids])
 
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 
@@ -142,7 +143,7 @@ class HueyRelay:
     def __init__(self, tasks: Tasks) -> None:
         self.tasks = tasks
 
-    def wake(self, event_ids: Sequence[str], delay_s: float = 0.0) -> None:
+    def wake(self, event_ids: Sequence[EventId], delay_s: float = 0.0) -> None:
         """Queue the relay for ``event_ids``, after ``delay_s`` seconds (Huey's schedule) if asked."""
         if delay_s > 0:
             self.tasks.relay.schedule((list(event_ids),), delay=delay_s)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tuika.domain.ids import EvidenceId
 from tuika.domain.masking import mask_card_key
 from tuika.review.fields import Fields
 from tuika.review.keymask import mask_lines
@@ -27,7 +28,7 @@ _TEXT_FIELDS = ("order_numbers", "card_keys", "error_codes")
 class EvidenceRead:
     """One screenshot as the machine read it; nothing in it shows a card key in clear."""
 
-    evidence_id: str
+    evidence_id: EvidenceId
     engine: str
     lines: tuple[tuple[str, tuple[int, int, int, int], float], ...]
     fields: Mapping[str, Sequence[str]]
@@ -47,7 +48,7 @@ def masked_text(text: str, keys: Iterable[str], visible: Iterable[str] = ()) -> 
 
 
 def build_read(
-    evidence_id: str,
+    evidence_id: EvidenceId,
     engine: str,
     ocr: OcrText,
     fields: Fields,

@@ -8,6 +8,7 @@ from datetime import datetime
 from tuika.domain.cases import Case, CaseStatus, Decision, Role, Stage
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound
 from tuika.domain.findings import Finding, FindingKind
+from tuika.domain.ids import CaseId, PayoutId
 from tuika.domain.ledger import Entry, buyer_account, is_valid_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
@@ -28,10 +29,10 @@ class CaseView:
     findings: tuple[Finding, ...] = ()
     reads: tuple[EvidenceRead, ...] = ()
     # Payouts whose gateway disputes our record: outcome unknown until finance resolves it.
-    disputed: frozenset[str] = frozenset()
+    disputed: frozenset[PayoutId] = frozenset()
 
 
-def case_view(ctx: Context, actor: Actor, case_id: str) -> CaseView:
+def case_view(ctx: Context, actor: Actor, case_id: CaseId) -> CaseView:
     """Return a case for its buyer (the anti-fraud signals withheld) or staff; anyone else's is not found."""
     with ctx.read() as uow:
         case = uow.cases.get(case_id)
@@ -68,7 +69,7 @@ class CaseProgress:
     payout: Payout | None
 
 
-def progress(ctx: Context, actor: Actor, case_id: str) -> CaseProgress:
+def progress(ctx: Context, actor: Actor, case_id: CaseId) -> CaseProgress:
     """Return where a case is and its newest payout: the little a page polling for change needs."""
     with ctx.read() as uow:
         case = uow.cases.get(case_id)

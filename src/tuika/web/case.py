@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from tuika.domain.cases import Case
 from tuika.domain.errors import EvidenceRejected, EvidenceTooLarge, NotFound, TuikaError
+from tuika.domain.ids import CaseId, EvidenceId, PayoutId
 from tuika.domain.policy import EvidenceKind
 from tuika.http.errors import status_for
 from tuika.services import views
@@ -62,13 +63,13 @@ def my_cases(request: Request, buyer: Buyer) -> Response:
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: str, buyer: Buyer, confirm: str = "") -> Response:
+def case_page(request: Request, case_id: CaseId, buyer: Buyer, confirm: str = "") -> Response:
     """Show one claim: its stages, expected time, timeline, screenshots, decision and refund."""
     return _show(request, buyer, case_id, confirming=confirm == "withdraw")
 
 
 @router.get("/cases/{case_id}/status")
-def case_status(request: Request, case_id: str, buyer: Buyer) -> Response:
+def case_status(request: Request, case_id: CaseId, buyer: Buyer) -> Response:
     """Return where the claim is now, for the page to notice a change without reloading."""
     ctx = ctx_of(request)
     try:
@@ -86,7 +87,7 @@ def case_status(request: Request, case_id: str, buyer: Buyer) -> Response:
 
 
 @router.get("/cases/{case_id}/evidence/{evidence_id}")
-def evidence_image(request: Request, case_id: str, evidence_id: str, buyer: Buyer) -> Response:
+def evidence_image(request: Request, case_id: CaseId, evidence_id: EvidenceId, buyer: Buyer) -> Response:
     """Return one of the claim's screenshots to the buyer who uploaded it."""
     try:
         record, data = evidence.get(ctx_of(request), buyer, evidence_id)
@@ -100,20 +101,22 @@ def evidence_image(request: Request, case_id: str, evidence_id: str, buyer: Buye
 
 @router.post("/cases/{case_id}/withdraw")
 def withdraw(
-    request: Request, case_id: str, buyer: Buyer, _: CsrfChecked, note: Annotated[str, Form()] = ""
+    request: Request, case_id: CaseId, buyer: Buyer, _: CsrfChecked, note: Annotated[str, Form()] = ""
 ) -> Response:
     """Withdraw the claim (asked to confirm first on the page)."""
     return _act(request, buyer, case_id, "withdraw", note, lambda ctx: claims.withdraw(ctx, buyer, case_id, note))
 
 
 @router.post("/cases/{case_id}/appeal")
-def appeal(request: Request, case_id: str, buyer: Buyer, _: CsrfChecked, note: Annotated[str, Form()] = "") -> Response:
+def appeal(
+    request: Request, case_id: CaseId, buyer: Buyer, _: CsrfChecked, note: Annotated[str, Form()] = ""
+) -> Response:
     """Appeal a rejection, once: it goes to fast arbitration."""
     return _act(request, buyer, case_id, "appeal", note, lambda ctx: claims.appeal(ctx, buyer, case_id, note))
 
 
 @router.post("/cases/{case_id}/payouts/{payout_id}/to-balance")
-def to_balance(request: Request, case_id: str, payout_id: str, buyer: Buyer, _: CsrfChecked) -> Response:
+def to_balance(request: Request, case_id: CaseId, payout_id: PayoutId, buyer: Buyer, _: CsrfChecked) -> Response:
     """Send a refund that failed by the original route to the balance instead: credited at once."""
     return _act(
         request, buyer, case_id, "to_balance", "", lambda ctx: finance.redirect_to_balance(ctx, buyer, payout_id)
@@ -123,7 +126,7 @@ def to_balance(request: Request, case_id: str, payout_id: str, buyer: Buyer, _: 
 @router.post("/cases/{case_id}/evidence")
 def add_evidence(
     request: Request,
-    case_id: str,
+    case_id: CaseId,
     buyer: Buyer,
     _: CsrfChecked,
     files: Annotated[list[UploadFile] | None, File()] = None,
@@ -158,7 +161,7 @@ def add_evidence(
 
 
 def _act(
-    request: Request, buyer: Actor, case_id: str, form: str, note: str, action: Callable[[Context], object]
+    request: Request, buyer: Actor, case_id: CaseId, form: str, note: str, action: Callable[[Context], object]
 ) -> Response:
     """Run one of the buyer's actions and go back to the case; a refusal is shown on the page."""
     if len(note) > NOTE_MAX:
@@ -176,12 +179,12 @@ def _act(
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
-def _refuse(request: Request, buyer: Actor, case_id: str, form: str, note: str, status: int, key: str) -> Response:
+def _refuse(request: Request, buyer: Actor, case_id: CaseId, form: str, note: str, status: int, key: str) -> Response:
     text = i18n.formatted(lang_of(request), key, n=NOTE_MAX, files=FILES_MAX)
     return _show(request, buyer, case_id, status, error={"form": form, "text": text}, draft=note)
 
 
-def _show(request: Request, buyer: Actor, case_id: str, status: int = 200, **extra: object) -> Response:
+def _show(request: Request, buyer: Actor, case_id: CaseId, status: int = 200, **extra: object) -> Response:
     ctx = ctx_of(request)
     try:
         view = views.case_view(ctx, buyer, case_id)

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from tuika.domain.cases import Role
 from tuika.domain.errors import EvidenceRejected, NotFound, TuikaError
+from tuika.domain.ids import EvidenceId, OrderId
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind
 from tuika.http.errors import status_for
@@ -45,7 +46,7 @@ Posted = Annotated[FormData, Depends(posted_form)]
 
 
 @router.get("/orders/{order_id}/claim", response_class=HTMLResponse)
-def claim_page(request: Request, order_id: str, buyer: Claimant) -> Response:
+def claim_page(request: Request, order_id: OrderId, buyer: Claimant) -> Response:
     """Show the claim form for one of the buyer's own orders, filled from the order."""
     ctx = ctx_of(request)
     order = _own_order(ctx, buyer, order_id)
@@ -53,7 +54,7 @@ def claim_page(request: Request, order_id: str, buyer: Claimant) -> Response:
 
 
 @router.get("/orders/{order_id}/claim/precheck")
-def claim_precheck(request: Request, order_id: str) -> JSONResponse:
+def claim_precheck(request: Request, order_id: OrderId) -> JSONResponse:
     """Answer the form's script: the expected outcome of a reason, items and attached kinds."""
     lang = lang_of(request)
     actor = signed_in(request)
@@ -83,7 +84,7 @@ def claim_precheck(request: Request, order_id: str) -> JSONResponse:
 
 
 @router.post("/orders/{order_id}/claim")
-def submit_claim(request: Request, order_id: str, buyer: Claimant, _: CsrfChecked, sent: Posted) -> Response:
+def submit_claim(request: Request, order_id: OrderId, buyer: Claimant, _: CsrfChecked, sent: Posted) -> Response:
     """File the claim: store each chosen screenshot, then submit once under the form's one-time key."""
     ctx = ctx_of(request)
     lang = lang_of(request)
@@ -137,7 +138,7 @@ def _file(
         reason=choices.reason,
         item_ids=choices.items,
         description=choices.description,
-        evidence_ids=tuple(kept[k] for k in needed if k in kept),
+        evidence_ids=tuple(EvidenceId(kept[k]) for k in needed if k in kept),
         route=choices.route,
     )
     return claims.submit(ctx, buyer, request, choices.key).case.id
@@ -176,7 +177,7 @@ def _kind(lang: i18n.Lang, kind: EvidenceKind) -> str:
     return i18n.text(lang, f"evidence.{kind.value}")
 
 
-def _own_order(ctx: Context, buyer: Actor, order_id: str) -> Order:
+def _own_order(ctx: Context, buyer: Actor, order_id: OrderId) -> Order:
     try:
         return orders.get_order(ctx, buyer, order_id)
     except NotFound as exc:

@@ -20,6 +20,7 @@ from starlette.datastructures import ImmutableMultiDict
 from tuika.domain.cases import Route
 from tuika.domain.errors import TuikaError
 from tuika.domain.evaluate import Outcome, Path
+from tuika.domain.ids import OrderId
 from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind, Reason, Rule
@@ -226,7 +227,7 @@ class Estimate:
 def estimate(
     ctx: Context,
     buyer: Actor,
-    order_id: str,
+    order_id: OrderId,
     reason: Reason,
     items: tuple[str, ...],
     attached: Collection[EvidenceKind],

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from tuika.domain.cases import DecisionAction
 from tuika.domain.errors import NotFound, TuikaError
+from tuika.domain.ids import CaseId
 from tuika.http.errors import status_for
 from tuika.services.review import decisions as review
 from tuika.web import i18n
@@ -25,7 +26,7 @@ NOTE_MAX = 2000
 @router.post("/console/cases/{case_id}/decisions")
 def decide(
     request: Request,
-    case_id: str,
+    case_id: CaseId,
     staff: Staff,
     _: CsrfChecked,
     action: Annotated[str, Form()] = "",

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from tuika.domain.cases import CaseStatus, DecisionAction
 from tuika.domain.errors import NotFound
 from tuika.domain.findings import Finding, FindingKind
+from tuika.domain.ids import CaseId, EvidenceId
 from tuika.domain.reason_codes import describe
 from tuika.review.reading import EvidenceRead
 from tuika.services.claims import evidence
@@ -105,7 +106,7 @@ def warnings(findings: tuple[Finding, ...]) -> list[tuple[str, Finding]]:
     return sorted(found, key=lambda pair: WARNINGS.index(pair[0]))
 
 
-def page(request: Request, staff: Staff, case_id: str, status: int = 200, failed: Failed | None = None) -> Response:
+def page(request: Request, staff: Staff, case_id: CaseId, status: int = 200, failed: Failed | None = None) -> Response:
     """Render a case for staff; a case that does not exist is a 404 page."""
     ctx, lang = ctx_of(request), lang_of(request)
     try:
@@ -154,13 +155,13 @@ def page(request: Request, staff: Staff, case_id: str, status: int = 200, failed
 
 
 @router.get("/console/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: str, staff: Staff) -> Response:
+def case_page(request: Request, case_id: CaseId, staff: Staff) -> Response:
     """Show one case with everything a person weighs, and the four decisions with their shortcuts."""
     return page(request, staff, case_id)
 
 
 @router.get("/console/evidence/{evidence_id}")
-def evidence_file(request: Request, evidence_id: str, staff: Staff) -> Response:
+def evidence_file(request: Request, evidence_id: EvidenceId, staff: Staff) -> Response:
     """Serve a screenshot to staff, never to be cached by anything shared."""
     try:
         record, data = evidence.get(ctx_of(request), staff, evidence_id)

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tuika.domain.cases import Role
 from tuika.domain.errors import Forbidden, NotFound, TuikaError
+from tuika.domain.ids import PayoutId
 from tuika.domain.payouts import Payout
 from tuika.http.errors import status_for
 from tuika.services.context import Actor, Context
@@ -86,13 +87,13 @@ def finance_page(request: Request, staff: Staff) -> Response:
 
 
 @router.post(PAGE + "/payouts/{payout_id}/to-balance")
-def to_balance(request: Request, payout_id: str, staff: Staff, _: CsrfChecked) -> Response:
+def to_balance(request: Request, payout_id: PayoutId, staff: Staff, _: CsrfChecked) -> Response:
     """Send a failed or abnormal original-route refund to the buyer's balance instead, once."""
     return _act(request, staff, payout_id, "to_balance", lambda ctx: finance.redirect_to_balance(ctx, staff, payout_id))
 
 
 @router.post(PAGE + "/payouts/{payout_id}/resolve-abnormal")
-def resolve_abnormal(request: Request, payout_id: str, staff: Staff, _: CsrfChecked) -> Response:
+def resolve_abnormal(request: Request, payout_id: PayoutId, staff: Staff, _: CsrfChecked) -> Response:
     """Take the gateway's way out of an abnormal refund: to the merchant's bank card, who pays the buyer."""
     return _act(
         request, staff, payout_id, "resolve_abnormal", lambda ctx: finance.resolve_abnormal(ctx, staff, payout_id)

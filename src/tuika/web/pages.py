@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tuika.domain.errors import NotFound
+from tuika.domain.ids import OrderId
 from tuika.domain.masking import mask_card_key
 from tuika.http.deps import system as system_of
 from tuika.services.claims import policies
@@ -31,7 +32,7 @@ def my_orders(request: Request, buyer: Buyer) -> Response:
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
-def order_page(request: Request, order_id: str, buyer: Buyer) -> Response:
+def order_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
     """Show one order with its card keys (masked until clicked) and the way to a refund."""
     ctx = system_of(request).ctx
     try:
@@ -52,7 +53,7 @@ def order_page(request: Request, order_id: str, buyer: Buyer) -> Response:
 
 
 @router.get("/orders/{order_id}/policy", response_class=HTMLResponse)
-def policy_page(request: Request, order_id: str, buyer: Buyer) -> Response:
+def policy_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
     """Show the refund policy for this order as a checklist, with this order's own deadlines."""
     ctx = system_of(request).ctx
     lang = lang_of(request)

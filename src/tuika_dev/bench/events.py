@@ -37,6 +37,7 @@ from tuika.adapters.db.raw import Sql, raw_for
 from tuika.bootstrap import System, build
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
 from tuika.domain.events import DeliveryStatus, Event, EventType
+from tuika.domain.ids import CaseId, OrderId
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus as Delivered
 from tuika.domain.orders import Order, OrderItem, PaymentRoute, ProductKind
@@ -173,7 +174,7 @@ def _orders(system: System, cases: int) -> None:
 
 def _order(n: int, paid: datetime) -> Order:
     return Order(
-        id=f"ord_be{n}",
+        id=OrderId(f"ord_be{n}"),
         buyer_id=f"buyer_be{n}",
         merchant_id="merchant_bench",
         supplier_id="supplier_bench",
@@ -214,8 +215,8 @@ def _write(system: System, tally: Tally, cases: range, writers: int) -> None:
 def _case(n: int, now: datetime) -> Case:
     submitted = TimelineEvent(now, f"buyer_be{n}", Role.BUYER, None, CaseStatus.SUBMITTED)
     return Case(
-        id=f"rc_be{n}",
-        order_id=f"ord_be{n}",
+        id=CaseId(f"rc_be{n}"),
+        order_id=OrderId(f"ord_be{n}"),
         buyer_id=f"buyer_be{n}",
         reason=Reason.NOT_DELIVERED,
         item_ids=(f"ord_be{n}_i0",),

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from tuika.domain.cases import Role
+from tuika.domain.ids import OrderId
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.supplier import CardState, TopupState
@@ -74,7 +75,7 @@ def orders(now: datetime, seed: int = 7, count: int = 66) -> list[tuple[Order, d
         age = rng.randrange(5, 60 * 20) if rng.random() < 0.85 else rng.randrange(60 * 26, 60 * 72)
         paid_at = now - timedelta(minutes=age)
         status, delivered_at = _delivery(rng, sku.kind, paid_at, now)
-        order_id = f"ord_demo_{n + 1:03d}"
+        order_id = OrderId(f"ord_demo_{n + 1:03d}")
         items, keys, accounts = [], {}, {}
         for q in range(quantity):
             item_id = f"{order_id}_k{q + 1}"

@@ -24,6 +24,7 @@ from tuika.domain.cases import HOLDS_ITEMS, Case, CaseStatus, Decision, Timeline
 from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed, StaleState
 from tuika.domain.findings import FindingKind
 from tuika.domain.history import BuyerHistory
+from tuika.domain.ids import CaseId, OrderId
 from tuika.domain.orders import Order
 from tuika.services.ports import CaseFilter, OrderFilter, QueueFilter
 
@@ -85,7 +86,7 @@ class SqlOrderRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def get(self, order_id: str, *, lock: bool = False) -> Order | None:
+    def get(self, order_id: OrderId, *, lock: bool = False) -> Order | None:
         """Return the order, locking its row for the transaction when asked."""
         records = raw_for(self.s).records(_ORDER_LOCKED if lock else _ORDER, {"id": order_id})
         if not records:
@@ -121,7 +122,7 @@ class SqlOrderRepository:
         self.s.flush()
         return created
 
-    def clear_accounts(self, limit: int) -> list[tuple[str, str, str]]:
+    def clear_accounts(self, limit: int) -> list[tuple[OrderId, str, str]]:
         """Return (order id, item id, account) of up to ``limit`` items whose account is still in clear."""
         query = (
             select(OrderItemRow.order_id, OrderItemRow.item_id, OrderItemRow.account)
@@ -129,9 +130,9 @@ class SqlOrderRepository:
             .order_by(OrderItemRow.order_id, OrderItemRow.item_id)
             .limit(limit)
         )
-        return [(order_id, item_id, str(account)) for order_id, item_id, account in self.s.execute(query)]
+        return [(OrderId(order_id), item_id, str(account)) for order_id, item_id, account in self.s.execute(query)]
 
-    def seal_account(self, order_id: str, item_id: str, sealed: str) -> None:
+    def seal_account(self, order_id: OrderId, item_id: str, sealed: str) -> None:
         """Keep an item's account as ``sealed`` only, unless a push replaced the clear one meanwhile."""
         self.s.execute(
             update(OrderItemRow)
@@ -143,7 +144,7 @@ class SqlOrderRepository:
             .values(account_enc=sealed, account=None)
         )
 
-    def items_by_digest(self, digests: Sequence[str]) -> list[tuple[str, str]]:
+    def items_by_digest(self, digests: Sequence[str]) -> list[tuple[OrderId, str]]:
         """Return (order id, item id) of the items whose card key has one of these digests."""
         if not digests:
             return []
@@ -152,7 +153,7 @@ class SqlOrderRepository:
             .where(OrderItemRow.key_digest.in_(list(digests)))
             .order_by(OrderItemRow.order_id, OrderItemRow.item_id)
         )
-        return [(order_id, item_id) for order_id, item_id in self.s.execute(query)]
+        return [(OrderId(order_id), item_id) for order_id, item_id in self.s.execute(query)]
 
     def search(self, where: OrderFilter) -> list[Order]:
         """Return orders matching the filter, newest id last, after the cursor."""
@@ -178,7 +179,7 @@ class SqlCaseRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def get(self, case_id: str, *, lock: bool = False) -> Case | None:
+    def get(self, case_id: CaseId, *, lock: bool = False) -> Case | None:
         """Return the case with its timeline."""
         raw = raw_for(self.s)
         found = raw.records(_CASE_LOCKED if lock else _CASE, {"id": case_id})
@@ -262,7 +263,7 @@ class SqlCaseRepository:
         query = query.order_by(CaseRow.due_at.is_(None), CaseRow.due_at, CaseRow.id).limit(limit)
         return self._with_events(list(self.s.scalars(query)))
 
-    def ids_due(self, statuses: Sequence[CaseStatus], due_before: datetime, limit: int) -> list[str]:
+    def ids_due(self, statuses: Sequence[CaseStatus], due_before: datetime, limit: int) -> list[CaseId]:
         """Return ids of cases in a status whose deadline has passed."""
         query = (
             select(CaseRow.id)
@@ -270,16 +271,18 @@ class SqlCaseRepository:
             .order_by(CaseRow.due_at)
             .limit(limit)
         )
-        return list(self.s.scalars(query))
+        return [CaseId(i) for i in self.s.scalars(query)]
 
-    def for_order(self, order_id: str) -> list[Case]:
+    def for_order(self, order_id: OrderId) -> list[Case]:
         """Return every case on an order."""
         query = select(CaseRow).where(CaseRow.order_id == order_id).order_by(CaseRow.id)
         return self._with_events(list(self.s.scalars(query)))
 
-    def held_items(self, order_id: str) -> dict[str, str]:
+    def held_items(self, order_id: OrderId) -> dict[str, CaseId]:
         """Return item id → case id for the order's items held by live claims."""
-        return {r["item_id"]: r["case_id"] for r in raw_for(self.s).records(_HELD_ITEMS, {"order_id": order_id})}
+        return {
+            r["item_id"]: CaseId(r["case_id"]) for r in raw_for(self.s).records(_HELD_ITEMS, {"order_id": order_id})
+        }
 
     def add_decision(self, decision: Decision) -> None:
         """Record a decision."""
@@ -296,7 +299,7 @@ class SqlCaseRepository:
         )
         self.s.flush()
 
-    def buyer_history(self, buyer_id: str, since: datetime, excluding: str) -> BuyerHistory:
+    def buyer_history(self, buyer_id: str, since: datetime, excluding: CaseId) -> BuyerHistory:
         """Count the buyer's other claims filed since a time, by how they ended."""
         query = select(CaseRow.status, func.count()).where(
             CaseRow.buyer_id == buyer_id, CaseRow.created_at >= since, CaseRow.id != excluding
@@ -320,7 +323,7 @@ class SqlCaseRepository:
             flagged=int(flagged or 0),
         )
 
-    def decisions(self, case_id: str) -> list[Decision]:
+    def decisions(self, case_id: CaseId) -> list[Decision]:
         """Return a case's decisions, oldest first."""
         return [mapping.decision_from_row(r) for r in self.s.scalars(_CASE_DECISIONS, {"case_id": case_id})]
 
@@ -345,12 +348,12 @@ class SqlIdempotencyRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def get(self, subject: str, key: str) -> tuple[str, str] | None:
+    def get(self, subject: str, key: str) -> tuple[str, CaseId] | None:
         """Return (request hash, case id) stored under a key."""
         found = raw_for(self.s).records(_IDEMPOTENCY, {"subject": subject, "key": key})
-        return None if not found else (found[0]["request_hash"], found[0]["case_id"])
+        return None if not found else (found[0]["request_hash"], CaseId(found[0]["case_id"]))
 
-    def add(self, subject: str, key: str, request_hash: str, case_id: str, at: datetime) -> None:
+    def add(self, subject: str, key: str, request_hash: str, case_id: CaseId, at: datetime) -> None:
         """Remember which case a key created."""
         raw = raw_for(self.s)
         values = {
@@ -390,7 +393,7 @@ def _case_values(raw: Raw, case: Case) -> dict[str, Any]:
     }
 
 
-def _event_values(raw: Raw, case_id: str, event: TimelineEvent) -> dict[str, Any]:
+def _event_values(raw: Raw, case_id: CaseId, event: TimelineEvent) -> dict[str, Any]:
     return {
         "case_id": case_id,
         "at": raw.time_in(event.at),

@@ -124,7 +124,7 @@ class SqlEventRepository:
         self.written.append(event)
 
     def claim(
-        self, due_by: datetime, lease_until: datetime, limit: int, event_ids: Sequence[str] | None = None
+        self, due_by: datetime, lease_until: datetime, limit: int, event_ids: Sequence[EventId] | None = None
     ) -> list[tuple[Event, Delivery]]:
         """Take up to ``limit`` deliveries due by ``due_by``, holding each until ``lease_until``.
 
@@ -193,7 +193,7 @@ class SqlEventRepository:
             [{"e": d.event_id, "h": d.handler} for d in deliveries],
         )
 
-    def due(self, now: datetime, limit: int) -> list[str]:
+    def due(self, now: datetime, limit: int) -> list[EventId]:
         """Return the ids of events with a delivery due by ``now``, the longest waiting first."""
         query = (
             select(DeliveryRow.event_id, func.min(DeliveryRow.next_try_at).label("due"))
@@ -202,7 +202,7 @@ class SqlEventRepository:
             .order_by("due")
             .limit(limit)
         )
-        return [row.event_id for row in self.s.execute(query)]
+        return [EventId(row.event_id) for row in self.s.execute(query)]
 
     def finish(self, results: Sequence[Delivery]) -> None:
         """Store what each run came to; a delivery someone finished meanwhile is left as it is."""
@@ -226,7 +226,7 @@ class SqlEventRepository:
         else:
             raw.run(_FINISH_ALL, {column: [row[column] for row in outcomes] for column in outcomes[0]})
 
-    def retry(self, event_id: str, at: datetime) -> int:
+    def retry(self, event_id: EventId, at: datetime) -> int:
         """Make the unfinished deliveries of an event due at ``at``; a failed one starts its count again.
 
         Returns how many. A delivery a relay holds right now may run twice: handlers are
@@ -244,7 +244,7 @@ class SqlEventRepository:
         )
         return int(getattr(failed, "rowcount", 0) or 0) + int(getattr(pending, "rowcount", 0) or 0)
 
-    def get(self, event_id: str) -> tuple[Event, list[Delivery]] | None:
+    def get(self, event_id: EventId) -> tuple[Event, list[Delivery]] | None:
         """Return one event and its deliveries."""
         row = self.s.get(EventRow, event_id)
         if row is None:

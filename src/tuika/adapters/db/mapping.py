@@ -18,6 +18,7 @@ from tuika.adapters.db.tables import (
     PayoutRow,
 )
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Route, Tier, TimelineEvent
+from tuika.domain.ids import CaseId, EvidenceId, OrderId, PayoutId
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
@@ -37,7 +38,7 @@ def order_from_rows(row: OrderRow, items: list[OrderItemRow]) -> Order:
 def order_from_record(record: Mapping[str, Any], items: Sequence[Mapping[str, Any]]) -> Order:
     """Return an order from its column values and its items' (each with ``position``)."""
     return Order(
-        id=record["id"],
+        id=OrderId(record["id"]),
         buyer_id=record["buyer_id"],
         merchant_id=record["merchant_id"],
         supplier_id=record["supplier_id"],
@@ -90,7 +91,7 @@ def event_from_record(record: Mapping[str, Any]) -> TimelineEvent:
     )
 
 
-def event_row(case_id: str, event: TimelineEvent) -> CaseEventRow:
+def event_row(case_id: CaseId, event: TimelineEvent) -> CaseEventRow:
     return CaseEventRow(
         case_id=case_id,
         at=event.at,
@@ -110,8 +111,8 @@ def case_from_row(row: CaseRow, events: list[CaseEventRow]) -> Case:
 def case_from_record(record: Mapping[str, Any], events: Sequence[Mapping[str, Any]]) -> Case:
     """Return a case from its column values and its events', oldest first."""
     return Case(
-        id=record["id"],
-        order_id=record["order_id"],
+        id=CaseId(record["id"]),
+        order_id=OrderId(record["order_id"]),
         buyer_id=record["buyer_id"],
         reason=Reason(record["reason"]),
         item_ids=tuple(record["item_ids"]),
@@ -124,7 +125,7 @@ def case_from_record(record: Mapping[str, Any], events: Sequence[Mapping[str, An
         fee=Money(record["fee_fen"]),
         liable=LiableParty(record["liable"]),
         description=record["description"],
-        evidence_ids=tuple(record["evidence_ids"]),
+        evidence_ids=tuple(EvidenceId(e) for e in record["evidence_ids"]),
         reason_codes=tuple(record["reason_codes"]),
         due_at=record["due_at"],
         appealed=bool(record["appealed"]),
@@ -149,7 +150,7 @@ def fill_case_row(row: CaseRow, case: Case) -> None:
 
 def decision_from_row(row: DecisionRow) -> Decision:
     return Decision(
-        case_id=row.case_id,
+        case_id=CaseId(row.case_id),
         action=DecisionAction(row.action),
         tier=Tier(row.tier),
         actor=row.actor,
@@ -161,9 +162,9 @@ def decision_from_row(row: DecisionRow) -> Decision:
 
 def payout_from_row(row: PayoutRow) -> Payout:
     return Payout(
-        id=row.id,
-        case_id=row.case_id,
-        order_id=row.order_id,
+        id=PayoutId(row.id),
+        case_id=CaseId(row.case_id),
+        order_id=OrderId(row.order_id),
         buyer_id=row.buyer_id,
         route=PayoutRoute(row.route),
         amount=Money(row.amount_fen),
@@ -176,7 +177,7 @@ def payout_from_row(row: PayoutRow) -> Payout:
         voucher=row.voucher,
         failure=row.failure,
         sent_at=row.sent_at,
-        redirected_from=row.redirected_from,
+        redirected_from=None if row.redirected_from is None else PayoutId(row.redirected_from),
         check_at=row.check_at,
     )
 
@@ -210,7 +211,7 @@ def new_payout_row(payout: Payout) -> PayoutRow:
 
 def evidence_from_row(row: EvidenceRow) -> EvidenceRecord:
     return EvidenceRecord(
-        id=row.id,
+        id=EvidenceId(row.id),
         owner_id=row.owner_id,
         sha256=row.sha256,
         content_type=row.content_type,
@@ -218,6 +219,6 @@ def evidence_from_row(row: EvidenceRow) -> EvidenceRecord:
         width=row.width,
         height=row.height,
         kind=None if row.kind is None else EvidenceKind(row.kind),
-        case_id=row.case_id,
+        case_id=None if row.case_id is None else CaseId(row.case_id),
         created_at=row.created_at,
     )

@@ -28,7 +28,7 @@ from tuika.adapters.db.tables import (
 from tuika.domain.alerts import DISPUTING, AlertKind, AlertOutcome, PayoutAlert
 from tuika.domain.errors import DuplicateKey, NotFound, StaleState
 from tuika.domain.findings import Finding, FindingKind
-from tuika.domain.ids import new_id
+from tuika.domain.ids import CaseId, EvidenceId, OrderId, PayoutId, PostingId, new_id
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
@@ -47,7 +47,7 @@ class SqlPayoutRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def get(self, payout_id: str, *, lock: bool = False) -> Payout | None:
+    def get(self, payout_id: PayoutId, *, lock: bool = False) -> Payout | None:
         """Return the payout."""
         query = select(PayoutRow).where(PayoutRow.id == payout_id)
         row = self.s.scalars(query.with_for_update() if lock else query).one_or_none()
@@ -79,12 +79,12 @@ class SqlPayoutRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleState(f"payout {payout.id} is no longer {expected.value}")
 
-    def for_order(self, order_id: str) -> list[Payout]:
+    def for_order(self, order_id: OrderId) -> list[Payout]:
         """Return every payout of an order."""
         query = select(PayoutRow).where(PayoutRow.order_id == order_id).order_by(PayoutRow.id)
         return [mapping.payout_from_row(r) for r in self.s.scalars(query)]
 
-    def for_case(self, case_id: str) -> list[Payout]:
+    def for_case(self, case_id: CaseId) -> list[Payout]:
         """Return every payout of a case."""
         return [mapping.payout_from_row(r) for r in self.s.scalars(_CASE_PAYOUTS, {"case_id": case_id})]
 
@@ -107,7 +107,7 @@ class SqlPayoutRepository:
         )
         return [mapping.payout_from_row(r) for r in self.s.scalars(query)]
 
-    def redirect_of(self, payout_id: str) -> Payout | None:
+    def redirect_of(self, payout_id: PayoutId) -> Payout | None:
         """Return the balance payout that replaced a failed one, if any."""
         row = self.s.scalars(select(PayoutRow).where(PayoutRow.redirected_from == payout_id)).one_or_none()
         return None if row is None else mapping.payout_from_row(row)
@@ -188,7 +188,7 @@ class SqlAlertRepository:
         )
         return [_alert(r) for r in self.s.scalars(query)]
 
-    def for_payout(self, payout_id: str) -> list[PayoutAlert]:
+    def for_payout(self, payout_id: PayoutId) -> list[PayoutAlert]:
         """Return every alert about one payout, oldest first."""
         query = (
             select(PayoutAlertRow)
@@ -197,7 +197,7 @@ class SqlAlertRepository:
         )
         return [_alert(r) for r in self.s.scalars(query)]
 
-    def disputed(self, payout_ids: Sequence[str]) -> frozenset[str]:
+    def disputed(self, payout_ids: Sequence[PayoutId]) -> frozenset[PayoutId]:
         """Return which of these payouts an open alert disputes (their outcome is unknown)."""
         if not payout_ids:
             return frozenset()
@@ -206,12 +206,12 @@ class SqlAlertRepository:
             PayoutAlertRow.resolved_at.is_(None),
             PayoutAlertRow.kind.in_([k.value for k in DISPUTING]),
         )
-        return frozenset(self.s.scalars(query))
+        return frozenset(PayoutId(i) for i in self.s.scalars(query))
 
 
 def _alert(row: PayoutAlertRow) -> PayoutAlert:
     return PayoutAlert(
-        payout_id=row.payout_id,
+        payout_id=PayoutId(row.payout_id),
         provider=row.provider,
         kind=AlertKind(row.kind),
         detail=row.detail,
@@ -246,12 +246,12 @@ class SqlEvidenceRepository:
         )
         self.s.flush()
 
-    def get(self, evidence_id: str) -> EvidenceRecord | None:
+    def get(self, evidence_id: EvidenceId) -> EvidenceRecord | None:
         """Return an evidence record."""
         row = self.s.get(EvidenceRow, evidence_id)
         return None if row is None else mapping.evidence_from_row(row)
 
-    def attach(self, evidence_ids: Sequence[str], case_id: str) -> None:
+    def attach(self, evidence_ids: Sequence[EvidenceId], case_id: CaseId) -> None:
         """Link evidence to the case it backs; a file gone meanwhile (cleaned up as unused) is ``NotFound``."""
         if evidence_ids:
             result = self.s.execute(update(EvidenceRow).where(EvidenceRow.id.in_(evidence_ids)).values(case_id=case_id))
@@ -268,7 +268,7 @@ class SqlEvidenceRepository:
         )
         return [mapping.evidence_from_row(r) for r in self.s.scalars(query)]
 
-    def delete_unused(self, evidence_ids: Sequence[str]) -> int:
+    def delete_unused(self, evidence_ids: Sequence[EvidenceId]) -> int:
         """Delete these records if they still back no case; return how many went."""
         if not evidence_ids:
             return 0
@@ -281,7 +281,7 @@ class SqlEvidenceRepository:
         """Tell whether any record still names the stored file."""
         return self.s.scalar(select(EvidenceRow.id).where(EvidenceRow.sha256 == sha256).limit(1)) is not None
 
-    def backing_other_cases(self, sha256s: Sequence[str], case_id: str) -> list[tuple[str, str]]:
+    def backing_other_cases(self, sha256s: Sequence[str], case_id: CaseId) -> list[tuple[str, CaseId]]:
         """Return (sha256, case id) for the same files backing other cases."""
         if not sha256s:
             return []
@@ -292,9 +292,9 @@ class SqlEvidenceRepository:
             )
             .order_by(EvidenceRow.case_id)
         )
-        return [(sha, str(other)) for sha, other in self.s.execute(query)]
+        return [(sha, CaseId(str(other))) for sha, other in self.s.execute(query)]
 
-    def for_case(self, case_id: str) -> list[EvidenceRecord]:
+    def for_case(self, case_id: CaseId) -> list[EvidenceRecord]:
         """Return the evidence of a case."""
         return [mapping.evidence_from_row(r) for r in self.s.scalars(_CASE_EVIDENCE, {"case_id": case_id})]
 
@@ -309,7 +309,7 @@ class SqlLedgerRepository:
             exists = select(PostingRow.id).where(PostingRow.payout_id == posting.payout_id, PostingRow.kind == kind)
             if self.s.scalars(exists).first() is not None:
                 return False
-        posting_id = new_id("lp")
+        posting_id = PostingId(new_id("lp"))
         self.s.add(PostingRow(id=posting_id, memo=posting.memo, payout_id=posting.payout_id, kind=kind, created_at=at))
         self.s.flush()
         for entry in posting.entries:
@@ -364,7 +364,7 @@ class SqlFindingRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, case_id: str, findings: Sequence[Finding]) -> None:
+    def add(self, case_id: CaseId, findings: Sequence[Finding]) -> None:
         """Record what the machine found."""
         for f in findings:
             self.s.add(
@@ -379,7 +379,7 @@ class SqlFindingRepository:
             )
         self.s.flush()
 
-    def for_case(self, case_id: str) -> list[Finding]:
+    def for_case(self, case_id: CaseId) -> list[Finding]:
         """Return a case's findings, oldest first."""
         rows = self.s.scalars(select(FindingRow).where(FindingRow.case_id == case_id).order_by(FindingRow.id))
         return [Finding(FindingKind(r.kind), r.subject, r.at, dict(r.facts), tuple(r.codes)) for r in rows]
@@ -389,7 +389,7 @@ class SqlMarkRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, case_id: str, marked: Sequence[tuple[EvidenceRecord, Marks]]) -> None:
+    def add(self, case_id: CaseId, marked: Sequence[tuple[EvidenceRecord, Marks]]) -> None:
         """Keep each file's marks and its hash's bands."""
         for record, found in marked:
             self.s.add(
@@ -407,11 +407,11 @@ class SqlMarkRepository:
                 self.s.add(BandRow(evidence_id=record.id, band=band, value=value))
         self.s.flush()
 
-    def marked(self, case_id: str) -> set[str]:
+    def marked(self, case_id: CaseId) -> set[EvidenceId]:
         """Return the ids of a case's files that already have marks."""
-        return set(self.s.scalars(select(MarkRow.evidence_id).where(MarkRow.case_id == case_id)))
+        return {EvidenceId(e) for e in self.s.scalars(select(MarkRow.evidence_id).where(MarkRow.case_id == case_id))}
 
-    def near(self, phash: str, case_id: str) -> list[tuple[str, str, str, str]]:
+    def near(self, phash: str, case_id: CaseId) -> list[tuple[EvidenceId, CaseId, str, str]]:
         """Return (evidence id, case id, sha256, phash) of other cases' files sharing a band with ``phash``."""
         shared = [and_(BandRow.band == band, BandRow.value == value) for band, value in enumerate(bands(phash))]
         query = (
@@ -419,14 +419,14 @@ class SqlMarkRepository:
             .where(MarkRow.case_id != case_id, MarkRow.evidence_id.in_(select(BandRow.evidence_id).where(or_(*shared))))
             .order_by(MarkRow.evidence_id)
         )
-        return [(e, c, sha, ph) for e, c, sha, ph in self.s.execute(query)]
+        return [(EvidenceId(e), CaseId(c), sha, ph) for e, c, sha, ph in self.s.execute(query)]
 
 
 class SqlReadRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
-    def add(self, case_id: str, reads: Sequence[EvidenceRead]) -> None:
+    def add(self, case_id: CaseId, reads: Sequence[EvidenceRead]) -> None:
         """Keep what OCR read from each piece of evidence."""
         for r in reads:
             self.s.add(
@@ -443,12 +443,12 @@ class SqlReadRepository:
             )
         self.s.flush()
 
-    def for_case(self, case_id: str) -> list[EvidenceRead]:
+    def for_case(self, case_id: CaseId) -> list[EvidenceRead]:
         """Return the reads of a case's evidence, in the order they were made."""
         rows = self.s.scalars(select(ReadRow).where(ReadRow.case_id == case_id).order_by(ReadRow.id))
         return [
             EvidenceRead(
-                evidence_id=r.evidence_id,
+                evidence_id=EvidenceId(r.evidence_id),
                 engine=r.engine,
                 lines=tuple((str(t), (int(b[0]), int(b[1]), int(b[2]), int(b[3])), float(c)) for t, b, c in r.lines),
                 fields={k: tuple(v) for k, v in r.fields.items()},
@@ -459,12 +459,12 @@ class SqlReadRepository:
             for r in rows
         ]
 
-    def cases(self, after: str | None, limit: int) -> list[str]:
+    def cases(self, after: str | None, limit: int) -> list[CaseId]:
         """Return the ids of the cases that have reads, in order, the first ``limit`` after ``after``."""
         query = select(ReadRow.case_id).distinct().order_by(ReadRow.case_id).limit(limit)
         if after is not None:
             query = query.where(ReadRow.case_id > after)
-        return list(self.s.scalars(query))
+        return [CaseId(c) for c in self.s.scalars(query)]
 
     def replace(self, read: EvidenceRead) -> None:
         """Store a read's lines, fields and matches again, masked anew; what was read, by what and when stays."""

@@ -11,6 +11,7 @@ from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.domain.cases import CaseStatus
 from tuika.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tuika.domain.ids import CaseId, EvidenceId, OrderId
 from tuika.http.deps import Caller, Ctx
 from tuika.services import views
 from tuika.services.claims import contest
@@ -32,11 +33,11 @@ def submit_case(body: s.CaseIn, ctx: Ctx, caller: Caller, response: Response, ke
     if key is not None and (not key.strip() or not key.isprintable()):
         raise InvalidInput("Idempotency-Key must be printable and not blank")
     request = claims.ClaimRequest(
-        order_id=body.order_id,
+        order_id=OrderId(body.order_id),
         reason=body.reason,
         item_ids=tuple(body.item_ids or ()),
         description=body.description,
-        evidence_ids=tuple(body.evidence_ids or ()),
+        evidence_ids=tuple(EvidenceId(e) for e in body.evidence_ids or ()),
         route=body.route,
     )
     view = claims.submit(ctx, caller, request, key)
@@ -45,7 +46,7 @@ def submit_case(body: s.CaseIn, ctx: Ctx, caller: Caller, response: Response, ke
 
 
 @router.get("/v1/refund-cases/{case_id}", response_model=s.CaseOut)
-def get_case(case_id: str, ctx: Ctx, caller: Caller) -> s.CaseOut:
+def get_case(case_id: CaseId, ctx: Ctx, caller: Caller) -> s.CaseOut:
     """Return a case: stage, expected time, timeline, decision and payout."""
     return present.case(views.case_view(ctx, caller, case_id))
 
@@ -68,34 +69,34 @@ def list_cases(
 
 
 @router.post("/v1/refund-cases/{case_id}/withdraw", response_model=s.CaseOut, responses=MOVE)
-def withdraw(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
+def withdraw(case_id: CaseId, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
     """Withdraw a claim before it is approved."""
     claims.withdraw(ctx, caller, case_id, body.note if body else "")
     return present.case(views.case_view(ctx, caller, case_id))
 
 
 @router.post("/v1/refund-cases/{case_id}/appeal", response_model=s.CaseOut, responses=MOVE)
-def appeal(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
+def appeal(case_id: CaseId, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
     """Appeal a rejection, once, to fast arbitration."""
     claims.appeal(ctx, caller, case_id, body.note if body else "")
     return present.case(views.case_view(ctx, caller, case_id))
 
 
 @router.post("/v1/refund-cases/{case_id}/contest", response_model=s.CaseOut, responses=MOVE)
-def contest_case(case_id: str, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
+def contest_case(case_id: CaseId, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
     """Contest, as the order's merchant, a claim a person is reviewing: it goes to arbitration."""
     return present.case(contest.contest(ctx, caller, case_id, body.note if body else ""))
 
 
 @router.post("/v1/refund-cases/{case_id}/evidence", response_model=s.CaseOut, responses=MOVE)
-def add_evidence(case_id: str, body: s.EvidenceAddIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+def add_evidence(case_id: CaseId, body: s.EvidenceAddIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
     """Attach more evidence to a case; a case waiting for it is reviewed again."""
-    claims.add_evidence(ctx, caller, case_id, tuple(body.evidence_ids), body.note)
+    claims.add_evidence(ctx, caller, case_id, tuple(EvidenceId(e) for e in body.evidence_ids), body.note)
     return present.case(views.case_view(ctx, caller, case_id))
 
 
 @router.post("/v1/refund-cases/{case_id}/decisions", response_model=s.CaseOut, responses=MOVE)
-def decide(case_id: str, body: s.DecisionIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+def decide(case_id: CaseId, body: s.DecisionIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
     """Decide a case in review: approve, reject, request evidence or escalate."""
     request = review.DecisionRequest(body.domain_action(), tuple(body.reason_codes), body.note)
     review.decide(ctx, caller, case_id, request)

@@ -11,6 +11,7 @@ from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.domain.errors import Forbidden, NotFound
 from tuika.domain.events import EventType
+from tuika.domain.ids import EventId
 from tuika.http.deps import Caller, Ctx
 from tuika.services.events import admin
 
@@ -37,12 +38,12 @@ def list_events(
 
 
 @router.get("/{event_id}", response_model=s.DomainEventOut, responses=answers(Forbidden, NotFound))
-def get_event(event_id: str, ctx: Ctx, caller: Caller) -> s.DomainEventOut:
+def get_event(event_id: EventId, ctx: Ctx, caller: Caller) -> s.DomainEventOut:
     """Return one event and its deliveries (admin only)."""
     return present.domain_event(admin.get_event(ctx, caller, event_id))
 
 
 @router.post("/{event_id}/retry", response_model=s.DomainEventOut, responses=answers(Forbidden, NotFound))
-def retry_event(event_id: str, ctx: Ctx, caller: Caller) -> s.DomainEventOut:
+def retry_event(event_id: EventId, ctx: Ctx, caller: Caller) -> s.DomainEventOut:
     """Drive the event's unfinished deliveries again now; a failed one starts its count again (admin only)."""
     return present.domain_event(admin.retry(ctx, caller, event_id))

@@ -17,6 +17,7 @@ from tuika.domain.errors import (
     InvalidInput,
     PolicyInvalid,
 )
+from tuika.domain.ids import EvidenceId
 from tuika.domain.policy import EvidenceKind
 from tuika.http.deps import Caller, Ctx
 from tuika.services import views
@@ -55,14 +56,14 @@ def upload_evidence(
 
 
 @router.get("/v1/evidence/{evidence_id}", response_model=s.EvidenceOut, tags=["evidence"])
-def evidence_meta(evidence_id: str, ctx: Ctx, caller: Caller) -> s.EvidenceOut:
+def evidence_meta(evidence_id: EvidenceId, ctx: Ctx, caller: Caller) -> s.EvidenceOut:
     """Return an uploaded file's record."""
     record, _ = evidence.get(ctx, caller, evidence_id)
     return present.evidence(record)
 
 
 @router.get("/v1/evidence/{evidence_id}/content", tags=["evidence"])
-def evidence_content(evidence_id: str, ctx: Ctx, caller: Caller) -> Response:
+def evidence_content(evidence_id: EvidenceId, ctx: Ctx, caller: Caller) -> Response:
     """Return the uploaded image itself."""
     record, data = evidence.get(ctx, caller, evidence_id)
     headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}

@@ -10,6 +10,7 @@ from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.domain.errors import Forbidden, OrderHasClaims
+from tuika.domain.ids import OrderId
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
 from tuika.http.deps import Caller, Ctx
@@ -36,7 +37,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) -> s.OrderSynced:
     """Insert or update an order (keyed by the platform's order id)."""
     order = Order(
-        id=body.id,
+        id=OrderId(body.id),
         buyer_id=body.buyer_id,
         merchant_id=body.merchant_id,
         supplier_id=body.supplier_id,
@@ -79,7 +80,7 @@ def list_orders(
 
 
 @router.get("/{order_id}", response_model=s.OrderOut)
-def get_order(order_id: str, ctx: Ctx, caller: Caller) -> s.OrderOut:
+def get_order(order_id: OrderId, ctx: Ctx, caller: Caller) -> s.OrderOut:
     """Return one order; its buyer sees the card keys and accounts in full, everyone else masked."""
     order = orders.get_order(ctx, caller, order_id)
     held = orders.held_items(ctx, order_id)
@@ -87,7 +88,7 @@ def get_order(order_id: str, ctx: Ctx, caller: Caller) -> s.OrderOut:
 
 
 @router.get("/{order_id}/refund-policy", response_model=s.PolicyOut)
-def refund_policy(order_id: str, ctx: Ctx, caller: Caller) -> s.PolicyOut:
+def refund_policy(order_id: OrderId, ctx: Ctx, caller: Caller) -> s.PolicyOut:
     """Return the refund policy that applies to this order, with its own deadlines."""
     order = orders.get_order(ctx, caller, order_id)
     policy = policies.current(ctx)
@@ -96,7 +97,7 @@ def refund_policy(order_id: str, ctx: Ctx, caller: Caller) -> s.PolicyOut:
 
 
 @router.post("/{order_id}/refund-precheck", response_model=s.PrecheckOut)
-def refund_precheck(order_id: str, body: s.PrecheckIn, ctx: Ctx, caller: Caller) -> s.PrecheckOut:
+def refund_precheck(order_id: OrderId, body: s.PrecheckIn, ctx: Ctx, caller: Caller) -> s.PrecheckOut:
     """Predict what a claim would get, with the same rules the decision uses."""
     kinds = tuple(body.evidence_kinds or ())
     outcome = claims.precheck(ctx, caller, order_id, body.reason, tuple(body.item_ids or ()), kinds)

@@ -9,6 +9,7 @@ from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.domain.errors import Conflict, Forbidden
+from tuika.domain.ids import PayoutId
 from tuika.domain.payouts import PayoutRoute
 from tuika.http.deps import Caller, Ctx
 from tuika.services.finance import stuck_refunds as finance
@@ -37,7 +38,7 @@ async def gateway_notice(route: str, request: Request, ctx: Ctx) -> Response:
     tags=["payouts"],
     responses=answers(Forbidden, Conflict),
 )
-def redirect_to_balance(payout_id: str, ctx: Ctx, caller: Caller) -> s.PayoutOut:
+def redirect_to_balance(payout_id: PayoutId, ctx: Ctx, caller: Caller) -> s.PayoutOut:
     """Send a failed or abnormal original-route refund to the balance instead (the buyer or finance, once)."""
     return present.payout(finance.redirect_to_balance(ctx, caller, payout_id))
 
@@ -48,7 +49,7 @@ def redirect_to_balance(payout_id: str, ctx: Ctx, caller: Caller) -> s.PayoutOut
     tags=["payouts"],
     responses=answers(Forbidden, Conflict),
 )
-def resolve_abnormal(payout_id: str, ctx: Ctx, caller: Caller) -> s.PayoutOut:
+def resolve_abnormal(payout_id: PayoutId, ctx: Ctx, caller: Caller) -> s.PayoutOut:
     """Take the gateway's way out of an abnormal refund (WeChat Pay: to the merchant's bank card); finance only."""
     return present.payout(finance.resolve_abnormal(ctx, caller, payout_id))
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from tuika.domain.cases import CaseStatus, Role
 from tuika.domain.errors import ContestNotAllowed, NotFound
+from tuika.domain.ids import CaseId
 from tuika.services.context import Actor, Context
 from tuika.services.locks import lock_order_and_case
 from tuika.services.moves import move_case
 from tuika.services.views import CaseView, load
 
 
-def contest(ctx: Context, actor: Actor, case_id: str, note: str) -> CaseView:
+def contest(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> CaseView:
     """Contest a claim under review; an arbitrator then decides within the arbitration SLA."""
     actor.require(Role.MERCHANT)
     with ctx.uow() as uow:

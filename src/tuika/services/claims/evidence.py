@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
-from tuika.domain.ids import new_id
+from tuika.domain.ids import EvidenceId, new_id
 from tuika.domain.policy import EvidenceKind
 from tuika.services.context import Actor, Context
 from tuika.services.ports import EvidenceRecord
@@ -17,7 +17,7 @@ def upload(ctx: Context, actor: Actor, data: bytes, kind: EvidenceKind | None) -
     actor.require(Role.BUYER)
     stored = ctx.files.save(data)
     record = EvidenceRecord(
-        id=new_id("ev"),
+        id=EvidenceId(new_id("ev")),
         owner_id=actor.subject,
         sha256=stored.sha256,
         content_type=stored.content_type,
@@ -34,7 +34,7 @@ def upload(ctx: Context, actor: Actor, data: bytes, kind: EvidenceKind | None) -
     return record
 
 
-def get(ctx: Context, actor: Actor, evidence_id: str) -> tuple[EvidenceRecord, bytes]:
+def get(ctx: Context, actor: Actor, evidence_id: EvidenceId) -> tuple[EvidenceRecord, bytes]:
     """Return an evidence record and its bytes, to its owner or staff."""
     with ctx.read() as uow:
         record = uow.evidence.get(evidence_id)

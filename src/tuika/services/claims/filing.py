@@ -19,7 +19,7 @@ from tuika.domain.errors import (
     RouteUnavailable,
 )
 from tuika.domain.evaluate import Claim, Outcome, Signals, evaluate
-from tuika.domain.ids import new_id
+from tuika.domain.ids import CaseId, EvidenceId, OrderId, new_id
 from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import Payout, PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
@@ -34,11 +34,11 @@ from tuika.services.views import CaseView
 
 @dataclass(frozen=True, slots=True)
 class ClaimRequest:
-    order_id: str
+    order_id: OrderId
     reason: Reason
     item_ids: tuple[str, ...] = ()
     description: str = ""
-    evidence_ids: tuple[str, ...] = ()
+    evidence_ids: tuple[EvidenceId, ...] = ()
     route: Route = Route.ORIGINAL
 
     def fingerprint(self) -> str:
@@ -95,7 +95,7 @@ def available_routes(ctx: Context, order: Order) -> list[str]:
 def precheck(
     ctx: Context,
     actor: Actor,
-    order_id: str,
+    order_id: OrderId,
     reason: Reason,
     item_ids: tuple[str, ...],
     evidence: tuple[EvidenceKind | None, ...] = (),
@@ -157,7 +157,7 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
         now = ctx.clock.now()
         outcome = evaluate(order, Claim(request.reason, items, tuple(e.kind for e in evidence)), policy, now)
         case = Case(
-            id=new_id("rc"),
+            id=CaseId(new_id("rc")),
             order_id=order.id,
             buyer_id=order.buyer_id,
             reason=request.reason,
@@ -200,14 +200,14 @@ def _replay(ctx: Context, uow: UnitOfWork, actor: Actor, key: str, fingerprint: 
     return views.load(ctx, uow, case)
 
 
-def _own_order(uow: UnitOfWork, actor: Actor, order_id: str, *, lock: bool = False) -> Order:
+def _own_order(uow: UnitOfWork, actor: Actor, order_id: OrderId, *, lock: bool = False) -> Order:
     order = lock_order(uow, order_id) if lock else uow.orders.get(order_id)
     if order is None or not actor.owns(order.buyer_id):
         raise NotFound(f"order {order_id} not found")
     return order
 
 
-def _buyer_evidence(uow: UnitOfWork, actor: Actor, evidence_ids: tuple[str, ...]) -> list[EvidenceRecord]:
+def _buyer_evidence(uow: UnitOfWork, actor: Actor, evidence_ids: tuple[EvidenceId, ...]) -> list[EvidenceRecord]:
     if len(set(evidence_ids)) != len(evidence_ids):
         raise InvalidInput("evidence_ids lists a file twice")
     records = []
@@ -221,7 +221,7 @@ def _buyer_evidence(uow: UnitOfWork, actor: Actor, evidence_ids: tuple[str, ...]
     return records
 
 
-def withdraw(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
+def withdraw(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> Case:
     """Withdraw a claim that has not been approved yet."""
     actor.require(Role.BUYER)
     with ctx.uow() as uow:
@@ -234,7 +234,7 @@ def withdraw(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
         return moved
 
 
-def appeal(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
+def appeal(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> Case:
     """Appeal a rejection once; it goes to fast arbitration."""
     actor.require(Role.BUYER)
     with ctx.uow() as uow:
@@ -256,7 +256,7 @@ def appeal(ctx: Context, actor: Actor, case_id: str, note: str) -> Case:
         return moved
 
 
-def add_evidence(ctx: Context, actor: Actor, case_id: str, evidence_ids: tuple[str, ...], note: str) -> Case:
+def add_evidence(ctx: Context, actor: Actor, case_id: CaseId, evidence_ids: tuple[EvidenceId, ...], note: str) -> Case:
     """Attach more evidence; a case waiting for it goes back to review."""
     actor.require(Role.BUYER)
     if not evidence_ids:
@@ -286,7 +286,7 @@ def add_evidence(ctx: Context, actor: Actor, case_id: str, evidence_ids: tuple[s
         return moved
 
 
-def _lock_own_case(uow: UnitOfWork, actor: Actor, case_id: str) -> Case:
+def _lock_own_case(uow: UnitOfWork, actor: Actor, case_id: CaseId) -> Case:
     case = uow.cases.get(case_id)
     if case is None or not actor.owns(case.buyer_id):
         raise NotFound(f"case {case_id} not found")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
+from tuika.domain.ids import EventId
 from tuika.services.context import Actor, Context
 
 
@@ -41,7 +42,7 @@ def list_events(
     return EventPage(found, following, counts)
 
 
-def get_event(ctx: Context, actor: Actor, event_id: str) -> tuple[Event, list[Delivery]]:
+def get_event(ctx: Context, actor: Actor, event_id: EventId) -> tuple[Event, list[Delivery]]:
     """Return one event and its deliveries (admin only)."""
     actor.require(Role.ADMIN)
     with ctx.read() as uow:
@@ -51,7 +52,7 @@ def get_event(ctx: Context, actor: Actor, event_id: str) -> tuple[Event, list[De
     return found
 
 
-def retry(ctx: Context, actor: Actor, event_id: str) -> tuple[Event, list[Delivery]]:
+def retry(ctx: Context, actor: Actor, event_id: EventId) -> tuple[Event, list[Delivery]]:
     """Drive an event's unfinished deliveries again now: a failed one gets a fresh count (admin only)."""
     actor.require(Role.ADMIN)
     with ctx.uow() as uow:

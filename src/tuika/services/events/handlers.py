@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from tuika.domain.events import Event, EventType, RetryAt
+from tuika.domain.ids import CaseId, PayoutId
 from tuika.domain.payouts import PayoutStatus
 from tuika.services.context import Context, Handler
 from tuika.services.payouts import confirming, paying
@@ -19,7 +20,7 @@ from tuika.services.review.machine import machine_review
 
 def review_case(ctx: Context, event: Event) -> None:
     """Give a submitted case, or one whose evidence came, its machine review."""
-    machine_review(ctx, event.subject)
+    machine_review(ctx, CaseId(event.subject))
 
 
 def pay(ctx: Context, event: Event) -> None:
@@ -29,7 +30,7 @@ def pay(ctx: Context, event: Event) -> None:
     keys (try again after the re-drive time) or the gateway's gap between refunds of one
     order (its check time).
     """
-    payout = paying.execute(ctx, event.subject)
+    payout = paying.execute(ctx, PayoutId(event.subject))
     if payout.status is PayoutStatus.PENDING:
         now = ctx.clock.now()
         later = payout.check_at if payout.check_at is not None and payout.check_at > now else None
@@ -38,7 +39,7 @@ def pay(ctx: Context, event: Event) -> None:
 
 def confirm(ctx: Context, event: Event) -> None:
     """Ask the gateway about a sent refund until it says paid, failed or abnormal."""
-    payout = confirming.follow_up(ctx, event.subject)
+    payout = confirming.follow_up(ctx, PayoutId(event.subject))
     if payout.status is PayoutStatus.PROCESSING:
         now = ctx.clock.now()
         raise RetryAt(

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from tuika.domain.events import MAX_ATTEMPTS, Delivery, DeliveryStatus, Event, RetryAt, backoff
+from tuika.domain.ids import EventId
 from tuika.services.context import Context, Handler
 from tuika.services.ports import Relay, UnitOfWork
 
@@ -54,7 +55,7 @@ class RelayReport:
         )
 
 
-def woken(ctx: Context, event_ids: Sequence[str]) -> RelayReport:
+def woken(ctx: Context, event_ids: Sequence[EventId]) -> RelayReport:
     """Run the deliveries of events just committed; if the wake-up came late, help with the backlog."""
     report = relay(ctx, event_ids)
     if report.waited <= BEHIND:
@@ -80,7 +81,7 @@ def drain(ctx: Context, *, seconds: float = DRAIN_FOR_S) -> RelayReport:
 
 def relay(
     ctx: Context,
-    event_ids: Sequence[str] | None = None,
+    event_ids: Sequence[EventId] | None = None,
     *,
     limit: int | None = None,
     due_by: datetime | None = None,
@@ -220,7 +221,7 @@ def _run(ctx: Context, event: Event, delivery: Delivery, call: Callable[[Handler
     return replace(delivery, status=DeliveryStatus.DONE, next_try_at=None, done_at=ctx.clock.now())
 
 
-def due_events(ctx: Context, limit: int, *, waiting: timedelta = timedelta(0)) -> list[str]:
+def due_events(ctx: Context, limit: int, *, waiting: timedelta = timedelta(0)) -> list[EventId]:
     """Return the ids of events with a delivery due for ``waiting`` already, the longest due first.
 
     The worker's poll asks with a little ``waiting`` so that it leaves alone what the wake-up

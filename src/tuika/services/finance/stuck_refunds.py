@@ -30,7 +30,7 @@ from tuika.domain.errors import (
     OutcomeDisputed,
 )
 from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundAnswer
-from tuika.domain.ids import new_id
+from tuika.domain.ids import PayoutId, new_id
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.services.context import Actor, Context
 from tuika.services.locks import lock_alert, lock_payout
@@ -77,7 +77,7 @@ def _overdue(ctx: Context, payout: Payout, now: datetime) -> bool:
     return now - payout.sent_at > gateway.timing.expected_within
 
 
-def redirect_to_balance(ctx: Context, actor: Actor, payout_id: str) -> Payout:
+def redirect_to_balance(ctx: Context, actor: Actor, payout_id: PayoutId) -> Payout:
     """Send a failed or abnormal original-route refund to the balance instead, once."""
     actor.require(Role.BUYER, Role.ADMIN)
     try:
@@ -100,7 +100,7 @@ def redirect_to_balance(ctx: Context, actor: Actor, payout_id: str) -> Payout:
                 save_payout(uow, closed, PayoutStatus.ABNORMAL)
             balance = replace(
                 payout,
-                id=new_id("po"),
+                id=PayoutId(new_id("po")),
                 route=PayoutRoute.BALANCE,
                 status=PayoutStatus.PENDING,
                 created_at=now,
@@ -123,7 +123,7 @@ def redirect_to_balance(ctx: Context, actor: Actor, payout_id: str) -> Payout:
         raise AlreadyRedirected(f"payout {payout_id} was already sent to the balance") from exc
 
 
-def resolve_abnormal(ctx: Context, actor: Actor, payout_id: str) -> Payout:
+def resolve_abnormal(ctx: Context, actor: Actor, payout_id: PayoutId) -> Payout:
     """Take the gateway's way out of an abnormal refund: it pays the merchant's bank card, who pays the buyer."""
     actor.require(Role.ADMIN)
     with ctx.read() as uow:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tuika.domain.ids import OrderId
 from tuika.domain.orders import Order, OrderItem
 from tuika.review.matching import canonical
 from tuika.services.context import Context
 from tuika.services.ports import UnitOfWork
 
 
-def seal_item(ctx: Context, order_id: str, item: OrderItem, key: str | None, topped_up: str | None) -> OrderItem:
+def seal_item(ctx: Context, order_id: OrderId, item: OrderItem, key: str | None, topped_up: str | None) -> OrderItem:
     """Return the item with its card key and account encrypted for it, and the key's look-up digest."""
     if key is not None:
         secret = ctx.cipher.encrypt(key, _aad(order_id, item.id))
@@ -32,12 +33,12 @@ def account(ctx: Context, order: Order, item: OrderItem) -> str:
     return ctx.cipher.decrypt(item.account_enc, _account_aad(order.id, item.id))
 
 
-def seal_account(ctx: Context, order_id: str, item_id: str, plain: str) -> str:
+def seal_account(ctx: Context, order_id: OrderId, item_id: str, plain: str) -> str:
     """Return the account ``plain`` encrypted for its item: it opens as that account only, never as a card key."""
     return ctx.cipher.encrypt(plain, _account_aad(order_id, item_id))
 
 
-def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[str, str]]:
+def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[OrderId, str]]:
     """Return (order id, item id) of the items whose card key reads as ``key``, OCR look-alikes forgiven."""
     return uow.orders.items_by_digest(ctx.cipher.digests(canonical(key)))
 

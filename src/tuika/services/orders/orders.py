@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound, OrderHasClaims
+from tuika.domain.ids import CaseId, OrderId
 from tuika.domain.masking import mask_account, mask_card_key
 from tuika.domain.orders import Order, OrderItem
 from tuika.services.context import Actor, Context
@@ -39,7 +40,7 @@ class KeyTwice:
     """An item whose card key another item holds too: the platform delivered one key twice."""
 
     item_id: str
-    other_order_id: str
+    other_order_id: OrderId
     other_item_id: str
 
 
@@ -107,7 +108,7 @@ def _check_frozen(existing: Order, update: Order) -> None:
         )
 
 
-def get_order(ctx: Context, actor: Actor, order_id: str) -> Order:
+def get_order(ctx: Context, actor: Actor, order_id: OrderId) -> Order:
     """Return an order the actor may see; anyone else's is simply not found."""
     with ctx.read() as uow:
         order = uow.orders.get(order_id)
@@ -126,7 +127,7 @@ def list_orders(ctx: Context, actor: Actor, where: OrderFilter) -> list[Order]:
         return uow.orders.search(where)
 
 
-def held_items(ctx: Context, order_id: str) -> dict[str, str]:
+def held_items(ctx: Context, order_id: OrderId) -> dict[str, CaseId]:
     """Return item id → case id for the order's items in a live or refunded claim."""
     with ctx.read() as uow:
         return uow.cases.held_items(order_id)

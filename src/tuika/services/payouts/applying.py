@@ -8,6 +8,7 @@ from tuika.domain.alerts import AlertKind, PayoutAlert
 from tuika.domain.cases import Case
 from tuika.domain.errors import NotFound
 from tuika.domain.gateway import RefundAnswer, RefundState
+from tuika.domain.ids import PayoutId
 from tuika.domain.orders import Order
 from tuika.domain.payouts import FINAL_PAYOUTS, Payout, PayoutStatus
 from tuika.services.context import Context
@@ -35,7 +36,7 @@ def apply(
     or that comes from another gateway than the payout's own, raises an alert and changes nothing.
     """
     with ctx.uow() as uow:
-        peek = uow.payouts.get(answer.refund_no)
+        peek = uow.payouts.get(PayoutId(answer.refund_no))
         if notice is not None:
             fresh = uow.notices.add(provider, notice[0], answer.refund_no, notice[1], ctx.clock.now())
             if not fresh:
@@ -44,7 +45,7 @@ def apply(
                 return peek
         if peek is None:
             detail = f"{source}: no payout {answer.refund_no}"
-            _alert(ctx, uow, answer.refund_no, provider, AlertKind.UNKNOWN_REFUND, detail)
+            _alert(ctx, uow, PayoutId(answer.refund_no), provider, AlertKind.UNKNOWN_REFUND, detail)
             uow.commit()
             raise NotFound(f"payout {answer.refund_no} not found")
         order, case, payout = lock_payout(uow, payout_id=peek.id)
@@ -111,7 +112,7 @@ def _repeats(status: PayoutStatus, state: RefundState) -> bool:
 def _alert(
     ctx: Context,
     uow: UnitOfWork,
-    payout_id: str,
+    payout_id: PayoutId,
     provider: str,
     kind: AlertKind,
     detail: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundState
+from tuika.domain.ids import PayoutId
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.services.context import Context
 from tuika.services.payouts.applying import apply
@@ -14,7 +15,7 @@ from tuika.services.payouts.sending import resend
 log = logging.getLogger(__name__)
 
 
-def follow_up(ctx: Context, payout_id: str) -> Payout:
+def follow_up(ctx: Context, payout_id: PayoutId) -> Payout:
     """Look at a processing payout again when its time has come; any other is left as it is."""
     payout = read_payout(ctx, payout_id)
     if payout.status is not PayoutStatus.PROCESSING:

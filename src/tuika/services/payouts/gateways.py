@@ -8,6 +8,7 @@ from typing import Final
 
 from tuika.domain.errors import NotFound
 from tuika.domain.gateway import RefundAnswer, RefundRequest
+from tuika.domain.ids import PayoutId
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.services.context import Context
@@ -85,7 +86,7 @@ def check_at(ctx: Context, payout: Payout, at: datetime) -> Payout:
         return current
 
 
-def read_payout(ctx: Context, payout_id: str) -> Payout:
+def read_payout(ctx: Context, payout_id: PayoutId) -> Payout:
     """Return a payout as it is now; raise ``NotFound`` if there is none."""
     with ctx.read() as uow:
         payout = uow.payouts.get(payout_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tuika.domain.cases import Case
-from tuika.domain.ids import new_id
+from tuika.domain.ids import PayoutId, new_id
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus, allocate, check_cap
 from tuika.services.claims.filing import payout_route
@@ -20,7 +20,7 @@ def open_payout(ctx: Context, uow: UnitOfWork, order: Order, case: Case) -> Payo
     now = ctx.clock.now()
     item_paid = order.item_amounts()
     payout = Payout(
-        id=new_id("po"),
+        id=PayoutId(new_id("po")),
         case_id=case.id,
         order_id=order.id,
         buyer_id=order.buyer_id,

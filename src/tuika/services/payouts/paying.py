@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.errors import NotFound
+from tuika.domain.ids import PayoutId
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.services.context import SYSTEM, Context
 from tuika.services.locks import lock_payout
@@ -15,7 +16,7 @@ from tuika.services.payouts.voiding import void_keys
 from tuika.services.ports import UnitOfWork
 
 
-def execute(ctx: Context, payout_id: str) -> Payout:
+def execute(ctx: Context, payout_id: PayoutId) -> Payout:
     """Pay a pending payout; a second call, or a retry after a crash, does nothing more.
 
     Live card keys are voided with the supplier first, with no transaction open. If the

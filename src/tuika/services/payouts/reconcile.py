@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from tuika.domain.cases import Role
 from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundState, StatementLine
+from tuika.domain.ids import PayoutId
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.services.context import Actor, Context
@@ -77,7 +78,7 @@ def reconcile(ctx: Context, actor: Actor, day: date, routes: Sequence[PayoutRout
             reports.append(RouteReport(route, len(ours), _sum(p.amount for p in ours), 0, Money(0), (missing,)))
             continue
         with ctx.read() as uow:
-            theirs_known = {line.refund_no: uow.payouts.get(line.refund_no) for line in lines}
+            theirs_known = {line.refund_no: uow.payouts.get(PayoutId(line.refund_no)) for line in lines}
         found = compare(route, ours, lines, theirs_known)
         reports.append(
             RouteReport(

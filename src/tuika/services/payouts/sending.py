@@ -17,6 +17,7 @@ from datetime import timedelta
 from tuika.domain.cases import CaseStatus
 from tuika.domain.errors import RefundLimitReached
 from tuika.domain.gateway import GatewayRefused, GatewayUnavailable, RefundState
+from tuika.domain.ids import PayoutId
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.domain.refund_limits import check_open, wait_before_sending
@@ -30,7 +31,7 @@ from tuika.services.ports import Gateway
 log = logging.getLogger(__name__)
 
 
-def send(ctx: Context, payout_id: str) -> Payout:
+def send(ctx: Context, payout_id: PayoutId) -> Payout:
     """Send a pending payout to its gateway; the caller has voided live keys already."""
     sent = _mark_sent(ctx, payout_id)
     if sent is None or sent.status is not PayoutStatus.PROCESSING:
@@ -43,7 +44,7 @@ def resend(ctx: Context, payout: Payout) -> Payout:
     return _call(ctx, payout, resend=True)
 
 
-def _mark_sent(ctx: Context, payout_id: str) -> Payout | None:
+def _mark_sent(ctx: Context, payout_id: PayoutId) -> Payout | None:
     """Store pending → processing with the send time; None when the gateway's gap says wait."""
     with ctx.uow() as uow:
         order, case, payout = lock_payout(uow, payout_id)
@@ -112,7 +113,7 @@ def _call(ctx: Context, payout: Payout, *, resend: bool) -> Payout:
     return current
 
 
-def _refused(ctx: Context, payout_id: str, exc: GatewayRefused) -> Payout:
+def _refused(ctx: Context, payout_id: PayoutId, exc: GatewayRefused) -> Payout:
     """The gateway refused the request itself: nothing was paid; the buyer may take the balance."""
     with ctx.uow() as uow:
         _, case, payout = lock_payout(uow, payout_id)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from tuika.domain.cases import Case, CaseStatus, Decision, Role, Tier
 from tuika.domain.errors import Forbidden
 from tuika.domain.history import BuyerHistory
+from tuika.domain.ids import CaseId
 from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.policy import Reason
@@ -97,7 +98,7 @@ class CaseFile:
         return self.view.case
 
 
-def case_file(ctx: Context, actor: Actor, case_id: str) -> CaseFile:
+def case_file(ctx: Context, actor: Actor, case_id: CaseId) -> CaseFile:
     """Return a case with its order, the buyer's history and the machine's last word, for staff."""
     actor.require(*STAFF_ROLES)
     view = views.case_view(ctx, actor, case_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Role, Tier
 from tuika.domain.errors import Forbidden, InvalidInput, StaleState
+from tuika.domain.ids import CaseId
 from tuika.domain.reason_codes import is_known
 from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.locks import lock_case
@@ -31,7 +32,7 @@ _ACTION_STATUS = {
 }
 
 
-def decide(ctx: Context, actor: Actor, case_id: str, request: DecisionRequest) -> Case:
+def decide(ctx: Context, actor: Actor, case_id: CaseId, request: DecisionRequest) -> Case:
     """Record a person's decision; only one of two concurrent deciders wins."""
     actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
     if request.action not in _ACTION_STATUS:
@@ -72,7 +73,7 @@ def decide(ctx: Context, actor: Actor, case_id: str, request: DecisionRequest) -
         return case
 
 
-def close_overdue(ctx: Context, case_id: str) -> Case:
+def close_overdue(ctx: Context, case_id: CaseId) -> Case:
     """Close a case whose evidence deadline passed without evidence."""
     with ctx.uow() as uow:
         case = lock_case(uow, case_id)

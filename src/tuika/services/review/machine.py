@@ -8,6 +8,7 @@ from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Tier
 from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
 from tuika.domain.findings import Fact, Finding, FindingKind
 from tuika.domain.history import history_doubts
+from tuika.domain.ids import CaseId
 from tuika.domain.orders import Order
 from tuika.review.forensics import SIMILAR_BITS, Marks, distance
 from tuika.services.claims.filing import evidence_kinds
@@ -38,7 +39,7 @@ _PATH_ACTION = {
 }
 
 
-def machine_review(ctx: Context, case_id: str) -> Case:
+def machine_review(ctx: Context, case_id: CaseId) -> Case:
     """Judge a submitted case with ``evaluate`` and move it along; repeat calls are no-ops.
 
     Three steps: mark the case ``reviewing`` and commit; ask the supplier with no transaction
@@ -163,7 +164,7 @@ def keys_in_other_orders(ctx: Context, uow: UnitOfWork, case: Case, order: Order
     return found
 
 
-def _start_review(ctx: Context, case_id: str) -> Case:
+def _start_review(ctx: Context, case_id: CaseId) -> Case:
     with ctx.uow() as uow:
         case = lock_case(uow, case_id)
         if case.status is not CaseStatus.SUBMITTED:

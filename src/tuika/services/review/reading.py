@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tuika.domain.ids import EvidenceId, OrderId
 from tuika.domain.orders import Order
 from tuika.review.accountmask import hide_accounts
 from tuika.review.fields import Fields, extract
@@ -36,7 +37,7 @@ class Examined:
     marked: list[tuple[EvidenceRecord, Marks]] = field(default_factory=list)
 
 
-def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done: set[str]) -> Examined:
+def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done: set[EvidenceId]) -> Examined:
     """Mark and read each file not examined before; an image the engine cannot read is a read with a doubt."""
     ocr = ctx.ocr
     keys = {item.id: card_key(ctx, order, item) for item in order.items if item.secret is not None}
@@ -77,7 +78,7 @@ def judge_read(
     codes: list[str] = []
     numbers = [m for m in matches if m.field == "order_number"]
     if numbers and not any(m.matches for m in numbers):
-        others = [uow.orders.get(m.read) for m in numbers]
+        others = [uow.orders.get(OrderId(m.read)) for m in numbers]
         named = any(other is not None and other.id != order.id for other in others)
         codes.append("evidence_names_other_order" if named else "ocr_contradicts_order")
     keys = [m for m in matches if m.field == "card_key"]
