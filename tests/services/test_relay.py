@@ -177,6 +177,24 @@ def test_a_wake_up_whose_events_were_taken_already_stops_there(
     assert all(deliveries(system, "steady")[e][0] is DeliveryStatus.PENDING for e in others)
 
 
+def test_the_poll_finds_a_retry_as_soon_as_it_is_due_and_a_fresh_event_only_once_its_wake_up_is_late(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=1)
+    system = wired(settings, recorder, clock, built)
+    [retried] = sync(system, 1, "ord_retry")
+    relay(system.ctx)  # the flaky handler fails once: it is due again after its backoff
+    clock.advance(backoff(1) + timedelta(milliseconds=1))
+    [fresh] = sync(system, 1, "ord_new")
+    grace = timedelta(seconds=1)
+
+    # No wake-up is coming for the retry; the fresh event's own wake-up is about to run it.
+    assert due_events(system.ctx, 10, waiting=grace) == [retried]
+    clock.advance(grace)
+    assert due_events(system.ctx, 10, waiting=grace) == [retried, fresh]
+    assert due_events(system.ctx, 10) == [retried, fresh]
+
+
 def test_a_handler_that_keeps_failing_gives_up_and_ops_drive_it_again(
     settings: Settings, clock: Clock, built: list[System]
 ) -> None:

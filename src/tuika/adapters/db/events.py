@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, func, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db.raw import Sql, raw_for
@@ -193,8 +193,13 @@ class SqlEventRepository:
             [{"e": d.event_id, "h": d.handler} for d in deliveries],
         )
 
-    def due(self, now: datetime, limit: int) -> list[EventId]:
-        """Return the ids of events with a delivery due by ``now``, the longest waiting first."""
+    def due(self, now: datetime, limit: int, woken_by: datetime | None = None) -> list[EventId]:
+        """Return the ids of events with a delivery due by ``now``, the longest waiting first.
+
+        With ``woken_by``, a delivery due at its event's start (which the commit's wake-up
+        runs) counts only once due by then; one whose time moved on (a retry, a wait) has no
+        wake-up coming and counts at once.
+        """
         query = (
             select(DeliveryRow.event_id, func.min(DeliveryRow.next_try_at).label("due"))
             .where(DeliveryRow.status == PENDING, DeliveryRow.next_try_at <= now)
@@ -202,6 +207,11 @@ class SqlEventRepository:
             .order_by("due")
             .limit(limit)
         )
+        if woken_by is not None:
+            started = func.coalesce(EventRow.not_before, EventRow.occurred_at)
+            query = query.join(EventRow, EventRow.id == DeliveryRow.event_id).where(
+                or_(DeliveryRow.next_try_at <= woken_by, DeliveryRow.next_try_at > started)
+            )
         return [EventId(row.event_id) for row in self.s.execute(query)]
 
     def finish(self, results: Sequence[Delivery]) -> None:

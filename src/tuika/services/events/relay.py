@@ -222,14 +222,15 @@ def _run(ctx: Context, event: Event, delivery: Delivery, call: Callable[[Handler
 
 
 def due_events(ctx: Context, limit: int, *, waiting: timedelta = timedelta(0)) -> list[EventId]:
-    """Return the ids of events with a delivery due for ``waiting`` already, the longest due first.
+    """Return the ids of events with a delivery due, the longest due first.
 
-    The worker's poll asks with a little ``waiting`` so that it leaves alone what the wake-up
-    after a commit is about to run, and finds only what that wake-up missed or what a retry
-    or a wait made due.
+    The worker's poll asks with a little ``waiting``: a delivery due at its event's start is
+    what the wake-up after the commit is about to run, so it counts only once due that long
+    (its wake-up was lost); a retry's or a wait's has no wake-up coming and counts at once.
     """
+    now = ctx.clock.now()
     with ctx.read() as uow:
-        return uow.events.due(ctx.clock.now() - waiting, limit)
+        return uow.events.due(now, limit, now - waiting if waiting else None)
 
 
 def hint(target: Relay, events: Sequence[Event]) -> None:
