@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # relayed in batches, not one commit's events per task, while on-time wake-ups (and what
 # they are about to run) are left alone. A wake-up that finds its events taken already
 # stops there: a relay that is behind has them, and the queued wake-ups behind it clear fast.
-BEHIND: Final = timedelta(seconds=1)
+BEHIND: Final = timedelta(milliseconds=500)
 DRAIN_CHUNK: Final = 25
 DRAIN_FOR_S: Final = 1.0
 
