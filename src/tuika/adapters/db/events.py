@@ -25,6 +25,13 @@ _INSERT_DELIVERY = Sql.of(
     "INSERT INTO event_deliveries (event_id, handler, status, attempts, next_try_at)"
     " VALUES (:event_id, :handler, 'pending', 0, :next_try_at)"
 )
+# PostgreSQL writes an event with its deliveries in one statement: one round trip per change.
+_INSERT_EVENT_WITH_DELIVERIES = Sql.of(
+    "WITH e AS (INSERT INTO events (id, type, subject, actor, role, payload, occurred_at, not_before)"
+    " VALUES (:id, :type, :subject, :actor, :role, :payload, :occurred_at, :not_before) RETURNING id)"
+    " INSERT INTO event_deliveries (event_id, handler, status, attempts, next_try_at)"
+    " SELECT e.id, h, 'pending', 0, :next_try_at FROM e, unnest(:handlers::text[]) AS h"
+)
 # The relay's claim: hand-written (decision 0003), since it runs for every wake-up. SQLite's
 # BEGIN IMMEDIATE already excludes other relays, so there it selects, then holds what it took.
 # PostgreSQL does both in one statement, the rows locked SKIP LOCKED: relays running at once
@@ -104,23 +111,24 @@ class SqlEventRepository:
         # Hand-written, like the claim path it rides on (decision 0003): this runs with every
         # change of every case, and through SQLAlchemy it would cost more than the change.
         raw = raw_for(self.s)
-        raw.run(
-            _INSERT_EVENT,
-            {
-                "id": event.id,
-                "type": event.type.value,
-                "subject": event.subject,
-                "actor": event.actor,
-                "role": event.role.value,
-                "payload": raw.json_in(dict(event.payload)),
-                "occurred_at": raw.time_in(event.occurred_at),
-                "not_before": raw.time_in(event.not_before),
-            },
-        )
-        handlers = self.subscriptions.get(event.type, ())
+        values = {
+            "id": event.id,
+            "type": event.type.value,
+            "subject": event.subject,
+            "actor": event.actor,
+            "role": event.role.value,
+            "payload": raw.json_in(dict(event.payload)),
+            "occurred_at": raw.time_in(event.occurred_at),
+            "not_before": raw.time_in(event.not_before),
+        }
+        handlers = list(self.subscriptions.get(event.type, ()))
         start = raw.time_in(event.starts_at)
-        for name in handlers:
-            raw.run(_INSERT_DELIVERY, {"event_id": event.id, "handler": name, "next_try_at": start})
+        if not raw.sqlite and handlers:
+            raw.run(_INSERT_EVENT_WITH_DELIVERIES, {**values, "handlers": handlers, "next_try_at": start})
+        else:
+            raw.run(_INSERT_EVENT, values)
+            for name in handlers:
+                raw.run(_INSERT_DELIVERY, {"event_id": event.id, "handler": name, "next_try_at": start})
         self.written.append(event)
 
     def claim(
