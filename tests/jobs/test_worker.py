@@ -6,6 +6,7 @@ deliveries whose wake-up was lost, and the sweep the cases whose evidence is ove
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -171,8 +172,9 @@ def test_the_same_relay_queued_twice_pays_once(stack: Stack) -> None:
     case_id = front.claim("ord_w5")
     due = due_events(front.system.ctx, 10)
     assert len(due) == 1
-    for _ in range(2):
-        tasks_of(worker).relay(due)
+    # Once as a task queued before wake-ups carried their time, once as one that waited a minute.
+    tasks_of(worker).relay(due)
+    tasks_of(worker).relay(due, time.time() - 60)
     assert worker.huey.pending_count() == 2
 
     consumer = stack.start(worker)

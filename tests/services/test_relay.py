@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,13 +17,23 @@ from tests.services.fakes import WokenRelay
 from tests.support.api import Auth, balance, buyer_case, file_case, push
 from tests.support.builders import order
 from tests.support.factories import order_payload
+from tuika.adapters.db.events import SqlEventRepository
 from tuika.app import create_app
 from tuika.bootstrap import System, build
 from tuika.domain.cases import Role
-from tuika.domain.events import MAX_ATTEMPTS, DeliveryStatus, Event, EventType, backoff
+from tuika.domain.events import MAX_ATTEMPTS, Delivery, DeliveryStatus, Event, EventType, backoff
 from tuika.http.auth import issue_token
 from tuika.services.context import Actor, Context, Handler
-from tuika.services.events.relay import BEHIND, DRAIN_CHUNK, due_events, relay, woken
+from tuika.services.events import relay as relay_module
+from tuika.services.events.relay import (
+    BEHIND,
+    DRAIN_CHUNK,
+    RecentlyRun,
+    drain,
+    due_events,
+    relay,
+    woken,
+)
 from tuika.services.moves import sync_order_row
 from tuika.services.ports import UnitOfWork
 from tuika.services.upkeep.sweep import sweep
@@ -175,6 +186,72 @@ def test_a_wake_up_whose_events_were_taken_already_stops_there(
     # A queued wake-up that a backlog's relay beat to its events does not drain on its own.
     assert woken(system.ctx, [first]).ran == 0
     assert all(deliveries(system, "steady")[e][0] is DeliveryStatus.PENDING for e in others)
+
+
+def test_a_late_wake_up_for_events_this_process_relayed_is_dropped_and_an_on_time_one_is_not(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    recorder = Recorder(failures=1)
+    system = wired(settings, recorder, clock, built)
+    [ran] = sync(system, 1, "ord_stale")
+    assert relay(system.ctx, [ran]).ran == 2  # the flaky handler failed: due again after its backoff
+    clock.advance(backoff(1))
+    [other] = sync(system, 1, "ord_stale_other")
+
+    # Queued behind a backlog that a relay here took on: dropped without a claim (the poll finds the retry).
+    assert woken(system.ctx, [ran], late=True).ran == 0
+    assert deliveries(system, "flaky")[ran][0] is DeliveryStatus.PENDING
+    # One of its events never ran here: it is not stale.
+    assert woken(system.ctx, [ran, other], late=True).ran == 3
+    assert deliveries(system, "flaky")[ran][0] is DeliveryStatus.DONE
+    # An on-time wake-up always runs.
+    [again] = sync(system, 1, "ord_stale_again")
+    assert relay(system.ctx, [again]).ran == 2
+    clock.advance(backoff(1))
+    assert woken(system.ctx, [again]).ran == 1
+    assert recorder.runs[("flaky", again)] == 2
+
+
+def test_the_memory_of_relayed_events_keeps_the_newest_and_needs_every_one() -> None:
+    recent = RecentlyRun(3)
+    recent.add(["e1", "e2", "e3"])  # type: ignore[list-item]
+    recent.add(["e1", "e4"])  # type: ignore[list-item]
+
+    assert recent.all_of(["e1", "e3", "e4"])  # type: ignore[list-item]
+    assert not recent.all_of(["e2"])  # type: ignore[list-item]  # the oldest went first
+    assert not recent.all_of(["e1", "e5"])  # type: ignore[list-item]
+    assert not recent.all_of([])
+
+
+@pytest.mark.parametrize(("pass_s", "chunks"), [(60.0, [25, 50, 100, 100]), (0.0, [25, 25, 25, 25])])
+def test_a_drain_takes_bigger_chunks_while_its_handlers_are_quick_and_small_ones_when_not(
+    settings: Settings,
+    clock: Clock,
+    built: list[System],
+    monkeypatch: pytest.MonkeyPatch,
+    pass_s: float,
+    chunks: list[int],
+) -> None:
+    # The threshold, not the machine's speed, decides what counts as quick here.
+    monkeypatch.setattr(relay_module, "DRAIN_PASS_S", pass_s)
+    recorder = Recorder(failures=0)
+    system = wired(settings, recorder, clock, built)
+    sync(system, 150, "ord_chunks")
+    clock.advance(BEHIND + timedelta(seconds=1))
+    taken: list[int] = []
+    claim = SqlEventRepository.claim
+
+    def counted(self: SqlEventRepository, *args: Any, **kwargs: Any) -> list[tuple[Event, Delivery]]:
+        found = claim(self, *args, **kwargs)
+        taken.append(len(found))
+        return found
+
+    monkeypatch.setattr(SqlEventRepository, "claim", counted)
+    report = drain(system.ctx, seconds=600)
+
+    assert report.ran == 300
+    assert taken[:4] == chunks  # twice as many each quick pass, up to the batch (100)
+    assert sorted(recorder.runs.values()) == [1] * 300
 
 
 def test_the_poll_finds_a_retry_as_soon_as_it_is_due_and_a_fresh_event_only_once_its_wake_up_is_late(

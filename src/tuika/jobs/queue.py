@@ -24,7 +24,7 @@ from huey.storage import RedisStorage, SqliteStorage
 
 from tuika.domain.ids import EventId
 from tuika.services.context import Context
-from tuika.services.events.relay import due_events, woken
+from tuika.services.events.relay import BEHIND, due_events, woken
 from tuika.services.upkeep.sweep import sweep
 from tuika.settings import Settings
 
@@ -100,11 +100,13 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
     Each resolves the context when it runs.
     """
 
-    def relay_events(event_ids: list[str]) -> None:
+    def relay_events(event_ids: list[str], due_at: float | None = None) -> None:
         # The events named, and more only when behind a backlog, in small chunks: a task that
         # took whatever is due would run slow handlers (a review, a gateway call) one after
-        # another while other threads idle.
-        woken(context(), [EventId(e) for e in event_ids])
+        # another while other threads idle. ``due_at`` (epoch seconds; absent in tasks queued
+        # before it existed) tells a wake-up that waited in the queue behind a backlog.
+        late = due_at is not None and time.time() - due_at > BEHIND.total_seconds()
+        woken(context(), [EventId(e) for e in event_ids], late=late)
 
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 
@@ -145,10 +147,11 @@ class HueyRelay:
 
     def wake(self, event_ids: Sequence[EventId], delay_s: float = 0.0) -> None:
         """Queue the relay for ``event_ids``, after ``delay_s`` seconds (Huey's schedule) if asked."""
+        due_at = time.time() + max(delay_s, 0.0)
         if delay_s > 0:
-            self.tasks.relay.schedule((list(event_ids),), delay=delay_s)
+            self.tasks.relay.schedule((list(event_ids), due_at), delay=delay_s)
         else:
-            self.tasks.relay(list(event_ids))
+            self.tasks.relay(list(event_ids), due_at)
 
 
 class CadenceScheduler(Scheduler):  # type: ignore[misc]

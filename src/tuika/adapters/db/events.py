@@ -47,8 +47,9 @@ _CLAIM_PG_HEAD = (
     " FROM (SELECT event_id, handler, next_try_at AS due FROM event_deliveries"
     " WHERE status = 'pending' AND next_try_at <= :now"
 )
+_CLAIM_PG_ORDER = " ORDER BY next_try_at"
 _CLAIM_PG_TAIL = (
-    " ORDER BY next_try_at LIMIT :limit FOR UPDATE SKIP LOCKED) c, events e"
+    " LIMIT :limit FOR UPDATE SKIP LOCKED) c, events e"
     " WHERE d.event_id = c.event_id AND d.handler = c.handler AND e.id = d.event_id"
     " RETURNING d.event_id, d.handler, d.attempts, d.last_error, e.type, e.subject, e.actor, e.role,"
     " e.payload, e.occurred_at, e.not_before, c.due"
@@ -60,7 +61,10 @@ def _claim_sql(count: int | None = None) -> Sql:
     """Return the claim, narrowed to ``count`` named events when given (PostgreSQL takes them as one array)."""
     names = "" if count is None else ", ".join(f":e{n}" for n in range(count))
     sqlite = Sql.of(_CLAIM_COLUMNS + (f" AND d.event_id IN ({names})" if names else "") + _CLAIM_TAIL)
-    postgres = Sql.of(_CLAIM_PG_HEAD + (" AND event_id = ANY(:ids)" if names else "") + _CLAIM_PG_TAIL)
+    # Named events are not ordered in the query (the rows are sorted after): ordered, a plan
+    # kept for the prepared statement may walk the due index from its start, past every row
+    # due, to find a few events the primary key reaches at once (2.5 ms a wake-up, not 0.3).
+    postgres = Sql.of(_CLAIM_PG_HEAD + (" AND event_id = ANY(:ids)" if names else _CLAIM_PG_ORDER) + _CLAIM_PG_TAIL)
     return Sql(sqlite.sqlite, postgres.postgres, frozenset(_CLAIM_TIMES), frozenset({"payload"}))
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -28,8 +29,13 @@ log = logging.getLogger(__name__)
 # they are about to run) are left alone. A wake-up that finds its events taken already
 # stops there: a relay that is behind has them, and the queued wake-ups behind it clear fast.
 BEHIND: Final = timedelta(milliseconds=500)
-DRAIN_CHUNK: Final = 25
 DRAIN_FOR_S: Final = 1.0
+# The first chunk is small, so slow handlers (a review, a gateway call) are shared out between
+# the threads that drain at once and run side by side. While a chunk takes less than
+# ``DRAIN_PASS_S`` its handlers are quick, and the next chunk is twice as big (up to the
+# batch): the claim and the finish are then paid once for many deliveries, not for each few.
+DRAIN_CHUNK: Final = 25
+DRAIN_PASS_S: Final = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +61,46 @@ class RelayReport:
         )
 
 
-def woken(ctx: Context, event_ids: Sequence[EventId]) -> RelayReport:
-    """Run the deliveries of events just committed; if the wake-up came late, help with the backlog."""
+class RecentlyRun:
+    """The events whose deliveries this process ran lately: a bounded memory, oldest forgotten first.
+
+    After a backlog, the queue still holds a wake-up for every commit in it, most of them for
+    events a drain has relayed already. Each would cost a claim that finds nothing, and new
+    commits' wake-ups wait behind them all; a late wake-up whose events all ran here is
+    dropped instead. Being wrong costs only time: what is still due, the poll finds.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._ids: OrderedDict[EventId, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, event_ids: Iterable[EventId]) -> None:
+        """Remember that deliveries of these events ran."""
+        with self._lock:
+            for event_id in event_ids:
+                self._ids[event_id] = None
+                self._ids.move_to_end(event_id)
+            while len(self._ids) > self.size:
+                self._ids.popitem(last=False)
+
+    def all_of(self, event_ids: Sequence[EventId]) -> bool:
+        """Return whether deliveries of every one of ``event_ids`` ran here lately."""
+        with self._lock:
+            return bool(event_ids) and all(e in self._ids for e in event_ids)
+
+
+RECENT: Final = RecentlyRun(50_000)
+
+
+def woken(ctx: Context, event_ids: Sequence[EventId], *, late: bool = False) -> RelayReport:
+    """Run the deliveries of events just committed; if the wake-up came late, help with the backlog.
+
+    ``late``: the wake-up waited in the queue past ``BEHIND``. If this process ran its
+    events already (a drain took them), it is stale and does nothing.
+    """
+    if late and RECENT.all_of(event_ids):
+        return RelayReport()
     report = relay(ctx, event_ids)
     if report.waited <= BEHIND:
         return report
@@ -68,14 +112,18 @@ def drain(ctx: Context, *, seconds: float = DRAIN_FOR_S) -> RelayReport:
 
     Small chunks keep the work shared: every thread that is behind drains at once, each
     taking other rows, so slow handlers still run side by side and not in one long line.
+    Quick chunks grow (``DRAIN_PASS_S``), so fast handlers are relayed in big batches.
     """
     until = time.monotonic() + seconds
     total = RelayReport()
-    while time.monotonic() < until:
-        report = relay(ctx, limit=DRAIN_CHUNK, due_by=ctx.clock.now() - BEHIND)
+    chunk = DRAIN_CHUNK
+    while (started := time.monotonic()) < until:
+        report = relay(ctx, limit=chunk, due_by=ctx.clock.now() - BEHIND)
         total += report
         if not report.ran:
             break
+        quick = time.monotonic() - started < DRAIN_PASS_S
+        chunk = min(chunk * 2, max(ctx.events.batch, DRAIN_CHUNK)) if quick else DRAIN_CHUNK
     return total
 
 
@@ -115,6 +163,7 @@ def relay(
             written = [_run(ctx, e, d, lambda h, ev: _write_alone(uow, h, ev)) for e, d in writing]
         uow.events.finish([*results, *written])
         uow.commit()
+    RECENT.add(e.id for e, _ in claimed)
     results.extend(written)
     return RelayReport(
         ran=len(results),
