@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import platform
-import secrets
 import tempfile
 import threading
 import time
@@ -30,7 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import psycopg
 from sqlalchemy import text
 
 from tuika.adapters.db.raw import Sql, raw_for
@@ -49,14 +47,13 @@ from tuika.services.ports import UnitOfWork
 from tuika.settings import Settings
 from tuika_dev.bench.claimset import stdout
 from tuika_dev.bench.load import percentile
-from tuika_dev.bench.stack import PG_ADMIN_URL, REDIS_BASE_URL, _claim_redis_db
+from tuika_dev.bench.stack import Scratch
 
 Echo = Callable[[str], None]
 Database = Literal["sqlite", "postgres"]
 LIFECYCLE: Final = (CaseStatus.REVIEWING, CaseStatus.MANUAL_REVIEW, CaseStatus.APPROVED, CaseStatus.REFUNDING)
 EVENTS_PER_CASE: Final = 1 + len(LIFECYCLE)
 AGENT: Final = Actor("agent_bench", Role.AGENT)
-_MARKER: Final = "tuika:bench:owner"
 _RELAYED: Final = Sql.of("INSERT INTO bench_relayed (event_id, subject) VALUES (:e, :s)")
 
 
@@ -294,20 +291,16 @@ class _Place:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.tmp = tempfile.TemporaryDirectory(prefix="tuika-bench-events-")
-        self.database = f"tuika_bench_ev_{secrets.token_hex(4)}"
-        self.run_id = secrets.token_hex(4)
-        self.redis_db: int | None = None
+        self.scratch = Scratch("tuika_bench_ev") if db == "postgres" else None
         self.settings: Settings
 
     def __enter__(self) -> _Place:
         data = Path(self.tmp.name)
         options: dict[str, Any] = {"demo": True, "data_dir": data, "ocr_engine": "off", "sweep_interval_s": 3600}
-        if self.db == "postgres":
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.database}"')
-            self.redis_db = _claim_redis_db(self.run_id)
-            options["database_url"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.database}"
-            options["redis_url"] = f"{REDIS_BASE_URL}/{self.redis_db}"
+        if self.scratch is not None:
+            self.scratch.open()
+            options["database_url"] = self.scratch.database_url
+            options["redis_url"] = self.scratch.redis_url
         else:
             options["database_url"] = f"sqlite:///{data / 'tuika.db'}"
         self.settings = Settings(**options)
@@ -315,17 +308,7 @@ class _Place:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self.db == "postgres":
-                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-                if self.redis_db is not None:
-                    import redis
-
-                    client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{self.redis_db}")
-                    try:
-                        if client.get(_MARKER) == self.run_id.encode():
-                            client.flushdb()
-                    finally:
-                        client.close()
+            if self.scratch is not None:
+                self.scratch.close()
         finally:
             self.tmp.cleanup()

@@ -60,19 +60,67 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Scratch:
+    """A PostgreSQL database and a Redis index of one benchmark run's own: made fresh, given back after."""
+
+    def __init__(self, prefix: str) -> None:
+        self.run_id = secrets.token_hex(4)
+        self.database = f"{prefix}_{self.run_id}"
+        self.redis_db: int | None = None
+        self._db_created = False
+
+    @property
+    def database_url(self) -> str:
+        """Return the SQLAlchemy URL of the database."""
+        return f"postgresql+psycopg://postgres@{LOOPBACK}:5432/{self.database}"
+
+    @property
+    def redis_url(self) -> str:
+        """Return the URL of the Redis index; only after ``open``."""
+        assert self.redis_db is not None
+        return f"{REDIS_BASE_URL}/{self.redis_db}"
+
+    def open(self) -> None:
+        """Create the database and claim an empty Redis index."""
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        self._db_created = True
+        self.redis_db = _claim_redis_db(self.run_id)
+
+    def close(self) -> None:
+        """Drop the database and empty the Redis index; each step runs regardless."""
+        try:
+            if self._db_created:
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+                self._db_created = False
+        finally:
+            self._release_redis()
+
+    def _release_redis(self) -> None:
+        if self.redis_db is None:
+            return
+        client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{self.redis_db}")
+        try:
+            # Only an index that was empty when claimed is ever flushed (see _claim_redis_db).
+            if client.get(_MARKER) == self.run_id.encode():
+                client.flushdb()
+        finally:
+            client.close()
+            self.redis_db = None
+
+
 class Stack:
     """A fresh database, an empty Redis index and ``tuika serve --workers N`` on them."""
 
     def __init__(self, workers: int, api_threads: int | None = None) -> None:
         self.workers = workers
         self.api_threads = api_threads
-        self.run_id = secrets.token_hex(4)
-        self.database = f"tuika_bench_{self.run_id}"
+        self.scratch = Scratch("tuika_bench")
+        self.database = self.scratch.database
         self.secret_key = secrets.token_urlsafe(36)  # 48 characters
         self.port = free_port()
-        self.redis_db: int | None = None
         self.server: subprocess.Popen[bytes] | None = None
-        self._db_created = False
         self._tmp = tempfile.TemporaryDirectory(prefix="tuika-bench-")
         self.log_path = Path(self._tmp.name) / "server.log"
 
@@ -83,10 +131,7 @@ class Stack:
 
     def start(self) -> None:
         """Create the database, claim a Redis index, migrate, start the server and wait for it."""
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
-        self._db_created = True
-        self.redis_db = _claim_redis_db(self.run_id)
+        self.scratch.open()
         env = self._env()
         # Run from the temporary directory: alembic.ini's ``prepend_sys_path = src`` is relative
         # to the working directory, and the uvicorn workers inherit the path the migration set,
@@ -112,8 +157,8 @@ class Stack:
             **threads,
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
-            "TUIKA_DATABASE_URL": f"postgresql+psycopg://postgres@{LOOPBACK}:5432/{self.database}",
-            "TUIKA_REDIS_URL": f"{REDIS_BASE_URL}/{self.redis_db}",
+            "TUIKA_DATABASE_URL": self.scratch.database_url,
+            "TUIKA_REDIS_URL": self.scratch.redis_url,
             "TUIKA_SECRET_KEY": self.secret_key,
             "TUIKA_CARD_KEYS": json.dumps({"bench": card_key}),
             "TUIKA_CARD_KEY_ACTIVE": "bench",
@@ -164,9 +209,9 @@ class Stack:
 
     def queued(self) -> int:
         """Return how many tasks wait in this run's Redis queue (no consumer runs)."""
-        if self.redis_db is None:
+        if self.scratch.redis_db is None:
             return 0
-        client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{self.redis_db}")
+        client = redis.Redis.from_url(self.scratch.redis_url)
         try:
             return sum(int(client.llen(key)) for key in client.scan_iter("huey.redis.*"))
         finally:
@@ -178,12 +223,9 @@ class Stack:
             self._stop_server()
         finally:
             try:
-                self._drop_database()
+                self.scratch.close()
             finally:
-                try:
-                    self._release_redis()
-                finally:
-                    self._tmp.cleanup()
+                self._tmp.cleanup()
 
     def _stop_server(self) -> None:
         server, self.server = self.server, None
@@ -198,25 +240,6 @@ class Stack:
             server.wait(timeout=10)
         # Workers outlive a supervisor that died first; the group id is still the server's.
         _kill_group(server.pid)
-
-    def _drop_database(self) -> None:
-        if not self._db_created:
-            return
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        self._db_created = False
-
-    def _release_redis(self) -> None:
-        if self.redis_db is None:
-            return
-        client = redis.Redis.from_url(f"{REDIS_BASE_URL}/{self.redis_db}")
-        try:
-            # Only an index that was empty when claimed is ever flushed (see _claim_redis_db).
-            if client.get(_MARKER) == self.run_id.encode():
-                client.flushdb()
-        finally:
-            client.close()
-            self.redis_db = None
 
 
 def _tuika(*args: str) -> list[str]:

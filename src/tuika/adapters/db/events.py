@@ -168,15 +168,15 @@ class SqlEventRepository:
             rows.sort(key=lambda r: r["due"])
         return [
             (
-                Event(
-                    id=EventId(r["event_id"]),
-                    type=EventType(r["type"]),
-                    subject=r["subject"],
-                    actor=r["actor"],
-                    role=Role(r["role"]),
-                    occurred_at=_aware(r["occurred_at"]),
-                    payload=dict(r["payload"]),
-                    not_before=r["not_before"],
+                _event(
+                    r["event_id"],
+                    r["type"],
+                    r["subject"],
+                    r["actor"],
+                    r["role"],
+                    _aware(r["occurred_at"]),
+                    r["payload"],
+                    r["not_before"],
                 ),
                 Delivery(
                     event_id=EventId(r["event_id"]),
@@ -274,7 +274,7 @@ class SqlEventRepository:
         deliveries = self.s.scalars(
             select(DeliveryRow).where(DeliveryRow.event_id == event_id).order_by(DeliveryRow.handler)
         )
-        return _event(row), [_delivery(d) for d in deliveries]
+        return _event_of(row), [_delivery(d) for d in deliveries]
 
     def search(
         self,
@@ -330,19 +330,33 @@ class SqlEventRepository:
         query = select(DeliveryRow).where(DeliveryRow.event_id.in_(list(by_event))).order_by(DeliveryRow.handler)
         for delivery in self.s.scalars(query):
             by_event[delivery.event_id].append(_delivery(delivery))
-        return [(_event(row), by_event[row.id]) for row in events]
+        return [(_event_of(row), by_event[row.id]) for row in events]
 
 
-def _event(row: EventRow) -> Event:
+def _event_of(row: EventRow) -> Event:
+    return _event(row.id, row.type, row.subject, row.actor, row.role, row.occurred_at, row.payload, row.not_before)
+
+
+def _event(
+    id_: str,
+    type_: str,
+    subject: str,
+    actor: str,
+    role: str,
+    occurred_at: datetime,
+    payload: Mapping[str, Any],
+    not_before: datetime | None,
+) -> Event:
+    """Return the event of a stored row, read through the ORM or by the relay's hand-written claim."""
     return Event(
-        id=EventId(row.id),
-        type=EventType(row.type),
-        subject=row.subject,
-        actor=row.actor,
-        role=Role(row.role),
-        occurred_at=row.occurred_at,
-        payload=dict(row.payload),
-        not_before=row.not_before,
+        id=EventId(id_),
+        type=EventType(type_),
+        subject=subject,
+        actor=actor,
+        role=Role(role),
+        occurred_at=occurred_at,
+        payload=dict(payload),
+        not_before=not_before,
     )
 
 
