@@ -289,7 +289,6 @@ class _Place:
     """A fresh database and queue: a SQLite file and queue, or a PostgreSQL database and a Redis index."""
 
     def __init__(self, db: Database) -> None:
-        self.db = db
         self.tmp = tempfile.TemporaryDirectory(prefix="tuika-bench-events-")
         self.scratch = Scratch("tuika_bench_ev") if db == "postgres" else None
         self.settings: Settings

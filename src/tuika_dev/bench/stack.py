@@ -117,12 +117,16 @@ class Stack:
         self.workers = workers
         self.api_threads = api_threads
         self.scratch = Scratch("tuika_bench")
-        self.database = self.scratch.database
         self.secret_key = secrets.token_urlsafe(36)  # 48 characters
         self.port = free_port()
         self.server: subprocess.Popen[bytes] | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="tuika-bench-")
         self.log_path = Path(self._tmp.name) / "server.log"
+
+    @property
+    def database(self) -> str:
+        """Return the name of the run's PostgreSQL database."""
+        return self.scratch.database
 
     @property
     def base_url(self) -> str:
