@@ -22,6 +22,7 @@ from tuika.app import create_app
 from tuika.bootstrap import System, build
 from tuika.domain.cases import Role
 from tuika.domain.events import MAX_ATTEMPTS, Delivery, DeliveryStatus, Event, EventType, backoff
+from tuika.domain.ids import EventId
 from tuika.http.auth import issue_token
 from tuika.services.context import Actor, Context, Handler
 from tuika.services.events import relay as relay_module
@@ -213,13 +214,14 @@ def test_a_late_wake_up_for_events_this_process_relayed_is_dropped_and_an_on_tim
 
 
 def test_the_memory_of_relayed_events_keeps_the_newest_and_needs_every_one() -> None:
+    e1, e2, e3, e4, e5 = (EventId(f"e{n}") for n in range(1, 6))
     recent = RecentlyRun(3)
-    recent.add(["e1", "e2", "e3"])  # type: ignore[list-item]
-    recent.add(["e1", "e4"])  # type: ignore[list-item]
+    recent.add([e1, e2, e3])
+    recent.add([e1, e4])
 
-    assert recent.all_of(["e1", "e3", "e4"])  # type: ignore[list-item]
-    assert not recent.all_of(["e2"])  # type: ignore[list-item]  # the oldest went first
-    assert not recent.all_of(["e1", "e5"])  # type: ignore[list-item]
+    assert recent.all_of([e1, e3, e4])
+    assert not recent.all_of([e2])  # the oldest went first
+    assert not recent.all_of([e1, e5])
     assert not recent.all_of([])
 
 
