@@ -23,7 +23,8 @@ from tuika.bootstrap import System, build
 from tuika.domain.events import DeliveryStatus, EventType
 from tuika.http.auth import issue_token
 from tuika.services.context import Context
-from tuika.services.events.relay import relay
+from tuika.services.events import relay as relay_module
+from tuika.services.events.relay import NothingDue, relay
 from tuika.settings import Settings
 
 # Tests never assert wall-clock time: a loaded CI machine must not fail a property on speed.
@@ -60,6 +61,13 @@ TABLES = (
 def _pg_url(database: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{database}"
+
+
+@pytest.fixture(autouse=True)
+def nothing_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The relay's memory of "nothing was due by then" is read on a clock; tests set clocks of
+    # their own, and one test's mark must not make another's wake-ups look stale.
+    monkeypatch.setattr(relay_module, "NOTHING_DUE", NothingDue())
 
 
 @pytest.fixture(scope="session")

@@ -448,7 +448,11 @@ def bench_events(
     live: Annotated[int, typer.Option(min=5, max=1_000_000, help="events written with the relay running")] = 2_000,
     db: Annotated[str, typer.Option(help="sqlite (SQLite queue) or postgres (Redis queue)")] = "sqlite",
     writers: Annotated[int, typer.Option(min=1, max=64, help="threads moving cases")] = 2,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="relay threads of the consumer")] = 4,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="relay threads of each worker process")] = 4,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="worker processes (default: one per core on postgres, 1 on sqlite)"),
+    ] = None,
 ) -> None:
     """Relay events written by real case transitions to two handlers; the last line is JSON.
 
@@ -460,7 +464,14 @@ def bench_events(
     with _dev_tools("bench events"):
         from tuika_dev.bench.events import run
 
-    result = run(events, "postgres" if db == "postgres" else "sqlite", live=live, writers=writers, workers=workers)
+    result = run(
+        events,
+        "postgres" if db == "postgres" else "sqlite",
+        live=live,
+        writers=writers,
+        workers=workers,
+        processes=processes,
+    )
     typer.echo(json.dumps(result, ensure_ascii=False))
     if not result["ok"]:
         raise typer.Exit(1)

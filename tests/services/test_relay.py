@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
@@ -29,6 +30,7 @@ from tuika.services.events import relay as relay_module
 from tuika.services.events.relay import (
     BEHIND,
     DRAIN_CHUNK,
+    NothingDue,
     RecentlyRun,
     drain,
     due_events,
@@ -200,10 +202,10 @@ def test_a_late_wake_up_for_events_this_process_relayed_is_dropped_and_an_on_tim
     [other] = sync(system, 1, "ord_stale_other")
 
     # Queued behind a backlog that a relay here took on: dropped without a claim (the poll finds the retry).
-    assert woken(system.ctx, [ran], late=True).ran == 0
+    assert woken(system.ctx, [ran], due_at=time.time() - 60).ran == 0
     assert deliveries(system, "flaky")[ran][0] is DeliveryStatus.PENDING
     # One of its events never ran here: it is not stale.
-    assert woken(system.ctx, [ran, other], late=True).ran == 3
+    assert woken(system.ctx, [ran, other], due_at=time.time() - 60).ran == 3
     assert deliveries(system, "flaky")[ran][0] is DeliveryStatus.DONE
     # An on-time wake-up always runs.
     [again] = sync(system, 1, "ord_stale_again")
@@ -211,6 +213,52 @@ def test_a_late_wake_up_for_events_this_process_relayed_is_dropped_and_an_on_tim
     clock.advance(backoff(1))
     assert woken(system.ctx, [again]).ran == 1
     assert recorder.runs[("flaky", again)] == 2
+
+
+def test_a_late_wake_up_whose_events_another_process_ran_drains_and_after_an_empty_drain_the_rest_are_dropped(
+    settings: Settings, clock: Clock, built: list[System], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = Recorder(failures=0)
+    system = wired(settings, recorder, clock, built)
+    first, *others = sync(system, 3, "ord_elsewhere")
+    clock.advance(BEHIND + timedelta(seconds=1))
+    assert relay(system.ctx, [first]).ran == 2
+    # That relay was another process's: this one remembers none of it.
+    monkeypatch.setattr(relay_module, "RECENT", RecentlyRun(100))
+    claims: list[int] = []
+    claim = SqlEventRepository.claim
+
+    def counted(self: SqlEventRepository, *args: Any, **kwargs: Any) -> list[tuple[Event, Delivery]]:
+        found = claim(self, *args, **kwargs)
+        claims.append(len(found))
+        return found
+
+    monkeypatch.setattr(SqlEventRepository, "claim", counted)
+    due = (clock.now() - BEHIND - timedelta(seconds=1)).timestamp()
+
+    # Its events were taken: a relay is behind, so it drains what waited, and finds the end.
+    assert woken(system.ctx, [first], due_at=due).ran == 2 * len(others)
+    assert claims == [0, 2 * len(others), 0]
+    monkeypatch.setattr(relay_module, "RECENT", RecentlyRun(100))
+    # Due before that empty claim: stale, whoever ran it, and dropped without a query.
+    assert woken(system.ctx, [others[0]], due_at=due).ran == 0
+    assert claims == [0, 2 * len(others), 0]
+    # Due after it: it looks for itself.
+    woken(system.ctx, [others[0]], due_at=clock.now().timestamp())
+    assert len(claims) > 3
+    assert sorted(recorder.runs.values()) == [1] * 2 * (1 + len(others))
+
+
+def test_the_mark_of_nothing_due_keeps_the_latest() -> None:
+    mark = NothingDue()
+    at = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    assert not mark.covers(at.timestamp())
+    mark.saw(at)
+    mark.saw(at - timedelta(seconds=5))
+
+    assert mark.covers(at.timestamp())
+    assert mark.covers(at.timestamp() - 1)
+    assert not mark.covers(at.timestamp() + 0.001)
 
 
 def test_the_memory_of_relayed_events_keeps_the_newest_and_needs_every_one() -> None:

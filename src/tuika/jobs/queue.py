@@ -24,7 +24,7 @@ from huey.storage import RedisStorage, SqliteStorage
 
 from tuika.domain.ids import EventId
 from tuika.services.context import Context
-from tuika.services.events.relay import BEHIND, due_events, woken
+from tuika.services.events.relay import due_events, woken
 from tuika.services.upkeep.sweep import sweep
 from tuika.settings import Settings
 
@@ -105,8 +105,7 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
         # took whatever is due would run slow handlers (a review, a gateway call) one after
         # another while other threads idle. ``due_at`` (epoch seconds; absent in tasks queued
         # before it existed) tells a wake-up that waited in the queue behind a backlog.
-        late = due_at is not None and time.time() - due_at > BEHIND.total_seconds()
-        woken(context(), [EventId(e) for e in event_ids], late=late)
+        woken(context(), [EventId(e) for e in event_ids], due_at=due_at)
 
     relay_task = huey.task(retries=5, retry_delay=1, name="tuika.relay")(relay_events)
 

@@ -3,22 +3,28 @@
 Writers move cases through their lifecycle with the same ``move_case`` every service uses,
 one transaction per case (a claim filed, reviewed, sent to a person, approved, refunding:
 five events), each commit waking the relay through the queue, as in production. The relay
-runs in a Huey consumer in this process (SQLite queue on SQLite, Redis on PostgreSQL) with
-the real wake-ups, poll and leases, and two handlers per event: one that does nothing, and
-one that writes a row in the transaction that marks it done.
+runs as production runs it: in worker processes (one per core on PostgreSQL, one on SQLite),
+each ``tuika worker``'s consumer with its threads, wake-ups, poll and leases, sharing the
+queue (Redis on PostgreSQL, the SQLite queue on SQLite). Each event has two handlers: one
+that does nothing, and one that writes a row in the transaction that marks it done.
 
-It prints events relayed per second (from the first commit to the last handler done), the lag
-from each event's commit to each of its handlers finishing (p50, p99), and two checks that must
-be 0: ``lost`` (an event whose handler never ran) and ``duplicates`` (a handler run twice for
-one event). The last line is one JSON object.
+It prints events relayed per second (from the moment the relay starts to the last handler
+done), the lag from each event's commit to each of its handlers finishing (p50, p99), and two
+checks that must be 0: ``lost`` (an event whose handler never ran) and ``duplicates`` (a
+handler run twice for one event), counted from what every process's handlers saw and from
+the rows they wrote. The last line is one JSON object.
 
     uv run tuika bench events --events 10000 --db postgres
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -40,7 +46,6 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus as Delivered
 from tuika.domain.orders import Order, OrderItem, PaymentRoute, ProductKind
 from tuika.domain.policy import LiableParty, Reason
-from tuika.jobs.queue import embedded_consumer
 from tuika.services.context import Actor, Context, Handler
 from tuika.services.moves import move_case, open_case
 from tuika.services.ports import UnitOfWork
@@ -55,10 +60,15 @@ LIFECYCLE: Final = (CaseStatus.REVIEWING, CaseStatus.MANUAL_REVIEW, CaseStatus.A
 EVENTS_PER_CASE: Final = 1 + len(LIFECYCLE)
 AGENT: Final = Actor("agent_bench", Role.AGENT)
 _RELAYED: Final = Sql.of("INSERT INTO bench_relayed (event_id, subject) VALUES (:e, :s)")
+# Read by the partial index the relay's own claim uses: cheap while the relay runs.
+_PENDING: Final = text("SELECT count(*) FROM event_deliveries WHERE status = 'pending'")
 
 
 class Tally:
-    """What the handlers saw: runs per (handler, event), and when each finished."""
+    """What the handlers saw: runs per (handler, event), and when each finished.
+
+    Times are wall-clock seconds, as the writers and the relay are different processes.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -67,10 +77,23 @@ class Tally:
         self.committed: dict[str, float] = {}
 
     def ran(self, handler: str, event: Event) -> None:
-        now = time.perf_counter()
+        now = time.time()
         with self.lock:
             self.runs[(handler, event.id)] += 1
             self.finished.setdefault((handler, event.id), now)
+
+    def dump(self) -> list[tuple[str, str, int, float]]:
+        """Each (handler, event) run: how often, and when it first finished."""
+        with self.lock:
+            return [(h, e, n, self.finished[(h, e)]) for (h, e), n in self.runs.items()]
+
+    def add(self, runs: list[tuple[str, str, int, float]]) -> None:
+        """Count another process's runs with these; the earliest finish of a pair is kept."""
+        with self.lock:
+            for handler, event_id, count, finished in runs:
+                self.runs[(handler, event_id)] += count
+                known = self.finished.get((handler, event_id))
+                self.finished[(handler, event_id)] = finished if known is None else min(known, finished)
 
     def table(self) -> dict[EventType, tuple[Handler, ...]]:
         def nothing(ctx: Context, event: Event) -> None:
@@ -93,16 +116,20 @@ def run(
     live: int = 2_000,
     writers: int = 2,
     workers: int = 4,
+    processes: int | None = None,
     echo: Echo = stdout,
 ) -> dict[str, Any]:
     """Write ``events`` with the relay stopped, then relay them; then ``live`` more with it running.
 
     The first part measures how fast the relay drains a backlog (events/s); the second, the
     lag from commit to handler done while writers and relay share the machine. Both are
-    rounded up to whole cases.
+    rounded up to whole cases. ``processes`` worker processes relay, each with ``workers``
+    threads: by default one per core on PostgreSQL and one on SQLite, whose single writer
+    gains nothing from more.
     """
     backlog_cases = -(-events // EVENTS_PER_CASE)
     live_cases = -(-live // EVENTS_PER_CASE)
+    count = processes or ((os.cpu_count() or 1) if db == "postgres" else 1)
     with _Place(db) as place:
         tally = Tally()
         system = build(place.settings, handlers=tally.table(), migrate=True)
@@ -112,27 +139,90 @@ def run(
             _orders(system, backlog_cases + live_cases)
             _write(system, tally, range(backlog_cases), writers)
             backlog = set(tally.committed)
-            consumer = embedded_consumer(system.huey, workers)
-            drain_started = time.perf_counter()
-            consumer.start()
-            try:
-                _wait(tally, backlog)
-                drained = max(
-                    (tally.finished[(h, e)] for e in backlog for h in HANDLERS if (h, e) in tally.finished),
-                    default=drain_started,
-                )
-                live_started = time.perf_counter()
+            with Relayers(place, count, workers) as relayers:
+                drain_started = relayers.go()
+                _wait(system, len(backlog))
+                live_started = time.time()
                 _write(system, tally, range(backlog_cases, backlog_cases + live_cases), writers)
-                wrote = time.perf_counter()
-                _wait(tally, set(tally.committed) - backlog)
-            finally:
-                consumer.stop(graceful=True)
+                wrote = time.time()
+                _wait(system, len(tally.committed) - len(backlog))
+            for runs in relayers.tallies:
+                tally.add(runs)
+            drained = _last_done(tally, backlog, drain_started)
             phases = Phases(backlog, drain_started, drained, live_started, wrote)
-            return _figures(system, tally, db, phases, writers, workers, echo)
+            return _figures(system, tally, db, phases, writers, (count, workers), echo)
         finally:
             if system.huey is not None:
                 system.huey.storage.close()
             system.engine.dispose()
+
+
+class Relayers:
+    """The worker processes that relay, started together and stopped as ``tuika worker`` is."""
+
+    def __init__(self, place: _Place, count: int, threads: int) -> None:
+        self.place = place
+        self.count = count
+        self.threads = threads
+        self.procs: list[subprocess.Popen[str]] = []
+        self.tallies: list[list[tuple[str, str, int, float]]] = []
+
+    def __enter__(self) -> Relayers:
+        env = {**os.environ, **self.place.environment()}
+        data = Path(self.place.tmp.name)
+        for index in range(self.count):
+            self.procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tuika_dev.bench.events_worker",
+                        "--threads",
+                        str(self.threads),
+                        "--out",
+                        str(data / f"tally{index}.json"),
+                    ],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=(data / f"worker{index}.log").open("w"),
+                    env=env,
+                    text=True,
+                )
+            )
+        for index, proc in enumerate(self.procs):
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"relay process {index} did not start: {self._log(index)}")
+        return self
+
+    def go(self) -> float:
+        """Let every process take tasks; return when."""
+        started = time.time()
+        for proc in self.procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        return started
+
+    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        data = Path(self.place.tmp.name)
+        for index, proc in enumerate(self.procs):
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            out = data / f"tally{index}.json"
+            if failed is not None:
+                continue
+            if not out.exists():
+                raise RuntimeError(f"relay process {index} ended without its tally: {self._log(index)}")
+            self.tallies.append([(h, e, int(n), float(t)) for h, e, n, t in json.loads(out.read_text("utf-8"))])
+
+    def _log(self, index: int) -> str:
+        return (Path(self.place.tmp.name) / f"worker{index}.log").read_text("utf-8")[-2000:]
 
 
 HANDLERS: Final = ("noop", "row")
@@ -151,11 +241,12 @@ def _last_done(tally: Tally, ids: set[str], default: float) -> float:
     return max((tally.finished[(h, e)] for e in ids for h in HANDLERS if (h, e) in tally.finished), default=default)
 
 
-def _wait(tally: Tally, ids: set[str]) -> None:
-    deadline = time.monotonic() + max(60.0, len(ids) / 100)
+def _wait(system: System, events: int) -> None:
+    """Return once no delivery is pending, or when waiting longer would not help."""
+    deadline = time.monotonic() + max(60.0, events / 100)
     while time.monotonic() < deadline:
-        with tally.lock:
-            if all((h, e) in tally.finished for e in ids for h in HANDLERS):
+        with system.engine.connect() as conn:
+            if not conn.execute(_PENDING).scalar_one():
                 return
         time.sleep(0.05)
 
@@ -197,7 +288,7 @@ def _write(system: System, tally: Tally, cases: range, writers: int) -> None:
                     case = move_case(uow, case, status, at=now, actor=AGENT)
                 ids = [e.id for e in uow.events.written]  # type: ignore[attr-defined]
                 uow.commit()
-            committed = time.perf_counter()
+            committed = time.time()
             with tally.lock:
                 for event_id in ids:
                     tally.committed[event_id] = committed
@@ -230,7 +321,13 @@ def _case(n: int, now: datetime) -> Case:
 
 
 def _figures(
-    system: System, tally: Tally, db: Database, phases: Phases, writers: int, workers: int, echo: Echo
+    system: System,
+    tally: Tally,
+    db: Database,
+    phases: Phases,
+    writers: int,
+    relay: tuple[int, int],
+    echo: Echo,
 ) -> dict[str, Any]:
     with system.ctx.read() as uow:
         counts = uow.events.counts()
@@ -270,7 +367,8 @@ def _figures(
         "pending": counts[DeliveryStatus.PENDING],
         "failed": counts[DeliveryStatus.FAILED],
         "writers": writers,
-        "relay_threads": workers,
+        "relay_processes": relay[0],
+        "relay_threads": relay[1],
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": datetime.now(UTC).date().isoformat(),
     }
@@ -295,15 +393,19 @@ class _Place:
 
     def __enter__(self) -> _Place:
         data = Path(self.tmp.name)
-        options: dict[str, Any] = {"demo": True, "data_dir": data, "ocr_engine": "off", "sweep_interval_s": 3600}
+        self.options: dict[str, Any] = {"demo": True, "data_dir": data, "ocr_engine": "off", "sweep_interval_s": 3600}
         if self.scratch is not None:
             self.scratch.open()
-            options["database_url"] = self.scratch.database_url
-            options["redis_url"] = self.scratch.redis_url
+            self.options["database_url"] = self.scratch.database_url
+            self.options["redis_url"] = self.scratch.redis_url
         else:
-            options["database_url"] = f"sqlite:///{data / 'tuika.db'}"
-        self.settings = Settings(**options)
+            self.options["database_url"] = f"sqlite:///{data / 'tuika.db'}"
+        self.settings = Settings(**self.options)
         return self
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the ``TUIKA_*`` variables a worker process reads them from."""
+        return {f"TUIKA_{name.upper()}": str(value) for name, value in self.options.items()}
 
     def __exit__(self, *exc: object) -> None:
         try:

@@ -93,16 +93,47 @@ class RecentlyRun:
 RECENT: Final = RecentlyRun(50_000)
 
 
-def woken(ctx: Context, event_ids: Sequence[EventId], *, late: bool = False) -> RelayReport:
+class NothingDue:
+    """The latest moment by which a drain here found nothing due: what was due before it has run.
+
+    A drain's claim that comes back empty saw, for every relay in every process, that no
+    delivery due by then is waiting (each is done, leased by a relay that lives, or set to
+    retry later). A late wake-up due before that moment is stale whoever ran its events,
+    which ``RecentlyRun`` alone knows only of this process's: with several worker processes,
+    each would otherwise spend a claim on every wake-up the others' drains covered.
+    """
+
+    def __init__(self) -> None:
+        self._by = float("-inf")
+        self._lock = threading.Lock()
+
+    def saw(self, by: datetime) -> None:
+        """Record that nothing was due by ``by``."""
+        with self._lock:
+            self._by = max(self._by, by.timestamp())
+
+    def covers(self, due_at: float) -> bool:
+        """Return whether a wake-up due at ``due_at`` (epoch seconds) has nothing left to run."""
+        with self._lock:
+            return due_at <= self._by
+
+
+NOTHING_DUE: Final = NothingDue()
+
+
+def woken(ctx: Context, event_ids: Sequence[EventId], *, due_at: float | None = None) -> RelayReport:
     """Run the deliveries of events just committed; if the wake-up came late, help with the backlog.
 
-    ``late``: the wake-up waited in the queue past ``BEHIND``. If this process ran its
-    events already (a drain took them), it is stale and does nothing.
+    ``due_at`` (epoch seconds) is when the wake-up was due; one that waited in the queue past
+    ``BEHIND`` is late. A late one whose events ran here, or that a drain found nothing due
+    after, is stale and does nothing. Otherwise, if its events were taken already, a relay
+    is behind: it drains with it.
     """
-    if late and RECENT.all_of(event_ids):
+    late = due_at is not None and time.time() - due_at > BEHIND.total_seconds()
+    if late and (RECENT.all_of(event_ids) or (due_at is not None and NOTHING_DUE.covers(due_at))):
         return RelayReport()
     report = relay(ctx, event_ids)
-    if report.waited <= BEHIND:
+    if report.waited <= BEHIND and not (late and not report.ran):
         return report
     return report + drain(ctx)
 
@@ -118,9 +149,11 @@ def drain(ctx: Context, *, seconds: float = DRAIN_FOR_S) -> RelayReport:
     total = RelayReport()
     chunk = DRAIN_CHUNK
     while (started := time.monotonic()) < until:
-        report = relay(ctx, limit=chunk, due_by=ctx.clock.now() - BEHIND)
+        due_by = ctx.clock.now() - BEHIND
+        report = relay(ctx, limit=chunk, due_by=due_by)
         total += report
         if not report.ran:
+            NOTHING_DUE.saw(due_by)
             break
         quick = time.monotonic() - started < DRAIN_PASS_S
         chunk = min(chunk * 2, max(ctx.events.batch, DRAIN_CHUNK)) if quick else DRAIN_CHUNK
