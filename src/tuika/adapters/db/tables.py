@@ -356,5 +356,11 @@ class DeliveryRow(Base):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
-        Index("ix_event_deliveries_status", "status"),
+        # Ops ask which have failed; the rest are never looked up by status.
+        Index(
+            "ix_event_deliveries_failed",
+            "event_id",
+            postgresql_where=text("status = 'failed'"),
+            sqlite_where=text("status = 'failed'"),
+        ),
     )
