@@ -36,7 +36,7 @@ services:
 	fi
 
 lint:
-	uv run ruff check src tests benchmarks
+	uv run ruff check src tests benchmarks migrations
 	uv run mypy
 	uv run lint-imports
 
