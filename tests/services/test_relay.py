@@ -120,6 +120,20 @@ def deliveries(system: System, handler: str) -> dict[str, tuple[DeliveryStatus, 
     }
 
 
+def count_claims(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Return a list that gets how many deliveries each claim from now on takes."""
+    taken: list[int] = []
+    claim = SqlEventRepository.claim
+
+    def counted(self: SqlEventRepository, *args: Any, **kwargs: Any) -> list[tuple[Event, Delivery]]:
+        found = claim(self, *args, **kwargs)
+        taken.append(len(found))
+        return found
+
+    monkeypatch.setattr(SqlEventRepository, "claim", counted)
+    return taken
+
+
 def test_a_handler_failing_three_times_is_retried_with_backoff_and_holds_nobody_up(
     settings: Settings, clock: Clock, built: list[System]
 ) -> None:
@@ -225,15 +239,7 @@ def test_a_late_wake_up_whose_events_another_process_ran_drains_and_after_an_emp
     assert relay(system.ctx, [first]).ran == 2
     # That relay was another process's: this one remembers none of it.
     monkeypatch.setattr(relay_module, "RECENT", RecentlyRun(100))
-    claims: list[int] = []
-    claim = SqlEventRepository.claim
-
-    def counted(self: SqlEventRepository, *args: Any, **kwargs: Any) -> list[tuple[Event, Delivery]]:
-        found = claim(self, *args, **kwargs)
-        claims.append(len(found))
-        return found
-
-    monkeypatch.setattr(SqlEventRepository, "claim", counted)
+    claims = count_claims(monkeypatch)
     due = (clock.now() - BEHIND - timedelta(seconds=1)).timestamp()
 
     # Its events were taken: a relay is behind, so it drains what waited, and finds the end.
@@ -288,15 +294,7 @@ def test_a_drain_takes_bigger_chunks_while_its_handlers_are_quick_and_small_ones
     system = wired(settings, recorder, clock, built)
     sync(system, 150, "ord_chunks")
     clock.advance(BEHIND + timedelta(seconds=1))
-    taken: list[int] = []
-    claim = SqlEventRepository.claim
-
-    def counted(self: SqlEventRepository, *args: Any, **kwargs: Any) -> list[tuple[Event, Delivery]]:
-        found = claim(self, *args, **kwargs)
-        taken.append(len(found))
-        return found
-
-    monkeypatch.setattr(SqlEventRepository, "claim", counted)
+    taken = count_claims(monkeypatch)
     report = drain(system.ctx, seconds=600)
 
     assert report.ran == 300
