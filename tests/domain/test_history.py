@@ -19,7 +19,8 @@ LIMITS = HistoryLimits(max_claims=5, min_claims_for_share=3, max_rejected_share=
         (BuyerHistory(claims=3, rejected=1, approved=2), False),
         (BuyerHistory(claims=3, rejected=2, approved=1), True),
         (BuyerHistory(claims=4, rejected=2, approved=2), False),  # exactly half is not more than half
-        (BuyerHistory(claims=1, approved=1, flagged=1), True),
+        (BuyerHistory(claims=1, rejected=1, abuse=1), True),  # one rejection as abuse is enough
+        (BuyerHistory(claims=2, approved=2), False),  # the machine's doubts about them do not count
     ],
 )
 def test_a_history_is_flagged_past_a_limit(history: BuyerHistory, flagged: bool) -> None:

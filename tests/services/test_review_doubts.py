@@ -83,7 +83,7 @@ def test_a_buyers_fifth_recent_claim_goes_to_a_person_with_the_history_shown(
     [history] = [f for f in sixth["findings"] if f["kind"] == "history"]
     assert (history["subject"], history["facts"]) == (
         "buyer_9",
-        {"window_days": 30, "claims": 5, "approved": 5, "rejected": 0, "flagged": 0},
+        {"window_days": 30, "claims": 5, "approved": 5, "rejected": 0, "abuse": 0},
     )
     # Other buyers are not affected.
     assert failed_delivery_claim(client, auth, "ord_h6", "buyer_8")["status"] == "refunded"
@@ -163,3 +163,55 @@ def test_the_buyer_reads_their_case_without_the_signals_that_sent_it_to_a_person
     assert first["id"] not in str(mine)  # the other claim is not named
     listed = client.get("/v1/refund-cases", headers=auth("buyer", "buyer_2")).json()["items"]
     assert [[c["code"] for c in s["reason_codes"]] for s in listed] == [["evidence_being_checked"]]
+
+
+def _decide(client: TestClient, auth: Auth, case_id: str, action: str, *codes: str) -> None:
+    response = client.post(
+        f"/v1/refund-cases/{case_id}/decisions",
+        json={"action": action, "reason_codes": list(codes), "note": "checked"},
+        headers=auth("agent", "agent_1"),
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_doubt_a_person_cleared_does_not_follow_the_buyer_and_a_rejection_as_abuse_does(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    shot = png_bytes(color="teal")
+    failed_delivery_claim(client, auth, "ord_fh1", "buyer_1", [upload(client, auth, "buyer_1", shot)])
+    doubted = failed_delivery_claim(client, auth, "ord_fh2", "buyer_2", [upload(client, auth, "buyer_2", shot)])
+    assert (doubted["status"], codes(doubted)) == ("manual_review", ["evidence_reused"])
+    # A person looked and approved: the machine's doubt was answered.
+    _decide(client, auth, doubted["id"], "approve", "evidence_confirms_claim")
+
+    cleared = failed_delivery_claim(client, auth, "ord_fh3", "buyer_2")
+
+    assert cleared["status"] == "refunded"
+    [history] = [f for f in cleared["findings"] if f["kind"] == "history"]
+    assert history["facts"] == {"window_days": 30, "claims": 1, "approved": 1, "rejected": 0, "abuse": 0}
+
+    # Rejected by a person as abuse: the buyer's next claim goes to a person, with why.
+    forged = failed_delivery_claim(client, auth, "ord_fh4", "buyer_3", [upload(client, auth, "buyer_3", shot)])
+    assert forged["status"] == "manual_review"
+    _decide(client, auth, forged["id"], "reject", "suspected_fraud")
+
+    watched = failed_delivery_claim(client, auth, "ord_fh5", "buyer_3")
+
+    assert (watched["status"], codes(watched)) == ("manual_review", ["buyer_history_flagged"])
+    [history] = [f for f in watched["findings"] if f["kind"] == "history"]
+    assert history["facts"] == {"window_days": 30, "claims": 1, "approved": 0, "rejected": 1, "abuse": 1}
+
+
+def test_a_person_rejecting_a_claim_as_not_covered_is_not_counted_as_abuse(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    shot = png_bytes(color="olive")
+    failed_delivery_claim(client, auth, "ord_fn1", "buyer_1", [upload(client, auth, "buyer_1", shot)])
+    doubted = failed_delivery_claim(client, auth, "ord_fn2", "buyer_4", [upload(client, auth, "buyer_4", shot)])
+    _decide(client, auth, doubted["id"], "reject", "evidence_insufficient")
+
+    later = failed_delivery_claim(client, auth, "ord_fn3", "buyer_4")
+
+    assert later["status"] == "refunded"
+    [history] = [f for f in later["findings"] if f["kind"] == "history"]
+    assert history["facts"] == {"window_days": 30, "claims": 1, "approved": 0, "rejected": 1, "abuse": 0}

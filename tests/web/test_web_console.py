@@ -367,3 +367,26 @@ def test_the_case_page_shows_a_top_ups_account_masked(client: TestClient, auth: 
     assert "充值账号 pl****e@qq.com" in items[1]
     for clear in ("13800138000", "0013", "player_lee"):
         assert clear not in page.text, clear
+
+
+def test_the_case_file_shows_the_history_that_counted_and_the_limits(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    first = manual_review_case(client, auth, "ord_ch1", buyer="buyer_7")
+    response = client.post(
+        f"/v1/refund-cases/{first}/decisions",
+        json={"action": "reject", "reason_codes": ["suspected_fraud"], "note": "forged"},
+        headers=auth("agent", "agent_1"),
+    )
+    assert response.status_code == 200, response.text
+    second = manual_review_case(client, auth, "ord_ch2", buyer="buyer_7")
+    sign_in(client, system, "agent_1", "agent")
+
+    page = client.get(f"/console/cases/{second}").text
+    history = page[page.index('data-test="history"') :]
+    history = history[: history.index("</section>")]
+
+    assert re.search(r"经人工确认滥用</dt><dd>1</dd>", history)
+    assert "申请 1 次 · 人工驳回 1 次 · 确认滥用 1 次" in history
+    assert "近 30 天内满 5 次申请、人工驳回超过 50%（至少 3 次申请时）或有 1 次确认滥用" in history
+    assert "买家近期退卡记录异常" in history  # why this claim came to a person

@@ -16,14 +16,12 @@ from tuika.adapters.db.tables import (
     CaseItemRow,
     CaseRow,
     DecisionRow,
-    FindingRow,
     OrderItemRow,
     OrderRow,
 )
-from tuika.domain.cases import HOLDS_ITEMS, Case, CaseStatus, Decision, TimelineEvent
+from tuika.domain.cases import HOLDS_ITEMS, Case, CaseStatus, Decision, DecisionAction, Tier, TimelineEvent
 from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed, StaleState
-from tuika.domain.findings import FindingKind
-from tuika.domain.history import BuyerHistory
+from tuika.domain.history import BuyerHistory, rejected_as_abuse
 from tuika.domain.ids import CaseId, OrderId
 from tuika.domain.orders import Order
 from tuika.services.ports import CaseFilter, OrderFilter, QueueFilter
@@ -300,27 +298,35 @@ class SqlCaseRepository:
         self.s.flush()
 
     def buyer_history(self, buyer_id: str, since: datetime, excluding: CaseId) -> BuyerHistory:
-        """Count the buyer's other claims filed since a time, by how they ended."""
+        """Count the buyer's other claims filed since a time, and those a person rejected (as abuse)."""
         query = select(CaseRow.status, func.count()).where(
             CaseRow.buyer_id == buyer_id, CaseRow.created_at >= since, CaseRow.id != excluding
         )
         by_status = {status: int(n) for status, n in self.s.execute(query.group_by(CaseRow.status))}
-        flagged = self.s.scalar(
-            select(func.count(func.distinct(FindingRow.case_id)))
-            .join(CaseRow, CaseRow.id == FindingRow.case_id)
-            .where(
-                CaseRow.buyer_id == buyer_id,
-                CaseRow.created_at >= since,
-                CaseRow.id != excluding,
-                FindingRow.kind == FindingKind.FORENSICS.value,
+        rejected = by_status.get(CaseStatus.REJECTED.value, 0)
+        last_rejection: dict[str, tuple[str, list[Any]]] = {}
+        if rejected:
+            # A rejected case's last rejection says who rejected it and why; an appeal a person
+            # upheld adds a later one.
+            rows = self.s.execute(
+                select(DecisionRow.case_id, DecisionRow.tier, DecisionRow.reason_codes)
+                .join(CaseRow, CaseRow.id == DecisionRow.case_id)
+                .where(
+                    CaseRow.buyer_id == buyer_id,
+                    CaseRow.created_at >= since,
+                    CaseRow.id != excluding,
+                    CaseRow.status == CaseStatus.REJECTED.value,
+                    DecisionRow.action == DecisionAction.REJECT.value,
+                )
+                .order_by(DecisionRow.at, DecisionRow.id)
             )
-        )
-        approved = sum(by_status.get(s.value, 0) for s in _PAID_STATUSES)
+            last_rejection = {case_id: (tier, list(codes or [])) for case_id, tier, codes in rows}
+        by_person = [codes for tier, codes in last_rejection.values() if tier != Tier.AUTO.value]
         return BuyerHistory(
             claims=sum(by_status.values()),
-            approved=approved,
-            rejected=by_status.get(CaseStatus.REJECTED.value, 0),
-            flagged=int(flagged or 0),
+            approved=sum(by_status.get(s.value, 0) for s in _PAID_STATUSES),
+            rejected=len(by_person),
+            abuse=sum(rejected_as_abuse(tuple(str(c) for c in codes)) for codes in by_person),
         )
 
     def decisions(self, case_id: CaseId) -> list[Decision]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from tuika.domain.cases import Case, CaseStatus, Decision, Role, Tier
 from tuika.domain.errors import Forbidden
-from tuika.domain.history import BuyerHistory
+from tuika.domain.history import BuyerHistory, HistoryLimits
 from tuika.domain.ids import CaseId
 from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
@@ -76,6 +76,7 @@ class History:
     ever: BuyerHistory
     recent: BuyerHistory
     window_days: int
+    limits: HistoryLimits
 
     @property
     def rejected_share(self) -> float | None:
@@ -112,7 +113,7 @@ def case_file(ctx: Context, actor: Actor, case_id: CaseId) -> CaseFile:
     return CaseFile(
         view=view,
         order=orders.view(ctx, actor, order, reveal=False),
-        history=History(ever, recent, ctx.history_window.days),
+        history=History(ever, recent, ctx.history_window.days, ctx.history_limits),
         machine=machine,
         suggestion=_suggestion(view, machine),
     )

@@ -137,7 +137,7 @@ def _doubts(
             "claims": history.claims,
             "approved": history.approved,
             "rejected": history.rejected,
-            "flagged": history.flagged,
+            "abuse": history.abuse,
         }
         findings.append(Finding(FindingKind.HISTORY, case.buyer_id, now, counts, flagged))
     return tuple(dict.fromkeys((*doubts, *flagged))), findings

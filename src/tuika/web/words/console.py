@@ -220,10 +220,21 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.history": ("买家历史", "The buyer's history"),
     "console.history.claims": ("以往申请", "Earlier claims"),
     "console.history.approved": ("已批准", "Approved"),
-    "console.history.rejected": ("被驳回", "Rejected"),
+    "console.history.rejected": ("被人工驳回", "Rejected by a person"),
     "console.history.share": ("占 {pct}%", "{pct}% of them"),
-    "console.history.flagged": ("截图存疑的申请", "Claims with doubtful screenshots"),
-    "console.history.recent": ("近 {days} 天申请", "Claims in the last {days} days"),
+    "console.history.abuse": ("经人工确认滥用", "Rejected as abuse by a person"),
+    "console.history.recent": ("近 {days} 天（计入判断）", "Last {days} days (what counts)"),
+    "console.history.recent_counts": (
+        "申请 {claims} 次 · 人工驳回 {rejected} 次 · 确认滥用 {abuse} 次",
+        "{claims} claims · {rejected} rejected by a person · {abuse} rejected as abuse",
+    ),
+    "console.history.limits": (
+        "近 {days} 天内满 {max} 次申请、人工驳回超过 {pct}%（至少 {min} 次申请时）或有 1 次确认滥用，"
+        "新申请转人工复核，从不因此自动驳回；系统自己的疑点不计入，人工批准的申请只算一次申请。",
+        "In the last {days} days, {max} claims, more than {pct}% rejected by a person (from {min} claims) "
+        "or one rejected as abuse send a new claim to a person, never to a refusal; the machine's own "
+        "doubts do not count, and a claim a person approved counts only as a claim.",
+    ),
     "console.timeline": ("处理记录", "Timeline"),
     "console.role.buyer": ("买家", "buyer"),
     "console.role.agent": ("客服", "agent"),
@@ -245,8 +256,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.fact.window_days": ("统计天数", "Days counted"),
     "console.fact.claims": ("申请数", "Claims"),
     "console.fact.approved": ("已批准", "Approved"),
-    "console.fact.rejected": ("被驳回", "Rejected"),
-    "console.fact.flagged": ("截图存疑", "Doubtful screenshots"),
+    "console.fact.rejected": ("被人工驳回", "Rejected by a person"),
+    "console.fact.abuse": ("确认滥用", "Rejected as abuse"),
     "console.fact.state": ("状态", "State"),
     "console.fact.redeemed_at": ("使用时间", "Redeemed"),
     "console.fact.redeemed_by": ("使用方", "Redeemed by"),
