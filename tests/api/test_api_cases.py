@@ -529,3 +529,17 @@ def test_the_precheck_stops_asking_for_evidence_the_buyer_will_attach(client: Te
     assert shown["path"] != "request_evidence"
     assert "evidence_missing" not in [c["code"] for c in shown["reason_codes"]]
     assert_problem(wrong, 422, "validation_failed")
+
+
+def test_the_machines_request_for_evidence_names_the_kinds_in_words_not_codes(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_ask1"))
+    case_id = file_case(client, auth, {"order_id": "ord_ask1", "reason": "card_invalid"})["id"]
+
+    for role, who in (("buyer", "buyer_1"), ("agent", "agent_1")):
+        case = client.get(f"/v1/refund-cases/{case_id}", headers=auth(role, who)).json()
+        assert case["status"] == "awaiting_evidence"
+        notes = [e["note"] for e in case["timeline"]] + [d["note"] for d in case.get("decisions", [])]
+        assert "请补充：激活/使用失败截图" in notes
+        assert not [n for n in notes if "error_screenshot" in n]

@@ -10,6 +10,7 @@ from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent, priority
 from tuika.domain.evaluate import Outcome, Path
 from tuika.domain.events import Delivery, Event
+from tuika.domain.evidence_asks import kinds_asked
 from tuika.domain.findings import Finding
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout
@@ -49,6 +50,14 @@ def label(code: str) -> s.Label:
 
 def labels(codes: tuple[str, ...]) -> list[s.Label]:
     return [label(c) for c in codes]
+
+
+def spelled(note: str) -> str:
+    """Return a note as people read it: the machine's request for evidence names the kinds in words."""
+    kinds = kinds_asked(note)
+    if not kinds:
+        return note
+    return "请补充：" + "、".join(EVIDENCE_LABELS[k][0] for k in kinds)
 
 
 def evidence_label(kind: EvidenceKind) -> s.Label:
@@ -201,7 +210,7 @@ def event(e: TimelineEvent) -> s.EventOut:
         from_status=None if e.from_status is None else e.from_status.value,
         to_status=e.to_status.value,
         reason_codes=labels(e.reason_codes),
-        note=e.note,
+        note=spelled(e.note),
     )
 
 
@@ -211,7 +220,7 @@ def decision(d: Decision) -> s.DecisionOut:
         tier=d.tier.value,
         actor=d.actor,
         reason_codes=labels(d.reason_codes),
-        note=d.note,
+        note=spelled(d.note),
         at=d.at,
     )
 

@@ -7,15 +7,14 @@ those findings are for the agents, and the buyer sees a neutral "a person checks
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from tuika.domain.cases import BEFORE_APPROVAL, FINAL, Case, CaseStatus, Decision, Role, Stage, TimelineEvent
+from tuika.domain.evidence_asks import kinds_asked
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
-from tuika.domain.policy import EvidenceKind
 from tuika.domain.reason_codes import WITHHELD_FROM_BUYERS, describe
 from tuika.services.views import CaseView
 from tuika.web import case_reads, i18n
@@ -35,7 +34,6 @@ TAKES_EVIDENCE: Final = frozenset({S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBIT
 
 # The buyer's view from the service has these replaced already; the page keeps the rule too.
 WITHHELD: Final = WITHHELD_FROM_BUYERS
-_MACHINE_ASKS: Final = re.compile(r"^请补充：([a-z_、]+)$")
 
 StepState = Literal["done", "current", "todo"]
 
@@ -191,10 +189,7 @@ def note(text: str, lang: i18n.Lang) -> str:
 
 def _kinds_named(text: str) -> tuple[str, ...]:
     """Return the evidence kinds in the machine's request note, or none if it is not one."""
-    asked = _MACHINE_ASKS.match(text)
-    values = tuple(asked.group(1).split("、")) if asked else ()
-    known = {k.value for k in EvidenceKind}
-    return values if values and all(v in known for v in values) else ()
+    return tuple(k.value for k in kinds_asked(text))
 
 
 def _kinds_asked(case: Case) -> tuple[str, ...]:

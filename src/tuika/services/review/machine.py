@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Tier
 from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
+from tuika.domain.evidence_asks import ask_note
 from tuika.domain.findings import Fact, Finding, FindingKind
 from tuika.domain.history import history_doubts
 from tuika.domain.ids import CaseId
@@ -177,5 +178,5 @@ def _start_review(ctx: Context, case_id: CaseId) -> Case:
 
 def _note(outcome: Outcome) -> str:
     if outcome.missing_evidence:
-        return "请补充：" + "、".join(k.value for k in outcome.missing_evidence)
+        return ask_note(outcome.missing_evidence)
     return ""
