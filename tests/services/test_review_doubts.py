@@ -174,6 +174,11 @@ def _decide(client: TestClient, auth: Auth, case_id: str, action: str, *codes: s
     assert response.status_code == 200, response.text
 
 
+def history_of(case: dict[str, Any]) -> dict[str, Any]:
+    [history] = [f for f in case["findings"] if f["kind"] == "history"]
+    return dict(history["facts"])
+
+
 def test_a_doubt_a_person_cleared_does_not_follow_the_buyer_and_a_rejection_as_abuse_does(
     client: TestClient, auth: Auth, system: System
 ) -> None:
@@ -187,8 +192,7 @@ def test_a_doubt_a_person_cleared_does_not_follow_the_buyer_and_a_rejection_as_a
     cleared = failed_delivery_claim(client, auth, "ord_fh3", "buyer_2")
 
     assert cleared["status"] == "refunded"
-    [history] = [f for f in cleared["findings"] if f["kind"] == "history"]
-    assert history["facts"] == {"window_days": 30, "claims": 1, "approved": 1, "rejected": 0, "abuse": 0}
+    assert history_of(cleared) == {"window_days": 30, "claims": 1, "approved": 1, "rejected": 0, "abuse": 0}
 
     # Rejected by a person as abuse: the buyer's next claim goes to a person, with why.
     forged = failed_delivery_claim(client, auth, "ord_fh4", "buyer_3", [upload(client, auth, "buyer_3", shot)])
@@ -198,8 +202,7 @@ def test_a_doubt_a_person_cleared_does_not_follow_the_buyer_and_a_rejection_as_a
     watched = failed_delivery_claim(client, auth, "ord_fh5", "buyer_3")
 
     assert (watched["status"], codes(watched)) == ("manual_review", ["buyer_history_flagged"])
-    [history] = [f for f in watched["findings"] if f["kind"] == "history"]
-    assert history["facts"] == {"window_days": 30, "claims": 1, "approved": 0, "rejected": 1, "abuse": 1}
+    assert history_of(watched) == {"window_days": 30, "claims": 1, "approved": 0, "rejected": 1, "abuse": 1}
 
 
 def test_a_person_rejecting_a_claim_as_not_covered_is_not_counted_as_abuse(
@@ -213,5 +216,4 @@ def test_a_person_rejecting_a_claim_as_not_covered_is_not_counted_as_abuse(
     later = failed_delivery_claim(client, auth, "ord_fn3", "buyer_4")
 
     assert later["status"] == "refunded"
-    [history] = [f for f in later["findings"] if f["kind"] == "history"]
-    assert history["facts"] == {"window_days": 30, "claims": 1, "approved": 0, "rejected": 1, "abuse": 0}
+    assert history_of(later) == {"window_days": 30, "claims": 1, "approved": 0, "rejected": 1, "abuse": 0}
