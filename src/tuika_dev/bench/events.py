@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import IO, Any, Final, Literal
 
 from sqlalchemy import text
 
@@ -165,12 +165,14 @@ class Relayers:
         self.count = count
         self.threads = threads
         self.procs: list[subprocess.Popen[str]] = []
+        self.logs: list[IO[str]] = []
         self.tallies: list[list[tuple[str, str, int, float]]] = []
 
     def __enter__(self) -> Relayers:
         env = {**os.environ, **self.place.environment()}
         data = Path(self.place.tmp.name)
         for index in range(self.count):
+            self.logs.append((data / f"worker{index}.log").open("w", encoding="utf-8"))
             self.procs.append(
                 subprocess.Popen(
                     [
@@ -184,7 +186,7 @@ class Relayers:
                     ],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
-                    stderr=(data / f"worker{index}.log").open("w"),
+                    stderr=self.logs[-1],
                     env=env,
                     text=True,
                 )
@@ -214,6 +216,9 @@ class Relayers:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            for stream in (proc.stdin, proc.stdout, self.logs[index]):
+                if stream is not None:
+                    stream.close()
             out = data / f"tally{index}.json"
             if failed is not None:
                 continue
