@@ -9,6 +9,7 @@ for the whole window, approved or not. A claim a person approved counts only as 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -44,6 +45,6 @@ def history_doubts(history: BuyerHistory, limits: HistoryLimits) -> tuple[str, .
     return ("buyer_history_flagged",) if too_many or mostly_rejected or history.abuse else ()
 
 
-def rejected_as_abuse(codes: tuple[str, ...]) -> bool:
+def rejected_as_abuse(codes: Iterable[str]) -> bool:
     """Return whether a person's rejection names abuse."""
     return not ABUSE.isdisjoint(codes)

@@ -304,7 +304,7 @@ class SqlCaseRepository:
         )
         by_status = {status: int(n) for status, n in self.s.execute(query.group_by(CaseRow.status))}
         rejected = by_status.get(CaseStatus.REJECTED.value, 0)
-        last_rejection: dict[str, tuple[str, list[Any]]] = {}
+        last_rejection: dict[str, tuple[str, list[str]]] = {}
         if rejected:
             # A rejected case's last rejection says who rejected it and why; an appeal a person
             # upheld adds a later one.
@@ -326,7 +326,7 @@ class SqlCaseRepository:
             claims=sum(by_status.values()),
             approved=sum(by_status.get(s.value, 0) for s in _PAID_STATUSES),
             rejected=len(by_person),
-            abuse=sum(rejected_as_abuse(tuple(str(c) for c in codes)) for codes in by_person),
+            abuse=sum(rejected_as_abuse(codes) for codes in by_person),
         )
 
     def decisions(self, case_id: CaseId) -> list[Decision]:
