@@ -154,15 +154,15 @@ def test_the_buyer_reads_their_case_without_the_signals_that_sent_it_to_a_person
     mine = buyer_case(client, auth, again["id"], "buyer_2")
 
     assert mine["status"] == "manual_review"
-    assert [c["code"] for c in mine["reason_codes"]] == ["evidence_being_checked"]
-    assert [c["zh"] for c in mine["reason_codes"]] == ["材料需人工核对"]
+    assert [c["code"] for c in mine["reason_codes"]] == ["screenshot_needs_check"]
+    assert [c["zh"] for c in mine["reason_codes"]] == ["需要人工核对截图"]
     every_code = [c["code"] for e in mine["timeline"] for c in e["reason_codes"]]
     every_code += [c["code"] for d in mine["decisions"] for c in d["reason_codes"]]
     assert "evidence_reused" not in every_code
     assert [f for f in mine["findings"] if f["kind"] in ("forensics", "history", "delivery")] == []
     assert first["id"] not in str(mine)  # the other claim is not named
     listed = client.get("/v1/refund-cases", headers=auth("buyer", "buyer_2")).json()["items"]
-    assert [[c["code"] for c in s["reason_codes"]] for s in listed] == [["evidence_being_checked"]]
+    assert [[c["code"] for c in s["reason_codes"]] for s in listed] == [["screenshot_needs_check"]]
 
 
 def _decide(client: TestClient, auth: Auth, case_id: str, action: str, *codes: str) -> None:

@@ -326,7 +326,11 @@ def test_one_key_in_two_orders_is_refunded_by_no_machine_and_each_case_shows_the
     page = client.get(f"/cases/{second['id']}").text
     assert "ord_dk1" not in page
     assert "buyer_1" not in page
-    assert "材料需人工核对" in page
+    assert "需要核实订单信息" in page
+    # What the supplier confirmed is told apart from why a person looks, not given as its reason.
+    [line] = [e for e in page.split('data-test="event"')[1:] if "需要核实订单信息" in e]
+    assert '<p class="case-confirmed" data-test="confirmed">已核实：<span>供货商确认卡密无效</span></p>' in line
+    assert "<li>供货商确认卡密无效</li>" not in line
     # The agent sees both orders, and the other claim one click away.
     sign_in(client, system, "agent_1", "agent")
     console = client.get(f"/console/cases/{second['id']}").text

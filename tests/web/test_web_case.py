@@ -298,7 +298,7 @@ def test_the_buyer_sees_what_was_read_but_not_the_forensic_doubts(
     assert "evidence_reused" in [c["code"] for e in staff["timeline"] for c in e["reason_codes"]]
     # Its buyer reads the neutral code in its place, through the API as on the page.
     codes = [c["code"] for e in api_case(client, auth, second)["timeline"] for c in e["reason_codes"]]
-    assert ("evidence_reused" in codes, "evidence_being_checked" in codes) == (False, True)
+    assert ("evidence_reused" in codes, "screenshot_needs_check" in codes) == (False, True)
     evidence_id = api_case(client, auth, first)["evidence"][0]["id"]
     read = EvidenceRead(
         evidence_id,
@@ -336,7 +336,7 @@ def test_the_buyer_sees_what_was_read_but_not_the_forensic_doubts(
 
     assert "截图已用于其他申请" not in doubted
     assert "evidence_reused" not in doubted
-    assert "材料需人工核对" in doubted
+    assert "需要人工核对截图" in doubted
     assert "ord_wc14" in shown
     assert "✓ 与本订单号一致" in shown
     assert "¥12.00" in shown

@@ -15,7 +15,7 @@ from tuika.domain.findings import Finding
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
-from tuika.domain.reason_codes import describe
+from tuika.domain.reason_codes import describe, direction
 from tuika.review.reading import EvidenceRead
 from tuika.services.claims.policies import RuleForOrder
 from tuika.services.orders.orders import KeyTwice, OrderView
@@ -48,8 +48,12 @@ def label(code: str) -> s.Label:
     return s.Label(code=code, zh=zh, en=en)
 
 
-def labels(codes: tuple[str, ...]) -> list[s.Label]:
-    return [label(c) for c in codes]
+def labels(codes: tuple[str, ...]) -> list[s.ReasonLabel]:
+    out = []
+    for code in codes:
+        zh, en = describe(code)
+        out.append(s.ReasonLabel(code=code, zh=zh, en=en, direction=direction(code).value))
+    return out
 
 
 def spelled(note: str) -> str:

@@ -173,6 +173,12 @@ class Label(BaseModel):
     en: str
 
 
+class ReasonLabel(Label):
+    # supports (a fact for the claim), checks (why a person looks), against (a doubt or a
+    # refusal), process (where the claim or the money stands): a client colours by it.
+    direction: Literal["supports", "checks", "against", "process"]
+
+
 class FeeOut(BaseModel):
     kind: str
     fen: int
@@ -223,7 +229,7 @@ class PrecheckOut(BaseModel):
     eligible: bool
     path: str
     path_label: Label
-    reason_codes: list[Label]
+    reason_codes: list[ReasonLabel]
     policy_version: int
     deadline: datetime | None
     missing_evidence: list[Label]
@@ -258,7 +264,7 @@ class ReadOut(BaseModel):
     lines: list[ReadLineOut]
     fields: dict[str, list[str]]
     matches: list[FieldMatchOut]
-    reason_codes: list[Label]
+    reason_codes: list[ReasonLabel]
     at: datetime
 
 
@@ -309,7 +315,7 @@ class EventOut(BaseModel):
     role: str
     from_status: str | None
     to_status: str
-    reason_codes: list[Label]
+    reason_codes: list[ReasonLabel]
     note: str
 
 
@@ -317,7 +323,7 @@ class DecisionOut(BaseModel):
     action: str
     tier: str
     actor: str
-    reason_codes: list[Label]
+    reason_codes: list[ReasonLabel]
     note: str
     at: datetime
 
@@ -328,7 +334,7 @@ class FindingOut(BaseModel):
     kind: str
     subject: str
     facts: dict[str, str | int | float | bool | None]
-    reason_codes: list[Label]
+    reason_codes: list[ReasonLabel]
     at: datetime
 
 
@@ -408,7 +414,7 @@ class CaseOut(BaseModel):
     payout_fen: int
     liable: str
     description: str
-    reason_codes: list[Label]
+    reason_codes: list[ReasonLabel]
     due_at: datetime | None
     appealed: bool
     created_at: datetime
@@ -430,7 +436,7 @@ class CaseSummary(BaseModel):
     stage: StageOut
     refundable_fen: int
     payout_fen: int
-    reason_codes: list[Label]
+    reason_codes: list[ReasonLabel]
     due_at: datetime | None
     overdue: bool
     # "urgent" past the SLA, "high" within its last quarter, else "normal": the queue's order.

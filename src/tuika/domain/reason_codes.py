@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Final
 
 # code → (zh-CN, en). Codes are stable API: add new ones, never rename.
@@ -73,6 +75,11 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
         "Amount above the automatic limit; a person decides",
     ),
     "needs_human_judgement": ("该场景需人工判断", "This scenario needs a person's judgement"),
+    # what a buyer reads instead of a signal withheld from buyers: true, and no clue to the check
+    "screenshot_needs_check": ("需要人工核对截图", "A person checks the screenshot"),
+    "order_needs_check": ("需要核实订单信息", "The order's details need checking"),
+    "claim_needs_review": ("本次申请需人工复核", "A person reviews this claim"),
+    "not_approved_after_review": ("经人工审核，申请未通过", "Not approved after review"),
     "buyer_fault_fee": ("买家原因退卡，扣除实际成本费", "Buyer's own reason: the actual cost is deducted"),
     "auto_approved": ("系统自动审核通过", "Approved automatically"),
     # decisions by people
@@ -117,32 +124,154 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-# What sent a claim to a person because of the images, the buyer's record or another buyer's order:
-# staff read these; the buyer reads one neutral code instead, so an honest buyer is not accused,
-# a dishonest one is not coached, and nobody learns of another buyer's order.
-WITHHELD_FROM_BUYERS: Final = frozenset(
-    {
-        "image_edited",
-        "evidence_reused",
-        "screenshot_similar_to_other_claim",
-        "buyer_history_flagged",
-        "suspected_fraud",
-        "screenshot_time_before_payment",
-        "evidence_names_other_order",
-        "card_key_in_other_order",
-    }
-)
-BEING_CHECKED: Final = "evidence_being_checked"
+class Direction(StrEnum):
+    """Which way a reason points, so that a page can tell a fact for the buyer from a doubt."""
+
+    SUPPORTS = "supports"  # a fact for the claim: the supplier confirms the fault, the record shows it
+    CHECKS = "checks"  # why a person looks, accusing nobody: a large amount, a supplier that did not answer
+    AGAINST = "against"  # a doubt about the claim or a reason it is refused
+    PROCESS = "process"  # where the claim or the money stands
+
+
+_BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
+    Direction.SUPPORTS: frozenset(
+        {
+            "policy_refundable",
+            "delivery_failed_on_record",
+            "not_delivered_on_record",
+            "supplier_card_invalid",
+            "supplier_card_expired",
+            "redeemed_before_delivery",
+            "upstream_topup_failed",
+            "ocr_matches_order",
+            "auto_approved",
+            "evidence_confirms_claim",
+            "supplier_confirmed_fault",
+            "merchant_confirmed_fault",
+            "goodwill",
+            "policy_exception",
+        }
+    ),
+    Direction.CHECKS: frozenset(
+        {
+            "delivery_pending_on_record",
+            "delivery_recorded",
+            "card_usage_unverified",
+            "evidence_missing",
+            "card_unused_per_supplier",
+            "supplier_answers_contradict",
+            "evidence_being_checked",
+            "supplier_unavailable",
+            "topup_reported_succeeded",
+            "topup_processing",
+            "evidence_unreadable",
+            "card_redeemed_before_void",
+            "amount_above_auto_limit",
+            "needs_human_judgement",
+            "screenshot_needs_check",
+            "order_needs_check",
+            "claim_needs_review",
+            "buyer_appeal",
+            "escalated_by_agent",
+        }
+    ),
+    Direction.AGAINST: frozenset(
+        {
+            "reason_not_refundable",
+            "refund_window_closed",
+            "items_already_claimed",
+            "window_not_started",
+            "already_delivered",
+            "already_activated",
+            "card_reported_used",
+            "card_redeemed_after_delivery",
+            "card_key_in_other_order",
+            "evidence_reused",
+            "evidence_names_other_order",
+            "ocr_contradicts_order",
+            "screenshot_time_before_payment",
+            "screenshot_similar_to_other_claim",
+            "image_edited",
+            "buyer_history_flagged",
+            "evidence_insufficient",
+            "evidence_inconsistent",
+            "card_used_by_buyer",
+            "merchant_disputes",
+            "duplicate_claim",
+            "suspected_fraud",
+            "evidence_deadline_passed",
+            "not_approved_after_review",
+        }
+    ),
+    Direction.PROCESS: frozenset(
+        {
+            "card_already_voided",
+            "card_voided_before_refund",
+            "buyer_fault_fee",
+            "withdrawn_by_buyer",
+            "refunded_to_balance",
+            "refund_started",
+            "refunded_by_original_route",
+            "gateway_refund_failed",
+            "gateway_refund_abnormal",
+            "gateway_refund_resent",
+            "redirected_to_balance",
+            "gateway_limit_reached",
+            "gateway_refund_disputed",
+            "dispute_resolved_not_paid",
+        }
+    ),
+}
+DIRECTIONS: Final[Mapping[str, Direction]] = {code: d for d, codes in _BY_DIRECTION.items() for code in codes}
+
+
+# Staff read every code. These tell a fraudster what gave him away (the image's edits, its reuse,
+# a look-alike, his record) or speak of another buyer's order, so the buyer reads a stand-in that
+# is true and says no more: which part a person checks, never which check raised it.
+STAND_INS: Final[Mapping[str, str]] = {
+    "image_edited": "screenshot_needs_check",
+    "evidence_reused": "screenshot_needs_check",
+    "screenshot_similar_to_other_claim": "screenshot_needs_check",
+    "screenshot_time_before_payment": "screenshot_needs_check",
+    "evidence_names_other_order": "screenshot_needs_check",
+    "card_key_in_other_order": "order_needs_check",
+    "buyer_history_flagged": "claim_needs_review",
+    "suspected_fraud": "not_approved_after_review",
+}
+WITHHELD_FROM_BUYERS: Final = frozenset(STAND_INS)
 
 
 def withhold(codes: tuple[str, ...]) -> tuple[str, ...]:
-    """Return ``codes`` as a buyer reads them: each withheld one becomes the neutral code, once.
+    """Return ``codes`` as a buyer reads them: each withheld one becomes its stand-in, once.
 
     >>> withhold(("evidence_reused", "image_edited", "supplier_card_invalid"))
-    ('evidence_being_checked', 'supplier_card_invalid')
+    ('screenshot_needs_check', 'supplier_card_invalid')
     """
-    shown = (BEING_CHECKED if code in WITHHELD_FROM_BUYERS else code for code in codes)
+    shown = (STAND_INS.get(code, code) for code in codes)
     return tuple(dict.fromkeys(shown))
+
+
+def direction(code: str) -> Direction:
+    """Return which way a code points; an unknown one is taken as a reason a person looks."""
+    return DIRECTIONS.get(code, Direction.CHECKS)
+
+
+def split(codes: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return ``codes`` as the reasons for a step and the facts confirmed for the claim beside them.
+
+    A claim sent to a person may carry the supplier's "the key is invalid" too: said as a reason
+    for the review it reads as if the claim should have been approved. Where other codes give
+    the step's reasons (a doubt, a check), the supporting facts are told apart; else all are reasons.
+
+    >>> split(("claim_needs_review", "supplier_card_invalid"))
+    (('claim_needs_review',), ('supplier_card_invalid',))
+    >>> split(("policy_refundable", "auto_approved", "buyer_fault_fee"))
+    (('policy_refundable', 'auto_approved', 'buyer_fault_fee'), ())
+    """
+    if not any(direction(c) in (Direction.CHECKS, Direction.AGAINST) for c in codes):
+        return codes, ()
+    confirmed = tuple(c for c in codes if direction(c) is Direction.SUPPORTS)
+    return tuple(c for c in codes if c not in confirmed), confirmed
 
 
 def describe(code: str) -> tuple[str, str]:

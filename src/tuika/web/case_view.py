@@ -2,7 +2,8 @@
 
 The page tells the buyer where the claim is, what happens next and why; it leaves out what
 the machine suspects about the buyer or the images (edits, reuse, look-alikes, history):
-those findings are for the agents, and the buyer sees a neutral "a person checks" instead.
+those findings are for the agents, and the buyer reads a true, neutral stand-in instead
+("需要人工核对截图"), never which check raised it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Final, Literal
 from tuika.domain.cases import BEFORE_APPROVAL, FINAL, Case, CaseStatus, Decision, Role, Stage, TimelineEvent
 from tuika.domain.evidence_asks import kinds_asked
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
-from tuika.domain.reason_codes import WITHHELD_FROM_BUYERS, describe
+from tuika.domain.reason_codes import describe, split, withhold
 from tuika.services.views import CaseView
 from tuika.web import case_reads, i18n
 from tuika.web.session import shanghai
@@ -31,9 +32,6 @@ _AHEAD: Final[Mapping[CaseStatus, tuple[CaseStatus, ...]]] = {
 # Nobody but the buyer moves a case from these: the page need not keep asking.
 SETTLED: Final = FINAL | {S.REJECTED}
 TAKES_EVIDENCE: Final = frozenset({S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.SUBMITTED, S.REVIEWING})
-
-# The buyer's view from the service has these replaced already; the page keeps the rule too.
-WITHHELD: Final = WITHHELD_FROM_BUYERS
 
 StepState = Literal["done", "current", "todo"]
 
@@ -56,6 +54,8 @@ class Line:
     to_label: str
     reasons: tuple[str, ...]
     note: str
+    # Facts for the claim beside the step's reasons, so a review does not read as owed an approval.
+    confirmed: tuple[str, ...] = ()
     # What an event that moved nothing was: the buyer's added evidence, or the system's news.
     same_label: str = ""
 
@@ -67,6 +67,7 @@ class Verdict:
     at: str
     reasons: tuple[str, ...]
     note: str
+    confirmed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,17 +166,20 @@ def span(length: timedelta, lang: i18n.Lang) -> str:
 
 
 def reasons(codes: Iterable[str], lang: i18n.Lang) -> tuple[str, ...]:
-    """Return the buyer-facing text of reason codes, the withheld ones folded into one neutral line."""
+    """Return the buyer-facing text of reason codes, each withheld one as its neutral stand-in, once."""
     out: list[str] = []
-    for code in codes:
-        if code in WITHHELD:
-            text = i18n.text(lang, "case.code.checking")
-        else:
-            zh, en = describe(code)
-            text = zh if lang == "zh" else en
+    for code in withhold(tuple(codes)):
+        zh, en = describe(code)
+        text = zh if lang == "zh" else en
         if text not in out:
             out.append(text)
     return tuple(out)
+
+
+def told(codes: tuple[str, ...], lang: i18n.Lang) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return a step's reasons and, apart, the facts it confirmed for the claim, as the buyer reads them."""
+    why, confirmed = split(withhold(codes))
+    return reasons(why, lang), reasons(confirmed, lang)
 
 
 def note(text: str, lang: i18n.Lang) -> str:
@@ -206,13 +210,15 @@ def _label(stage: Stage, lang: i18n.Lang) -> str:
 
 def _line(event: TimelineEvent, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -> Line:
     start = event.from_status
+    why, confirmed = told(event.reason_codes, lang)
     return Line(
         at=shanghai(event.at),
         who=i18n.text(lang, f"case.role.{event.role.value}"),
         from_label=None if start is None or start is event.to_status else _label(stages[start], lang),
         to_label=_label(stages[event.to_status], lang),
-        reasons=reasons(event.reason_codes, lang),
+        reasons=why,
         note=note(event.note, lang),
+        confirmed=confirmed,
         same_label=i18n.text(lang, "case.same_stage" if event.role is Role.BUYER else "case.update_stage"),
     )
 
@@ -227,12 +233,14 @@ def _asked(case: Case, lang: i18n.Lang) -> tuple[str, ...]:
 
 
 def _verdict(decision: Decision, lang: i18n.Lang) -> Verdict:
+    why, confirmed = told(decision.reason_codes, lang)
     return Verdict(
         action=i18n.text(lang, f"case.action.{decision.action.value}"),
         by=i18n.text(lang, f"case.tier.{decision.tier.value}"),
         at=shanghai(decision.at),
-        reasons=reasons(decision.reason_codes, lang),
+        reasons=why,
         note=note(decision.note, lang),
+        confirmed=confirmed,
     )
 
 
