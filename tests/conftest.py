@@ -55,6 +55,7 @@ TABLES = (
     "order_items",
     "orders",
     "policies",
+    "supplier_answers",
 )
 
 

@@ -154,6 +154,7 @@ def build(
         evidence_unused=timedelta(hours=settings.evidence_unused_hours),
         ocr=_ocr(settings),
         history_window=timedelta(days=settings.history_window_days),
+        answer_reuse=timedelta(seconds=settings.supplier_answer_reuse_s),
         history_limits=HistoryLimits(
             max_claims=settings.history_max_claims, max_rejected_share=settings.history_max_rejected_share
         ),

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)
     supplier_secret: str = ""
     supplier_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # How long the supplier's answer to a buyer's pre-check is reused by the review of the claim
+    # filed after it, instead of asking again. Short: a key redeemed since is caught when it is
+    # voided before the refund, but a fresher answer is better. 0 asks again every time.
+    supplier_answer_reuse_s: int = Field(default=600, ge=0, le=3600)
     # The OCR engine the worker reads screenshots with ("off": people read them). Each worker
     # process loads its own model, so ocr_threads × processes should not exceed the cores.
     ocr_engine: Literal["paddle-small", "paddle-tiny", "off"] = "paddle-small"

@@ -39,6 +39,7 @@ from tuika.services.context import Context, PolicyBook, subscriptions
 from tuika.services.events.handlers import EVENT_HANDLERS
 from tuika.services.events.relay import hint
 from tuika.services.ports import (
+    AnswerRepository,
     Cipher,
     EvidenceFiles,
     EvidenceRecord,
@@ -320,6 +321,7 @@ class FakeUnitOfWork:
     notices: NoticeRepository
     sessions: SessionRepository
     links: SignInLinkRepository
+    answers: AnswerRepository
 
     def __init__(
         self,
@@ -341,7 +343,7 @@ class FakeUnitOfWork:
         self.reads = FakeReads()
         self.policies = FakePolicies()
         self.alerts = FakeAlerts()
-        for name in ("ledger", "marks", "notices", "sessions", "links"):
+        for name in ("ledger", "marks", "notices", "sessions", "links", "answers"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
         for c in cases:

@@ -54,11 +54,13 @@ def test_a_key_the_supplier_calls_invalid_is_refunded_with_no_person(
     ]
     assert supplier.asked == [("card", "supplier_1", key)]
     [finding] = case["findings"]
+    asked_at = finding["facts"].pop("asked_at")
     assert (finding["kind"], finding["subject"], finding["facts"]) == (
         "supplier_card",
         "ord_sv1_i0",
         {"state": "invalid", "redeemed_at": None, "redeemed_by": None},
     )
+    assert datetime.fromisoformat(asked_at) <= datetime.fromisoformat(case["decision"]["at"])
     assert key not in str(case)  # the key went to its supplier, never into the case
     assert balance(client, auth) == 6000
 

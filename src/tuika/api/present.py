@@ -8,13 +8,13 @@ from datetime import datetime
 from tuika.api import schemas as s
 from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent, priority
-from tuika.domain.evaluate import Outcome, Path
 from tuika.domain.events import Delivery, Event
 from tuika.domain.evidence_asks import kinds_asked
 from tuika.domain.findings import Finding
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
+from tuika.domain.prediction import Branch, Prediction, condition_text, path_text, sentence
 from tuika.domain.reason_codes import describe, direction
 from tuika.review.reading import EvidenceRead
 from tuika.services.claims.policies import RuleForOrder
@@ -34,12 +34,6 @@ CONDITION_LABELS: dict[Condition, tuple[str, str]] = {
     Condition.CARD_UNUSED: ("卡密未被使用", "The card key is unused"),
     Condition.NOT_DELIVERED: ("商品尚未发货/到账", "Not yet delivered"),
     Condition.NOT_ACTIVATED: ("尚未激活", "Not yet activated"),
-}
-PATH_LABELS: dict[Path, tuple[str, str]] = {
-    Path.AUTO_APPROVE: ("预计秒级自动审核通过", "Expected to be approved automatically within seconds"),
-    Path.MANUAL_REVIEW: ("需人工复核，预计 2 小时内", "A person reviews it, usually within 2 hours"),
-    Path.REQUEST_EVIDENCE: ("请先补充所需凭证", "Add the required evidence first"),
-    Path.REJECT: ("不符合退卡条件", "Not refundable under the policy"),
 }
 
 
@@ -160,12 +154,17 @@ def policy(policy: Policy, o: Order, rows: list[RuleForOrder], as_of: datetime) 
     )
 
 
-def precheck(outcome: Outcome, routes: list[str]) -> s.PrecheckOut:
-    zh, en = PATH_LABELS[outcome.path]
+def precheck(prediction: Prediction, routes: list[str], hours: int) -> s.PrecheckOut:
+    outcome = prediction.outcome
+    zh, en = path_text(outcome.path, hours)
+    said_zh, said_en = sentence(prediction, hours)
     return s.PrecheckOut(
         eligible=outcome.eligible,
         path=outcome.path.value,
         path_label=s.Label(code=outcome.path.value, zh=zh, en=en),
+        conditional=prediction.conditional,
+        branches=[_branch(b, hours, prediction.about_key) for b in prediction.branches],
+        summary=s.Label(code="prediction", zh=said_zh, en=said_en),
         reason_codes=labels(outcome.reason_codes),
         policy_version=outcome.policy_version,
         deadline=outcome.deadline,
@@ -176,6 +175,18 @@ def precheck(outcome: Outcome, routes: list[str]) -> s.PrecheckOut:
         liable=outcome.liable.value,
         item_ids=list(outcome.items),
         routes=routes,
+    )
+
+
+def _branch(branch: Branch, hours: int, about_key: bool) -> s.BranchOut:
+    path = None if branch.outcome is None else branch.outcome.path
+    if_zh, if_en = condition_text(branch.condition, about_key)
+    zh, en = path_text(path, hours)
+    return s.BranchOut(
+        condition=s.Label(code=branch.condition.value, zh=if_zh, en=if_en),
+        path=None if path is None else path.value,
+        path_label=s.Label(code="supplier_decides" if path is None else path.value, zh=zh, en=en),
+        reason_codes=[] if branch.outcome is None else labels(branch.outcome.reason_codes),
     )
 
 

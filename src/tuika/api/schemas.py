@@ -225,10 +225,24 @@ class PrecheckIn(Strict):
     evidence_kinds: Annotated[list[EvidenceKind], Field(max_length=20)] | None = None
 
 
+class BranchOut(BaseModel):
+    # evidence_as_declared / evidence_in_doubt: what the screenshots show decides;
+    # supplier_answers / supplier_silent: the supplier, silent at the pre-check, is asked again.
+    condition: Label
+    path: str | None  # None: the supplier's answer decides
+    path_label: Label
+    reason_codes: list[ReasonLabel]
+
+
 class PrecheckOut(BaseModel):
     eligible: bool
+    # The path if everything goes as declared; ``branches`` say what else can happen, and when.
     path: str
     path_label: Label
+    conditional: bool
+    branches: list[BranchOut]
+    # The whole prediction in one sentence, each condition with its path.
+    summary: Label
     reason_codes: list[ReasonLabel]
     policy_version: int
     deadline: datetime | None

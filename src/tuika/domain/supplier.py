@@ -38,3 +38,17 @@ class TopupAnswer:
     state: TopupState
     carrier_ref: str | None = None
     at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What the supplier answered about one item and when: kept a short while so it is asked once.
+
+    The buyer's pre-check asks; the review of the claim filed right after reuses the answer
+    instead of asking again, so the prediction and the decision rest on the same word.
+    """
+
+    item_id: str
+    at: datetime
+    card: CardAnswer | None = None
+    topup: TopupAnswer | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import tomllib
 from collections.abc import Callable, Mapping
@@ -55,6 +56,10 @@ class Sla:
     def stages(self) -> dict[CaseStatus, Stage]:
         """Return the buyer-facing stage of each status."""
         return expected_times(self.machine_review, self.manual_review, self.arbitration, self.awaiting_evidence)
+
+    def review_hours(self) -> int:
+        """Return the manual review's time limit in whole hours, rounded up, as buyers are told it."""
+        return max(1, math.ceil(self.manual_review.total_seconds() / 3600))
 
     def due(self, status: CaseStatus, now: datetime) -> datetime | None:
         """Return when a case moved to ``status`` at ``now`` is due; None for a stage with no expected time."""
@@ -162,6 +167,8 @@ class Context:
     gateways: Mapping[PayoutRoute, Gateway] = field(default_factory=dict)
     # The upstream that issued the keys and ran the top-ups; without one, a person verifies.
     supplier: Supplier | None = None
+    # How long its answer to a pre-check stands for the review of the claim filed after it.
+    answer_reuse: timedelta = timedelta(minutes=10)
     # Reads screenshots in the worker; without one, people read them.
     ocr: Ocr | None = None
     # How long an upload may wait for a claim before the sweep deletes it.

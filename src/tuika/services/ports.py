@@ -22,7 +22,7 @@ from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.sessions import WebSession
-from tuika.domain.supplier import CardAnswer, TopupAnswer
+from tuika.domain.supplier import Asked, CardAnswer, TopupAnswer
 from tuika.review.forensics import Marks
 from tuika.review.ocr import OcrText
 from tuika.review.reading import EvidenceRead
@@ -92,7 +92,7 @@ class CaseRepository(Protocol):
     def held_items(self, order_id: OrderId) -> dict[str, CaseId]: ...
     def add_decision(self, decision: Decision) -> None: ...
     def decisions(self, case_id: CaseId) -> list[Decision]: ...
-    def buyer_history(self, buyer_id: str, since: datetime, excluding: CaseId) -> BuyerHistory: ...
+    def buyer_history(self, buyer_id: str, since: datetime, excluding: CaseId | None) -> BuyerHistory: ...
 
 
 class PayoutRepository(Protocol):
@@ -171,6 +171,14 @@ class SignInLinkRepository(Protocol):
     def delete_expired(self, now: datetime, limit: int) -> int: ...
 
 
+class AnswerRepository(Protocol):
+    """The supplier's recent answers by order and item, kept so that one claim asks it once."""
+
+    def add(self, order_id: OrderId, answers: Sequence[Asked]) -> None: ...
+    def since(self, order_id: OrderId, since: datetime) -> list[Asked]: ...
+    def delete_before(self, before: datetime, limit: int) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Services commit; nothing else does."""
 
@@ -189,6 +197,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     links: SignInLinkRepository
     events: EventRepository
+    answers: AnswerRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -1,13 +1,12 @@
 """The claim form's parts: the buyer's choices as sent, their checks, the rows shown, the estimate.
 
 Nothing here decides a claim: the rows come from the policy service, the estimate from
-``claims.precheck`` (the function the review itself uses), and the checks only refuse input
+``review.precheck`` (the function the review itself uses), and the checks only refuse input
 that cannot be a claim at all, before any file is stored.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Collection, Mapping
@@ -24,11 +23,13 @@ from tuika.domain.ids import OrderId
 from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind, Reason, Rule
+from tuika.domain.prediction import Prediction, sentence
 from tuika.domain.reason_codes import describe
 from tuika.services.claims import filing as claims
 from tuika.services.claims import policies
 from tuika.services.context import Actor, Context
 from tuika.services.orders import orders
+from tuika.services.review import precheck as prechecks
 from tuika.web import i18n
 from tuika.web.session import yuan
 
@@ -222,6 +223,7 @@ class Estimate:
     path: Path
     outcome: Outcome
     missing: tuple[EvidenceKind, ...]
+    prediction: Prediction
 
 
 def estimate(
@@ -233,9 +235,10 @@ def estimate(
     attached: Collection[EvidenceKind],
 ) -> Estimate:
     """Return what the claim would get now, by the same function the review uses."""
-    outcome = claims.precheck(ctx, buyer, order_id, reason, items, tuple(attached))
+    prediction = prechecks.precheck(ctx, buyer, order_id, reason, items, tuple(attached))
+    outcome = prediction.outcome
     missing = outcome.missing_evidence if outcome.path is Path.REQUEST_EVIDENCE else ()
-    return Estimate(outcome.path, outcome, tuple(missing))
+    return Estimate(outcome.path, outcome, tuple(missing), prediction)
 
 
 def initial_estimate(
@@ -272,13 +275,13 @@ def kinds_text(lang: i18n.Lang, kinds: Collection[EvidenceKind]) -> str:
 
 def shown(ctx: Context, lang: i18n.Lang, est: Estimate) -> dict[str, Any]:
     """Return the estimate as the page and its script show it, in the viewer's language."""
-    hours = max(1, math.ceil(ctx.sla.manual_review.total_seconds() / 3600))
     outcome = est.outcome
+    zh, en = sentence(est.prediction, ctx.sla.review_hours())
     # The missing files have their own line; every other code says why the path is what it is.
     why = [_said(lang, c) for c in outcome.reason_codes if c != "evidence_missing"]
     return {
         "path": est.path.value,
-        "text": i18n.formatted(lang, f"claim.path.{est.path.value}", hours=hours),
+        "text": zh if lang == "zh" else en,
         # A claim that will be refused pays nothing, so its amounts would only mislead.
         "priced": est.path is not Path.REJECT,
         "refundable": yuan(outcome.refundable.fen),

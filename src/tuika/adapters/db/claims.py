@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db import mapping
@@ -297,10 +297,12 @@ class SqlCaseRepository:
         )
         self.s.flush()
 
-    def buyer_history(self, buyer_id: str, since: datetime, excluding: CaseId) -> BuyerHistory:
-        """Count the buyer's other claims filed since a time, and those a person rejected (as abuse)."""
+    def buyer_history(self, buyer_id: str, since: datetime, excluding: CaseId | None) -> BuyerHistory:
+        """Count the buyer's claims (but ``excluding``) filed since a time, and those a person rejected (as abuse)."""
+        # A pre-check has no case of its own to leave out yet.
+        other = CaseRow.id != excluding if excluding is not None else true()
         query = select(CaseRow.status, func.count()).where(
-            CaseRow.buyer_id == buyer_id, CaseRow.created_at >= since, CaseRow.id != excluding
+            CaseRow.buyer_id == buyer_id, CaseRow.created_at >= since, other
         )
         by_status = {status: int(n) for status, n in self.s.execute(query.group_by(CaseRow.status))}
         rejected = by_status.get(CaseStatus.REJECTED.value, 0)
@@ -314,7 +316,7 @@ class SqlCaseRepository:
                 .where(
                     CaseRow.buyer_id == buyer_id,
                     CaseRow.created_at >= since,
-                    CaseRow.id != excluding,
+                    other,
                     CaseRow.status == CaseStatus.REJECTED.value,
                     DecisionRow.action == DecisionAction.REJECT.value,
                 )

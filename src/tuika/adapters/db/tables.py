@@ -166,6 +166,25 @@ class ReadRow(Base):
     at: Mapped[datetime]
 
 
+class AnswerRow(Base):
+    """One answer of the supplier about one item, kept minutes so a pre-check and its review share it."""
+
+    __tablename__ = "supplier_answers"
+    __table_args__ = (
+        Index("ix_supplier_answers_order", "order_id", "asked_at"),
+        Index("ix_supplier_answers_asked_at", "asked_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64))
+    item_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # card or topup
+    state: Mapped[str] = mapped_column(String(16))
+    # A card's redemption time and who redeemed it; a top-up's time and the carrier's reference.
+    happened_at: Mapped[datetime | None]
+    detail: Mapped[str | None] = mapped_column(String(128))
+    asked_at: Mapped[datetime]
+
+
 class MarkRow(Base):
     """An evidence file's perceptual hash and the editing program its metadata names."""
 

@@ -10,6 +10,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tuika.adapters.db.answers import SqlAnswerRepository
 from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.events import SqlEventRepository
@@ -29,6 +30,7 @@ from tuika.adapters.db.sessions import SqlSessionRepository, SqlSignInLinkReposi
 from tuika.domain.events import Event, EventType
 from tuika.services.ports import (
     AlertRepository,
+    AnswerRepository,
     CaseRepository,
     EventRepository,
     EvidenceRepository,
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
     sessions: SessionRepository
     links: SignInLinkRepository
     events: EventRepository
+    answers: AnswerRepository
 
     def __init__(
         self,
@@ -106,6 +109,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(self.session)
         self.sessions = SqlSessionRepository(self.session)
         self.links = SqlSignInLinkRepository(self.session)
+        self.answers = SqlAnswerRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events
         return self

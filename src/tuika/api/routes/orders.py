@@ -18,6 +18,7 @@ from tuika.services.claims import filing as claims
 from tuika.services.claims import policies
 from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter
+from tuika.services.review import precheck as prechecks
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 Cursor = Annotated[str | None, Query(max_length=64)]
@@ -100,6 +101,6 @@ def refund_policy(order_id: OrderId, ctx: Ctx, caller: Caller) -> s.PolicyOut:
 def refund_precheck(order_id: OrderId, body: s.PrecheckIn, ctx: Ctx, caller: Caller) -> s.PrecheckOut:
     """Predict what a claim would get, with the same rules the decision uses."""
     kinds = tuple(body.evidence_kinds or ())
-    outcome = claims.precheck(ctx, caller, order_id, body.reason, tuple(body.item_ids or ()), kinds)
+    prediction = prechecks.precheck(ctx, caller, order_id, body.reason, tuple(body.item_ids or ()), kinds)
     order = orders.get_order(ctx, caller, order_id)
-    return present.precheck(outcome, claims.available_routes(ctx, order))
+    return present.precheck(prediction, claims.available_routes(ctx, order), ctx.sla.review_hours())

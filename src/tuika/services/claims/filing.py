@@ -18,7 +18,7 @@ from tuika.domain.errors import (
     RefundLimitReached,
     RouteUnavailable,
 )
-from tuika.domain.evaluate import Claim, Outcome, Signals, evaluate
+from tuika.domain.evaluate import Claim, evaluate
 from tuika.domain.ids import CaseId, EvidenceId, OrderId, new_id
 from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import Payout, PayoutRoute
@@ -92,28 +92,6 @@ def available_routes(ctx: Context, order: Order) -> list[str]:
     return routes
 
 
-def precheck(
-    ctx: Context,
-    actor: Actor,
-    order_id: OrderId,
-    reason: Reason,
-    item_ids: tuple[str, ...],
-    evidence: tuple[EvidenceKind | None, ...] = (),
-) -> Outcome:
-    """Predict the outcome of a claim with the same function the review uses.
-
-    ``evidence`` names the kinds of the files the buyer means to attach, so the prediction
-    stops asking for what is already there.
-    """
-    with ctx.read() as uow:
-        order = _own_order(uow, actor, order_id)
-        items = resolve_items(order, item_ids)
-        policy = ctx.policies.current(uow)
-        held = frozenset(uow.cases.held_items(order.id))
-        claim = Claim(reason, items, evidence)
-        return evaluate(order, claim, policy, ctx.clock.now(), Signals(claimed_elsewhere=held))
-
-
 def case_for_key(ctx: Context, actor: Actor, key: str) -> str | None:
     """Return the case this buyer already filed under an idempotency key, if any.
 
@@ -144,7 +122,7 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
     with ctx.uow() as uow:
         # Lock the order first (order, then case, then payout): concurrent claims on one
         # order queue here, so the item holds and the key check below see each other.
-        order = _own_order(uow, actor, request.order_id, lock=True)
+        order = own_order(uow, actor, request.order_id, lock=True)
         if key:
             replayed = _replay(ctx, uow, actor, key, fingerprint)
             if replayed is not None:
@@ -200,7 +178,8 @@ def _replay(ctx: Context, uow: UnitOfWork, actor: Actor, key: str, fingerprint: 
     return views.load(ctx, uow, case)
 
 
-def _own_order(uow: UnitOfWork, actor: Actor, order_id: OrderId, *, lock: bool = False) -> Order:
+def own_order(uow: UnitOfWork, actor: Actor, order_id: OrderId, *, lock: bool = False) -> Order:
+    """Return an order its buyer (or staff) may act on; anyone else's is not found."""
     order = lock_order(uow, order_id) if lock else uow.orders.get(order_id)
     if order is None or not actor.owns(order.buyer_id):
         raise NotFound(f"order {order_id} not found")

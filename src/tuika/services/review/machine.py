@@ -8,7 +8,6 @@ from tuika.domain.cases import Case, CaseStatus, Decision, DecisionAction, Tier
 from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
 from tuika.domain.evidence_asks import ask_note
 from tuika.domain.findings import Fact, Finding, FindingKind
-from tuika.domain.history import history_doubts
 from tuika.domain.ids import CaseId
 from tuika.domain.orders import Order
 from tuika.review.forensics import SIMILAR_BITS, Marks, distance
@@ -16,10 +15,10 @@ from tuika.services.claims.filing import evidence_kinds
 from tuika.services.context import SYSTEM, Context
 from tuika.services.locks import lock_case
 from tuika.services.moves import move_case
-from tuika.services.orders.keys import card_key, orders_holding_key
 from tuika.services.payouts.opening import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.review.reading import INFORMATIVE, examine
+from tuika.services.review.standing import standing_doubts
 from tuika.services.review.verify import ask_supplier
 
 # A capture time this long before the payment is a screenshot of something else.
@@ -54,8 +53,10 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
         order = uow.orders.get(started.order_id)
         records = uow.evidence.for_case(case_id)
         done = {r.evidence_id for r in uow.reads.for_case(case_id)} | uow.marks.marked(case_id)
+        # The answer the buyer's pre-check got a moment ago: the decision rests on the same word.
+        known = uow.answers.since(started.order_id, ctx.clock.now() - ctx.answer_reuse) if ctx.answer_reuse else []
     assert order is not None
-    check = ask_supplier(ctx, order, started)
+    check = ask_supplier(ctx, order, started.reason, started.item_ids, known)
     seen = examine(ctx, order, records, done)
     with ctx.uow() as uow:
         case = lock_case(uow, case_id)
@@ -125,44 +126,9 @@ def _doubts(
         doubts.append("evidence_reused")
     for read in uow.reads.for_case(case.id):
         doubts.extend(code for code in read.codes if code not in INFORMATIVE)
-    twins = keys_in_other_orders(ctx, uow, case, order, now)
-    if twins:
-        # One key delivered twice: the supplier's "invalid" would refund both orders for one key.
-        findings.extend(twins)
-        doubts.append("card_key_in_other_order")
-    history = uow.cases.buyer_history(case.buyer_id, now - ctx.history_window, case.id)
-    flagged = history_doubts(history, ctx.history_limits)
-    if history.claims:
-        counts: dict[str, Fact] = {
-            "window_days": ctx.history_window.days,
-            "claims": history.claims,
-            "approved": history.approved,
-            "rejected": history.rejected,
-            "abuse": history.abuse,
-        }
-        findings.append(Finding(FindingKind.HISTORY, case.buyer_id, now, counts, flagged))
-    return tuple(dict.fromkeys((*doubts, *flagged))), findings
-
-
-def keys_in_other_orders(ctx: Context, uow: UnitOfWork, case: Case, order: Order, now: datetime) -> list[Finding]:
-    """Return a finding for each claimed key that another item holds too, naming that order and its claim."""
-    found: list[Finding] = []
-    for item in order.items:
-        if item.id not in case.item_ids or item.secret is None:
-            continue
-        for other_order, other_item in orders_holding_key(ctx, uow, card_key(ctx, order, item)):
-            if (other_order, other_item) == (order.id, item.id):
-                continue
-            other = uow.orders.get(other_order)
-            facts: dict[str, Fact] = {
-                "other_order": other_order,
-                "other_item": other_item,
-                "other_buyer": other.buyer_id if other is not None else None,
-                "other_paid_at": other.paid_at.isoformat() if other is not None else None,
-                "other_case": uow.cases.held_items(other_order).get(other_item),
-            }
-            found.append(Finding(FindingKind.DELIVERY, item.id, now, facts, ("card_key_in_other_order",)))
-    return found
+    standing, known = standing_doubts(ctx, uow, order, case.item_ids, now, case.id)
+    findings.extend(known)
+    return tuple(dict.fromkeys((*doubts, *standing))), findings
 
 
 def _start_review(ctx: Context, case_id: CaseId) -> Case:

@@ -263,6 +263,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.fact.redeemed_by": ("使用方", "Redeemed by"),
     "console.fact.carrier_ref": ("运营商流水号", "Carrier reference"),
     "console.fact.at": ("时间", "At"),
+    "console.fact.asked_at": ("查询时间", "Asked"),
     "console.fact.detail": ("详情", "Detail"),
     "console.suggest": ("建议：", "Suggested:"),
     "console.suggest.check": ("决定前请核对：", "Check before deciding:"),
