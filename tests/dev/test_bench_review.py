@@ -24,6 +24,7 @@ KEYS = (
     "cpu_s_per_claim",
     "out_of_window",
     "scenarios",
+    "precheck_mismatch",
 )
 
 
@@ -48,5 +49,9 @@ def test_twelve_claims_go_through_the_real_review_and_give_well_formed_figures()
     assert all(row["claims"] >= 1 for row in rows)
     assert sum(row["claims"] for row in rows) == 12
     assert sum(row[a] for row in rows for a in ("approve", "reject", "request_evidence", "manual_review")) == 12
+    # Each claim was prechecked as its buyer would, with the kinds it then uploaded.
+    assert 0 <= result["precheck_mismatch"] <= 12
+    assert 0 < result["precheck_conditional_share"] <= 1
+    assert len(result["precheck_mismatches"]) == min(result["precheck_mismatch"], 20)
     json.dumps(result)  # the CLI prints it as one JSON line
     assert lines[-1].startswith("cleaned up")

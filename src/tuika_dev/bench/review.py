@@ -61,6 +61,8 @@ class Filed:
     evidence_ids: tuple[str, ...]
     case: dict[str, Any]
     latency_ns: int | None
+    # What the buyer's pre-check, made just before filing with the kinds then uploaded, predicted.
+    prediction: dict[str, Any]
 
 
 def run(
@@ -137,15 +139,17 @@ def _measure(
         watch.start()
         assert server.process is not None
         before = (process_cpu_s(server.process.pid), own_cpu_s(), machine_busy_s()[0], time.perf_counter())
-        filed: list[tuple[Planned, str, tuple[str, ...]]] = []
+        filed: list[tuple[Planned, str, tuple[str, ...], dict[str, Any]]] = []
         try:
             for p in planned:
                 watch.wait_until_fewer(in_flight)
                 if p.reuse_of is not None:
                     watch.wait_until_decided(filed[p.reuse_of][1])  # a screenshot is reused after its claim
-                case_id, evidence_ids = _file(client, p, auth("buyer", p.buyer))
+                buyer = auth("buyer", p.buyer)
+                prediction = _precheck(client, p, buyer)
+                case_id, evidence_ids = _file(client, p, buyer)
                 watch.add(case_id, time.perf_counter_ns())
-                filed.append((p, case_id, evidence_ids))
+                filed.append((p, case_id, evidence_ids, prediction))
             watch.wait_until_fewer(1)
         finally:
             watch.stop()
@@ -158,8 +162,9 @@ def _measure(
                 ids,
                 _expect(client.get(f"/v1/refund-cases/{case_id}", headers=staff), 200),
                 watch.latency_ns.get(case_id),
+                prediction,
             )
-            for p, case_id, ids in filed
+            for p, case_id, ids, prediction in filed
         ]
     wall = after[3] - before[3]
     cpu = {
@@ -173,6 +178,32 @@ def _measure(
     }
     setup = {"workers": workers, "in_flight": in_flight, "ocr": ocr, "load_average_before": round(load_before, 2)}
     return report(cases, wall, cpu | setup, echo)
+
+
+def _precheck(client: httpx.Client, p: Planned, headers: dict[str, str]) -> dict[str, Any]:
+    """Ask what the claim will get, declaring the kinds of the screenshots it is about to upload."""
+    body = {"reason": p.reason, "evidence_kinds": [shot.kind for shot in p.shots]}
+    return _expect(client.post(f"/v1/orders/{p.order['id']}/refund-precheck", json=body, headers=headers), 200)
+
+
+# The scenarios whose screenshots do not show what the claim says: the prediction's "otherwise".
+_DOUBTFUL: Final = frozenset({Scenario.REUSED, Scenario.TAMPERED_AMOUNT, Scenario.TAMPERED_ORDER, Scenario.WRONG_ORDER})
+_PATH_ACTION: Final = {
+    "auto_approve": "approve",
+    "reject": "reject",
+    "request_evidence": "request_evidence",
+    "manual_review": "manual_review",
+}
+
+
+def predicted_action(f: Filed) -> str | None:
+    """Return the action the pre-check predicted for this claim's screenshots; None where the supplier decides."""
+    condition = "evidence_in_doubt" if f.planned.scenario in _DOUBTFUL else "evidence_as_declared"
+    path = f.prediction["path"]
+    for branch in f.prediction["branches"]:
+        if branch["condition"]["code"] in (condition, "supplier_answers"):
+            path = branch["path"]
+    return None if path is None else _PATH_ACTION[path]
 
 
 def _file(client: httpx.Client, p: Planned, headers: dict[str, str]) -> tuple[str, tuple[str, ...]]:
@@ -242,6 +273,8 @@ def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo)
     late = [f for f in cases if labels[f.case_id] == "out_of_window"]
     auto = [f for f in cases if actions[f.case_id] in ("approve", "reject", "request_evidence")]
     legit_rejected = sum(actions[f.case_id] == "reject" for f in legit)
+    predicted = {f.case_id: predicted_action(f) for f in cases}
+    mismatched = [f for f in cases if predicted[f.case_id] is not None and predicted[f.case_id] != actions[f.case_id]]
     checks: dict[str, list[bool]] = {name: [] for name in FIELDS}
     misses: list[str] = []
     for f in cases:
@@ -262,6 +295,9 @@ def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo)
         "legit_auto_rejected_share": _share(legit_rejected, len(legit)),
         "legit_auto_approved_share": _share(sum(actions[f.case_id] == "approve" for f in legit), len(legit)),
         "out_of_window": {"claims": len(late), "rejected": sum(actions[f.case_id] == "reject" for f in late)},
+        "precheck_mismatch": len(mismatched),
+        "precheck_conditional_share": _share(sum(bool(f.prediction["conditional"]) for f in cases), len(cases)),
+        "precheck_supplier_decides": sum(predicted[f.case_id] is None for f in cases),
         "ocr_field_accuracy": {name: _share(sum(oks), len(oks)) for name, oks in checks.items()},
         "p50_s": round(percentile(latencies, 0.5) / 1000, 3),
         "p99_s": round(percentile(latencies, 0.99) / 1000, 3),
@@ -277,6 +313,10 @@ def report(cases: list[Filed], wall_s: float, extra: dict[str, Any], echo: Echo)
         "cores": os.cpu_count(),
         "scenarios": _scenarios(cases, actions),
         "unexpected": _unexpected(cases, actions),
+        "precheck_mismatches": [
+            f"{f.case_id} {f.planned.scenario.value}: told {f.prediction['summary']['en']!r}, got {actions[f.case_id]}"
+            for f in mismatched[:20]
+        ],
         "ocr_misses": misses[:20],
     }
     _print(result, checks, echo)
@@ -346,6 +386,12 @@ def _print(result: Mapping[str, Any], checks: Mapping[str, list[bool]], echo: Ec
         f"goal ≤ 1 %); legit auto-approved {result['legit_auto_approved_share']:.1%}"
     )
     echo(f"out of window:            {late['rejected']} of {late['claims']} rejected (not counted as legit)")
+    for mismatch in result["precheck_mismatches"]:
+        echo(f"  precheck mismatch: {mismatch}")
+    echo(
+        f"precheck mismatch:        {result['precheck_mismatch']} (goal 0); conditional "
+        f"{result['precheck_conditional_share']:.1%}, left to the supplier {result['precheck_supplier_decides']}"
+    )
     accuracy = ", ".join(f"{n} {result['ocr_field_accuracy'][n]:.1%} of {len(checks[n])}" for n in FIELDS)
     echo(f"OCR fields found:         {accuracy}")
     p50, p99, two50, two99 = (result[k] for k in ("p50_s", "p99_s", "p50_two_screenshots_s", "p99_two_screenshots_s"))
