@@ -87,8 +87,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "claim.description_hint": ("最多 {n} 字", "Up to {n} characters"),
     "claim.estimate": ("预计结果", "Expected outcome"),
     "claim.estimate_hint": (
-        "与审核使用同一套规则，提交前随选择实时更新。",
-        "The same rules the review uses, updated as you choose.",
+        "随您选择的原因、商品和凭证实时更新。",
+        "Updated as you choose the reason, the items and the evidence.",
     ),
     "claim.pick_reason": ("请选择退卡原因。", "Choose a reason."),
     "claim.refundable": ("退款金额", "Refund"),
