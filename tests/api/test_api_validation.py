@@ -501,7 +501,19 @@ def _duplicate_reason(doc: dict[str, Any]) -> None:
     doc["card_key"].append(copy.deepcopy(doc["card_key"][0]))
 
 
-BAD_POLICIES = [_without_title, _unknown_top_level, _missing_reason, _bad_fee, _negative_window, _duplicate_reason]
+def _anchor_that_never_comes(doc: dict[str, Any]) -> None:
+    doc["direct_topup"][0]["anchor"] = "activated_at"  # a top-up is never activated
+
+
+BAD_POLICIES = [
+    _without_title,
+    _unknown_top_level,
+    _missing_reason,
+    _bad_fee,
+    _negative_window,
+    _duplicate_reason,
+    _anchor_that_never_comes,
+]
 
 
 @pytest.mark.parametrize("mutate", BAD_POLICIES, ids=[f.__name__.strip("_") for f in BAD_POLICIES])

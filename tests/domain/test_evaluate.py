@@ -313,6 +313,7 @@ def _policy_with_activation_anchor() -> Policy:
     doc = default_policy_doc()
     [entry] = [e for e in doc["membership"] if e["reason"] == "card_invalid"]
     entry["anchor"] = "activated_at"
+    entry["anchor_fallback"] = "delivered_at"
     entry["window_hours"] = 2
     return parse_policy(doc, 4)
 
@@ -332,7 +333,8 @@ def test_a_window_counted_from_activation_starts_at_the_first_activation() -> No
     assert outcome.deadline == first + timedelta(hours=2)
     assert outcome.reason_codes == ("refund_window_closed",)
     assert outcome.policy_version == 4
-    assert evaluate(never, claim(R.CARD_INVALID, never), policy, first).deadline is None
+    # Never activated: the window counts from delivery instead of staying open for ever.
+    assert evaluate(never, claim(R.CARD_INVALID, never), policy, first).deadline == DELIVERED_AT + timedelta(hours=2)
 
 
 @pytest.mark.parametrize(

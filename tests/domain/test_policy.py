@@ -572,3 +572,42 @@ def test_a_fee_that_parses_round_trips_through_a_document(fee: Fee) -> None:
 
     assert rule is not None
     assert rule.fee == fee
+
+
+# ---------- anchors that may never come ----------
+
+
+@pytest.mark.parametrize("kind", ["card_key", "direct_topup", "manual_topup", "membership"])
+def test_a_window_counted_from_activation_alone_is_refused(kind: str) -> None:
+    doc = default_policy_doc()
+    rule_of(doc, kind, "other")["anchor"] = "activated_at"
+
+    [error] = errors_of(doc)
+
+    assert error.startswith(f"{kind}[4].anchor: activated_at may never happen")
+    assert "anchor_fallback" in error
+
+
+def test_a_window_from_activation_counts_from_its_fallback_until_then() -> None:
+    doc = default_policy_doc()
+    rule_of(doc, "card_key", "other").update(anchor="activated_at", anchor_fallback="delivered_at")
+
+    rule = parse_policy(doc, 2).rule(K.CARD_KEY, R.OTHER)
+
+    assert rule is not None
+    assert (rule.anchor, rule.fallback) == (Anchor.ACTIVATED_AT, Anchor.DELIVERED_AT)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "fallback", "said"),
+    [
+        ("activated_at", "activated_at", "activated_at cannot stand in for activated_at"),
+        ("paid_at", "activated_at", "activated_at cannot stand in for paid_at"),
+        ("activated_at", "shipped_at", "anchor_fallback"),
+    ],
+)
+def test_a_fallback_that_could_not_stand_in_is_refused(anchor: str, fallback: str, said: str) -> None:
+    doc = default_policy_doc()
+    rule_of(doc, "membership", "other").update(anchor=anchor, anchor_fallback=fallback)
+
+    assert any(said in e for e in errors_of(doc))

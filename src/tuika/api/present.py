@@ -121,9 +121,12 @@ def policy(policy: Policy, o: Order, rows: list[RuleForOrder], as_of: datetime) 
                 title_en=r.title_en,
                 window_seconds=int(r.window.total_seconds()),
                 anchor=r.anchor.value,
+                anchor_fallback=None if r.fallback is None else r.fallback.value,
                 window_starts_at=row.window_starts,
                 deadline=row.deadline,
                 open=row.open,
+                state=row.state.value,
+                why=labels(row.why),
                 evidence_required=[evidence_label(k) for k in r.evidence],
                 conditions=[
                     s.Label(code=c.value, zh=CONDITION_LABELS[c][0], en=CONDITION_LABELS[c][1]) for c in r.conditions

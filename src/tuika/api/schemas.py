@@ -195,9 +195,15 @@ class RuleOut(BaseModel):
     title_en: str
     window_seconds: int
     anchor: str
+    # Where the window counts from when the anchor never comes (a key never activated).
+    anchor_fallback: str | None
     window_starts_at: datetime | None
     deadline: datetime | None
     open: bool
+    # open, closed (past its window), waiting (opens on delivery), not_applicable (this order's
+    # record rules it out), not_refundable; ``why`` gives the reasons when it is not open.
+    state: Literal["open", "closed", "waiting", "not_applicable", "not_refundable"]
+    why: list[ReasonLabel]
     evidence_required: list[Label]
     conditions: list[Label]
     liable: str

@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from tuika.domain.money import Money
-from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind, anchor_time
-from tuika.domain.policy import Condition, EvidenceKind, LiableParty, Policy, Reason, Rule
+from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
+from tuika.domain.policy import Condition, EvidenceKind, LiableParty, Policy, Reason, Rule, window_start
 from tuika.domain.supplier import CardAnswer, TopupAnswer
 from tuika.domain.verification import Verdict, judge_cards, judge_topups
 
@@ -151,7 +151,7 @@ def _outcome(
 
 def _deadline(order: Order, rule: Rule, claimed: Mapping[str, OrderItem]) -> datetime | None:
     """Return when the window closes, or None while its anchor has not happened yet."""
-    start = anchor_time(order, rule.anchor.value, claimed)
+    start = window_start(rule, order, claimed)
     return None if start is None else start + rule.window
 
 

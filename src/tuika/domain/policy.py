@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from tuika.domain.errors import PolicyInvalid
 from tuika.domain.money import Money
-from tuika.domain.orders import ProductKind
+from tuika.domain.orders import Order, OrderItem, ProductKind, anchor_time
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -92,6 +92,8 @@ class Rule:
     title_en: str
     window: timedelta = timedelta(0)
     anchor: Anchor = Anchor.PAID_AT
+    # Where the window counts from when the anchor never comes: a key never activated, for one.
+    fallback: Anchor | None = None
     evidence: tuple[EvidenceKind, ...] = ()
     conditions: tuple[Condition, ...] = ()
     liable: LiableParty = LiableParty.PLATFORM
@@ -99,6 +101,14 @@ class Rule:
     auto_approve_max: Money = field(default_factory=Money.zero)
     notes_zh: str = ""
     notes_en: str = ""
+
+
+def window_start(rule: Rule, order: Order, items: Mapping[str, OrderItem] | None = None) -> datetime | None:
+    """Return when a rule's window opens for an order: its anchor, else its fallback; None if neither came yet."""
+    start = anchor_time(order, rule.anchor.value, items)
+    if start is None and rule.fallback is not None:
+        start = anchor_time(order, rule.fallback.value, items)
+    return start
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +139,7 @@ _RULE_KEYS = frozenset(
         "window_hours",
         "window_minutes",
         "anchor",
+        "anchor_fallback",
         "evidence",
         "conditions",
         "liable",
@@ -200,6 +211,28 @@ def _parse_notices(raw: object, errors: list[str]) -> tuple[dict[ProductKind, st
     return zh, en
 
 
+# Activation is reported only by platforms that track it, and a top-up is never activated: a
+# window counted from it alone could stay open for ever, so such a rule names where else it counts.
+_MAY_NEVER_HAPPEN: Final = frozenset({Anchor.ACTIVATED_AT})
+
+
+def _fallback(kind: ProductKind, anchor: Anchor | None, value: object, where: str, errors: list[str]) -> Anchor | None:
+    fallback = None if value is None else _enum(Anchor, value, f"{where}.anchor_fallback", errors)
+    if anchor is None or (value is not None and fallback is None):
+        return None
+    if fallback is not None and (fallback is anchor or fallback in _MAY_NEVER_HAPPEN):
+        errors.append(f"{where}.anchor_fallback: {fallback.value} cannot stand in for {anchor.value}")
+        return None
+    if anchor in _MAY_NEVER_HAPPEN and fallback is None:
+        never = kind in (ProductKind.DIRECT_TOPUP, ProductKind.MANUAL_TOPUP)
+        why = f"a {kind.value} is never activated" if never else "activation is not always reported"
+        errors.append(
+            f"{where}.anchor: {anchor.value} may never happen ({why}); "
+            "name anchor_fallback (paid_at or delivered_at) to count from then"
+        )
+    return fallback
+
+
 def _parse_rule(kind: ProductKind, entry: object, where: str, errors: list[str]) -> Rule | None:
     if not isinstance(entry, Mapping):
         errors.append(f"{where}: a table is required")
@@ -217,6 +250,7 @@ def _parse_rule(kind: ProductKind, entry: object, where: str, errors: list[str])
         errors.append(f"{where}: title_zh and title_en are required")
     window = _window(entry, where, errors, required=refundable is True)
     anchor = _enum(Anchor, entry.get("anchor", "paid_at"), f"{where}.anchor", errors)
+    fallback = _fallback(kind, anchor, entry.get("anchor_fallback"), where, errors)
     evidence = _enum_list(EvidenceKind, entry.get("evidence", []), f"{where}.evidence", errors)
     conditions = _enum_list(Condition, entry.get("conditions", []), f"{where}.conditions", errors)
     liable = _enum(LiableParty, entry.get("liable", "platform"), f"{where}.liable", errors)
@@ -237,6 +271,7 @@ def _parse_rule(kind: ProductKind, entry: object, where: str, errors: list[str])
         title_en=str(titles[1]),
         window=window,
         anchor=anchor,
+        fallback=fallback,
         evidence=tuple(evidence),
         conditions=tuple(conditions),
         liable=liable,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 from tuika.domain.cases import Role
-from tuika.domain.orders import Order, anchor_time
-from tuika.domain.policy import Policy, Rule, parse_policy
+from tuika.domain.evaluate import Claim, Path, evaluate
+from tuika.domain.orders import Order
+from tuika.domain.policy import Policy, Rule, parse_policy, window_start
 from tuika.services.context import Actor, Context
 from tuika.services.ports import UnitOfWork
 
@@ -41,20 +43,47 @@ def current(ctx: Context) -> Policy:
         return ctx.policies.current(uow)
 
 
+class WindowState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # the window has passed
+    WAITING = "waiting"  # it opens when the order is delivered (a key cannot fail before it arrives)
+    NOT_APPLICABLE = "not_applicable"  # this order's record rules it out: delivered already, activated
+    NOT_REFUNDABLE = "not_refundable"
+
+
+# The codes that refuse a claim under a rule, by what they say of its window for this order.
+_STATE_OF: Final = {
+    "refund_window_closed": WindowState.CLOSED,
+    "window_not_started": WindowState.WAITING,
+    "already_delivered": WindowState.NOT_APPLICABLE,
+    "already_activated": WindowState.NOT_APPLICABLE,
+    "reason_not_refundable": WindowState.NOT_REFUNDABLE,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RuleForOrder:
     rule: Rule
     window_starts: datetime | None
     deadline: datetime | None
     open: bool
+    state: WindowState = WindowState.OPEN
+    # Why a claim under this rule cannot be filed now, as ``evaluate`` says it.
+    why: tuple[str, ...] = ()
 
 
 def for_order(policy: Policy, order: Order, now: datetime) -> list[RuleForOrder]:
-    """Return each rule of the order's kind with the order's own window."""
+    """Return each rule of the order's kind with the order's own window and whether a claim may use it now.
+
+    The state is what ``evaluate`` says of a claim on every item under that rule now, so the
+    policy page cannot call open a rule the claim would be refused under.
+    """
     rows = []
     for rule in policy.rules_for(order.product_kind):
-        start = anchor_time(order, rule.anchor.value) if rule.refundable else None
+        start = window_start(rule, order) if rule.refundable else None
         deadline = None if start is None else start + rule.window
-        is_open = rule.refundable and (deadline is None or now <= deadline)
-        rows.append(RuleForOrder(rule, start, deadline, is_open))
+        outcome = evaluate(order, Claim(rule.reason, order.item_ids(), rule.evidence), policy, now)
+        why = outcome.reason_codes if outcome.path is Path.REJECT else ()
+        state = next((_STATE_OF[c] for c in why if c in _STATE_OF), WindowState.OPEN)
+        rows.append(RuleForOrder(rule, start, deadline, state is WindowState.OPEN, state, why))
     return rows
