@@ -24,22 +24,31 @@ def shown_ends(count: int) -> tuple[int, int]:
 
 
 def mask_card_key(secret: str) -> str:
-    """Keep the first and last four characters, hide the rest in dash groups.
+    """Keep the first and last four letters and digits, hide the rest, and keep the key's own layout.
+
+    The buyer compares the mask with the key on the card, so its spaces and dashes stay where they
+    are and none is added.
 
     >>> mask_card_key("ABCD-EFGH-JKLM-NPQR")
     'ABCD-****-****-NPQR'
     >>> mask_card_key("1234567890123456")
-    '1234-****-****-3456'
+    '1234********3456'
+    >>> mask_card_key("6926 7162 2061 1478")
+    '6926 **** **** 1478'
+    >>> mask_card_key("Q8XK2M")
+    'Q8****'
     """
-    chars = [c for c in secret if c.isalnum()]
-    head, tail = shown_ends(len(chars))
-    if not tail:
-        return "".join(chars[:head]) + "*" * (len(chars) if not head else 4)
-    hidden = len(chars) - head - tail
-    groups = ["".join(chars[:head])]
-    groups.extend("****" for _ in range(max(1, (hidden + 3) // 4)))
-    groups.append("".join(chars[-tail:]))
-    return "-".join(groups)
+    count = sum(c.isalnum() for c in secret)
+    head, tail = shown_ends(count)
+    out: list[str] = []
+    seen = 0
+    for c in secret:
+        if not c.isalnum():
+            out.append(c)
+            continue
+        out.append(c if seen < head or seen >= count - tail else "*")
+        seen += 1
+    return "".join(out)
 
 
 def mask_user_id(user_id: str) -> str:
