@@ -251,7 +251,12 @@ class SqlCaseRepository:
         return [mapping.case_from_row(r, events[r.id]) for r in rows]
 
     def queue(self, statuses: Sequence[CaseStatus], limit: int, where: QueueFilter | None = None) -> list[Case]:
-        """Return open cases in the given statuses that pass ``where``, the earliest deadline first."""
+        """Return open cases in the given statuses that pass ``where``, the earliest deadline first.
+
+        So the overdue lead, the most overdue first, and with them every escalated case: a case
+        is escalated only past its deadline, and a move that sets a new one ends its escalation.
+        The ``(status, due_at)`` index serves the order.
+        """
         query = select(CaseRow).where(CaseRow.status.in_([s.value for s in statuses]))
         if where is not None:
             if where.reason is not None:
