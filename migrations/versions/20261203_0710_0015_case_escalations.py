@@ -22,12 +22,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("escalations", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("cases", sa.Column("escalations", sa.Integer(), server_default="0", nullable=False))
+    op.add_column("cases", sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_column("escalated_at")
-        batch_op.drop_column("escalations")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite has it since 3.35): a batch would copy the cases
+    # table and drop the old one, which the foreign keys of its timeline, items and payouts refuse.
+    op.drop_column("cases", "escalated_at")
+    op.drop_column("cases", "escalations")
