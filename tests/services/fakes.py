@@ -128,9 +128,7 @@ class FakeCases(_Fake):
         self._hold(case)
         self.rows[case.id] = case
 
-    def save(
-        self, case: Case, expected: CaseStatus, event: TimelineEvent, *, escalations: int | None = None
-    ) -> None:
+    def save(self, case: Case, expected: CaseStatus, event: TimelineEvent, *, escalations: int | None = None) -> None:
         stored = self.rows.get(case.id)
         if stored is None or stored.status is not expected:
             raise StaleState(f"case {case.id} is no longer {expected.value}")

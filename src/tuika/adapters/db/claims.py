@@ -206,9 +206,7 @@ class SqlCaseRepository:
             # cannot get here: BEGIN IMMEDIATE serialises writers).
             raise ItemsAlreadyClaimed(f"items of order {case.order_id} were claimed concurrently") from exc
 
-    def save(
-        self, case: Case, expected: CaseStatus, event: TimelineEvent, *, escalations: int | None = None
-    ) -> None:
+    def save(self, case: Case, expected: CaseStatus, event: TimelineEvent, *, escalations: int | None = None) -> None:
         """Store the case if it is still in ``expected`` (compare-and-set), with its new event.
 
         With ``escalations``, only if it was escalated that many times too: two sweeps that read
