@@ -6,7 +6,7 @@ again, so the prediction and the decision rest on the same word and the supplier
 Rows are append-only, read newest first within a short time, and deleted by the sweep.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-03 07:20:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

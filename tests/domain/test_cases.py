@@ -1,4 +1,5 @@
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import strategies as st
 
 from tests.support.builders import PAID_AT, case
 from tuika.domain.cases import (
+    ESCALATED_CODE,
     FINAL,
     HOLDS_ITEMS,
     TRANSITIONS,
@@ -16,7 +18,9 @@ from tuika.domain.cases import (
     TimelineEvent,
     can_move,
     check_move,
+    escalation_due,
     expected_times,
+    priority,
 )
 from tuika.domain.errors import IllegalTransition
 from tuika.domain.money import Money
@@ -230,3 +234,70 @@ def test_a_random_walk_through_the_table_stays_in_it(choices: list[int]) -> None
     assert current.appealed == any(
         (e.from_status, e.to_status) == (S.REJECTED, S.ARBITRATION) for e in current.timeline
     )
+
+
+# Escalation past the time limit: a 2-hour manual review, due two hours after filing.
+REVIEW_STAGE = expected_times(timedelta(minutes=1), timedelta(hours=2), timedelta(hours=1), timedelta(hours=48))
+DUE = PAID_AT + timedelta(hours=2)
+
+
+def waiting_case(status: CaseStatus = S.MANUAL_REVIEW) -> Case:
+    return replace(case(status=status), due_at=DUE)
+
+
+def test_a_review_is_due_for_escalation_only_once_past_its_deadline() -> None:
+    waiting = waiting_case()
+    stage = REVIEW_STAGE[S.MANUAL_REVIEW]
+
+    assert not escalation_due(waiting, stage, DUE - timedelta(seconds=1))
+    assert not escalation_due(waiting, stage, DUE)
+    assert escalation_due(waiting, stage, DUE + timedelta(seconds=1))
+
+
+def test_an_escalated_review_is_due_again_one_period_after_its_last_escalation() -> None:
+    stage = REVIEW_STAGE[S.MANUAL_REVIEW]
+    at = DUE + timedelta(minutes=5)
+    once, line = waiting_case().escalate(at=at, actor="tuika", role=Role.SYSTEM)
+
+    assert (once.escalations, once.escalated_at, once.updated_at, once.status) == (1, at, at, S.MANUAL_REVIEW)
+    assert once.timeline[-1] == line
+    assert line == TimelineEvent(at, "tuika", Role.SYSTEM, S.MANUAL_REVIEW, S.MANUAL_REVIEW, (ESCALATED_CODE,))
+    assert not escalation_due(once, stage, at + timedelta(hours=2) - timedelta(seconds=1))
+    assert escalation_due(once, stage, at + timedelta(hours=2))
+    twice, _ = once.escalate(at=at + timedelta(hours=2), actor="tuika", role=Role.SYSTEM)
+    assert (twice.escalations, twice.escalated_at) == (2, at + timedelta(hours=2))
+
+
+@pytest.mark.parametrize("status", sorted(set(S) - {S.MANUAL_REVIEW, S.ARBITRATION}))
+def test_only_cases_waiting_for_a_person_are_escalated(status: CaseStatus) -> None:
+    overdue = waiting_case(status)
+
+    assert not escalation_due(overdue, REVIEW_STAGE[status], DUE + timedelta(days=3))
+
+
+def test_an_arbitration_is_escalated_by_its_own_period() -> None:
+    stage = REVIEW_STAGE[S.ARBITRATION]
+    once, _ = waiting_case(S.ARBITRATION).escalate(at=DUE, actor="tuika", role=Role.SYSTEM)
+
+    assert not escalation_due(once, stage, DUE + timedelta(minutes=59))
+    assert escalation_due(once, stage, DUE + timedelta(hours=1))
+
+
+def test_a_move_ends_the_escalation_of_the_status_it_leaves() -> None:
+    escalated, _ = waiting_case().escalate(at=DUE + timedelta(minutes=1), actor="tuika", role=Role.SYSTEM)
+    handed_on, _ = escalated.move(
+        S.ARBITRATION, at=DUE + timedelta(minutes=2), actor="agent_1", role=Role.AGENT, due_at=DUE + timedelta(hours=1)
+    )
+
+    assert (handed_on.escalations, handed_on.escalated_at) == (0, None)
+
+
+def test_an_escalated_case_is_urgent_and_stays_urgent() -> None:
+    stage = REVIEW_STAGE[S.MANUAL_REVIEW]
+    assert priority(waiting_case(), stage, DUE + timedelta(seconds=1)) == "urgent"
+    once, _ = waiting_case().escalate(at=DUE + timedelta(seconds=1), actor="tuika", role=Role.SYSTEM)
+    twice, _ = once.escalate(at=DUE + timedelta(hours=3), actor="tuika", role=Role.SYSTEM)
+
+    assert priority(twice, stage, DUE + timedelta(hours=5)) == "urgent"
+    # Even read by a clock behind the one that escalated it, an escalated case is not demoted.
+    assert priority(once, stage, DUE - timedelta(minutes=10)) == "urgent"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from tuika.domain.events import (
     backoff,
     case_event,
     case_event_type,
+    escalation_event,
     order_event,
     payout_event,
 )
@@ -87,6 +89,35 @@ def test_payloads_carry_no_card_key_and_no_account() -> None:
         assert all(item.secret not in text for item in on.items if item.secret)
     assert "note" not in moved.payload  # a buyer's free text stays on the timeline, not in the outbox
     assert synced.payload["items"] == 1
+
+
+def test_an_escalation_writes_its_own_type_saying_which_queue_how_late_and_how_often() -> None:
+    due = PAID_AT + timedelta(hours=2)
+    waiting = replace(case(status=S.MANUAL_REVIEW), due_at=due)
+    once, _ = waiting.escalate(at=due + timedelta(minutes=1), actor="tuika", role=Role.SYSTEM)
+    twice, line = once.escalate(at=due + timedelta(hours=2, minutes=1), actor="tuika", role=Role.SYSTEM)
+
+    event = escalation_event(twice, line)
+
+    assert (event.type, event.subject, event.actor, event.role) == (
+        EventType.CASE_ESCALATED,
+        "rc_1",
+        "tuika",
+        Role.SYSTEM,
+    )
+    assert event.occurred_at == line.at
+    assert event.not_before is None
+    assert dict(event.payload) == {
+        "case_id": "rc_1",
+        "order_id": "ord_1",
+        "buyer_id": "b_1",
+        "reason": "card_invalid",
+        "status": "manual_review",
+        "due_at": due.isoformat(),
+        "overdue_s": 2 * 3600 + 60,
+        "escalations": 2,
+        "refundable_fen": 10_000,
+    }
 
 
 def test_ulids_sort_in_the_order_they_were_made() -> None:

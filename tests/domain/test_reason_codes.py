@@ -178,6 +178,7 @@ AUDIENCE = {
     "gateway_limit_reached": "buyer",
     "gateway_refund_disputed": "buyer",
     "dispute_resolved_not_paid": "buyer",
+    "review_overdue_escalated": "buyer",
 }
 
 

@@ -104,6 +104,8 @@ _CASE_MUTABLE = (
     "due_at",
     "appealed",
     "decided_by",
+    "escalations",
+    "escalated_at",
     "evidence_ids",
     "refundable",
     "fee",
@@ -127,10 +129,12 @@ class FakeCases(_Fake):
         self._hold(case)
         self.rows[case.id] = case
 
-    def save(self, case: Case, expected: CaseStatus, event: TimelineEvent) -> None:
+    def save(self, case: Case, expected: CaseStatus, event: TimelineEvent, *, escalations: int | None = None) -> None:
         stored = self.rows.get(case.id)
         if stored is None or stored.status is not expected:
             raise StaleState(f"case {case.id} is no longer {expected.value}")
+        if escalations is not None and stored.escalations != escalations:
+            raise StaleState(f"case {case.id} was escalated meanwhile")
         if case.status in HOLDS_ITEMS and expected not in HOLDS_ITEMS:
             self._hold(case)
         elif case.status not in HOLDS_ITEMS:

@@ -121,6 +121,21 @@ def test_a_case_is_saved_only_from_the_status_it_was_read_in(uow: UnitOfWork) ->
     ]
 
 
+def test_an_escalation_is_saved_only_from_the_count_it_was_read_with(uow: UnitOfWork) -> None:
+    read = replace(case(status=CaseStatus.MANUAL_REVIEW), item_ids=("oi_1",))
+    once, line = read.escalate(at=PAID_AT, actor="tuika", role=Role.SYSTEM)
+    with uow:
+        uow.cases.save(once, CaseStatus.MANUAL_REVIEW, line, escalations=0)
+        uow.commit()
+    with uow:
+        with pytest.raises(StaleState):
+            uow.cases.save(once, CaseStatus.MANUAL_REVIEW, line, escalations=0)
+        stored = uow.cases.get("rc_1")
+
+    assert stored is not None
+    assert (stored.escalations, stored.escalated_at, len(stored.timeline)) == (1, PAID_AT, 2)
+
+
 def test_a_live_claim_holds_its_items_until_it_ends(uow: UnitOfWork) -> None:
     other = replace(case(), id="rc_2", item_ids=("oi_1", "oi_2"))
     with uow, pytest.raises(ItemsAlreadyClaimed):

@@ -321,6 +321,8 @@ def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.Cas
         due_at=c.due_at,
         overdue=c.due_at is not None and c.status not in FINAL and c.due_at < now,
         priority=priority(c, st, now),
+        escalations=c.escalations,
+        escalated_at=c.escalated_at,
         created_at=c.created_at,
         updated_at=c.updated_at,
     )

@@ -461,6 +461,9 @@ class CaseSummary(BaseModel):
     overdue: bool
     # "urgent" past the SLA, "high" within its last quarter, else "normal": the queue's order.
     priority: str
+    # How many times the sweep escalated it past its time limit in its current status, and when last.
+    escalations: int = 0
+    escalated_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 

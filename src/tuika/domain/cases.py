@@ -47,6 +47,10 @@ TRANSITIONS: Final[Mapping[CaseStatus, frozenset[CaseStatus]]] = {
 # Statuses whose items cannot be claimed again: the claim is alive or has been paid.
 HOLDS_ITEMS: Final = frozenset(S) - {S.REJECTED, S.WITHDRAWN, S.CLOSED}
 FINAL: Final = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+# Statuses in which the case waits for a person: past its time limit there, it is escalated.
+ESCALATES: Final = frozenset({S.MANUAL_REVIEW, S.ARBITRATION})
+# The timeline's word for an escalation, as every reader of the case reads it.
+ESCALATED_CODE: Final = "review_overdue_escalated"
 
 
 class Role(StrEnum):
@@ -123,6 +127,9 @@ class Case:
     due_at: datetime | None = None
     appealed: bool = False
     decided_by: str | None = None
+    # Escalations since the case entered its status (a move starts the count again), and the last.
+    escalations: int = 0
+    escalated_at: datetime | None = None
     timeline: tuple[TimelineEvent, ...] = field(default=())
 
     @property
@@ -151,9 +158,23 @@ class Case:
             reason_codes=reason_codes or self.reason_codes,
             due_at=due_at,
             appealed=self.appealed or (self.status is S.REJECTED and to is S.ARBITRATION),
+            escalations=0,
+            escalated_at=None,
             timeline=(*self.timeline, event),
         )
         return moved, event
+
+    def escalate(self, *, at: datetime, actor: str, role: Role) -> tuple[Case, TimelineEvent]:
+        """Return the case escalated once more at ``at``, and the timeline line that tells it."""
+        event = TimelineEvent(at, actor, role, self.status, self.status, (ESCALATED_CODE,))
+        escalated = replace(
+            self,
+            updated_at=at,
+            escalations=self.escalations + 1,
+            escalated_at=at,
+            timeline=(*self.timeline, event),
+        )
+        return escalated, event
 
 
 def expected_times(
@@ -179,14 +200,26 @@ def expected_times(
 
 
 def priority(case: Case, stage: Stage, now: datetime) -> str:
-    """Return how urgently a person should look: urgent past the SLA, high in its last quarter, else normal."""
+    """Return how urgently a person should look: urgent past the SLA or escalated, high in its last quarter."""
     if case.due_at is None or case.status in FINAL:
         return "normal"
-    if case.due_at < now:
+    if case.due_at < now or case.escalations:
         return "urgent"
     if stage.expected is not None and case.due_at - now <= stage.expected / 4:
         return "high"
     return "normal"
+
+
+def escalation_due(case: Case, stage: Stage, now: datetime) -> bool:
+    """Tell whether a case waiting for a person is past its time limit and not escalated in this period.
+
+    A period is the stage's expected time, counted from the last escalation: a case in a 2-hour
+    review is escalated just after its deadline, and again 2 hours after that if still waiting,
+    never twice in between; a sweep that ran late escalates once, not once per period it missed.
+    """
+    if case.status not in ESCALATES or case.due_at is None or stage.expected is None or case.due_at >= now:
+        return False
+    return case.escalated_at is None or case.escalated_at + stage.expected <= now
 
 
 class DecisionAction(StrEnum):

@@ -30,6 +30,7 @@ class EventType(StrEnum):
     CASE_DECIDED = "case.decided"  # approved or rejected, by the machine or a person
     CASE_MOVED = "case.moved"  # any other change of status
     CASE_NOTED = "case.noted"  # a line on the timeline without a move (a payout moved, evidence added)
+    CASE_ESCALATED = "case.escalated"  # a case waiting for a person passed its time limit (again)
     PAYOUT_OPENED = "payout.opened"  # a payout exists and waits to be paid
     PAYOUT_SENT = "payout.sent"  # the request number is stored as sent to a gateway
     PAYOUT_SETTLED = "payout.settled"  # the money reached the buyer
@@ -115,6 +116,23 @@ def case_event(case: Case, line: TimelineEvent) -> Event:
         line.at,
         payload,
     )
+
+
+def escalation_event(case: Case, line: TimelineEvent) -> Event:
+    """Return the event an escalation writes: which queue, how late, how many times, for whoever tells the lead."""
+    overdue_s = 0 if case.due_at is None else int((line.at - case.due_at).total_seconds())
+    payload: dict[str, Json] = {
+        "case_id": case.id,
+        "order_id": case.order_id,
+        "buyer_id": case.buyer_id,
+        "reason": case.reason.value,
+        "status": case.status.value,
+        "due_at": case.due_at.isoformat() if case.due_at is not None else None,
+        "overdue_s": overdue_s,
+        "escalations": case.escalations,
+        "refundable_fen": case.refundable.fen,
+    }
+    return Event(EventId(new_ulid()), EventType.CASE_ESCALATED, case.id, line.actor, line.role, line.at, payload)
 
 
 def payout_event(type_: EventType, payout: Payout, from_status: PayoutStatus | None) -> Event:

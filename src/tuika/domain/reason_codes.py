@@ -121,6 +121,10 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
         "财务已与支付渠道核实：原路退款未成功，可改退至平台余额",
         "Finance checked with the gateway: the original-route refund did not go through; it can go to the balance",
     ),
+    "review_overdue_escalated": (
+        "已超过预计处理时间，已加急处理",
+        "Past the expected time; the review has been expedited",
+    ),
 }
 
 
@@ -219,6 +223,7 @@ _BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
             "gateway_limit_reached",
             "gateway_refund_disputed",
             "dispute_resolved_not_paid",
+            "review_overdue_escalated",
         }
     ),
 }

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from tuika.domain.cases import Case, CaseStatus, Role, TimelineEvent
-from tuika.domain.events import PAYOUT_TARGETS, EventType, case_event, order_event, payout_event
+from tuika.domain.events import PAYOUT_TARGETS, EventType, case_event, escalation_event, order_event, payout_event
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.services.context import SYSTEM, Actor
@@ -56,6 +56,14 @@ def note_on_case(uow: UnitOfWork, case: Case, at: datetime, code: str, note: str
     """Tell on the case's timeline what happened to its payout (the payout moved, not the claim)."""
     line = TimelineEvent(at, SYSTEM.subject, SYSTEM.role, case.status, case.status, (code,), note)
     return note_case(uow, case, line)
+
+
+def escalate_case(uow: UnitOfWork, case: Case, at: datetime) -> Case:
+    """Escalate a case past its time limit and write ``case.escalated``, only if nobody escalated it meanwhile."""
+    escalated, line = case.escalate(at=at, actor=SYSTEM.subject, role=SYSTEM.role)
+    uow.cases.save(escalated, case.status, line, escalations=case.escalations)
+    uow.events.add(escalation_event(escalated, line))
+    return escalated
 
 
 def open_payout_row(uow: UnitOfWork, payout: Payout) -> None:

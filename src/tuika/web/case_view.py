@@ -112,7 +112,7 @@ def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -
         case=case,
         stage=_label(view.stage, lang),
         steps=tuple(steps(case, stages, lang)),
-        expected=expected(view.stage, view.expected_by, case.status, lang),
+        expected=expected(view.stage, view.expected_by, case.status, lang, escalated=case.escalations > 0),
         final=case.status in SETTLED,
         lines=tuple(_line(e, stages, lang) for e in case.timeline),
         shots=tuple(case_reads.shot(r, reads.get(r.id), lang) for r in view.evidence),
@@ -144,10 +144,17 @@ def steps(case: Case, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -> li
     return out
 
 
-def expected(stage: Stage, by: datetime | None, status: CaseStatus, lang: i18n.Lang) -> str | None:
-    """Return when this stage should be over, in Shanghai time, or how long it usually takes."""
+def expected(
+    stage: Stage, by: datetime | None, status: CaseStatus, lang: i18n.Lang, *, escalated: bool = False
+) -> str | None:
+    """Return when this stage should be over, in Shanghai time, or how long it usually takes.
+
+    A review escalated past its time limit says so rather than show a time already gone.
+    """
     if status in SETTLED:
         return None
+    if escalated:
+        return i18n.text(lang, "case.expected_escalated")
     if by is not None:
         return i18n.formatted(lang, "case.expected_by", at=shanghai(by))
     if stage.expected is not None:

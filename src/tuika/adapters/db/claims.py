@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, true, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db import mapping
@@ -46,9 +46,10 @@ _ORDER_LOCKED = Sql.of(
 )
 _CASE_COLUMNS = (
     "id, order_id, buyer_id, reason, item_ids, route, status, policy_version, refundable_fen, fee_fen, liable,"
-    " description, evidence_ids, reason_codes, due_at, appealed, decided_by, created_at, updated_at"
+    " description, evidence_ids, reason_codes, due_at, appealed, decided_by, escalations, escalated_at,"
+    " created_at, updated_at"
 )
-_CASE_TIMES = ("due_at", "created_at", "updated_at")
+_CASE_TIMES = ("due_at", "escalated_at", "created_at", "updated_at")
 _CASE_JSONS = ("item_ids", "evidence_ids", "reason_codes")
 _CASE = Sql.of(f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = :id", times=_CASE_TIMES, jsons=_CASE_JSONS)
 _CASE_LOCKED = Sql.of(
@@ -205,14 +206,19 @@ class SqlCaseRepository:
             # cannot get here: BEGIN IMMEDIATE serialises writers).
             raise ItemsAlreadyClaimed(f"items of order {case.order_id} were claimed concurrently") from exc
 
-    def save(self, case: Case, expected: CaseStatus, event: TimelineEvent) -> None:
-        """Store the case if it is still in ``expected`` (compare-and-set), with its new event."""
+    def save(self, case: Case, expected: CaseStatus, event: TimelineEvent, *, escalations: int | None = None) -> None:
+        """Store the case if it is still in ``expected`` (compare-and-set), with its new event.
+
+        With ``escalations``, only if it was escalated that many times too: two sweeps that read
+        the same overdue case escalate it once.
+        """
         row = CaseRow(id=case.id)
         mapping.fill_case_row(row, case)
         values = {c: getattr(row, c) for c in _CASE_MUTABLE}
-        result = self.s.execute(
-            update(CaseRow).where(CaseRow.id == case.id, CaseRow.status == expected.value).values(**values)
-        )
+        unchanged = [CaseRow.id == case.id, CaseRow.status == expected.value]
+        if escalations is not None:
+            unchanged.append(CaseRow.escalations == escalations)
+        result = self.s.execute(update(CaseRow).where(*unchanged).values(**values))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleState(f"case {case.id} is no longer {expected.value}")
         if case.status in HOLDS_ITEMS and expected not in HOLDS_ITEMS:
@@ -243,7 +249,12 @@ class SqlCaseRepository:
         return [mapping.case_from_row(r, events[r.id]) for r in rows]
 
     def queue(self, statuses: Sequence[CaseStatus], limit: int, where: QueueFilter | None = None) -> list[Case]:
-        """Return open cases in the given statuses that pass ``where``, the earliest deadline first."""
+        """Return open cases in the given statuses that pass ``where``, the earliest deadline first.
+
+        So the overdue lead, the most overdue first, and with them every escalated case: a case
+        is escalated only past its deadline, and a move that sets a new one ends its escalation.
+        The ``(status, due_at)`` index serves the order.
+        """
         query = select(CaseRow).where(CaseRow.status.in_([s.value for s in statuses]))
         if where is not None:
             if where.reason is not None:
@@ -267,6 +278,26 @@ class SqlCaseRepository:
             select(CaseRow.id)
             .where(CaseRow.status.in_([s.value for s in statuses]), CaseRow.due_at < due_before)
             .order_by(CaseRow.due_at)
+            .limit(limit)
+        )
+        return [CaseId(i) for i in self.s.scalars(query)]
+
+    def ids_to_escalate(self, since: Mapping[CaseStatus, datetime], now: datetime, limit: int) -> list[CaseId]:
+        """Return ids of cases past their deadline and not escalated since their status's time, most overdue first."""
+        if not since:
+            return []
+        # Each status has its own period; the (status, due_at) index finds the overdue ones.
+        per_status = [
+            and_(
+                CaseRow.status == status.value,
+                or_(CaseRow.escalated_at.is_(None), CaseRow.escalated_at <= before),
+            )
+            for status, before in since.items()
+        ]
+        query = (
+            select(CaseRow.id)
+            .where(CaseRow.status.in_([s.value for s in since]), CaseRow.due_at < now, or_(*per_status))
+            .order_by(CaseRow.due_at, CaseRow.id)
             .limit(limit)
         )
         return [CaseId(i) for i in self.s.scalars(query)]
@@ -344,6 +375,8 @@ _CASE_MUTABLE = (
     "due_at",
     "appealed",
     "decided_by",
+    "escalations",
+    "escalated_at",
     "evidence_ids",
     "refundable_fen",
     "fee_fen",
@@ -396,6 +429,8 @@ def _case_values(raw: Raw, case: Case) -> dict[str, Any]:
         "due_at": raw.time_in(case.due_at),
         "appealed": case.appealed,
         "decided_by": case.decided_by,
+        "escalations": case.escalations,
+        "escalated_at": raw.time_in(case.escalated_at),
         "created_at": raw.time_in(case.created_at),
         "updated_at": raw.time_in(case.updated_at),
     }

@@ -130,6 +130,8 @@ def case_from_record(record: Mapping[str, Any], events: Sequence[Mapping[str, An
         due_at=record["due_at"],
         appealed=bool(record["appealed"]),
         decided_by=record["decided_by"],
+        escalations=int(record["escalations"]),
+        escalated_at=record["escalated_at"],
         timeline=tuple(event_from_record(e) for e in events),
     )
 
@@ -141,6 +143,8 @@ def fill_case_row(row: CaseRow, case: Case) -> None:
     row.due_at = case.due_at
     row.appealed = case.appealed
     row.decided_by = case.decided_by
+    row.escalations = case.escalations
+    row.escalated_at = case.escalated_at
     row.evidence_ids = list(case.evidence_ids)
     row.refundable_fen = case.refundable.fen
     row.fee_fen = case.fee.fen

@@ -110,6 +110,9 @@ class CaseRow(Base):
     due_at: Mapped[datetime | None]
     appealed: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_by: Mapped[str | None] = mapped_column(String(64))
+    # Escalations since the case entered its status, and the last one's time (the sweep's period).
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (

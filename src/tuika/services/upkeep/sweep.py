@@ -13,6 +13,7 @@ from tuika.services.claims.evidence import forget_unused
 from tuika.services.context import Context
 from tuika.services.review.decisions import close_overdue
 from tuika.services.signin.sessions import forget_expired
+from tuika.services.upkeep.escalation import escalate_overdue
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +23,12 @@ class SweepReport:
     sessions: int = 0
     links: int = 0
     pruned: int = 0
+    # Manual reviews and arbitrations past their time limit, escalated by this sweep.
+    escalated: int = 0
 
 
 def sweep(ctx: Context, limit: int = 500) -> SweepReport:
-    """Close cases whose evidence is overdue; delete what has outlived its use.
+    """Close cases whose evidence is overdue, escalate reviews past theirs; delete what has outlived its use.
 
     Uploads that never backed a claim are deleted once they are old enough, page sessions
     and used sign-in links once they have expired, and delivered events once they are older
@@ -35,6 +38,7 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
     with ctx.read() as uow:
         overdue = uow.cases.ids_due((CaseStatus.AWAITING_EVIDENCE,), now, limit)
     closed = sum(1 for case_id in overdue if close_overdue(ctx, case_id).status is CaseStatus.CLOSED)
+    escalated = escalate_overdue(ctx, limit)
     forgotten = forget_unused(ctx, ctx.evidence_unused, limit)
     sessions, links = forget_expired(ctx, limit)
     pruned = 0
@@ -42,4 +46,4 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
         with ctx.uow() as uow:
             pruned = uow.events.prune(now - ctx.events.keep, limit)
             uow.commit()
-    return SweepReport(closed, forgotten, sessions, links, pruned)
+    return SweepReport(closed, forgotten, sessions, links, pruned, escalated)

@@ -34,6 +34,10 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.now": ("当前状态：", "Now:"),
     "case.expected_by": ("预计 {at} 前完成", "Expected by {at}"),
     "case.expected_within": ("预计 {span}内完成", "Usually within {span}"),
+    "case.expected_escalated": (
+        "已超过预计处理时间，已加急处理",
+        "Past the expected time; your claim is being expedited",
+    ),
     "case.expected_refund": (
         "退款处理中，到账后这里会更新",
         "The refund is on its way; this page updates when it arrives",

@@ -24,6 +24,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.priority.urgent": ("紧急", "Urgent"),
     "console.priority.high": ("较急", "High"),
     "console.priority.normal": ("普通", "Normal"),
+    # A case past its time limit, escalated by the sweep once per period it stays overdue.
+    "console.escalated": ("已加急 {n} 次", "escalated {n}×"),
     "console.amount": ("申请金额", "Claimed"),
     "console.kind": ("商品类型", "Product kind"),
     "console.merchant": ("商家", "Merchant"),
