@@ -14,7 +14,9 @@ from tests.support.api import Auth, file_case, push, upload
 from tests.support.factories import card_key_for, order_payload, png_bytes
 from tests.support.suppliers import FakeSupplier
 from tuika.bootstrap import System
-from tuika.domain.supplier import CardAnswer, CardState
+from tuika.domain.ids import OrderId
+from tuika.domain.supplier import Asked, CardAnswer, CardState
+from tuika.services.upkeep.sweep import sweep
 
 # The machine's decision as its case shows it, by the path the prediction names.
 ACTION = {
@@ -245,3 +247,19 @@ def test_the_buyer_reads_the_history_that_sends_them_to_a_person_as_a_neutral_re
     assert [c["code"] for c in mine["reason_codes"]] == ["claim_needs_review", "supplier_card_invalid"]
     assert [c["code"] for c in staff["reason_codes"]] == ["buyer_history_flagged", "supplier_card_invalid"]
     assert "buyer_history_flagged" not in str(mine)
+
+
+def test_the_sweep_forgets_the_suppliers_answers_a_day_old(system: System) -> None:
+    now = system.ctx.clock.now()
+    with system.ctx.uow() as uow:
+        uow.answers.add(
+            OrderId("ord_pc_old"), [Asked("i0", now - timedelta(days=2), card=CardAnswer(CardState.UNUSED))]
+        )
+        uow.answers.add(OrderId("ord_pc_new"), [Asked("i0", now, card=CardAnswer(CardState.UNUSED))])
+        uow.commit()
+
+    report = sweep(system.ctx)
+
+    with system.ctx.read() as uow:
+        left = [o for o in ("ord_pc_old", "ord_pc_new") if uow.answers.since(OrderId(o), now - timedelta(days=3))]
+    assert (report.answers, left) == (1, ["ord_pc_new"])

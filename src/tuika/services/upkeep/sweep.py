@@ -7,6 +7,8 @@ relay's poll runs any whose time has come (``services.events.relay``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
 
 from tuika.domain.cases import CaseStatus
 from tuika.services.claims.evidence import forget_unused
@@ -25,14 +27,21 @@ class SweepReport:
     pruned: int = 0
     # Manual reviews and arbitrations past their time limit, escalated by this sweep.
     escalated: int = 0
+    # The supplier's answers kept for reuse, deleted once a day old.
+    answers: int = 0
+
+
+# A kept answer is reused for minutes; a day keeps it for whoever asks what the supplier said
+# when a pre-check and its case disagree, and no longer.
+ANSWERS_KEPT: Final = timedelta(days=1)
 
 
 def sweep(ctx: Context, limit: int = 500) -> SweepReport:
     """Close cases whose evidence is overdue, escalate reviews past theirs; delete what has outlived its use.
 
     Uploads that never backed a claim are deleted once they are old enough, page sessions
-    and used sign-in links once they have expired, and delivered events once they are older
-    than the retention setting (when one is set).
+    and used sign-in links once they have expired, delivered events once they are older
+    than the retention setting (when one is set), and the supplier's kept answers after a day.
     """
     now = ctx.clock.now()
     with ctx.read() as uow:
@@ -46,4 +55,7 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
         with ctx.uow() as uow:
             pruned = uow.events.prune(now - ctx.events.keep, limit)
             uow.commit()
-    return SweepReport(closed, forgotten, sessions, links, pruned, escalated)
+    with ctx.uow() as uow:
+        answers = uow.answers.delete_before(now - ANSWERS_KEPT, limit)
+        uow.commit()
+    return SweepReport(closed, forgotten, sessions, links, pruned, escalated, answers)
