@@ -274,6 +274,8 @@ class FieldMatchOut(BaseModel):
     matches: bool
     code: str
     item_id: str | None
+    # Characters read wrong beyond the look-alikes and forgiven on a long number; 0 where it agrees.
+    corrections: int = 0
 
 
 class ReadOut(BaseModel):

@@ -1,9 +1,16 @@
 """Comparison of the fields read from a screenshot with the order the claim is about.
 
-OCR confuses a few shapes (O/0, I/1, l/1, S/5, B/8, Z/2); comparisons forgive exactly those,
-case and dashes or spaces, and nothing more: a degraded screenshot gives believable wrong
-digits, and turning one of those into a match would hide a forgery. Values are reported as
-read; the caller masks card keys on output.
+OCR confuses a few shapes (O/0, I/1, l/1, S/5, B/8, Z/2); comparisons forgive those, case and
+dashes or spaces. Beyond them, a long order or trade number may differ in a few characters and
+still be read as this order's: one in 12 to 19 characters, two from 20 (``tolerance``), reported
+as found with that many corrections. Shorter numbers must agree exactly, since there a wrong
+character is as likely a different number as a misread. Card keys always must: a key typed with
+one character wrong is exactly what a redeem page calls invalid, and a refund for it would pay
+for a key that works. The review also searches the whole text for this
+order's own numbers and keys, so a number on no label, in a shape no rule knows, is found.
+What the tolerance could make of another order's number is the caller's to check against
+the orders it holds (``services.review.reading``). Values are reported as read; the caller
+masks card keys on output.
 """
 
 from __future__ import annotations
@@ -51,6 +58,8 @@ class FieldMatch:
     matches: bool
     code: MatchCode
     item_id: str | None = None
+    # Characters that differ from the expected value beyond the look-alikes; 0 where it agrees.
+    corrections: int = 0
 
 
 def canonical(value: str) -> str:
@@ -67,34 +76,174 @@ def same_reading(read: str, expected: str) -> bool:
     return bool(expected) and canonical(read) == canonical(expected)
 
 
-def match(fields: Fields, order: Order, card_keys: Mapping[str, str]) -> tuple[FieldMatch, ...]:
+def tolerance(length: int) -> int:
+    """Return how many characters a value this long may differ by, beyond look-alikes, and still be read as it.
+
+    >>> tolerance(11), tolerance(12), tolerance(19), tolerance(20), tolerance(28)
+    (0, 1, 1, 2, 2)
+    """
+    if length < 12:
+        return 0
+    return 1 if length < 20 else 2
+
+
+def corrections(read: str, expected: str) -> int | None:
+    """Return how many characters ``read`` differs from ``expected`` by within its tolerance, or None.
+
+    >>> corrections("KM2026112O12345678901234", "KM2026112012345678901234")
+    0
+    >>> corrections("KM2026112012345678901284", "KM2026112012345678901234")
+    1
+    >>> corrections("ord_42", "ord_43") is None
+    True
+    """
+    a, b = canonical(read), canonical(expected)
+    if not a or not b:
+        return None
+    if a == b:
+        return 0
+    allowed = tolerance(len(b))
+    if abs(len(a) - len(b)) > allowed:
+        return None
+    apart = _distance(a, b)
+    return apart if apart <= allowed else None
+
+
+def find(text: str, expected: str, *, exact: bool = False) -> tuple[str, int] | None:
+    """Return where ``text`` shows ``expected`` (as written there) and with how many corrections, or None.
+
+    The text's spaces, dashes and line breaks are passed over, so a number wrapped over two
+    lines or grouped in fours is found; the closest place wins.
+
+    >>> find("商家订单号\\nKM20261120 1234 5678 9012 34\\n交易成功", "KM2026112012345678901234")
+    ('KM20261120 1234 5678 9012 34', 0)
+    """
+    target = canonical(expected)
+    if not target:
+        return None
+    kept = [(i, c) for i, c in enumerate(text) if not (c.isspace() or c == "-")]
+    folded = "".join(c for _, c in kept).upper().translate(_CONFUSIONS)
+    best = _closest(folded, target, 0 if exact else tolerance(len(target)))
+    if best is None:
+        return None
+    start, end, apart = best
+    return text[kept[start][0] : kept[end - 1][0] + 1], apart
+
+
+def match(fields: Fields, order: Order, card_keys: Mapping[str, str], text: str = "") -> tuple[FieldMatch, ...]:
     """Return how each order number, card key, amount and time read compares with ``order``.
 
-    ``card_keys`` maps item id to the item's plaintext card key.
+    ``card_keys`` maps item id to the item's plaintext card key; ``text`` is the whole text read,
+    searched for this order's number, trade number and keys where no field rule found them.
     """
-    return (
+    found = (
         *(_order_number(read, order) for read in fields.order_numbers),
         *(_card_key(read, order, card_keys) for read in fields.card_keys),
+    )
+    return (
+        *found,
+        *_searched(text, order, card_keys, found),
         *(_amount(read, order) for read in fields.amounts),
         *(_time(read, order) for read in fields.times),
     )
 
 
+def _searched(text: str, order: Order, card_keys: Mapping[str, str], found: tuple[FieldMatch, ...]) -> list[FieldMatch]:
+    """Return this order's own values the text shows that no field rule took."""
+    if not text:
+        return []
+    out: list[FieldMatch] = []
+    numbers = [m for m in found if m.field == "order_number" and m.matches]
+    for expected, code in _own_numbers(order):
+        if any(m.expected == expected for m in numbers):
+            continue
+        seen = find(text, expected)
+        if seen is not None and not _taken(seen[0], found):
+            out.append(FieldMatch("order_number", seen[0], expected, True, code, None, seen[1]))
+    keyed = {m.item_id for m in found if m.field == "card_key" and m.matches}
+    for item_id in order.item_ids():
+        plaintext = card_keys.get(item_id)
+        if not plaintext or item_id in keyed:
+            continue
+        seen = find(text, plaintext, exact=True)
+        if seen is not None and not _taken(seen[0], found):
+            out.append(
+                FieldMatch("card_key", seen[0], mask_card_key(plaintext), True, "card_key_matches", item_id, seen[1])
+            )
+    return out
+
+
+def _taken(read: str, found: tuple[FieldMatch, ...]) -> bool:
+    # A value a field rule read already has its verdict; the search only adds what no rule saw.
+    return any(canonical(m.read) == canonical(read) for m in found)
+
+
+def _own_numbers(order: Order) -> list[tuple[str, MatchCode]]:
+    # The order's own number first: a payment screen may show the trade number as 订单号 too.
+    own: list[tuple[str, MatchCode]] = [(order.id, "order_number_matches")]
+    if order.transaction_id:
+        own.append((order.transaction_id, "order_number_is_transaction"))
+    return own
+
+
 def _order_number(read: str, order: Order) -> FieldMatch:
-    if same_reading(read, order.id):
-        return FieldMatch("order_number", read, order.id, True, "order_number_matches")
-    if same_reading(read, order.transaction_id):
-        return FieldMatch("order_number", read, order.transaction_id, True, "order_number_is_transaction")
+    for expected, code in _own_numbers(order):
+        apart = corrections(read, expected)
+        if apart is not None:
+            return FieldMatch("order_number", read, expected, True, code, None, apart)
     return FieldMatch("order_number", read, order.id, False, "order_number_differs")
 
 
 def _card_key(read: str, order: Order, card_keys: Mapping[str, str]) -> FieldMatch:
     for item_id in order.item_ids():
         plaintext = card_keys.get(item_id)
+        if not plaintext:
+            continue
         # A key stored as 卡号 and 密码 together may be shown one part at a time.
-        if plaintext and any(same_reading(read, part) for part in (plaintext, *re.split(r"[\s/|,;]+", plaintext))):
+        if any(same_reading(read, part) for part in (plaintext, *re.split(r"[\s/|,;]+", plaintext))):
             return FieldMatch("card_key", read, mask_card_key(plaintext), True, "card_key_matches", item_id)
     return FieldMatch("card_key", read, None, False, "card_key_not_in_order")
+
+
+def _distance(a: str, b: str) -> int:
+    """Return the edit distance of two strings (insertions, deletions, substitutions)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def _closest(text: str, target: str, allowed: int) -> tuple[int, int, int] | None:
+    """Return (start, end, distance) of the substring of ``text`` closest to ``target``, within ``allowed``.
+
+    Approximate substring search (Sellers): one pass over the text, each column the distance of
+    the target to the best substring ending there, carrying where that substring started.
+    """
+    if allowed == 0:
+        at = text.find(target)
+        return None if at < 0 else (at, at + len(target), 0)
+    n = len(target)
+    # cost[i], start[i]: target[:i] against the best substring ending at the current column.
+    cost = list(range(n + 1))
+    start = [0] * (n + 1)
+    best: tuple[int, int, int] | None = None
+    for j, c in enumerate(text, 1):
+        prev_cost, prev_start = cost[0], start[0]
+        cost[0], start[0] = 0, j
+        for i in range(1, n + 1):
+            here, here_start = cost[i], start[i]
+            options = (
+                (prev_cost + (target[i - 1] != c), prev_start),
+                (here + 1, here_start),
+                (cost[i - 1] + 1, start[i - 1]),
+            )
+            cost[i], start[i] = min(options)
+            prev_cost, prev_start = here, here_start
+        if cost[n] <= allowed and (best is None or cost[n] < best[2]):
+            best = (start[n], j, cost[n])
+    return best
 
 
 def _amount(read: Money, order: Order) -> FieldMatch:

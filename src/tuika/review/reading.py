@@ -67,6 +67,7 @@ def build_read(
             "matches": m.matches,
             "code": m.code,
             "item_id": m.item_id,
+            "corrections": m.corrections,
         }
         for m in matches
     )

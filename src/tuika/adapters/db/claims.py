@@ -85,6 +85,11 @@ class SqlOrderRepository:
     def __init__(self, session: Session) -> None:
         self.s = session
 
+    def ids_between(self, low: str, high: str, limit: int) -> list[OrderId]:
+        """Return up to ``limit`` order ids from ``low`` (inclusive) to ``high`` (exclusive), a range of the key."""
+        query = select(OrderRow.id).where(OrderRow.id >= low, OrderRow.id < high).order_by(OrderRow.id).limit(limit)
+        return [OrderId(i) for i in self.s.scalars(query)]
+
     def get(self, order_id: OrderId, *, lock: bool = False) -> Order | None:
         """Return the order, locking its row for the transaction when asked."""
         records = raw_for(self.s).records(_ORDER_LOCKED if lock else _ORDER, {"id": order_id})

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from tuika.domain.ids import EvidenceId, OrderId
 from tuika.domain.orders import Order
 from tuika.review.accountmask import hide_accounts
 from tuika.review.fields import Fields, extract
 from tuika.review.forensics import Marks, marks
-from tuika.review.matching import FieldMatch, match
+from tuika.review.matching import FieldMatch, corrections, match
 from tuika.review.ocr import OcrError, OcrText
 from tuika.review.reading import EvidenceRead, build_read
 from tuika.services.context import Context
@@ -62,7 +63,7 @@ def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done:
             seen.reads.append(build_read(record.id, ocr.engine, OcrText(()), Fields(), (), unreadable, ctx.clock.now()))
             continue
         fields = extract(text)
-        matches = match(fields, order, keys)
+        matches = match(fields, order, keys, text.text)
         with ctx.read() as uow:
             codes = judge_read(ctx, uow, order, fields, matches)
         read = build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now(), list(keys.values()))
@@ -71,13 +72,24 @@ def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done:
     return seen
 
 
+# How far from this order's number another order is looked for when a number read is taken as
+# this one's with corrections: those that share all but this many last characters with it, which
+# is where a platform numbering its orders in sequence puts the orders placed around it.
+NEIGHBOURS_DIFFER_IN: Final = 6
+NEIGHBOURS_LOOKED_AT: Final = 500
+
+
 def judge_read(
     ctx: Context, uow: UnitOfWork, order: Order, fields: Fields, matches: Sequence[FieldMatch]
 ) -> tuple[str, ...]:
     """Return what a screenshot's fields say about the claim, looking up values that name no field of this order."""
     codes: list[str] = []
     numbers = [m for m in matches if m.field == "order_number"]
-    if numbers and not any(m.matches for m in numbers):
+    if any(m.matches and m.corrections and _nearer_order(uow, order, m) for m in numbers):
+        # Read as this order's only thanks to the tolerance, and as close to another order's:
+        # that other order is what the screenshot shows.
+        codes.append("evidence_names_other_order")
+    elif numbers and not any(m.matches for m in numbers):
         others = [uow.orders.get(OrderId(m.read)) for m in numbers]
         named = any(other is not None and other.id != order.id for other in others)
         codes.append("evidence_names_other_order" if named else "ocr_contradicts_order")
@@ -94,3 +106,22 @@ def judge_read(
     if not codes and any(m.matches for m in matches):
         codes.append("ocr_matches_order")
     return tuple(dict.fromkeys(codes))
+
+
+def _nearer_order(uow: UnitOfWork, order: Order, m: FieldMatch) -> bool:
+    """Tell whether another order we hold is at least as close to what was read as this one is."""
+    if uow.orders.get(OrderId(m.read)) is not None and m.read != order.id:
+        return True
+    expected = m.expected or order.id
+    if expected != order.id:
+        return False  # the trade number: the gateway's, not one of our order numbers
+    stem = order.id[: max(1, len(order.id) - NEIGHBOURS_DIFFER_IN)]
+    # The ids that start with the stem, as a range of the primary key's index.
+    around = uow.orders.ids_between(stem, stem[:-1] + chr(ord(stem[-1]) + 1), NEIGHBOURS_LOOKED_AT)
+    for other in around:
+        if other == order.id:
+            continue
+        apart = corrections(m.read, other)
+        if apart is not None and apart <= m.corrections:
+            return True
+    return False

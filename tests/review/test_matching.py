@@ -1,0 +1,73 @@
+"""Tolerant matching: long numbers forgive a few misread characters, keys and short numbers none."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.builders import order
+from tuika.review.fields import Fields
+from tuika.review.matching import corrections, find, match, tolerance
+
+OURS = "KM2026112012345678901234"
+
+
+@pytest.mark.parametrize(("length", "allowed"), [(6, 0), (11, 0), (12, 1), (19, 1), (20, 2), (28, 2), (40, 2)])
+def test_the_tolerance_grows_with_the_length(length: int, allowed: int) -> None:
+    assert tolerance(length) == allowed
+
+
+@pytest.mark.parametrize(
+    ("read", "expected"),
+    [
+        ("KM2026112012345678901234", 0),
+        ("km2026 1120 1234 5678 9012 34", 0),  # case, spaces
+        ("KM2O26112O12345678901234", 0),  # look-alikes are not corrections
+        ("KM2026112012345678901284", 1),
+        ("KM202611201234567890123", 1),  # one character lost
+        ("KM2026112012345678961284", 2),
+        ("KM2026112012345678967284", None),  # three: another number
+        ("2026112012345678901234", 2),  # the shop prefix not read
+    ],
+)
+def test_corrections_count_what_was_forgiven(read: str, expected: int | None) -> None:
+    assert corrections(read, OURS) == expected
+
+
+def test_a_short_number_must_agree_exactly() -> None:
+    assert corrections("ord_10002", "ord_10001") is None  # 9 characters: a wrong one is another order
+    assert corrections("ORD_1OOO1", "ord_10001") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("商家订单号 KM2026112012345678901234", ("KM2026112012345678901234", 0)),
+        ("KM20261120123456\n78901234 商家订单号", ("KM20261120123456\n78901234", 0)),  # wrapped
+        ("订单 KM2026-1120-1234-5678-9012-34 已完成", ("KM2026-1120-1234-5678-9012-34", 0)),
+        ("单号KM2026112012345678901284付款", ("KM2026112012345678901284", 1)),
+        ("单号KM2026112012345678967284付款", None),
+        ("", None),
+    ],
+)
+def test_the_text_is_searched_for_the_orders_own_number(text: str, found: tuple[str, int] | None) -> None:
+    assert find(text, OURS) == found
+
+
+def test_a_card_key_is_found_in_the_text_only_exactly() -> None:
+    key = "6926716220611478"
+    on = order()
+
+    grouped = match(Fields(), on, {"oi_1": key}, "兑换码 6926 7162 2061 1478 无效")
+    one_off = match(Fields(), on, {"oi_1": key}, "兑换码 6926 7162 2061 1479 无效")
+
+    assert [(m.field, m.matches, m.item_id) for m in grouped] == [("card_key", True, "oi_1")]
+    assert one_off == ()  # a key typed one digit wrong is invalid for real, and is not ours
+
+
+def test_an_unlabelled_order_number_the_field_rules_miss_is_matched_from_the_text() -> None:
+    on = order()
+    text = f"账单详情\n-99.50\n{on.transaction_id}\n{on.id}"
+
+    found = [(m.code, m.read, m.corrections) for m in match(Fields(), on, {}, text)]
+
+    assert found == [("order_number_matches", on.id, 0), ("order_number_is_transaction", on.transaction_id, 0)]
