@@ -326,9 +326,9 @@ def test_each_field_read_is_found_on_its_line_and_marked_as_compared() -> None:
         "card_key": "mismatch",
         "amount": "mismatch",
         "time": "match",
-        "error_code": "read",
-        "error_text": "read",
-        "phone": "read",
+        "error_code": "info",
+        "error_text": "info",
+        "phone": "info",
     }
     order, key, amount, at = (found[f].box for f in ("order_number", "card_key", "amount", "time"))
     assert order is not None
