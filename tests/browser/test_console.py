@@ -119,8 +119,54 @@ def test_an_agent_sees_the_case_tick_in_the_queue_and_approves_it_by_keyboard(
     page.goto(f"{live}/console/cases/{case_id}")
     last = page.locator("[data-test=timeline] [data-test=event]").filter(has_text="agent_1")
     expect(last).to_contain_text("凭证证实问题属实")
-    expect(last).to_contain_text("evidence_confirms_claim")
+    expect(last).not_to_contain_text("evidence_confirms_claim")  # words; the code is data for scripts
+    expect(last.locator("[data-code=evidence_confirms_claim]")).to_have_attribute("data-direction", "supports")
     page.screenshot(path=shots / "case-after-approval.png", full_page=True)
+    axe.check(page)
+
+
+def test_after_a_decision_the_next_case_opens_with_a_word_on_the_last(
+    browser: Browser, api: TestClient, auth: Auth, system: System, staff: StaffLink, live: str, shots: Path
+) -> None:
+    first = manual_review_case(api, auth, "ord_bn1")
+    push(api, auth, order_payload("ord_bn2", merchant_name="星云数码卡券专营店"))
+    body = {
+        "order_id": "ord_bn2",
+        "reason": "card_invalid",
+        "evidence_ids": [upload(api, auth, data=png_bytes(color="teal"))],
+    }
+    second = file_case(api, auth, body)["id"]
+    with system.engine.begin() as conn:  # the first is due first
+        conn.execute(
+            text("UPDATE cases SET due_at = :at WHERE id = :id"),
+            {"at": datetime.now(UTC) + timedelta(minutes=30), "id": first},
+        )
+    page = open_page(browser)
+    page.goto(staff())
+    page.locator(f"[data-case='{first}'] a").click()
+
+    page.keyboard.press("r")
+    page.locator("#code-reject").select_option("evidence_insufficient")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"{live}/console/cases/{second}")
+    flash = page.locator("[data-test=flash]")
+    expect(flash).to_have_text(f"✓ 已驳回申请 {first}。已打开队列中的下一件。 查看上一件")
+    expect(page.locator("[data-test=order] [data-test=merchant]")).to_have_text("星云数码卡券专营店 merchant_1")
+    expect(page.locator("[data-test=form-approve]")).to_be_attached()
+    page.screenshot(path=shots / "next-case.png", full_page=True)
+    axe.check(page)
+    assert api_case(api, auth, first)["status"] == "rejected"
+
+    page.keyboard.press("e")
+    page.locator("#code-request_evidence").select_option("evidence_unreadable")
+    page.locator("#note-request_evidence").fill("请上传清晰的报错截图")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"{live}/console")
+    expect(page.locator("[data-test=flash]")).to_contain_text(f"已请买家为申请 {second} 补充材料")
+    expect(page.locator("[data-test=queue-empty]")).to_be_visible()
+    page.screenshot(path=shots / "queue-emptied.png", full_page=True)
     axe.check(page)
 
 
@@ -191,7 +237,7 @@ def reading(system: System) -> Iterator[FakeSupplier]:
 def test_the_fields_read_are_boxed_on_the_screenshot_green_and_red(
     browser: Browser, api: TestClient, auth: Auth, staff: StaffLink, live: str, shots: Path, reading: FakeSupplier
 ) -> None:
-    body = order_payload("ord_bx1", amount_fen=10000)
+    body = order_payload("ord_bx1", amount_fen=10000, merchant_name="金卡优选旗舰店", supplier_name="天虹卡业供应链")
     push(api, auth, body)
     delivered = datetime.fromisoformat(body["delivery"]["delivered_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
     screen = RedeemError(
@@ -237,7 +283,18 @@ def test_the_fields_read_are_boxed_on_the_screenshot_green_and_red(
     # The supplier's word settles the key; the contradicting amount is left for the person to check.
     suggestion = page.locator("[data-test=suggestion]")
     expect(suggestion).to_contain_text("建议： 批准退款 · 供货商确认问题")
-    expect(suggestion).to_contain_text("决定前请核对： 截图内容与订单信息不符")
+    expect(suggestion).to_contain_text("决定前请核对： ✗ 存疑或不利：截图内容与订单信息不符")
+    machine = page.locator("[data-test=machine]")
+    expect(machine.locator("[data-test=summary]")).to_have_text("可以批准，但请先核对下列疑点。")
+    # The supplier's word for the buyer is green and ticked, the doubt red and crossed: not two alarms.
+    confirmed = machine.locator("[data-test=machine-reasons] [data-code=supplier_card_invalid]")
+    doubt = machine.locator("[data-test=machine-reasons] [data-code=ocr_contradicts_order]")
+    expect(confirmed).to_have_text("✓ 支持申请：供货商确认卡密无效")
+    expect(doubt).to_have_text("✗ 存疑或不利：截图内容与订单信息不符")
+    assert confirmed.evaluate("el => getComputedStyle(el).color") == "rgb(10, 122, 59)"
+    assert doubt.evaluate("el => getComputedStyle(el).color") == "rgb(180, 35, 24)"
+    expect(page.locator("[data-test=order] [data-test=merchant]")).to_have_text("金卡优选旗舰店 merchant_1")
+    expect(page.locator("[data-test=evidence]")).not_to_contain_text("paddle")
     suggestion.get_by_role("button", name="采纳建议").click()
     expect(page.locator("#code-approve")).to_be_focused()
     expect(page.locator("#code-approve")).to_have_value("supplier_confirmed_fault")

@@ -18,6 +18,10 @@ def test_demo_orders_cover_buyers_merchants_suppliers_and_kinds() -> None:
     assert len({o.buyer_id for o in made}) == 5
     assert len({o.merchant_id for o in made}) == 3
     assert len({o.supplier_id for o in made}) == 2
+    # Each shop and supplier by the one name people know it by, in Chinese.
+    assert len({(o.merchant_id, o.merchant_name) for o in made}) == 3
+    assert len({(o.supplier_id, o.supplier_name) for o in made}) == 2
+    assert all(re.search(r"[\u4e00-\u9fff]{4}", name) for o in made for name in (o.merchant_name, o.supplier_name))
     assert len({o.sku for o in made}) >= 10
     assert {o.product_kind for o in made} == set(ProductKind)
 

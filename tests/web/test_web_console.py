@@ -31,6 +31,12 @@ def api_case(client: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
+def visible(page: str) -> str:
+    """Return the text a person reads on a page: no tags, so no attributes, no scripts or styles."""
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return re.sub(r"<[^>]*>", " ", body)
+
+
 def queue_ids(page: str) -> list[str]:
     return re.findall(r'data-case="([^"]+)"', page)
 
@@ -175,9 +181,9 @@ def test_a_decision_without_a_fitting_reason_is_refused_inline(client: TestClien
     csrf = sign_in(client, system, "agent_1", "agent")
 
     cases = [
-        ({"action": "reject"}, "请选择原因代码"),
-        ({"action": "reject", "reason_code": "goodwill"}, "该原因代码不适用于此操作"),
-        ({"action": "reject", "reason_code": "made_up"}, "该原因代码不适用于此操作"),
+        ({"action": "reject"}, "请选择原因。"),
+        ({"action": "reject", "reason_code": "goodwill"}, "该原因不适用于此操作"),
+        ({"action": "reject", "reason_code": "made_up"}, "该原因不适用于此操作"),
         ({"action": "request_evidence", "reason_code": "evidence_insufficient"}, "请填写给买家的留言"),
         ({"action": "refund_twice", "reason_code": "goodwill"}, "没有这个操作"),
         ({"action": "approve", "reason_code": "goodwill", "note": "长" * 2001}, "备注最多 2000 字"),
@@ -196,7 +202,7 @@ def test_a_decision_without_a_fitting_reason_is_refused_inline(client: TestClien
     assert count_rows(system.engine, "decisions") == 1
 
 
-def test_an_approval_lands_on_the_timeline_and_goes_back_to_the_queue(
+def test_an_approval_lands_on_the_timeline_and_opens_the_next_case(
     client: TestClient, auth: Auth, system: System
 ) -> None:
     case_id = manual_review_case(client, auth, "ord_cd1")
@@ -205,11 +211,14 @@ def test_an_approval_lands_on_the_timeline_and_goes_back_to_the_queue(
 
     done = decide(client, case_id, csrf, action="approve", reason_code="evidence_confirms_claim", note="截图清晰")
 
-    assert (done.status_code, done.headers["location"]) == (303, "/console")
-    queue = client.get("/console")
-    assert queue_ids(queue.text) == [other]
-    assert f"已批准申请 {case_id}" in queue.text
-    assert f"已批准申请 {case_id}" not in client.get("/console").text  # said once
+    # The next case in the queue opens at once, saying what was decided on this one.
+    assert (done.status_code, done.headers["location"]) == (303, f"/console/cases/{other}")
+    following = client.get(done.headers["location"])
+    assert 'data-test="form-approve"' in following.text
+    assert f"已批准申请 {case_id}。已打开队列中的下一件。" in following.text
+    assert f'<a href="/console/cases/{case_id}">查看上一件</a>' in following.text
+    assert f"已批准申请 {case_id}" not in client.get(f"/console/cases/{other}").text  # said once
+    assert queue_ids(client.get("/console").text) == [other]
     case = api_case(client, auth, case_id)
     assert case["status"] == "refunded"
     approval = [e for e in case["timeline"] if e["role"] == "agent"]
@@ -218,7 +227,9 @@ def test_an_approval_lands_on_the_timeline_and_goes_back_to_the_queue(
     ]
     page = client.get(f"/console/cases/{case_id}").text
     assert "agent_1" in page
-    assert "evidence_confirms_claim" in page
+    assert 'data-code="evidence_confirms_claim"' in page
+    assert "凭证证实问题属实" in page
+    assert "evidence_confirms_claim" not in visible(page)  # words, the code only for scripts
     assert "已退款" in page
     assert 'data-test="not-decidable"' in page
     assert 'data-test="form-approve"' not in page
@@ -227,6 +238,12 @@ def test_an_approval_lands_on_the_timeline_and_goes_back_to_the_queue(
     assert late.status_code == 409
     assert "退卡申请已被他人处理" in late.text
     assert api_case(client, auth, case_id)["status"] == "refunded"
+    # The last case decided, the queue is empty: back to it, with the word on the decision.
+    last = decide(client, other, csrf, action="reject", reason_code="evidence_insufficient")
+    assert (last.status_code, last.headers["location"]) == (303, "/console")
+    queue = client.get("/console").text
+    assert f"已驳回申请 {other}" in queue
+    assert 'data-test="queue-empty"' in queue
 
 
 def test_an_agent_asks_for_evidence_or_escalates_with_a_message_on_the_timeline(
@@ -239,7 +256,8 @@ def test_an_agent_asks_for_evidence_or_escalates_with_a_message_on_the_timeline(
     first = decide(client, asked, csrf, action="request_evidence", reason_code="evidence_unreadable", note="请上传截图")
     second = decide(client, escalated, csrf, action="escalate", reason_code="escalated_by_agent")
 
-    assert (first.status_code, second.status_code) == (303, 303)
+    assert (first.status_code, first.headers["location"]) == (303, f"/console/cases/{escalated}")
+    assert (second.status_code, second.headers["location"]) == (303, "/console")
     assert f"已将申请 {escalated} 转仲裁" in client.get("/console").text  # the last decision's
     case = api_case(client, auth, asked)
     assert case["status"] == "awaiting_evidence"
@@ -326,9 +344,9 @@ def test_each_field_read_is_found_on_its_line_and_marked_as_compared() -> None:
         "card_key": "mismatch",
         "amount": "mismatch",
         "time": "match",
-        "error_code": "read",
-        "error_text": "read",
-        "phone": "read",
+        "error_code": "info",
+        "error_text": "info",
+        "phone": "info",
     }
     order, key, amount, at = (found[f].box for f in ("order_number", "card_key", "amount", "time"))
     assert order is not None

@@ -16,6 +16,7 @@ from tuika.domain.policy import EvidenceKind, Reason
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
 Secret = Annotated[str, StringConstraints(min_length=4, max_length=128, strip_whitespace=True)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
+Name = Annotated[str, StringConstraints(max_length=100, strip_whitespace=True)]
 
 _ISO_8601: Final = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
@@ -65,6 +66,9 @@ class OrderIn(Strict):
     buyer_id: Id
     merchant_id: Id
     supplier_id: Id
+    # The shop's and the supplier's names as people know them, shown to staff beside the ids.
+    merchant_name: Name = ""
+    supplier_name: Name = ""
     sku: Id
     title: Annotated[str, StringConstraints(max_length=200)] = ""
     product_kind: ProductKind
@@ -132,6 +136,8 @@ class OrderOut(BaseModel):
     buyer_id: str
     merchant_id: str
     supplier_id: str
+    merchant_name: str
+    supplier_name: str
     sku: str
     title: str
     product_kind: str

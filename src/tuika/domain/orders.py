@@ -64,6 +64,9 @@ class Order:
     delivered_at: datetime | None = None
     face_value: Money | None = None
     title: str = ""
+    # What people call the merchant and the supplier, as the platform names them; "" when it did not.
+    merchant_name: str = ""
+    supplier_name: str = ""
 
     @property
     def activated_at(self) -> datetime | None:

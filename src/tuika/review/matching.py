@@ -39,7 +39,7 @@ MatchCode = Literal[
     "amount_differs",
     "time_near_paid_at",
     "time_near_delivered_at",
-    "time_after_payment",  # later, but not near payment or delivery: normal for a failed redemption
+    "time_after_payment",  # later, not near payment or delivery: agrees, as a failed redemption is tried later
     "time_before_payment",  # a contradiction: the screenshot predates the purchase
 ]
 
@@ -270,4 +270,4 @@ def _time(read: datetime, order: Order) -> FieldMatch:
     if read < order.paid_at - TIME_TOLERANCE:
         return FieldMatch("time", read.isoformat(), order.paid_at.isoformat(), False, "time_before_payment")
     latest = order.delivered_at or order.paid_at
-    return FieldMatch("time", read.isoformat(), latest.isoformat(), False, "time_after_payment")
+    return FieldMatch("time", read.isoformat(), latest.isoformat(), True, "time_after_payment")

@@ -6,18 +6,20 @@ the image itself stay with the agents.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from tuika.review.reading import EvidenceRead
+from tuika.review.verdicts import Verdict, field_verdicts
 from tuika.services.ports import EvidenceRecord
 from tuika.web import i18n
 from tuika.web.session import shanghai
 
 # What a screenshot's read may tell its buyer, each in neutral words of the catalogue.
 READ_NOTES: Final = ("ocr_matches_order", "ocr_contradicts_order", "evidence_names_other_order", "evidence_unreadable")
+# The sign before a comparison's words; a value only read has none.
+SIGNS: Final[dict[Verdict, str]] = {"match": "✓", "mismatch": "✗", "info": ""}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +28,16 @@ class ReadRow:
 
     field: str
     value: str
-    verdict: str
-    matches: bool | None
+    said: str
+    verdict: Verdict
+    # The field's name (order_number, time…), as the console's marks carry it too.
+    name: str = ""
+
+    @property
+    def verdict_text(self) -> str:
+        """Return the comparison in words, led by the sign of its verdict."""
+        sign = SIGNS[self.verdict]
+        return f"{sign} {self.said}" if sign else self.said
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,25 +72,22 @@ def shot(record: EvidenceRecord, read: EvidenceRead | None, lang: i18n.Lang) -> 
 
 
 def read_rows(read: EvidenceRead, lang: i18n.Lang) -> list[ReadRow]:
-    """Return each value read, compared with the order where it can be, in plain words."""
-    rows = [
+    """Return each value read with the verdict the console shows too, in plain words."""
+    return [
         ReadRow(
-            field=i18n.text(lang, f"case.field.{m['field']}"),
-            value=_value(str(m["field"]), str(m["read"])),
-            verdict=i18n.text(lang, f"case.match.{m['code']}"),
-            matches=bool(m["matches"]),
+            field=i18n.text(lang, f"case.field.{f.field}"),
+            value=_value(f.field, f.read, lang),
+            said=_said(f.code, lang),
+            verdict=f.verdict,
+            name=f.field,
         )
-        for m in read.matches
+        for f in field_verdicts(read)
     ]
-    rows.extend(_found(read.fields.get("error_codes", ()), "error_code", lang, lambda v: v))
-    rows.extend(_found(read.fields.get("error_texts", ()), "error_text", lang, lambda v: _error_text(v, lang)))
-    rows.extend(_found(read.fields.get("phones", ()), "phone", lang, lambda v: v))
-    return rows
 
 
-def _found(values: Sequence[str], field: str, lang: i18n.Lang, shown: Callable[[str], str]) -> list[ReadRow]:
-    label = i18n.text(lang, f"case.field.{field}")
-    return [ReadRow(label, shown(v), i18n.text(lang, "case.match.found"), None) for v in values]
+def _said(code: str | None, lang: i18n.Lang) -> str:
+    wording = f"case.match.{code}"
+    return i18n.text(lang, wording if code and wording in i18n.CATALOGUE else "case.match.found")
 
 
 def _error_text(key: str, lang: i18n.Lang) -> str:
@@ -88,7 +95,9 @@ def _error_text(key: str, lang: i18n.Lang) -> str:
     return i18n.text(lang, wording) if wording in i18n.CATALOGUE else key
 
 
-def _value(field: str, read: str) -> str:
+def _value(field: str, read: str, lang: i18n.Lang) -> str:
+    if field == "error_text":
+        return _error_text(read, lang)
     if field == "amount":
         return f"¥{read}"
     if field == "time":

@@ -11,6 +11,7 @@ from tuika.domain.cases import DecisionAction
 from tuika.domain.errors import NotFound, TuikaError
 from tuika.domain.ids import CaseId
 from tuika.http.errors import status_for
+from tuika.services.review import console
 from tuika.services.review import decisions as review
 from tuika.web import i18n
 from tuika.web.console_case import REASONS, Failed, page
@@ -33,7 +34,7 @@ def decide(
     reason_code: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    """Record a decision as the API would; a refused one is shown beside its form, and nothing changes.
+    """Record a decision as the API would, then open the next case; a refused one is shown beside its form.
 
     ``_check`` holds the form to what the API's ``DecisionIn`` takes (a known action, one of its
     reason codes, a note of at most ``NOTE_MAX`` characters), so what reaches the service is the same.
@@ -52,7 +53,9 @@ def decide(
     except TuikaError as exc:
         said = exc.title_zh if lang == "zh" else exc.title
         return page(request, staff, case_id, status_for(exc), Failed(action, said, reason_code, note))
-    done = RedirectResponse("/console", status_code=303)
+    # The next case opens at once, with a word on this one; the queue only when nothing else waits.
+    following = console.next_case(ctx_of(request), staff, case_id)
+    done = RedirectResponse("/console" if following is None else f"/console/cases/{following}", status_code=303)
     set_flash(done, chosen, case_id)
     return done
 

@@ -13,14 +13,24 @@ from tuika.domain.cases import CaseStatus, DecisionAction
 from tuika.domain.errors import NotFound
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import CaseId, EvidenceId
-from tuika.domain.reason_codes import describe
+from tuika.domain.suggestion import Suggestion
 from tuika.review.reading import EvidenceRead
 from tuika.services.claims import evidence
 from tuika.services.ports import EvidenceRecord
 from tuika.services.review import console
 from tuika.services.review.console import CaseFile
 from tuika.web import i18n
-from tuika.web.console_common import ACTIONS, countdown, fact_label, fact_value
+from tuika.web.console_common import (
+    ACTIONS,
+    clear_flash,
+    countdown,
+    fact_label,
+    fact_value,
+    flash_of,
+    legend,
+    named,
+    said,
+)
 from tuika.web.console_marks import Mark, marks
 from tuika.web.session import PageError, Staff, ctx_of, lang_of, render, shanghai
 
@@ -106,8 +116,19 @@ def warnings(findings: tuple[Finding, ...]) -> list[tuple[str, Finding]]:
     return sorted(found, key=lambda pair: WARNINGS.index(pair[0]))
 
 
+def summary(suggestion: Suggestion | None) -> str | None:
+    """Return the catalogue key of the machine's summary of a case waiting on a person.
+
+    It is read off the suggestion and nothing else, so the sentence at the top of the machine's
+    card and the decision suggested under it cannot point two ways.
+    """
+    if suggestion is None:
+        return None
+    return f"console.lean.{suggestion.action.value}" + (".check" if suggestion.check else "")
+
+
 def page(request: Request, staff: Staff, case_id: CaseId, status: int = 200, failed: Failed | None = None) -> Response:
-    """Render a case for staff; a case that does not exist is a 404 page."""
+    """Render a case for staff, with a word on the case decided just before; no such case is a 404 page."""
     ctx, lang = ctx_of(request), lang_of(request)
     try:
         file = console.case_file(ctx, staff, case_id)
@@ -126,7 +147,9 @@ def page(request: Request, staff: Staff, case_id: CaseId, status: int = 200, fai
         for item in file.order.items
     ]
     findings = file.view.findings
-    return render(
+    decidable = file.case.status in DECIDABLE
+    flash = flash_of(request)
+    shown = render(
         request,
         "console_case.html",
         status,
@@ -144,14 +167,22 @@ def page(request: Request, staff: Staff, case_id: CaseId, status: int = 200, fai
         flagged=[f for f in findings if f.kind is FindingKind.HISTORY],
         actions=[(a, REASONS[a], SHORTCUTS[a]) for a in ACTIONS],
         action_names=[a.value for a in ACTIONS],
-        decidable=file.case.status in DECIDABLE,
+        decidable=decidable,
+        summary=summary(file.suggestion) if decidable else None,
         failed=failed,
+        flash=flash if flash is not None and flash[1] != case_id else None,
         stages=ctx.sla.stages(),
-        describe=describe,
+        said=lambda code: said(lang, code),
+        legend=legend(lang),
+        merchant_named=named(order.merchant_name, order.merchant_id),
+        supplier_named=named(order.supplier_name, order.supplier_id),
         word=lambda key, default: i18n.text(lang, key) if key in i18n.CATALOGUE else default,
         fact_label=lambda name: fact_label(lang, name),
         fact_value=lambda value: fact_value(lang, value),
     )
+    if flash is not None:
+        clear_flash(shown)
+    return shown
 
 
 @router.get("/console/cases/{case_id}", response_class=HTMLResponse)

@@ -1,4 +1,4 @@
-"""What the console's pages share: the SLA countdown, priorities, the flash after an action."""
+"""What the console's pages share: the SLA countdown, priorities, reasons by direction, the flash after an action."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from tuika.domain.cases import FINAL, Case, DecisionAction, priority
 from tuika.domain.findings import Fact
+from tuika.domain.reason_codes import Direction, describe, direction
 from tuika.services.context import Context
 from tuika.web import i18n
 from tuika.web.session import shanghai
@@ -23,6 +24,13 @@ ACTIONS: Final = (
     DecisionAction.REQUEST_EVIDENCE,
     DecisionAction.ESCALATE,
 )
+# A sign for each way a reason points, so that the page never tells them apart by colour alone.
+SIGNS: Final[dict[Direction, str]] = {
+    Direction.SUPPORTS: "✓",
+    Direction.CHECKS: "!",
+    Direction.AGAINST: "✗",
+    Direction.PROCESS: "·",
+}
 _ISO_TIME: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
 _FLASH_VALUE: Final = re.compile(r"^(approve|reject|request_evidence|escalate)\.([A-Za-z0-9_]{1,64})$")
 
@@ -43,6 +51,36 @@ class Countdown:
     def due_iso(self) -> str:
         """Return the deadline as JavaScript's Date.parse reads it, to the millisecond."""
         return "" if self.due is None else self.due.isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A reason code as the console shows it: its words, which way it points, its sign and that way in words."""
+
+    code: str
+    text: str
+    direction: str
+    sign: str
+    # The way in words, to lead the reason for whoever reads the page without its colours and signs.
+    cue: str
+
+
+def said(lang: i18n.Lang, code: str) -> Said:
+    """Return a reason code in words with its direction: for the claim, a check, against it, or progress.
+
+    >>> s = said("zh", "supplier_card_invalid")
+    >>> (s.text, s.direction, s.sign, s.cue)
+    ('供货商确认卡密无效', 'supports', '✓', '支持申请：')
+    """
+    way = direction(code)
+    zh, en = describe(code)
+    cue = i18n.formatted(lang, "console.direction.lead", way=i18n.text(lang, f"console.direction.{way.value}"))
+    return Said(code, zh if lang == "zh" else en, way.value, SIGNS[way], cue)
+
+
+def legend(lang: i18n.Lang) -> list[tuple[str, str, str]]:
+    """Return (direction, sign, words) for each way a reason points, for the key beside the reasons."""
+    return [(way.value, sign, i18n.text(lang, f"console.direction.{way.value}")) for way, sign in SIGNS.items()]
 
 
 def hms(seconds: int) -> str:
@@ -84,6 +122,15 @@ def fact_value(lang: i18n.Lang, value: Fact) -> str:
     if isinstance(value, str) and _ISO_TIME.match(value):
         return shanghai(datetime.fromisoformat(value))
     return str(value)
+
+
+def named(name: str, key: str) -> tuple[str, str | None]:
+    """Return how to show a merchant or a supplier: (name, id beside it), or (id, None) when it has no name.
+
+    >>> named("金卡优选旗舰店", "m_jinka"), named("", "m_jinka")
+    (('金卡优选旗舰店', 'm_jinka'), ('m_jinka', None))
+    """
+    return (name, key) if name.strip() else (key, None)
 
 
 def flash_of(request: Request) -> tuple[str, str] | None:

@@ -13,15 +13,15 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final
 
 from tuika.review.fields import ERROR_PHRASES
 from tuika.review.reading import EvidenceRead
+from tuika.review.verdicts import FieldVerdict, Verdict, field_verdicts
 from tuika.web.session import SHANGHAI
 
 Box = tuple[int, int, int, int]
 Line = tuple[str, Box, float]
-Verdict = Literal["match", "mismatch", "read"]
 Finder = Callable[[str], tuple[int, int] | None]
 
 _MONEY_WORDS: Final = re.compile(r"¥|元|金额|实付|合计|总计|RMB|CNY")
@@ -41,33 +41,30 @@ class Mark:
 
 
 def marks(read: EvidenceRead) -> list[Mark]:
-    """Return every compared field, then every field only read, each with its box when found."""
+    """Return every field of ``field_verdicts``, in its order and with its verdict, each boxed when found."""
     lines = [(unicodedata.normalize("NFKC", text), box, c) for text, box, c in read.lines]
-    found: list[Mark] = []
-    for m in read.matches:
-        field, value = str(m["field"]), str(m["read"])
-        expected = None if m.get("expected") is None else str(m["expected"])
-        verdict: Verdict = "match" if m.get("matches") else "mismatch"
-        code = None if m.get("code") is None else str(m["code"])
-        if field == "time":
-            box = _locate(lines, _time_finder(value))
-            value, expected = _local(value), None if expected is None else _local(expected)
-        elif field == "amount":
-            box = _locate_amount(lines, value)
-        else:
-            box = _locate(lines, _compact_finder(value))
-        found.append(Mark(field, value, expected, verdict, code, box))
-    for value in read.fields.get("error_codes", ()):
-        found.append(Mark("error_code", value, None, "read", None, _locate(lines, _compact_finder(value))))
-    for key in read.fields.get("error_texts", ()):
-        phrases = [p for p, k in ERROR_PHRASES.items() if k == key]
-        finder = _pattern_finder("|".join(r"\s*".join(map(re.escape, p)) for p in phrases)) if phrases else None
-        found.append(Mark("error_text", key, None, "read", None, _locate(lines, finder) if finder else None))
-    for masked in read.fields.get("phones", ()):
+    return [_mark(lines, f) for f in field_verdicts(read)]
+
+
+def _mark(lines: Sequence[Line], found: FieldVerdict) -> Mark:
+    value, expected = found.read, found.expected
+    box: Box | None = None
+    if found.field == "time":
+        box = _locate(lines, _time_finder(value))
+        value, expected = _local(value), None if expected is None else _local(expected)
+    elif found.field == "amount":
+        box = _locate_amount(lines, value)
+    elif found.field == "error_text":
+        phrases = [p for p, k in ERROR_PHRASES.items() if k == value]
+        if phrases:
+            box = _locate(lines, _pattern_finder("|".join(r"\s*".join(map(re.escape, p)) for p in phrases)))
+    elif found.field == "phone":
         # Lines hide the middle digits (review.accountmask), but a number OCR split over two may not.
-        finder = _pattern_finder(rf"{re.escape(masked[:3])}[ -]?(?:\d{{4}}|\*{{4}})[ -]?{re.escape(masked[-4:])}")
-        found.append(Mark("phone", masked, None, "read", None, _locate(lines, finder)))
-    return found
+        pattern = rf"{re.escape(value[:3])}[ -]?(?:\d{{4}}|\*{{4}})[ -]?{re.escape(value[-4:])}"
+        box = _locate(lines, _pattern_finder(pattern))
+    else:
+        box = _locate(lines, _compact_finder(value))
+    return Mark(found.field, value, expected, found.verdict, found.code, box)
 
 
 def _locate(lines: Sequence[Line], finder: Finder) -> Box | None:

@@ -16,10 +16,9 @@ from tuika.domain.errors import Forbidden
 from tuika.domain.money import Money
 from tuika.domain.orders import ProductKind
 from tuika.domain.policy import Reason
-from tuika.domain.reason_codes import describe
 from tuika.services.review import console
 from tuika.services.review.console import QueueFilter
-from tuika.web.console_common import clear_flash, countdown, flash_of
+from tuika.web.console_common import clear_flash, countdown, flash_of, named, said
 from tuika.web.session import PageError, Staff, ctx_of, lang_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -116,7 +115,8 @@ def queue_page(request: Request, staff: Staff) -> Response:
         kinds=list(ProductKind),
         flash=flash,
         stages=ctx.sla.stages(),
-        describe=describe,
+        said=lambda code: said(lang, code),
+        named=named,
     )
     if flash is not None:
         clear_flash(page)

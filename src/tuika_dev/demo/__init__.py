@@ -20,8 +20,9 @@ from tuika.services.ports import OrderFilter
 from tuika.services.review.verify import topup_reference
 
 BUYERS = ("buyer_alice", "buyer_bob", "buyer_chen", "buyer_dong", "buyer_erin")
-MERCHANTS = ("m_xingyun", "m_kuaichong", "m_jinka")
-SUPPLIERS = ("sup_tianhong", "sup_leyou")
+# The shops and suppliers by id, with the names the host platform shows for them.
+MERCHANTS = {"m_xingyun": "星云数码卡券专营店", "m_kuaichong": "快充话费充值中心", "m_jinka": "金卡优选旗舰店"}
+SUPPLIERS = {"sup_tianhong": "天虹卡业供应链", "sup_leyou": "乐游网络科技"}
 STAFF = {"agent": "agent_wang", "arbitrator": "arb_li", "admin": "admin_zhao", "platform": "host_platform"}
 
 
@@ -93,6 +94,8 @@ def orders(now: datetime, seed: int = 7, count: int = 66) -> list[tuple[Order, d
                     buyer_id=buyer,
                     merchant_id=sku.merchant,
                     supplier_id=sku.supplier,
+                    merchant_name=MERCHANTS[sku.merchant],
+                    supplier_name=SUPPLIERS[sku.supplier],
                     sku=sku.code,
                     product_kind=sku.kind,
                     items=tuple(items),

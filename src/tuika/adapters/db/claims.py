@@ -29,8 +29,9 @@ from tuika.services.ports import CaseFilter, OrderFilter, QueueFilter
 # The claim path (order, its items, held items, idempotency, a new case and its first
 # event) and case reads run as hand-written SQL: see ``raw`` for why.
 _ORDER_COLUMNS = (
-    "o.id, o.buyer_id, o.merchant_id, o.supplier_id, o.sku, o.title, o.product_kind, o.amount_fen,"
-    " o.face_value_fen, o.payment_route, o.transaction_id, o.paid_at, o.delivery_status, o.delivered_at"
+    "o.id, o.buyer_id, o.merchant_id, o.supplier_id, o.merchant_name, o.supplier_name, o.sku, o.title,"
+    " o.product_kind, o.amount_fen, o.face_value_fen, o.payment_route, o.transaction_id, o.paid_at,"
+    " o.delivery_status, o.delivered_at"
 )
 _ORDER_TIMES = ("paid_at", "delivered_at", "activated_at")
 _ORDER = Sql.of(

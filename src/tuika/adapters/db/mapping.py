@@ -56,6 +56,8 @@ def order_from_record(record: Mapping[str, Any], items: Sequence[Mapping[str, An
         delivered_at=record["delivered_at"],
         face_value=None if record["face_value_fen"] is None else Money(record["face_value_fen"]),
         title=record["title"],
+        merchant_name=record["merchant_name"],
+        supplier_name=record["supplier_name"],
     )
 
 
@@ -69,6 +71,8 @@ def fill_order_row(row: OrderRow, order: Order) -> None:
     row.supplier_id = order.supplier_id
     row.sku = order.sku
     row.title = order.title
+    row.merchant_name = order.merchant_name
+    row.supplier_name = order.supplier_name
     row.product_kind = order.product_kind.value
     row.amount_fen = order.amount.fen
     row.face_value_fen = None if order.face_value is None else order.face_value.fen

@@ -55,6 +55,8 @@ class OrderRow(Base):
     supplier_id: Mapped[str] = mapped_column(String(64), index=True)
     sku: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
+    merchant_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    supplier_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     product_kind: Mapped[str] = mapped_column(String(20), index=True)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     face_value_fen: Mapped[int | None] = mapped_column(BigInteger)

@@ -42,6 +42,8 @@ def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) ->
         buyer_id=body.buyer_id,
         merchant_id=body.merchant_id,
         supplier_id=body.supplier_id,
+        merchant_name=body.merchant_name,
+        supplier_name=body.supplier_name,
         sku=body.sku,
         product_kind=body.product_kind,
         items=tuple(OrderItem(i.id, activated_at=i.activated_at) for i in body.items),

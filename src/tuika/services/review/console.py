@@ -69,6 +69,17 @@ def queue(ctx: Context, actor: Actor, where: QueueFilter) -> list[QueueEntry]:
     return [QueueEntry(c, found[c.order_id]) for c in cases if c.order_id in found]
 
 
+def next_case(ctx: Context, actor: Actor, after: CaseId) -> CaseId | None:
+    """Return the case this person's queue lists first, other than ``after``; None when nothing else waits.
+
+    The queue's own order decides, unfiltered, so the case opened next is the one the queue page
+    would show at its top once ``after`` (just decided, or still waiting) is set aside.
+    """
+    with ctx.read() as uow:
+        first = uow.cases.queue(statuses_for(actor), 2, ports.QueueFilter())
+    return next((c.id for c in first if c.id != after), None)
+
+
 @dataclass(frozen=True, slots=True)
 class History:
     """The buyer's other claims: ever, and in the window the machine weighs."""

@@ -103,7 +103,8 @@ def judge_read(
         codes.append("ocr_contradicts_order")
     if any(m.code == "time_before_payment" for m in matches):
         codes.append("screenshot_time_before_payment")
-    if not codes and any(m.matches for m in matches):
+    # Any time after the payment agrees with the order, but only one near it points to this order.
+    if not codes and any(m.matches and m.code != "time_after_payment" for m in matches):
         codes.append("ocr_matches_order")
     return tuple(dict.fromkeys(codes))
 
