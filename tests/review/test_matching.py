@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.support.builders import order
@@ -71,3 +73,14 @@ def test_an_unlabelled_order_number_the_field_rules_miss_is_matched_from_the_tex
     found = [(m.code, m.read, m.corrections) for m in match(Fields(), on, {}, text)]
 
     assert found == [("order_number_matches", on.id, 0), ("order_number_is_transaction", on.transaction_id, 0)]
+
+
+def test_the_trade_number_must_agree_exactly_its_neighbour_is_another_payment() -> None:
+    paid = replace(order(), transaction_id="2026112022001412345678901234")
+    next_payment = "2026112022001412345678901235"
+
+    [read] = match(Fields(order_numbers=(next_payment,)), paid, {})
+    searched = match(Fields(), paid, {}, f"交易号 {next_payment}")
+
+    assert (read.matches, read.code) == (False, "order_number_differs")
+    assert searched == ()

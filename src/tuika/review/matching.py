@@ -1,12 +1,14 @@
 """Comparison of the fields read from a screenshot with the order the claim is about.
 
 OCR confuses a few shapes (O/0, I/1, l/1, S/5, B/8, Z/2); comparisons forgive those, case and
-dashes or spaces. Beyond them, a long order or trade number may differ in a few characters and
+dashes or spaces. Beyond them, a long order number may differ in a few characters and
 still be read as this order's: one in 12 to 19 characters, two from 20 (``tolerance``), reported
 as found with that many corrections. Shorter numbers must agree exactly, since there a wrong
 character is as likely a different number as a misread. Card keys always must: a key typed with
 one character wrong is exactly what a redeem page calls invalid, and a refund for it would pay
-for a key that works. The review also searches the whole text for this
+for a key that works. So must the payment's trade number: a gateway numbers payments in
+sequence, so the buyer's other payment of that minute is a character or two away, and which of
+our orders holds it cannot be looked up. The review also searches the whole text for this
 order's own numbers and keys, so a number on no label, in a shape no rule knows, is found.
 What the tolerance could make of another order's number is the caller's to check against
 the orders it holds (``services.review.reading``). Values are reported as read; the caller
@@ -157,7 +159,7 @@ def _searched(text: str, order: Order, card_keys: Mapping[str, str], found: tupl
     for expected, code in _own_numbers(order):
         if any(m.expected == expected for m in numbers):
             continue
-        seen = find(text, expected)
+        seen = find(text, expected, exact=code == "order_number_is_transaction")
         if seen is not None and not _taken(seen[0], found):
             out.append(FieldMatch("order_number", seen[0], expected, True, code, None, seen[1]))
     keyed = {m.item_id for m in found if m.field == "card_key" and m.matches}
@@ -188,7 +190,8 @@ def _own_numbers(order: Order) -> list[tuple[str, MatchCode]]:
 
 def _order_number(read: str, order: Order) -> FieldMatch:
     for expected, code in _own_numbers(order):
-        apart = corrections(read, expected)
+        trade = code == "order_number_is_transaction"
+        apart = (0 if same_reading(read, expected) else None) if trade else corrections(read, expected)
         if apart is not None:
             return FieldMatch("order_number", read, expected, True, code, None, apart)
     return FieldMatch("order_number", read, order.id, False, "order_number_differs")
