@@ -55,6 +55,8 @@ class FieldVerdict:
     verdict: Verdict
     # The comparison's code (``MatchCode``), None for a field only read.
     code: str | None = None
+    # Characters the comparison forgave as misread on a long number (``matching.tolerance``).
+    corrections: int = 0
 
 
 def verdict(compared: Mapping[str, Any]) -> Verdict:
@@ -76,6 +78,7 @@ def field_verdicts(read: EvidenceRead) -> tuple[FieldVerdict, ...]:
             expected=None if m.get("expected") is None else str(m["expected"]),
             verdict=verdict(m),
             code=None if m.get("code") is None else str(m["code"]),
+            corrections=int(m.get("corrections") or 0),
         )
         for m in read.matches
     )

@@ -77,7 +77,8 @@ def read_rows(read: EvidenceRead, lang: i18n.Lang) -> list[ReadRow]:
         ReadRow(
             field=i18n.text(lang, f"case.field.{f.field}"),
             value=_value(f.field, f.read, lang),
-            said=_said(f.code, lang),
+            said=_said(f.code, lang)
+            + (i18n.formatted(lang, "case.corrections", n=f.corrections) if f.corrections else ""),
             verdict=f.verdict,
             name=f.field,
         )

@@ -38,6 +38,7 @@ class Mark:
     verdict: Verdict
     code: str | None
     box: Box | None
+    corrections: int = 0
 
 
 def marks(read: EvidenceRead) -> list[Mark]:
@@ -64,7 +65,7 @@ def _mark(lines: Sequence[Line], found: FieldVerdict) -> Mark:
         box = _locate(lines, _pattern_finder(pattern))
     else:
         box = _locate(lines, _compact_finder(value))
-    return Mark(found.field, value, expected, found.verdict, found.code, box)
+    return Mark(found.field, value, expected, found.verdict, found.code, box, found.corrections)
 
 
 def _locate(lines: Sequence[Line], finder: Finder) -> Box | None:

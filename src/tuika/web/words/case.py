@@ -75,6 +75,10 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.tier.arbitrator": ("仲裁员", "Arbitrator"),
     "case.decided_by": ("处理方", "By"),
     "case.decided_at": ("时间", "When"),
+    "case.corrections": (
+        "（个别字符识别有误，已按订单核对）",
+        " (a few characters misread, checked against the order)",
+    ),
     "case.reasons": ("理由", "Reasons"),
     "case.confirmed": ("已核实：", "Confirmed: "),
     "case.confirmed_facts": ("已核实", "Confirmed"),
