@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import secrets
+import signal
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +50,38 @@ def _dev_tools(command: str) -> Iterator[None]:
             raise
         typer.echo(DEV_TOOLS_MISSING.format(command=command), err=True)
         raise typer.Exit(2) from exc
+
+
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM asked the demo to stop."""
+
+
+@contextlib.contextmanager
+def _stopped_quietly() -> Iterator[None]:
+    """End the block at Ctrl-C or SIGTERM as a normal stop, exiting 0: that is how a demo is meant to end.
+
+    Uvicorn takes both signals while it serves, shuts down, puts these handlers back and raises the
+    signal again; without them the process died of it and ``make demo`` reported ``Error 130`` or ``143``.
+    """
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def stop(signum: int, _frame: object) -> None:
+        # Once stopping, later signals are ignored: `timeout` and `uv run` may pass the same one on again,
+        # and it would break off the sandboxes' shutdown with a traceback.
+        for sig in signals:
+            signal.signal(sig, signal.SIG_IGN)
+        raise _Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
+    try:
+        yield
+    except _Stopped:
+        typer.echo("演示已停止 / demo stopped", err=True)
+        return
+    finally:
+        if signal.getsignal(signal.SIGINT) is stop:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _logging() -> None:
@@ -232,7 +265,7 @@ def demo(
     port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
 ) -> None:
     """Run everything on one machine: SQLite, in-process worker, demo data; print URLs and tokens."""
-    with _dev_tools("demo"):
+    with _dev_tools("demo"), _stopped_quietly():
         _demo(reset, port)
 
 
