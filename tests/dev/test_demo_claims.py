@@ -51,4 +51,6 @@ def test_the_demo_screenshots_show_beijing_time_so_their_own_order_is_not_doubte
         shown = datetime.fromisoformat(read.fields["times"][0])
         assert abs(shown - order.paid_at) < timedelta(minutes=1)
         assert "screenshot_time_before_payment" not in read.codes
+        # "Item: JD-E100" on the next line is neither more of the order number nor an error code.
+        assert (list(read.fields["order_numbers"]), list(read.fields["error_codes"])) == ([order.id], [])
         assert not [f for f in findings if "screenshot_time_before_payment" in f.codes]
