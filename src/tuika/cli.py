@@ -6,25 +6,21 @@ import contextlib
 import json
 import logging
 import secrets
+import signal
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-import uvicorn
 
-from tuika.app import create_app
-from tuika.bootstrap import build
+# Only light modules are imported here: `tuika token` and `tuika link` must answer at once, and the
+# app, the database adapters, the queue and the services take seconds to import. Each command that
+# needs them imports them in its body (tests/cli/test_cli_imports.py keeps it so).
 from tuika.cli_events import events_app
 from tuika.cli_settings import load_settings
 from tuika.domain.payouts import PayoutRoute
 from tuika.http.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
-from tuika.jobs.queue import worker_consumer
-from tuika.services.context import SYSTEM
-from tuika.services.orders.encrypt_accounts import encrypt_accounts
-from tuika.services.payouts.reconcile import reconcile as run_reconcile
-from tuika.services.review.remask import remask_reads
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
 
 # The roles the pages sign in: buyers to their orders, staff to the console.
@@ -56,6 +52,38 @@ def _dev_tools(command: str) -> Iterator[None]:
         raise typer.Exit(2) from exc
 
 
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM asked the demo to stop."""
+
+
+@contextlib.contextmanager
+def _stopped_quietly() -> Iterator[None]:
+    """End the block at Ctrl-C or SIGTERM as a normal stop, exiting 0: that is how a demo is meant to end.
+
+    Uvicorn takes both signals while it serves, shuts down, puts these handlers back and raises the
+    signal again; without them the process died of it and ``make demo`` reported ``Error 130`` or ``143``.
+    """
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def stop(signum: int, _frame: object) -> None:
+        # Once stopping, later signals are ignored: `timeout` and `uv run` may pass the same one on again,
+        # and it would break off the sandboxes' shutdown with a traceback.
+        for sig in signals:
+            signal.signal(sig, signal.SIG_IGN)
+        raise _Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in signals}
+    try:
+        yield
+    except _Stopped:
+        typer.echo("演示已停止 / demo stopped", err=True)
+        return
+    finally:
+        if signal.getsignal(signal.SIGINT) is stop:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -63,6 +91,8 @@ def _logging() -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database and publish the default policy if none is published."""
+    from tuika.bootstrap import build
+
     system = build(load_settings(), migrate=True, queue=False)
     typer.echo(f"database at {system.settings.db_url()} is up to date")
 
@@ -70,6 +100,9 @@ def migrate() -> None:
 @app.command("remask-reads")
 def remask_reads_command() -> None:
     """Mask every stored screenshot read again with its order's card keys; safe to run again."""
+    from tuika.bootstrap import build
+    from tuika.services.review.remask import remask_reads
+
     system = build(load_settings(), migrate=True, queue=False)
     changed = remask_reads(system.ctx)
     typer.echo(f"masked {changed} stored reads again" if changed else "every stored read was masked already")
@@ -78,6 +111,9 @@ def remask_reads_command() -> None:
 @app.command("encrypt-accounts")
 def encrypt_accounts_command() -> None:
     """Encrypt the accounts still kept in clear (done once by migrate after migration 0010); safe to run again."""
+    from tuika.bootstrap import build
+    from tuika.services.orders.encrypt_accounts import encrypt_accounts
+
     system = build(load_settings(), migrate=True, queue=False)
     done = system.encrypted_accounts + encrypt_accounts(system.ctx)
     typer.echo(f"encrypted {done} accounts kept in clear" if done else "no account is kept in clear")
@@ -88,6 +124,7 @@ def seed_command() -> None:
     """Load the demo orders into an empty database."""
     with _dev_tools("seed"):
         from tuika_dev.demo import seed
+    from tuika.bootstrap import build
 
     system = build(load_settings(), migrate=True, queue=False)
     added = seed(system.ctx)
@@ -161,6 +198,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API; with SQLite the worker runs inside, with Redis run `tuika worker` beside it."""
+    from tuika.bootstrap import build
+
     settings = load_settings()
     _logging()
     build(settings, migrate=True, queue=False)
@@ -168,6 +207,11 @@ def serve(
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int, embedded: bool | None) -> None:
+    import uvicorn
+
+    from tuika.app import create_app
+    from tuika.bootstrap import build
+
     host, port = host or settings.host, port or settings.port
     if workers > 1:
         if embedded:
@@ -194,6 +238,9 @@ def worker(threads: Annotated[int | None, typer.Option(min=1, max=64, help="work
 
     SIGTERM or Ctrl-C stops it once running tasks finish; a second one stops it at once.
     """
+    from tuika.bootstrap import build
+    from tuika.jobs.queue import worker_consumer
+
     settings = load_settings()
     _logging()
     system = build(settings, migrate=True)
@@ -218,11 +265,16 @@ def demo(
     port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
 ) -> None:
     """Run everything on one machine: SQLite, in-process worker, demo data; print URLs and tokens."""
-    with _dev_tools("demo"):
-        from tuika_dev.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
-        from tuika_dev.demo.claims import seed_claims
-        from tuika_dev.sandbox.gateways import start as start_payment_sandboxes
-        from tuika_dev.sandbox.supplier import SandboxSupplier
+    with _dev_tools("demo"), _stopped_quietly():
+        _demo(reset, port)
+
+
+def _demo(reset: bool, port: int | None) -> None:
+    from tuika.bootstrap import build
+    from tuika_dev.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
+    from tuika_dev.demo.claims import seed_claims
+    from tuika_dev.sandbox.gateways import start as start_payment_sandboxes
+    from tuika_dev.sandbox.supplier import SandboxSupplier
 
     settings = load_settings(demo=True)
     if reset:
@@ -320,6 +372,10 @@ def reconcile(
 
     Exits 1 when there is any mismatch, so a scheduler can page someone; the last line is JSON.
     """
+    from tuika.bootstrap import build
+    from tuika.services.context import SYSTEM
+    from tuika.services.payouts.reconcile import reconcile as run_reconcile
+
     try:
         wanted = date.fromisoformat(day)
     except ValueError as exc:

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tuika.bootstrap import build
 from tuika.cli_settings import load_settings
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.ids import EventId
-from tuika.services.context import Actor
-from tuika.services.events import admin as events_admin
-from tuika.services.events.relay import relay
+
+if TYPE_CHECKING:
+    from tuika.services.context import Actor
 
 events_app = typer.Typer(
     help="The outbox: events, their handlers' deliveries, and driving one again.", no_args_is_help=True
 )
 
 
-_OPS = Actor("ops", Role.ADMIN)
+def _ops() -> Actor:
+    # Imported here, like the rest of the services: `tuika.cli` loads this module for every command.
+    from tuika.services.context import Actor
+
+    return Actor("ops", Role.ADMIN)
 
 
 def _show(found: tuple[Event, list[Delivery]]) -> str:
@@ -42,6 +45,9 @@ def events_list(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """List events oldest first with each handler's delivery."""
+    from tuika.bootstrap import build
+    from tuika.services.events import admin as events_admin
+
     kind = None
     if type_ is not None:
         try:
@@ -50,7 +56,7 @@ def events_list(
             typer.echo(f"unknown event type {type_!r}; one of: {', '.join(t.value for t in EventType)}", err=True)
             raise typer.Exit(2) from None
     system = build(load_settings(), migrate=True, queue=False)
-    page = events_admin.list_events(system.ctx, _OPS, type_=kind, subject=subject, limit=limit, failed_only=failed)
+    page = events_admin.list_events(system.ctx, _ops(), type_=kind, subject=subject, limit=limit, failed_only=failed)
     for found in page.events:
         typer.echo(_show(found))
     totals = ", ".join(f"{n} {status.value}" for status, n in page.counts.items())
@@ -60,15 +66,19 @@ def events_list(
 @events_app.command("retry")
 def events_retry(event_id: Annotated[str, typer.Argument(help="the event's id (26 characters)")]) -> None:
     """Drive an event's unfinished deliveries again now, here, and show how they went."""
+    from tuika.bootstrap import build
+    from tuika.services.events import admin as events_admin
+    from tuika.services.events.relay import relay
+
     if not 1 <= len(event_id) <= 26 or not event_id.isalnum():
         typer.echo("an event id is up to 26 letters and digits", err=True)
         raise typer.Exit(2)
     wanted = EventId(event_id)
     system = build(load_settings(), migrate=True, queue=False)
     try:
-        events_admin.retry(system.ctx, _OPS, wanted)
+        events_admin.retry(system.ctx, _ops(), wanted)
     except NotFound:
         typer.echo(f"no event {event_id}", err=True)
         raise typer.Exit(1) from None
     relay(system.ctx, [wanted])
-    typer.echo(_show(events_admin.get_event(system.ctx, _OPS, wanted)))
+    typer.echo(_show(events_admin.get_event(system.ctx, _ops(), wanted)))

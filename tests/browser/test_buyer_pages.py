@@ -108,21 +108,32 @@ def test_the_policy_is_a_checklist_with_this_orders_own_deadline(
     page.get_by_role("link", name="退卡政策").click()
 
     expect(page.locator("h1")).to_have_text("本订单的退卡政策")
+    expect(page.locator("[data-test=policy-title]")).to_have_text("依据《卡盟标准退卡政策》")
     invalid = page.locator("[data-test=rule][data-reason=card_invalid]")
     expect(invalid).to_contain_text("卡密无效")
-    expect(invalid).to_contain_text("✓ 可申请")
+    expect(invalid.locator("[data-test=badge]")).to_have_text("✓ 可申请")
     expect(invalid).to_contain_text("激活/充值失败截图")
+    expect(invalid.locator("[data-test=fee]")).to_have_text("免手续费")
     # 72 h from delivery, 59 minutes ago; 24 h from payment, an hour ago (give or take a tick).
-    expect(invalid.locator("[data-test=window]")).to_contain_text(re.compile(r"还剩 7[01] 小时"))
+    expect(invalid.locator("[data-test=window]")).to_contain_text(re.compile(r"还剩 2 天 2[23] 小时"))
     late = page.locator("[data-test=rule][data-reason=not_delivered] [data-test=window]")
-    expect(late).to_contain_text(re.compile(r"还剩 2[23] 小时"))
+    expect(late).to_contain_text(re.compile(r"还剩 (23 小时|22 小时 5\d 分钟)"))
+    # A mistake is claimable before delivery only: this order was delivered.
     mistaken = page.locator("[data-test=rule][data-reason=mistaken_purchase]")
+    expect(mistaken.locator("[data-test=badge]")).to_have_text("不适用于本订单")
+    expect(mistaken).to_contain_text("本订单已发货，此项仅限发货前申请。")
     expect(mistaken).to_contain_text("¥1.00")
+    expect(mistaken.get_by_role("link")).to_have_count(0)
     expect(page.get_by_role("note")).to_contain_text("卡密发货后请尽快使用")
     moments = page.locator("[data-test=moments] li")
     labels = [m.split("\n")[-1] for m in moments.all_inner_texts()]
     assert labels[:3] == ["付款时间", "发货时间", "现在"], labels
-    assert any(re.fullmatch(r"「卡密无效/已被使用」申请截止 · 还剩 7[01] 小时", label) for label in labels), labels
+    assert any(re.fullmatch(r"「卡密无效/已被使用」申请截止 · 还剩 2 天 2[23] 小时", label) for label in labels), labels
+    assert not any("误拍" in label for label in labels), labels
     no_sideways_scroll(page)
     page.screenshot(path=shots / "policy-phone.png", full_page=True)
     axe.check(page)
+
+    page.get_by_role("link", name="申请退卡", exact=True).click()
+
+    assert page.url == f"{live}/orders/ord_web5/claim"

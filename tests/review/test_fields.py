@@ -178,6 +178,27 @@ def test_error_codes_inside_other_tokens_are_not_read() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Item: JD-E100",  # a product's SKU
+        "商品：STEAM-E1000-CN",
+        "型号 E100-PRO",
+        "SKU: XB-E2024\n卡密已被使用",
+        "Product code: JD-E100",
+    ],
+)
+def test_an_error_code_is_not_taken_out_of_a_dash_joined_product_code(text: str) -> None:
+    assert extract(text).error_codes == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "code"), [("兑换失败（E1023）", "E1023"), ("提示-E1023", "E1023"), ("E1023-", "E1023")]
+)
+def test_an_error_code_beside_punctuation_is_still_read(text: str, code: str) -> None:
+    assert extract(text).error_codes == (code,)
+
+
+@pytest.mark.parametrize(
     ("phrase", "key"),
     [
         ("已被使用", "card_used"),
@@ -309,6 +330,37 @@ def test_joining_lines_does_not_fuse_an_id_with_the_next_line() -> None:
     assert fields.order_numbers == ("ord_demo_016",)
     assert fields.times == (utc(22, 7, 30),)
     assert fields.phones == ("13800138000",)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Order no: ord_demo_001\nItem: JD-E100", "ord_demo_001"),  # the next line's label
+        ("订单号：DD2026112200123\nSKU: STEAM-50", "DD2026112200123"),
+        ("Order ID: A1B2C3D4\nStatus: delivered", "A1B2C3D4"),
+        ("订单编号 88230011\nstatus：已完成", "88230011"),
+        ("ord_shop_77\nProduct JD card", "ord_shop_77"),  # an ordinary word on the next line
+        ("订单号：ord_demo_001Item：JD-E100", "ord_demo_001"),  # OCR dropped the line break
+        ("Order no: 20261122000123Paid ¥10.00", "20261122000123"),  # and here the space
+    ],
+)
+def test_an_order_number_does_not_absorb_a_word_glued_to_it(text: str, number: str) -> None:
+    assert extract(text).order_numbers == (number,)
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("订单号：DD2026ABCD", ("DD2026ABCD",)),
+        ("订单号：DD2026\nABCD", ("DD2026", "DD2026ABCD")),  # letters that may be the id's own
+        ("order id: pi_3NxAbcdef1", ("pi_3NxAbcdef1",)),
+        ("Order no: ORD2026XY", ("ORD2026XY",)),
+        ("ord_12abc", ("ord_12abc",)),
+        ("ord_demo_001: 已退款", ("ord_demo_001",)),
+    ],
+)
+def test_letters_that_belong_to_an_order_number_are_kept(text: str, numbers: tuple[str, ...]) -> None:
+    assert extract(text).order_numbers == numbers
 
 
 def test_a_label_cut_by_a_line_break_still_decides_the_category() -> None:

@@ -96,6 +96,13 @@ _START = r"(?<![A-Za-z0-9_])"
 _END = r"(?![A-Za-z0-9_])"
 _VALUE_END = r"(?![A-Za-z0-9_-]|[/.:][A-Za-z0-9])"
 _SEP = r"\s*[:#=]?\s*"
+# OCR drops the space between an id and the word after it, and joining wrapped lines glues the
+# next line's label on ("ord_1" + "Item: …"). Right after the id's last digit, a capitalised word
+# (Item, Status) or a word that a colon follows (SKU:, status:) is that word, not more of the id.
+_GLUED_WORD = r"(?:(?<=\d)(?:[A-Z][a-z]{2,}(?![A-Za-z0-9_])|[A-Za-z]+(?=\s*:)))"
+# An error code stands alone: E100 in the product code JD-E100 or E100-PRO is part of that code.
+_CODE_START = r"(?<![A-Za-z0-9_])(?<![A-Za-z0-9]-)"
+_CODE_END = r"(?![A-Za-z0-9_])(?!-[A-Za-z0-9])"
 _NUMBER = r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)"
 
 
@@ -167,7 +174,7 @@ _RULES: Final[tuple[_Rule, ...]] = (
     _rule("time", rf"(?<!\d)(?P<y>20\d\d)\s*年\s*(?P<mo>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*日\s*{_CLOCK}", _time),
     _rule(
         "order_number",
-        rf"{_ORDER_LABEL}{_SEP}(?P<v>[A-Za-z0-9_]*\d[A-Za-z0-9_]*){_VALUE_END}",
+        rf"{_ORDER_LABEL}{_SEP}(?P<v>[A-Za-z0-9_]*\d[A-Za-z0-9_]*?){_GLUED_WORD}?{_VALUE_END}",
         _order_number,
         labelled=True,
     ),
@@ -190,9 +197,13 @@ _RULES: Final[tuple[_Rule, ...]] = (
         _amount,
         labelled=True,
     ),
-    _rule("order_number", rf"{_START}(?:ord_[A-Za-z0-9_]*[A-Za-z0-9]|bench_[a-z0-9]+_o\d+){_END}", _text),
+    _rule(
+        "order_number",
+        rf"{_START}(?P<v>ord_[A-Za-z0-9_]*?[A-Za-z0-9]|bench_[a-z0-9]+_o\d+){_GLUED_WORD}?{_END}",
+        _text,
+    ),
     _rule("card_key", r"(?<![A-Za-z0-9_-])[A-Za-z0-9]{4,5}(?:-[A-Za-z0-9]{4,5}){3,5}(?![A-Za-z0-9_-])", _text),
-    _rule("error_code", rf"{_START}(?:E\d{{3,6}}|ERR(?:OR)?_[A-Z0-9_]*[A-Z0-9]){_END}", _text),
+    _rule("error_code", rf"{_CODE_START}(?:E\d{{3,6}}|ERR(?:OR)?_[A-Z0-9_]*[A-Z0-9]){_CODE_END}", _text),
     _rule("amount", rf"(?:¥|(?<![A-Za-z])(?:RMB|CNY))\s*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?(?![\d.])", _amount),
     _rule("amount", rf"(?<![\d.,]){_NUMBER}(?:\.(?P<f>\d{{1,2}}))?\s*(?:元|RMB|CNY)", _amount),
     # OCR reads ¥ as X, Y or ?; only a price with exactly two decimals makes that reading credible.

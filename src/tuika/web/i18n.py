@@ -6,6 +6,7 @@ merged here into the one catalogue, and two areas claiming the same key is an er
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Final, Literal
 
@@ -40,6 +41,28 @@ def text(lang: Lang, key: str) -> str:
 def formatted(lang: Lang, key: str, **values: object) -> str:
     """Return the string for ``key`` with ``{name}`` placeholders filled."""
     return text(lang, key).format(**values)
+
+
+def time_left(lang: Lang, seconds: float) -> str:
+    """Return a time left as a person says it: days and hours, hours and minutes under a day, minutes under an hour.
+
+    Rounded up to the minute, so a window still open never reads as "0 minutes left".
+
+    >>> time_left("zh", 159 * 3600), time_left("zh", 5 * 3600 + 1200), time_left("en", 61)
+    ('还剩 6 天 15 小时', '还剩 5 小时 20 分钟', '2 min left')
+    """
+    minutes = max(0, math.ceil(seconds / 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return formatted(lang, "left.days_hours", d=days, h=hours) if hours else formatted(lang, "left.days", d=days)
+    if hours:
+        return (
+            formatted(lang, "left.hours_minutes", h=hours, m=minutes)
+            if minutes
+            else formatted(lang, "left.hours", h=hours)
+        )
+    return formatted(lang, "left.minutes", m=minutes)
 
 
 def pick(query: str | None, cookie: str | None) -> Lang:

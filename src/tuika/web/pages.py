@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from tuika.domain.ids import OrderId
 from tuika.domain.masking import mask_card_key
 from tuika.http.deps import system as system_of
 from tuika.services.claims import policies
+from tuika.services.claims.policies import WindowState
 from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter
 from tuika.web import i18n
@@ -67,20 +67,15 @@ def policy_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
         {
             "rule": row.rule,
             "deadline": row.deadline,
-            "open": row.open,
+            "state": row.state,
+            "why": _ruled_out(lang, row.why) if row.state is WindowState.NOT_APPLICABLE else "",
             "fee_fen": row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
         }
         for row in policies.for_order(policy, order, now)
     ]
     notices = policy.risk_notices_zh if lang == "zh" else policy.risk_notices_en
-
-    def left(deadline: datetime) -> str:
-        # Rounded up: "0 minutes left" would read as closed while the buyer can still claim.
-        minutes = max(0, math.ceil((deadline - now).total_seconds() / 60))
-        if minutes >= 120:
-            return i18n.formatted(lang, "hours_left", n=minutes // 60)
-        return i18n.formatted(lang, "minutes_left", n=minutes)
-
+    held = orders.held_items(ctx, order_id)
+    all_held = bool(order.items) and all(item.id in held for item in order.items)
     return render(
         request,
         "policy.html",
@@ -88,9 +83,17 @@ def policy_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
         policy=policy,
         rows=rows,
         notice=notices.get(order.product_kind),
-        left=left,
+        left=lambda deadline: i18n.time_left(lang, (deadline - now).total_seconds()),
+        can_claim=not all_held and any(row["state"] is WindowState.OPEN for row in rows),
+        all_held=all_held,
         moments=_moments(lang, order.paid_at, order.delivered_at, rows, now),
     )
+
+
+def _ruled_out(lang: i18n.Lang, why: tuple[str, ...]) -> str:
+    """Return what in the order's record rules a rule out, as the buyer reads it."""
+    said = [i18n.text(lang, f"ruled_out.{code}") for code in why if f"ruled_out.{code}" in i18n.CATALOGUE]
+    return said[0] if said else i18n.text(lang, "ruled_out.other")
 
 
 def _moments(
@@ -101,10 +104,12 @@ def _moments(
     if delivered is not None:
         moments.append({"at": delivered, "label": i18n.text(lang, "delivered_at"), "kind": "fact"})
     for row in rows:
-        if row["deadline"] is not None:
+        # A rule the order's record rules out has no deadline for this order.
+        if row["deadline"] is not None and row["state"] in (WindowState.OPEN, WindowState.CLOSED):
             title = row["rule"].title_zh if lang == "zh" else row["rule"].title_en
             label = i18n.formatted(lang, "window_of", title=title)
-            moments.append({"at": row["deadline"], "label": label, "kind": "open" if row["open"] else "closed"})
+            kind = "open" if row["state"] is WindowState.OPEN else "closed"
+            moments.append({"at": row["deadline"], "label": label, "kind": kind})
     moments.sort(key=lambda m: m["at"])
     position = sum(1 for m in moments if m["at"] <= now)
     moments.insert(position, {"at": now, "label": i18n.text(lang, "now"), "kind": "now"})

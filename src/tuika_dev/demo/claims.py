@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from tuika.domain.cases import Case, Role, Route
 from tuika.domain.orders import DeliveryStatus, Order, ProductKind
 from tuika.domain.policy import EvidenceKind, Reason
+from tuika.review.fields import SHANGHAI
 from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor, Context
 from tuika.services.ports import OrderFilter
@@ -59,7 +60,10 @@ def seed_claims(ctx: Context) -> list[Case]:
 
 
 def order_screenshot(order: Order) -> bytes:
-    """Return a plain phone-sized picture of the order page (Latin text: no font is shipped)."""
+    """Return a plain phone-sized picture of the order page (Latin text: no font is shipped).
+
+    The time is drawn as a phone in China shows it, in Beijing time, which is how the review reads it.
+    """
     image = Image.new("RGB", (720, 1280), "white")
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, 720, 110), fill=(22, 119, 255))
@@ -68,7 +72,7 @@ def order_screenshot(order: Order) -> bytes:
         f"Order no: {order.id}",
         f"Item: {order.sku}",
         f"Paid: {order.amount.yuan()} CNY",
-        f"Time: {order.paid_at:%Y-%m-%d %H:%M}",
+        f"Time: {order.paid_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
         "Status: delivered",
     )
     for row, line in enumerate(lines):
