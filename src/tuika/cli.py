@@ -7,10 +7,10 @@ import json
 import logging
 import secrets
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -22,6 +22,9 @@ from tuika.cli_settings import load_settings
 from tuika.domain.payouts import PayoutRoute
 from tuika.http.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 # The roles the pages sign in: buyers to their orders, staff to the console.
 PAGE_ROLES: Final = ("buyer", "agent", "arbitrator", "admin")
@@ -206,7 +209,14 @@ def serve(
     _serve(settings, host, port, workers, embedded_worker)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None, workers: int, embedded: bool | None) -> None:
+def _serve(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    workers: int,
+    embedded: bool | None,
+    extra: Callable[[FastAPI], None] | None = None,
+) -> None:
     import uvicorn
 
     from tuika.app import create_app
@@ -229,7 +239,10 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int,
         return
     embedded = settings.redis_url is None if embedded is None else embedded
     system = build(settings)
-    uvicorn.run(create_app(system, embedded_worker=embedded), host=host, port=port, log_level="info", access_log=False)
+    served = create_app(system, embedded_worker=embedded)
+    if extra is not None:
+        extra(served)
+    uvicorn.run(served, host=host, port=port, log_level="info", access_log=False)
 
 
 @app.command()
@@ -273,6 +286,7 @@ def _demo(reset: bool, port: int | None) -> None:
     from tuika.bootstrap import build
     from tuika_dev.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
     from tuika_dev.demo.claims import seed_claims
+    from tuika_dev.demo.examples import install as install_examples
     from tuika_dev.sandbox.gateways import start as start_payment_sandboxes
     from tuika_dev.sandbox.supplier import SandboxSupplier
 
@@ -309,14 +323,16 @@ def _demo(reset: bool, port: int | None) -> None:
     people = [("buyer", b) for b in BUYERS[:2]] + list(STAFF.items())
     tokens = {f"{role} {sub}": issue_token(settings.secret_key, role, sub, 7 * 86400, now) for role, sub in people}
     lifetime = min(SIGN_IN_TTL_S, settings.sign_in_link_max_s)
+    # Every demo buyer can be signed in from the banner, not only the two with API tokens.
+    signing = [("buyer", b) for b in BUYERS] + list(STAFF.items())
     links = {
         f"{role} {sub}": sign_in_token(settings.secret_key, role, sub, now, lifetime)
-        for role, sub in people
+        for role, sub in signing
         if role in PAGE_ROLES
     }
     typer.echo(_banner(base, settings, added, tokens, links))
     try:
-        _serve(settings, None, port, 1, True)
+        _serve(settings, None, port, 1, True, install_examples)
     finally:
         if sandbox is not None:
             sandbox.stop()

@@ -76,13 +76,15 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
 class _Page:
     """A phone screen: status bar, app bar, then rows top to bottom; laid out 720 wide, drawn at ``size``."""
 
-    def __init__(self, size: tuple[int, int], title: str, accent: str, title_fill: str = "#ffffff") -> None:
+    def __init__(
+        self, size: tuple[int, int], title: str, accent: str, title_fill: str = "#ffffff", clock: str = "15:31"
+    ) -> None:
         self.scale = size[0] / BASE_WIDTH
         self.image = Image.new("RGB", size, "#f2f3f5")
         self.draw = ImageDraw.Draw(self.image)
         self.y = 0.0
         self.rect(0, 0, BASE_WIDTH, 44, "#ffffff")
-        self.text(24, 8, "15:31", 22)
+        self.text(24, 8, clock, 22)
         self.text(590, 8, "5G 87%", 22)
         self.rect(0, 44, BASE_WIDTH, 124, accent)
         self.text(24, 62, "<", 34, title_fill)
@@ -160,7 +162,8 @@ class RedeemError:
 
     def render(self) -> bytes:
         """Return the screen as PNG bytes."""
-        page = _Page(self.size, self.title, self.accent)
+        # The phone's clock when the screen was taken: the minute the redeem failed.
+        page = _Page(self.size, self.title, self.accent, clock=self.time[11:16] or "15:31")
         page.disc(170, 100, "#f54a45")
         page.centred(182, "!", 60, "#ffffff")
         page.centred(290, "充值失败", 40, "#f54a45")

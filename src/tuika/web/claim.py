@@ -217,6 +217,8 @@ def _form(
         draft=draft,
         ticked=ticked,
         estimate=form.initial_estimate(ctx, buyer, lang, order, draft, ticked),
+        # Set by the demo alone: a redeem error drawn for this order, for a newcomer to attach.
+        example=_example(request, order),
         problem=problem,
         reattach=reattach,
         max_bytes=ctx.files.max_bytes,
@@ -224,3 +226,10 @@ def _form(
         description_max=form.DESCRIPTION_MAX,
         file_field=form.file_field,
     )
+
+
+def _example(request: Request, order: Order) -> str | None:
+    where = getattr(request.app.state, "example_screenshot", None)
+    if not isinstance(where, str) or not any(i.secret is not None for i in order.items):
+        return None
+    return where.format(order_id=order.id)

@@ -85,6 +85,11 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "claim.pay.balance": ("平台余额", "Platform balance"),
     "claim.description": ("补充说明（选填）", "Anything else we should know (optional)"),
     "claim.description_hint": ("最多 {n} 字", "Up to {n} characters"),
+    "claim.demo_example_hint": ("演示环境：", "Demo: "),
+    "claim.demo_example": (
+        "下载为本订单生成的兑换失败截图",
+        "download a failed-redeem screenshot drawn for this order",
+    ),
     "claim.estimate": ("预计结果", "Expected outcome"),
     "claim.estimate_hint": (
         "随您选择的原因、商品和凭证实时更新。",
