@@ -60,6 +60,13 @@ def test_a_refund_to_the_balance_shows_refunded_with_its_voucher_and_history(
     expect(events.first).to_contain_text("买家")
     expect(events.last).to_contain_text("退款处理中 → 已退款")
     expect(page.locator("[data-test=decision]")).to_contain_text("系统自动审核通过")
+    # The refund number a buyer reads out to support, grouped, with a button that copies it.
+    number = api.get(f"/v1/refund-cases/{case['id']}", headers=auth("buyer", "buyer_1")).json()["number"]
+    expect(page.locator("[data-test=case-number]")).to_have_text(f"{number[:6]} {number[6:10]} {number[10:]}")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="复制退款编号").click()
+    expect(page.locator("[data-copied]")).to_have_text("已复制")
+    assert page.evaluate("navigator.clipboard.readText()") == number
     page.screenshot(path=shots / "refunded.png", full_page=True)
     axe.check(page)
 

@@ -126,6 +126,8 @@ class FakeCases(_Fake):
         return self.rows.get(case_id)
 
     def add(self, case: Case) -> None:
+        if case.number and any(c.number == case.number for c in self.rows.values()):
+            raise DuplicateKey(f"refund number {case.number} is taken")
         self._hold(case)
         self.rows[case.id] = case
 

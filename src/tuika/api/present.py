@@ -281,6 +281,7 @@ def case(view: CaseView) -> s.CaseOut:
     c = view.case
     return s.CaseOut(
         id=c.id,
+        number=c.number or None,
         order_id=c.order_id,
         buyer_id=c.buyer_id,
         reason=c.reason.value,
@@ -312,6 +313,7 @@ def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.Cas
     st = stages[c.status]
     return s.CaseSummary(
         id=c.id,
+        number=c.number or None,
         order_id=c.order_id,
         buyer_id=c.buyer_id,
         reason=c.reason.value,

@@ -429,6 +429,8 @@ class StageOut(BaseModel):
 
 class CaseOut(BaseModel):
     id: str
+    # The refund number people read and quote (14 digits); ``id`` is what the API takes.
+    number: str | None
     order_id: str
     buyer_id: str
     reason: str
@@ -457,6 +459,7 @@ class CaseOut(BaseModel):
 
 class CaseSummary(BaseModel):
     id: str
+    number: str | None
     order_id: str
     buyer_id: str
     reason: str

@@ -130,6 +130,8 @@ class Case:
     # Escalations since the case entered its status (a move starts the count again), and the last.
     escalations: int = 0
     escalated_at: datetime | None = None
+    # The short refund number people read and quote (``ids.new_case_number``); the id is the API's.
+    number: str = ""
     timeline: tuple[TimelineEvent, ...] = field(default=())
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 
@@ -44,3 +44,8 @@ def require_aware(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("naive datetime: every time in tuika carries a zone")
     return at.astimezone(UTC)
+
+
+def beijing_day(at: datetime) -> date:
+    """Return the calendar day of a moment in Beijing (China keeps +08:00 all year)."""
+    return (require_aware(at) + timedelta(hours=8)).date()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from typing import NewType
+from datetime import date
+from typing import Final, NewType
 
 OrderId = NewType("OrderId", str)
 CaseId = NewType("CaseId", str)
@@ -51,3 +52,39 @@ def new_ulid(millis: int | None = None) -> str:
         _last_ulid[0], _last_ulid[1] = now, random
     value = (now << 80) | (random & ((1 << 80) - 1))
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+# A refund number a buyer reads out on the phone: the claim's date in Beijing (yymmdd), then 8
+# random digits, 14 in all. Random rather than counted, so no shared counter serialises filing;
+# the database's unique index refuses the rare repeat and filing draws again.
+CASE_NUMBER_DIGITS: Final = 14
+
+
+def new_case_number(day: date) -> str:
+    """Return a new refund number for a claim filed on ``day`` (a Beijing date).
+
+    >>> len(new_case_number(date(2026, 12, 3))), new_case_number(date(2026, 12, 3))[:6]
+    (14, '261203')
+    """
+    return f"{day:%y%m%d}{secrets.randbelow(10**8):08d}"
+
+
+def spaced_number(number: str) -> str:
+    """Return a refund number grouped for reading aloud: ``261203 4788 1234``.
+
+    >>> spaced_number("26120347881234")
+    '261203 4788 1234'
+    """
+    if len(number) != CASE_NUMBER_DIGITS:
+        return number
+    return f"{number[:6]} {number[6:10]} {number[10:]}"
+
+
+def case_number_of(text: str) -> str | None:
+    """Return the refund number a person typed (spaces and dashes allowed), or None if it is not one.
+
+    >>> case_number_of("261203 4788-1234"), case_number_of("rc_1")
+    ('26120347881234', None)
+    """
+    digits = "".join(c for c in text if c not in " -")
+    return digits if len(digits) == CASE_NUMBER_DIGITS and digits.isdigit() else None

@@ -57,6 +57,7 @@ class OrderFilter:
 class CaseFilter:
     buyer_id: str | None = None
     statuses: Sequence[CaseStatus] = ()
+    number: str | None = None
     after: str | None = None
     limit: int = 50
 

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from tuika.domain.cases import Role
+from tuika.domain.ids import spaced_number
 from tuika.http.deps import system as system_of
 from tuika.services.context import Actor, Context
 from tuika.services.signin import sessions
@@ -156,6 +157,8 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
             "tf": lambda key, **values: i18n.formatted(lang, key, **values),
             "yuan": yuan,
             "shanghai": shanghai,
+            # A refund number grouped for reading aloud; a case without one shows its id.
+            "case_no": lambda case: spaced_number(case.number) if case.number else case.id,
             "viewer": signed_in(request),
             "buyer": buyer_of(request),
             "csrf": csrf_token(request),

@@ -48,7 +48,7 @@ _ORDER_LOCKED = Sql.of(
 _CASE_COLUMNS = (
     "id, order_id, buyer_id, reason, item_ids, route, status, policy_version, refundable_fen, fee_fen, liable,"
     " description, evidence_ids, reason_codes, due_at, appealed, decided_by, escalations, escalated_at,"
-    " created_at, updated_at"
+    " number, created_at, updated_at"
 )
 _CASE_TIMES = ("due_at", "escalated_at", "created_at", "updated_at")
 _CASE_JSONS = ("item_ids", "evidence_ids", "reason_codes")
@@ -195,7 +195,11 @@ class SqlCaseRepository:
     def add(self, case: Case) -> None:
         """Store a new case, its first timeline events, and its hold on the items."""
         raw = raw_for(self.s)
-        raw.run(_INSERT_CASE, _case_values(raw, case))
+        try:
+            raw.run(_INSERT_CASE, _case_values(raw, case))
+        except raw.integrity_error as exc:
+            # The one unique value a new case draws is its number: drawn twice, filing draws again.
+            raise DuplicateKey(f"refund number {case.number} is taken") from exc
         self._hold(raw, case)
         raw.run_many(_INSERT_EVENT, [_event_values(raw, case.id, e) for e in case.timeline])
 
@@ -241,6 +245,8 @@ class SqlCaseRepository:
             query = query.where(CaseRow.buyer_id == where.buyer_id)
         if where.statuses:
             query = query.where(CaseRow.status.in_([s.value for s in where.statuses]))
+        if where.number:
+            query = query.where(CaseRow.number == where.number)
         if where.after:
             query = query.where(CaseRow.id > where.after)
         return self._with_events(list(self.s.scalars(query)))
@@ -436,6 +442,8 @@ def _case_values(raw: Raw, case: Case) -> dict[str, Any]:
         "appealed": case.appealed,
         "decided_by": case.decided_by,
         "escalations": case.escalations,
+        # None where a case has no number (one built in a test): unique indexes let nulls repeat.
+        "number": case.number or None,
         "escalated_at": raw.time_in(case.escalated_at),
         "created_at": raw.time_in(case.created_at),
         "updated_at": raw.time_in(case.updated_at),

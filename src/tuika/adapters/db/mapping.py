@@ -136,6 +136,7 @@ def case_from_record(record: Mapping[str, Any], events: Sequence[Mapping[str, An
         decided_by=record["decided_by"],
         escalations=int(record["escalations"]),
         escalated_at=record["escalated_at"],
+        number=record.get("number") or "",
         timeline=tuple(event_from_record(e) for e in events),
     )
 

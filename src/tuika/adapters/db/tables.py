@@ -115,9 +115,12 @@ class CaseRow(Base):
     # Escalations since the case entered its status, and the last one's time (the sweep's period).
     escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     escalated_at: Mapped[datetime | None]
+    # The refund number people quote; unique, and null only for a case made before it existed.
+    number: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (
+        Index("ux_cases_number", "number", unique=True),
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_status_updated", "status", "updated_at"),
     )

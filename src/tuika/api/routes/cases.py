@@ -11,7 +11,7 @@ from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.domain.cases import CaseStatus
 from tuika.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tuika.domain.ids import CaseId, EvidenceId, OrderId
+from tuika.domain.ids import CaseId, EvidenceId, OrderId, case_number_of
 from tuika.http.deps import Caller, Ctx
 from tuika.services import views
 from tuika.services.claims import contest
@@ -51,16 +51,21 @@ def get_case(case_id: CaseId, ctx: Ctx, caller: Caller) -> s.CaseOut:
     return present.case(views.case_view(ctx, caller, case_id))
 
 
-@router.get("/v1/refund-cases", response_model=s.CasePage, responses=answers(Forbidden))
+@router.get("/v1/refund-cases", response_model=s.CasePage, responses=answers(Forbidden, InvalidInput))
 def list_cases(
     ctx: Ctx,
     caller: Caller,
     status: Annotated[list[CaseStatus] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
+    number: Annotated[str | None, Query(max_length=32, description="a refund number, spaces or dashes allowed")] = None,
 ) -> s.CasePage:
-    """List cases: a buyer's own, or any by status for staff."""
-    found = views.list_cases(ctx, caller, CaseFilter(statuses=tuple(status or ()), after=cursor, limit=limit))
+    """List cases: a buyer's own, or any by status for staff; ``number`` finds the case a person quotes."""
+    wanted = None if number is None else case_number_of(number)
+    if number is not None and wanted is None:
+        raise InvalidInput(f"{number!r} is not a refund number: 14 digits, spaces or dashes allowed")
+    where = CaseFilter(statuses=tuple(status or ()), number=wanted, after=cursor, limit=limit)
+    found = views.list_cases(ctx, caller, where)
     stages, now = ctx.sla.stages(), ctx.clock.now()
     return s.CasePage(
         items=[present.summary(c, stages, now) for c in found],

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tuika.domain.cases import Case, CaseStatus, Role, Route, TimelineEvent
+from tuika.domain.clock import beijing_day
 from tuika.domain.errors import (
     AppealNotAllowed,
     Conflict,
@@ -19,7 +20,7 @@ from tuika.domain.errors import (
     RouteUnavailable,
 )
 from tuika.domain.evaluate import Claim, evaluate
-from tuika.domain.ids import CaseId, EvidenceId, OrderId, new_id
+from tuika.domain.ids import CaseId, EvidenceId, OrderId, new_case_number, new_id
 from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import Payout, PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
@@ -151,6 +152,7 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
             description=request.description,
             evidence_ids=request.evidence_ids,
             due_at=now + ctx.sla.machine_review,
+            number=new_case_number(beijing_day(now)),
         )
         event = TimelineEvent(now, actor.subject, Role.BUYER, None, CaseStatus.SUBMITTED, (), request.description)
         case = replace(case, timeline=(event,))

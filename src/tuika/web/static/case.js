@@ -8,6 +8,28 @@
   }
   var home = root.dataset.statusUrl.replace(/\/status$/, "");
 
+  // The refund number's copy button: shown only where a script can copy; it says what happened.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var said = button.parentElement.querySelector("[data-copied]");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var tell = function (text) {
+        if (said) {
+          said.textContent = text;
+          window.setTimeout(function () { said.textContent = ""; }, 2000);
+        }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(button.dataset.copy).then(
+          function () { tell(button.dataset.done); },
+          function () { tell(button.dataset.failed); }
+        );
+      } else {
+        tell(button.dataset.failed);
+      }
+    });
+  });
+
   // Without script the opener asks on a second page; with it, a modal dialog asks instead.
   document.querySelectorAll("form[data-dialog]").forEach(function (opener) {
     var dialog = document.getElementById(opener.dataset.dialog);

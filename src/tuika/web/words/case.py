@@ -12,7 +12,15 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.open": ("查看进度", "See progress"),
     # one claim
     "case.heading": ("退卡进度", "Refund progress"),
-    "case.case_no": ("申请号", "Claim"),
+    "case.case_no": ("退款编号", "Refund no."),
+    "case.copy": ("复制", "Copy"),
+    "case.copy_number": ("复制退款编号", "Copy the refund number"),
+    "case.copied": ("已复制", "Copied"),
+    "case.copy_failed": ("请长按编号复制", "Press and hold the number to copy it"),
+    "case.quote_number": (
+        "联系客服时报上退款编号即可查到本申请。",
+        "Quote the refund number to support and they find this claim.",
+    ),
     "case.order": ("订单", "Order"),
     "case.reason": ("退卡原因", "Reason"),
     "case.reason.card_invalid": ("卡密无效/已被使用", "Card key invalid or already used"),

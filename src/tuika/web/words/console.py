@@ -294,6 +294,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.fact.carrier_ref": ("运营商流水号", "Carrier reference"),
     "console.fact.at": ("时间", "At"),
     "console.fact.asked_at": ("查询时间", "Asked"),
+    "console.case_number": ("退款编号", "Refund no."),
     "console.corrections": ("（按识别误差纠正 {n} 个字符）", " (with {n} misread characters corrected)"),
     "console.fact.detail": ("详情", "Detail"),
     "console.suggest": ("建议：", "Suggested:"),
