@@ -52,3 +52,12 @@ def test_a_window_from_activation_counts_from_delivery_while_the_key_is_not_acti
     assert (never.window_starts, never.state) == (delivered.delivered_at, WindowState.OPEN)
     assert never.deadline is not None  # no longer open for ever
     assert used.window_starts == PAID_AT + timedelta(days=3)
+
+
+def test_a_rule_ruled_out_and_past_its_window_says_it_does_not_apply() -> None:
+    delivered = order()
+
+    rows = {r.rule.reason: r for r in for_order(POLICY, delivered, PAID_AT + timedelta(days=30))}
+
+    assert rows[Reason.MISTAKEN_PURCHASE].state is WindowState.NOT_APPLICABLE
+    assert set(rows[Reason.MISTAKEN_PURCHASE].why) == {"refund_window_closed", "already_delivered"}

@@ -475,3 +475,17 @@ def test_a_top_ups_page_and_form_show_its_own_buyer_the_account_in_full(
         assert "1开 / 天下无双" in page
         assert "****" not in page
     assert client.get("/orders/ord_f20").status_code == 404
+
+
+def test_a_reason_the_orders_record_rules_out_says_so_not_that_its_time_passed(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_f_ruled", paid_ago=timedelta(days=2)))
+    sign_in(client, system)
+
+    page = client.get("/orders/ord_f_ruled/claim").text
+
+    mistaken = page[page.index('data-reason="mistaken_purchase"') :]
+    mistaken = mistaken[: mistaken.index("</div>")]
+    assert "不适用于本订单 · 本订单已发货，此项仅限发货前申请。" in mistaken
+    assert "申请时限已过" not in mistaken

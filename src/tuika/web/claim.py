@@ -201,7 +201,7 @@ def _form(
 ) -> Response:
     """Render the form with the buyer's choices (or the defaults) and the estimate for them."""
     lang = lang_of(request)
-    reasons = form.reason_rows(ctx, order)
+    reasons = form.reason_rows(ctx, order, lang)
     items = form.item_rows(ctx, buyer, order)
     routes = form.route_rows(ctx, order)
     draft = form.default_draft(draft, reasons, routes, form.new_key())

@@ -154,6 +154,10 @@ class ReasonRow:
     deadline: datetime | None
     available: bool  # refundable under the policy and its window still open
     fee_fen: int
+    # Where the rule stands for this order (open, closed, waiting, not_applicable, not_refundable).
+    state: str = "open"
+    # Why a rule ruled out by the order's record does not apply, in words.
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,8 +173,8 @@ class RouteRow:
     available: bool
 
 
-def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
-    """Return every reason for the order's kind with its rule, its own deadline and its fee."""
+def reason_rows(ctx: Context, order: Order, lang: i18n.Lang = "zh") -> list[ReasonRow]:
+    """Return every reason for the order's kind with its rule, its own deadline, its fee and where it stands."""
     policy = policies.current(ctx)
     return [
         ReasonRow(
@@ -179,6 +183,8 @@ def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
             row.deadline,
             row.open,
             row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
+            row.state.value,
+            i18n.ruled_out(lang, row.why) if row.state is policies.WindowState.NOT_APPLICABLE else "",
         )
         for row in policies.for_order(policy, order, ctx.clock.now())
     ]

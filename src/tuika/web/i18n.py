@@ -71,3 +71,9 @@ def pick(query: str | None, cookie: str | None) -> Lang:
         if asked in LANGS:
             return asked
     return "zh"
+
+
+def ruled_out(lang: Lang, why: tuple[str, ...]) -> str:
+    """Return what in an order's record rules a refund rule out, as the buyer reads it."""
+    said = [text(lang, f"ruled_out.{code}") for code in why if f"ruled_out.{code}" in CATALOGUE]
+    return said[0] if said else text(lang, "ruled_out.other")

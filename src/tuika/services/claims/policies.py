@@ -61,6 +61,16 @@ _STATE_OF: Final = {
 }
 
 
+# Where several hold, the one that says most: a rule the order's record rules out would not
+# apply even inside its window, so "not for this order" comes before "its time has passed".
+_FIRST_SAID: Final = (
+    WindowState.NOT_REFUNDABLE,
+    WindowState.NOT_APPLICABLE,
+    WindowState.WAITING,
+    WindowState.CLOSED,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleForOrder:
     rule: Rule
@@ -84,6 +94,7 @@ def for_order(policy: Policy, order: Order, now: datetime) -> list[RuleForOrder]
         deadline = None if start is None else start + rule.window
         outcome = evaluate(order, Claim(rule.reason, order.item_ids(), rule.evidence), policy, now)
         why = outcome.reason_codes if outcome.path is Path.REJECT else ()
-        state = next((_STATE_OF[c] for c in why if c in _STATE_OF), WindowState.OPEN)
+        found = {_STATE_OF[c] for c in why if c in _STATE_OF}
+        state = next((s for s in _FIRST_SAID if s in found), WindowState.OPEN)
         rows.append(RuleForOrder(rule, start, deadline, state is WindowState.OPEN, state, why))
     return rows
