@@ -26,6 +26,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_column("supplier_name")
-        batch_op.drop_column("merchant_name")
+    # Dropped directly: batch mode would copy the orders table, which the foreign keys refuse.
+    op.drop_column("orders", "supplier_name")
+    op.drop_column("orders", "merchant_name")

@@ -78,12 +78,11 @@ def test_a_buyer_picks_a_reason_attaches_the_screenshot_it_needs_and_lands_on_th
     page.screenshot(path=shots / "claim-card-invalid.png", full_page=True)
     axe.check(page)
 
-    page.get_by_label("误拍").check()
-    expect(page.locator("[data-test=upload]:visible")).to_have_count(0)
-    expect(page.get_by_text("该原因无需上传凭证。")).to_be_visible()
-    expect(page.locator("[data-reason=mistaken_purchase] [data-test=reason-fee]")).to_have_text("手续费 ¥1.00")
-    expect(estimate).to_have_text("不符合退卡条件")
-    expect(page.locator("[data-test=estimate]")).to_contain_text("商品已发货，不符合未发货条件")
+    # 误拍 is for before delivery: on a delivered order it cannot be picked, and says why.
+    expect(page.get_by_label("误拍")).to_be_disabled()
+    expect(page.locator("[data-reason=mistaken_purchase] .note")).to_have_text(
+        "不适用于本订单 · 本订单已发货，此项仅限发货前申请。"
+    )
     page.screenshot(path=shots / "claim-mistaken.png", full_page=True)
     axe.check(page)
 
