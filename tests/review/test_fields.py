@@ -516,3 +516,27 @@ def test_a_wrapped_order_number_matches_on_its_whole_reading_only() -> None:
     results = match(extract("您的订单20261122153012\n345678已发货"), platform, {})
 
     assert [(r.read, r.matches) for r in results] == [("20261122153012", False), ("20261122153012345678", True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("账单详情\n-99.50\n交易成功", 9_950),
+        ("账单详情\n− 1,299.00\n交易成功", 129_900),
+        ("全部账单\n-29.40 \n支付时间", 2_940),
+    ],
+)
+def test_a_payment_apps_bill_shows_what_was_paid_signed_on_a_line_of_its_own(text: str, fen: int) -> None:
+    assert extract(text).amounts == (Money(fen),)
+
+
+@pytest.mark.parametrize("text", ["温度 -5.00 摄氏度", "差额 -12.50 已退回", "-12.5\n", "编号\n-1234\n"])
+def test_a_minus_amount_inside_a_sentence_or_without_cents_is_not_a_bill_amount(text: str) -> None:
+    assert extract(text).amounts == ()
+
+
+@pytest.mark.parametrize(
+    "phrase", ["兑换失败：兑换码无效（错误码：E4269）", "激活码无效，请检查后重新输入。", "提示：激活码错误"]
+)
+def test_a_key_named_by_its_products_word_is_still_an_invalid_key(phrase: str) -> None:
+    assert [key for key, _ in extract(phrase).error_texts] == ["card_invalid"]

@@ -43,6 +43,12 @@ ERROR_PHRASES: Final[dict[str, str]] = {
     "已被兑换": "card_used",
     "卡号或密码错误": "card_invalid",
     "卡密无效": "card_invalid",
+    # A redeem page names the key the way its product does: 兑换码 for games, 激活码 for software.
+    "兑换码无效": "card_invalid",
+    "兑换码错误": "card_invalid",
+    "激活码无效": "card_invalid",
+    "激活码错误": "card_invalid",
+    "卡密不存在": "card_invalid",
     "卡密错误": "card_invalid",
     "无效卡密": "card_invalid",
     "已过期": "card_expired",
@@ -206,6 +212,8 @@ _RULES: Final[tuple[_Rule, ...]] = (
     _rule("error_code", rf"{_CODE_START}(?:E\d{{3,6}}|ERR(?:OR)?_[A-Z0-9_]*[A-Z0-9]){_CODE_END}", _text),
     _rule("amount", rf"(?:¥|(?<![A-Za-z])(?:RMB|CNY))\s*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?(?![\d.])", _amount),
     _rule("amount", rf"(?<![\d.,]){_NUMBER}(?:\.(?P<f>\d{{1,2}}))?\s*(?:元|RMB|CNY)", _amount),
+    # A payment app's bill shows what was paid as a line of its own, signed and without ¥: -99.50.
+    _rule("amount", rf"(?m)^\s*[-−–]\s?{_NUMBER}\.(?P<f>\d{{2}})\s*$", _amount),
     # OCR reads ¥ as X, Y or ?; only a price with exactly two decimals makes that reading credible.
     _rule("amount", rf"{_START}[XY?]\s?{_NUMBER}\.(?P<f>\d{{2}})(?![\d.])", _amount),
     _rule("phone", rf"{_START}1[3-9]\d(?:[ -]?\d{{4}}){{2}}{_END}", _digits),

@@ -98,7 +98,9 @@ def judge_read(
         holders = [h for m in keys for h in orders_holding_key(ctx, uow, m.read) if h[0] != order.id]
         codes.append("evidence_names_other_order" if holders else "ocr_contradicts_order")
     # Every amount on an error or order screen should be this order's (paid, per item, face
-    # value); one that is none of them is the classic edit, so a person looks.
+    # value); one that is none of them is the classic edit, so a person looks. (Even beside one
+    # that matches: a product title's face value, 腾讯Q币 100元, would otherwise vouch for an
+    # edited price.)
     if any(m.field == "amount" and not m.matches for m in matches):
         codes.append("ocr_contradicts_order")
     if any(m.code == "time_before_payment" for m in matches):
