@@ -140,14 +140,16 @@ def score(sample: Sample, text: OcrText, fields: Fields, matches: Sequence[Field
 def describe(name: str, sample: Sample, scored: Scored, text: OcrText) -> dict[str, object]:
     """Return one failure as the next engineer needs it: what was drawn, what OCR and the reader made of it."""
     drawn = _drawn(sample.truth, name)
+    # An error is labelled by its meaning; what OCR saw is its wording.
+    worded = sample.truth.error_phrase if name == "error_text" else drawn
     verdict = scored.verdicts[name]
     return {
         "sample": sample.name,
         "field": name,
         "why": verdict.why(),
-        "drawn": drawn,
+        "drawn": f"{drawn} ({worded})" if worded != drawn else drawn,
         "read": _read(name, scored.fields),
-        "closest_ocr_line": _closest_line(str(drawn), text),
+        "closest_ocr_line": _closest_line(str(worded), text),
         "doubts": sorted(scored.doubts),
         "note": sample.truth.note,
     }

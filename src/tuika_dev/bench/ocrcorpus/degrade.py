@@ -1,7 +1,8 @@
 """What happens to a screenshot on its way to the review: a chat app's recompression, and worse.
 
-``degrade`` is the degraded half of the corpus: always scaled down and saved as JPEG, and by
-chance cropped, turned a little, blurred, noised or saved twice. It returns the steps taken,
+``degrade`` is the degraded half of the corpus: always scaled down (the long side to 1000-1600
+px, as chat apps send pictures) and saved as JPEG at quality 35-75, and by chance cropped,
+turned by up to 1.2°, blurred, noised or saved twice. It returns the steps taken,
 which become part of the sample's label.
 """
 
@@ -30,26 +31,28 @@ def degrade(png: bytes, rng: random.Random) -> tuple[bytes, tuple[str, ...]]:
         image = image.crop(box)
         steps.append("cropped")
     if rng.random() < 0.3:
-        angle = rng.uniform(0.4, 1.5) * rng.choice((-1, 1))
+        angle = rng.uniform(0.3, 1.2) * rng.choice((-1, 1))
         corner = image.getpixel((0, 0))
         fill = corner if isinstance(corner, tuple) else (255, 255, 255)
         image = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=fill)
         steps.append(f"rotated {angle:+.1f}°")
-    factor = rng.uniform(0.45, 0.8)
+    # A chat app sending a picture without 原图 brings its long side down to 1000-1600 px; a
+    # screen smaller than that is still scaled a little.
+    factor = min(0.9, max(0.4, rng.uniform(1000, 1600) / max(image.size)))
     image = image.resize(
         (round(image.width * factor), round(image.height * factor)),
         rng.choice((Image.Resampling.BILINEAR, Image.Resampling.BICUBIC, Image.Resampling.LANCZOS)),
     )
     steps.append(f"scaled {factor:.2f}")
     if rng.random() < 0.5:
-        radius = rng.uniform(0.4, 1.1)
+        radius = rng.uniform(0.3, 0.8)
         image = image.filter(ImageFilter.GaussianBlur(radius))
         steps.append(f"blurred {radius:.1f} px")
     if rng.random() < 0.3:
-        amplitude = rng.randint(5, 14)
+        amplitude = rng.randint(4, 10)
         image = noised(image, amplitude, rng)
         steps.append(f"noise ±{amplitude}")
-    quality = rng.randint(30, 70)
+    quality = rng.randint(35, 75)
     data = jpeg(image, quality)
     steps.append(f"jpeg {quality}")
     if rng.random() < 0.3:
