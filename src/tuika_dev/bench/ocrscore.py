@@ -6,7 +6,8 @@ The review reads a screenshot as ``services/review/reading.examine`` does: the f
 screenshot is
 
 - **found** when the reader filed the drawn value under that field (OCR's look-alikes forgiven
-  as the matching forgives them; an amount to the fen, a time to the second);
+  as the matching forgives them; an amount to the fen, a time to the second; for a card sold
+  as 卡号 and 密码, either part);
 - **matched** when the matching set that value against the order and agreed (a time agrees when
   it is not before the payment, as the review counts it);
 - **doubted** when the reads of that field make the review doubt the claim, as
@@ -170,7 +171,7 @@ def _found(name: str, truth: Truth, fields: Fields) -> bool:
     if name in ("order_number", "trade_number"):
         return any(same_reading(read, str(getattr(truth, name))) for read in fields.order_numbers)
     if name == "card_key":
-        return any(same_reading(read, str(truth.card_key)) for read in fields.card_keys)
+        return any(same_reading(read, part) for read in fields.card_keys for part in _key_parts(truth))
     if name == "amount":
         return truth.amount_fen is not None and Money(truth.amount_fen) in fields.amounts
     if name == "time":
@@ -181,10 +182,12 @@ def _found(name: str, truth: Truth, fields: Fields) -> bool:
 
 
 def _matched(name: str, truth: Truth, matches: Sequence[FieldMatch]) -> bool:
-    if name in ("order_number", "trade_number", "card_key"):
+    if name == "card_key":
+        parts = _key_parts(truth)
+        return any(m.field == "card_key" and m.matches and any(same_reading(m.read, p) for p in parts) for m in matches)
+    if name in ("order_number", "trade_number"):
         wanted = str(getattr(truth, name))
-        field = "card_key" if name == "card_key" else "order_number"
-        return any(m.field == field and m.matches and same_reading(m.read, wanted) for m in matches)
+        return any(m.field == "order_number" and m.matches and same_reading(m.read, wanted) for m in matches)
     if name == "amount" and truth.amount_fen is not None:
         return any(m.field == "amount" and m.matches and m.read == Money(truth.amount_fen).yuan() for m in matches)
     if name == "time" and truth.time is not None:
@@ -192,6 +195,11 @@ def _matched(name: str, truth: Truth, matches: Sequence[FieldMatch]) -> bool:
         return any(m.field == "time" and m.read == at and m.code != "time_before_payment" for m in matches)
     # Error codes and texts are not compared with the order: found is all there is.
     return True
+
+
+def _key_parts(truth: Truth) -> tuple[str, ...]:
+    # A card sold as 卡号 and 密码 is proven by either part read whole.
+    return tuple(part for part in (truth.card_key, truth.card_number) if part)
 
 
 def _doubts(matches: Sequence[FieldMatch]) -> frozenset[str]:
@@ -215,6 +223,8 @@ def _in_text(name: str, truth: Truth, text: str) -> bool:
         return yuan(truth.amount_fen) in flat
     if name == "error_text":
         return re.sub(r"\s", "", unicodedata.normalize("NFKC", truth.error_phrase or "")) in flat
+    if name == "card_key":
+        return any(canonical(part) in canonical(flat) for part in _key_parts(truth))
     return canonical(str(_drawn(truth, name))) in canonical(flat)
 
 

@@ -59,7 +59,9 @@ def _info_pairs(p: Purchase, rng: random.Random) -> tuple[list[tuple[str, str]],
     if p.face_fen != p.paid_fen and rng.random() < 0.5:
         pairs.append((f"-¥{yuan(p.face_fen - p.paid_fen)}", rng.choice(("优惠", "店铺优惠", "红包抵扣"))))
     pairs.append((f"¥{yuan(p.paid_fen)}", "实付款"))
-    truth = Truth(order_number=p.order_number, amount_fen=p.paid_fen, card_key=p.key.shown, time=created)
+    truth = Truth(
+        order_number=p.order_number, amount_fen=p.paid_fen, card_key=p.key.shown, card_number=p.key.number, time=created
+    )
     return pairs, truth
 
 
@@ -147,6 +149,7 @@ def card_site_result(c: Canvas, p: Purchase, rng: random.Random) -> Truth:
     c.text(c.w / 2, y + 12 * z, "重新充值", 16 * z, "#ffffff", align="c")
     return Truth(
         card_key=p.key.shown,
+        card_number=p.key.number,
         amount_fen=p.face_fen,
         error_code=code,
         error_text=key,

@@ -74,7 +74,8 @@ class Truth:
     order_number: str | None = None  # the shop's order number
     trade_number: str | None = None  # the payment's trade or transaction number
     amount_fen: int | None = None
-    card_key: str | None = None
+    card_key: str | None = None  # the key, or the 密码 of a 卡号 and 密码 pair
+    card_number: str | None = None  # the 卡号 of a pair: it proves the card as well as its 密码
     error_code: str | None = None
     error_text: ErrorKey | None = None
     error_phrase: str | None = None  # the error as worded on the screen
