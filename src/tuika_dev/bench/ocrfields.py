@@ -48,6 +48,7 @@ class Read:
     layout: str
     face: str
     theme: str
+    screen: str
     half: str
     scored: Scored
     seconds: float
@@ -97,10 +98,22 @@ def run(
         failures = tuple(describe(name, sample, scored, text) for name, v in scored.verdicts.items() if not v.right)
         half = "degraded" if sample.degraded else "clean"
         reads.append(
-            Read(sample.name, sample.layout, sample.face, sample.theme, half, scored, seconds, ocr_s, cpu_s, failures)
+            Read(
+                sample.name,
+                sample.layout,
+                sample.face,
+                sample.theme,
+                f"{sample.screen[0]}x{sample.screen[1]}",
+                half,
+                scored,
+                seconds,
+                ocr_s,
+                cpu_s,
+                failures,
+            )
         )
         if dump is not None:
-            _dump(dump, sample.name, sample.image, sample.label(), text.text, scored, failures)
+            _dump(dump, sample.image, sample.label() | {"seconds": round(seconds, 3)}, text.text, scored, failures)
         if len(reads) % max(1, total // 10) == 0 or len(reads) == total:
             echo(f"  read {len(reads)}/{total}")
         mark = time.perf_counter()
@@ -168,6 +181,7 @@ def _figures(reads: list[Read]) -> dict[str, Any]:
             "ocr_only_p50": round(percentile(sorted(round(r.ocr_seconds * 1e9) for r in reads), 0.5) / 1000, 3),
         },
         "cpu_s_per_screenshot": round(sum(r.cpu_seconds for r in reads) / max(1, len(reads)), 3),
+        "by_screen": _by_screen(reads),
         "target": {
             "degraded_all_fields_right": TARGET_RIGHT,
             "s_per_screenshot_p50": TARGET_S,
@@ -176,6 +190,22 @@ def _figures(reads: list[Read]) -> dict[str, Any]:
         "failure_kinds": dict(kinds.most_common(30)),
         "stray_doubts": dict(strays.most_common()),
     }
+
+
+def _by_screen(reads: list[Read]) -> dict[str, dict[str, float | int]]:
+    """Return the time a screenshot took by the screen it was taken on: the engine's time grows with the pixels."""
+    groups: dict[str, list[Read]] = defaultdict(list)
+    for r in reads:
+        groups[r.screen].append(r)
+    out: dict[str, dict[str, float | int]] = {}
+    for screen in sorted(groups, key=lambda s: int(s.split("x")[0]) * int(s.split("x")[1])):
+        mine = groups[screen]
+        out[screen] = {
+            "screenshots": len(mine),
+            "p50_s": round(percentile(sorted(round(r.seconds * 1e9) for r in mine), 0.5) / 1000, 3),
+            "cpu_s": round(sum(r.cpu_seconds for r in mine) / len(mine), 3),
+        }
+    return out
 
 
 def _right(reads: Sequence[Read], half: str) -> tuple[int, int]:
@@ -227,6 +257,8 @@ def _print(result: dict[str, Any], reads: list[Read], echo: Echo) -> None:
         f"{s['clean_p50']:.3f} s, degraded p50 {s['degraded_p50']:.3f} s; OCR alone p50 {s['ocr_only_p50']:.3f} s); "
         f"CPU {result['cpu_s_per_screenshot']:.3f} s a screenshot (target ≤ {TARGET_S} s)"
     )
+    sizes = ", ".join(f"{k} {v['p50_s']:.2f} s ({v['cpu_s']:.2f} CPU)" for k, v in result["by_screen"].items())
+    echo(f"by screen, p50:     {sizes}")
     echo(f"target met:         {result['target']['met']}")
     echo("failures, most common first:")
     for kind, count in result["failure_kinds"].items():
@@ -240,14 +272,13 @@ def _print(result: dict[str, Any], reads: list[Read], echo: Echo) -> None:
 
 def _dump(
     folder: Path,
-    name: str,
     image: bytes,
     label: dict[str, Any],
     text: str,
     scored: Scored,
     failures: tuple[dict[str, object], ...],
 ) -> None:
-    stem = name.replace("/", "_").replace("+", "_")
+    stem = str(label["name"]).replace("/", "_").replace("+", "_")
     (folder / f"{stem}.{'jpg' if label['degraded'] else 'png'}").write_bytes(image)
     record = {
         **label,
