@@ -1,6 +1,6 @@
 """Real-world screenshots, read: the same code as `tuika bench ocr-fields`, for running from a checkout.
 
-    uv run python benchmarks/ocr_fields.py --per-layout 4 --seed 7 [--engine paddle-small]
+    uv run python benchmarks/ocr_fields.py --per-layout 5 --seed 7 [--engine paddle-small]
 
 Draws the labelled corpus (every layout in every face, each screen clean and degraded), reads each
 screenshot with the default OCR engine, runs the field reader and the matching against the order
@@ -21,7 +21,7 @@ from tuika_dev.bench.ocrfields import run
 def main() -> None:
     """Parse the options, run the benchmark, print the JSON line."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--per-layout", type=int, default=4, help="screens of each layout in each face")
+    parser.add_argument("--per-layout", type=int, default=5, help="screens of each layout in each face")
     parser.add_argument("--seed", type=int, default=7, help="seed of the corpus")
     parser.add_argument("--engine", choices=("paddle-small", "paddle-tiny"), default="paddle-small")
     parser.add_argument("--layouts", default="", help="comma-separated layouts; default: all")

@@ -416,7 +416,7 @@ def bench_review(
 def bench_ocr_fields(
     per_layout: Annotated[
         int, typer.Option(min=1, max=1000, help="screens of each layout in each face, each read clean and degraded")
-    ] = 4,
+    ] = 5,
     seed: Annotated[int, typer.Option(help="seed of the corpus")] = 7,
     engine: Annotated[str, typer.Option(help="paddle-small (the default engine) or paddle-tiny")] = "paddle-small",
     layouts: Annotated[str, typer.Option(help="comma-separated layouts to draw; default: all")] = "",

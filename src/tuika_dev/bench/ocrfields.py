@@ -7,7 +7,7 @@ against the order behind the screenshot as the machine review does, and prints, 
 and the degraded half apart: each field found / matched / right, each layout's screenshots read
 right, the seconds per screenshot, and the most common failures. The last line is one JSON object.
 
-    uv run tuika bench ocr-fields --per-layout 4 --seed 7
+    uv run tuika bench ocr-fields --per-layout 5 --seed 7
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from tuika.adapters.ocr.paddle import PaddleOcr
+from tuika.review.ocr import OcrText
 from tuika_dev.bench.cpu import machine_busy_s, own_cpu_s
 from tuika_dev.bench.load import percentile
-from tuika_dev.bench.ocrcorpus import FACES, LAYOUTS, corpus, face, layout
+from tuika_dev.bench.ocrcorpus import FACES, LAYOUTS, Sample, corpus, face, layout
 from tuika_dev.bench.ocrscore import FIELDS, Scored, describe, expected_order, review_read, score
 
 Echo = Callable[[str], None]
@@ -58,7 +59,7 @@ class Read:
 
 
 def run(
-    per_layout: int = 4,
+    per_layout: int = 5,
     seed: int = 7,
     engine: Engine = "paddle-small",
     *,
@@ -82,38 +83,18 @@ def run(
     echo(f"engine:   {ocr.engine}, {ocr.threads} threads, bundled model loaded in {load_s:.1f} s")
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
+        (dump / "reads.jsonl").write_text("", encoding="utf-8")
     load_before, busy_before, own_before = os.getloadavg()[0], machine_busy_s(), own_cpu_s()
     reads: list[Read] = []
     drawing_s = 0.0
     mark = time.perf_counter()
     for sample in corpus(per_layout, seed, chosen, drawn_in):
         drawing_s += time.perf_counter() - mark
-        order, keys = expected_order(sample.purchase)
-        began, cpu_began = time.perf_counter(), own_cpu_s()
-        text = ocr.read(sample.image)
-        ocr_s = time.perf_counter() - began
-        fields, matches = review_read(text, order, keys)
-        seconds, cpu_s = time.perf_counter() - began, own_cpu_s() - cpu_began
-        scored = score(sample, text, fields, matches)
-        failures = tuple(describe(name, sample, scored, text) for name, v in scored.verdicts.items() if not v.right)
-        half = "degraded" if sample.degraded else "clean"
-        reads.append(
-            Read(
-                sample.name,
-                sample.layout,
-                sample.face,
-                sample.theme,
-                f"{sample.screen[0]}x{sample.screen[1]}",
-                half,
-                scored,
-                seconds,
-                ocr_s,
-                cpu_s,
-                failures,
-            )
-        )
+        read, text = _read(ocr, sample)
+        reads.append(read)
         if dump is not None:
-            _dump(dump, sample.image, sample.label() | {"seconds": round(seconds, 3)}, text.text, scored, failures)
+            label = sample.label() | {"seconds": round(read.seconds, 3)}
+            _dump(dump, sample.image, label, text.text, read.scored, read.failures)
         if len(reads) % max(1, total // 10) == 0 or len(reads) == total:
             echo(f"  read {len(reads)}/{total}")
         mark = time.perf_counter()
@@ -138,6 +119,32 @@ def run(
     }
     _print(result, reads, echo)
     return result
+
+
+def _read(ocr: PaddleOcr, sample: Sample) -> tuple[Read, OcrText]:
+    """Read one screenshot as the machine review does, timing the engine and the whole, and score it."""
+    order, keys = expected_order(sample.purchase)
+    began, cpu_began = time.perf_counter(), own_cpu_s()
+    text = ocr.read(sample.image)
+    ocr_s = time.perf_counter() - began
+    fields, matches = review_read(text, order, keys)
+    seconds, cpu_s = time.perf_counter() - began, own_cpu_s() - cpu_began
+    scored = score(sample, text, fields, matches)
+    failures = tuple(describe(name, sample, scored, text) for name, v in scored.verdicts.items() if not v.right)
+    read = Read(
+        name=sample.name,
+        layout=sample.layout,
+        face=sample.face,
+        theme=sample.theme,
+        screen=f"{sample.screen[0]}x{sample.screen[1]}",
+        half="degraded" if sample.degraded else "clean",
+        scored=scored,
+        seconds=seconds,
+        ocr_seconds=ocr_s,
+        cpu_seconds=cpu_s,
+        failures=failures,
+    )
+    return read, text
 
 
 def _figures(reads: list[Read]) -> dict[str, Any]:
