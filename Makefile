@@ -1,14 +1,15 @@
 # Entry points for developers and CI; every target is safe to run repeatedly.
 .PHONY: install services lint test demo bench
 
-# Tests draw Chinese screenshots for the OCR adapter, so a CJK font is installed from Debian when
-# fontconfig knows none (fonts-wqy-microhei: 1.6 MB, against 57 MB for fonts-noto-cjk), and the
-# page tests drive Debian's chromium through Playwright (browser downloads are not used) and check
-# accessibility with axe-core, locked in package-lock.json and installed from the npm registry.
+# Tests draw Chinese screenshots for the OCR adapter, and the OCR corpus (`tuika bench ocr-fields`)
+# draws in three faces, so three small CJK fonts come from Debian with DejaVu for Latin: downloads
+# of 1.6 (wqy-microhei) + 1.8 (droid-fallback) + 1.7 (arphic-gbsn00lp) + 1.1 MB (dejavu-core),
+# against 57 MB for fonts-noto-cjk alone. The page tests drive Debian's chromium through
+# Playwright (browser downloads are not used) and check accessibility with axe-core, locked in
+# package-lock.json and installed from the npm registry.
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv==0.13.9
-	@if command -v fc-list >/dev/null 2>&1 && [ -n "$$(fc-list :lang=zh 2>/dev/null)" ]; then :; \
-	else scripts/apt-ensure fonts-wqy-microhei; fi
+	@scripts/apt-ensure fonts-wqy-microhei fonts-droid-fallback fonts-arphic-gbsn00lp fonts-dejavu-core
 	@command -v chromium >/dev/null 2>&1 || scripts/apt-ensure chromium
 	@command -v npm >/dev/null 2>&1 || scripts/apt-ensure npm
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel=error

@@ -484,6 +484,44 @@ def bench_review(
     typer.echo(json.dumps(result))
 
 
+@bench_app.command("ocr-fields")
+def bench_ocr_fields(
+    per_layout: Annotated[
+        int, typer.Option(min=1, max=1000, help="screens of each layout in each face, each read clean and degraded")
+    ] = 5,
+    seed: Annotated[int, typer.Option(help="seed of the corpus")] = 7,
+    engine: Annotated[str, typer.Option(help="paddle-small (the default engine) or paddle-tiny")] = "paddle-small",
+    layouts: Annotated[str, typer.Option(help="comma-separated layouts to draw; default: all")] = "",
+    faces: Annotated[str, typer.Option(help="comma-separated fonts to draw with; default: all")] = "",
+    dump: Annotated[
+        Path | None, typer.Option(help="folder to write every screenshot and reads.jsonl (labels, text, failures) to")
+    ] = None,
+) -> None:
+    """Read labelled real-world screenshots and print each field's accuracy by layout; the last line is JSON."""
+    with _dev_tools("bench ocr-fields"):
+        from tuika_dev.bench.ocrfields import run
+
+    if engine not in ("paddle-small", "paddle-tiny"):
+        typer.echo("--engine must be paddle-small or paddle-tiny", err=True)
+        raise typer.Exit(2)
+    try:
+        result = run(
+            per_layout,
+            seed,
+            "paddle-tiny" if engine == "paddle-tiny" else "paddle-small",
+            layouts=[name for name in layouts.split(",") if name],
+            faces=[name for name in faces.split(",") if name],
+            dump=dump,
+        )
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    except RuntimeError as exc:
+        typer.echo(f"benchmark failed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(result, ensure_ascii=False))
+
+
 @bench_app.command("payouts")
 def bench_payouts(
     claims: Annotated[int, typer.Option(min=1, max=100_000, help="approved claims to pay back")] = 1000,

@@ -55,7 +55,7 @@ def cjk_font_path() -> Path:
     for path in FONT_PATHS:
         if path.is_file():
             return path
-    # `make install` skips the font when fontconfig already knows a Chinese one, wherever it lives.
+    # Where `make install` cannot use apt-get, any Chinese font fontconfig knows will do.
     if fc_list := shutil.which("fc-list"):
         listed = subprocess.run([fc_list, ":lang=zh", "file"], capture_output=True, text=True, check=False).stdout
         files = sorted(Path(line.strip().rstrip(":")) for line in listed.splitlines() if line.strip())
