@@ -258,8 +258,13 @@ def test_refuses_misreads_and_bare_numbers_as_amounts(text: str) -> None:
     assert extract(text).amounts == ()
 
 
-def test_the_same_amount_in_two_forms_is_reported_once() -> None:
-    assert extract("¥100.00\n合计 100元\n优惠 ¥5.00").amounts == (Money(10_000), Money(500))
+def test_the_same_amount_in_two_forms_is_reported_once_and_a_discount_is_no_amount_of_the_order() -> None:
+    assert extract("¥100.00\n合计 100元\n优惠 ¥5.00").amounts == (Money(10_000),)
+
+
+@pytest.mark.parametrize("line", ["优惠 -¥0.50", "红包抵扣：-¥2.00", "优惠券 ¥5", "立减 1.20元", "积分抵扣 -0.30"])
+def test_what_a_page_takes_off_is_not_read_as_what_was_paid(line: str) -> None:
+    assert extract(f"实付 ¥99.50\n{line}").amounts == (Money(9_950),)
 
 
 # --- times ------------------------------------------------------------------------------------

@@ -84,3 +84,11 @@ def test_the_trade_number_must_agree_exactly_its_neighbour_is_another_payment() 
 
     assert (read.matches, read.code) == (False, "order_number_differs")
     assert searched == ()
+
+
+def test_a_key_that_is_this_orders_own_number_is_read_as_the_number() -> None:
+    on = replace(order(), id=OURS)
+
+    found = match(Fields(card_keys=(OURS,)), on, {"oi_1": "ABCD-EFGH-JKLM-NPQR"})
+
+    assert [(m.field, m.matches, m.code) for m in found] == [("order_number", True, "order_number_matches")]

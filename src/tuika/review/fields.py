@@ -22,7 +22,8 @@ from tuika.domain.money import Money
 from tuika.review.ocr import OcrText
 
 _T = TypeVar("_T")
-_Category = Literal["order_number", "card_key", "error_code", "error_text", "amount", "time", "phone"]
+# "discount" takes what a page takes off (优惠 -¥0.50) so no amount rule reads it; it is not kept.
+_Category = Literal["order_number", "card_key", "error_code", "error_text", "amount", "time", "phone", "discount"]
 _Value = str | Money | datetime | tuple[str, str]
 
 
@@ -173,6 +174,7 @@ _ORDER_LABEL = r"(?i:订单(?:编号|号码|号|id)?|单号|order\s*(?:no\.?|num
 _CARD_LABEL = r"(?i:卡密|卡号|密码|cd-?key|兑换码|激活码)"
 _ERROR_LABEL = r"(?i:错误码|错误代码|错误编码|返回码|err(?:or)?[\s_]*code|(?<![A-Za-z])code)"
 _AMOUNT_LABEL = r"(?:金额|实付款|实付|合计|总计|总价)"
+_DISCOUNT_LABEL = r"(?:优惠券|优惠|红包抵扣|红包|抵扣|立减|满减|折扣|积分抵扣)"
 
 # In priority order: a later rule never takes characters an earlier one took.
 _RULES: Final[tuple[_Rule, ...]] = (
@@ -200,6 +202,12 @@ _RULES: Final[tuple[_Rule, ...]] = (
     _rule(
         "amount",
         rf"{_AMOUNT_LABEL}\s*:?\s*¥?\s*(?P<v>{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])",
+        _amount,
+        labelled=True,
+    ),
+    _rule(
+        "discount",
+        rf"{_DISCOUNT_LABEL}\s*:?\s*(?P<v>[-−–]?\s*¥?\s*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])",
         _amount,
         labelled=True,
     ),

@@ -138,9 +138,12 @@ def match(fields: Fields, order: Order, card_keys: Mapping[str, str], text: str 
     ``card_keys`` maps item id to the item's plaintext card key; ``text`` is the whole text read,
     searched for this order's number, trade number and keys where no field rule found them.
     """
+    # A label after its value leaves the number under the line before's label (密码 then the order
+    # number, then 订单编号): a "key" that is this order's own number is that number.
+    own = [r for r in fields.card_keys if _is_own_number(r, order) and not _is_a_key(r, order, card_keys)]
     found = (
-        *(_order_number(read, order) for read in fields.order_numbers),
-        *(_card_key(read, order, card_keys) for read in fields.card_keys),
+        *(_order_number(read, order) for read in (*fields.order_numbers, *own)),
+        *(_card_key(read, order, card_keys) for read in fields.card_keys if read not in own),
     )
     return (
         *found,
@@ -173,6 +176,21 @@ def _searched(text: str, order: Order, card_keys: Mapping[str, str], found: tupl
                 FieldMatch("card_key", seen[0], mask_card_key(plaintext), True, "card_key_matches", item_id, seen[1])
             )
     return out
+
+
+def _is_own_number(read: str, order: Order) -> bool:
+    return any(
+        (
+            same_reading(read, expected)
+            if code == "order_number_is_transaction"
+            else corrections(read, expected) is not None
+        )
+        for expected, code in _own_numbers(order)
+    )
+
+
+def _is_a_key(read: str, order: Order, card_keys: Mapping[str, str]) -> bool:
+    return _card_key(read, order, card_keys).matches
 
 
 def _taken(read: str, found: tuple[FieldMatch, ...]) -> bool:

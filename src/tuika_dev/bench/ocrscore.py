@@ -119,7 +119,8 @@ def expected_order(p: Purchase) -> tuple[Order, dict[str, str]]:
 def review_read(text: OcrText, order: Order, keys: dict[str, str]) -> tuple[Fields, tuple[FieldMatch, ...]]:
     """Read fields from the OCR text and match them against the order, as the machine review does."""
     fields = extract(text)
-    return fields, match(fields, order, keys)
+    # The review passes the whole text too: it searches it for this order's own numbers and keys.
+    return fields, match(fields, order, keys, text.text)
 
 
 def score(sample: Sample, text: OcrText, fields: Fields, matches: Sequence[FieldMatch]) -> Scored:
@@ -131,7 +132,7 @@ def score(sample: Sample, text: OcrText, fields: Fields, matches: Sequence[Field
         drawn = _drawn(truth, name)
         if drawn is None:
             continue
-        found = _found(name, truth, fields)
+        found = _found(name, truth, fields) or _searched(name, truth, matches)
         matched = found and _matched(name, truth, matches)
         doubted = name in _DOUBTED_AS and _DOUBTED_AS[name] in doubts
         verdicts[name] = Verdict(found, matched, doubted, _in_text(name, truth, text.text))
@@ -181,13 +182,26 @@ def _found(name: str, truth: Truth, fields: Fields) -> bool:
     return any(key == truth.error_text for key, _ in fields.error_texts)
 
 
+def _searched(name: str, truth: Truth, matches: Sequence[FieldMatch]) -> bool:
+    """Tell whether the matching found the value in the text where no field rule filed it."""
+    if name in ("order_number", "trade_number"):
+        return any(m.field == "order_number" and m.matches and m.expected == getattr(truth, name) for m in matches)
+    if name == "card_key":
+        return _matched(name, truth, matches)
+    return False
+
+
 def _matched(name: str, truth: Truth, matches: Sequence[FieldMatch]) -> bool:
     if name == "card_key":
         parts = _key_parts(truth)
         return any(m.field == "card_key" and m.matches and any(same_reading(m.read, p) for p in parts) for m in matches)
     if name in ("order_number", "trade_number"):
         wanted = str(getattr(truth, name))
-        return any(m.field == "order_number" and m.matches and same_reading(m.read, wanted) for m in matches)
+        # Read with a few characters corrected on a long number is this order's, as the review says.
+        return any(
+            m.field == "order_number" and m.matches and (same_reading(m.read, wanted) or m.expected == wanted)
+            for m in matches
+        )
     if name == "amount" and truth.amount_fen is not None:
         return any(m.field == "amount" and m.matches and m.read == Money(truth.amount_fen).yuan() for m in matches)
     if name == "time" and truth.time is not None:
