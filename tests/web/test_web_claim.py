@@ -475,3 +475,19 @@ def test_a_top_ups_page_and_form_show_its_own_buyer_the_account_in_full(
         assert "1开 / 天下无双" in page
         assert "****" not in page
     assert client.get("/orders/ord_f20").status_code == 404
+
+
+def test_each_closed_reason_says_why_in_the_orders_own_terms(client: TestClient, auth: Auth, system: System) -> None:
+    push(client, auth, order_payload("ord_f90", delivery="pending"))
+    push(client, auth, order_payload("ord_f91"))
+    sign_in(client, system)
+
+    waiting = client.get("/orders/ord_f90/claim")
+    delivered = client.get("/orders/ord_f91/claim")
+
+    assert (waiting.status_code, delivered.status_code) == (200, 200)
+    assert " disabled" in tag(waiting.text, "reason", "card_invalid")
+    assert "商品发货后才能以此原因申请。" in waiting.text
+    assert " disabled" in tag(delivered.text, "reason", "mistaken_purchase")
+    assert "本订单已发货，此项仅限发货前申请。" in delivered.text
+    assert "申请时限已过" not in waiting.text + delivered.text

@@ -225,6 +225,7 @@ def _form(
         max_mb=form.megabytes(ctx.files.max_bytes),
         description_max=form.DESCRIPTION_MAX,
         file_field=form.file_field,
+        ruled_out=lambda why: i18n.ruled_out(lang, why),
     )
 
 

@@ -27,6 +27,7 @@ from tuika.domain.prediction import Prediction, sentence
 from tuika.domain.reason_codes import describe
 from tuika.services.claims import filing as claims
 from tuika.services.claims import policies
+from tuika.services.claims.policies import WindowState
 from tuika.services.context import Actor, Context
 from tuika.services.orders import orders
 from tuika.services.review import precheck as prechecks
@@ -154,6 +155,8 @@ class ReasonRow:
     deadline: datetime | None
     available: bool  # refundable under the policy and its window still open
     fee_fen: int
+    state: WindowState = WindowState.OPEN
+    why: tuple[str, ...] = ()  # what in the order's record rules it out, as evaluate says
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,8 @@ def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
             row.deadline,
             row.open,
             row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
+            row.state,
+            row.why,
         )
         for row in policies.for_order(policy, order, ctx.clock.now())
     ]

@@ -68,7 +68,7 @@ def policy_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
             "rule": row.rule,
             "deadline": row.deadline,
             "state": row.state,
-            "why": _ruled_out(lang, row.why) if row.state is WindowState.NOT_APPLICABLE else "",
+            "why": i18n.ruled_out(lang, row.why) if row.state is WindowState.NOT_APPLICABLE else "",
             "fee_fen": row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
         }
         for row in policies.for_order(policy, order, now)
@@ -88,12 +88,6 @@ def policy_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
         all_held=all_held,
         moments=_moments(lang, order.paid_at, order.delivered_at, rows, now),
     )
-
-
-def _ruled_out(lang: i18n.Lang, why: tuple[str, ...]) -> str:
-    """Return what in the order's record rules a rule out, as the buyer reads it."""
-    said = [i18n.text(lang, f"ruled_out.{code}") for code in why if f"ruled_out.{code}" in i18n.CATALOGUE]
-    return said[0] if said else i18n.text(lang, "ruled_out.other")
 
 
 def _moments(

@@ -20,6 +20,11 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "claim.reason.mistaken_purchase": ("误拍", "Bought by mistake"),
     "claim.reason.other": ("其他", "Other"),
     "claim.reason_closed": ("申请时限已过（{deadline} 截止）", "The window closed at {deadline}"),
+    "claim.reason_waiting": (
+        "商品发货后才能以此原因申请。",
+        "You can claim for this once the item has been delivered.",
+    ),
+    "claim.reason_unavailable": ("本订单目前不能以此原因申请。", "This reason cannot be claimed on this order now."),
     "claim.reason_closes": ("{deadline} 前可申请", "Open until {deadline}"),
     "claim.reason_fee": ("手续费 ¥{fee}", "Fee ¥{fee}"),
     "claim.items": ("退卡商品", "Items to refund"),
