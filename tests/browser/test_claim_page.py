@@ -194,6 +194,10 @@ def test_without_javascript_every_reasons_evidence_shows_and_the_form_still_file
     groups = page.locator("[data-group]:visible")
     expect(groups).to_have_count(4)  # card_invalid, not_delivered, wrong_item, other need evidence
     expect(page.locator("[data-test=path]")).to_have_text("请先补充所需凭证")
+    # The browser's own input is the control: the large labels, the camera and the preview need the script.
+    expect(page.locator(SCREENSHOT_INPUT)).to_be_visible()
+    assert page.eval_on_selector(SCREENSHOT_INPUT, "input => input.getBoundingClientRect().width") > 100
+    expect(page.locator("[data-picker]:visible, [data-camera]:visible, [data-preview]:visible")).to_have_count(0)
     page.screenshot(path=shots / "claim-no-script.png", full_page=True)
     axe.check(page)
     page.locator(SCREENSHOT_INPUT).set_input_files(screenshot_of("ord_cw4"))
