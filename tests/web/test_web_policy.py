@@ -112,7 +112,7 @@ def test_with_nothing_left_to_claim_the_page_says_so_instead_of_offering_a_claim
 
     assert {badge(rule(closed, r)) for r in ("card_invalid", "not_delivered", "wrong_item", "other")} == {"已过期"}
     assert "本订单目前没有可以申请的退卡项目。" in closed
-    assert "本订单的商品都已在退卡处理中" in held
+    assert "本订单的商品都已申请退卡" in held
     for shown in (closed, held):
         assert 'data-test="apply"' not in shown
         assert "/claim" not in shown
