@@ -136,7 +136,9 @@ def test_a_three_key_order_claims_only_the_ticked_keys_and_shows_the_rest_held(
     expect(page.get_by_label("第 1 项")).to_be_disabled()
     expect(page.get_by_label("第 3 项")).to_be_disabled()
     expect(page.get_by_label("第 2 项")).to_be_checked()
-    expect(page.get_by_text(f"已在退卡申请 {case['id']} 中，不能重复申请")).to_have_count(2)
+    expect(page.get_by_text("已申请退卡，不能重复申请。")).to_have_count(2)
+    expect(page.get_by_role("link", name="查看退卡进度")).to_have_count(2)
+    expect(page.get_by_role("link", name="查看退卡进度").first).to_have_attribute("href", f"/cases/{case['id']}")
     page.screenshot(path=shots / "claim-held.png", full_page=True)
     axe.check(page)
 

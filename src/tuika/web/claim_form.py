@@ -253,7 +253,9 @@ def initial_estimate(
     if draft.reason is None:
         return _note(i18n.text(lang, "claim.pick_reason"))
     if not ticked:
-        return _note(i18n.text(lang, "claim.no_items"))
+        # With every item claimed already there is nothing to tick: say so, not "tick one".
+        free = [i for i in order.items if i.id not in orders.held_items(ctx, order.id)]
+        return _note(i18n.text(lang, "claim.no_items" if free else "policy.all_held"))
     try:
         found = estimate(ctx, buyer, order.id, draft.reason, tuple(sorted(ticked)), set(draft.kept))
     except TuikaError as exc:

@@ -33,8 +33,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "All are ticked; untick any you want to keep.",
     ),
     "claim.item_held": (
-        "已在退卡申请 {case} 中，不能重复申请",
-        "Already in refund claim {case}; it cannot be claimed twice",
+        "已申请退卡，不能重复申请。",
+        "Already claimed for a refund; it cannot be claimed twice.",
     ),
     "claim.item_no": ("第 {n} 项", "Item {n}"),
     "claim.evidence": ("上传凭证", "Evidence"),

@@ -27,7 +27,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "This form has expired or did not come from this site; reload the page and try again.",
     ),
     "signed_out": ("请从平台进入退卡中心。", "Please open the refund centre from the platform."),
-    "order": ("订单", "Order"),
+    "order": ("订单号", "Order number"),
     "paid_at": ("付款时间", "Paid"),
     "delivered_at": ("发货时间", "Delivered"),
     "amount": ("实付金额", "Amount paid"),
