@@ -32,12 +32,30 @@ def test_a_refund_to_the_balance_shows_as_a_movement_naming_its_claim(
     expect(page.locator("[data-test=balance]")).to_have_text("¥30.50")
     [movement] = page.locator("[data-test=movement]").all()
     expect(movement).to_contain_text("+¥30.50")
-    expect(movement.get_by_role("link", name=case["id"])).to_have_attribute("href", f"/cases/{case['id']}")
+    expect(movement.locator("[data-test=what]")).to_have_text("京东E卡 100元 退款")
+    expect(movement).to_contain_text("已存入余额，可立即使用")
+    expect(movement).not_to_contain_text("rc_")  # the claim's id is for support: a tooltip, not the text
+    link = movement.get_by_role("link", name="查看退卡申请")
+    expect(link).to_have_attribute("href", f"/cases/{case['id']}")
+    expect(link).to_have_attribute("title", f"退卡申请 {case['id']}")
+    about = page.locator("[data-test=about]")
+    expect(about.get_by_role("heading")).to_have_text("关于余额退款")
+    for said in (
+        "不经过支付宝、微信或银行",
+        "即可在平台内下单使用",
+        "没有支付宝、微信或银行的退款单号",
+        "不办理余额提现",
+    ):
+        expect(about).to_contain_text(said)
     no_sideways_scroll(page)
     page.screenshot(path=shots / "balance-phone.png", full_page=True)
     axe.check(page)
     page.goto(f"{live}/balance?lang=en")
-    expect(page.locator("[data-test=movement]")).to_contain_text("Refund")
+    expect(page.locator("[data-test=movement] [data-test=what]")).to_have_text("Refund: 京东E卡 100元")
+    expect(page.locator("[data-test=about]")).to_contain_text("The refund centre does not pay the balance out.")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=shots / "balance-desktop-en.png", full_page=True)
+    axe.check(page)
 
 
 def test_a_buyer_with_no_movements_sees_a_zero_balance(

@@ -40,14 +40,81 @@ def test_a_buyer_signs_in_sees_only_their_orders_and_reveals_a_key(
     page.get_by_text("ord_web1").click()
     key = page.locator("code.key").first
     expect(key).to_have_text("ABCD-****-****-NPQR")
+    assert card_key_for("ord_web1") not in page.content()  # the key is asked for, never sent ahead
     expect(page.get_by_role("link", name="退卡政策")).to_be_visible()
     expect(page.get_by_role("link", name="申请退卡")).to_be_visible()
+    expect(page.get_by_role("button", name="复制 卡密 1")).to_be_hidden()
     page.get_by_role("button", name="查看卡密").first.click()
     expect(key).to_have_text(card_key_for("ord_web1"))
+    expect(page.get_by_role("button", name="复制 卡密 1")).to_be_visible()
     page.screenshot(path=shots / "order.png", full_page=True)
     axe.check(page)
     page.get_by_role("button", name="隐藏卡密").first.click()
     expect(key).to_have_text("ABCD-****-****-NPQR")
+    expect(page.get_by_role("button", name="复制 卡密 1")).to_be_hidden()
+    assert card_key_for("ord_web1") not in page.content()  # hidden again, it has left the page
+
+
+def test_a_revealed_key_is_copied_with_one_tap_and_the_page_says_so(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_web6", items=2))
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", has_touch=True, is_mobile=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live)
+    page = context.new_page()
+    page.goto(sso("buyer_1"))
+    page.goto(f"{live}/orders/ord_web6")
+    second = page.locator("[data-test=item]").nth(1)
+
+    second.get_by_role("button", name="查看卡密").click()
+    expect(second.locator("code.key")).to_have_text(card_key_for("ord_web6", 1))
+    second.get_by_role("button", name="复制 卡密 2").click()
+
+    said = second.get_by_role("status")
+    expect(said).to_have_text("已复制")
+    assert page.evaluate("navigator.clipboard.readText()") == card_key_for("ord_web6", 1)
+    assert page.locator("[data-test=item]").first.get_by_role("status").inner_text() == ""
+    no_sideways_scroll(page)
+    page.screenshot(path=shots / "order-copied-phone.png", full_page=True)
+    axe.check(page)
+    expect(said).to_have_text("")  # the word goes after a moment
+
+
+def test_without_the_clipboard_api_the_key_is_selected_for_copying_by_hand(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_web7"))
+    page = open_page(browser)
+    # As on a page served over plain HTTP or in an old browser: no Clipboard API, and no copy command.
+    page.add_init_script("delete Navigator.prototype.clipboard; document.execCommand = () => false;")
+    page.goto(sso("buyer_1"))
+    page.goto(f"{live}/orders/ord_web7?lang=en")
+
+    page.get_by_role("button", name="Show key").click()
+    page.get_by_role("button", name="Copy Card key").click()
+
+    expect(page.get_by_role("status")).to_have_text("The key is selected: press and hold, or press Ctrl+C, to copy it")
+    assert page.evaluate("window.getSelection().toString()") == card_key_for("ord_web7")
+    page.screenshot(path=shots / "order-select-en.png", full_page=True)
+    axe.check(page)
+
+
+def test_without_javascript_the_reveal_button_shows_the_page_with_that_key(
+    browser: Browser, api: TestClient, auth: Auth, sso: Callable[[str], str], live: str, shots: Path
+) -> None:
+    push(api, auth, order_payload("ord_web8", items=2))
+    page = browser.new_context(viewport=PHONE, locale="zh-CN", java_script_enabled=False).new_page()
+    page.goto(sso("buyer_1"))
+    page.goto(f"{live}/orders/ord_web8")
+
+    page.get_by_role("button", name="查看卡密").nth(1).click()
+
+    keys = page.locator("code.key")
+    expect(keys.nth(1)).to_have_text(card_key_for("ord_web8", 1))
+    expect(keys.nth(0)).to_have_text("ABCD-****-****-NPQR")
+    page.screenshot(path=shots / "order-no-script.png", full_page=True)
+    page.get_by_role("link", name="隐藏卡密").click()
+    expect(keys.nth(1)).to_have_text("ABCD-****-****-NPQR")
 
 
 def test_the_session_cookie_is_httponly_and_another_buyers_order_is_not_found(

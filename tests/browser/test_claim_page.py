@@ -78,16 +78,12 @@ def test_a_buyer_picks_a_reason_attaches_the_screenshot_it_needs_and_lands_on_th
     page.screenshot(path=shots / "claim-card-invalid.png", full_page=True)
     axe.check(page)
 
-    # 误拍 is for before delivery: on a delivered order it cannot be picked, and says why.
+    # A mistake is claimable before delivery only, and the order says it was delivered.
     expect(page.get_by_label("误拍")).to_be_disabled()
-    expect(page.locator("[data-reason=mistaken_purchase] .note")).to_have_text(
-        "不适用于本订单 · 本订单已发货，此项仅限发货前申请。"
-    )
+    expect(page.locator("[data-reason=mistaken_purchase]")).to_contain_text("本订单已发货，此项仅限发货前申请。")
     page.screenshot(path=shots / "claim-mistaken.png", full_page=True)
     axe.check(page)
 
-    page.get_by_label("卡密无效").check()
-    expect(estimate).to_have_text("请先补充所需凭证")
     page.locator(SCREENSHOT_INPUT).set_input_files(screenshot_of("ord_cw1"))
     expect(estimate).to_have_text("需人工复核，预计 2 小时内")
     expect(page.locator("[data-test=estimate]")).to_contain_text("¥100.00")
@@ -120,7 +116,13 @@ def test_a_three_key_order_claims_only_the_ticked_keys_and_shows_the_rest_held(
     for n in range(3):
         expect(boxes.nth(n)).to_be_checked()
 
+    # Not delivered yet: a key cannot have failed, so that reason waits for the delivery.
+    expect(page.get_by_label("卡密无效")).to_be_disabled()
+    expect(page.locator("[data-reason=card_invalid]")).to_contain_text("商品发货后才能以此原因申请。")
     page.get_by_label("误拍").check()
+    expect(page.locator("[data-test=upload]:visible")).to_have_count(0)
+    expect(page.get_by_text("该原因无需上传凭证。")).to_be_visible()
+    expect(page.locator("[data-reason=mistaken_purchase] [data-test=reason-fee]")).to_have_text("手续费 ¥1.00")
     expect(page.locator("[data-test=path]")).to_have_text("预计秒级自动审核通过")
     expect(page.locator("[data-test=fee]")).to_have_text("¥1.00")
     page.get_by_label("第 2 项").uncheck()
@@ -136,7 +138,9 @@ def test_a_three_key_order_claims_only_the_ticked_keys_and_shows_the_rest_held(
     expect(page.get_by_label("第 1 项")).to_be_disabled()
     expect(page.get_by_label("第 3 项")).to_be_disabled()
     expect(page.get_by_label("第 2 项")).to_be_checked()
-    expect(page.get_by_text(f"已在退卡申请 {case['id']} 中，不能重复申请")).to_have_count(2)
+    expect(page.get_by_text("已申请退卡，不能重复申请。")).to_have_count(2)
+    expect(page.get_by_role("link", name="查看退卡进度")).to_have_count(2)
+    expect(page.get_by_role("link", name="查看退卡进度").first).to_have_attribute("href", f"/cases/{case['id']}")
     page.screenshot(path=shots / "claim-held.png", full_page=True)
     axe.check(page)
 
@@ -194,6 +198,10 @@ def test_without_javascript_every_reasons_evidence_shows_and_the_form_still_file
     groups = page.locator("[data-group]:visible")
     expect(groups).to_have_count(4)  # card_invalid, not_delivered, wrong_item, other need evidence
     expect(page.locator("[data-test=path]")).to_have_text("请先补充所需凭证")
+    # The browser's own input is the control: the large labels, the camera and the preview need the script.
+    expect(page.locator(SCREENSHOT_INPUT)).to_be_visible()
+    assert page.eval_on_selector(SCREENSHOT_INPUT, "input => input.getBoundingClientRect().width") > 100
+    expect(page.locator("[data-picker]:visible, [data-camera]:visible, [data-preview]:visible")).to_have_count(0)
     page.screenshot(path=shots / "claim-no-script.png", full_page=True)
     axe.check(page)
     page.locator(SCREENSHOT_INPUT).set_input_files(screenshot_of("ord_cw4"))

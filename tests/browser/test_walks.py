@@ -65,7 +65,9 @@ def test_a_buyer_reads_the_policy_claims_a_dead_key_and_watches_it_reach_refunde
     axe.check(page)
     page.get_by_role("navigation").get_by_role("link", name="我的余额").click()
     expect(page.locator("[data-test=balance]")).to_have_text("¥98.50")
-    expect(page.locator("[data-test=movement]").get_by_role("link", name=case_id)).to_be_visible()
+    movement = page.locator("[data-test=movement]")
+    expect(movement.locator("[data-test=what]")).to_have_text("京东E卡 100元 退款")
+    expect(movement.get_by_role("link", name="查看退卡申请")).to_have_attribute("href", f"/cases/{case_id}")
     page.screenshot(path=shots / "3-balance.png", full_page=True)
 
 

@@ -224,7 +224,8 @@ def test_a_claim_on_an_item_another_claim_holds_is_refused_and_the_item_shown_he
     page = client.get("/orders/ord_f9/claim")
     sent = post(client, "ord_f9", claim_fields(open_form(client, "ord_f9"), "ord_f9"), {SCREENSHOT: png_bytes()})
 
-    assert f"已在退卡申请 {held_by} 中" in page.text
+    assert f'已申请退卡，不能重复申请。 <a href="/cases/{held_by}">查看退卡进度</a>' in page.text
+    assert f"已在退卡申请 {held_by}" not in page.text  # the claim is a link, its id no text to read
     assert " disabled" in tag(page.text, "item", "ord_f9_i0")
     assert " checked" in tag(page.text, "item", "ord_f9_i1")
     assert sent.status_code == 422
@@ -487,5 +488,40 @@ def test_a_reason_the_orders_record_rules_out_says_so_not_that_its_time_passed(
 
     mistaken = page[page.index('data-reason="mistaken_purchase"') :]
     mistaken = mistaken[: mistaken.index("</div>")]
-    assert "不适用于本订单 · 本订单已发货，此项仅限发货前申请。" in mistaken
+    assert "本订单已发货，此项仅限发货前申请。" in mistaken
     assert "申请时限已过" not in mistaken
+
+
+def test_each_closed_reason_says_why_in_the_orders_own_terms(client: TestClient, auth: Auth, system: System) -> None:
+    push(client, auth, order_payload("ord_f90", delivery="pending"))
+    push(client, auth, order_payload("ord_f91"))
+    sign_in(client, system)
+
+    waiting = client.get("/orders/ord_f90/claim")
+    delivered = client.get("/orders/ord_f91/claim")
+
+    assert (waiting.status_code, delivered.status_code) == (200, 200)
+    assert " disabled" in tag(waiting.text, "reason", "card_invalid")
+    assert "商品发货后才能以此原因申请。" in waiting.text
+    assert " disabled" in tag(delivered.text, "reason", "mistaken_purchase")
+    assert "本订单已发货，此项仅限发货前申请。" in delivered.text
+    assert "申请时限已过" not in waiting.text + delivered.text
+
+
+def test_an_order_whose_items_are_all_claimed_says_so_instead_of_asking_to_tick_one(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_f92", delivery="failed"))
+    sign_in(client, system)
+    filed = client.post(
+        "/v1/refund-cases",
+        json={"order_id": "ord_f92", "reason": "not_delivered", "route": "balance"},
+        headers=auth("buyer", "buyer_1"),
+    )
+    assert filed.status_code == 201, filed.text
+
+    page = client.get("/orders/ord_f92/claim")
+
+    assert page.status_code == 200
+    assert "本订单的商品都已申请退卡，可在「我的退卡」查看进度。" in page.text
+    assert "请至少勾选一项商品。" not in page.text

@@ -112,7 +112,7 @@ def test_with_nothing_left_to_claim_the_page_says_so_instead_of_offering_a_claim
 
     assert {badge(rule(closed, r)) for r in ("card_invalid", "not_delivered", "wrong_item", "other")} == {"已过期"}
     assert "本订单目前没有可以申请的退卡项目。" in closed
-    assert "本订单的商品都已在退卡处理中" in held
+    assert "本订单的商品都已申请退卡" in held
     for shown in (closed, held):
         assert 'data-test="apply"' not in shown
         assert "/claim" not in shown
@@ -151,3 +151,17 @@ def test_the_english_page_says_the_same_in_english(client: TestClient, auth: Aut
 )
 def test_time_left_reads_in_days_and_hours_or_hours_and_minutes(seconds: float, zh: str, en: str) -> None:
     assert (i18n.time_left("zh", seconds), i18n.time_left("en", seconds)) == (zh, en)
+
+
+def test_in_english_a_rules_evidence_is_listed_with_english_commas(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    push(client, auth, order_payload("ord_p9"))
+    sign_in(client, system)
+
+    english = rule(client.get("/orders/ord_p9/policy?lang=en").text, "wrong_item")
+    chinese = rule(client.get("/orders/ord_p9/policy?lang=zh").text, "wrong_item")
+
+    assert "Order screenshot, Screenshot of what you received" in english
+    assert "、" not in english
+    assert "订单截图、实际收到商品的截图" in chinese

@@ -80,7 +80,8 @@ class BodyLimit:
         megabytes = limit // (1024 * 1024)
         body = (
             '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>413 · tuika</title></head>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>上传的文件过大 · tuika</title></head>"
             "<body><main><h1>上传的文件过大</h1>"
             f"<p>一次提交的文件合计不能超过 {megabytes} MB，请压缩或分次上传后返回重试。</p>"
             f'<p lang="en">The files sent at once exceed {megabytes} MB; make them smaller or send them one at a time, '

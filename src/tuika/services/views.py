@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Final
 
 from tuika.domain.cases import Case, CaseStatus, Decision, Role, Stage
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound
 from tuika.domain.findings import Finding, FindingKind
-from tuika.domain.ids import CaseId, PayoutId
+from tuika.domain.ids import CaseId, OrderId, PayoutId
 from tuika.domain.ledger import Entry, buyer_account, is_valid_account
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
@@ -149,3 +151,55 @@ def account(ctx: Context, actor: Actor, name: str, limit: int = 100) -> AccountV
         raise Forbidden("only an admin or the account's buyer may read it")
     with ctx.read() as uow:
         return AccountView(name, uow.ledger.balance(name), tuple(uow.ledger.entries(name, limit)))
+
+
+# Every refund's memo names its claim (``services/payouts/settle.refund_posting``), old memos too.
+_CLAIM_IN_MEMO: Final = re.compile(r"\brc_[0-9a-z_]+\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One change of a buyer's balance, with the claim and the product it refunded, if any."""
+
+    at: datetime
+    amount: Money
+    case_id: CaseId | None = None
+    order_id: OrderId | None = None
+    product: str | None = None  # the order's title, or its SKU when the platform sent no title
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceView:
+    balance: Money
+    movements: tuple[Movement, ...]
+
+
+def balance(ctx: Context, actor: Actor, limit: int = 100) -> BalanceView:
+    """Return the buyer's own balance and its newest movements, each refund named by what it refunded."""
+    actor.require(Role.BUYER)
+    name = buyer_account(actor.subject)
+    with ctx.read() as uow:
+        entries = uow.ledger.entries(name, limit)
+        claims: dict[str, tuple[CaseId, OrderId, str] | None] = {}
+        for _, memo, _ in entries:
+            found = _CLAIM_IN_MEMO.search(memo)
+            if found is not None and found.group(0) not in claims:
+                claims[found.group(0)] = _claim_of(uow, actor, CaseId(found.group(0)))
+        total = uow.ledger.balance(name)
+    movements = []
+    for at, memo, entry in entries:
+        found = _CLAIM_IN_MEMO.search(memo)
+        claim = claims.get(found.group(0)) if found is not None else None
+        if claim is None:
+            movements.append(Movement(at, entry.amount))
+        else:
+            movements.append(Movement(at, entry.amount, *claim))
+    return BalanceView(total, tuple(movements))
+
+
+def _claim_of(uow: UnitOfWork, actor: Actor, case_id: CaseId) -> tuple[CaseId, OrderId, str] | None:
+    case = uow.cases.get(case_id)
+    if case is None or not actor.owns(case.buyer_id):
+        return None
+    order = uow.orders.get(case.order_id)
+    return None if order is None else (case.id, order.id, order.title or order.sku)

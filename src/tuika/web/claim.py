@@ -201,7 +201,7 @@ def _form(
 ) -> Response:
     """Render the form with the buyer's choices (or the defaults) and the estimate for them."""
     lang = lang_of(request)
-    reasons = form.reason_rows(ctx, order, lang)
+    reasons = form.reason_rows(ctx, order)
     items = form.item_rows(ctx, buyer, order)
     routes = form.route_rows(ctx, order)
     draft = form.default_draft(draft, reasons, routes, form.new_key())
@@ -225,6 +225,7 @@ def _form(
         max_mb=form.megabytes(ctx.files.max_bytes),
         description_max=form.DESCRIPTION_MAX,
         file_field=form.file_field,
+        ruled_out=lambda why: i18n.ruled_out(lang, why),
     )
 
 

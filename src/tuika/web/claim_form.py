@@ -27,6 +27,7 @@ from tuika.domain.prediction import Prediction, sentence
 from tuika.domain.reason_codes import describe
 from tuika.services.claims import filing as claims
 from tuika.services.claims import policies
+from tuika.services.claims.policies import WindowState
 from tuika.services.context import Actor, Context
 from tuika.services.orders import orders
 from tuika.services.review import precheck as prechecks
@@ -154,10 +155,8 @@ class ReasonRow:
     deadline: datetime | None
     available: bool  # refundable under the policy and its window still open
     fee_fen: int
-    # Where the rule stands for this order (open, closed, waiting, not_applicable, not_refundable).
-    state: str = "open"
-    # Why a rule ruled out by the order's record does not apply, in words.
-    why: str = ""
+    state: WindowState = WindowState.OPEN
+    why: tuple[str, ...] = ()  # what in the order's record rules it out, as evaluate says
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +172,7 @@ class RouteRow:
     available: bool
 
 
-def reason_rows(ctx: Context, order: Order, lang: i18n.Lang = "zh") -> list[ReasonRow]:
+def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
     """Return every reason for the order's kind with its rule, its own deadline, its fee and where it stands."""
     policy = policies.current(ctx)
     return [
@@ -183,8 +182,8 @@ def reason_rows(ctx: Context, order: Order, lang: i18n.Lang = "zh") -> list[Reas
             row.deadline,
             row.open,
             row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
-            row.state.value,
-            i18n.ruled_out(lang, row.why) if row.state is policies.WindowState.NOT_APPLICABLE else "",
+            row.state,
+            row.why,
         )
         for row in policies.for_order(policy, order, ctx.clock.now())
     ]
@@ -254,7 +253,9 @@ def initial_estimate(
     if draft.reason is None:
         return _note(i18n.text(lang, "claim.pick_reason"))
     if not ticked:
-        return _note(i18n.text(lang, "claim.no_items"))
+        # With every item claimed already there is nothing to tick: say so, not "tick one".
+        free = [i for i in order.items if i.id not in orders.held_items(ctx, order.id)]
+        return _note(i18n.text(lang, "claim.no_items" if free else "policy.all_held"))
     try:
         found = estimate(ctx, buyer, order.id, draft.reason, tuple(sorted(ticked)), set(draft.kept))
     except TuikaError as exc:

@@ -65,15 +65,15 @@ def time_left(lang: Lang, seconds: float) -> str:
     return formatted(lang, "left.minutes", m=minutes)
 
 
+def ruled_out(lang: Lang, why: tuple[str, ...]) -> str:
+    """Return what in the order's record rules a policy rule out, as the buyer reads it."""
+    said = [text(lang, f"ruled_out.{code}") for code in why if f"ruled_out.{code}" in CATALOGUE]
+    return said[0] if said else text(lang, "ruled_out.other")
+
+
 def pick(query: str | None, cookie: str | None) -> Lang:
     """Return the language asked for: ``?lang=`` first, then the cookie, else Chinese."""
     for asked in (query, cookie):
         if asked in LANGS:
             return asked
     return "zh"
-
-
-def ruled_out(lang: Lang, why: tuple[str, ...]) -> str:
-    """Return what in an order's record rules a refund rule out, as the buyer reads it."""
-    said = [text(lang, f"ruled_out.{code}") for code in why if f"ruled_out.{code}" in CATALOGUE]
-    return said[0] if said else text(lang, "ruled_out.other")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from tuika.domain.errors import NotFound
 from tuika.domain.ids import OrderId
@@ -14,10 +14,11 @@ from tuika.domain.masking import mask_card_key
 from tuika.http.deps import system as system_of
 from tuika.services.claims import policies
 from tuika.services.claims.policies import WindowState
+from tuika.services.context import Actor
 from tuika.services.orders import orders
 from tuika.services.ports import OrderFilter
 from tuika.web import i18n
-from tuika.web.session import Buyer, lang_of, message, render
+from tuika.web.session import Buyer, CsrfChecked, lang_of, message, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,23 +34,60 @@ def my_orders(request: Request, buyer: Buyer) -> Response:
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
-    """Show one order with its card keys (masked until clicked) and the way to a refund."""
+    """Show one order with its card keys masked and the way to a refund."""
+    return _order(request, order_id, buyer, reveal=None)
+
+
+@router.post("/orders/{order_id}/keys/{item_id}", response_class=HTMLResponse)
+def reveal_key(request: Request, order_id: OrderId, item_id: str, buyer: Buyer, _: CsrfChecked) -> Response:
+    """Reveal one card key to its buyer: as JSON to the page's script, or the page with that key shown.
+
+    The key is in no page until the buyer asks for it here, so it is never in a cached page, a
+    saved page or a page's source; a POST with the session's CSRF token, so no other site can ask.
+    """
+    if "application/json" not in request.headers.get("accept", ""):
+        return _order(request, order_id, buyer, reveal=item_id)
+    ctx = system_of(request).ctx
+    try:
+        order = orders.get_order(ctx, buyer, order_id)
+    except NotFound:
+        return _no_store(JSONResponse({"code": "not_found"}, status_code=404))
+    key = _keys(orders.view(ctx, buyer, order, reveal=True).items).get(item_id)
+    if key is None:
+        return _no_store(JSONResponse({"code": "not_found"}, status_code=404))
+    return _no_store(JSONResponse({"key": key}))
+
+
+def _order(request: Request, order_id: OrderId, buyer: Actor, *, reveal: str | None) -> Response:
     ctx = system_of(request).ctx
     try:
         order = orders.get_order(ctx, buyer, order_id)
     except NotFound:
         return message(request, 404, "not_found")
-    shown = orders.view(ctx, buyer, order, reveal=True)
+    shown = orders.view(ctx, buyer, order, reveal=True).items
+    if reveal is not None and reveal not in _keys(shown):
+        return message(request, 404, "key_not_found")
     items = [
         {
             "id": item.id,
-            "secret": item.card_key,
             "masked_key": mask_card_key(item.card_key) if item.card_key else None,
+            "revealed": item.card_key if item.id == reveal else None,
             "account": item.account,
         }
-        for item in shown.items
+        for item in shown
     ]
-    return render(request, "order.html", order=order, items=items, held=orders.held_items(ctx, order_id))
+    page = render(request, "order.html", order=order, items=items, held=orders.held_items(ctx, order_id))
+    return _no_store(page) if reveal is not None else page
+
+
+def _keys(items: tuple[orders.ItemView, ...]) -> dict[str, str]:
+    """Return item id → card key in clear, as the buyer's own order shows them (top-ups have none)."""
+    return {item.id: item.card_key for item in items if item.card_key and not item.card_key_masked}
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/orders/{order_id}/policy", response_class=HTMLResponse)

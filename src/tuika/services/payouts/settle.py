@@ -10,6 +10,8 @@ from tuika.services.context import SYSTEM, Context
 from tuika.services.moves import move_case, save_payout
 from tuika.services.ports import UnitOfWork
 
+# A memo holds 200 characters: the product's name, the words and the claim's id fit in it.
+_PRODUCT_MAX = 120
 # What the buyer's timeline says when the money is back, by route.
 _DONE_CODES = {
     PayoutRoute.BALANCE: "refunded_to_balance",
@@ -19,9 +21,15 @@ _DONE_CODES = {
 }
 
 
+def memo_of(order: Order, case: Case, what: str) -> str:
+    """Return a memo as a person reads it, the product first and the claim kept for support: 京东E卡 100元 退款（…）."""
+    product = (order.title or order.sku)[:_PRODUCT_MAX]
+    return f"{product} {what}（退卡申请 {case.id}）"
+
+
 def refund_posting(order: Order, case: Case, payout: Payout) -> Posting:
     """Return the posting of a refund by its route: to the balance, or paid out by a gateway."""
-    memo = f"退款 {case.id} 订单 {order.id}"
+    memo = memo_of(order, case, "退款")
     if payout.route is PayoutRoute.BALANCE:
         return refund_to_balance(
             buyer_id=order.buyer_id, refundable=payout.refundable, fee=payout.fee, memo=memo, payout_id=payout.id
@@ -44,7 +52,7 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
         supplier_id=order.supplier_id,
         merchant_id=order.merchant_id,
         amount=payout.refundable,
-        memo=f"追偿 {case.id}",
+        memo=memo_of(order, case, "退款追偿"),
         payout_id=payout.id,
     )
     if recovered is not None:
