@@ -16,6 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from tests.support import keyscan
+from tests.support.suppliers import FakeSupplier
 from tuika.adapters.db.engine import make_engine
 from tuika.adapters.db.migrate import upgrade
 from tuika.app import create_app
@@ -221,3 +222,12 @@ def auth(settings: Settings) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}", **extra}
 
     return headers
+
+
+@pytest.fixture
+def supplier(system: System) -> Iterator[FakeSupplier]:
+    """Wire a supplier that answers from a table (every key invalid unless told otherwise)."""
+    answers = FakeSupplier()
+    system.ctx.supplier = answers
+    yield answers
+    system.ctx.supplier = None

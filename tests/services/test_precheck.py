@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,14 +25,6 @@ ACTION = {
     "reject": "reject",
     "request_evidence": "request_evidence",
 }
-
-
-@pytest.fixture
-def supplier(system: System) -> Iterator[FakeSupplier]:
-    fake = FakeSupplier()
-    system.ctx.supplier = fake
-    yield fake
-    system.ctx.supplier = None
 
 
 def precheck(client: TestClient, auth: Auth, order_id: str, body: dict[str, Any], buyer: str) -> dict[str, Any]:

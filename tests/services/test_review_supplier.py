@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.api import Auth, balance, file_case, push, upload
@@ -19,14 +17,6 @@ from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
 from tuika.services.payouts import paying
 from tuika_dev.demo import orders as demo_orders
 from tuika_dev.demo import seed, seed_supplier
-
-
-@pytest.fixture
-def supplier(system: System) -> Iterator[FakeSupplier]:
-    fake = FakeSupplier()
-    system.ctx.supplier = fake
-    yield fake
-    system.ctx.supplier = None
 
 
 def card_claim(client: TestClient, auth: Auth, order_id: str, **order: Any) -> dict[str, Any]:

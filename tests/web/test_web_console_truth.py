@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.api import Auth, file_case, manual_review_case, push, upload
@@ -32,15 +30,6 @@ def visible(page: str) -> str:
 def section(page: str, name: str) -> str:
     start = page.index(f'data-test="{name}"')
     return page[start : page.index("</section>", start)]
-
-
-@pytest.fixture
-def supplier(system: System) -> Iterator[FakeSupplier]:
-    """A supplier that calls every key invalid unless told otherwise."""
-    answers = FakeSupplier()
-    system.ctx.supplier = answers
-    yield answers
-    system.ctx.supplier = None
 
 
 def reused_case(client: TestClient, auth: Auth, first: str, again: str) -> str:
