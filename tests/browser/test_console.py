@@ -144,6 +144,9 @@ def test_after_a_decision_the_next_case_opens_with_a_word_on_the_last(
     page = open_page(browser)
     page.goto(staff())
     page.locator(f"[data-case='{first}'] a").click()
+    # The keys work once the case page and its script are loaded, not while the queue still shows.
+    page.wait_for_url(f"{live}/console/cases/{first}")
+    page.wait_for_load_state("load")
 
     page.keyboard.press("r")
     page.locator("#code-reject").select_option("evidence_insufficient")
