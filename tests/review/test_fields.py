@@ -258,13 +258,20 @@ def test_refuses_misreads_and_bare_numbers_as_amounts(text: str) -> None:
     assert extract(text).amounts == ()
 
 
-def test_the_same_amount_in_two_forms_is_reported_once_and_a_discount_is_no_amount_of_the_order() -> None:
-    assert extract("¥100.00\n合计 100元\n优惠 ¥5.00").amounts == (Money(10_000),)
+def test_the_same_amount_in_two_forms_is_reported_once() -> None:
+    # Unsigned, 优惠 ¥5.00 could be a label and the next label's value: it stays an amount read.
+    assert extract("¥100.00\n合计 100元\n优惠 ¥5.00").amounts == (Money(10_000), Money(500))
 
 
-@pytest.mark.parametrize("line", ["优惠 -¥0.50", "红包抵扣：-¥2.00", "优惠券 ¥5", "立减 1.20元", "积分抵扣 -0.30"])
+@pytest.mark.parametrize("line", ["优惠 -¥0.50", "红包抵扣：-¥2.00", "优惠券 -¥5", "立减 −1.20元", "积分抵扣 -0.30"])
 def test_what_a_page_takes_off_is_not_read_as_what_was_paid(line: str) -> None:
     assert extract(f"实付 ¥99.50\n{line}").amounts == (Money(9_950),)
+
+
+def test_on_a_page_that_writes_labels_after_values_the_discount_is_still_told_from_what_was_paid() -> None:
+    text = "¥100.00\n商品金额\n-¥0.50\n优惠\n¥99.50\n实付款"
+
+    assert extract(text).amounts == (Money(10_000), Money(9_950))
 
 
 # --- times ------------------------------------------------------------------------------------

@@ -205,9 +205,17 @@ _RULES: Final[tuple[_Rule, ...]] = (
         _amount,
         labelled=True,
     ),
+    # What is taken off is signed: unsigned, the number after 优惠 may be the next label's value
+    # on a page that writes each label under or after its value (-¥0.50 / 优惠 / ¥99.50 / 实付款).
     _rule(
         "discount",
-        rf"{_DISCOUNT_LABEL}\s*:?\s*(?P<v>[-−–]?\s*¥?\s*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])",
+        rf"{_DISCOUNT_LABEL}[ \t]*:?[ \t]*(?P<v>[-−–][ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])",
+        _amount,
+        labelled=True,
+    ),
+    _rule(
+        "discount",
+        rf"(?P<v>[-−–][ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])\s*{_DISCOUNT_LABEL}",
         _amount,
         labelled=True,
     ),
