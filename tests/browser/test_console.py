@@ -107,7 +107,8 @@ def test_an_agent_sees_the_case_tick_in_the_queue_and_approves_it_by_keyboard(
     page.keyboard.press("Enter")
 
     page.wait_for_url(f"{live}/console")
-    expect(page.locator("[data-test=flash]")).to_contain_text(f"已批准申请 {case_id}")
+    told = api_case(api, auth, case_id)["number"]
+    expect(page.locator("[data-test=flash]")).to_contain_text(f"已批准申请 {told[:6]} {told[6:10]} {told[10:]}")
     expect(page.locator("[data-test=queue-empty]")).to_be_visible()
     page.screenshot(path=shots / "queue-after-approval.png", full_page=True)
     axe.check(page)
@@ -154,7 +155,8 @@ def test_after_a_decision_the_next_case_opens_with_a_word_on_the_last(
 
     page.wait_for_url(f"{live}/console/cases/{second}")
     flash = page.locator("[data-test=flash]")
-    expect(flash).to_have_text(f"✓ 已驳回申请 {first}。已打开队列中的下一件。 查看上一件")
+    told = api_case(api, auth, first)["number"]
+    expect(flash).to_have_text(f"✓ 已驳回申请 {told[:6]} {told[6:10]} {told[10:]}。已打开队列中的下一件。 查看上一件")
     expect(page.locator("[data-test=order] [data-test=merchant]")).to_have_text("星云数码卡券专营店 merchant_1")
     expect(page.locator("[data-test=form-approve]")).to_be_attached()
     page.screenshot(path=shots / "next-case.png", full_page=True)
@@ -167,7 +169,10 @@ def test_after_a_decision_the_next_case_opens_with_a_word_on_the_last(
     page.keyboard.press("Enter")
 
     page.wait_for_url(f"{live}/console")
-    expect(page.locator("[data-test=flash]")).to_contain_text(f"已请买家为申请 {second} 补充材料")
+    told = api_case(api, auth, second)["number"]
+    expect(page.locator("[data-test=flash]")).to_contain_text(
+        f"已请买家为申请 {told[:6]} {told[6:10]} {told[10:]} 补充材料"
+    )
     expect(page.locator("[data-test=queue-empty]")).to_be_visible()
     page.screenshot(path=shots / "queue-emptied.png", full_page=True)
     axe.check(page)

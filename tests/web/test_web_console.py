@@ -13,6 +13,7 @@ from tests.support.api import Auth, file_case, manual_review_case, push, upload
 from tests.support.factories import card_key_for, count_rows, order_payload
 from tests.support.web import sign_in
 from tuika.bootstrap import System
+from tuika.domain.ids import spaced_number
 from tuika.domain.reason_codes import is_known
 from tuika.review.reading import EvidenceRead
 from tuika.web.console_case import REASONS
@@ -215,9 +216,12 @@ def test_an_approval_lands_on_the_timeline_and_opens_the_next_case(
     assert (done.status_code, done.headers["location"]) == (303, f"/console/cases/{other}")
     following = client.get(done.headers["location"])
     assert 'data-test="form-approve"' in following.text
-    assert f"已批准申请 {case_id}。已打开队列中的下一件。" in following.text
+    assert (
+        f"已批准申请 {spaced_number(api_case(client, auth, case_id)['number'])}。已打开队列中的下一件。"
+        in following.text
+    )
     assert f'<a href="/console/cases/{case_id}">查看上一件</a>' in following.text
-    assert f"已批准申请 {case_id}" not in client.get(f"/console/cases/{other}").text  # said once
+    assert "已批准申请" not in client.get(f"/console/cases/{other}").text  # said once
     assert queue_ids(client.get("/console").text) == [other]
     case = api_case(client, auth, case_id)
     assert case["status"] == "refunded"
@@ -242,7 +246,9 @@ def test_an_approval_lands_on_the_timeline_and_opens_the_next_case(
     last = decide(client, other, csrf, action="reject", reason_code="evidence_insufficient")
     assert (last.status_code, last.headers["location"]) == (303, "/console")
     queue = client.get("/console").text
-    assert f"已驳回申请 {other}" in queue
+    number = api_case(client, auth, other)["number"]
+    assert f"已驳回申请 {number[:6]} {number[6:10]} {number[10:]}。" in queue  # named as people read it
+    assert f'href="/console/cases/{other}"' in queue
     assert 'data-test="queue-empty"' in queue
 
 
@@ -258,7 +264,8 @@ def test_an_agent_asks_for_evidence_or_escalates_with_a_message_on_the_timeline(
 
     assert (first.status_code, first.headers["location"]) == (303, f"/console/cases/{escalated}")
     assert (second.status_code, second.headers["location"]) == (303, "/console")
-    assert f"已将申请 {escalated} 转仲裁" in client.get("/console").text  # the last decision's
+    said = f"已将申请 {spaced_number(api_case(client, auth, escalated)['number'])} 转仲裁"
+    assert said in client.get("/console").text  # the last decision's
     case = api_case(client, auth, asked)
     assert case["status"] == "awaiting_evidence"
     assert (case["timeline"][-1]["note"], case["timeline"][-1]["reason_codes"][0]["code"]) == (

@@ -12,7 +12,9 @@ from fastapi.responses import Response
 
 from tuika.domain.cases import FINAL, Case, DecisionAction, priority
 from tuika.domain.findings import Fact
+from tuika.domain.ids import CaseId, spaced_number
 from tuika.domain.reason_codes import Direction, describe, direction
+from tuika.http.deps import system as system_of
 from tuika.services.context import Context
 from tuika.web import i18n
 from tuika.web.session import shanghai
@@ -133,10 +135,19 @@ def named(name: str, key: str) -> tuple[str, str | None]:
     return (name, key) if name.strip() else (key, None)
 
 
-def flash_of(request: Request) -> tuple[str, str] | None:
-    """Return (action, case id) of the decision just made in this browser, if any."""
+def flash_of(request: Request) -> tuple[str, str, str] | None:
+    """Return (action, case id, how people name the case) of the decision just made in this browser, if any.
+
+    The notice names the case by its refund number, as the agent reads it on the case page.
+    """
     found = _FLASH_VALUE.match(request.cookies.get(FLASH, ""))
-    return None if found is None else (found.group(1), found.group(2))
+    if found is None:
+        return None
+    action, case_id = found.group(1), found.group(2)
+    with system_of(request).ctx.read() as uow:
+        case = uow.cases.get(CaseId(case_id))
+    label = spaced_number(case.number) if case is not None and case.number else case_id
+    return action, case_id, label
 
 
 def set_flash(response: Response, action: DecisionAction, case_id: str) -> None:
