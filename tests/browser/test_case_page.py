@@ -14,6 +14,7 @@ from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.support.api import Auth, file_case, manual_review_case, push
 from tests.support.factories import order_payload, png_bytes
+from tuika.domain.ids import spaced_number
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -52,7 +53,8 @@ def test_a_refund_to_the_balance_shows_refunded_with_its_voucher_and_history(
     voucher = page.locator("[data-test=voucher]")
     expect(voucher.get_by_role("heading")).to_have_text("退款凭证")
     expect(voucher.locator("[data-test=voucher-amount]")).to_have_text("50.00")
-    expect(voucher.locator("[data-test=voucher-id]")).to_have_text(case["payout"]["id"])
+    expect(voucher.locator("[data-test=voucher-id]")).to_have_text(spaced_number(case["number"]))
+    expect(voucher.locator("[data-test=voucher-balance]")).to_have_attribute("href", "/balance")
     expect(voucher.locator("[data-test=voucher-status]")).to_have_text("已到账")
     expect(voucher).to_contain_text("平台余额")
     events = page.locator("[data-test=event]")

@@ -20,6 +20,7 @@ from tests.support.api import Auth, file_case, push
 from tests.support.factories import account_balances, order_payload
 from tests.support.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
+from tuika.domain.ids import spaced_number
 from tuika.domain.money import Money
 from tuika_dev.sandbox.bank import BankSandbox, FailCode
 
@@ -97,7 +98,7 @@ def test_a_refused_bank_refund_is_sent_to_the_balance_from_the_case_page(
     done = api_case(api, auth, case["id"])
     assert (done["status"], done["payout"]["route"], done["payout"]["status"]) == ("refunded", "balance", "succeeded")
     assert done["payout"]["redirected_from"] == failed["id"]
-    expect(balance.locator("[data-test=voucher-id]")).to_have_text(done["payout"]["id"])
+    expect(balance.locator("[data-test=voucher-id]")).to_have_text(spaced_number(done["number"]))
     assert account_balances(system.engine)["buyer:buyer_1"] == 5000
     no_sideways_scroll(page)
     page.screenshot(path=shots / "sent-to-balance-phone.png", full_page=True)

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from tests.support.api import Auth
 from tests.support.suppliers import FakeSupplier
 from tests.support.web import sign_in
 from tuika.adapters.ocr.paddle import PaddleOcr
@@ -56,6 +57,22 @@ def test_the_buyer_downloads_a_screenshot_of_their_own_order_and_nobody_else_can
     assert Image.open(io.BytesIO(mine.content)).size[0] >= 720
     assert f'href="{url}" download' in page
     assert "下载为本订单生成的兑换失败截图" in page
+
+
+def test_the_tour_fetches_the_example_with_the_buyers_bearer_token(
+    client: TestClient, system: System, auth: Auth
+) -> None:
+    seed(system.ctx)
+    install(client.app)  # type: ignore[arg-type]
+    order = a_key_order(system)
+    url = f"/demo/examples/{order.id}.png"
+
+    mine = client.get(url, headers=auth("buyer", order.buyer_id))
+    stranger = client.get(url, headers=auth("buyer", "someone_else"))
+    forged = client.get(url, headers={"Authorization": "Bearer not-a-token"})
+
+    assert (mine.status_code, stranger.status_code, forged.status_code) == (200, 404, 404)
+    assert mine.headers["content-type"] == "image/png"
 
 
 def test_without_the_demo_the_claim_page_offers_no_example(client: TestClient, system: System) -> None:

@@ -13,6 +13,7 @@ from tests.support.api import Auth, file_case, manual_review_case, push
 from tests.support.factories import card_key_for, count_rows, order_payload, png_bytes, png_of, stored_files, zip_bytes
 from tests.support.web import sign_in
 from tuika.bootstrap import System
+from tuika.domain.ids import spaced_number
 from tuika.review.reading import EvidenceRead
 from tuika.web.session import shanghai
 
@@ -56,7 +57,9 @@ def test_a_refunded_claim_shows_its_stages_voucher_and_history(client: TestClien
     assert steps == ["submitted", "reviewing", "approved", "refunding", "refunded"]
     payout = case["payout"]
     assert "退款凭证" in page.text
-    assert f'<code data-test="voucher-id">{payout["id"]}</code>' in page.text
+    assert f'<code data-test="voucher-id">{spaced_number(case["number"])}</code>' in page.text
+    assert payout["id"] not in page.text  # the payout's API id means nothing to a buyer
+    assert 'href="/balance" data-test="voucher-balance"' in page.text
     assert '¥<span data-test="voucher-amount">50.00</span>' in page.text
     assert "平台余额" in page.text
     assert "已到账" in page.text

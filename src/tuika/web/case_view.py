@@ -8,6 +8,7 @@ those findings are for the agents, and the buyer reads a true, neutral stand-in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,6 +82,7 @@ class Voucher:
     refund_no: str | None
     paid_at: str | None
     to_balance: bool = False
+    in_balance: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +191,15 @@ def told(codes: tuple[str, ...], lang: i18n.Lang) -> tuple[tuple[str, ...], tupl
     return reasons(why, lang), reasons(confirmed, lang)
 
 
+_OLD_BALANCE_VOUCHER: Final = re.compile(r"退款凭证 po_[0-9a-z]+")
+
+
 def note(text: str, lang: i18n.Lang) -> str:
     """Return a timeline note; the machine's "请补充：kind、kind" is spelled out in ``lang``."""
+    if _OLD_BALANCE_VOUCHER.fullmatch(text):
+        # Written until 2026-12-03 on a balance refund: a payout's API id, which the voucher
+        # card above already stands for.
+        return ""
     kinds = _kinds_named(text)
     if not kinds:
         return text
@@ -272,6 +281,8 @@ def _voucher(payout: Payout, lang: i18n.Lang, redirected: bool, disputed: bool) 
         status_key=payout.status.value,
         refund_no=refund_no,
         paid_at=shanghai(payout.updated_at) if done else None,
+        # The balance entry is the buyer's proof of a balance refund: point at it.
+        in_balance=done and payout.route is PayoutRoute.BALANCE,
         # Failed or abnormal by the original route, not yet sent to the balance and not in dispute
         # with its gateway (which may have paid after all): the buyer may.
         to_balance=not redirected

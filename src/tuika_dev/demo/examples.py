@@ -14,8 +14,11 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, FastAPI, Request, Response
 
 from tuika.domain.cases import Role
+from tuika.domain.errors import TokenRejected
 from tuika.domain.ids import OrderId
+from tuika.http.auth import verify_token
 from tuika.review.fields import SHANGHAI
+from tuika.services.context import Actor
 from tuika.services.orders.keys import card_key
 from tuika.web.session import ctx_of, signed_in
 from tuika_dev.bench.claimset import screens_module
@@ -33,7 +36,7 @@ def install(app: FastAPI) -> None:
 @router.get(EXAMPLES)
 def example(request: Request, order_id: OrderId, item: str | None = None) -> Response:
     """Return a redeem error for a key of the signed-in buyer's order; anyone else's is not found."""
-    actor = signed_in(request)
+    actor = _caller(request)
     ctx = ctx_of(request)
     with ctx.read() as uow:
         order = uow.orders.get(order_id)
@@ -58,3 +61,17 @@ def example(request: Request, order_id: OrderId, item: str | None = None) -> Res
         "Cache-Control": "no-store",
     }
     return Response(screen.render(), media_type="image/png", headers=headers)
+
+
+def _caller(request: Request) -> Actor | None:
+    """Return the page session's buyer, or the bearer token's (the README's tour uses curl)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return signed_in(request)
+    settings = request.app.state.system.settings
+    try:
+        principal = verify_token(settings.secret_key, token.strip(), ctx_of(request).clock.now())
+    except TokenRejected:
+        return None
+    return Actor(principal.subject, Role(principal.role))

@@ -72,6 +72,8 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
             at=now,
             actor=SYSTEM,
             codes=(_DONE_CODES[payout.route],),
-            note=f"退款凭证 {voucher}",
+            # A balance payout's voucher is its own id, which tells nobody anything; a gateway's
+            # refund number is what the buyer quotes to the bank or the wallet.
+            note="" if payout.route is PayoutRoute.BALANCE else f"渠道退款单号 {voucher}",
         )
     return done
