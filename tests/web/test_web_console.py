@@ -96,6 +96,14 @@ def test_the_queue_lists_the_agents_cases_by_deadline_with_countdown_and_priorit
     assert 'data-due="' in rows[1]
     english = client.get("/console?lang=en").text
     assert "Overdue by 0:0" in english
+    # A deadline days away reads in days, in both languages and as console.js ticks it.
+    with system.engine.begin() as conn:
+        later = datetime.now(UTC) + timedelta(days=2, hours=3)
+        conn.execute(text("UPDATE cases SET due_at = :at WHERE id = :id"), {"at": later, "id": first})
+    rows = client.get("/console?lang=zh").text.split('data-test="queue-case"')[1:]
+    assert re.search(r"剩余 2 天 (3:00|2:59):\d\d", rows[1]), rows[1]
+    assert 'data-days="{d} 天 "' in rows[1]
+    assert re.search(r"(3:00|2:59):\d\d left", client.get("/console?lang=en").text.split("2 d ")[1][:20])
     assert "Review queue" in english
 
 

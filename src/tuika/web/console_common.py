@@ -48,6 +48,7 @@ class Countdown:
     # Templates for console.js, with {t} where the time goes.
     left_text: str
     over_text: str
+    days_text: str = "{d} 天 "
 
     @property
     def due_iso(self) -> str:
@@ -85,14 +86,18 @@ def legend(lang: i18n.Lang) -> list[tuple[str, str, str]]:
     return [(way.value, sign, i18n.text(lang, f"console.direction.{way.value}")) for way, sign in SIGNS.items()]
 
 
-def hms(seconds: int) -> str:
-    """Return whole seconds as H:MM:SS, the way console.js writes them.
+def hms(seconds: int, days: str = "{d} 天 ") -> str:
+    """Return whole seconds as H:MM:SS, with the days before it from a day on, as console.js does.
 
-    >>> hms(7199)
-    '1:59:59'
+    An arbitration's 72 hours read "2 天 23:59:59", not "71:59:59": a person reads days.
+
+    >>> hms(7199), hms(3 * 86400 - 1), hms(90061, "{d} d ")
+    ('1:59:59', '2 天 23:59:59', '1 d 1:01:01')
     """
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    whole_days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    clock = f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    return days.format(d=whole_days) + clock if whole_days else clock
 
 
 def countdown(ctx: Context, case: Case, now: datetime, lang: i18n.Lang) -> Countdown:
@@ -100,13 +105,14 @@ def countdown(ctx: Context, case: Case, now: datetime, lang: i18n.Lang) -> Count
     stage = ctx.sla.stages()[case.status]
     left_text = i18n.text(lang, "console.time_left")
     over_text = i18n.text(lang, "console.overdue_by")
+    days = i18n.text(lang, "console.days")
     level = priority(case, stage, now)
     if case.due_at is None or case.status in FINAL:
-        return Countdown(None, i18n.text(lang, "console.no_deadline"), False, level, left_text, over_text)
+        return Countdown(None, i18n.text(lang, "console.no_deadline"), False, level, left_text, over_text, days)
     seconds = (case.due_at - now).total_seconds()
-    if seconds >= 0:
-        return Countdown(case.due_at, left_text.format(t=hms(int(seconds))), False, level, left_text, over_text)
-    return Countdown(case.due_at, over_text.format(t=hms(int(-seconds))), True, level, left_text, over_text)
+    over = seconds < 0
+    text = (over_text if over else left_text).format(t=hms(int(abs(seconds)), days))
+    return Countdown(case.due_at, text, over, level, left_text, over_text, days)
 
 
 def fact_label(lang: i18n.Lang, name: str) -> str:

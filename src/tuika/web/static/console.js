@@ -5,9 +5,12 @@
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
-  // Whole seconds as H:MM:SS, exactly as console_common.hms writes them.
-  function hms(seconds) {
-    return Math.floor(seconds / 3600) + ":" + pad(Math.floor((seconds % 3600) / 60)) + ":" + pad(seconds % 60);
+  // Whole seconds as H:MM:SS, the days before it from a day on, exactly as console_common.hms writes them.
+  function hms(seconds, days) {
+    var d = Math.floor(seconds / 86400);
+    var rest = seconds % 86400;
+    var clock = Math.floor(rest / 3600) + ":" + pad(Math.floor((rest % 3600) / 60)) + ":" + pad(rest % 60);
+    return d ? (days || "{d} d ").replace("{d}", d) + clock : clock;
   }
 
   function tick() {
@@ -16,7 +19,7 @@
       var ms = Date.parse(el.dataset.due) - now;
       if (isNaN(ms)) { return; }
       var over = ms < 0;
-      var text = (over ? el.dataset.over : el.dataset.left).replace("{t}", hms(Math.floor(Math.abs(ms) / 1000)));
+      var text = (over ? el.dataset.over : el.dataset.left).replace("{t}", hms(Math.floor(Math.abs(ms) / 1000), el.dataset.days));
       if (el.textContent !== text) { el.textContent = text; }
       el.classList.toggle("overdue", over);
       var row = el.closest("[data-case]");

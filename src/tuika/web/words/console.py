@@ -19,6 +19,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.queue_empty": ("没有符合条件的待办申请。", "Nothing waiting that matches."),
     "console.time_left": ("剩余 {t}", "{t} left"),
     "console.overdue_by": ("已超时 {t}", "Overdue by {t}"),
+    "console.days": ("{d} 天 ", "{d} d "),
     "console.no_deadline": ("无时限", "No deadline"),
     "console.due_at": ("截止", "due"),
     "console.priority.urgent": ("紧急", "Urgent"),
