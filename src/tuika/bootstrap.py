@@ -81,7 +81,7 @@ def _ocr(settings: Settings) -> PaddleOcr | None:
     if settings.ocr_engine == "off":
         return None
     size: ModelSize = "tiny" if settings.ocr_engine == "paddle-tiny" else "small"
-    return PaddleOcr(model_size=size, threads=settings.ocr_threads)
+    return PaddleOcr(model_size=size, threads=settings.ocr_threads, det_max_side=settings.ocr_det_max_side)
 
 
 def gateways(settings: Settings) -> dict[PayoutRoute, Gateway]:

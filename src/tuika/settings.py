@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # process loads its own model, so ocr_threads × processes should not exceed the cores.
     ocr_engine: Literal["paddle-small", "paddle-tiny", "off"] = "paddle-small"
     ocr_threads: int = Field(default=2, gt=0, le=64)
+    # The long side, in pixels, screenshots are scaled to for finding their lines of text. The
+    # lines found are read from the image as uploaded, so a desktop's 13-px text reads as well at
+    # 1024 as at 1600, for a third less detection (docs/performance.md, decision 0004).
+    ocr_det_max_side: int = Field(default=1024, ge=320, le=4096)
     # A buyer whose recent claims cross these limits gets a person, never a refusal.
     history_window_days: int = Field(default=30, gt=0, le=365)
     history_max_claims: int = Field(default=5, gt=0)

@@ -259,8 +259,29 @@ def test_refuses_misreads_and_bare_numbers_as_amounts(text: str) -> None:
 
 
 def test_the_same_amount_in_two_forms_is_reported_once() -> None:
-    # Unsigned, 优惠 ¥5.00 could be a label and the next label's value: it stays an amount read.
-    assert extract("¥100.00\n合计 100元\n优惠 ¥5.00").amounts == (Money(10_000), Money(500))
+    # On its label's own line, unsigned 优惠 ¥5.00 is what was taken off, not an amount.
+    assert extract("¥100.00\n合计 100元\n优惠 ¥5.00").amounts == (Money(10_000),)
+
+
+def test_unsigned_after_a_discount_label_across_lines_stays_an_amount() -> None:
+    # Labels after their values: the number after 优惠 is the next label's value, what was paid.
+    assert extract("-¥0.50\n优惠\n¥99.50\n实付款").amounts == (Money(9_950),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¥50.00\n商品总额\n-¥1.00\n店铺优惠\n¥49.00\n实付款",  # who gives it, before the label
+        "¥50.00\n商品总额\n红包抵扣\n-¥1.00\n¥49.00\n实付款",  # the label before, on its own line
+        "商品总额 ¥50.00\n平台红包 ¥1.00\n实付款 ¥49.00",  # unsigned, on the label's line
+    ],
+)
+def test_a_discount_however_laid_out_is_not_an_amount(text: str) -> None:
+    assert extract(text).amounts == (Money(5_000), Money(4_900))
+
+
+def test_a_space_grouped_key_may_end_in_a_short_group() -> None:
+    assert extract("卡号\n7601 1697 2089 8738 95\n复制\n密码").card_keys == ("7601 1697 2089 8738 95",)
 
 
 @pytest.mark.parametrize("line", ["优惠 -¥0.50", "红包抵扣：-¥2.00", "优惠券 -¥5", "立减 −1.20元", "积分抵扣 -0.30"])

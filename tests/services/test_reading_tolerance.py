@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.api import Auth, push
-from tests.support.factories import order_payload
+from tests.support.factories import card_key_for, order_payload
 from tuika.bootstrap import System
 from tuika.domain.ids import OrderId
 from tuika.review.fields import Fields
@@ -62,3 +62,32 @@ def test_this_orders_number_on_no_label_is_found_in_the_text(system: System, sho
     codes, fixed = judged(system, "", text)
 
     assert (codes, fixed) == (("ocr_matches_order",), 0)
+
+
+def judged_with_key(system: System, number: str, key: str) -> tuple[str, ...]:
+    with system.ctx.read() as uow:
+        order = uow.orders.get(OrderId(OURS))
+        assert order is not None
+        fields = Fields(order_numbers=(number,), card_keys=(key,))
+        keys = {f"{OURS}_i0": card_key_for(OURS, 0)}
+        return judge_read(system.ctx, uow, order, fields, match(fields, order, keys))
+
+
+def test_a_top_up_sites_own_number_beside_this_orders_key_is_no_doubt(system: System, shop: None) -> None:
+    site = "CZ20261120125952766"  # the site's 充值单号, printed beside the key it refused
+
+    beside_our_key = judged_with_key(system, site, card_key_for(OURS, 0))
+    beside_another_key = judged_with_key(system, site, "ZZZZ-YYYY-XXXX-WWWW")
+    alone, _ = judged(system, site)
+
+    assert beside_our_key == ("ocr_matches_order",)
+    assert beside_another_key == ("ocr_contradicts_order",)
+    assert alone == ("ocr_contradicts_order",)
+
+
+def test_another_of_our_orders_beside_this_orders_key_is_still_caught(
+    client: TestClient, auth: Auth, system: System, shop: None
+) -> None:
+    push(client, auth, order_payload(NEXT, buyer="buyer_2"))
+
+    assert judged_with_key(system, NEXT, card_key_for(OURS, 0)) == ("evidence_names_other_order",)

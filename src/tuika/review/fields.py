@@ -175,6 +175,7 @@ _CARD_LABEL = r"(?i:卡密|卡号|密码|cd-?key|兑换码|激活码)"
 _ERROR_LABEL = r"(?i:错误码|错误代码|错误编码|返回码|err(?:or)?[\s_]*code|(?<![A-Za-z])code)"
 _AMOUNT_LABEL = r"(?:金额|实付款|实付|合计|总计|总价)"
 _DISCOUNT_LABEL = r"(?:优惠券|优惠|红包抵扣|红包|抵扣|立减|满减|折扣|积分抵扣)"
+_GIVER = r"[\u4e00-\u9fff]{0,4}?"  # who gives it: 店铺, 平台, 新人…
 
 # In priority order: a later rule never takes characters an earlier one took.
 _RULES: Final[tuple[_Rule, ...]] = (
@@ -188,7 +189,8 @@ _RULES: Final[tuple[_Rule, ...]] = (
     ),
     _rule(
         "card_key",
-        rf"{_CARD_LABEL}{_SEP}(?P<v>[A-Z0-9]{{4,5}}(?: [A-Z0-9]{{4,5}}){{3,5}}{_END}"
+        # Grouped by spaces, the last group may be short: an 18-digit 密码 reads 7601 1697 2089 8738 95.
+        rf"{_CARD_LABEL}{_SEP}(?P<v>[A-Z0-9]{{4,5}}(?: [A-Z0-9]{{4,5}}){{3,5}}(?: [A-Z0-9]{{1,3}})?{_END}"
         rf"|[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*{_VALUE_END})",
         _card_key,
         labelled=True,
@@ -213,9 +215,18 @@ _RULES: Final[tuple[_Rule, ...]] = (
         _amount,
         labelled=True,
     ),
+    # After its value, the label may name who gives it: -¥1.00 / 店铺优惠, -¥2.00 / 平台红包抵扣.
     _rule(
         "discount",
-        rf"(?P<v>[-−–][ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])\s*{_DISCOUNT_LABEL}",
+        rf"(?P<v>[-−–][ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])\s*{_GIVER}{_DISCOUNT_LABEL}",
+        _amount,
+        labelled=True,
+    ),
+    # Unsigned, only on the label's own line: 店铺优惠 ¥1.00. (Across lines, the number after
+    # 优惠 may be the next label's value, as above.)
+    _rule(
+        "discount",
+        rf"(?m)^[^\n¥\d]*{_DISCOUNT_LABEL}[ \t]*:?[ \t]*(?P<v>¥[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)[ \t]*$",
         _amount,
         labelled=True,
     ),
@@ -255,6 +266,7 @@ def extract(source: OcrText | str) -> Fields:
     hits = as_given + rejoined
     hits.sort(key=lambda h: h.pos)  # stable: the as-given reading comes first at a tie
     hits = _one_category_per_token(hits)
+    hits = _not_taken_off(hits)
     return Fields(
         order_numbers=_values(hits, "order_number", str),
         card_keys=_values(hits, "card_key", str),
@@ -305,6 +317,13 @@ def _one_category_per_token(hits: list[_Hit]) -> list[_Hit]:
             if (not hit.labelled, hit.rank) < (not held.labelled, held.rank):
                 best[_token(hit.value)] = hit
     return [h for h in hits if not isinstance(h.value, str) or best[_token(h.value)].category == h.category]
+
+
+def _not_taken_off(hits: list[_Hit]) -> list[_Hit]:
+    # The lines as given read "-¥1.00" as an amount where the joined text shows it after its
+    # discount label ("红包抵扣" / "-¥1.00"): what is taken off is no amount of the order.
+    off = [h for h in hits if h.category == "discount"]
+    return [h for h in hits if h.category != "amount" or not any(d.pos <= h.pos and h.end <= d.end for d in off)]
 
 
 def _token(value: str) -> str:

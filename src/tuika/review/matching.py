@@ -18,7 +18,7 @@ masks card keys on output.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -151,6 +151,31 @@ def match(fields: Fields, order: Order, card_keys: Mapping[str, str], text: str 
         *(_amount(read, order) for read in fields.amounts),
         *(_time(read, order) for read in fields.times),
     )
+
+
+def doubted(matches: Sequence[FieldMatch]) -> frozenset[FieldName]:
+    """Return the fields whose reads contradict the order, as the review counts them.
+
+    - order numbers read and none is this order's or its payment's, unless the screenshot shows
+      this order's card key: a redeem or top-up site prints its own 订单号 / 充值单号 beside the
+      key it refused, and the key already ties the screen to this order (a number that is
+      another of *our* orders is still caught by the caller, who can look it up);
+    - card keys read and none is this order's;
+    - any amount that is none of the order's (paid, an item's share, the face value);
+    - a time before the payment.
+    """
+    found: set[FieldName] = set()
+    numbers = [m for m in matches if m.field == "order_number"]
+    keys = [m for m in matches if m.field == "card_key"]
+    if numbers and not any(m.matches for m in numbers) and not any(m.matches for m in keys):
+        found.add("order_number")
+    if keys and not any(m.matches for m in keys):
+        found.add("card_key")
+    if any(m.field == "amount" and not m.matches for m in matches):
+        found.add("amount")
+    if any(m.code == "time_before_payment" for m in matches):
+        found.add("time")
+    return frozenset(found)
 
 
 def _searched(text: str, order: Order, card_keys: Mapping[str, str], found: tuple[FieldMatch, ...]) -> list[FieldMatch]:

@@ -33,6 +33,7 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, PaymentRoute, ProductKind
 from tuika.review.fields import Fields, extract
 from tuika.review.matching import FieldMatch, canonical, match, same_reading
+from tuika.review.matching import doubted as doubted_fields
 from tuika.review.ocr import OcrText
 from tuika_dev.bench.ocrcorpus import Purchase, Sample, Truth
 from tuika_dev.bench.ocrcorpus.values import beijing, yuan
@@ -125,7 +126,7 @@ def review_read(text: OcrText, order: Order, keys: dict[str, str]) -> tuple[Fiel
 
 def score(sample: Sample, text: OcrText, fields: Fields, matches: Sequence[FieldMatch]) -> Scored:
     """Return the verdicts for the fields drawn on ``sample`` given what was read."""
-    doubts = _doubts(matches)
+    doubts: frozenset[str] = doubted_fields(matches)
     verdicts = {}
     truth = sample.truth
     for name in FIELDS:
@@ -214,19 +215,6 @@ def _matched(name: str, truth: Truth, matches: Sequence[FieldMatch]) -> bool:
 def _key_parts(truth: Truth) -> tuple[str, ...]:
     # A card sold as 卡号 and 密码 is proven by either part read whole.
     return tuple(part for part in (truth.card_key, truth.card_number) if part)
-
-
-def _doubts(matches: Sequence[FieldMatch]) -> frozenset[str]:
-    doubts = set()
-    for field in ("order_number", "card_key"):
-        mine = [m for m in matches if m.field == field]
-        if mine and not any(m.matches for m in mine):
-            doubts.add(field)
-    if any(m.field == "amount" and not m.matches for m in matches):
-        doubts.add("amount")
-    if any(m.code == "time_before_payment" for m in matches):
-        doubts.add("time")
-    return frozenset(doubts)
 
 
 def _in_text(name: str, truth: Truth, text: str) -> bool:

@@ -46,7 +46,7 @@ class PaddleOcr:
         self,
         model_size: ModelSize = "small",
         threads: int = 2,
-        det_max_side: int = 1600,
+        det_max_side: int = 1024,
         max_pixels: int = 40_000_000,
     ) -> None:
         if model_size not in ("tiny", "small"):

@@ -17,7 +17,7 @@ from tuika.domain.orders import Order
 from tuika.review.accountmask import hide_accounts
 from tuika.review.fields import Fields, extract
 from tuika.review.forensics import Marks, marks
-from tuika.review.matching import FieldMatch, corrections, match
+from tuika.review.matching import FieldMatch, corrections, doubted, match
 from tuika.review.ocr import OcrError, OcrText
 from tuika.review.reading import EvidenceRead, build_read
 from tuika.services.context import Context
@@ -84,26 +84,28 @@ def judge_read(
 ) -> tuple[str, ...]:
     """Return what a screenshot's fields say about the claim, looking up values that name no field of this order."""
     codes: list[str] = []
+    doubts = doubted(matches)
     numbers = [m for m in matches if m.field == "order_number"]
+    others = [uow.orders.get(OrderId(m.read)) for m in numbers if not m.matches]
     if any(m.matches and m.corrections and _nearer_order(uow, order, m) for m in numbers):
         # Read as this order's only thanks to the tolerance, and as close to another order's:
         # that other order is what the screenshot shows.
         codes.append("evidence_names_other_order")
-    elif numbers and not any(m.matches for m in numbers):
-        others = [uow.orders.get(OrderId(m.read)) for m in numbers]
-        named = any(other is not None and other.id != order.id for other in others)
+    elif any(other is not None and other.id != order.id for other in others) and not any(m.matches for m in numbers):
+        codes.append("evidence_names_other_order")
+    elif "order_number" in doubts:
+        codes.append("ocr_contradicts_order")
+    if "card_key" in doubts:
+        holders = [h for m in matches if m.field == "card_key" for h in orders_holding_key(ctx, uow, m.read)]
+        named = any(h[0] != order.id for h in holders)
         codes.append("evidence_names_other_order" if named else "ocr_contradicts_order")
-    keys = [m for m in matches if m.field == "card_key"]
-    if keys and not any(m.matches for m in keys):
-        holders = [h for m in keys for h in orders_holding_key(ctx, uow, m.read) if h[0] != order.id]
-        codes.append("evidence_names_other_order" if holders else "ocr_contradicts_order")
     # Every amount on an error or order screen should be this order's (paid, per item, face
     # value); one that is none of them is the classic edit, so a person looks. (Even beside one
     # that matches: a product title's face value, 腾讯Q币 100元, would otherwise vouch for an
     # edited price.)
-    if any(m.field == "amount" and not m.matches for m in matches):
+    if "amount" in doubts:
         codes.append("ocr_contradicts_order")
-    if any(m.code == "time_before_payment" for m in matches):
+    if "time" in doubts:
         codes.append("screenshot_time_before_payment")
     # Any time after the payment agrees with the order, but only one near it points to this order.
     if not codes and any(m.matches and m.code != "time_after_payment" for m in matches):
