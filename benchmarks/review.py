@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=300, help="labelled claims to file")
     parser.add_argument("--workers", type=int, default=2, help="queue consumer threads of the server")
     parser.add_argument("--seed", type=int, default=7, help="seed of the claim set and its screenshots")
-    parser.add_argument("--ocr", choices=("paddle-small", "paddle-tiny"), default="paddle-small")
+    parser.add_argument("--ocr", choices=("paddle-small", "paddle-tiny", "paddle-tiny-first"), default="paddle-small")
     parser.add_argument("--in-flight", type=int, default=None, help="claims awaiting a decision at once")
     args = parser.parse_args()
     result = run(args.claims, args.workers, seed=args.seed, ocr=args.ocr, in_flight=args.in_flight)

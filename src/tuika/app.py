@@ -32,8 +32,9 @@ def create_app(system: System, *, embedded_worker: bool = False) -> FastAPI:
         # (measured in docs/performance.md), so the pool is sized from settings instead.
         to_thread.current_default_thread_limiter().total_tokens = system.settings.api_threads
         consumer = None
-        if embedded_worker and system.ctx.ocr is not None:
-            system.ctx.ocr.warm_up()
+        for engine in (system.ctx.quick_ocr, system.ctx.ocr) if embedded_worker else ():
+            if engine is not None:
+                engine.warm_up()
         if embedded_worker and system.huey is not None:
             consumer = embedded_consumer(system.huey, system.settings.worker_threads)
             consumer.start()

@@ -84,6 +84,12 @@ def _ocr(settings: Settings) -> PaddleOcr | None:
     return PaddleOcr(model_size=size, threads=settings.ocr_threads, det_max_side=settings.ocr_det_max_side)
 
 
+def _quick_ocr(settings: Settings) -> PaddleOcr | None:
+    if settings.ocr_engine != "paddle-tiny-first":
+        return None
+    return PaddleOcr(model_size="tiny", threads=settings.ocr_threads, det_max_side=settings.ocr_det_max_side)
+
+
 def gateways(settings: Settings) -> dict[PayoutRoute, Gateway]:
     """Return the original-route gateways the settings configure; a route without its URL has none."""
     found: dict[PayoutRoute, Gateway] = {}
@@ -153,6 +159,7 @@ def build(
         gateways=gateways(settings),
         evidence_unused=timedelta(hours=settings.evidence_unused_hours),
         ocr=_ocr(settings),
+        quick_ocr=_quick_ocr(settings),
         history_window=timedelta(days=settings.history_window_days),
         answer_reuse=timedelta(seconds=settings.supplier_answer_reuse_s),
         history_limits=HistoryLimits(

@@ -245,9 +245,10 @@ def worker(threads: Annotated[int | None, typer.Option(min=1, max=64, help="work
         f"worker running with {count} threads on {'Redis' if settings.redis_url else 'SQLite'} queue, "
         f"sweeping every {settings.sweep_interval_s} s"
     )
-    if system.ctx.ocr is not None:
-        # Load the model before taking tasks: the first read is slower, and a claim should not pay for it.
-        system.ctx.ocr.warm_up()
+    # Load the models before taking tasks: the first read is slower, and a claim should not pay for it.
+    for engine in (system.ctx.quick_ocr, system.ctx.ocr):
+        if engine is not None:
+            engine.warm_up()
     consumer = worker_consumer(system.huey, count, on_ready=lambda: typer.echo(announce))
     try:
         consumer.run()

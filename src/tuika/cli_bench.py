@@ -76,7 +76,9 @@ def bench_review(
     claims: Annotated[int, typer.Option(min=10, max=50_000, help="labelled claims to file")] = 300,
     workers: Annotated[int, typer.Option(min=1, max=16, help="queue consumer threads of the server it starts")] = 2,
     seed: Annotated[int, typer.Option(help="seed of the claim set and its screenshots")] = 7,
-    ocr: Annotated[str, typer.Option(help="paddle-small or paddle-tiny")] = "paddle-small",
+    ocr: Annotated[str, typer.Option(help="paddle-small, paddle-tiny or paddle-tiny-first (tiny, then small)")] = (
+        "paddle-small"
+    ),
     in_flight: Annotated[
         int | None, typer.Option(min=1, max=64, help="claims awaiting their decision at once; default: --workers")
     ] = None,
@@ -86,12 +88,12 @@ def bench_review(
         from tuika_dev.bench.claimset import OcrEngine
         from tuika_dev.bench.review import run
 
-    if ocr not in ("paddle-small", "paddle-tiny"):
-        typer.echo("--ocr must be paddle-small or paddle-tiny", err=True)
+    engines: dict[str, OcrEngine] = {e: e for e in ("paddle-small", "paddle-tiny", "paddle-tiny-first")}
+    if ocr not in engines:
+        typer.echo("--ocr must be paddle-small, paddle-tiny or paddle-tiny-first", err=True)
         raise typer.Exit(2)
     try:
-        engine: OcrEngine = "paddle-tiny" if ocr == "paddle-tiny" else "paddle-small"
-        result = run(claims, workers, seed=seed, ocr=engine, in_flight=in_flight)
+        result = run(claims, workers, seed=seed, ocr=engines[ocr], in_flight=in_flight)
     except RuntimeError as exc:
         typer.echo(f"benchmark failed: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -104,7 +106,9 @@ def bench_ocr_fields(
         int, typer.Option(min=1, max=1000, help="screens of each layout in each face, each read clean and degraded")
     ] = 5,
     seed: Annotated[int, typer.Option(help="seed of the corpus")] = 7,
-    engine: Annotated[str, typer.Option(help="paddle-small (the default engine) or paddle-tiny")] = "paddle-small",
+    engine: Annotated[
+        str, typer.Option(help="paddle-small (the default engine), paddle-tiny or paddle-tiny-first (tiny, then small)")
+    ] = "paddle-small",
     layouts: Annotated[str, typer.Option(help="comma-separated layouts to draw; default: all")] = "",
     faces: Annotated[str, typer.Option(help="comma-separated fonts to draw with; default: all")] = "",
     dump: Annotated[
@@ -113,16 +117,17 @@ def bench_ocr_fields(
 ) -> None:
     """Read labelled real-world screenshots and print each field's accuracy by layout; the last line is JSON."""
     with dev_tools("bench ocr-fields"):
-        from tuika_dev.bench.ocrfields import run
+        from tuika_dev.bench.ocrfields import Engine, run
 
-    if engine not in ("paddle-small", "paddle-tiny"):
-        typer.echo("--engine must be paddle-small or paddle-tiny", err=True)
+    engines: dict[str, Engine] = {e: e for e in ("paddle-small", "paddle-tiny", "paddle-tiny-first")}
+    if engine not in engines:
+        typer.echo("--engine must be paddle-small, paddle-tiny or paddle-tiny-first", err=True)
         raise typer.Exit(2)
     try:
         result = run(
             per_layout,
             seed,
-            "paddle-tiny" if engine == "paddle-tiny" else "paddle-small",
+            engines[engine],
             layouts=[name for name in layouts.split(",") if name],
             faces=[name for name in faces.split(",") if name],
             dump=dump,

@@ -113,7 +113,9 @@ class Settings(BaseSettings):
     supplier_answer_reuse_s: int = Field(default=600, ge=0, le=3600)
     # The OCR engine the worker reads screenshots with ("off": people read them). Each worker
     # process loads its own model, so ocr_threads × processes should not exceed the cores.
-    ocr_engine: Literal["paddle-small", "paddle-tiny", "off"] = "paddle-small"
+    # "paddle-tiny-first" reads with tiny and again with small only when tiny's read does not
+    # settle the screenshot: about a third of the CPU, a few display details fewer (performance.md).
+    ocr_engine: Literal["paddle-small", "paddle-tiny", "paddle-tiny-first", "off"] = "paddle-small"
     ocr_threads: int = Field(default=2, gt=0, le=64)
     # The long side, in pixels, screenshots are scaled to for finding their lines of text. The
     # lines found are read from the image as uploaded, so a desktop's 13-px text reads as well at

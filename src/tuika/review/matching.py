@@ -178,6 +178,16 @@ def doubted(matches: Sequence[FieldMatch]) -> frozenset[FieldName]:
     return frozenset(found)
 
 
+def settles(matches: Sequence[FieldMatch]) -> bool:
+    """Tell whether a read ties the screen to this order by its card key or its number, and nothing read contradicts it.
+
+    Such a read needs no second, slower reading: what a cheaper engine may have missed is a
+    detail shown to a person (an error code, a second time), not which order the screen is of.
+    """
+    tied = any(m.matches and m.field in ("card_key", "order_number") for m in matches)
+    return tied and not doubted(matches)
+
+
 def _searched(text: str, order: Order, card_keys: Mapping[str, str], found: tuple[FieldMatch, ...]) -> list[FieldMatch]:
     """Return this order's own values the text shows that no field rule took."""
     if not text:

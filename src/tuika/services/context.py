@@ -171,6 +171,9 @@ class Context:
     answer_reuse: timedelta = timedelta(minutes=10)
     # Reads screenshots in the worker; without one, people read them.
     ocr: Ocr | None = None
+    # A cheaper engine read first, when configured: its read stands when it settles the
+    # screenshot (this order's key or number, and no doubt); otherwise ``ocr`` reads it again.
+    quick_ocr: Ocr | None = None
     # How long an upload may wait for a claim before the sweep deletes it.
     evidence_unused: timedelta = timedelta(hours=24)
     # How far back a buyer's claims count, and how many make a person look.

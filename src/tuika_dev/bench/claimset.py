@@ -20,7 +20,7 @@ from tuika.review.fields import SHANGHAI
 
 Echo = Callable[[str], None]
 
-OcrEngine = Literal["paddle-small", "paddle-tiny"]
+OcrEngine = Literal["paddle-small", "paddle-tiny", "paddle-tiny-first"]
 Label = Literal["legit", "fraud", "out_of_window"]
 
 POLL_S: Final = 0.02  # how often the watcher looks for decisions

@@ -17,7 +17,7 @@ from tuika.domain.orders import Order
 from tuika.review.accountmask import hide_accounts
 from tuika.review.fields import Fields, extract
 from tuika.review.forensics import Marks, marks
-from tuika.review.matching import FieldMatch, corrections, doubted, match
+from tuika.review.matching import FieldMatch, corrections, doubted, match, settles
 from tuika.review.ocr import OcrError, OcrText
 from tuika.review.reading import EvidenceRead, build_read
 from tuika.services.context import Context
@@ -55,21 +55,50 @@ def examine(ctx: Context, order: Order, records: Sequence[EvidenceRecord], done:
             log.warning("evidence %s could not be marked: %s", record.id, exc)
         if ocr is None:
             continue
-        try:
-            text = ocr.read(data)
-        except OcrError as exc:
-            log.warning("evidence %s could not be read: %s", record.id, exc)
-            unreadable = ("evidence_unreadable",)
-            seen.reads.append(build_read(record.id, ocr.engine, OcrText(()), Fields(), (), unreadable, ctx.clock.now()))
-            continue
-        fields = extract(text)
-        matches = match(fields, order, keys, text.text)
-        with ctx.read() as uow:
-            codes = judge_read(ctx, uow, order, fields, matches)
-        read = build_read(record.id, ocr.engine, text, fields, matches, codes, ctx.clock.now(), list(keys.values()))
+        first = _quick_read(ctx, order, keys, data)
+        if first is not None:
+            engine, (text, fields, matches, codes) = first
+        else:
+            try:
+                text = ocr.read(data)
+            except OcrError as exc:
+                log.warning("evidence %s could not be read: %s", record.id, exc)
+                unreadable = ("evidence_unreadable",)
+                seen.reads.append(
+                    build_read(record.id, ocr.engine, OcrText(()), Fields(), (), unreadable, ctx.clock.now())
+                )
+                continue
+            engine, (text, fields, matches, codes) = ocr.engine, _judged(ctx, order, keys, text)
+        read = build_read(record.id, engine, text, fields, matches, codes, ctx.clock.now(), list(keys.values()))
         # The numbers the extractor found may be wrapped over two lines, which no shape sees.
         seen.reads.append(hide_accounts(read, [*accounts, *fields.phones]))
     return seen
+
+
+_Judged = tuple[OcrText, Fields, tuple[FieldMatch, ...], tuple[str, ...]]
+
+
+def _judged(ctx: Context, order: Order, keys: dict[str, str], text: OcrText) -> _Judged:
+    fields = extract(text)
+    matches = match(fields, order, keys, text.text)
+    with ctx.read() as uow:
+        codes = judge_read(ctx, uow, order, fields, matches)
+    return text, fields, matches, codes
+
+
+def _quick_read(ctx: Context, order: Order, keys: dict[str, str], data: bytes) -> tuple[str, _Judged] | None:
+    """Return the quick engine's read if it settles the screenshot, else None (the thorough one reads)."""
+    quick = ctx.quick_ocr
+    if quick is None:
+        return None
+    try:
+        judged = _judged(ctx, order, keys, quick.read(data))
+    except OcrError:
+        return None  # the thorough engine tries, and says so if it cannot either
+    _, _, matches, codes = judged
+    # The number may have been taken within the tolerance: judge_read has checked the orders
+    # around it, and anything it found against the read sends it on.
+    return (quick.engine, judged) if settles(matches) and codes == ("ocr_matches_order",) else None
 
 
 # How far from this order's number another order is looked for when a number read is taken as
