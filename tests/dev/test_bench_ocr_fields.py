@@ -46,3 +46,11 @@ def test_six_screenshots_are_read_and_scored_per_field_and_layout(tmp_path: Path
     assert len(reads) == 6
     assert len(list(tmp_path.glob("*.png"))) == len(list(tmp_path.glob("*.jpg"))) == 3
     assert {json.loads(r)["layout"] for r in reads} == set(layouts)
+
+
+def test_the_two_pass_engine_says_how_many_it_read_again() -> None:
+    result = run(1, 7, "paddle-tiny-first", layouts=("game_redeem",), faces=("wqy-microhei",), echo=lambda _: None)
+
+    assert result["engine"] == "faster-paddle tiny first, then faster-paddle small"
+    assert result["screenshots"] == 2
+    assert 0 <= result["read_again_share"] <= 1

@@ -573,3 +573,42 @@ def test_a_minus_amount_inside_a_sentence_or_without_cents_is_not_a_bill_amount(
 )
 def test_a_key_named_by_its_products_word_is_still_an_invalid_key(phrase: str) -> None:
     assert [key for key, _ in extract(phrase).error_texts] == ["card_invalid"]
+
+
+@pytest.mark.parametrize(
+    ("title", "fen", "code"),
+    [
+        ("Steam钱包充值卡120元", 2_000, "amount_in_title"),  # 充值卡1 / 20元: the title wrapped
+        ("中国移动话费充值卡100元", 0, "amount_in_title"),  # 充值卡10 / 0元
+        ("腾讯Q币 20元", 2_000, "amount_differs"),  # the whole number, not a tail: a price to doubt
+        ("Steam钱包充值卡120元", 2_050, "amount_differs"),  # with fen it is a price
+        ("京东E卡 100元", 1_000, "amount_differs"),  # 10 is no tail of 100
+    ],
+)
+def test_the_tail_of_a_wrapped_product_title_is_not_a_price(title: str, fen: int, code: MatchCode) -> None:
+    titled = replace(order(), title=title, face_value=None)
+
+    (result,) = match(Fields(amounts=(Money(fen),)), titled, {})
+
+    assert (result.code, result.matches) == (code, code == "amount_in_title")
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("错误代码：0×80046F86", "0x80046F86"),  # OCR's multiplication sign for the x of hex
+        ("槽误代码：0x800413F2", "0x800413F2"),  # one character of the label misread
+        ("错误代玛：27762", "27762"),
+    ],
+)
+def test_error_codes_survive_ocrs_usual_slips(text: str, code: str) -> None:
+    assert extract(text).error_codes == (code,)
+
+
+def test_a_label_two_characters_away_is_not_an_error_code() -> None:
+    assert extract("激活代码：ABCD-EFGH-JKLM-NPQR").error_codes == ()
+
+
+@pytest.mark.parametrize("phrase", ["无效的激活码", "无效的兑换码", "无效的卡密"])
+def test_an_invalid_key_said_the_other_way_round_is_known(phrase: str) -> None:
+    assert extract(f"{phrase}，请检查后重新输入。").error_texts == (("card_invalid", phrase),)

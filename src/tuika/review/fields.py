@@ -52,6 +52,9 @@ ERROR_PHRASES: Final[dict[str, str]] = {
     "卡密不存在": "card_invalid",
     "卡密错误": "card_invalid",
     "无效卡密": "card_invalid",
+    "无效的卡密": "card_invalid",
+    "无效的激活码": "card_invalid",
+    "无效的兑换码": "card_invalid",
     "已过期": "card_expired",
     "已失效": "card_expired",
     "充值失败": "topup_failed",
@@ -172,7 +175,12 @@ def _rule(
 _CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?!\d)"
 _ORDER_LABEL = r"(?i:订单(?:编号|号码|号|id)?|单号|order\s*(?:no\.?|number|id|\#))"
 _CARD_LABEL = r"(?i:卡密|卡号|密码|cd-?key|兑换码|激活码)"
-_ERROR_LABEL = r"(?i:错误码|错误代码|错误编码|返回码|err(?:or)?[\s_]*code|(?<![A-Za-z])code)"
+# 错误代码 with one character misread (OCR makes 错 of small Song type into 槽 or 格), as long
+# numbers are forgiven a character: the code after it is only shown to a person, never matched.
+_ERROR_LABEL = (
+    r"(?i:错误码|错误代码|错误编码|返回码|err(?:or)?[\s_]*code|(?<![A-Za-z])code"
+    r"|[\u4e00-\u9fff]误代码|错[\u4e00-\u9fff]代码|错误[\u4e00-\u9fff]码|错误代[\u4e00-\u9fff])"
+)
 _AMOUNT_LABEL = r"(?:金额|实付款|实付|合计|总计|总价)"
 _DISCOUNT_LABEL = r"(?:优惠券|优惠|红包抵扣|红包|抵扣|立减|满减|折扣|积分抵扣)"
 _GIVER = r"[\u4e00-\u9fff]{0,4}?"  # who gives it: 店铺, 平台, 新人…
@@ -248,6 +256,8 @@ _RULES: Final[tuple[_Rule, ...]] = (
     _rule("card_key", rf"{_START}\d{{16}}{_END}", _sixteen_digits),
 )
 
+_HEX_TIMES: Final = re.compile(r"(?<![A-Za-z0-9])0[×✕](?=[0-9A-Fa-f]{4})")
+
 _PHRASE = re.compile(
     "|".join(r"\s*".join(map(re.escape, phrase)) for phrase in sorted(ERROR_PHRASES, key=len, reverse=True))
 )
@@ -256,7 +266,8 @@ _PHRASE = re.compile(
 def extract(source: OcrText | str) -> Fields:
     """Return the fields found in OCR'd text, reading it both as given and with line breaks removed."""
     raw = source.text if isinstance(source, OcrText) else source
-    lines = [line.strip() for line in unicodedata.normalize("NFKC", raw).splitlines()]
+    # OCR reads the x of a hex code as the multiplication sign: 0×8004 is 0x8004.
+    lines = [_HEX_TIMES.sub("0x", line.strip()) for line in unicodedata.normalize("NFKC", raw).splitlines()]
     given, joined = "\n".join(lines), "".join(lines)
     breaks = [i for i, c in enumerate(given) if c == "\n"]
     as_given = _scan(given, lambda pos: pos - bisect_left(breaks, pos))

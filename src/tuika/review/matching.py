@@ -38,6 +38,8 @@ MatchCode = Literal[
     "amount_matches_order",
     "amount_matches_item",  # one item's share of a multi-item order
     "amount_matches_face_value",
+    # The tail of a number in the product's title, which wrapped: 充值卡1 / 20元. Not a price.
+    "amount_in_title",
     "amount_differs",
     "time_near_paid_at",
     "time_near_delivered_at",
@@ -312,7 +314,25 @@ def _amount(read: Money, order: Order) -> FieldMatch:
         return FieldMatch("amount", read.yuan(), read.yuan(), True, "amount_matches_item", item_id)
     if order.face_value is not None and read == order.face_value:
         return FieldMatch("amount", read.yuan(), order.face_value.yuan(), True, "amount_matches_face_value")
+    wrapped = _title_tail(read, order.title)
+    if wrapped is not None:
+        return FieldMatch("amount", read.yuan(), wrapped, True, "amount_in_title")
     return FieldMatch("amount", read.yuan(), order.amount.yuan(), False, "amount_differs")
+
+
+def _title_tail(read: Money, title: str) -> str | None:
+    """Return the title's "120元" when ``read`` is its tail: the title wrapped, 充值卡1 / 20元.
+
+    >>> _title_tail(Money(2000), "Steam钱包充值卡120元"), _title_tail(Money(2000), "腾讯Q币 20元")
+    ('120元', None)
+    """
+    if read.fen % 100:
+        return None
+    tail = str(read.fen // 100)
+    for shown in re.findall(r"(\d+)\s*元", title):
+        if len(shown) > len(tail) and shown.endswith(tail):
+            return f"{shown}元"
+    return None
 
 
 def _time(read: datetime, order: Order) -> FieldMatch:

@@ -34,6 +34,7 @@ VERDICTS: Final[Mapping[str, Verdict]] = {
     "amount_matches_order": "match",
     "amount_matches_item": "match",
     "amount_matches_face_value": "match",
+    "amount_in_title": "info",
     "amount_differs": "mismatch",
     "time_near_paid_at": "match",
     "time_near_delivered_at": "match",

@@ -174,6 +174,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.match.amount_matches_order": ("与实付金额一致", "The amount paid"),
     "case.match.amount_matches_item": ("与其中一件商品的金额一致", "One item's price"),
     "case.match.amount_matches_face_value": ("与面值一致", "The face value"),
+    "case.match.amount_in_title": ("商品名称换行后的一段，不是金额", "Part of the product name, wrapped; not a price"),
     "case.match.amount_differs": ("与订单金额不一致", "Not the order's amount"),
     "case.match.time_near_paid_at": ("接近付款时间", "Near the payment time"),
     "case.match.time_near_delivered_at": ("接近发货时间", "Near the delivery time"),

@@ -221,6 +221,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.match.amount_matches_order": ("等于实付金额", "the amount paid"),
     "console.match.amount_matches_item": ("等于单件金额", "one item's share"),
     "console.match.amount_matches_face_value": ("等于面值", "the face value"),
+    "console.match.amount_in_title": ("商品名称换行的一段", "part of the product name, wrapped"),
     "console.match.amount_differs": ("与订单金额不符", "none of the order's amounts"),
     "console.match.time_near_paid_at": ("接近付款时间", "near the payment"),
     "console.match.time_near_delivered_at": ("接近发货时间", "near the delivery"),
