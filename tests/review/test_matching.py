@@ -9,6 +9,7 @@ import pytest
 from tests.support.builders import order
 from tuika.review.fields import Fields
 from tuika.review.matching import corrections, find, match, tolerance
+from tuika.review.ocr import OcrLine, OcrText
 
 OURS = "KM2026112012345678901234"
 
@@ -92,3 +93,44 @@ def test_a_key_that_is_this_orders_own_number_is_read_as_the_number() -> None:
     found = match(Fields(card_keys=(OURS,)), on, {"oi_1": "ABCD-EFGH-JKLM-NPQR"})
 
     assert [(m.field, m.matches, m.code) for m in found] == [("order_number", True, "order_number_matches")]
+
+
+def lines_read(*lines: tuple[str, float]) -> OcrText:
+    return OcrText(tuple(OcrLine(text, (0, 30 * n, 600, 30 * n + 24), conf) for n, (text, conf) in enumerate(lines)))
+
+
+@pytest.mark.parametrize(
+    ("confidence", "forgiven"),
+    [
+        (0.93, True),  # the engine was unsure of the line: a misread, forgiven
+        (0.9999, False),  # it was sure: the character differs on the screen, so it is an edit
+    ],
+)
+def test_a_correction_is_forgiven_only_where_the_engine_was_unsure(confidence: float, forgiven: bool) -> None:
+    on = replace(order(), id=OURS)
+    one_off = OURS[:-1] + "9"
+    text = lines_read(("订单详情", 0.9999), (f"订单号：{one_off}", confidence))
+
+    [read] = match(Fields(order_numbers=(one_off,)), on, {}, text)
+
+    assert (read.matches, read.corrections if forgiven else read.code) == (
+        (True, 1) if forgiven else (False, "order_number_differs")
+    )
+
+
+def test_an_exact_read_needs_no_forgiving_however_sure() -> None:
+    on = replace(order(), id=OURS)
+
+    [read] = match(Fields(order_numbers=(OURS,)), on, {}, lines_read((f"订单号：{OURS}", 0.9999)))
+
+    assert (read.matches, read.code) == (True, "order_number_matches")
+
+
+def test_a_number_wrapped_over_two_lines_takes_the_lower_confidence() -> None:
+    on = replace(order(), id=OURS)
+    one_off = OURS[:-1] + "9"
+    text = lines_read((one_off[:12], 0.9999), (one_off[12:], 0.91))
+
+    [read] = match(Fields(), on, {}, text)
+
+    assert (read.matches, read.corrections) == (True, 1)

@@ -91,3 +91,9 @@ def test_another_of_our_orders_beside_this_orders_key_is_still_caught(
     push(client, auth, order_payload(NEXT, buyer="buyer_2"))
 
     assert judged_with_key(system, NEXT, card_key_for(OURS, 0)) == ("evidence_names_other_order",)
+
+
+def test_this_orders_number_edited_beside_its_key_is_still_a_doubt(system: System, shop: None) -> None:
+    edited = "KM2026112012345678967284"  # three characters changed: past the tolerance, but ours
+
+    assert judged_with_key(system, edited, card_key_for(OURS, 0)) == ("ocr_contradicts_order",)

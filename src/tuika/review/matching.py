@@ -27,6 +27,7 @@ from tuika.domain.masking import mask_card_key
 from tuika.domain.money import Money
 from tuika.domain.orders import Order
 from tuika.review.fields import Fields
+from tuika.review.ocr import OcrLine, OcrText
 
 FieldName = Literal["order_number", "card_key", "amount", "time"]
 MatchCode = Literal[
@@ -48,6 +49,10 @@ MatchCode = Literal[
 ]
 
 TIME_TOLERANCE: Final = timedelta(minutes=10)
+# The line confidence from which the engine is taken at its word: a clean read scores 0.9999,
+# and a number it reads at 0.99 or more that still differs from ours by a character or two was
+# drawn so (edited), not misread. Measured on the screenshot corpus (docs/performance.md).
+SURE: Final = 0.99
 
 _CONFUSIONS: Final = str.maketrans({"O": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2"})
 
@@ -134,12 +139,18 @@ def find(text: str, expected: str, *, exact: bool = False) -> tuple[str, int] | 
     return text[kept[start][0] : kept[end - 1][0] + 1], apart
 
 
-def match(fields: Fields, order: Order, card_keys: Mapping[str, str], text: str = "") -> tuple[FieldMatch, ...]:
+def match(
+    fields: Fields, order: Order, card_keys: Mapping[str, str], text: OcrText | str = ""
+) -> tuple[FieldMatch, ...]:
     """Return how each order number, card key, amount and time read compares with ``order``.
 
     ``card_keys`` maps item id to the item's plaintext card key; ``text`` is the whole text read,
-    searched for this order's number, trade number and keys where no field rule found them.
+    searched for this order's number, trade number and keys where no field rule found them. Given
+    as the engine's lines, a number differing from this order's is forgiven only where the engine
+    was unsure of what it read (``SURE``): a character it was sure of is no misread.
     """
+    lines = text.lines if isinstance(text, OcrText) else None
+    text = text.text if isinstance(text, OcrText) else text
     # A label after its value leaves the number under the line before's label (密码 then the order
     # number, then 订单编号): a "key" that is this order's own number is that number.
     own = [r for r in fields.card_keys if _is_own_number(r, order) and not _is_a_key(r, order, card_keys)]
@@ -147,9 +158,11 @@ def match(fields: Fields, order: Order, card_keys: Mapping[str, str], text: str 
         *(_order_number(read, order) for read in (*fields.order_numbers, *own)),
         *(_card_key(read, order, card_keys) for read in fields.card_keys if read not in own),
     )
+    numbers = (*found, *_searched(text, order, card_keys, found))
+    if lines is not None:
+        numbers = tuple(_unforgiven(m, order, lines) for m in numbers)
     return (
-        *found,
-        *_searched(text, order, card_keys, found),
+        *numbers,
         *(_amount(read, order) for read in fields.amounts),
         *(_time(read, order) for read in fields.times),
     )
@@ -159,9 +172,10 @@ def doubted(matches: Sequence[FieldMatch]) -> frozenset[FieldName]:
     """Return the fields whose reads contradict the order, as the review counts them.
 
     - order numbers read and none is this order's or its payment's, unless the screenshot shows
-      this order's card key: a redeem or top-up site prints its own 订单号 / 充值单号 beside the
-      key it refused, and the key already ties the screen to this order (a number that is
-      another of *our* orders is still caught by the caller, who can look it up);
+      this order's card key and every such number is unlike this order's (more than a third of
+      its characters apart): a redeem or top-up site prints its own 订单号 / 充值单号 beside the
+      key it refused, and the key already ties the screen to this order. A number that is
+      another of *our* orders is still caught by the caller, who can look it up;
     - card keys read and none is this order's;
     - any amount that is none of the order's (paid, an item's share, the face value);
     - a time before the payment.
@@ -169,7 +183,10 @@ def doubted(matches: Sequence[FieldMatch]) -> frozenset[FieldName]:
     found: set[FieldName] = set()
     numbers = [m for m in matches if m.field == "order_number"]
     keys = [m for m in matches if m.field == "card_key"]
-    if numbers and not any(m.matches for m in numbers) and not any(m.matches for m in keys):
+    # The site's own number is nothing like ours; one a character or three from this order's is
+    # this order's number edited, beside its key or not.
+    sites_own = all(_unlike(m.read, m.expected) for m in numbers)
+    if numbers and not any(m.matches for m in numbers) and not (sites_own and any(m.matches for m in keys)):
         found.add("order_number")
     if keys and not any(m.matches for m in keys):
         found.add("card_key")
@@ -188,6 +205,44 @@ def settles(matches: Sequence[FieldMatch]) -> bool:
     """
     tied = any(m.matches and m.field in ("card_key", "order_number") for m in matches)
     return tied and not doubted(matches)
+
+
+def _unlike(read: str, ours: str | None) -> bool:
+    """Tell whether a number read is too far from this order's to be it, misread or edited.
+
+    >>> ours = "KM2026112012345678901234"
+    >>> _unlike("CZ20261120125952766", ours), _unlike("KM2026112012345678961239", ours)
+    (True, False)
+    """
+    if not ours:
+        return True
+    a, b = canonical(read), canonical(ours)
+    return _distance(a, b) > max(3, len(b) // 3)
+
+
+def _unforgiven(m: FieldMatch, order: Order, lines: Sequence[OcrLine]) -> FieldMatch:
+    """Return ``m`` as differing if it matched only by corrections on lines the engine was sure of."""
+    if not (m.field == "order_number" and m.matches and m.corrections):
+        return m
+    sure = _confidence_of(m.read, lines)
+    if sure is None or sure < SURE:
+        return m
+    # Read with certainty, yet a character or two from ours: this order's number edited.
+    return FieldMatch("order_number", m.read, order.id, False, "order_number_differs")
+
+
+def _confidence_of(read: str, lines: Sequence[OcrLine]) -> float | None:
+    """Return the lowest confidence of the lines ``read`` was read from, or None if it is not found in them."""
+    target = canonical(read)
+    folded, owner = "", []
+    for index, line in enumerate(lines):
+        part = canonical(line.text)
+        folded += part
+        owner += [index] * len(part)
+    at = folded.find(target) if target else -1
+    if at < 0:
+        return None
+    return min(lines[i].confidence for i in set(owner[at : at + len(target)]))
 
 
 def _searched(text: str, order: Order, card_keys: Mapping[str, str], found: tuple[FieldMatch, ...]) -> list[FieldMatch]:

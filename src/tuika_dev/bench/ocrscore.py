@@ -121,7 +121,7 @@ def review_read(text: OcrText, order: Order, keys: dict[str, str]) -> tuple[Fiel
     """Read fields from the OCR text and match them against the order, as the machine review does."""
     fields = extract(text)
     # The review passes the whole text too: it searches it for this order's own numbers and keys.
-    return fields, match(fields, order, keys, text.text)
+    return fields, match(fields, order, keys, text)
 
 
 def score(sample: Sample, text: OcrText, fields: Fields, matches: Sequence[FieldMatch]) -> Scored:

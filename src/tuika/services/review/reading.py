@@ -80,7 +80,7 @@ _Judged = tuple[OcrText, Fields, tuple[FieldMatch, ...], tuple[str, ...]]
 
 def _judged(ctx: Context, order: Order, keys: dict[str, str], text: OcrText) -> _Judged:
     fields = extract(text)
-    matches = match(fields, order, keys, text.text)
+    matches = match(fields, order, keys, text)
     with ctx.read() as uow:
         codes = judge_read(ctx, uow, order, fields, matches)
     return text, fields, matches, codes
