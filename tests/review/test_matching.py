@@ -134,3 +134,12 @@ def test_a_number_wrapped_over_two_lines_takes_the_lower_confidence() -> None:
     [read] = match(Fields(), on, {}, text)
 
     assert (read.matches, read.corrections) == (True, 1)
+
+
+def test_a_number_cut_short_at_its_end_is_forgiven_however_sure() -> None:
+    on = replace(order(), id=OURS)
+    cut = OURS[:-2]  # the screen's edge took its last two characters
+
+    [read] = match(Fields(order_numbers=(cut,)), on, {}, lines_read((f"订单号：{cut}", 0.9999)))
+
+    assert (read.matches, read.corrections) == (True, 2)

@@ -224,6 +224,8 @@ def _unforgiven(m: FieldMatch, order: Order, lines: Sequence[OcrLine]) -> FieldM
     """Return ``m`` as differing if it matched only by corrections on lines the engine was sure of."""
     if not (m.field == "order_number" and m.matches and m.corrections):
         return m
+    if m.expected and canonical(m.read) in canonical(m.expected):
+        return m  # cut short at an edge (a bubble's, a wrapped line's): nothing on the screen differs
     sure = _confidence_of(m.read, lines)
     if sure is None or sure < SURE:
         return m
