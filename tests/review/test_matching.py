@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.builders import order
 from tuika.review.fields import Fields
-from tuika.review.matching import corrections, find, match, tolerance
+from tuika.review.matching import corrections, find, match, settles, tolerance
 from tuika.review.ocr import OcrLine, OcrText
 
 OURS = "KM2026112012345678901234"
@@ -143,3 +143,13 @@ def test_a_number_cut_short_at_its_end_is_forgiven_however_sure() -> None:
     [read] = match(Fields(order_numbers=(cut,)), on, {}, lines_read((f"订单号：{cut}", 0.9999)))
 
     assert (read.matches, read.corrections) == (True, 2)
+
+
+def test_only_a_read_tied_to_this_order_without_forgiving_settles_it() -> None:
+    on = replace(order(), id=OURS)
+    one_off = OURS[:-1] + "9"
+    unsure = lines_read((f"订单号：{one_off}", 0.9))
+
+    assert settles(match(Fields(order_numbers=(OURS,)), on, {}, lines_read((f"订单号：{OURS}", 0.9))))
+    assert not settles(match(Fields(order_numbers=(one_off,)), on, {}, unsure))  # forgiven: read again
+    assert not settles(match(Fields(amounts=(on.amount,)), on, {}))  # nothing ties it to this order

@@ -202,9 +202,12 @@ def settles(matches: Sequence[FieldMatch]) -> bool:
 
     Such a read needs no second, slower reading: what a cheaper engine may have missed is a
     detail shown to a person (an error code, a second time), not which order the screen is of.
+    A read that needed forgiving does not settle it: how sure an engine is of a line depends on
+    the engine, so whether a character was misread or edited is left to the careful one.
     """
     tied = any(m.matches and m.field in ("card_key", "order_number") for m in matches)
-    return tied and not doubted(matches)
+    forgiven = any(m.matches and m.corrections for m in matches)
+    return tied and not forgiven and not doubted(matches)
 
 
 def _unlike(read: str, ours: str | None) -> bool:
