@@ -63,6 +63,7 @@ def test_defaults() -> None:
         "supplier_answer_reuse_s": 600,
         "ocr_engine": "paddle-small",
         "ocr_threads": 2,
+        "ocr_det_max_side": 1024,
         "history_window_days": 30,
         "history_max_claims": 5,
         "history_max_rejected_share": 0.5,
@@ -156,6 +157,9 @@ def test_settings_are_immutable() -> None:
         ({"wechat_url": "http://127.0.0.1:9", "wechat_mchid": "1"}, "wechat_url needs wechat_appid"),
         ({"bank_url": "http://127.0.0.1:9", "bank_merchant_id": "m"}, "bank_url needs bank_secret"),
         ({"wechat_apiv3_key": "short"}, "must be 32 bytes"),
+        ({"ocr_det_max_side": 319}, "greater than or equal to 320"),
+        ({"ocr_det_max_side": 4097}, "less than or equal to 4096"),
+        ({"ocr_engine": "paddle-medium"}, "paddle-tiny-first"),
     ],
 )
 def test_invalid_values_are_refused(kwargs: dict[str, object], message: str) -> None:
