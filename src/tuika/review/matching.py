@@ -374,24 +374,27 @@ def _amount(read: Money, order: Order) -> FieldMatch:
         return FieldMatch("amount", read.yuan(), read.yuan(), True, "amount_matches_item", item_id)
     if order.face_value is not None and read == order.face_value:
         return FieldMatch("amount", read.yuan(), order.face_value.yuan(), True, "amount_matches_face_value")
-    wrapped = _title_tail(read, order.title)
-    if wrapped is not None:
-        return FieldMatch("amount", read.yuan(), wrapped, True, "amount_in_title")
+    titled = _in_title(read, order.title)
+    if titled is not None:
+        shown, whole = titled
+        # The title states each card's face value (网易一卡通50元×2); a tail of it is the title wrapped.
+        code: MatchCode = "amount_matches_face_value" if whole else "amount_in_title"
+        return FieldMatch("amount", read.yuan(), shown, True, code)
     return FieldMatch("amount", read.yuan(), order.amount.yuan(), False, "amount_differs")
 
 
-def _title_tail(read: Money, title: str) -> str | None:
-    """Return the title's "120元" when ``read`` is its tail: the title wrapped, 充值卡1 / 20元.
+def _in_title(read: Money, title: str) -> tuple[str, bool] | None:
+    """Return the title's "120元" when ``read`` is it (True) or its tail (False): the title wrapped, 充值卡1 / 20元.
 
-    >>> _title_tail(Money(2000), "Steam钱包充值卡120元"), _title_tail(Money(2000), "腾讯Q币 20元")
-    ('120元', None)
+    >>> _in_title(Money(2000), "Steam钱包充值卡120元"), _in_title(Money(5000), "网易一卡通50元×2")
+    (('120元', False), ('50元', True))
     """
     if read.fen % 100:
         return None
-    tail = str(read.fen // 100)
+    told = str(read.fen // 100)
     for shown in re.findall(r"(\d+)\s*元", title):
-        if len(shown) > len(tail) and shown.endswith(tail):
-            return f"{shown}元"
+        if shown.endswith(told):
+            return f"{shown}元", len(shown) == len(told)
     return None
 
 
