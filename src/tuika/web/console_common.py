@@ -48,7 +48,7 @@ class Countdown:
     # Templates for console.js, with {t} where the time goes.
     left_text: str
     over_text: str
-    days_text: str = "{d} 天 "
+    days_text: str
 
     @property
     def due_iso(self) -> str:
@@ -86,12 +86,12 @@ def legend(lang: i18n.Lang) -> list[tuple[str, str, str]]:
     return [(way.value, sign, i18n.text(lang, f"console.direction.{way.value}")) for way, sign in SIGNS.items()]
 
 
-def hms(seconds: int, days: str = "{d} 天 ") -> str:
+def hms(seconds: int, days: str) -> str:
     """Return whole seconds as H:MM:SS, with the days before it from a day on, as console.js does.
 
     An arbitration's 72 hours read "2 天 23:59:59", not "71:59:59": a person reads days.
 
-    >>> hms(7199), hms(3 * 86400 - 1), hms(90061, "{d} d ")
+    >>> hms(7199, "{d} 天 "), hms(3 * 86400 - 1, "{d} 天 "), hms(90061, "{d} d ")
     ('1:59:59', '2 天 23:59:59', '1 d 1:01:01')
     """
     whole_days, rest = divmod(seconds, 86400)
