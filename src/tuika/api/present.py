@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from tuika.api import ops_schemas as o
 from tuika.api import schemas as s
 from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent, priority
@@ -151,6 +152,7 @@ def policy(policy: Policy, o: Order, rows: list[RuleForOrder], as_of: datetime) 
         order_id=o.id,
         policy_version=policy.version,
         title=policy.title,
+        in_force_since=policy.published_at,
         product_kind=o.product_kind.value,
         risk_notice_zh=policy.risk_notices_zh.get(o.product_kind, ""),
         risk_notice_en=policy.risk_notices_en.get(o.product_kind, ""),
@@ -332,9 +334,9 @@ def summary(c: Case, stages: Mapping[CaseStatus, Stage], now: datetime) -> s.Cas
     )
 
 
-def alert(a: PayoutAlert) -> s.AlertOut:
+def alert(a: PayoutAlert) -> o.AlertOut:
     """Return an alert as finance reads it."""
-    return s.AlertOut(
+    return o.AlertOut(
         id=a.id,
         payout_id=a.payout_id,
         provider=a.provider,
@@ -361,10 +363,10 @@ def key_twice(found: KeyTwice) -> s.OrderWarning:
     )
 
 
-def domain_event(found: tuple[Event, list[Delivery]]) -> s.DomainEventOut:
+def domain_event(found: tuple[Event, list[Delivery]]) -> o.DomainEventOut:
     """Return an event and its deliveries as ops read them."""
     item, deliveries = found
-    return s.DomainEventOut(
+    return o.DomainEventOut(
         id=item.id,
         type=item.type.value,
         subject=item.subject,
@@ -374,7 +376,7 @@ def domain_event(found: tuple[Event, list[Delivery]]) -> s.DomainEventOut:
         not_before=item.not_before,
         payload=dict(item.payload),
         deliveries=[
-            s.HandlerDeliveryOut(
+            o.HandlerDeliveryOut(
                 handler=d.handler,
                 status=d.status.value,
                 attempts=d.attempts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -223,6 +223,8 @@ class PolicyOut(BaseModel):
     order_id: str
     policy_version: int
     title: str
+    # When this version was published: the rules in force since then.
+    in_force_since: datetime | None
     product_kind: str
     risk_notice_zh: str
     risk_notice_en: str
@@ -385,40 +387,6 @@ class PayoutOut(BaseModel):
     outcome_disputed: bool = False
 
 
-class AlertOut(BaseModel):
-    """A gateway's word against our record of a payout; open until finance resolves it."""
-
-    id: str
-    payout_id: str
-    provider: str
-    kind: Literal["unknown_refund", "wrong_channel", "amount_mismatch", "state_contradiction"]
-    detail: str
-    at: datetime
-    # True while it leaves the payout's outcome unknown: no balance redirect until resolved.
-    disputes: bool
-    resolved_at: datetime | None
-    resolved_by: str | None
-    outcome: Literal["paid_by_gateway", "paid_twice", "not_paid", "confirmed", "acknowledged"] | None
-    note: str
-
-
-class ResolveAlertIn(Strict):
-    """Why finance closes it: what was checked, with whom."""
-
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-
-
-class FinanceOut(BaseModel):
-    """Refunds waiting for finance: abnormal ones, failed ones not yet sent to the balance, overdue ones,
-    ones a gateway disputes, and the open alerts."""
-
-    abnormal: list[PayoutOut]
-    failed: list[PayoutOut]
-    overdue: list[PayoutOut]
-    disputed: list[PayoutOut]
-    alerts: list[AlertOut]
-
-
 class StageOut(BaseModel):
     key: str
     zh: str
@@ -482,58 +450,3 @@ class CaseSummary(BaseModel):
 class CasePage(BaseModel):
     items: list[CaseSummary]
     next_cursor: str | None
-
-
-class EntryOut(BaseModel):
-    at: datetime
-    memo: str
-    amount_fen: int
-
-
-class AccountOut(BaseModel):
-    account: str
-    balance_fen: int
-    entries: list[EntryOut]
-
-
-class PolicyIn(Strict):
-    document: dict[str, object]
-
-
-class PolicyPublished(BaseModel):
-    version: int
-    title: str
-
-
-class HandlerDeliveryOut(BaseModel):
-    """One handler's progress with an event."""
-
-    handler: str
-    status: Literal["pending", "done", "failed"]
-    attempts: int
-    next_try_at: datetime | None
-    last_error: str | None
-    done_at: datetime | None
-
-
-class DomainEventOut(BaseModel):
-    """Something that happened to a case, a payout or an order, and what each handler made of it."""
-
-    id: str
-    type: str
-    subject: str
-    actor: str
-    role: str
-    occurred_at: datetime
-    not_before: datetime | None
-    payload: dict[str, Any]
-    deliveries: list[HandlerDeliveryOut]
-
-
-class DomainEventPage(BaseModel):
-    """Events oldest first; pass ``next_after`` as ``after`` for the next page."""
-
-    items: list[DomainEventOut]
-    next_after: str | None
-    # How many deliveries are pending, done and failed across the outbox.
-    deliveries: dict[str, int]

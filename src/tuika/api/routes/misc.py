@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
+from tuika.api import ops_schemas as o
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
@@ -72,28 +73,28 @@ def evidence_content(evidence_id: EvidenceId, ctx: Ctx, caller: Caller) -> Respo
 
 @router.get(
     "/v1/ledger/accounts/{account}",
-    response_model=s.AccountOut,
+    response_model=o.AccountOut,
     tags=["ledger"],
     responses=answers(Forbidden, InvalidInput),
 )
-def ledger_account(account: str, ctx: Ctx, caller: Caller) -> s.AccountOut:
+def ledger_account(account: str, ctx: Ctx, caller: Caller) -> o.AccountOut:
     """Return a ledger account's balance and newest entries."""
     view = views.account(ctx, caller, account)
-    return s.AccountOut(
+    return o.AccountOut(
         account=view.account,
         balance_fen=view.balance.fen,
-        entries=[s.EntryOut(at=at, memo=memo, amount_fen=e.amount.fen) for at, memo, e in view.entries],
+        entries=[o.EntryOut(at=at, memo=memo, amount_fen=e.amount.fen) for at, memo, e in view.entries],
     )
 
 
 @router.post(
     "/v1/policies",
-    response_model=s.PolicyPublished,
+    response_model=o.PolicyPublished,
     status_code=201,
     tags=["policies"],
     responses=answers(Forbidden, PolicyInvalid),
 )
-def publish_policy(body: s.PolicyIn, ctx: Ctx, caller: Caller) -> s.PolicyPublished:
+def publish_policy(body: o.PolicyIn, ctx: Ctx, caller: Caller) -> o.PolicyPublished:
     """Publish a new policy version (admin); cases already filed keep the version they were judged under."""
     policy = policies.publish(ctx, caller, dict(body.document))
-    return s.PolicyPublished(version=policy.version, title=policy.title)
+    return o.PolicyPublished(version=policy.version, title=policy.title)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from tuika.api import ops_schemas as o
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
@@ -54,11 +55,11 @@ def resolve_abnormal(payout_id: PayoutId, ctx: Ctx, caller: Caller) -> s.PayoutO
     return present.payout(finance.resolve_abnormal(ctx, caller, payout_id))
 
 
-@router.get("/v1/finance/refunds", response_model=s.FinanceOut, tags=["payouts"], responses=answers(Forbidden))
-def finance_queue(ctx: Ctx, caller: Caller) -> s.FinanceOut:
+@router.get("/v1/finance/refunds", response_model=o.FinanceOut, tags=["payouts"], responses=answers(Forbidden))
+def finance_queue(ctx: Ctx, caller: Caller) -> o.FinanceOut:
     """Return the refunds waiting for finance, and the alerts where a gateway contradicted our record."""
     found = finance.queue(ctx, caller)
-    return s.FinanceOut(
+    return o.FinanceOut(
         abnormal=[present.payout(p) for p in found.abnormal],
         failed=[present.payout(p) for p in found.failed],
         overdue=[present.payout(p) for p in found.overdue],
@@ -69,10 +70,10 @@ def finance_queue(ctx: Ctx, caller: Caller) -> s.FinanceOut:
 
 @router.post(
     "/v1/finance/alerts/{alert_id}/resolve",
-    response_model=s.AlertOut,
+    response_model=o.AlertOut,
     tags=["payouts"],
     responses=answers(Forbidden, Conflict),
 )
-def resolve_alert(alert_id: str, body: s.ResolveAlertIn, ctx: Ctx, caller: Caller) -> s.AlertOut:
+def resolve_alert(alert_id: str, body: o.ResolveAlertIn, ctx: Ctx, caller: Caller) -> o.AlertOut:
     """Resolve an alert; a dispute is settled by the payout's own gateway, asked again now (finance only)."""
     return present.alert(finance.resolve_alert(ctx, caller, alert_id, body.note))
