@@ -6,6 +6,7 @@ import copy
 import re
 import tomllib
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
@@ -455,6 +456,7 @@ def test_a_published_policy_applies_to_new_cases_while_older_ones_keep_theirs(
     rule = next(r for r in document["card_key"] if r["reason"] == "mistaken_purchase")
     rule["fee"] = {"kind": "actual_cost", "fen": 250}
     rule["auto_approve_max_fen"] = 0
+    publishing = system.ctx.clock.now()
     published = client.post("/v1/policies", json={"document": document}, headers=auth("admin", "root"))
     assert (published.status_code, published.json()) == (201, {"version": 2, "title": "卡盟标准退卡政策 v2"})
 
@@ -470,6 +472,8 @@ def test_a_published_policy_applies_to_new_cases_while_older_ones_keep_theirs(
 
     shown = client.get("/v1/orders/ord_pol2/refund-policy", headers=buyer).json()
     assert (shown["policy_version"], shown["title"]) == (2, "卡盟标准退卡政策 v2")
+    # In force from its publication: the version a buyer reads is dated.
+    assert datetime.fromisoformat(shown["in_force_since"]) >= publishing
     fee = next(r["fee"] for r in shown["rules"] if r["reason"] == "mistaken_purchase")
     assert (fee["kind"], fee["fen"]) == ("actual_cost", 250)
     precheck = client.post("/v1/orders/ord_pol2/refund-precheck", json={"reason": "not_delivered"}, headers=buyer)

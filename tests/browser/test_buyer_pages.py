@@ -176,6 +176,9 @@ def test_the_policy_is_a_checklist_with_this_orders_own_deadline(
 
     expect(page.locator("h1")).to_have_text("本订单的退卡政策")
     expect(page.locator("[data-test=policy-title]")).to_have_text("依据《卡盟标准退卡政策》")
+    expect(page.locator("[data-test=policy-since]")).to_have_text(
+        re.compile(r"^自 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 起施行$")
+    )
     invalid = page.locator("[data-test=rule][data-reason=card_invalid]")
     expect(invalid).to_contain_text("卡密无效")
     expect(invalid.locator("[data-test=badge]")).to_have_text("✓ 可申请")

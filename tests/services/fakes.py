@@ -284,10 +284,11 @@ class FakeReads(_Fake):
 
 
 class FakePolicies(_Fake):
-    name, tables = "policies", ("documents",)
+    name, tables = "policies", ("documents", "published")
 
     def __init__(self) -> None:
         self.documents: dict[int, dict[str, Any]] = {}
+        self.published: dict[int, datetime] = {}
 
     def latest_version(self) -> int | None:
         return max(self.documents, default=None)
@@ -295,8 +296,12 @@ class FakePolicies(_Fake):
     def get(self, version: int) -> dict[str, Any] | None:
         return self.documents.get(version)
 
+    def published_at(self, version: int) -> datetime | None:
+        return self.published.get(version)
+
     def add(self, version: int, title: str, document: dict[str, Any], by: str, at: datetime) -> None:
         self.documents[version] = document
+        self.published[version] = at
 
 
 class FakeAlerts(_Fake):

@@ -120,6 +120,8 @@ class Policy:
     rules: Mapping[tuple[ProductKind, Reason], Rule]
     risk_notices_zh: Mapping[ProductKind, str] = field(default_factory=dict)
     risk_notices_en: Mapping[ProductKind, str] = field(default_factory=dict)
+    # When it was published, so in force from: shown to buyers beside its title.
+    published_at: datetime | None = None
 
     def rule(self, kind: ProductKind, reason: Reason) -> Rule | None:
         """Return the rule for a kind and reason, if the policy has one."""

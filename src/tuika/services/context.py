@@ -6,7 +6,7 @@ import math
 import threading
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,12 +104,17 @@ class PolicyBook:
     def version(self, uow: UnitOfWork, version: int) -> Policy:
         """Return a specific published version."""
         with self._lock:
-            if version in self._parsed:
-                return self._parsed[version]
+            known = self._parsed.get(version)
+        if known is not None and known.published_at is not None:
+            return known
         document = uow.policies.get(version)
         if document is None:
             raise NotFound(f"policy version {version} does not exist")
-        return self.parse(version, document)
+        # Publishing parses before its row is written: the date comes with the first read back.
+        dated = replace(self.parse(version, document), published_at=uow.policies.published_at(version))
+        with self._lock:
+            self._parsed[version] = dated
+        return dated
 
 
 @dataclass(frozen=True, slots=True)

@@ -354,6 +354,10 @@ class SqlPolicyRepository:
         row = self.s.get(PolicyRow, version)
         return None if row is None else row.document
 
+    def published_at(self, version: int) -> datetime | None:
+        """Return when a version was published."""
+        return self.s.scalar(select(PolicyRow.published_at).where(PolicyRow.version == version))
+
     def add(self, version: int, title: str, document: dict[str, Any], by: str, at: datetime) -> None:
         """Publish a version."""
         self.s.add(PolicyRow(version=version, title=title, document=document, published_by=by, published_at=at))

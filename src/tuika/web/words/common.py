@@ -57,6 +57,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "back": ("返回", "Back"),
     "policy_for": ("本订单的退卡政策", "The refund policy for this order"),
     "policy_basis": ("依据《{title}》", "Under “{title}”"),
+    "policy_since": ("自 {at} 起施行", "in force since {at}"),
     "not_refundable": ("不支持", "Not refundable"),
     "rule_state.open": ("可申请", "You can claim"),
     "rule_state.closed": ("已过期", "Window closed"),
