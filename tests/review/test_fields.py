@@ -5,7 +5,7 @@ import pytest
 
 from tests.support.builders import PAID_AT, item, order
 from tuika.domain.money import Money
-from tuika.review.fields import Fields, extract
+from tuika.review.fields import SHANGHAI, Fields, extract
 from tuika.review.matching import FieldMatch, MatchCode, canonical, match
 from tuika.review.ocr import OcrLine, OcrText
 
@@ -557,6 +557,8 @@ def test_a_wrapped_order_number_matches_on_its_whole_reading_only() -> None:
         ("账单详情\n-99.50\n交易成功", 9_950),
         ("账单详情\n− 1,299.00\n交易成功", 129_900),
         ("全部账单\n-29.40 \n支付时间", 2_940),
+        ("账单详情\n—99.50\n交易成功", 9_950),  # the minus read as an em dash
+        ("账单详情\n－8.00\n交易成功", 800),  # a full-width minus
     ],
 )
 def test_a_payment_apps_bill_shows_what_was_paid_signed_on_a_line_of_its_own(text: str, fen: int) -> None:
@@ -613,3 +615,29 @@ def test_a_label_two_characters_away_is_not_an_error_code() -> None:
 @pytest.mark.parametrize("phrase", ["无效的激活码", "无效的兑换码", "无效的卡密"])
 def test_an_invalid_key_said_the_other_way_round_is_known(phrase: str) -> None:
     assert extract(f"{phrase}，请检查后重新输入。").error_texts == (("card_invalid", phrase),)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("支付时间\n2026-11-08 11146133", datetime(2026, 11, 8, 11, 46, 33, tzinfo=SHANGHAI)),
+        ("2026年11月11日02147:17", datetime(2026, 11, 11, 2, 47, 17, tzinfo=SHANGHAI)),
+        ("时间：2026-11-28 15:58112", datetime(2026, 11, 28, 15, 58, 12, tzinfo=SHANGHAI)),
+    ],
+)
+def test_a_clock_whose_colons_ocr_read_as_ones_is_still_the_time_after_its_date(text: str, shown: datetime) -> None:
+    assert extract(text).times == (shown.astimezone(UTC),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-08 25146133",  # no hour 25
+        "2026-11-08 11166133",  # no minute 66
+        "2026-11-08 1114613",  # seven digits
+        "2026-11-08 114613391",  # runs on
+        "订单号 11146133",  # no date before it
+    ],
+)
+def test_digits_after_a_date_that_no_clock_shows_are_no_time(text: str) -> None:
+    assert extract(text).times == ()

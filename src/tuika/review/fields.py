@@ -173,6 +173,14 @@ def _rule(
 
 
 _CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?!\d)"
+# OCR reads a colon of small type as 1 (11:46:33 → 11146133, 02:47:17 → 02147:17). Right after
+# a date, two digits, a 1 or a colon, two more, a 1 or a colon and two more are still its clock,
+# when each part is one a clock can show; the rules before it take every clock read right.
+_CLOCK_MISREAD = r"(?P<h>[01]\d|2[0-3])[:1](?P<mi>[0-5]\d)[:1](?P<s>[0-5]\d)(?!\d)"
+_DATE = r"(?<!\d)(?P<y>20\d\d)[-/.](?P<mo>\d{1,2})[-/.](?P<d>\d{1,2})"
+_DATE_ZH = r"(?<!\d)(?P<y>20\d\d)\s*年\s*(?P<mo>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+# A bill's minus as OCR reads it: hyphen, minus sign, en or em dash (NFKC makes － a hyphen).
+_MINUS = r"[-−–—]"
 _ORDER_LABEL = r"(?i:订单(?:编号|号码|号|id)?|单号|order\s*(?:no\.?|number|id|\#))"
 _CARD_LABEL = r"(?i:卡密|卡号|密码|cd-?key|兑换码|激活码)"
 # 错误代码 with one character misread (OCR makes 错 of small Song type into 槽 or 格), as long
@@ -187,8 +195,10 @@ _GIVER = r"[\u4e00-\u9fff]{0,4}?"  # who gives it: 店铺, 平台, 新人…
 
 # In priority order: a later rule never takes characters an earlier one took.
 _RULES: Final[tuple[_Rule, ...]] = (
-    _rule("time", rf"(?<!\d)(?P<y>20\d\d)[-/.](?P<mo>\d{{1,2}})[-/.](?P<d>\d{{1,2}})(?:T|\s*){_CLOCK}", _time),
-    _rule("time", rf"(?<!\d)(?P<y>20\d\d)\s*年\s*(?P<mo>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*日\s*{_CLOCK}", _time),
+    _rule("time", rf"{_DATE}(?:T|\s*){_CLOCK}", _time),
+    _rule("time", rf"{_DATE_ZH}\s*{_CLOCK}", _time),
+    _rule("time", rf"{_DATE}\s*{_CLOCK_MISREAD}", _time),
+    _rule("time", rf"{_DATE_ZH}\s*{_CLOCK_MISREAD}", _time),
     _rule(
         "order_number",
         rf"{_ORDER_LABEL}{_SEP}(?P<v>[A-Za-z0-9_]*\d[A-Za-z0-9_]*?){_GLUED_WORD}?{_VALUE_END}",
@@ -219,14 +229,14 @@ _RULES: Final[tuple[_Rule, ...]] = (
     # on a page that writes each label under or after its value (-¥0.50 / 优惠 / ¥99.50 / 实付款).
     _rule(
         "discount",
-        rf"{_DISCOUNT_LABEL}[ \t]*:?[ \t]*(?P<v>[-−–][ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])",
+        rf"{_DISCOUNT_LABEL}[ \t]*:?[ \t]*(?P<v>{_MINUS}[ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])",
         _amount,
         labelled=True,
     ),
     # After its value, the label may name who gives it: -¥1.00 / 店铺优惠, -¥2.00 / 平台红包抵扣.
     _rule(
         "discount",
-        rf"(?P<v>[-−–][ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])\s*{_GIVER}{_DISCOUNT_LABEL}",
+        rf"(?P<v>{_MINUS}[ \t]*¥?[ \t]*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?)(?![\d.])\s*{_GIVER}{_DISCOUNT_LABEL}",
         _amount,
         labelled=True,
     ),
@@ -248,7 +258,7 @@ _RULES: Final[tuple[_Rule, ...]] = (
     _rule("amount", rf"(?:¥|(?<![A-Za-z])(?:RMB|CNY))\s*{_NUMBER}(?:\.(?P<f>\d{{1,2}}))?(?![\d.])", _amount),
     _rule("amount", rf"(?<![\d.,]){_NUMBER}(?:\.(?P<f>\d{{1,2}}))?\s*(?:元|RMB|CNY)", _amount),
     # A payment app's bill shows what was paid as a line of its own, signed and without ¥: -99.50.
-    _rule("amount", rf"(?m)^\s*[-−–]\s?{_NUMBER}\.(?P<f>\d{{2}})\s*$", _amount),
+    _rule("amount", rf"(?m)^\s*{_MINUS}\s?{_NUMBER}\.(?P<f>\d{{2}})\s*$", _amount),
     # OCR reads ¥ as X, Y or ?; only a price with exactly two decimals makes that reading credible.
     _rule("amount", rf"{_START}[XY?]\s?{_NUMBER}\.(?P<f>\d{{2}})(?![\d.])", _amount),
     _rule("phone", rf"{_START}1[3-9]\d(?:[ -]?\d{{4}}){{2}}{_END}", _digits),
