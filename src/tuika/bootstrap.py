@@ -81,13 +81,23 @@ def _ocr(settings: Settings) -> PaddleOcr | None:
     if settings.ocr_engine == "off":
         return None
     size: ModelSize = "tiny" if settings.ocr_engine == "paddle-tiny" else "small"
-    return PaddleOcr(model_size=size, threads=settings.ocr_threads, det_max_side=settings.ocr_det_max_side)
+    return PaddleOcr(
+        model_size=size,
+        threads=settings.ocr_threads,
+        det_max_side=settings.ocr_det_max_side,
+        engines=settings.ocr_engines,
+    )
 
 
 def _quick_ocr(settings: Settings) -> PaddleOcr | None:
     if settings.ocr_engine != "paddle-tiny-first":
         return None
-    return PaddleOcr(model_size="tiny", threads=settings.ocr_threads, det_max_side=settings.ocr_det_max_side)
+    return PaddleOcr(
+        model_size="tiny",
+        threads=settings.ocr_threads,
+        det_max_side=settings.ocr_det_max_side,
+        engines=settings.ocr_engines,
+    )
 
 
 def gateways(settings: Settings) -> dict[PayoutRoute, Gateway]:

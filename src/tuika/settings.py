@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     # settle the screenshot: about a third of the CPU, a few display details fewer (performance.md).
     ocr_engine: Literal["paddle-small", "paddle-tiny", "paddle-tiny-first", "off"] = "paddle-small"
     ocr_threads: int = Field(default=2, gt=0, le=64)
+    # How many screenshots a worker process reads at once, each engine with its own model
+    # (about 100 MB) and ocr_threads / ocr_engines threads. One engine reads one screenshot at
+    # a time, so with fewer engines than worker threads claims in review wait for each other.
+    ocr_engines: int = Field(default=2, gt=0, le=16)
     # The long side, in pixels, screenshots are scaled to for finding their lines of text. The
     # lines found are read from the image as uploaded, so a desktop's 13-px text reads as well at
     # 1024 as at 1600, for a third less detection (docs/performance.md, decision 0004).

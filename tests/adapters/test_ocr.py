@@ -158,3 +158,40 @@ def test_concurrent_first_reads_agree(clean_png: bytes, clean_read: OcrText) -> 
         thread.join()
 
     assert [result.text for result in results] == [clean_read.text] * 3
+
+
+def test_engines_share_the_threads_and_never_go_below_one() -> None:
+    assert PaddleOcr(threads=2, engines=2).threads_each == 1
+    assert PaddleOcr(threads=8, engines=3).threads_each == 2
+    assert PaddleOcr(threads=1, engines=4).threads_each == 1
+    with pytest.raises(ValueError, match="engines"):
+        PaddleOcr(engines=0)
+
+
+def test_reads_at_once_get_engines_of_their_own_up_to_the_limit(clean_png: bytes, clean_read: OcrText) -> None:
+    ocr = PaddleOcr(threads=2, engines=2)
+    results: list[OcrText] = []
+    barrier = threading.Barrier(4)
+
+    def read() -> None:
+        barrier.wait()
+        results.append(ocr.read(clean_png))
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Four reads at once on two engines: two built, the other reads waited for them.
+    assert ocr.built == 2
+    assert [result.text for result in results] == [clean_read.text] * 4
+
+
+def test_warm_up_builds_every_engine_once() -> None:
+    ocr = PaddleOcr(threads=2, engines=2)
+
+    ocr.warm_up()
+    ocr.warm_up()
+
+    assert ocr.built == 2

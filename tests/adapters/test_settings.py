@@ -63,6 +63,7 @@ def test_defaults() -> None:
         "supplier_answer_reuse_s": 600,
         "ocr_engine": "paddle-small",
         "ocr_threads": 2,
+        "ocr_engines": 2,
         "ocr_det_max_side": 1024,
         "history_window_days": 30,
         "history_max_claims": 5,

@@ -1,8 +1,10 @@
 """``tuika bench ocr-fields``: the real-world screenshot corpus read by the default engine, scored field by field.
 
 It draws the labelled corpus (``tuika_dev.bench.ocrcorpus``: every layout in every face, each
-screen clean and degraded), reads each screenshot with the ``PaddleOcr`` adapter as the review
-builds it (bundled model, 2 threads, nothing downloaded), runs the field reader and the matching
+screen clean and degraded), reads each screenshot with the ``PaddleOcr`` adapter (bundled model,
+nothing downloaded), one at a time on one engine of 2 threads, so its seconds are one screenshot's
+alone (the review's worker runs two engines of one thread, for claims read at once: ``tuika bench
+review`` measures that), runs the field reader and the matching
 against the order behind the screenshot as the machine review does, and prints, for the clean
 and the degraded half apart: each field found / matched / right, each layout's screenshots read
 right, the seconds per screenshot, and the most common failures. The last line is one JSON object.

@@ -13,6 +13,7 @@ OcrLine(text='订单号：DD202611221530120731', box=(47, 387, 506, 417), confid
 from __future__ import annotations
 
 import io
+import queue
 import threading
 from collections.abc import Mapping
 from typing import Any, Final, Literal, Protocol
@@ -35,11 +36,15 @@ class _Engine(Protocol):
 
 
 class PaddleOcr:
-    """Read screenshots with faster-paddle; one engine per instance, loaded on first use.
+    """Read screenshots with faster-paddle: up to ``engines`` at once, each engine built on first use.
 
-    ``threads`` is the engine's whole CPU budget (detector, recognisers and image work).
-    ``read`` may be called from several threads: the engine serialises inference itself
-    and releases the GIL meanwhile; only building it is guarded here.
+    ``threads`` is the whole CPU budget, shared out among the engines (detector, recognisers and
+    image work). One faster-paddle engine serialises its reads, so two claims in review would
+    queue behind each other on one; each engine loads its own model (about 100 MB). On two
+    cores, two engines of one thread read a third more screenshots a second than one engine of
+    two, whose threads spin while they wait for each other (docs/performance.md).
+    ``read`` may be called from any number of threads: a read takes an idle engine, builds one
+    while fewer than ``engines`` exist, or waits for one to come back.
     """
 
     def __init__(
@@ -48,18 +53,23 @@ class PaddleOcr:
         threads: int = 2,
         det_max_side: int = 1024,
         max_pixels: int = 40_000_000,
+        engines: int = 1,
     ) -> None:
         if model_size not in ("tiny", "small"):
             # "medium" is not bundled: the engine would download it, and tuika runs offline.
             raise ValueError(f"model_size must be 'tiny' or 'small', not {model_size!r}")
         if threads < 1:
             raise ValueError(f"threads must be at least 1, not {threads}")
+        if engines < 1:
+            raise ValueError(f"engines must be at least 1, not {engines}")
         self.model_size: Final = model_size
         self.threads: Final = threads
+        self.engines: Final = engines
         self.det_max_side: Final = det_max_side
         self.max_pixels: Final = max_pixels
-        self._engine: _Engine | None = None
-        self._load_lock = threading.Lock()
+        self._idle: queue.SimpleQueue[_Engine] = queue.SimpleQueue()
+        self._built = 0
+        self._build_lock = threading.Lock()
 
     @property
     def engine(self) -> str:
@@ -67,36 +77,60 @@ class PaddleOcr:
         return f"faster-paddle {self.model_size}"
 
     @property
+    def threads_each(self) -> int:
+        """Return the threads of one engine: its share of ``threads``, at least one."""
+        return max(1, self.threads // self.engines)
+
+    @property
     def loaded(self) -> bool:
-        """Return whether the engine has been built (by a first read or ``warm_up``)."""
-        return self._engine is not None
+        """Return whether an engine has been built (by a first read or ``warm_up``)."""
+        return self._built > 0
+
+    @property
+    def built(self) -> int:
+        """Return how many engines have been built so far."""
+        return self._built
 
     def read(self, image: bytes) -> OcrText:
         """Return the lines of text in ``image``; raise ``UnreadableImage`` if it is not an image."""
         width, height = self._check(image)
+        engine = self._take()
         try:
-            result = self._loaded().ocr(image)
+            result = engine.ocr(image)
         except RuntimeError as exc:
             raise OcrEngineFailed(str(exc)) from exc
+        finally:
+            self._idle.put(engine)
         return _to_ocr_text(result, width, height)
 
     def warm_up(self) -> None:
-        """Load the model and run it once on a small image drawn in memory."""
+        """Build every engine and run each once on a small image drawn in memory."""
         canvas = Image.new("RGB", (320, 96), "white")
         ImageDraw.Draw(canvas).text((16, 32), "tuika 2026-11-22", fill="black")
         buffer = io.BytesIO()
         canvas.save(buffer, "PNG")
-        self.read(buffer.getvalue())
+        # Holding each engine taken until all have read makes the next take build a new one.
+        taken = [self._take() for _ in range(self.engines - self._built + self._idle.qsize())]
+        try:
+            for engine in taken:
+                engine.ocr(buffer.getvalue())
+        finally:
+            for engine in taken:
+                self._idle.put(engine)
 
-    def _loaded(self) -> _Engine:
-        # Double-checked so concurrent first reads build one engine, and later reads take no lock.
-        engine = self._engine
-        if engine is None:
-            with self._load_lock:
-                if self._engine is None:
-                    self._engine = _new_engine(self.model_size, self.threads, self.det_max_side)
-                engine = self._engine
-        return engine
+    def _take(self) -> _Engine:
+        """Return an idle engine, a new one while fewer than ``engines`` exist, or the next to come back."""
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._build_lock:
+            if self._built < self.engines:
+                # Built under the lock: a second read waits the second it takes rather than build one too many.
+                engine = _new_engine(self.model_size, self.threads_each, self.det_max_side)
+                self._built += 1
+                return engine
+        return self._idle.get()
 
     def _check(self, image: bytes) -> tuple[int, int]:
         """Return the image's size once Pillow has read it whole; raise ``UnreadableImage`` if not."""
