@@ -602,6 +602,7 @@ def test_the_tail_of_a_wrapped_product_title_is_not_a_price(title: str, fen: int
         ("错误代码：0×80046F86", "0x80046F86"),  # OCR's multiplication sign for the x of hex
         ("槽误代码：0x800413F2", "0x800413F2"),  # one character of the label misread
         ("错误代玛：27762", "27762"),
+        ("卡号或密码错误（错误码：\n:18218)", "18218"),  # wrapped, and a second colon read
     ],
 )
 def test_error_codes_survive_ocrs_usual_slips(text: str, code: str) -> None:

@@ -105,7 +105,9 @@ class _Hit:
 _START = r"(?<![A-Za-z0-9_])"
 _END = r"(?![A-Za-z0-9_])"
 _VALUE_END = r"(?![A-Za-z0-9_-]|[/.:][A-Za-z0-9])"
-_SEP = r"\s*[:#=]?\s*"
+# A wrapped label keeps its colon and OCR may read one more at the start of the next line
+# (错误码： / :18218): up to two, with spaces between.
+_SEP = r"\s*(?:[:#=]\s*){0,2}"
 # OCR drops the space between an id and the word after it, and joining wrapped lines glues the
 # next line's label on ("ord_1" + "Item: …"). Right after the id's last digit, a capitalised word
 # (Item, Status) or a word that a colon follows (SKU:, status:) is that word, not more of the id.
