@@ -1,6 +1,6 @@
 """Real-world screenshots, read: the same code as `tuika bench ocr-fields`, for running from a checkout.
 
-    uv run python benchmarks/ocr_fields.py --per-layout 5 --seed 7 [--engine paddle-small]
+    uv run python benchmarks/ocr_fields.py --per-layout 5 --seed 7 [--engine paddle-tiny-first|paddle-small|paddle-tiny]
 
 Draws the labelled corpus (every layout in every face, each screen clean and degraded), reads each
 screenshot with the default OCR engine, runs the field reader and the matching against the order
@@ -24,7 +24,7 @@ def main() -> None:
     parser.add_argument("--per-layout", type=int, default=5, help="screens of each layout in each face")
     parser.add_argument("--seed", type=int, default=7, help="seed of the corpus")
     engines = ("paddle-small", "paddle-tiny", "paddle-tiny-first")
-    parser.add_argument("--engine", choices=engines, default="paddle-small")
+    parser.add_argument("--engine", choices=engines, default="paddle-tiny-first")
     parser.add_argument("--layouts", default="", help="comma-separated layouts; default: all")
     parser.add_argument("--faces", default="", help="comma-separated fonts; default: all")
     parser.add_argument("--dump", type=Path, default=None, help="folder for every screenshot and reads.jsonl")

@@ -76,9 +76,9 @@ def bench_review(
     claims: Annotated[int, typer.Option(min=10, max=50_000, help="labelled claims to file")] = 300,
     workers: Annotated[int, typer.Option(min=1, max=16, help="queue consumer threads of the server it starts")] = 2,
     seed: Annotated[int, typer.Option(help="seed of the claim set and its screenshots")] = 7,
-    ocr: Annotated[str, typer.Option(help="paddle-small, paddle-tiny or paddle-tiny-first (tiny, then small)")] = (
-        "paddle-small"
-    ),
+    ocr: Annotated[
+        str, typer.Option(help="paddle-tiny-first (the default: tiny, then small), paddle-small or paddle-tiny")
+    ] = "paddle-tiny-first",
     in_flight: Annotated[
         int | None, typer.Option(min=1, max=64, help="claims awaiting their decision at once; default: --workers")
     ] = None,
@@ -107,8 +107,8 @@ def bench_ocr_fields(
     ] = 5,
     seed: Annotated[int, typer.Option(help="seed of the corpus")] = 7,
     engine: Annotated[
-        str, typer.Option(help="paddle-small (the default engine), paddle-tiny or paddle-tiny-first (tiny, then small)")
-    ] = "paddle-small",
+        str, typer.Option(help="paddle-tiny-first (the default: tiny, then small), paddle-small or paddle-tiny")
+    ] = "paddle-tiny-first",
     layouts: Annotated[str, typer.Option(help="comma-separated layouts to draw; default: all")] = "",
     faces: Annotated[str, typer.Option(help="comma-separated fonts to draw with; default: all")] = "",
     dump: Annotated[

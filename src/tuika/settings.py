@@ -114,8 +114,9 @@ class Settings(BaseSettings):
     # The OCR engine the worker reads screenshots with ("off": people read them). Each worker
     # process loads its own model, so ocr_threads × processes should not exceed the cores.
     # "paddle-tiny-first" reads with tiny and again with small only when tiny's read does not
-    # settle the screenshot: about a third of the CPU, a few display details fewer (performance.md).
-    ocr_engine: Literal["paddle-small", "paddle-tiny", "paddle-tiny-first", "off"] = "paddle-small"
+    # settle the screenshot: the same decisions for half the CPU, degraded screenshots read a
+    # little better and clean ones a little worse than small alone (docs/performance.md).
+    ocr_engine: Literal["paddle-small", "paddle-tiny", "paddle-tiny-first", "off"] = "paddle-tiny-first"
     ocr_threads: int = Field(default=2, gt=0, le=64)
     # How many screenshots a worker process reads at once, each engine with its own model
     # (about 100 MB) and ocr_threads / ocr_engines threads. One engine reads one screenshot at

@@ -61,7 +61,7 @@ def test_defaults() -> None:
         "supplier_secret": "",
         "supplier_timeout_s": 2.0,
         "supplier_answer_reuse_s": 600,
-        "ocr_engine": "paddle-small",
+        "ocr_engine": "paddle-tiny-first",
         "ocr_threads": 2,
         "ocr_engines": 2,
         "ocr_det_max_side": 1024,

@@ -65,7 +65,7 @@ class Read:
 def run(
     per_layout: int = 5,
     seed: int = 7,
-    engine: Engine = "paddle-small",
+    engine: Engine = "paddle-tiny-first",
     *,
     layouts: Sequence[str] = (),
     faces: Sequence[str] = (),

@@ -71,7 +71,7 @@ def run(
     echo: Echo = stdout,
     *,
     seed: int = 7,
-    ocr: OcrEngine = "paddle-small",
+    ocr: OcrEngine = "paddle-tiny-first",
     in_flight: int | None = None,
 ) -> dict[str, Any]:
     """Run the review benchmark, print its figures, and return them (the CLI prints them as JSON)."""
