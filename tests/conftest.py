@@ -34,6 +34,7 @@ hypothesis_settings.load_profile("tuika")
 
 PG_ADMIN_URL = os.environ.get("TUIKA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TABLES = (
+    "messages",
     "event_deliveries",
     "events",
     "web_sessions",

@@ -29,6 +29,7 @@ from tuika.domain.cases import CaseStatus
 from tuika.domain.clock import FixedClock
 from tuika.domain.events import DeliveryStatus, EventType
 from tuika.domain.money import Money
+from tuika.domain.notifications import Recipient
 from tuika.domain.payouts import PayoutStatus
 from tuika.services.review.machine import machine_review
 from tuika.settings import Settings
@@ -240,15 +241,25 @@ def test_workers_killed_at_random_moments_pay_every_claim_exactly_once(
 
     worker.start()
     wait_until(
-        lambda: all(shop.case(c).status is CaseStatus.REFUNDED for c in claims), 20, "every claim to be refunded"
+        lambda: (
+            all(shop.case(c).status is CaseStatus.REFUNDED for c in claims)
+            and all(status is DeliveryStatus.DONE for *_, status in deliveries(offline))
+        ),
+        20,
+        "every claim to be refunded and told",
     )
     assert worker.stop() == 0
     for case_id, (buyer, amount) in claims.items():
         shop.assert_paid_once(case_id, amount, buyer)
-    # Every handler of every event finished; a kill mid-way only made one run again.
+    # Every handler of every event finished; a kill mid-way only made one run again. The message
+    # writer reads six events of each claim: submitted, reviewing, decided, refunding, refunded, paid.
     found = deliveries(offline)
-    assert sorted(handler for _, handler, _ in found) == ["pay"] * 6 + ["review"] * 6
-    assert all(status is DeliveryStatus.DONE for *_, status in found)
+    assert sorted(handler for _, handler, _ in found) == ["notify"] * 36 + ["pay"] * 6 + ["review"] * 6
+    # And each buyer was told each thing once, however often a worker died: received, approved, paid.
+    with offline.ctx.read() as uow:
+        for case_id, (buyer, _) in claims.items():
+            told = uow.messages.inbox(Recipient.BUYER, buyer, before=None, limit=100, case_id=case_id)
+            assert sorted(m.moment.value for m in told) == ["approved", "claim_received", "refund_arrived"]
 
 
 def test_a_worker_killed_while_reading_screenshots_leaves_the_case_to_the_poll(

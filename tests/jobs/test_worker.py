@@ -18,6 +18,7 @@ from tuika.domain.cases import CaseStatus
 from tuika.domain.clock import FixedClock
 from tuika.domain.events import DeliveryStatus, EventType
 from tuika.domain.money import Money
+from tuika.domain.notifications import Recipient
 from tuika.domain.payouts import PayoutStatus
 from tuika.jobs.queue import EmbeddedConsumer, embedded_consumer
 from tuika.services.events.relay import due_events
@@ -184,8 +185,12 @@ def test_the_same_relay_queued_twice_pays_once(stack: Stack) -> None:
     front.assert_paid_once(case_id, 5000)
     assert statuses(front, case_id).count(CaseStatus.REFUNDED) == 1
     with front.system.ctx.read() as uow:
-        done = [(e.type, d.status) for e, ds in uow.events.search(subject=case_id) for d in ds]
-    assert done == [(EventType.CASE_SUBMITTED, DeliveryStatus.DONE)]
+        done = [(e.type, d.handler, d.status) for e, ds in uow.events.search(subject=case_id) for d in ds]
+        told = uow.messages.inbox(Recipient.BUYER, "buyer_1", before=None, limit=100)
+    assert (EventType.CASE_SUBMITTED, "review", DeliveryStatus.DONE) in done
+    assert all(status is DeliveryStatus.DONE for *_, status in done)
+    # Twice queued, each event wrote its messages once: received, approved, refunded.
+    assert sorted(m.moment.value for m in told) == ["approved", "claim_received", "refund_arrived"]
 
 
 def test_the_sweep_closes_a_case_whose_evidence_is_overdue(stack: Stack, clock: FixedClock) -> None:

@@ -32,6 +32,7 @@ from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed, NotFound, Sta
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
+from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.review.reading import EvidenceRead
@@ -320,6 +321,34 @@ class FakeAlerts(_Fake):
         return frozenset(a.payout_id for a in self.rows if a.payout_id in payout_ids and a.disputes)
 
 
+class FakeMessages(_Fake):
+    name, tables = "messages", ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[Message] = []
+
+    def add(self, messages: Sequence[Message]) -> None:
+        keys = {(m.event_id, m.moment, m.recipient, m.recipient_id, m.channel) for m in self.rows}
+        for m in messages:
+            key = (m.event_id, m.moment, m.recipient, m.recipient_id, m.channel)
+            if key in keys:
+                raise DuplicateKey(f"message {key} exists")
+            keys.add(key)
+            self.rows.append(m)
+
+    def inbox(
+        self, recipient: Recipient, recipient_id: str, *, before: str | None, limit: int, case_id: str | None = None
+    ) -> list[Message]:
+        mine = [
+            m
+            for m in self.rows
+            if (m.recipient, m.recipient_id, m.channel) == (recipient, recipient_id, Channel.INBOX)
+            and (before is None or m.id < before)
+            and (case_id is None or m.case_id == case_id)
+        ]
+        return sorted(mine, key=lambda m: m.id, reverse=True)[:limit]
+
+
 class FakeUnitOfWork:
     """One transaction at a time over the faked repositories; ``committed`` tells whether anyone committed.
 
@@ -354,6 +383,7 @@ class FakeUnitOfWork:
         self.reads = FakeReads()
         self.policies = FakePolicies()
         self.alerts = FakeAlerts()
+        self.messages = FakeMessages()
         for name in ("ledger", "marks", "notices", "sessions", "links", "answers"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
@@ -384,6 +414,7 @@ class FakeUnitOfWork:
             self.reads,
             self.policies,
             self.alerts,
+            self.messages,
         )
 
     def _snapshot(self) -> list[dict[str, Any]]:

@@ -57,7 +57,8 @@ def test_an_agents_approval_records_the_decision_and_opens_the_payout_in_one_com
     assert found is not None
     assert [d.handler for d in found[1]] == ["pay"]
     assert uow.committed is True
-    assert uow.relay.woken == [(uow.events.written[1].id, 0.0)]  # the pay handler's; none reacts to case.decided
+    # One wake-up for both: the message writer's of case.decided and the pay handler's.
+    assert uow.relay.woken == [(uow.events.written[0].id, 0.0), (uow.events.written[1].id, 0.0)]
 
 
 @pytest.mark.parametrize(

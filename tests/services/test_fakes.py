@@ -18,7 +18,7 @@ from tuika.adapters.db.migrate import upgrade
 from tuika.adapters.db.uow import SqlUnitOfWork, session_factory
 from tuika.domain.cases import Case, CaseStatus, Role, TimelineEvent
 from tuika.domain.errors import ItemsAlreadyClaimed, StaleState
-from tuika.domain.events import DeliveryStatus, Event, case_event
+from tuika.domain.events import DeliveryStatus, Event, case_event, order_event
 from tuika.domain.payouts import PayoutStatus
 from tuika.services import ports
 from tuika.services.context import subscriptions
@@ -153,13 +153,13 @@ def test_a_live_claim_holds_its_items_until_it_ends(uow: UnitOfWork) -> None:
 
 def test_an_event_gets_a_pending_delivery_per_subscribed_handler_and_goes_with_a_rollback(uow: UnitOfWork) -> None:
     submitted = case_event(case(), case().timeline[0])
-    moving = case_event(*moved(CaseStatus.ARBITRATION))
+    synced = order_event(order(), created=True, actor="host", role=Role.PLATFORM, at=PAID_AT)  # nobody reacts
     with uow:
         uow.events.add(submitted)
-        uow.events.add(moving)
-        found = [uow.events.get(e.id) for e in (submitted, moving)]
+        uow.events.add(synced)
+        found = [uow.events.get(e.id) for e in (submitted, synced)]
         assert [[(d.handler, d.status, d.attempts) for d in pair[1]] for pair in found if pair] == [
-            [("review", DeliveryStatus.PENDING, 0)],
+            [("notify", DeliveryStatus.PENDING, 0), ("review", DeliveryStatus.PENDING, 0)],
             [],
         ]
     with uow:
@@ -206,7 +206,7 @@ def test_a_savepoint_that_raises_undoes_only_what_was_written_inside_it(uow: Uni
 def test_a_commit_wakes_the_relay_only_for_events_a_handler_reacts_to(uow: UnitOfWork) -> None:
     submitted = case_event(case(), case().timeline[0])
     with uow:
-        uow.events.add(case_event(*moved(CaseStatus.ARBITRATION)))
+        uow.events.add(order_event(order(), created=True, actor="host", role=Role.PLATFORM, at=PAID_AT))
         uow.events.add(submitted)
         uow.commit()
 

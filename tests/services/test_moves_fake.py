@@ -60,12 +60,13 @@ def test_the_commit_of_the_caller_wakes_the_relay_once_for_what_a_handler_reacts
         read = tx.cases.get("rc_1")
         assert read is not None
         resubmitted = moves.move_case(tx, read, CaseStatus.REVIEWING, at=NOW, actor=SYSTEM)
-        moves.move_case(tx, resubmitted, CaseStatus.MANUAL_REVIEW, at=NOW, actor=SYSTEM)  # no handler's
+        # Noted without a move: no handler reacts to case.noted.
+        moves.note_on_case(tx, resubmitted, NOW, "evidence_added")
         assert uow.relay.woken == []
         tx.commit()
         tx.commit()
 
-    assert [e.type for e in uow.events.written] == [EventType.CASE_RESUBMITTED, EventType.CASE_MOVED]
+    assert [e.type for e in uow.events.written] == [EventType.CASE_RESUBMITTED, EventType.CASE_NOTED]
     assert uow.relay.woken == [(uow.events.written[0].id, 0.0)]
 
 
@@ -108,7 +109,10 @@ def test_open_case_holds_the_items_and_writes_case_submitted_with_a_pending_revi
     assert found is not None
     assert (event.type, event.subject) == (EventType.CASE_SUBMITTED, "rc_1")
     deliveries = [(d.handler, d.status, d.next_try_at) for d in found[1]]
-    assert deliveries == [("review", DeliveryStatus.PENDING, event.occurred_at)]
+    assert deliveries == [
+        ("notify", DeliveryStatus.PENDING, event.occurred_at),
+        ("review", DeliveryStatus.PENDING, event.occurred_at),
+    ]
     assert uow.cases.held_items("ord_1") == {"oi_1": "rc_1"}
 
 

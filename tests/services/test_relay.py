@@ -421,7 +421,9 @@ def test_a_claim_whose_wake_ups_were_lost_is_reviewed_and_paid_by_the_poll(
         relay(system.ctx)
         passes += 1
 
-    assert passes == 2  # the review, then the payout it opened
+    # The review (and the claim's messages), then the payout it opened, then the messages of the
+    # decision and of the money, which those passes wrote.
+    assert passes == 3
     assert buyer_case(client, auth, filed["id"])["status"] == "refunded"
     assert balance(client, auth) == 2500
 

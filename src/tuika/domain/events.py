@@ -106,6 +106,9 @@ def case_event(case: Case, line: TimelineEvent) -> Event:
         "to": line.to_status.value,
         "codes": list(line.reason_codes),
         "refundable_fen": case.refundable.fen,
+        # As they stood at this line: whoever reads the event later sees them, not the case's since.
+        "appealed": case.appealed,
+        "due_at": case.due_at.isoformat() if case.due_at is not None else None,
     }
     return Event(
         EventId(new_ulid()),

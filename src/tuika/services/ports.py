@@ -18,6 +18,7 @@ from tuika.domain.history import BuyerHistory
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
+from tuika.domain.notifications import Message, Recipient
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
@@ -177,6 +178,18 @@ class SignInLinkRepository(Protocol):
     def delete_expired(self, now: datetime, limit: int) -> int: ...
 
 
+class MessageRepository(Protocol):
+    """What people are told: written by the message writer, read back as each person's inbox."""
+
+    def add(self, messages: Sequence[Message]) -> None: ...
+    def inbox(
+        self, recipient: Recipient, recipient_id: str, *, before: str | None, limit: int, case_id: str | None = None
+    ) -> list[Message]: ...
+    def unread(self, recipient: Recipient, recipient_id: str) -> int: ...
+    def mark_read(self, recipient: Recipient, recipient_id: str, ids: Sequence[str] | None, at: datetime) -> int: ...
+    def get(self, message_id: str) -> Message | None: ...
+
+
 class AnswerRepository(Protocol):
     """The supplier's recent answers by order and item, kept so that one claim asks it once."""
 
@@ -204,6 +217,7 @@ class UnitOfWork(Protocol):
     links: SignInLinkRepository
     events: EventRepository
     answers: AnswerRepository
+    messages: MessageRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -391,3 +391,40 @@ class DeliveryRow(Base):
             sqlite_where=text("status = 'failed'"),
         ),
     )
+
+
+class MessageRow(Base):
+    """One message to one person on one channel, written by the message writer from one event."""
+
+    __tablename__ = "messages"
+    # The event's id and two digits: its place among the event's messages.
+    id: Mapped[str] = mapped_column(String(28), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(26))
+    moment: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(16))
+    recipient_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(8))
+    # In Chinese, and in English beside it.
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_en: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    __table_args__ = (
+        # An event tells each person once on each channel, however often its writer runs.
+        UniqueConstraint("event_id", "moment", "recipient", "recipient_id", "channel", name="uq_messages_once"),
+        # The inbox: a person's messages on a channel, newest first (ids are ULIDs).
+        Index("ix_messages_inbox", "recipient", "recipient_id", "channel", "id"),
+        # The unread badge counts only what is unread.
+        Index(
+            "ix_messages_unread",
+            "recipient",
+            "recipient_id",
+            postgresql_where=text("read_at IS NULL AND channel = 'inbox'"),
+            sqlite_where=text("read_at IS NULL AND channel = 'inbox'"),
+        ),
+    )

@@ -14,6 +14,7 @@ from tuika.adapters.db.answers import SqlAnswerRepository
 from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.events import SqlEventRepository
+from tuika.adapters.db.messages import SqlMessageRepository
 from tuika.adapters.db.raw import forget
 from tuika.adapters.db.repositories import (
     SqlAlertRepository,
@@ -38,6 +39,7 @@ from tuika.services.ports import (
     IdempotencyRepository,
     LedgerRepository,
     MarkRepository,
+    MessageRepository,
     NoticeRepository,
     OrderRepository,
     PayoutRepository,
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
     links: SignInLinkRepository
     events: EventRepository
     answers: AnswerRepository
+    messages: MessageRepository
 
     def __init__(
         self,
@@ -110,6 +113,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(self.session)
         self.links = SqlSignInLinkRepository(self.session)
         self.answers = SqlAnswerRepository(self.session)
+        self.messages = SqlMessageRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events
         return self

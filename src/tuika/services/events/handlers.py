@@ -12,8 +12,10 @@ from typing import Final
 
 from tuika.domain.events import Event, EventType, RetryAt
 from tuika.domain.ids import CaseId, PayoutId
+from tuika.domain.notifications import TOLD_BY
 from tuika.domain.payouts import PayoutStatus
 from tuika.services.context import Context, Handler
+from tuika.services.notify.writing import default_plan, message_writer
 from tuika.services.payouts import confirming, paying
 from tuika.services.review.machine import machine_review
 
@@ -50,10 +52,17 @@ def confirm(ctx: Context, event: Event) -> None:
 REVIEW: Final = Handler("review", review_case)
 PAY: Final = Handler("pay", pay)
 CONFIRM: Final = Handler("confirm", confirm)
+# The in-site inbox only, until a channel's sender exists: no other channel's rows are written.
+NOTIFY: Final = message_writer(default_plan(), frozenset())
 
-EVENT_HANDLERS: Final[Mapping[EventType, tuple[Handler, ...]]] = {
+_ACTING: Final[Mapping[EventType, tuple[Handler, ...]]] = {
     EventType.CASE_SUBMITTED: (REVIEW,),
     EventType.CASE_RESUBMITTED: (REVIEW,),
     EventType.PAYOUT_OPENED: (PAY,),
     EventType.PAYOUT_SENT: (CONFIRM,),
+}
+EVENT_HANDLERS: Final[Mapping[EventType, tuple[Handler, ...]]] = {
+    type_: (*_ACTING.get(type_, ()), *((NOTIFY,) if type_ in TOLD_BY else ()))
+    for type_ in EventType
+    if type_ in _ACTING or type_ in TOLD_BY
 }

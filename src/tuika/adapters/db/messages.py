@@ -1,0 +1,113 @@
+"""Messages to people: written by the message writer, read back as each person's inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tuika.adapters.db.tables import MessageRow
+from tuika.domain.ids import EventId
+from tuika.domain.notifications import Channel, Message, Moment, Recipient
+
+_INBOX = Channel.INBOX.value
+
+
+class SqlMessageRepository:
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def add(self, messages: Sequence[Message]) -> None:
+        """Write messages; the writer runs once per event, and the unique key holds it to that."""
+        self.s.add_all(_row(m) for m in messages)
+        self.s.flush()
+
+    def inbox(
+        self, recipient: Recipient, recipient_id: str, *, before: str | None, limit: int, case_id: str | None = None
+    ) -> list[Message]:
+        """Return a person's inbox, newest first, from just before the message ``before``."""
+        query = select(MessageRow).where(
+            MessageRow.recipient == recipient.value,
+            MessageRow.recipient_id == recipient_id,
+            MessageRow.channel == _INBOX,
+        )
+        if before is not None:
+            query = query.where(MessageRow.id < before)
+        if case_id is not None:
+            query = query.where(MessageRow.case_id == case_id)
+        rows = self.s.scalars(query.order_by(MessageRow.id.desc()).limit(limit))
+        return [_message(r) for r in rows]
+
+    def unread(self, recipient: Recipient, recipient_id: str) -> int:
+        """Return how many of a person's inbox messages are unread."""
+        count = self.s.scalar(
+            select(func.count())
+            .select_from(MessageRow)
+            .where(
+                MessageRow.recipient == recipient.value,
+                MessageRow.recipient_id == recipient_id,
+                MessageRow.read_at.is_(None),
+                MessageRow.channel == _INBOX,
+            )
+        )
+        return int(count or 0)
+
+    def mark_read(self, recipient: Recipient, recipient_id: str, ids: Sequence[str] | None, at: datetime) -> int:
+        """Mark a person's messages read (``None``: all of them); return how many were unread."""
+        query = update(MessageRow).where(
+            MessageRow.recipient == recipient.value,
+            MessageRow.recipient_id == recipient_id,
+            MessageRow.channel == _INBOX,
+            MessageRow.read_at.is_(None),
+        )
+        if ids is not None:
+            query = query.where(MessageRow.id.in_(ids))
+        result = self.s.execute(query.values(read_at=at).execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def get(self, message_id: str) -> Message | None:
+        """Return one message."""
+        row = self.s.get(MessageRow, message_id)
+        return None if row is None else _message(row)
+
+
+def _row(m: Message) -> MessageRow:
+    return MessageRow(
+        id=m.id,
+        event_id=m.event_id,
+        moment=m.moment.value,
+        recipient=m.recipient.value,
+        recipient_id=m.recipient_id,
+        channel=m.channel.value,
+        title=m.title[:200],
+        body=m.body,
+        title_en=m.title_en[:200],
+        body_en=m.body_en,
+        link=m.link[:200],
+        case_id=m.case_id,
+        urgent=m.urgent,
+        created_at=m.created_at,
+        read_at=m.read_at,
+    )
+
+
+def _message(r: MessageRow) -> Message:
+    return Message(
+        id=r.id,
+        event_id=EventId(r.event_id),
+        moment=Moment(r.moment),
+        recipient=Recipient(r.recipient),
+        recipient_id=r.recipient_id,
+        channel=Channel(r.channel),
+        title=r.title,
+        body=r.body,
+        title_en=r.title_en,
+        body_en=r.body_en,
+        link=r.link,
+        case_id=r.case_id,
+        urgent=r.urgent,
+        created_at=r.created_at,
+        read_at=r.read_at,
+    )

@@ -1,0 +1,387 @@
+"""Who is told what, on which channel: the moments of a claim people hear of, the plan, the templates.
+
+Pure. An event becomes zero or more *moments* (``moments_of``): the buyer's claim received, sent
+to a person, approved, the refund arrived… The *plan* (package data, ``policies/notify.toml``)
+says which recipients hear of each moment and on which channels; the *templates* say what they
+read, per moment, channel and language. Both are parsed strictly: an unknown moment, channel,
+recipient or variable is refused when the plan is loaded, never when a message is due.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from enum import StrEnum
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tuika.domain.cases import CaseStatus
+from tuika.domain.errors import InvalidInput
+from tuika.domain.events import Event, EventType
+from tuika.domain.ids import EventId
+from tuika.domain.money import Money
+from tuika.domain.payouts import PayoutRoute
+from tuika.domain.policy import EvidenceKind, Reason
+
+
+def _shanghai() -> tzinfo:
+    try:
+        return ZoneInfo("Asia/Shanghai")
+    except ZoneInfoNotFoundError:
+        # Slim images ship without tz data; China has kept +08:00 without daylight saving since 1991.
+        return timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+SHANGHAI: Final[tzinfo] = _shanghai()
+
+
+def when(at: datetime, lang: str) -> str:
+    """Return a moment as people read it in a message, Beijing time.
+
+    >>> from datetime import UTC
+    >>> when(datetime(2026, 12, 3, 10, 5, tzinfo=UTC), "zh"), when(datetime(2026, 12, 3, 10, 5, tzinfo=UTC), "en")
+    ('12月3日 18:05', '3 Dec 18:05 (Beijing time)')
+    """
+    local = at.astimezone(SHANGHAI)
+    if lang == "zh":
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local.day} {local:%b %H:%M} (Beijing time)"
+
+
+def yuan(amount: Money) -> str:
+    """Return an amount as a message shows it.
+
+    >>> yuan(Money(9950))
+    '¥99.50'
+    """
+    return f"¥{amount.fen // 100}.{amount.fen % 100:02d}"
+
+
+class Moment(StrEnum):
+    """Something a person is told of; one event may be several (the buyer's and the merchant's)."""
+
+    CLAIM_RECEIVED = "claim_received"
+    EVIDENCE_REQUESTED = "evidence_requested"
+    SENT_TO_PERSON = "sent_to_person"
+    APPEAL_RECEIVED = "appeal_received"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    APPEAL_DECIDED = "appeal_decided"
+    REFUND_SENT = "refund_sent"
+    REFUND_ARRIVED = "refund_arrived"
+    CLAIM_AGAINST_GOODS = "claim_against_goods"
+    CLAIM_DECIDED_FOR_MERCHANT = "claim_decided_for_merchant"
+
+
+class Recipient(StrEnum):
+    BUYER = "buyer"
+    MERCHANT = "merchant"
+
+
+class Channel(StrEnum):
+    INBOX = "inbox"
+    SMS = "sms"
+    PUSH = "push"
+    EMAIL = "email"
+
+
+LANGUAGES: Final = ("zh", "en")
+
+# The kinds of words variables are made of, and the values each must name.
+WORD_KINDS: Final[Mapping[str, frozenset[str]]] = {
+    "route": frozenset(r.value for r in PayoutRoute),
+    "evidence": frozenset(k.value for k in EvidenceKind),
+    "reason": frozenset(r.value for r in Reason),
+    "outcome": frozenset({"approved", "rejected"}),
+}
+
+# What each moment's templates may say; every one is known when the message is written.
+_CASE_VARS: Final = frozenset({"number", "order_title", "amount", "link"})
+VARIABLES: Final[Mapping[Moment, frozenset[str]]] = {
+    Moment.CLAIM_RECEIVED: _CASE_VARS | {"expected"},
+    Moment.EVIDENCE_REQUESTED: _CASE_VARS | {"deadline", "asked"},
+    Moment.SENT_TO_PERSON: _CASE_VARS | {"expected"},
+    Moment.APPEAL_RECEIVED: _CASE_VARS | {"expected"},
+    Moment.APPROVED: _CASE_VARS | {"route"},
+    Moment.REJECTED: _CASE_VARS | {"why"},
+    Moment.APPEAL_DECIDED: _CASE_VARS | {"outcome"},
+    Moment.REFUND_SENT: _CASE_VARS | {"route"},
+    Moment.REFUND_ARRIVED: _CASE_VARS | {"route"},
+    Moment.CLAIM_AGAINST_GOODS: _CASE_VARS | {"reason"},
+    Moment.CLAIM_DECIDED_FOR_MERCHANT: _CASE_VARS | {"outcome"},
+}
+
+# The moments each recipient may be told of: a merchant never hears the buyer's own messages.
+_FOR: Final[Mapping[Recipient, frozenset[Moment]]] = {
+    Recipient.BUYER: frozenset(VARIABLES) - {Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT},
+    Recipient.MERCHANT: frozenset({Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT}),
+}
+
+
+def moments_of(event: Event, *, appealed: bool = False) -> tuple[Moment, ...]:
+    """Return what ``event`` tells people; ``appealed`` says the case was appealed before this move.
+
+    >>> from tuika.domain.ids import EventId
+    >>> from tuika.domain.cases import Role
+    >>> from datetime import UTC, datetime
+    >>> e = Event(EventId("e1"), EventType.CASE_MOVED, "rc_1", "tuika", Role.SYSTEM,
+    ...           datetime(2026, 1, 1, tzinfo=UTC), {"from": "reviewing", "to": "manual_review"})
+    >>> [m.value for m in moments_of(e)]
+    ['sent_to_person']
+    """
+    to = event.payload.get("to")
+    if event.type is EventType.CASE_SUBMITTED:
+        return (Moment.CLAIM_RECEIVED, Moment.CLAIM_AGAINST_GOODS)
+    if event.type is EventType.CASE_DECIDED:
+        if appealed:
+            return (Moment.APPEAL_DECIDED, Moment.CLAIM_DECIDED_FOR_MERCHANT)
+        if to == CaseStatus.APPROVED.value:
+            return (Moment.APPROVED, Moment.CLAIM_DECIDED_FOR_MERCHANT)
+        return (Moment.REJECTED, Moment.CLAIM_DECIDED_FOR_MERCHANT)
+    if event.type is EventType.CASE_MOVED:
+        came_from = event.payload.get("from")
+        if to == CaseStatus.AWAITING_EVIDENCE.value:
+            return (Moment.EVIDENCE_REQUESTED,)
+        if to == CaseStatus.MANUAL_REVIEW.value:
+            return (Moment.SENT_TO_PERSON,)
+        if to == CaseStatus.ARBITRATION.value and came_from == CaseStatus.REJECTED.value:
+            return (Moment.APPEAL_RECEIVED,)
+        if to == CaseStatus.ARBITRATION.value:
+            return (Moment.SENT_TO_PERSON,)
+        return ()
+    if event.type is EventType.PAYOUT_SENT:
+        return (Moment.REFUND_SENT,)
+    if event.type is EventType.PAYOUT_SETTLED:
+        return (Moment.REFUND_ARRIVED,)
+    return ()
+
+
+# Events whose moments are written; the handler table subscribes the message writer to these.
+TOLD_BY: Final = (
+    EventType.CASE_SUBMITTED,
+    EventType.CASE_DECIDED,
+    EventType.CASE_MOVED,
+    EventType.PAYOUT_SENT,
+    EventType.PAYOUT_SETTLED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Telling:
+    """One line of the plan: this recipient hears of this moment on these channels."""
+
+    moment: Moment
+    recipient: Recipient
+    channels: tuple[Channel, ...]
+    # Sent even in the recipient's quiet hours: the money arrived is never held back.
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    title: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The parsed plan and its templates."""
+
+    tellings: tuple[Telling, ...]
+    # (moment, channel, language) → template; every telling has one for each channel and language.
+    templates: Mapping[tuple[Moment, Channel, str], Template]
+    # (kind, value, language) → the word: ("route", "alipay", "zh") → 支付宝.
+    words: Mapping[tuple[str, str, str], str]
+
+    def word(self, kind: str, value: str, lang: str) -> str:
+        """Return the word for a route, evidence kind, reason or outcome in ``lang``."""
+        return self.words[(kind, value, lang)]
+
+    def for_moment(self, moment: Moment) -> tuple[Telling, ...]:
+        """Return who hears of ``moment``, in the plan's order."""
+        return tuple(t for t in self.tellings if t.moment is moment)
+
+    def render(self, moment: Moment, channel: Channel, lang: str, values: Mapping[str, str]) -> Template:
+        """Return the message for these values; each variable the template names must be given."""
+        template = self.templates[(moment, channel, lang)]
+        missing = (_named(template.title) | _named(template.body)) - set(values)
+        if missing:
+            raise KeyError(f"{moment.value}/{channel.value}/{lang}: no value for {sorted(missing)}")
+        return Template(template.title.format_map(values), template.body.format_map(values))
+
+
+def _named(text: str) -> set[str]:
+    """Return the names of the ``{fields}`` in ``text``; raise ``ValueError`` if it is not a template."""
+    names: set[str] = set()
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"{{{name}}} is not a plain variable")
+        names.add(name)
+    return names
+
+
+def _enum(kind: type[StrEnum], value: object, where: str, errors: list[str]) -> Any:
+    try:
+        return kind(str(value))
+    except ValueError:
+        known = ", ".join(m.value for m in kind)
+        errors.append(f"{where}: {value!r} is not one of {known}")
+        return None
+
+
+def parse_plan(document: Mapping[str, Any]) -> Plan:
+    """Parse the plan's TOML document; raise ``InvalidInput`` naming every mistake at once."""
+    errors: list[str] = []
+    unknown = set(document) - {"tell", "templates", "words"}
+    if unknown:
+        errors.append(f"unknown top-level keys: {sorted(unknown)}")
+    tellings = _tellings(document.get("tell"), errors)
+    templates = _templates(document.get("templates"), errors)
+    words = _words(document.get("words"), errors)
+    for telling in tellings:
+        for channel in telling.channels:
+            for lang in LANGUAGES:
+                if (telling.moment, channel, lang) not in templates:
+                    errors.append(f"templates.{telling.moment.value}.{channel.value}.{lang}: missing")
+    if errors:
+        raise InvalidInput("; ".join(errors))
+    return Plan(tuple(tellings), templates, words)
+
+
+def _tellings(raw: object, errors: list[str]) -> list[Telling]:
+    if not isinstance(raw, list) or not raw:
+        errors.append("tell: a non-empty list of [[tell]] tables is required")
+        return []
+    found: list[Telling] = []
+    seen: set[tuple[Moment, Recipient]] = set()
+    for index, entry in enumerate(raw):
+        where = f"tell[{index}]"
+        if not isinstance(entry, dict):
+            errors.append(f"{where}: a table is required")
+            continue
+        extra = set(entry) - {"moment", "recipient", "channels", "urgent"}
+        if extra:
+            errors.append(f"{where}: unknown keys {sorted(extra)}")
+        moment = _enum(Moment, entry.get("moment"), f"{where}.moment", errors)
+        recipient = _enum(Recipient, entry.get("recipient"), f"{where}.recipient", errors)
+        channels_raw = entry.get("channels")
+        if not isinstance(channels_raw, list) or not channels_raw:
+            errors.append(f"{where}.channels: a non-empty list is required")
+            channels_raw = []
+        channels = [_enum(Channel, c, f"{where}.channels", errors) for c in channels_raw]
+        urgent = entry.get("urgent", False)
+        if not isinstance(urgent, bool):
+            errors.append(f"{where}.urgent: true or false")
+            urgent = False
+        if moment is None or recipient is None or None in channels:
+            continue
+        if moment not in _FOR[recipient]:
+            errors.append(f"{where}: a {recipient.value} is not told of {moment.value}")
+            continue
+        if Channel.INBOX not in channels:
+            # The inbox is the record of what was said: every other channel points back to it.
+            errors.append(f"{where}.channels: the inbox is required")
+            continue
+        if len(set(channels)) != len(channels) or (moment, recipient) in seen:
+            errors.append(f"{where}: listed twice")
+            continue
+        seen.add((moment, recipient))
+        found.append(Telling(moment, recipient, tuple(channels), urgent))
+    return found
+
+
+def _templates(raw: object, errors: list[str]) -> dict[tuple[Moment, Channel, str], Template]:
+    found: dict[tuple[Moment, Channel, str], Template] = {}
+    if not isinstance(raw, dict):
+        errors.append("templates: a table is required")
+        return found
+    for moment_key, by_channel in raw.items():
+        moment = _enum(Moment, moment_key, f"templates.{moment_key}", errors)
+        if moment is None or not isinstance(by_channel, dict):
+            continue
+        for channel_key, by_lang in by_channel.items():
+            where = f"templates.{moment_key}.{channel_key}"
+            channel = _enum(Channel, channel_key, where, errors)
+            if channel is None or not isinstance(by_lang, dict):
+                continue
+            for lang, text in by_lang.items():
+                if lang not in LANGUAGES:
+                    errors.append(f"{where}.{lang}: the languages are {', '.join(LANGUAGES)}")
+                    continue
+                template = _template(text, f"{where}.{lang}", VARIABLES[moment], errors)
+                if template is not None:
+                    found[(moment, channel, lang)] = template
+    return found
+
+
+def _template(text: object, where: str, allowed: frozenset[str], errors: list[str]) -> Template | None:
+    if not isinstance(text, dict) or set(text) - {"title", "body"} or not isinstance(text.get("body"), str):
+        errors.append(f"{where}: a table with a body (and a title) is required")
+        return None
+    title, body = str(text.get("title", "")), str(text["body"])
+    try:
+        names = _named(title) | _named(body)
+    except ValueError as exc:
+        errors.append(f"{where}: {exc}")
+        return None
+    if names - allowed:
+        errors.append(f"{where}: unknown variables {sorted(names - allowed)}; known: {sorted(allowed)}")
+        return None
+    return Template(title, body)
+
+
+def _words(raw: object, errors: list[str]) -> dict[tuple[str, str, str], str]:
+    found: dict[tuple[str, str, str], str] = {}
+    if not isinstance(raw, dict):
+        errors.append("words: a table is required")
+        return found
+    for kind in set(raw) - set(WORD_KINDS):
+        errors.append(f"words.{kind}: the kinds are {', '.join(WORD_KINDS)}")
+    for kind, values in WORD_KINDS.items():
+        given = raw.get(kind)
+        if not isinstance(given, dict):
+            errors.append(f"words.{kind}: a table is required")
+            continue
+        for value in sorted(set(given) - values):
+            errors.append(f"words.{kind}.{value}: not one of {', '.join(sorted(values))}")
+        for value in sorted(values):
+            entry = given.get(value)
+            texts = entry if isinstance(entry, dict) else {}
+            for lang in LANGUAGES:
+                text = texts.get(lang)
+                if not isinstance(text, str) or not text.strip():
+                    errors.append(f"words.{kind}.{value}.{lang}: missing")
+                else:
+                    found[(kind, value, lang)] = text
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to one recipient on one channel, written from one event, in both languages.
+
+    The inbox shows it in the page's language; a sender will send it in the recipient's. The
+    inbox's are delivered once written; the other channels' are sent by their senders.
+    ``(event_id, moment, recipient, recipient_id, channel)`` is unique: an event tells each
+    person once on each channel, however often its handler runs.
+    """
+
+    id: str
+    event_id: EventId
+    moment: Moment
+    recipient: Recipient
+    recipient_id: str
+    channel: Channel
+    title: str
+    body: str
+    title_en: str
+    body_en: str
+    link: str
+    case_id: str | None
+    urgent: bool
+    created_at: datetime
+    read_at: datetime | None = None

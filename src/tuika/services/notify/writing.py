@@ -1,0 +1,166 @@
+"""The message writer: a handler of the outbox that turns each event into the messages the plan says.
+
+It is a ``write`` handler: it runs inside the transaction that marks its delivery done, so an
+event's messages and "done" commit together, once. It reads the case and the order for the
+words (the product's name, the refund number, where the money goes) and writes one row per
+recipient and channel; a channel with no provider configured gets none.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from importlib.resources import files
+
+from tuika.domain import reason_codes
+from tuika.domain.cases import Case, Route
+from tuika.domain.events import Event, EventType
+from tuika.domain.evidence_asks import kinds_asked
+from tuika.domain.ids import CaseId
+from tuika.domain.money import Money
+from tuika.domain.notifications import (
+    LANGUAGES,
+    Channel,
+    Message,
+    Moment,
+    Plan,
+    Recipient,
+    Telling,
+    moments_of,
+    parse_plan,
+    when,
+    yuan,
+)
+from tuika.domain.orders import Order
+from tuika.domain.payouts import PayoutRoute
+from tuika.services.context import Handler
+from tuika.services.ports import UnitOfWork
+
+
+@cache
+def default_plan() -> Plan:
+    """Return the plan shipped in the package (``tuika/policies/notify.toml``), parsed once."""
+    document = tomllib.loads(files("tuika.policies").joinpath("notify.toml").read_text(encoding="utf-8"))
+    return parse_plan(document)
+
+
+def message_writer(plan: Plan, channels: frozenset[Channel]) -> Handler:
+    """Return the handler that writes ``plan``'s messages on ``channels`` (the inbox always)."""
+    enabled = channels | {Channel.INBOX}
+
+    def write(uow: UnitOfWork, event: Event) -> None:
+        write_messages(uow, event, plan, enabled)
+
+    return Handler("notify", write=write)
+
+
+def write_messages(uow: UnitOfWork, event: Event, plan: Plan, channels: frozenset[Channel]) -> list[Message]:
+    """Write the messages ``event`` gives rise to; return them."""
+    moments = moments_of(event, appealed=bool(event.payload.get("appealed")))
+    if not moments:
+        return []
+    case_id = event.payload.get("case_id")
+    case = uow.cases.get(CaseId(str(case_id))) if case_id else None
+    order = uow.orders.get(case.order_id) if case is not None else None
+    if case is None or order is None:
+        return []
+    written: list[Message] = []
+    for moment in moments:
+        for telling in plan.for_moment(moment):
+            recipient_id = case.buyer_id if telling.recipient is Recipient.BUYER else order.merchant_id
+            if not recipient_id:
+                continue
+            values = {lang: _values(plan, moment, event, case, order, lang) for lang in LANGUAGES}
+            written.extend(
+                _message(plan, telling, channel, values, event, case, recipient_id, len(written) + n)
+                for n, channel in enumerate(c for c in telling.channels if c in channels)
+            )
+    uow.messages.add(written)
+    return written
+
+
+def _message(
+    plan: Plan,
+    telling: Telling,
+    channel: Channel,
+    values: Mapping[str, Mapping[str, str]],
+    event: Event,
+    case: Case,
+    recipient_id: str,
+    index: int,
+) -> Message:
+    zh = plan.render(telling.moment, channel, "zh", values["zh"])
+    en = plan.render(telling.moment, channel, "en", values["en"])
+    return Message(
+        # The event's id and the message's place among its messages: an inbox sorted by id reads
+        # in the order things happened, whichever event's writer ran first.
+        id=f"{event.id}{index:02d}",
+        event_id=event.id,
+        moment=telling.moment,
+        recipient=telling.recipient,
+        recipient_id=recipient_id,
+        channel=channel,
+        title=zh.title,
+        body=zh.body,
+        title_en=en.title,
+        body_en=en.body,
+        link=values["zh"]["link"],
+        case_id=case.id,
+        urgent=telling.urgent,
+        created_at=event.occurred_at,
+    )
+
+
+def _values(plan: Plan, moment: Moment, event: Event, case: Case, order: Order, lang: str) -> dict[str, str]:
+    """Return every variable ``moment``'s templates may use, as this case stood at the event."""
+    payload = event.payload
+    is_payout = event.type in (EventType.PAYOUT_SENT, EventType.PAYOUT_SETTLED)
+    amount = Money(int(str(payload.get("amount_fen")))) if is_payout else case.payout_amount
+    route = str(payload.get("route")) if is_payout else _route(case, order)
+    due_raw = payload.get("due_at")
+    due = datetime.fromisoformat(str(due_raw)) if due_raw else None
+    # A due time always exists where a template says "by …"; should one be missing, say no time.
+    due_text = when(due, lang) if due is not None else ("尽快" if lang == "zh" else "soon")
+    to = str(payload.get("to"))
+    raw_codes = payload.get("codes")
+    codes = tuple(str(c) for c in raw_codes) if isinstance(raw_codes, list) else ()
+    return {
+        "number": case.number or case.id,
+        "order_title": order.title or order.sku,
+        "amount": yuan(amount),
+        "link": f"/cases/{case.id}",
+        "expected": due_text,
+        "deadline": due_text,
+        "asked": _asked(plan, case, event, lang),
+        "route": plan.word("route", route, lang),
+        "why": _why(codes, lang),
+        "outcome": plan.word("outcome", "approved" if to == "approved" else "rejected", lang),
+        "reason": plan.word("reason", case.reason.value, lang),
+    }
+
+
+def _route(case: Case, order: Order) -> str:
+    if case.route is Route.BALANCE:
+        return PayoutRoute.BALANCE.value
+    return PayoutRoute(order.payment_route.value).value
+
+
+def _asked(plan: Plan, case: Case, event: Event, lang: str) -> str:
+    """Return the evidence the machine asked for at this event's line, in words."""
+    line = next((line for line in reversed(case.timeline) if line.at == event.occurred_at), None)
+    kinds = kinds_asked(line.note) if line is not None else ()
+    if not kinds:
+        return "补充材料" if lang == "zh" else "more evidence"
+    return ("、" if lang == "zh" else ", ").join(plan.word("evidence", k.value, lang) for k in kinds)
+
+
+def _why(codes: tuple[str, ...], lang: str) -> str:
+    """Return a rejection's reasons as the buyer may read them: stand-ins for the anti-fraud signals."""
+    shown = [c for c in reason_codes.withhold(codes) if reason_codes.is_known(c)]
+    against = [c for c in shown if reason_codes.direction(c) is not reason_codes.Direction.SUPPORTS] or shown
+    words = [reason_codes.describe(c)[0 if lang == "zh" else 1] for c in against]
+    if not words:
+        return "详见案件页" if lang == "zh" else "see the case page"
+    return ("；" if lang == "zh" else "; ").join(words)
