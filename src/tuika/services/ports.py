@@ -59,6 +59,9 @@ class CaseFilter:
     buyer_id: str | None = None
     statuses: Sequence[CaseStatus] = ()
     number: str | None = None
+    order_id: str | None = None
+    # Changed since then: a host platform polling for what moved.
+    updated_after: datetime | None = None
     after: str | None = None
     limit: int = 50
 

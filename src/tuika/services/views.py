@@ -34,14 +34,20 @@ class CaseView:
     disputed: frozenset[PayoutId] = frozenset()
 
 
+# The host platform reads every case on the orders it pushed, as their buyers read them: it shows
+# them to those buyers, so the anti-fraud signals are withheld from it too. (One platform today;
+# with a key per platform, each reads only its own.)
+_AS_BUYERS_READ = frozenset({Role.BUYER, Role.PLATFORM})
+
+
 def case_view(ctx: Context, actor: Actor, case_id: CaseId) -> CaseView:
-    """Return a case for its buyer (the anti-fraud signals withheld) or staff; anyone else's is not found."""
+    """Return a case for its buyer or the host platform (signals withheld) or staff; anyone else's is not found."""
     with ctx.read() as uow:
         case = uow.cases.get(case_id)
-        if case is None or not actor.owns(case.buyer_id):
+        if case is None or not (actor.owns(case.buyer_id) or actor.role is Role.PLATFORM):
             raise NotFound(f"case {case_id} not found")
         view = load(ctx, uow, case)
-    return for_buyer(view) if actor.role is Role.BUYER else view
+    return for_buyer(view) if actor.role in _AS_BUYERS_READ else view
 
 
 # What the supplier said about the buyer's own keys and top-ups: the buyer may rely on it.
@@ -107,14 +113,14 @@ def _view(
 
 
 def list_cases(ctx: Context, actor: Actor, where: CaseFilter) -> list[Case]:
-    """Return a buyer's own cases (their codes as the buyer reads them), or any for staff, filtered."""
+    """Return a buyer's own cases, or any for staff and the host platform (which reads codes as buyers do)."""
     if actor.role is Role.BUYER:
         where = replace(where, buyer_id=actor.subject)
     else:
-        actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
+        actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.PLATFORM)
     with ctx.read() as uow:
         found = uow.cases.search(where)
-    if actor.role is Role.BUYER:
+    if actor.role in _AS_BUYERS_READ:
         return [replace(c, reason_codes=withhold(c.reason_codes)) for c in found]
     return found
 

@@ -247,6 +247,10 @@ class SqlCaseRepository:
             query = query.where(CaseRow.status.in_([s.value for s in where.statuses]))
         if where.number:
             query = query.where(CaseRow.number == where.number)
+        if where.order_id:
+            query = query.where(CaseRow.order_id == where.order_id)
+        if where.updated_after is not None:
+            query = query.where(CaseRow.updated_at > where.updated_after)
         if where.after:
             query = query.where(CaseRow.id > where.after)
         return self._with_events(list(self.s.scalars(query)))

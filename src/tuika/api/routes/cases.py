@@ -59,12 +59,24 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     number: Annotated[str | None, Query(max_length=32, description="a refund number, spaces or dashes allowed")] = None,
+    order_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")] = None,
+    updated_after: Annotated[s.Instant | None, Query()] = None,
 ) -> s.CasePage:
-    """List cases: a buyer's own, or any by status for staff; ``number`` finds the case a person quotes."""
+    """List cases: a buyer's own, any for staff and the host platform; ``number`` finds the case a person quotes.
+
+    A host platform polls ``updated_after`` for what moved; it reads codes as buyers do.
+    """
     wanted = None if number is None else case_number_of(number)
     if number is not None and wanted is None:
         raise InvalidInput(f"{number!r} is not a refund number: 14 digits, spaces or dashes allowed")
-    where = CaseFilter(statuses=tuple(status or ()), number=wanted, after=cursor, limit=limit)
+    where = CaseFilter(
+        statuses=tuple(status or ()),
+        number=wanted,
+        order_id=order_id,
+        updated_after=updated_after,
+        after=cursor,
+        limit=limit,
+    )
     found = views.list_cases(ctx, caller, where)
     stages, now = ctx.sla.stages(), ctx.clock.now()
     return s.CasePage(

@@ -109,20 +109,20 @@ def _check_frozen(existing: Order, update: Order) -> None:
 
 
 def get_order(ctx: Context, actor: Actor, order_id: OrderId) -> Order:
-    """Return an order the actor may see; anyone else's is simply not found."""
+    """Return an order the actor may see (its buyer, staff, the host platform that pushed it); else not found."""
     with ctx.read() as uow:
         order = uow.orders.get(order_id)
-    if order is None or not actor.owns(order.buyer_id):
+    if order is None or not (actor.owns(order.buyer_id) or actor.role is Role.PLATFORM):
         raise NotFound(f"order {order_id} not found")
     return order
 
 
 def list_orders(ctx: Context, actor: Actor, where: OrderFilter) -> list[Order]:
-    """Return orders: a buyer's own, or any for staff."""
+    """Return orders: a buyer's own, or any for staff and the host platform (one platform until each has its key)."""
     if actor.role is Role.BUYER:
         where = replace(where, buyer_id=actor.subject)
     else:
-        actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN)
+        actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.PLATFORM)
     with ctx.read() as uow:
         return uow.orders.search(where)
 
