@@ -183,6 +183,7 @@ def build(
             lease=timedelta(seconds=settings.events_lease_s),
             batch=settings.events_batch,
             keep=timedelta(days=settings.events_keep_days) if settings.events_keep_days else None,
+            feed_settle=timedelta(seconds=settings.events_feed_settle_s),
         ),
     )
     sessions = session_factory(engine)

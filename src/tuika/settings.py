@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     # Delivered events are the audit trail later statistics and webhooks read; after this many
     # days the sweep deletes those none of whose deliveries is pending. 0 keeps them all.
     events_keep_days: int = Field(default=0, ge=0, le=36500)
+    # GET /v1/events serves only events older than this: event ids are made when a transaction
+    # writes them and it commits a moment later, so a reader that went further could pass an id
+    # whose row was not yet visible and never see it. Longer than any transaction that writes one.
+    events_feed_settle_s: float = Field(default=5.0, ge=0, le=300)
     # The supplier API that verifies card keys and top-ups; without it a person verifies.
     supplier_url: str | None = None
     supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)

@@ -56,6 +56,7 @@ def test_defaults() -> None:
         "events_lease_s": 30.0,
         "events_batch": 100,
         "events_keep_days": 0,
+        "events_feed_settle_s": 5.0,
         "supplier_url": None,
         "supplier_partner_id": "tuika",
         "supplier_secret": "",

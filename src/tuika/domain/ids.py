@@ -54,6 +54,20 @@ def new_ulid(millis: int | None = None) -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
+def ulid_floor(millis: int) -> str:
+    """Return the smallest ULID of a millisecond: every ULID made before it sorts below it.
+
+    >>> ulid_floor(0)
+    '00000000000000000000000000'
+    >>> made = new_ulid()
+    >>> now = time.time_ns() // 1_000_000
+    >>> ulid_floor(now - 60_000) < made < ulid_floor(now + 60_000)
+    True
+    """
+    value = max(millis, 0) << 80
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
 # A refund number a buyer reads out on the phone: the claim's date in Beijing (yymmdd), then 8
 # random digits, 14 in all. Random rather than counted, so no shared counter serialises filing;
 # the database's unique index refuses the rare repeat and filing draws again.

@@ -148,6 +148,8 @@ class EventRules:
     batch: int = 100
     # Events whose deliveries are all finished are deleted after this long; None keeps them.
     keep: timedelta | None = None
+    # How old an event must be before the feed serves it: older than any open transaction's.
+    feed_settle: timedelta = timedelta(seconds=5)
 
 
 def subscriptions(handlers: Mapping[EventType, tuple[Handler, ...]]) -> dict[EventType, tuple[str, ...]]:

@@ -295,6 +295,15 @@ class SqlEventRepository:
         events = list(self.s.scalars(query))
         return self._with_deliveries(events)
 
+    def feed(self, *, after: str | None, before: str, types: Sequence[EventType], limit: int) -> list[Event]:
+        """Return events in id order after ``after`` and before ``before``, of ``types`` (any if empty)."""
+        query = select(EventRow).where(EventRow.id < before).order_by(EventRow.id).limit(limit)
+        if after is not None:
+            query = query.where(EventRow.id > after)
+        if types:
+            query = query.where(EventRow.type.in_([t.value for t in types]))
+        return [_event_of(row) for row in self.s.scalars(query)]
+
     def failed(self, limit: int = 100) -> list[tuple[Event, list[Delivery]]]:
         """Return the events with a failed delivery, oldest first."""
         failing = select(DeliveryRow.event_id).where(DeliveryRow.status == DeliveryStatus.FAILED.value)
