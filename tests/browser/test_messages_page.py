@@ -44,6 +44,12 @@ def test_a_refunded_claim_is_told_step_by_step_and_read_with_one_button(
     page.screenshot(path=shots / "messages-phone.png", full_page=True)
     axe.check(page)
 
+    # The claim's page links to its own messages.
+    page.goto(f"{live}/cases/{case['id']}")
+    page.locator("[data-test=case-messages]").click()
+    expect(page.locator("[data-test=one-case]")).to_contain_text("这笔退卡申请的消息")
+    expect(page.locator("[data-test=message]")).to_have_count(3)
+
     page.get_by_role("button", name="全部标为已读").click()
     expect(page.locator("[data-test=new]")).to_have_count(0)
     expect(page.locator("[data-test=unread]")).to_have_count(0)

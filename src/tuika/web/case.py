@@ -22,6 +22,7 @@ from tuika.services.claims import evidence
 from tuika.services.claims import filing as claims
 from tuika.services.context import Actor, Context
 from tuika.services.finance import stuck_refunds as finance
+from tuika.services.notify import inbox
 from tuika.services.ports import CaseFilter
 from tuika.web import case_view, i18n
 from tuika.web.session import Buyer, CsrfChecked, ctx_of, lang_of, message, render
@@ -30,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 
 NOTE_MAX: Final = 2000  # as long as API v1 takes
 FILES_MAX: Final = 10
+TOLD: Final = 100  # the claim's messages counted for its link to them
 PAGE: Final = 200
 # A few refusals read better said for the action the buyer just tried.
 _SAID: Final[dict[tuple[str, str], str]] = {
@@ -192,12 +194,14 @@ def _show(request: Request, buyer: Actor, case_id: CaseId, status: int = 200, **
         return message(request, 404, "case.not_found")
     page = case_view.build(view, ctx.sla.stages(), lang_of(request))
     payout = view.payouts[-1].status.value if view.payouts else ""
+    told = inbox.inbox(ctx, buyer, case_id=case_id, limit=TOLD).items
     return render(
         request,
         "case.html",
         status,
         page=page,
         payout_status=payout,
+        told=len(told),
         kinds=[k.value for k in EvidenceKind],
         max_bytes=ctx.files.max_bytes,
         note_max=NOTE_MAX,

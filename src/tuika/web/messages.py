@@ -20,10 +20,18 @@ def messages_page(
     request: Request,
     buyer: Buyer,
     before: Annotated[str | None, Query(max_length=28, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}[0-9]{2}$")] = None,
+    case_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")] = None,
 ) -> Response:
-    """Show the buyer's messages, newest first, the unread ones marked."""
-    page = inbox.inbox(ctx_of(request), buyer, before=before, limit=PAGE)
-    return render(request, "messages.html", items=page.items, next_before=page.next_before, unread_here=page.unread)
+    """Show the buyer's messages (or one claim's), newest first, the unread ones marked."""
+    page = inbox.inbox(ctx_of(request), buyer, before=before, limit=PAGE, case_id=case_id)
+    return render(
+        request,
+        "messages.html",
+        items=page.items,
+        next_before=page.next_before,
+        unread_here=page.unread,
+        one_case=case_id,
+    )
 
 
 @router.post("/messages/read-all")

@@ -22,6 +22,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "Quote the refund number to support and they find this claim.",
     ),
     "case.order": ("订单", "Order"),
+    "case.messages": ("消息 {n} 条", "Messages: {n}"),
     "case.reason": ("退卡原因", "Reason"),
     "case.reason.card_invalid": ("卡密无效/已被使用", "Card key invalid or already used"),
     "case.reason.not_delivered": ("未到账/到账延迟", "Not delivered or late"),

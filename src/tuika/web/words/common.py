@@ -19,6 +19,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "messages.new": ("未读", "Unread"),
     "messages.see_claim": ("查看退卡申请", "See the claim"),
     "messages.older": ("更早的消息", "Older messages"),
+    "messages.one_case": ("这笔退卡申请的消息", "The messages of this claim"),
+    "messages.all": ("全部消息", "All messages"),
     "my_claims": ("我的退卡", "My claims"),
     "switch_lang": ("English", "中文"),
     "site_nav": ("站点导航", "Site navigation"),
