@@ -9,8 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.support.api import file_case, push
-from tests.support.factories import assert_problem, order_payload, png_bytes
+from tests.support.api import file_case, push, upload
+from tests.support.factories import assert_problem, order_payload
 from tuika.bootstrap import System
 
 Auth = Callable[..., dict[str, str]]
@@ -63,14 +63,8 @@ def test_the_feed_carries_no_anti_fraud_signal_and_only_partners_read_it(
 ) -> None:
     system.ctx.events = replace(system.ctx.events, feed_settle=timedelta(0))
     push(client, auth, order_payload("ord_fd3"))
-    upload = client.post(
-        "/v1/evidence",
-        files={"file": ("e.png", png_bytes(), "image/png")},
-        data={"kind": "error_screenshot"},
-        headers=auth("buyer", "buyer_1"),
-    )
     case = file_case(
-        client, auth, {"order_id": "ord_fd3", "reason": "card_invalid", "evidence_ids": [upload.json()["id"]]}
+        client, auth, {"order_id": "ord_fd3", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
     )
     client.post(
         f"/v1/refund-cases/{case['id']}/decisions",

@@ -8,22 +8,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.support.api import file_case, push
-from tests.support.factories import assert_problem, count_rows, order_payload, png_bytes
+from tests.support.api import file_case, push, upload
+from tests.support.factories import assert_problem, count_rows, order_payload
 from tuika.bootstrap import System
 
 Auth = Callable[..., dict[str, str]]
-
-
-def _upload(client: TestClient, auth: Auth, buyer: str = "buyer_1") -> str:
-    response = client.post(
-        "/v1/evidence",
-        files={"file": ("e.png", png_bytes(), "image/png")},
-        data={"kind": "error_screenshot"},
-        headers=auth("buyer", buyer),
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 def _inbox(client: TestClient, headers: dict[str, str], **query: Any) -> Any:
@@ -38,7 +27,7 @@ def test_a_claim_sent_to_a_person_then_refunded_to_the_balance_is_told_to_its_bu
     push(client, auth, order_payload("ord_in1", route="alipay", amount_fen=8000))
     buyer = auth("buyer", "buyer_1")
     case = file_case(
-        client, auth, {"order_id": "ord_in1", "reason": "card_invalid", "evidence_ids": [_upload(client, auth)]}
+        client, auth, {"order_id": "ord_in1", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
     )
     assert case["status"] == "manual_review"
     decided = client.post(
@@ -82,7 +71,7 @@ def test_a_rejection_tells_the_buyer_a_public_reason_never_the_signal_that_raise
 ) -> None:
     push(client, auth, order_payload("ord_in2"))
     case = file_case(
-        client, auth, {"order_id": "ord_in2", "reason": "card_invalid", "evidence_ids": [_upload(client, auth)]}
+        client, auth, {"order_id": "ord_in2", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
     )
     rejected = client.post(
         f"/v1/refund-cases/{case['id']}/decisions",
@@ -103,7 +92,7 @@ def test_marking_read_one_and_all_and_paging_back(client: TestClient, auth: Auth
     for n in range(3):
         push(client, auth, order_payload(f"ord_in3{n}", route="alipay"))
         file_case(
-            client, auth, {"order_id": f"ord_in3{n}", "reason": "card_invalid", "evidence_ids": [_upload(client, auth)]}
+            client, auth, {"order_id": f"ord_in3{n}", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
         )
     buyer = auth("buyer", "buyer_1")
     everything = _inbox(client, buyer, limit=100)["items"]
@@ -131,7 +120,7 @@ def test_marking_read_one_and_all_and_paging_back(client: TestClient, auth: Auth
 
 def test_no_one_reads_or_marks_another_persons_messages(client: TestClient, auth: Auth, system: System) -> None:
     push(client, auth, order_payload("ord_in4"))
-    file_case(client, auth, {"order_id": "ord_in4", "reason": "card_invalid", "evidence_ids": [_upload(client, auth)]})
+    file_case(client, auth, {"order_id": "ord_in4", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]})
     mine = _inbox(client, auth("buyer", "buyer_1"))["items"][0]["id"]
 
     assert _inbox(client, auth("buyer", "buyer_2"))["items"] == []

@@ -7,22 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.support.api import file_case, push
-from tests.support.factories import assert_problem, order_payload, png_bytes
+from tests.support.api import file_case, push, upload
+from tests.support.factories import assert_problem, order_payload
 from tuika.bootstrap import System
 
 Auth = Callable[..., dict[str, str]]
 
 
 def _claim_rejected_as_fraud(client: TestClient, auth: Auth, order_id: str) -> str:
-    upload = client.post(
-        "/v1/evidence",
-        files={"file": ("e.png", png_bytes(), "image/png")},
-        data={"kind": "error_screenshot"},
-        headers=auth("buyer", "buyer_1"),
-    )
     case = file_case(
-        client, auth, {"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload.json()["id"]]}
+        client, auth, {"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
     )
     decided = client.post(
         f"/v1/refund-cases/{case['id']}/decisions",

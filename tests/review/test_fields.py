@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support.builders import PAID_AT, item, order
+from tuika.domain.clock import SHANGHAI
 from tuika.domain.money import Money
-from tuika.review.fields import SHANGHAI, Fields, extract
+from tuika.review.fields import Fields, extract
 from tuika.review.matching import FieldMatch, MatchCode, canonical, match
 from tuika.review.ocr import OcrLine, OcrText
 

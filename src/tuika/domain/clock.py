@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Final, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def _shanghai() -> tzinfo:
+    try:
+        return ZoneInfo("Asia/Shanghai")
+    except ZoneInfoNotFoundError:
+        # Slim images ship without tz data; China has kept +08:00 without daylight saving since 1991.
+        return timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+# Where buyers read times: screenshots show it, messages say it.
+SHANGHAI: Final[tzinfo] = _shanghai()
 
 
 class Clock(Protocol):

@@ -12,29 +12,18 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tuika.domain.cases import CaseStatus
+from tuika.domain.clock import SHANGHAI
 from tuika.domain.errors import InvalidInput
 from tuika.domain.events import Event, EventType
 from tuika.domain.ids import EventId
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
-
-
-def _shanghai() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Shanghai")
-    except ZoneInfoNotFoundError:
-        # Slim images ship without tz data; China has kept +08:00 without daylight saving since 1991.
-        return timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-SHANGHAI: Final[tzinfo] = _shanghai()
 
 
 def when(at: datetime, lang: str) -> str:

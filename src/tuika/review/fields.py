@@ -14,10 +14,10 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime
 from typing import Final, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tuika.domain.clock import SHANGHAI
 from tuika.domain.money import Money
 from tuika.review.ocr import OcrText
 
@@ -26,16 +26,6 @@ _T = TypeVar("_T")
 _Category = Literal["order_number", "card_key", "error_code", "error_text", "amount", "time", "phone", "discount"]
 _Value = str | Money | datetime | tuple[str, str]
 
-
-def _shanghai() -> tzinfo:
-    try:
-        return ZoneInfo("Asia/Shanghai")
-    except ZoneInfoNotFoundError:
-        # Slim images ship without tz data; China has kept +08:00 without daylight saving since 1991.
-        return timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-SHANGHAI: Final[tzinfo] = _shanghai()
 
 # Phrase → canonical key. Longer phrases are tried first so 卡号或密码错误 is not read as a shorter one.
 ERROR_PHRASES: Final[dict[str, str]] = {

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, Literal
 
+from tuika.domain.clock import SHANGHAI
 from tuika.domain.supplier import CardState
-from tuika.review.fields import SHANGHAI
 
 Echo = Callable[[str], None]
 

@@ -13,9 +13,9 @@ from typing import Final
 from PIL import Image, ImageDraw
 
 from tuika.domain.cases import Case, Role, Route
+from tuika.domain.clock import SHANGHAI
 from tuika.domain.orders import DeliveryStatus, Order, ProductKind
 from tuika.domain.policy import EvidenceKind, Reason
-from tuika.review.fields import SHANGHAI
 from tuika.services.claims import evidence, filing
 from tuika.services.context import Actor, Context
 from tuika.services.ports import OrderFilter

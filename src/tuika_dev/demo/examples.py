@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, FastAPI, Request, Response
 
 from tuika.domain.cases import Role
+from tuika.domain.clock import SHANGHAI
 from tuika.domain.errors import TokenRejected
 from tuika.domain.ids import OrderId
 from tuika.http.auth import verify_token
-from tuika.review.fields import SHANGHAI
 from tuika.services.context import Actor
 from tuika.services.orders.keys import card_key
 from tuika.web.session import ctx_of, signed_in

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
-from tuika.review.fields import SHANGHAI
+from tuika.domain.clock import SHANGHAI
 
 # Card systems mostly leave out 0/O and 1/I so that keys survive being read aloud.
 KEY_ALPHABET: Final = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
