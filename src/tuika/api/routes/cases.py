@@ -60,7 +60,9 @@ def list_cases(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     number: Annotated[str | None, Query(max_length=32, description="a refund number, spaces or dashes allowed")] = None,
     order_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")] = None,
-    updated_after: Annotated[s.Instant | None, Query()] = None,
+    updated_after: Annotated[
+        s.QueryInstant | None, Query(description="ISO 8601 with a UTC offset", examples=["2025-01-01T08:00:00+08:00"])
+    ] = None,
 ) -> s.CasePage:
     """List cases: a buyer's own, any for staff and the host platform; ``number`` finds the case a person quotes.
 
