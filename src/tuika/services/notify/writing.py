@@ -68,11 +68,11 @@ def write_messages(uow: UnitOfWork, event: Event, plan: Plan, channels: frozense
         return []
     written: list[Message] = []
     for moment in moments:
+        values = {lang: _values(plan, moment, event, case, order, lang) for lang in LANGUAGES}
         for telling in plan.for_moment(moment):
             recipient_id = case.buyer_id if telling.recipient is Recipient.BUYER else order.merchant_id
             if not recipient_id:
                 continue
-            values = {lang: _values(plan, moment, event, case, order, lang) for lang in LANGUAGES}
             written.extend(
                 _message(plan, telling, channel, values, event, case, recipient_id, len(written) + n)
                 for n, channel in enumerate(c for c in telling.channels if c in channels)
