@@ -7,11 +7,14 @@ from datetime import datetime
 
 from tuika.api import ops_schemas as o
 from tuika.api import schemas as s
+from tuika.api.feed_schemas import FeedEventOut
+from tuika.api.inbox_schemas import MessageOut
 from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent, priority
 from tuika.domain.events import Delivery, Event
 from tuika.domain.evidence_asks import kinds_asked
 from tuika.domain.findings import Finding
+from tuika.domain.notifications import Message
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
@@ -386,4 +389,28 @@ def domain_event(found: tuple[Event, list[Delivery]]) -> o.DomainEventOut:
             )
             for d in deliveries
         ],
+    )
+
+
+def message(m: Message) -> MessageOut:
+    """Return an inbox message as its recipient reads it."""
+    return MessageOut(
+        id=m.id,
+        moment=m.moment.value,
+        title=m.title,
+        body=m.body,
+        title_en=m.title_en,
+        body_en=m.body_en,
+        link=m.link,
+        case_id=m.case_id,
+        urgent=m.urgent,
+        created_at=m.created_at,
+        read_at=m.read_at,
+    )
+
+
+def feed_event(e: Event) -> FeedEventOut:
+    """Return an event as the feed serves it."""
+    return FeedEventOut(
+        id=e.id, type=e.type.value, subject=e.subject, occurred_at=e.occurred_at, payload=dict(e.payload)
     )

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from tuika.api import feed_schemas as f
+from tuika.api import present
 from tuika.api.contract import answers
 from tuika.domain.errors import Forbidden
 from tuika.domain.events import EventType
@@ -33,12 +34,4 @@ def list_feed(
     earlier one has committed, so a cursor never passes an event. Reason codes are as buyers read them.
     """
     page = feed.feed(ctx, caller, after=after, types=tuple(types or ()), limit=limit)
-    return f.FeedPage(
-        items=[
-            f.FeedEventOut(
-                id=e.id, type=e.type.value, subject=e.subject, occurred_at=e.occurred_at, payload=dict(e.payload)
-            )
-            for e in page.events
-        ],
-        next_after=page.next_after,
-    )
+    return f.FeedPage(items=[present.feed_event(e) for e in page.events], next_after=page.next_after)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from tuika.api import inbox_schemas as i
+from tuika.api import present
 from tuika.api.contract import answers
 from tuika.domain.errors import Forbidden, NotFound
-from tuika.domain.notifications import Message
 from tuika.http.deps import Caller, Ctx
 from tuika.services.notify import inbox
 
@@ -32,7 +32,7 @@ def list_inbox(
 ) -> i.InboxPage:
     """Return the caller's messages, newest first, and how many are unread (buyers and merchants)."""
     page = inbox.inbox(ctx, caller, before=before, limit=limit, case_id=case_id)
-    return i.InboxPage(items=[_out(m) for m in page.items], next_before=page.next_before, unread=page.unread)
+    return i.InboxPage(items=[present.message(m) for m in page.items], next_before=page.next_before, unread=page.unread)
 
 
 @router.post("/read-all", response_model=i.Marked, responses=answers(Forbidden))
@@ -44,20 +44,4 @@ def read_all(ctx: Ctx, caller: Caller) -> i.Marked:
 @router.post("/{message_id}/read", response_model=i.MessageOut, responses=answers(Forbidden, NotFound))
 def read_one(message_id: str, ctx: Ctx, caller: Caller) -> i.MessageOut:
     """Mark one of the caller's messages read; another person's, or no message, is not found."""
-    return _out(inbox.mark_read(ctx, caller, message_id))
-
-
-def _out(m: Message) -> i.MessageOut:
-    return i.MessageOut(
-        id=m.id,
-        moment=m.moment.value,
-        title=m.title,
-        body=m.body,
-        title_en=m.title_en,
-        body_en=m.body_en,
-        link=m.link,
-        case_id=m.case_id,
-        urgent=m.urgent,
-        created_at=m.created_at,
-        read_at=m.read_at,
-    )
+    return present.message(inbox.mark_read(ctx, caller, message_id))
