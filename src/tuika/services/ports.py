@@ -22,6 +22,7 @@ from tuika.domain.notifications import Message, Recipient
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
+from tuika.domain.sending import Outgoing, SendChannel
 from tuika.domain.sessions import WebSession
 from tuika.domain.supplier import Asked, CardAnswer, TopupAnswer
 from tuika.review.forensics import Marks
@@ -322,6 +323,19 @@ class Gateway(Protocol):
     def notice(self, headers: Mapping[str, str], body: bytes) -> Notice: ...
     def notice_reply(self, accepted: bool) -> tuple[int, dict[str, str], bytes]: ...
     def statement(self, day: date) -> list[StatementLine]: ...
+
+
+class Notifier(Protocol):
+    """A provider that sends messages on one channel (SMS, app push, email).
+
+    ``send`` returns the provider's id for the message once the provider has taken it, and
+    raises ``tuika.domain.sending.SendFailed`` when it has not; it is called again with the
+    same ``message_id`` after a failure or a crash, never at once for one message.
+    """
+
+    @property
+    def channel(self) -> SendChannel: ...
+    def send(self, message: Outgoing) -> str: ...
 
 
 class Ocr(Protocol):
