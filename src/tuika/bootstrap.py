@@ -20,6 +20,7 @@ from tuika.adapters.gateways.bank import BankCardGateway
 from tuika.adapters.gateways.wechat import WechatPayGateway
 from tuika.adapters.ocr.paddle import ModelSize, PaddleOcr
 from tuika.adapters.suppliers.http import HttpSupplier
+from tuika.adapters.webhooks.http import HttpWebhookClient
 from tuika.domain.clock import Clock, SystemClock
 from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
@@ -27,7 +28,16 @@ from tuika.domain.ids import EventId
 from tuika.domain.payouts import PayoutRoute
 from tuika.jobs.queue import HueyRelay, Tasks, TuikaHuey, make_huey, register
 from tuika.services.claims.policies import ensure_default
-from tuika.services.context import Context, EventRules, Handler, PolicyBook, SignInRules, Sla, subscriptions
+from tuika.services.context import (
+    Context,
+    EventRules,
+    Handler,
+    PolicyBook,
+    SignInRules,
+    Sla,
+    WebhookRules,
+    subscriptions,
+)
 from tuika.services.events.handlers import EVENT_HANDLERS
 from tuika.services.events.relay import hint
 from tuika.services.orders.encrypt_accounts import encrypt_accounts
@@ -151,6 +161,7 @@ def build(
     def wake(events: Sequence[Event]) -> None:
         hint(target, events)
 
+    allow_private = settings.demo if settings.webhooks_allow_private is None else settings.webhooks_allow_private
     ctx = Context(
         uow=lambda: SqlUnitOfWork(sessions, subscriptions=subscribed, wake=wake),
         read=lambda: SqlUnitOfWork(sessions, read_only=True),
@@ -184,6 +195,12 @@ def build(
             batch=settings.events_batch,
             keep=timedelta(days=settings.events_keep_days) if settings.events_keep_days else None,
             feed_settle=timedelta(seconds=settings.events_feed_settle_s),
+        ),
+        webhook_client=HttpWebhookClient(timeout_s=settings.webhooks_timeout_s, allow_private=allow_private),
+        webhooks=WebhookRules(
+            lease=timedelta(seconds=max(120.0, settings.webhooks_timeout_s * 25)),
+            threads=settings.webhooks_threads,
+            allow_private=allow_private,
         ),
     )
     sessions = session_factory(engine)

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     # writes them and it commits a moment later, so a reader that went further could pass an id
     # whose row was not yet visible and never see it. Longer than any transaction that writes one.
     events_feed_settle_s: float = Field(default=5.0, ge=0, le=300)
+    # Webhooks: how long one try may take, how many endpoints each worker process sends to at
+    # once, and whether endpoints may be loopback or private addresses (the demo's are; true
+    # outside the demo only for a receiver on the same private network, knowingly).
+    webhooks_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    webhooks_threads: int = Field(default=8, ge=1, le=64)
+    webhooks_allow_private: bool | None = None
     # The supplier API that verifies card keys and top-ups; without it a person verifies.
     supplier_url: str | None = None
     supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)

@@ -202,12 +202,13 @@ def test_events_lists_the_outbox_and_retry_runs_a_waiting_delivery_here(
 
     listed = runner.invoke(app, ["events", "list", "--type", "case.submitted"])
     assert listed.exit_code == 0, listed.output
-    [line, notify, review, total] = listed.stdout.strip().splitlines()
+    [line, notify, review, webhooks, total] = listed.stdout.strip().splitlines()
     event_id = line.split()[0]
     assert f"case.submitted  {filed.case.id}" in line
     assert notify.strip().startswith("notify: pending, 0 failed attempts")
     assert review.strip().startswith("review: pending, 0 failed attempts")
-    assert total.startswith("1 events shown; deliveries: 2 pending, 0 done, 0 failed")
+    assert webhooks.strip().startswith("webhooks: pending, 0 failed attempts")
+    assert total.startswith("1 events shown; deliveries: 3 pending, 0 done, 0 failed")
 
     retried = runner.invoke(app, ["events", "retry", event_id])
     assert retried.exit_code == 0, retried.output

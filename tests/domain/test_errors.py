@@ -21,6 +21,11 @@ HOME = "tuika.domain.errors"
 
 # What clients see: changing a code or a status breaks an integrator, so each one is written here.
 ANSWERS: dict[str, tuple[str, int]] = {
+    "DeliveryNotRetryable": ("webhook_delivery_not_retryable", 409),
+    "RotationOverlapInvalid": ("webhook_rotation_overlap_invalid", 422),
+    "TooManyEndpoints": ("webhook_endpoints_limit", 409),
+    "WebhookTypesUnknown": ("webhook_types_unknown", 422),
+    "WebhookUrlRefused": ("webhook_url_refused", 422),
     "TokenRejected": ("token_rejected", 401),
     "TokenInvalid": ("token_invalid", 401),
     "TokenExpired": ("token_expired", 401),

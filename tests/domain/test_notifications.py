@@ -45,6 +45,8 @@ SAMPLE = {
     "why": "材料不足以证明卡密无效",
     "outcome": "驳回",
     "reason": "卡密无效",
+    "url": "https://shop.example.com/after-sales/tuika/webhooks?source=refunds",
+    "since": "12月13日 18:05",
 }
 
 

@@ -252,9 +252,10 @@ def test_workers_killed_at_random_moments_pay_every_claim_exactly_once(
     for case_id, (buyer, amount) in claims.items():
         shop.assert_paid_once(case_id, amount, buyer)
     # Every handler of every event finished; a kill mid-way only made one run again. The message
-    # writer reads six events of each claim: submitted, reviewing, decided, refunding, refunded, paid.
+    # writer reads six events of each claim: submitted, reviewing, decided, refunding, refunded, paid;
+    # the webhook writer all eight (with the order synced and the payout opened).
     found = deliveries(offline)
-    assert sorted(handler for _, handler, _ in found) == ["notify"] * 36 + ["pay"] * 6 + ["review"] * 6
+    assert sorted(handler for _, handler, _ in found) == ["notify"] * 36 + ["pay"] * 6 + ["review"] * 6 + ["webhooks"] * 48
     # And each buyer was told each thing once, however often a worker died: received, approved, paid.
     with offline.ctx.read() as uow:
         for case_id, (buyer, _) in claims.items():

@@ -35,6 +35,8 @@ from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.domain.webhooks import Delivery as WebhookDelivery
+from tuika.domain.webhooks import Endpoint
 from tuika.review.reading import EvidenceRead
 from tuika.services.context import Context, PolicyBook, subscriptions
 from tuika.services.events.handlers import EVENT_HANDLERS
@@ -349,6 +351,26 @@ class FakeMessages(_Fake):
         return sorted(mine, key=lambda m: m.id, reverse=True)[:limit]
 
 
+class FakeWebhooks(_Fake):
+    """Endpoints and the deliveries the webhook writer adds; the sender's side runs on a real database."""
+
+    name, tables = "webhooks", ("endpoints_by_id", "deliveries")
+
+    def __init__(self) -> None:
+        self.endpoints_by_id: dict[str, Endpoint] = {}
+        self.deliveries: list[WebhookDelivery] = []
+
+    def enabled(self) -> list[Endpoint]:
+        return [e for e in self.endpoints_by_id.values() if e.enabled]
+
+    def add_deliveries(self, deliveries: Sequence[WebhookDelivery]) -> None:
+        known = {(d.endpoint_id, d.event_id) for d in self.deliveries}
+        for d in deliveries:
+            if (d.endpoint_id, d.event_id) in known:
+                raise DuplicateKey(f"delivery of {d.event_id} to {d.endpoint_id} exists")
+            self.deliveries.append(d)
+
+
 class FakeUnitOfWork:
     """One transaction at a time over the faked repositories; ``committed`` tells whether anyone committed.
 
@@ -384,6 +406,7 @@ class FakeUnitOfWork:
         self.policies = FakePolicies()
         self.alerts = FakeAlerts()
         self.messages = FakeMessages()
+        self.webhooks = FakeWebhooks()
         for name in ("ledger", "marks", "notices", "sessions", "links", "answers"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
@@ -415,6 +438,7 @@ class FakeUnitOfWork:
             self.policies,
             self.alerts,
             self.messages,
+            self.webhooks,
         )
 
     def _snapshot(self) -> list[dict[str, Any]]:

@@ -55,7 +55,7 @@ def test_an_agents_approval_records_the_decision_and_opens_the_payout_in_one_com
     ]
     found = uow.events.get(uow.events.written[1].id)
     assert found is not None
-    assert [d.handler for d in found[1]] == ["pay"]
+    assert [d.handler for d in found[1]] == ["pay", "webhooks"]
     assert uow.committed is True
     # One wake-up for both: the message writer's of case.decided and the pay handler's.
     assert uow.relay.woken == [(uow.events.written[0].id, 0.0), (uow.events.written[1].id, 0.0)]

@@ -153,14 +153,18 @@ def test_a_live_claim_holds_its_items_until_it_ends(uow: UnitOfWork) -> None:
 
 def test_an_event_gets_a_pending_delivery_per_subscribed_handler_and_goes_with_a_rollback(uow: UnitOfWork) -> None:
     submitted = case_event(case(), case().timeline[0])
-    synced = order_event(order(), created=True, actor="host", role=Role.PLATFORM, at=PAID_AT)  # nobody reacts
+    synced = order_event(order(), created=True, actor="host", role=Role.PLATFORM, at=PAID_AT)  # webhooks only
     with uow:
         uow.events.add(submitted)
         uow.events.add(synced)
         found = [uow.events.get(e.id) for e in (submitted, synced)]
         assert [[(d.handler, d.status, d.attempts) for d in pair[1]] for pair in found if pair] == [
-            [("notify", DeliveryStatus.PENDING, 0), ("review", DeliveryStatus.PENDING, 0)],
-            [],
+            [
+                ("notify", DeliveryStatus.PENDING, 0),
+                ("review", DeliveryStatus.PENDING, 0),
+                ("webhooks", DeliveryStatus.PENDING, 0),
+            ],
+            [("webhooks", DeliveryStatus.PENDING, 0)],
         ]
     with uow:
         assert uow.events.get(submitted.id) is None
@@ -203,11 +207,15 @@ def test_a_savepoint_that_raises_undoes_only_what_was_written_inside_it(uow: Uni
     assert stored.status is CaseStatus.MANUAL_REVIEW
 
 
-def test_a_commit_wakes_the_relay_only_for_events_a_handler_reacts_to(uow: UnitOfWork) -> None:
+def test_a_commit_wakes_the_relay_for_the_events_it_wrote_and_a_rollback_for_none(uow: UnitOfWork) -> None:
+    synced = order_event(order(), created=True, actor="host", role=Role.PLATFORM, at=PAID_AT)
     submitted = case_event(case(), case().timeline[0])
     with uow:
-        uow.events.add(order_event(order(), created=True, actor="host", role=Role.PLATFORM, at=PAID_AT))
+        uow.events.add(synced)
         uow.events.add(submitted)
         uow.commit()
+    with uow:
+        uow.events.add(case_event(*moved(CaseStatus.ARBITRATION)))
 
-    assert uow.relay.woken == [(submitted.id, 0.0)]  # type: ignore[attr-defined]
+    # Every event has a reaction now: the webhook writer subscribes to every type.
+    assert uow.relay.woken == [(synced.id, 0.0), (submitted.id, 0.0)]  # type: ignore[attr-defined]

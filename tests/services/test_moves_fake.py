@@ -52,7 +52,7 @@ def test_a_move_left_without_commit_is_undone_and_wakes_nobody() -> None:
     assert uow.relay.woken == []
 
 
-def test_the_commit_of_the_caller_wakes_the_relay_once_for_what_a_handler_reacts_to() -> None:
+def test_the_commit_of_the_caller_wakes_the_relay_once_for_what_it_wrote() -> None:
     uow = FakeUnitOfWork(orders=[order()], cases=[case(status=CaseStatus.AWAITING_EVIDENCE)])
     ctx = fake_context(uow)
 
@@ -60,14 +60,14 @@ def test_the_commit_of_the_caller_wakes_the_relay_once_for_what_a_handler_reacts
         read = tx.cases.get("rc_1")
         assert read is not None
         resubmitted = moves.move_case(tx, read, CaseStatus.REVIEWING, at=NOW, actor=SYSTEM)
-        # Noted without a move: no handler reacts to case.noted.
+        # Noted without a move: only the webhook writer reacts to case.noted.
         moves.note_on_case(tx, resubmitted, NOW, "evidence_added")
         assert uow.relay.woken == []
         tx.commit()
         tx.commit()
 
     assert [e.type for e in uow.events.written] == [EventType.CASE_RESUBMITTED, EventType.CASE_NOTED]
-    assert uow.relay.woken == [(uow.events.written[0].id, 0.0)]
+    assert uow.relay.woken == [(e.id, 0.0) for e in uow.events.written]
 
 
 def test_a_move_from_a_stale_read_raises_and_writes_no_second_event() -> None:
@@ -112,6 +112,7 @@ def test_open_case_holds_the_items_and_writes_case_submitted_with_a_pending_revi
     assert deliveries == [
         ("notify", DeliveryStatus.PENDING, event.occurred_at),
         ("review", DeliveryStatus.PENDING, event.occurred_at),
+        ("webhooks", DeliveryStatus.PENDING, event.occurred_at),
     ]
     assert uow.cases.held_items("ord_1") == {"oi_1": "rc_1"}
 

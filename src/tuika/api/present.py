@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from tuika.api import ops_schemas as o
 from tuika.api import schemas as s
 from tuika.api.feed_schemas import FeedEventOut
 from tuika.api.inbox_schemas import MessageOut
+from tuika.api.webhook_schemas import (
+    AttemptOut,
+    DeliveryDetail,
+    DeliveryOut,
+    EndpointDetail,
+    EndpointMade,
+    EndpointOut,
+)
 from tuika.domain.alerts import PayoutAlert
 from tuika.domain.cases import FINAL, Case, CaseStatus, Decision, Stage, TimelineEvent, priority
 from tuika.domain.events import Delivery, Event
@@ -20,11 +29,14 @@ from tuika.domain.payouts import Payout
 from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
 from tuika.domain.prediction import Branch, Prediction, condition_text, path_text, sentence
 from tuika.domain.reason_codes import describe, direction
+from tuika.domain.webhooks import Delivery as WebhookDelivery
+from tuika.domain.webhooks import DeliveryState, Endpoint
 from tuika.review.reading import EvidenceRead
 from tuika.services.claims.policies import RuleForOrder
 from tuika.services.orders.orders import KeyTwice, OrderView
 from tuika.services.ports import EvidenceRecord
 from tuika.services.views import CaseView
+from tuika.services.webhooks.endpoints import DeliveryView, EndpointView, Made
 
 EVIDENCE_LABELS: dict[EvidenceKind, tuple[str, str]] = {
     EvidenceKind.ERROR_SCREENSHOT: ("激活/使用失败截图", "Screenshot of the activation error"),
@@ -414,3 +426,65 @@ def feed_event(e: Event) -> FeedEventOut:
     return FeedEventOut(
         id=e.id, type=e.type.value, subject=e.subject, occurred_at=e.occurred_at, payload=dict(e.payload)
     )
+
+
+def endpoint(e: Endpoint, now: datetime) -> EndpointOut:
+    """Return an endpoint as its owner reads it: never a secret."""
+    return EndpointOut(**_endpoint_fields(e, now))
+
+
+def endpoint_detail(view: EndpointView, now: datetime) -> EndpointDetail:
+    """Return an endpoint with its deliveries counted by state."""
+    counts = {state.value: view.counts.get(state, 0) for state in DeliveryState}
+    return EndpointDetail(**_endpoint_fields(view.endpoint, now), deliveries=counts)
+
+
+def endpoint_made(made: Made, now: datetime) -> EndpointMade:
+    """Return an endpoint just made or rotated, with its new secret."""
+    return EndpointMade(**_endpoint_fields(made.endpoint, now), secret=made.secret)
+
+
+def _endpoint_fields(e: Endpoint, now: datetime) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "url": e.url,
+        "description": e.description,
+        "types": sorted(t.value for t in e.types),
+        "enabled": e.enabled,
+        "disabled_reason": e.disabled_reason,
+        "failing_since": e.failing_since,
+        "signing_secrets": len(e.signing(now)),
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+    }
+
+
+def delivery(d: WebhookDelivery) -> DeliveryOut:
+    """Return a delivery as its endpoint's owner reads it."""
+    return DeliveryOut(**_delivery_fields(d))
+
+
+def delivery_detail(view: DeliveryView) -> DeliveryDetail:
+    """Return a delivery with its body and every try."""
+    tries = [
+        AttemptOut(
+            at=a.at, status=a.status, latency_ms=a.latency_ms, error=a.error, response=a.excerpt, manual=a.manual
+        )
+        for a in view.attempts
+    ]
+    return DeliveryDetail(**_delivery_fields(view.delivery), body=view.delivery.body, tries=tries)
+
+
+def _delivery_fields(d: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "event_id": d.event_id,
+        "event_type": d.event_type.value,
+        "state": d.state.value,
+        "attempts": d.attempts,
+        "created_at": d.created_at,
+        "next_try_at": d.next_try_at,
+        "delivered_at": d.delivered_at,
+        "last_status": d.last_status,
+        "last_error": d.last_error,
+    }

@@ -62,11 +62,14 @@ class Moment(StrEnum):
     REFUND_ARRIVED = "refund_arrived"
     CLAIM_AGAINST_GOODS = "claim_against_goods"
     CLAIM_DECIDED_FOR_MERCHANT = "claim_decided_for_merchant"
+    # Not of a claim: an endpoint whose every webhook failed for a day was disabled.
+    ENDPOINT_DISABLED = "endpoint_disabled"
 
 
 class Recipient(StrEnum):
     BUYER = "buyer"
     MERCHANT = "merchant"
+    PLATFORM = "platform"  # the host platform: told of its webhook endpoints
 
 
 class Channel(StrEnum):
@@ -100,12 +103,17 @@ VARIABLES: Final[Mapping[Moment, frozenset[str]]] = {
     Moment.REFUND_ARRIVED: _CASE_VARS | {"route"},
     Moment.CLAIM_AGAINST_GOODS: _CASE_VARS | {"reason"},
     Moment.CLAIM_DECIDED_FOR_MERCHANT: _CASE_VARS | {"outcome"},
+    Moment.ENDPOINT_DISABLED: frozenset({"url", "since", "link"}),
 }
 
 # The moments each recipient may be told of: a merchant never hears the buyer's own messages.
 _FOR: Final[Mapping[Recipient, frozenset[Moment]]] = {
-    Recipient.BUYER: frozenset(VARIABLES) - {Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT},
-    Recipient.MERCHANT: frozenset({Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT}),
+    Recipient.BUYER: frozenset(VARIABLES)
+    - {Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT, Moment.ENDPOINT_DISABLED},
+    Recipient.MERCHANT: frozenset(
+        {Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT, Moment.ENDPOINT_DISABLED}
+    ),
+    Recipient.PLATFORM: frozenset({Moment.ENDPOINT_DISABLED}),
 }
 
 

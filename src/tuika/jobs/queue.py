@@ -23,6 +23,7 @@ from huey.consumer import Consumer, Scheduler
 from huey.storage import RedisStorage, SqliteStorage
 
 from tuika.domain.ids import EventId
+from tuika.jobs.sending import SendLoop
 from tuika.services.context import Context
 from tuika.services.events.relay import due_events, woken
 from tuika.services.upkeep.sweep import sweep
@@ -54,6 +55,8 @@ class TuikaHuey(Huey):  # type: ignore[misc]
         self.sweep_every = sweep_every
         self.poll_every = poll_every
         self.timers: list[Timer] = []
+        # Loops each consumer runs in threads of its own while it runs: the webhook sender.
+        self.loops: list[SendLoop] = []
 
     def every(self, seconds: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
         """Register ``fn`` to run every ``seconds`` in each consumer, first when it starts."""
@@ -133,6 +136,7 @@ def register(huey: TuikaHuey, context: Callable[[], Context]) -> Tasks:
 
     huey.every(huey.poll_every)(poll_due)
     huey.every(huey.sweep_every)(sweep_all)
+    huey.loops.append(SendLoop(context))
     # Retries cover passing faults (a locked database, a dropped connection); a relay that
     # gives up loses nothing, since its deliveries stay pending for the poll.
     return Tasks(relay=relay_task, sweep=huey.task(name="tuika.sweep")(sweep_all), poll=poll_due)
@@ -207,6 +211,18 @@ class TuikaConsumer(Consumer):  # type: ignore[misc]
             graceful_signal="TERM",
         )
         self._signal_actions[signal.SIGINT] = (False, True)
+
+    def start(self) -> None:
+        """Start the workers and the scheduler, then the loops."""
+        super().start()
+        for running in getattr(self.huey, "loops", ()):
+            running.start()
+
+    def stop(self, graceful: bool = False) -> None:
+        """Stop the loops (each pass under way stores its outcomes first), then the workers."""
+        for running in getattr(self.huey, "loops", ()):
+            running.stop()
+        super().stop(graceful=graceful)
 
     def _set_signal_handlers(self) -> None:
         super()._set_signal_handlers()

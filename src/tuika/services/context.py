@@ -17,7 +17,7 @@ from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import Policy, parse_policy
-from tuika.services.ports import Cipher, EvidenceFiles, Gateway, Ocr, Relay, Supplier, UnitOfWork
+from tuika.services.ports import Cipher, EvidenceFiles, Gateway, Ocr, Relay, Supplier, UnitOfWork, WebhookClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,20 @@ class Handler:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookRules:
+    """How the sender takes deliveries, and where endpoints may be."""
+
+    # A sender's hold on the deliveries it took: longer than a batch of tries at the client's
+    # timeout, so a live sender never has its deliveries taken from it.
+    lease: timedelta = timedelta(seconds=120)
+    batch: int = 20
+    # Endpoints sent to at once by each worker process (one thread each).
+    threads: int = 8
+    # Loopback and private addresses allowed: the demo's and the tests' receivers.
+    allow_private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class EventRules:
     """How the relay takes deliveries, and how long delivered events are kept."""
 
@@ -190,6 +204,9 @@ class Context:
     # The reactions to each type of event (``services.events.handlers``), and how they are run.
     handlers: Mapping[EventType, tuple[Handler, ...]] = field(default_factory=dict)
     events: EventRules = field(default_factory=EventRules)
+    # Posts webhooks; without one, deliveries are written and wait.
+    webhook_client: WebhookClient | None = None
+    webhooks: WebhookRules = field(default_factory=WebhookRules)
 
     def handler(self, name: str) -> Handler | None:
         """Return the handler called ``name``."""

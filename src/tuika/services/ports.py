@@ -25,6 +25,8 @@ from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.sending import Outgoing, SendChannel
 from tuika.domain.sessions import WebSession
 from tuika.domain.supplier import Asked, CardAnswer, TopupAnswer
+from tuika.domain.webhooks import Attempt, DeliveryState, Endpoint, Owner
+from tuika.domain.webhooks import Delivery as WebhookDelivery
 from tuika.review.forensics import Marks
 from tuika.review.ocr import OcrText
 from tuika.review.reading import EvidenceRead
@@ -194,6 +196,28 @@ class MessageRepository(Protocol):
     def get(self, message_id: str) -> Message | None: ...
 
 
+class WebhookRepository(Protocol):
+    """Webhook endpoints, one delivery per event each wants, and every attempt of each."""
+
+    def add_endpoint(self, endpoint: Endpoint) -> None: ...
+    def save_endpoint(self, endpoint: Endpoint) -> None: ...
+    def endpoint(self, endpoint_id: str, *, lock: bool = False) -> Endpoint | None: ...
+    def endpoints(self, ids: Sequence[str]) -> list[Endpoint]: ...
+    def endpoints_of(self, owner: Owner, owner_id: str) -> list[Endpoint]: ...
+    def enabled(self) -> list[Endpoint]: ...
+    def delete_endpoint(self, endpoint_id: str) -> None: ...
+    def add_deliveries(self, deliveries: Sequence[WebhookDelivery]) -> None: ...
+    def due_endpoints(self, now: datetime, exclude: Sequence[str], limit: int) -> list[str]: ...
+    def claim(self, endpoint_id: str, now: datetime, lease_until: datetime, limit: int) -> list[WebhookDelivery]: ...
+    def finish(self, deliveries: Sequence[WebhookDelivery], attempts: Sequence[Attempt]) -> None: ...
+    def delivery(self, delivery_id: str, *, lock: bool = False) -> WebhookDelivery | None: ...
+    def deliveries_of(
+        self, endpoint_id: str, *, before: str | None, limit: int, state: DeliveryState | None = None
+    ) -> list[WebhookDelivery]: ...
+    def attempts_of(self, delivery_id: str) -> list[Attempt]: ...
+    def counts(self, endpoint_id: str) -> dict[DeliveryState, int]: ...
+
+
 class AnswerRepository(Protocol):
     """The supplier's recent answers by order and item, kept so that one claim asks it once."""
 
@@ -222,6 +246,7 @@ class UnitOfWork(Protocol):
     events: EventRepository
     answers: AnswerRepository
     messages: MessageRepository
+    webhooks: WebhookRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -323,6 +348,30 @@ class Gateway(Protocol):
     def notice(self, headers: Mapping[str, str], body: bytes) -> Notice: ...
     def notice_reply(self, accepted: bool) -> tuple[int, dict[str, str], bytes]: ...
     def statement(self, day: date) -> list[StatementLine]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAnswer:
+    """How one POST to an endpoint went: its status (None when none came) or why not, and how long."""
+
+    status: int | None
+    latency_ms: int
+    excerpt: str = ""
+    error: str | None = None
+
+
+class WebhookClient(Protocol):
+    """Posts a delivery to an endpoint, signed with each of ``secrets`` (Standard Webhooks).
+
+    Never raises: a failure is an answer without a 2xx. ``message_id`` goes out as
+    ``webhook-id``, the same on every try, so a receiver drops what it has seen.
+
+    It refuses, without connecting, a URL whose host resolves to an address that is not
+    public (unless built for the demo), follows no redirect, waits a short time and reads a
+    capped part of the answer.
+    """
+
+    def post(self, url: str, *, message_id: str, secrets: Sequence[str], body: bytes) -> WebhookAnswer: ...
 
 
 class Notifier(Protocol):

@@ -428,3 +428,68 @@ class MessageRow(Base):
             sqlite_where=text("read_at IS NULL AND channel = 'inbox'"),
         ),
     )
+
+
+class WebhookEndpointRow(Base):
+    """A URL a host platform or a merchant registered for webhooks, with its sealed secrets."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(String(200))
+    # Event type names; empty: every type.
+    types: Mapped[list[Any]]
+    # [{"sealed", "created_at", "expires_at"}], newest first.
+    secrets: Mapped[list[Any]]
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    disabled_reason: Mapped[str | None] = mapped_column(String(16))
+    failing_since: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __table_args__ = (Index("ix_webhook_endpoints_owner", "owner", "owner_id"),)
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one endpoint; while it is being sent, ``next_try_at`` is its sender's lease."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(26))
+    event_type: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    next_try_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    __table_args__ = (
+        # An event goes to an endpoint once, however often the writer runs.
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_once"),
+        Index("ix_webhook_deliveries_list", "endpoint_id", "id"),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_try_at",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+    )
+
+
+class WebhookAttemptRow(Base):
+    """One try of a delivery, as its owner reads it: the status, how long, the start of the answer."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    status: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    excerpt: Mapped[str] = mapped_column(String(500))
+    manual: Mapped[bool] = mapped_column(Boolean)
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)

@@ -28,6 +28,7 @@ from tuika.adapters.db.repositories import (
     SqlReadRepository,
 )
 from tuika.adapters.db.sessions import SqlSessionRepository, SqlSignInLinkRepository
+from tuika.adapters.db.webhooks import SqlWebhookRepository
 from tuika.domain.events import Event, EventType
 from tuika.services.ports import (
     AlertRepository,
@@ -47,6 +48,7 @@ from tuika.services.ports import (
     ReadRepository,
     SessionRepository,
     SignInLinkRepository,
+    WebhookRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class SqlUnitOfWork:
     events: EventRepository
     answers: AnswerRepository
     messages: MessageRepository
+    webhooks: WebhookRepository
 
     def __init__(
         self,
@@ -114,6 +117,7 @@ class SqlUnitOfWork:
         self.links = SqlSignInLinkRepository(self.session)
         self.answers = SqlAnswerRepository(self.session)
         self.messages = SqlMessageRepository(self.session)
+        self.webhooks = SqlWebhookRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events
         return self

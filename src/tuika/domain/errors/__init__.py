@@ -11,6 +11,7 @@ group them by family:
 - ``evidence``: uploaded files refused
 - ``payouts``: refunds, the ledger, gateways and disputes
 - ``system``: races, oversized bodies, an unreachable supplier, an unreadable card key
+- ``webhooks``: webhook endpoints refused
 
 >>> from tuika.domain.errors import Conflict, IllegalTransition
 >>> error = IllegalTransition("submitted -> refunded", old="submitted", new="refunded")
@@ -82,6 +83,13 @@ from tuika.domain.errors.system import (
     DuplicateKey,
     SupplierUnavailable,
 )
+from tuika.domain.errors.webhooks import (
+    DeliveryNotRetryable,
+    RotationOverlapInvalid,
+    TooManyEndpoints,
+    WebhookTypesUnknown,
+    WebhookUrlRefused,
+)
 
 __all__ = [
     "AlertAlreadyResolved",
@@ -95,6 +103,7 @@ __all__ = [
     "CipherTokenInvalid",
     "Conflict",
     "ContestNotAllowed",
+    "DeliveryNotRetryable",
     "DisputeUndecided",
     "DuplicateKey",
     "EvidenceAnimated",
@@ -124,6 +133,7 @@ __all__ = [
     "PolicyInvalid",
     "RefundLimitReached",
     "RefundReturned",
+    "RotationOverlapInvalid",
     "RouteUnavailable",
     "SignInRefused",
     "StaleState",
@@ -132,6 +142,9 @@ __all__ = [
     "TokenInvalid",
     "TokenMissing",
     "TokenRejected",
+    "TooManyEndpoints",
     "TuikaError",
     "UnknownItems",
+    "WebhookTypesUnknown",
+    "WebhookUrlRefused",
 ]

@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from tuika.domain.cases import Role
 from tuika.domain.events import Event, EventType
 from tuika.domain.ids import ulid_floor
-from tuika.domain.reason_codes import withhold
+from tuika.domain.webhooks import Owner
 from tuika.services.context import Actor, Context
+from tuika.services.webhooks.writing import partner_payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +38,5 @@ def feed(ctx: Context, actor: Actor, *, after: str | None, types: Sequence[Event
     before = ulid_floor(settled_ms)
     with ctx.read() as uow:
         found = uow.events.feed(after=after, before=before, types=types, limit=limit)
-    shown = [_as_partner_reads(e) for e in found]
+    shown = [replace(e, payload=partner_payload(e, Owner.PLATFORM)) for e in found]
     return FeedPage(shown, shown[-1].id if shown else after)
-
-
-def _as_partner_reads(event: Event) -> Event:
-    codes = event.payload.get("codes")
-    if not isinstance(codes, list):
-        return event
-    return replace(event, payload={**event.payload, "codes": list(withhold(tuple(str(c) for c in codes)))})

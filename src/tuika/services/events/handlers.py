@@ -18,6 +18,7 @@ from tuika.services.context import Context, Handler
 from tuika.services.notify.writing import default_plan, message_writer
 from tuika.services.payouts import confirming, paying
 from tuika.services.review.machine import machine_review
+from tuika.services.webhooks.writing import WEBHOOK_TYPES, WEBHOOKS
 
 
 def review_case(ctx: Context, event: Event) -> None:
@@ -62,7 +63,11 @@ _ACTING: Final[Mapping[EventType, tuple[Handler, ...]]] = {
     EventType.PAYOUT_SENT: (CONFIRM,),
 }
 EVENT_HANDLERS: Final[Mapping[EventType, tuple[Handler, ...]]] = {
-    type_: (*_ACTING.get(type_, ()), *((NOTIFY,) if type_ in TOLD_BY else ()))
+    type_: (
+        *_ACTING.get(type_, ()),
+        *((NOTIFY,) if type_ in TOLD_BY else ()),
+        *((WEBHOOKS,) if type_ in WEBHOOK_TYPES else ()),
+    )
     for type_ in EventType
-    if type_ in _ACTING or type_ in TOLD_BY
+    if type_ in _ACTING or type_ in TOLD_BY or type_ in WEBHOOK_TYPES
 }

@@ -13,7 +13,7 @@ from tuika.domain.errors import Forbidden, NotFound
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.services.context import Actor, Context
 
-_RECIPIENTS = {Role.BUYER: Recipient.BUYER, Role.MERCHANT: Recipient.MERCHANT}
+_RECIPIENTS = {Role.BUYER: Recipient.BUYER, Role.MERCHANT: Recipient.MERCHANT, Role.PLATFORM: Recipient.PLATFORM}
 
 
 @dataclass(frozen=True, slots=True)
