@@ -255,7 +255,8 @@ def test_workers_killed_at_random_moments_pay_every_claim_exactly_once(
     # writer reads six events of each claim: submitted, reviewing, decided, refunding, refunded, paid;
     # the webhook writer all eight (with the order synced and the payout opened).
     found = deliveries(offline)
-    assert sorted(handler for _, handler, _ in found) == ["notify"] * 36 + ["pay"] * 6 + ["review"] * 6 + ["webhooks"] * 48
+    handlers = sorted(handler for _, handler, _ in found)
+    assert handlers == ["notify"] * 36 + ["pay"] * 6 + ["review"] * 6 + ["webhooks"] * 48
     # And each buyer was told each thing once, however often a worker died: received, approved, paid.
     with offline.ctx.read() as uow:
         for case_id, (buyer, _) in claims.items():

@@ -21,6 +21,8 @@ class Received:
     path: str
     headers: Mapping[str, str]
     body: bytes
+    # What the receiver answered it.
+    status: int
 
 
 class Receiver:
@@ -42,13 +44,18 @@ class Receiver:
         if self.delay:
             time.sleep(self.delay)
         with self._lock:
-            self.received.append(Received(target, dict(headers), body))
             status = self.script.pop(0) if self.script else self.status
+            self.received.append(Received(target, dict(headers), body, status))
         return status, dict(self.extra), self.answer
 
     @property
     def url(self) -> str:
         return self._server.base_url + "/hooks"
+
+    def accepted(self) -> list[str]:
+        """Return the ``webhook-id`` of each delivery answered 2xx, in the order they came."""
+        with self._lock:
+            return [r.headers["webhook-id"] for r in self.received if 200 <= r.status < 300]
 
     def start(self) -> Self:
         self._server.start()

@@ -453,6 +453,7 @@ def _endpoint_fields(e: Endpoint, now: datetime) -> dict[str, Any]:
         "enabled": e.enabled,
         "disabled_reason": e.disabled_reason,
         "failing_since": e.failing_since,
+        "paused_until": e.resume_at if e.resume_at is not None and e.resume_at > now else None,
         "signing_secrets": len(e.signing(now)),
         "created_at": e.created_at,
         "updated_at": e.updated_at,

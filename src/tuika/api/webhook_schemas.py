@@ -47,6 +47,8 @@ class EndpointOut(BaseModel):
     # "failing" (every try failed for 24 hours) or "owner"; null while enabled.
     disabled_reason: str | None
     failing_since: datetime | None
+    # While it looks down, nothing is sent to it before this (one probe then); a success clears it.
+    paused_until: datetime | None
     # The secrets signing now: the newest first, then any a rotation still keeps until it expires.
     signing_secrets: int
     created_at: datetime

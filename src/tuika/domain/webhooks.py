@@ -43,6 +43,8 @@ RETRY_WAITS: Final = (
     timedelta(hours=2),
     timedelta(hours=4),
 )
+# An endpoint that is down is probed at least this often, whatever its deliveries' own waits.
+PAUSE_AT_MOST: Final = timedelta(minutes=10)
 RETRY_FOR: Final = timedelta(hours=24)
 DISABLE_AFTER: Final = timedelta(hours=24)
 MAX_URL: Final = 500
@@ -96,6 +98,8 @@ class Endpoint:
     failing_since: datetime | None = None
     # Why it is disabled: "failing" (by tuika, after DISABLE_AFTER) or "owner".
     disabled_reason: str | None = None
+    # While down, none of its deliveries is tried before this: not even a new one.
+    resume_at: datetime | None = None
 
     def wants(self, type_: EventType) -> bool:
         return self.enabled and (not self.types or type_ in self.types)
@@ -117,8 +121,24 @@ class Endpoint:
     def after_try(self, ok: bool, at: datetime) -> Endpoint:
         """Return the endpoint as one try leaves it: healthy again, or failing since its first failure."""
         if ok:
-            return self if self.failing_since is None else replace(self, failing_since=None)
+            healthy = self.failing_since is None and self.resume_at is None
+            return self if healthy else replace(self, failing_since=None, resume_at=None)
         return self if self.failing_since is not None else replace(self, failing_since=at)
+
+    def paused(self, now: datetime) -> Endpoint:
+        """Return the endpoint resting after a pass in which it looked down, for longer the longer it has been.
+
+        >>> from datetime import UTC
+        >>> t0 = datetime(2026, 12, 3, tzinfo=UTC)
+        >>> e = Endpoint("we_1", Owner.PLATFORM, "p", "https://h.example/", "", frozenset(), (), True, t0, t0)
+        >>> e.after_try(False, t0).paused(t0).resume_at - t0
+        datetime.timedelta(seconds=5)
+        >>> e.after_try(False, t0).paused(t0 + timedelta(hours=3)).resume_at - t0
+        datetime.timedelta(seconds=11400)
+        """
+        down_for = now - (self.failing_since or now)
+        rest = next((w for w in RETRY_WAITS if w >= down_for / 4), PAUSE_AT_MOST)
+        return replace(self, resume_at=now + min(rest, PAUSE_AT_MOST))
 
     def should_disable(self, now: datetime) -> bool:
         return self.enabled and self.failing_since is not None and now - self.failing_since >= DISABLE_AFTER

@@ -446,6 +446,7 @@ class WebhookEndpointRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     disabled_reason: Mapped[str | None] = mapped_column(String(16))
     failing_since: Mapped[datetime | None]
+    resume_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (Index("ix_webhook_endpoints_owner", "owner", "owner_id"),)

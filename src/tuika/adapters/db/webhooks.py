@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
@@ -74,7 +74,10 @@ class SqlWebhookRepository:
     def due_endpoints(self, now: datetime, exclude: Sequence[str], limit: int) -> list[str]:
         """Return endpoints with deliveries due, the longest waiting first, leaving out ``exclude``."""
         first = func.min(WebhookDeliveryRow.next_try_at)
-        enabled = select(WebhookEndpointRow.id).where(WebhookEndpointRow.enabled.is_(True))
+        enabled = select(WebhookEndpointRow.id).where(
+            WebhookEndpointRow.enabled.is_(True),
+            or_(WebhookEndpointRow.resume_at.is_(None), WebhookEndpointRow.resume_at <= now),
+        )
         query = (
             select(WebhookDeliveryRow.endpoint_id)
             .where(
@@ -179,6 +182,7 @@ def _endpoint_values(e: Endpoint) -> dict[str, Any]:
         "enabled": e.enabled,
         "disabled_reason": e.disabled_reason,
         "failing_since": e.failing_since,
+        "resume_at": e.resume_at,
         "created_at": e.created_at,
         "updated_at": e.updated_at,
     }
@@ -205,6 +209,7 @@ def _endpoint(r: WebhookEndpointRow) -> Endpoint:
         updated_at=r.updated_at,
         failing_since=r.failing_since,
         disabled_reason=r.disabled_reason,
+        resume_at=r.resume_at,
     )
 
 

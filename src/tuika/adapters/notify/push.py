@@ -1,7 +1,7 @@
 """App pushes through JPush (极光推送), over its REST API v3 with httpx.
 
 Not through the ``jpush`` SDK: its hosts are module constants, so pointing it at the sandbox
-would mean patching the module (decision 0010). One ``Outgoing`` is one notification to one
+would mean patching the module (decision 0007). One ``Outgoing`` is one notification to one
 registration id, on Android and iOS, with the case link and the message id in its ``extras``.
 
 JPush answers ``{"sendno": "…", "msg_id": "…"}`` or ``{"error": {"code": …, "message": …}}``;

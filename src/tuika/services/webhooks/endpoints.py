@@ -139,7 +139,7 @@ def update(
             updated_at=now,
         )
         if enabled is True and not found.enabled:
-            changed = replace(changed, enabled=True, disabled_reason=None, failing_since=None)
+            changed = replace(changed, enabled=True, disabled_reason=None, failing_since=None, resume_at=None)
         elif enabled is False and found.enabled:
             changed = replace(changed, enabled=False, disabled_reason="owner")
         uow.webhooks.save_endpoint(changed)

@@ -89,7 +89,9 @@ def send_endpoint(ctx: Context, endpoint_id: str) -> SendReport:
         attempts.append(attempt)
         results.append(_after(delivery, attempt))
         failures = 0 if attempt.ok else failures + 1
-    return _finish(ctx, endpoint_id, results, attempts)
+    # Down, by the look of it: three failures in a row, or every try of a short pass.
+    down = failures >= min(GIVE_WAY_AFTER, len(attempts))
+    return _finish(ctx, endpoint_id, results, attempts, down=down)
 
 
 def send_now(ctx: Context, delivery: Delivery, endpoint: Endpoint) -> Attempt:
@@ -146,7 +148,13 @@ def _after(delivery: Delivery, attempt: Attempt) -> Delivery:
 
 
 def _finish(
-    ctx: Context, endpoint_id: str, results: list[Delivery], attempts: list[Attempt], *, manual: bool = False
+    ctx: Context,
+    endpoint_id: str,
+    results: list[Delivery],
+    attempts: list[Attempt],
+    *,
+    manual: bool = False,
+    down: bool = False,
 ) -> SendReport:
     disabled = 0
     with ctx.uow() as uow:
@@ -159,6 +167,8 @@ def _finish(
         for attempt in attempts:
             health = health.after_try(attempt.ok, attempt.at)
         now = ctx.clock.now()
+        if down:
+            health = health.paused(now)
         if not manual and health.should_disable(now):
             health = replace(health, enabled=False, disabled_reason="failing", updated_at=now)
             tell_disabled(uow, health, now)
