@@ -38,6 +38,8 @@ TABLES = (
     "webhook_deliveries",
     "webhook_endpoints",
     "messages",
+    "preferences",
+    "devices",
     "event_deliveries",
     "events",
     "web_sessions",

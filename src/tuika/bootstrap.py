@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -18,6 +19,9 @@ from tuika.adapters.evidence_store import EvidenceStore
 from tuika.adapters.gateways.alipay import AlipayGateway
 from tuika.adapters.gateways.bank import BankCardGateway
 from tuika.adapters.gateways.wechat import WechatPayGateway
+from tuika.adapters.notify.email import SmtpNotifier
+from tuika.adapters.notify.push import JPushNotifier
+from tuika.adapters.notify.sms import AliyunSmsNotifier
 from tuika.adapters.ocr.paddle import ModelSize, PaddleOcr
 from tuika.adapters.suppliers.http import HttpSupplier
 from tuika.adapters.webhooks.http import HttpWebhookClient
@@ -25,7 +29,9 @@ from tuika.domain.clock import Clock, SystemClock
 from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
 from tuika.domain.ids import EventId
+from tuika.domain.notifications import Channel, Moment, Plan, parse_plan
 from tuika.domain.payouts import PayoutRoute
+from tuika.domain.sending import SendChannel
 from tuika.jobs.queue import HueyRelay, Tasks, TuikaHuey, make_huey, register
 from tuika.services.claims.policies import ensure_default
 from tuika.services.context import (
@@ -33,17 +39,19 @@ from tuika.services.context import (
     EventRules,
     Handler,
     PolicyBook,
+    SendRules,
     SignInRules,
     Sla,
     WebhookRules,
     subscriptions,
 )
-from tuika.services.events.handlers import EVENT_HANDLERS
+from tuika.services.events.handlers import handler_table
 from tuika.services.events.relay import hint
+from tuika.services.notify.writing import default_plan
 from tuika.services.orders.encrypt_accounts import encrypt_accounts
-from tuika.services.ports import Gateway, Relay
+from tuika.services.ports import Gateway, Notifier, Relay
 from tuika.services.review.remask import remask_reads
-from tuika.settings import Settings
+from tuika.settings import Settings, sms_template_codes
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +145,64 @@ def _supplier(settings: Settings) -> HttpSupplier | None:
     )
 
 
+def notifiers(settings: Settings) -> dict[SendChannel, Notifier]:
+    """Return a sender for each channel whose provider is configured."""
+    found: dict[SendChannel, Notifier] = {}
+    if settings.sms_access_key_id:
+        found[SendChannel.SMS] = AliyunSmsNotifier(
+            settings.sms_access_key_id,
+            settings.sms_access_key_secret,
+            settings.sms_sign_name,
+            endpoint=settings.sms_endpoint,
+            protocol=settings.sms_protocol,
+        )
+    if settings.push_app_key:
+        found[SendChannel.PUSH] = JPushNotifier(
+            settings.push_app_key,
+            settings.push_master_secret,
+            base_url=settings.push_url,
+            apns_production=settings.push_apns_production,
+        )
+    if settings.smtp_host:
+        found[SendChannel.EMAIL] = SmtpNotifier(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            sender_name=settings.smtp_sender_name,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            ssl=settings.smtp_ssl,
+            starttls=settings.smtp_starttls,
+        )
+    return found
+
+
+def notify_plan(settings: Settings) -> Plan:
+    """Return the notification plan: the settings' file, parsed strictly, or the package's."""
+    if settings.notify_plan_file is None:
+        return default_plan()
+    try:
+        document = tomllib.loads(settings.notify_plan_file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"notify_plan_file {settings.notify_plan_file}: {exc}") from exc
+    return parse_plan(document)
+
+
+def sms_templates(settings: Settings, plan: Plan) -> dict[str, str]:
+    """Return the SMS template codes, refusing a moment the plan does not know; warn of any missing."""
+    codes = sms_template_codes(settings.sms_templates)
+    known = {m.value for m in Moment}
+    unknown = sorted(k for k in codes if k.partition(".")[0] not in known)
+    if unknown:
+        raise ValueError(f"sms_templates: unknown moments {unknown}")
+    if settings.sms_access_key_id:
+        wanted = sorted(f"{m.value}.{lang}" for (m, c, lang) in plan.templates if c is Channel.SMS)
+        missing = [k for k in wanted if k not in codes]
+        if missing:
+            log.warning("no SMS template code for %s: those text messages will fail", ", ".join(missing))
+    return codes
+
+
 def build(
     settings: Settings,
     *,
@@ -155,7 +221,10 @@ def build(
     after = upgrade(engine) if migrate else frozenset()
     forward = RelayLater()
     target: Relay = relay or forward
-    table = EVENT_HANDLERS if handlers is None else handlers
+    plan = notify_plan(settings)
+    senders = notifiers(settings)
+    channels = frozenset(Channel(c.value) for c in senders)
+    table = handler_table(plan, channels) if handlers is None else handlers
     subscribed = subscriptions(table)
 
     def wake(events: Sequence[Event]) -> None:
@@ -201,6 +270,12 @@ def build(
             lease=timedelta(seconds=max(120.0, settings.webhooks_timeout_s * 25)),
             threads=settings.webhooks_threads,
             allow_private=allow_private,
+        ),
+        notifiers=senders,
+        sending=SendRules(
+            threads=settings.sending_threads,
+            site_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+            sms_templates=sms_templates(settings, plan),
         ),
     )
     sessions = session_factory(engine)

@@ -112,6 +112,36 @@ class Settings(BaseSettings):
     webhooks_timeout_s: float = Field(default=5.0, gt=0, le=30)
     webhooks_threads: int = Field(default=8, ge=1, le=64)
     webhooks_allow_private: bool | None = None
+    # Messages. Where the pages are as people's phones reach them (the links in texts, pushes
+    # and mail; unset: http://host:port), the notification plan (unset: the one in the
+    # package, src/tuika/policies/notify.toml), and how many passes per channel each worker
+    # process sends at once. A channel whose provider is not configured gets no messages.
+    public_url: str | None = None
+    notify_plan_file: Path | None = None
+    sending_threads: int = Field(default=2, ge=1, le=32)
+    # SMS through Alibaba Cloud (dysmsapi SendSms). sms_templates names the template code the
+    # provider approved for each message, "moment.lang=CODE" separated by commas
+    # (`tuika notify sms-templates` prints the texts to register).
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = ""
+    sms_sign_name: str = ""
+    sms_endpoint: str = "dysmsapi.aliyuncs.com"
+    sms_protocol: Literal["https", "http"] = "https"
+    sms_templates: str = ""
+    # App push through JPush's push API v3.
+    push_app_key: str = ""
+    push_master_secret: str = ""
+    push_url: str = "https://api.jpush.cn"
+    push_apns_production: bool = True
+    # Email through an SMTP server: SMTPS (smtp_ssl, usually port 465) or STARTTLS (587).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=465, ge=1, le=65535)
+    smtp_sender: str = ""
+    smtp_sender_name: str = "退卡 tuika"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_ssl: bool = True
+    smtp_starttls: bool = False
     # The supplier API that verifies card keys and top-ups; without it a person verifies.
     supplier_url: str | None = None
     supplier_partner_id: str = Field(default="tuika", min_length=1, max_length=64)
@@ -211,6 +241,15 @@ class Settings(BaseSettings):
             raise ValueError(f"card_key_active {self.card_key_active!r} is not in card_keys")
         if self.supplier_url and not self.supplier_secret:
             raise ValueError("supplier_url needs supplier_secret to sign its requests")
+        if self.sms_access_key_id and not (self.sms_access_key_secret and self.sms_sign_name):
+            raise ValueError("sms_access_key_id needs sms_access_key_secret and sms_sign_name")
+        if self.push_app_key and not self.push_master_secret:
+            raise ValueError("push_app_key needs push_master_secret")
+        if self.smtp_host and not self.smtp_sender:
+            raise ValueError("smtp_host needs smtp_sender, the From address")
+        if self.smtp_ssl and self.smtp_starttls:
+            raise ValueError("smtp_ssl and smtp_starttls are two ways to encrypt: choose one")
+        sms_template_codes(self.sms_templates)
         return self
 
     def db_url(self) -> str:
@@ -241,3 +280,21 @@ class Settings(BaseSettings):
             problems.append("TUIKA_CARD_KEYS 含有演示密钥 / TUIKA_CARD_KEYS contains the demo key")
         if problems:
             raise InsecureSettings(problems)
+
+
+def sms_template_codes(raw: str) -> dict[str, str]:
+    """Return "moment.lang" → template code from ``TUIKA_SMS_TEMPLATES``; raise ``ValueError`` if malformed.
+
+    >>> sms_template_codes("refund_arrived.zh=SMS_465001, rejected.zh=SMS_465002")
+    {'refund_arrived.zh': 'SMS_465001', 'rejected.zh': 'SMS_465002'}
+    """
+    found: dict[str, str] = {}
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        key, eq, code = (x.strip() for x in part.partition("="))
+        moment, dot, lang = key.partition(".")
+        if not eq or not dot or not moment or lang not in ("zh", "en") or not code:
+            raise ValueError(f"sms_templates: {part!r} is not moment.lang=CODE (lang zh or en)")
+        found[key] = code
+    return found

@@ -21,6 +21,11 @@ HOME = "tuika.domain.errors"
 
 # What clients see: changing a code or a status breaks an integrator, so each one is written here.
 ANSWERS: dict[str, tuple[str, int]] = {
+    "DeviceTokenInvalid": ("device_token_invalid", 422),
+    "EmailInvalid": ("email_invalid", 422),
+    "InboxAlwaysOn": ("inbox_always_on", 422),
+    "PhoneInvalid": ("phone_invalid", 422),
+    "QuietHoursInvalid": ("quiet_hours_invalid", 422),
     "DeliveryNotRetryable": ("webhook_delivery_not_retryable", 409),
     "RotationOverlapInvalid": ("webhook_rotation_overlap_invalid", 422),
     "TooManyEndpoints": ("webhook_endpoints_limit", 409),

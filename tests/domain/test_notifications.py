@@ -47,6 +47,7 @@ SAMPLE = {
     "reason": "卡密无效",
     "url": "https://shop.example.com/after-sales/tuika/webhooks?source=refunds",
     "since": "12月13日 18:05",
+    "voucher": "2026121322001455631412345678",
 }
 
 

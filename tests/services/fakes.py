@@ -35,6 +35,7 @@ from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
+from tuika.domain.preferences import Device, Preferences
 from tuika.domain.webhooks import Delivery as WebhookDelivery
 from tuika.domain.webhooks import Endpoint
 from tuika.review.reading import EvidenceRead
@@ -49,6 +50,7 @@ from tuika.services.ports import (
     LedgerRepository,
     MarkRepository,
     NoticeRepository,
+    SendRepository,
     SessionRepository,
     SignInLinkRepository,
     UnitOfWork,
@@ -371,6 +373,28 @@ class FakeWebhooks(_Fake):
             self.deliveries.append(d)
 
 
+class FakePreferences(_Fake):
+    """People's preferences and the buyers' devices, as the message writer reads them."""
+
+    name, tables = "preferences", ("rows", "device_rows")
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[Recipient, str], Preferences] = {}
+        self.device_rows: list[Device] = []
+
+    def get(self, recipient: Recipient, recipient_id: str) -> Preferences | None:
+        return self.rows.get((recipient, recipient_id))
+
+    def many(self, recipient: Recipient, recipient_ids: Sequence[str]) -> dict[str, Preferences]:
+        return {i: self.rows[(recipient, i)] for i in recipient_ids if (recipient, i) in self.rows}
+
+    def save(self, p: Preferences, at: datetime) -> None:
+        self.rows[(p.recipient, p.recipient_id)] = replace(p, updated_at=at)
+
+    def buyers_with_devices(self, buyer_ids: Sequence[str]) -> set[str]:
+        return {d.buyer_id for d in self.device_rows if d.buyer_id in buyer_ids}
+
+
 class FakeUnitOfWork:
     """One transaction at a time over the faked repositories; ``committed`` tells whether anyone committed.
 
@@ -384,6 +408,7 @@ class FakeUnitOfWork:
     sessions: SessionRepository
     links: SignInLinkRepository
     answers: AnswerRepository
+    sends: SendRepository
 
     def __init__(
         self,
@@ -407,7 +432,8 @@ class FakeUnitOfWork:
         self.alerts = FakeAlerts()
         self.messages = FakeMessages()
         self.webhooks = FakeWebhooks()
-        for name in ("ledger", "marks", "notices", "sessions", "links", "answers"):
+        self.preferences = FakePreferences()
+        for name in ("ledger", "marks", "notices", "sessions", "links", "answers", "sends"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
         for c in cases:
@@ -439,6 +465,7 @@ class FakeUnitOfWork:
             self.alerts,
             self.messages,
             self.webhooks,
+            self.preferences,
         )
 
     def _snapshot(self) -> list[dict[str, Any]]:

@@ -63,6 +63,14 @@ class DeliveryIn(Strict):
     delivered_at: Instant | None = None
 
 
+class BuyerContactIn(Strict):
+    """Where the buyer can be told of their claims, as the platform knows it: fills only what the buyer has not set."""
+
+    # A mainland mobile number (11 digits, "+86" allowed).
+    phone: Annotated[str, StringConstraints(max_length=32, strip_whitespace=True)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, strip_whitespace=True)] | None = None
+
+
 class OrderIn(Strict):
     id: Id
     buyer_id: Id
@@ -80,6 +88,7 @@ class OrderIn(Strict):
     payment: PaymentIn
     paid_at: Instant
     delivery: DeliveryIn
+    buyer_contact: BuyerContactIn | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderIn:

@@ -148,6 +148,8 @@ def payout_event(type_: EventType, payout: Payout, from_status: PayoutStatus | N
         "route": payout.route.value,
         "amount_fen": payout.amount.fen,
         "fee_fen": payout.fee.fen,
+        # The gateway's refund number, once it gave one: the buyer's proof of the refund.
+        "voucher": payout.voucher,
         "from": from_status.value if from_status is not None else None,
         "to": payout.status.value,
         "attempts": payout.attempts,

@@ -24,6 +24,7 @@ from tuika.domain.ids import EventId
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
+from tuika.domain.sending import SendState
 
 
 def when(at: datetime, lang: str) -> str:
@@ -99,8 +100,8 @@ VARIABLES: Final[Mapping[Moment, frozenset[str]]] = {
     Moment.APPROVED: _CASE_VARS | {"route"},
     Moment.REJECTED: _CASE_VARS | {"why"},
     Moment.APPEAL_DECIDED: _CASE_VARS | {"outcome"},
-    Moment.REFUND_SENT: _CASE_VARS | {"route"},
-    Moment.REFUND_ARRIVED: _CASE_VARS | {"route"},
+    Moment.REFUND_SENT: _CASE_VARS | {"route", "voucher"},
+    Moment.REFUND_ARRIVED: _CASE_VARS | {"route", "voucher"},
     Moment.CLAIM_AGAINST_GOODS: _CASE_VARS | {"reason"},
     Moment.CLAIM_DECIDED_FOR_MERCHANT: _CASE_VARS | {"outcome"},
     Moment.ENDPOINT_DISABLED: frozenset({"url", "since", "link"}),
@@ -199,6 +200,11 @@ class Plan:
     def for_moment(self, moment: Moment) -> tuple[Telling, ...]:
         """Return who hears of ``moment``, in the plan's order."""
         return tuple(t for t in self.tellings if t.moment is moment)
+
+    def names(self, moment: Moment, channel: Channel, lang: str) -> frozenset[str]:
+        """Return the variables one template uses (an SMS template's parameters)."""
+        template = self.templates[(moment, channel, lang)]
+        return frozenset(_named(template.title) | _named(template.body))
 
     def render(self, moment: Moment, channel: Channel, lang: str, values: Mapping[str, str]) -> Template:
         """Return the message for these values; each variable the template names must be given."""
@@ -382,3 +388,17 @@ class Message:
     urgent: bool
     created_at: datetime
     read_at: datetime | None = None
+    status: SendState = SendState.SENT
+    attempts: int = 0
+    # When a pending message may go next (quiet hours, a retry's wait, a sender's lease).
+    next_try_at: datetime | None = None
+    sent_at: datetime | None = None
+    provider_id: str | None = None
+    # What the provider last answered, for staff: its own code and words.
+    last_error: str | None = None
+    # An SMS's template parameters, per language (an SMS goes out from a registered template).
+    params: Mapping[str, Mapping[str, str]] | None = None
+
+    def text(self, lang: str) -> tuple[str, str]:
+        """Return the title and the body in ``lang``."""
+        return (self.title, self.body) if lang == "zh" else (self.title_en, self.body_en)

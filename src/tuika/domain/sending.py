@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 
 class SendChannel(StrEnum):
@@ -30,6 +32,8 @@ class Outgoing:
     ``template`` and ``params`` are the SMS provider's template code and its parameters (an SMS
     is sent from a registered template, not as free text); ``body`` is the rendered text, kept
     for the channels that send text and for the record. ``html`` is an email's HTML part.
+    A push goes to every device of its recipient at once: its ``address`` is their
+    registration ids joined by commas (they never hold one).
     """
 
     message_id: str
@@ -64,3 +68,49 @@ class SendFailed(Exception):
     def retry(self) -> bool:
         """Whether trying again later can help."""
         return self.kind in (FailureKind.UNAVAILABLE, FailureKind.THROTTLED)
+
+
+class SendState(StrEnum):
+    """Where a message stands: the inbox's are ``sent`` once written; the others wait for their sender."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # given up: refused, the address gone, or still failing after ``SEND_FOR``
+    SKIPPED = "skipped"  # not sent after all: the channel turned off or the address removed since
+
+
+# How long a message may keep failing before it is given up: a day-old "claim received" helps nobody.
+SEND_FOR: Final = timedelta(hours=24)
+# The waits after each failure: a provider that is down gets a little time, then more.
+SEND_WAITS: Final = (
+    timedelta(seconds=10),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=10),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+)
+# A provider's rate limit (per number per minute, per hour) passes only with time.
+THROTTLED_WAIT: Final = timedelta(minutes=1)
+
+
+def next_send(kind: FailureKind, attempts: int, created_at: datetime, now: datetime) -> datetime | None:
+    """Return when a message whose ``attempts``-th try failed this way is tried again, or None to give up.
+
+    >>> from datetime import UTC
+    >>> t0 = datetime(2026, 12, 4, tzinfo=UTC)
+    >>> next_send(FailureKind.UNAVAILABLE, 1, t0, t0) - t0
+    datetime.timedelta(seconds=10)
+    >>> next_send(FailureKind.THROTTLED, 3, t0, t0) - t0
+    datetime.timedelta(seconds=240)
+    >>> next_send(FailureKind.REFUSED, 1, t0, t0) is None, next_send(FailureKind.UNAVAILABLE, 9, t0, t0 + SEND_FOR)
+    (True, None)
+    """
+    if kind in (FailureKind.REFUSED, FailureKind.ADDRESS_GONE):
+        return None
+    if kind is FailureKind.THROTTLED:
+        wait = THROTTLED_WAIT * 2 ** min(max(attempts - 1, 0), 6)
+    else:
+        wait = SEND_WAITS[min(max(attempts, 1), len(SEND_WAITS)) - 1]
+    at = now + wait
+    return None if at - created_at > SEND_FOR else at

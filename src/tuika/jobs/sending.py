@@ -1,20 +1,27 @@
-"""The webhook sender's loop: each worker process sends to endpoints from a few threads of its own.
+"""The senders' loop: each worker process sends webhooks and messages from a few threads of its own.
 
-Not a queued task: a slow endpoint would hold a queue thread per try, and deliveries are rows
-already, so a loop that looks for due ones is all the wake-up they need. One endpoint is
-sent to by one thread of a process at a time, so a slow or failing endpoint holds up only its
-own deliveries; leases keep processes off each other's.
+Not a queued task: a slow endpoint would hold a queue thread per try, and deliveries and
+messages are rows already, so a loop that looks for due ones is all the wake-up they need.
+One endpoint is sent to by one thread of a process at a time, so a slow or failing endpoint
+holds up only its own deliveries; each message channel (SMS, push, email) has a few passes at
+once, so a slow provider holds up only its own channel. Leases keep processes off each other's.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from tuika.domain.sending import SendChannel
 from tuika.services.context import Context
+from tuika.services.notify.sending import ChannelReport, send_channel
 from tuika.services.webhooks.sending import due_endpoints, send_endpoint
+
+# The busy keys of message passes; the others are webhook endpoints' ids.
+_CHANNEL = "channel:"
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +38,17 @@ class SendLoop:
         self._busy: dict[str, Future[object]] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        # When each channel slot that last found nothing due looks again.
+        self._idle: dict[str, float] = {}
 
     def start(self) -> None:
         if self._thread is not None:
             return
         ctx = self._context()
-        if ctx.webhook_client is None:
+        if ctx.webhook_client is None and not ctx.notifiers:
             return
-        self._pool = ThreadPoolExecutor(ctx.webhooks.threads, thread_name_prefix="tuika-webhooks")
+        size = ctx.webhooks.threads + len(ctx.notifiers) * ctx.sending.threads
+        self._pool = ThreadPoolExecutor(size, thread_name_prefix="tuika-sending")
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="tuika-webhook-loop", daemon=True)
         self._thread.start()
@@ -72,17 +82,52 @@ class SendLoop:
 
     def _look(self) -> int:
         ctx = self._context()
+        started = self._look_channels(ctx)
+        if ctx.webhook_client is None:
+            return started
         with self._lock:
-            busy = list(self._busy)
+            busy = [key for key in self._busy if not key.startswith(_CHANNEL)]
         room = ctx.webhooks.threads - len(busy)
         if room <= 0:
-            return 0
+            return started
         found = due_endpoints(ctx, busy, room)
         assert self._pool is not None
         for endpoint_id in found:
             with self._lock:
                 self._busy[endpoint_id] = self._pool.submit(self._send, endpoint_id)
-        return len(found)
+        return started + len(found)
+
+    def _look_channels(self, ctx: Context) -> int:
+        """Start a pass on each channel slot that is free; a pass that found work starts another."""
+        assert self._pool is not None
+        started = 0
+        for channel in ctx.notifiers:
+            for slot in range(ctx.sending.threads):
+                key = f"{_CHANNEL}{channel.value}:{slot}"
+                with self._lock:
+                    if key in self._busy or self._idle.get(key, 0.0) > time.monotonic():
+                        continue
+                    self._busy[key] = self._pool.submit(self._send_channel, key, channel)
+                started += 1
+        return started
+
+    def _send_channel(self, key: str, channel: SendChannel) -> None:
+        try:
+            report = send_channel(self._context(), channel)
+        except Exception:
+            log.exception("sending %s messages failed; they are due again after the lease", channel.value)
+            report = ChannelReport()
+        finally:
+            with self._lock:
+                self._busy.pop(key, None)
+        with self._lock:
+            if report.handled:
+                self._idle.pop(key, None)
+            else:
+                # Nothing due: this slot looks again after the loop's interval, not at once.
+                self._idle[key] = time.monotonic() + self._every
+        if report.handled:
+            self._wake.set()
 
     def _send(self, endpoint_id: str) -> None:
         try:

@@ -17,7 +17,18 @@ from tuika.domain.events import Event, EventType
 from tuika.domain.history import HistoryLimits
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import Policy, parse_policy
-from tuika.services.ports import Cipher, EvidenceFiles, Gateway, Ocr, Relay, Supplier, UnitOfWork, WebhookClient
+from tuika.domain.sending import SendChannel
+from tuika.services.ports import (
+    Cipher,
+    EvidenceFiles,
+    Gateway,
+    Notifier,
+    Ocr,
+    Relay,
+    Supplier,
+    UnitOfWork,
+    WebhookClient,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +164,21 @@ class WebhookRules:
 
 
 @dataclass(frozen=True, slots=True)
+class SendRules:
+    """How the SMS, push and email senders take messages, and what the messages point to."""
+
+    # A sender's hold on the messages it took: longer than a batch at the providers' timeouts.
+    lease: timedelta = timedelta(seconds=120)
+    batch: int = 50
+    # Passes at once per channel in each worker process.
+    threads: int = 2
+    # Where the pages are, as a buyer's phone reaches them: the links in texts, pushes and mail.
+    site_url: str = "http://127.0.0.1:8000"
+    # The SMS provider's template code for each "moment.language" (registered with the provider).
+    sms_templates: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class EventRules:
     """How the relay takes deliveries, and how long delivered events are kept."""
 
@@ -207,6 +233,9 @@ class Context:
     # Posts webhooks; without one, deliveries are written and wait.
     webhook_client: WebhookClient | None = None
     webhooks: WebhookRules = field(default_factory=WebhookRules)
+    # The providers of SMS, app push and email; a channel without one is not written to.
+    notifiers: Mapping[SendChannel, Notifier] = field(default_factory=dict)
+    sending: SendRules = field(default_factory=SendRules)
 
     def handler(self, name: str) -> Handler | None:
         """Return the handler called ``name``."""

@@ -18,11 +18,12 @@ from tuika.domain.history import BuyerHistory
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.ledger import Entry, Posting
 from tuika.domain.money import Money
-from tuika.domain.notifications import Message, Recipient
+from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
-from tuika.domain.sending import Outgoing, SendChannel
+from tuika.domain.preferences import Device, Preferences
+from tuika.domain.sending import Outgoing, SendChannel, SendState
 from tuika.domain.sessions import WebSession
 from tuika.domain.supplier import Asked, CardAnswer, TopupAnswer
 from tuika.domain.webhooks import Attempt, DeliveryState, Endpoint, Owner
@@ -196,6 +197,29 @@ class MessageRepository(Protocol):
     def get(self, message_id: str) -> Message | None: ...
 
 
+class SendRepository(Protocol):
+    """The senders' side of the messages: what is due on a channel, and how each send went."""
+
+    def claim(self, channel: Channel, now: datetime, lease_until: datetime, limit: int) -> list[Message]: ...
+    def finish(self, messages: Sequence[Message]) -> None: ...
+    def of_case(self, case_id: str) -> list[Message]: ...
+    def counts(self, channel: Channel | None = None) -> dict[tuple[Channel, SendState], int]: ...
+
+
+class PreferencesRepository(Protocol):
+    """How people want to be reached (number and mailbox sealed), and the buyers' push devices."""
+
+    def get(self, recipient: Recipient, recipient_id: str) -> Preferences | None: ...
+    def many(self, recipient: Recipient, recipient_ids: Sequence[str]) -> dict[str, Preferences]: ...
+    def save(self, p: Preferences, at: datetime) -> None: ...
+    def devices(self, buyer_id: str) -> list[Device]: ...
+    def device_of_token(self, token: str) -> Device | None: ...
+    def save_device(self, d: Device) -> None: ...
+    def remove_devices(self, ids: Sequence[str]) -> int: ...
+    def remove_tokens(self, tokens: Sequence[str]) -> int: ...
+    def buyers_with_devices(self, buyer_ids: Sequence[str]) -> set[str]: ...
+
+
 class WebhookRepository(Protocol):
     """Webhook endpoints, one delivery per event each wants, and every attempt of each."""
 
@@ -246,6 +270,8 @@ class UnitOfWork(Protocol):
     events: EventRepository
     answers: AnswerRepository
     messages: MessageRepository
+    sends: SendRepository
+    preferences: PreferencesRepository
     webhooks: WebhookRepository
 
     def __enter__(self) -> UnitOfWork: ...

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from tuika.adapters.db.tables import MessageRow
 from tuika.domain.ids import EventId
 from tuika.domain.notifications import Channel, Message, Moment, Recipient
+from tuika.domain.sending import SendState
 
 _INBOX = Channel.INBOX.value
+_PENDING = SendState.PENDING.value
 
 
 class SqlMessageRepository:
@@ -90,6 +92,13 @@ def _row(m: Message) -> MessageRow:
         urgent=m.urgent,
         created_at=m.created_at,
         read_at=m.read_at,
+        status=m.status.value,
+        attempts=m.attempts,
+        next_try_at=m.next_try_at,
+        sent_at=m.sent_at,
+        provider_id=m.provider_id,
+        last_error=None if m.last_error is None else m.last_error[:300],
+        params=None if m.params is None else {lang: dict(v) for lang, v in m.params.items()},
     )
 
 
@@ -110,4 +119,77 @@ def _message(r: MessageRow) -> Message:
         urgent=r.urgent,
         created_at=r.created_at,
         read_at=r.read_at,
+        status=SendState(r.status),
+        attempts=r.attempts,
+        next_try_at=r.next_try_at,
+        sent_at=r.sent_at,
+        provider_id=r.provider_id,
+        last_error=r.last_error,
+        params=r.params,
     )
+
+
+class SqlMessageSends:
+    """The senders' side of ``messages``: what is due on a channel, and how each send went."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    def claim(self, channel: Channel, now: datetime, lease_until: datetime, limit: int) -> list[Message]:
+        """Take up to ``limit`` of a channel's due messages, soonest first, until ``lease_until``.
+
+        The lease is the message's ``next_try_at``: a sender that dies leaves them due again when
+        it ends. On PostgreSQL SKIP LOCKED lets several senders take different ones at once.
+        """
+        query = (
+            select(MessageRow)
+            .where(
+                MessageRow.channel == channel.value,
+                MessageRow.status == _PENDING,
+                MessageRow.next_try_at <= now,
+            )
+            .order_by(MessageRow.next_try_at, MessageRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list(self.s.scalars(query))
+        if not rows:
+            return []
+        self.s.execute(
+            update(MessageRow)
+            .where(MessageRow.id.in_([r.id for r in rows]))
+            .values(next_try_at=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        return [_message(r) for r in rows]
+
+    def finish(self, messages: Sequence[Message]) -> None:
+        """Store how each send went: its state, tries, next try, the provider's id and last word."""
+        for m in messages:
+            self.s.execute(
+                update(MessageRow)
+                .where(MessageRow.id == m.id)
+                .values(
+                    status=m.status.value,
+                    attempts=m.attempts,
+                    next_try_at=m.next_try_at,
+                    sent_at=m.sent_at,
+                    provider_id=m.provider_id,
+                    last_error=None if m.last_error is None else m.last_error[:300],
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def of_case(self, case_id: str) -> list[Message]:
+        """Return every message a case gave rise to, on every channel, oldest first (for staff)."""
+        rows = self.s.scalars(select(MessageRow).where(MessageRow.case_id == case_id).order_by(MessageRow.id))
+        return [_message(r) for r in rows]
+
+    def counts(self, channel: Channel | None = None) -> dict[tuple[Channel, SendState], int]:
+        """Return how many messages stand where, per channel (the CLI, the benchmark)."""
+        query = select(MessageRow.channel, MessageRow.status, func.count()).group_by(
+            MessageRow.channel, MessageRow.status
+        )
+        if channel is not None:
+            query = query.where(MessageRow.channel == channel.value)
+        return {(Channel(c), SendState(s)): int(n) for c, s, n in self.s.execute(query)}

@@ -414,6 +414,16 @@ class MessageRow(Base):
     urgent: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+    # The inbox's are "sent" once written; the other channels' wait "pending" for their sender,
+    # and while one is being sent ``next_try_at`` is its sender's lease.
+    status: Mapped[str] = mapped_column(String(12), default="sent", server_default="sent")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_try_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    # An SMS's template parameters, per language: {"zh": {...}, "en": {...}}.
+    params: Mapped[dict[str, Any] | None]
     __table_args__ = (
         # An event tells each person once on each channel, however often its writer runs.
         UniqueConstraint("event_id", "moment", "recipient", "recipient_id", "channel", name="uq_messages_once"),
@@ -427,6 +437,48 @@ class MessageRow(Base):
             postgresql_where=text("read_at IS NULL AND channel = 'inbox'"),
             sqlite_where=text("read_at IS NULL AND channel = 'inbox'"),
         ),
+        # The senders: each channel's messages due, soonest first.
+        Index(
+            "ix_messages_due",
+            "channel",
+            "next_try_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class PreferencesRow(Base):
+    """How one person wants to be reached; the number and the mailbox are sealed."""
+
+    __tablename__ = "preferences"
+    recipient: Mapped[str] = mapped_column(String(16), primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(4))
+    # The channels turned off: ["sms", …].
+    off: Mapped[list[Any]]
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    phone_sealed: Mapped[str | None] = mapped_column(Text)
+    phone_hint: Mapped[str | None] = mapped_column(String(32))
+    email_sealed: Mapped[str | None] = mapped_column(Text)
+    email_hint: Mapped[str | None] = mapped_column(String(260))
+    updated_at: Mapped[datetime]
+
+
+class DeviceRow(Base):
+    """A buyer's app on one phone: its push registration id, which belongs to one buyer at a time."""
+
+    __tablename__ = "devices"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(8))
+    token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("token", name="uq_devices_token"),
+        Index("ix_devices_buyer", "buyer_id"),
     )
 
 

@@ -14,7 +14,8 @@ from tuika.adapters.db.answers import SqlAnswerRepository
 from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.events import SqlEventRepository
-from tuika.adapters.db.messages import SqlMessageRepository
+from tuika.adapters.db.messages import SqlMessageRepository, SqlMessageSends
+from tuika.adapters.db.preferences import SqlPreferencesRepository
 from tuika.adapters.db.raw import forget
 from tuika.adapters.db.repositories import (
     SqlAlertRepository,
@@ -45,7 +46,9 @@ from tuika.services.ports import (
     OrderRepository,
     PayoutRepository,
     PolicyRepository,
+    PreferencesRepository,
     ReadRepository,
+    SendRepository,
     SessionRepository,
     SignInLinkRepository,
     WebhookRepository,
@@ -82,6 +85,8 @@ class SqlUnitOfWork:
     events: EventRepository
     answers: AnswerRepository
     messages: MessageRepository
+    sends: SendRepository
+    preferences: PreferencesRepository
     webhooks: WebhookRepository
 
     def __init__(
@@ -117,6 +122,8 @@ class SqlUnitOfWork:
         self.links = SqlSignInLinkRepository(self.session)
         self.answers = SqlAnswerRepository(self.session)
         self.messages = SqlMessageRepository(self.session)
+        self.sends = SqlMessageSends(self.session)
+        self.preferences = SqlPreferencesRepository(self.session)
         self.webhooks = SqlWebhookRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.domain.errors import Forbidden, OrderHasClaims
+from tuika.domain.errors import EmailInvalid, Forbidden, OrderHasClaims, PhoneInvalid
 from tuika.domain.ids import OrderId
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
@@ -32,7 +32,7 @@ Limit = Annotated[int, Query(ge=1, le=200)]
     responses={
         200: {"description": "The order was known and is updated"},
         201: {"model": s.OrderSynced, "description": "The order was new and is stored"},
-        **answers(Forbidden, OrderHasClaims),
+        **answers(Forbidden, OrderHasClaims, PhoneInvalid, EmailInvalid),
     },
 )
 def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) -> s.OrderSynced:
@@ -58,7 +58,16 @@ def push_order(body: s.OrderIn, ctx: Ctx, caller: Caller, response: Response) ->
     )
     keys = {i.id: i.card_key for i in body.items if i.card_key is not None}
     accounts = {i.id: i.account for i in body.items if i.account is not None}
-    _, created, twice = orders.sync_order(ctx, caller, order, keys, accounts)
+    contact = body.buyer_contact
+    _, created, twice = orders.sync_order(
+        ctx,
+        caller,
+        order,
+        keys,
+        accounts,
+        buyer_phone=contact.phone if contact is not None else None,
+        buyer_email=contact.email if contact is not None else None,
+    )
     response.status_code = 201 if created else 200
     return s.OrderSynced(id=order.id, created=created, warnings=[present.key_twice(t) for t in twice])
 

@@ -8,6 +8,7 @@ group them by family:
 - ``base``: the root and its four broad kinds (not found, conflict, invalid input, forbidden)
 - ``access``: bearer tokens and sign-in links
 - ``claims``: cases, orders and policies
+- ``contacts``: phone numbers, email addresses, devices and quiet hours refused
 - ``evidence``: uploaded files refused
 - ``payouts``: refunds, the ledger, gateways and disputes
 - ``system``: races, oversized bodies, an unreachable supplier, an unreadable card key
@@ -49,6 +50,13 @@ from tuika.domain.errors.claims import (
     RouteUnavailable,
     StaleState,
     UnknownItems,
+)
+from tuika.domain.errors.contacts import (
+    DeviceTokenInvalid,
+    EmailInvalid,
+    InboxAlwaysOn,
+    PhoneInvalid,
+    QuietHoursInvalid,
 )
 from tuika.domain.errors.evidence import (
     EvidenceAnimated,
@@ -104,8 +112,10 @@ __all__ = [
     "Conflict",
     "ContestNotAllowed",
     "DeliveryNotRetryable",
+    "DeviceTokenInvalid",
     "DisputeUndecided",
     "DuplicateKey",
+    "EmailInvalid",
     "EvidenceAnimated",
     "EvidenceCorrupt",
     "EvidenceRejected",
@@ -118,6 +128,7 @@ __all__ = [
     "GatewayUndecided",
     "IdempotencyKeyReused",
     "IllegalTransition",
+    "InboxAlwaysOn",
     "InvalidInput",
     "ItemsAlreadyClaimed",
     "LedgerUnbalanced",
@@ -130,7 +141,9 @@ __all__ = [
     "OrderHasClaims",
     "OutcomeDisputed",
     "OverRefund",
+    "PhoneInvalid",
     "PolicyInvalid",
+    "QuietHoursInvalid",
     "RefundLimitReached",
     "RefundReturned",
     "RotationOverlapInvalid",

@@ -12,7 +12,7 @@ from typing import Final
 
 from tuika.domain.events import Event, EventType, RetryAt
 from tuika.domain.ids import CaseId, PayoutId
-from tuika.domain.notifications import TOLD_BY
+from tuika.domain.notifications import TOLD_BY, Channel, Plan
 from tuika.domain.payouts import PayoutStatus
 from tuika.services.context import Context, Handler
 from tuika.services.notify.writing import default_plan, message_writer
@@ -53,8 +53,6 @@ def confirm(ctx: Context, event: Event) -> None:
 REVIEW: Final = Handler("review", review_case)
 PAY: Final = Handler("pay", pay)
 CONFIRM: Final = Handler("confirm", confirm)
-# The in-site inbox only, until a channel's sender exists: no other channel's rows are written.
-NOTIFY: Final = message_writer(default_plan(), frozenset())
 
 _ACTING: Final[Mapping[EventType, tuple[Handler, ...]]] = {
     EventType.CASE_SUBMITTED: (REVIEW,),
@@ -62,12 +60,25 @@ _ACTING: Final[Mapping[EventType, tuple[Handler, ...]]] = {
     EventType.PAYOUT_OPENED: (PAY,),
     EventType.PAYOUT_SENT: (CONFIRM,),
 }
-EVENT_HANDLERS: Final[Mapping[EventType, tuple[Handler, ...]]] = {
-    type_: (
-        *_ACTING.get(type_, ()),
-        *((NOTIFY,) if type_ in TOLD_BY else ()),
-        *((WEBHOOKS,) if type_ in WEBHOOK_TYPES else ()),
-    )
-    for type_ in EventType
-    if type_ in _ACTING or type_ in TOLD_BY or type_ in WEBHOOK_TYPES
-}
+
+
+def handler_table(plan: Plan, channels: frozenset[Channel]) -> Mapping[EventType, tuple[Handler, ...]]:
+    """Return the table with the message writer of ``plan`` writing on ``channels`` (the inbox always).
+
+    The handlers' names are the same whatever the plan, so the deliveries already written
+    find their handler after a restart with another plan or other providers.
+    """
+    notify = message_writer(plan, channels)
+    return {
+        type_: (
+            *_ACTING.get(type_, ()),
+            *((notify,) if type_ in TOLD_BY else ()),
+            *((WEBHOOKS,) if type_ in WEBHOOK_TYPES else ()),
+        )
+        for type_ in EventType
+        if type_ in _ACTING or type_ in TOLD_BY or type_ in WEBHOOK_TYPES
+    }
+
+
+# The shipped plan on the in-site inbox alone: what runs with no provider configured.
+EVENT_HANDLERS: Final = handler_table(default_plan(), frozenset())

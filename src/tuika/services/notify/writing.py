@@ -3,13 +3,17 @@
 It is a ``write`` handler: it runs inside the transaction that marks its delivery done, so an
 event's messages and "done" commit together, once. It reads the case and the order for the
 words (the product's name, the refund number, where the money goes) and writes one row per
-recipient and channel; a channel with no provider configured gets none.
+recipient and channel. The inbox's row is the message; every other channel's is ``pending``
+for its sender (``notify.sending``), due at once or when the recipient's quiet hours end.
+A channel gets no row when no provider is configured for it, when its recipient turned it
+off, or when there is nowhere to send (no number, no mailbox, no device).
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from importlib.resources import files
@@ -35,6 +39,8 @@ from tuika.domain.notifications import (
 )
 from tuika.domain.orders import Order
 from tuika.domain.payouts import PayoutRoute
+from tuika.domain.preferences import Preferences
+from tuika.domain.sending import SendChannel, SendState
 from tuika.services.context import Handler
 from tuika.services.ports import UnitOfWork
 
@@ -73,12 +79,49 @@ def write_messages(uow: UnitOfWork, event: Event, plan: Plan, channels: frozense
             recipient_id = case.buyer_id if telling.recipient is Recipient.BUYER else order.merchant_id
             if not recipient_id:
                 continue
-            written.extend(
-                _message(plan, telling, channel, values, event, case, recipient_id, len(written) + n)
-                for n, channel in enumerate(c for c in telling.channels if c in channels)
-            )
+            reach = _reach(uow, telling.recipient, recipient_id)
+            for channel in telling.channels:
+                if channel not in channels or not reach.takes(channel):
+                    continue
+                message = _message(plan, telling, channel, values, event, case, recipient_id, len(written))
+                if channel is not Channel.INBOX:
+                    message = replace(
+                        message,
+                        status=SendState.PENDING,
+                        next_try_at=reach.preferences.send_at(event.occurred_at, urgent=telling.urgent),
+                        params=_params(plan, telling.moment, values) if channel is Channel.SMS else None,
+                    )
+                written.append(message)
     uow.messages.add(written)
     return written
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """Where one recipient can be reached right now."""
+
+    preferences: Preferences
+    has_device: bool
+
+    def takes(self, channel: Channel) -> bool:
+        if channel is Channel.INBOX:
+            return True
+        send = SendChannel(channel.value)
+        if not self.preferences.wants(send):
+            return False
+        return self.has_device if send is SendChannel.PUSH else self.preferences.has_address(send)
+
+
+def _reach(uow: UnitOfWork, recipient: Recipient, recipient_id: str) -> _Reach:
+    found = uow.preferences.get(recipient, recipient_id)
+    preferences = found if found is not None else Preferences(recipient, recipient_id)
+    has_device = recipient is Recipient.BUYER and bool(uow.preferences.buyers_with_devices([recipient_id]))
+    return _Reach(preferences, has_device)
+
+
+def _params(plan: Plan, moment: Moment, values: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """Return the SMS template's parameters in each language: only the variables it names."""
+    return {lang: {name: values[lang][name] for name in plan.names(moment, Channel.SMS, lang)} for lang in LANGUAGES}
 
 
 def _message(
@@ -138,7 +181,21 @@ def _values(plan: Plan, moment: Moment, event: Event, case: Case, order: Order, 
         "why": _why(codes, lang),
         "outcome": plan.word("outcome", "approved" if to == "approved" else "rejected", lang),
         "reason": plan.word("reason", case.reason.value, lang),
+        "voucher": _voucher(payload.get("voucher"), route, lang) if is_payout else "",
     }
+
+
+def _voucher(voucher: object, route: str, lang: str) -> str:
+    """Return the refund's proof as the buyer can look it up: the payment channel's refund number.
+
+    A refund to the balance has no channel's number (its own is an internal id); the balance's
+    statement is its record.
+    """
+    if route == PayoutRoute.BALANCE.value:
+        return "见余额明细" if lang == "zh" else "on your balance statement"
+    if voucher:
+        return str(voucher)
+    return "待支付渠道出具" if lang == "zh" else "to follow from the payment channel"
 
 
 def _route(case: Case, order: Order) -> str:

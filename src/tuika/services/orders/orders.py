@@ -10,12 +10,15 @@ from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound, OrderHasClaims
 from tuika.domain.ids import CaseId, OrderId
 from tuika.domain.masking import mask_account, mask_card_key
+from tuika.domain.notifications import Recipient
 from tuika.domain.orders import Order, OrderItem
+from tuika.domain.preferences import Preferences, contact_aad, normal_email, normal_phone
+from tuika.domain.sending import SendChannel
 from tuika.services.context import Actor, Context
 from tuika.services.locks import lock_order
 from tuika.services.moves import sync_order_row
 from tuika.services.orders.keys import account, card_key, orders_holding_key, seal_item
-from tuika.services.ports import OrderFilter
+from tuika.services.ports import OrderFilter, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +47,43 @@ class KeyTwice:
     other_item_id: str
 
 
+def _fill_contacts(ctx: Context, uow: UnitOfWork, buyer_id: str, phone: str | None, email: str | None) -> None:
+    if phone is None and email is None:
+        return
+    found = uow.preferences.get(Recipient.BUYER, buyer_id)
+    current = found if found is not None else Preferences(Recipient.BUYER, buyer_id)
+    changed = current
+    for channel, value, have in (
+        (SendChannel.SMS, phone, current.phone_sealed),
+        (SendChannel.EMAIL, email, current.email_sealed),
+    ):
+        if value is not None and have is None:
+            sealed = ctx.cipher.encrypt(value, aad=contact_aad(Recipient.BUYER, buyer_id, channel))
+            changed = changed.with_contact(channel, value, sealed)
+    if changed != current:
+        uow.preferences.save(changed, ctx.clock.now())
+
+
 def sync_order(
     ctx: Context,
     actor: Actor,
     order: Order,
     card_keys: Mapping[str, str],
     accounts: Mapping[str, str] | None = None,
+    *,
+    buyer_phone: str | None = None,
+    buyer_email: str | None = None,
 ) -> tuple[Order, bool, list[KeyTwice]]:
     """Insert or update an order from the host platform; card keys and accounts are encrypted first.
 
+    The buyer's number and mailbox, when the platform sends them, fill what the buyer has not
+    set themselves: the messages of a claim can then reach the buyer by SMS and email.
     Returns the order, whether it is new, and each of its keys that another item already holds.
     """
     actor.require(Role.PLATFORM, Role.ADMIN)
     accounts = accounts or {}
+    phone = normal_phone(buyer_phone) if buyer_phone else None
+    email = normal_email(buyer_email) if buyer_email else None
     items = tuple(seal_item(ctx, order.id, item, card_keys.get(item.id), accounts.get(item.id)) for item in order.items)
     order = replace(order, items=items)
     with ctx.uow() as uow:
@@ -64,6 +91,7 @@ def sync_order(
         if existing is not None and uow.cases.for_order(order.id):
             _check_frozen(existing, order)
         created = sync_order_row(uow, order, actor, ctx.clock.now())
+        _fill_contacts(ctx, uow, order.buyer_id, phone, email)
         twice = [
             KeyTwice(item_id, other_order, other_item)
             for item_id, key in card_keys.items()
