@@ -5,7 +5,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tuika.domain.masking import mask_account, mask_card_key, mask_user_id
+from tuika.domain.masking import mask_account, mask_card_key, mask_email, mask_user_id
 
 
 @pytest.mark.parametrize(
@@ -129,3 +129,40 @@ def test_an_account_shows_at_most_a_third_of_itself_and_only_from_its_ends(accou
     assert chars.startswith(head)
     assert chars.endswith(tail)
     assert len(head) + len(tail) <= len(chars) // 3
+
+
+# ---------------------------------------------------------------- mailboxes in logs
+
+
+@pytest.mark.parametrize(
+    ("address", "masked"),
+    [
+        ("alice@example.com", "a***@example.com"),
+        ("alice.buyer+refunds@example.com", "a***@example.com"),  # the length does not show
+        ("买家@例子.中国", "买***@例子.中国"),
+        ("a@qq.com", "***@qq.com"),  # one character would be the whole local part
+        ("alice", "***"),
+        ("", "***"),
+        ("@example.com", "***"),
+        ("a@b@example.com", "***"),
+        ("alice@example.com\r\nBcc: x@y.com", "***"),  # nothing of a header smuggled in
+        ("alice @example.com", "***"),
+    ],
+)
+def test_mailboxes_keep_one_character_and_their_domain(address: str, masked: str) -> None:
+    assert mask_email(address) == masked
+
+
+@given(
+    st.text(st.characters(blacklist_characters="@"), min_size=1, max_size=30),
+    st.from_regex(r"[a-z0-9-]{1,20}\.(com|cn|net)", fullmatch=True),
+)
+def test_a_mailbox_shows_at_most_the_first_character_of_its_local_part(local: str, domain: str) -> None:
+    masked = mask_email(f"{local}@{domain}")
+
+    shown, at, rest = masked.partition("***")
+    assert at == "***"
+    assert rest in ("", "@" + domain)
+    assert shown in ("", local[0])
+    if len(local) == 1:
+        assert shown == ""

@@ -1,4 +1,5 @@
-"""Masking of card keys and accounts for every place but the buyer's own order detail, and of user ids on pages."""
+"""Masking of card keys and accounts for every place but the buyer's own order detail, of user ids on pages,
+and of mailboxes in logs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Final
 # A mainland mobile number, with or without the country code and the spaces or dashes people type.
 _MOBILE: Final = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
 _HIDDEN: Final = "****"
+_HIDDEN_MAILBOX: Final = "***"
 
 
 def shown_ends(count: int) -> tuple[int, int]:
@@ -89,6 +91,30 @@ def mask_account(account: str) -> str:
     if at and local.strip() and domain:
         return _ends(local) + "@" + domain
     return _ends(account)
+
+
+def mask_email(address: str) -> str:
+    """Show a mailbox by the first character of its local part and its whole domain, for logs.
+
+    Enough for staff to tell which provider refused it, not enough to write to its owner. A local
+    part of one character shows none, since it would be the whole of it; text that is no mailbox
+    shows nothing, since it may be anything (an address pasted with a line break, a phone number).
+
+    >>> mask_email("alice@example.com")
+    'a***@example.com'
+    >>> mask_email("a@qq.com")
+    '***@qq.com'
+    >>> mask_email("not an address")
+    '***'
+    >>> mask_email("a@b.com\\r\\nBcc: x@y.com")
+    '***'
+    """
+    local, at, domain = address.rpartition("@")
+    one_line = all(c.isprintable() and not c.isspace() for c in address)
+    if not (at and local and domain and one_line) or "@" in local:
+        return _HIDDEN_MAILBOX
+    head = local[0] if len(local) > 1 else ""
+    return f"{head}{_HIDDEN_MAILBOX}@{domain}"
 
 
 def _ends(text: str) -> str:
