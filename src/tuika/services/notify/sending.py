@@ -73,7 +73,18 @@ def send_channel(ctx: Context, channel: SendChannel) -> ChannelReport:
         uow.commit()
     if not jobs:
         return ChannelReport()
-    outcomes = [_send(ctx, notifier, job) for job in jobs]
+    outcomes: list[str | SendFailed | None] = []
+    gone: set[str] = set()
+    for job in jobs:
+        addresses = set(job.outgoing.address.split(",")) if job.outgoing is not None else set()
+        if addresses and addresses <= gone:
+            # The provider said so a moment ago in this pass: nowhere left to send to.
+            outcomes.append(None)
+            continue
+        outcome = _send(ctx, notifier, job)
+        if isinstance(outcome, SendFailed) and outcome.kind is FailureKind.ADDRESS_GONE:
+            gone |= addresses
+        outcomes.append(outcome)
     return _finish(ctx, channel, jobs, outcomes)
 
 
