@@ -3,7 +3,7 @@
 A message on a channel other than the inbox is written ``pending`` with when it may go (quiet
 hours can hold it) and is sent by the worker, which keeps its tries, the provider's id and
 the last error on the row. ``preferences`` holds each person's language, channels turned off,
-quiet hours and sealed number and mailbox; ``devices`` the buyers' push registration ids.
+quiet hours and sealed number and mailbox (and, for staff, the newest queue message seen); ``devices`` the buyers' push registration ids.
 
 Revision ID: 0020
 Revises: 0019
@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("phone_hint", sa.String(length=32), nullable=True),
         sa.Column("email_sealed", sa.Text(), nullable=True),
         sa.Column("email_hint", sa.String(length=260), nullable=True),
+        sa.Column("seen_up_to", sa.String(length=28), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("recipient", "recipient_id"),
     )

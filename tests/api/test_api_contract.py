@@ -97,7 +97,7 @@ def error_statuses(operation: dict[str, Any]) -> set[int]:
 
 def test_every_operation_documents_the_errors_its_dependencies_imply(app: FastAPI, document: dict[str, Any]) -> None:
     routes = documented_routes(app)
-    assert len(routes) == 31
+    assert len(routes) == 45
     missing = {
         f"{method.upper()} {path}": sorted(implied(route) - error_statuses(document["paths"][path][method]))
         for method, path, route in routes
@@ -141,6 +141,20 @@ EXPECTED_ERRORS: dict[str, list[int]] = {
     "GET /v1/inbox": [401, 403, 422, 500],
     "POST /v1/inbox/read-all": [401, 403, 500],
     "POST /v1/inbox/{message_id}/read": [401, 403, 404, 500],
+    "GET /v1/me/notifications": [401, 403, 500],
+    "PATCH /v1/me/notifications": [400, 401, 403, 413, 422, 500],
+    "GET /v1/devices": [401, 403, 500],
+    "POST /v1/devices": [400, 401, 403, 413, 422, 500],
+    "DELETE /v1/devices/{device_id}": [401, 403, 404, 500],
+    "GET /v1/webhook-endpoints": [401, 403, 500],
+    "POST /v1/webhook-endpoints": [400, 401, 403, 409, 413, 422, 500],
+    "GET /v1/webhook-endpoints/{endpoint_id}": [401, 403, 404, 500],
+    "PATCH /v1/webhook-endpoints/{endpoint_id}": [400, 401, 403, 404, 413, 422, 500],
+    "DELETE /v1/webhook-endpoints/{endpoint_id}": [401, 403, 404, 500],
+    "POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret": [400, 401, 403, 404, 413, 422, 500],
+    "GET /v1/webhook-endpoints/{endpoint_id}/deliveries": [401, 403, 404, 422, 500],
+    "GET /v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}": [401, 403, 404, 500],
+    "POST /v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/retry": [401, 403, 404, 409, 500],
 }
 
 

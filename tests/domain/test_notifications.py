@@ -48,6 +48,7 @@ SAMPLE = {
     "url": "https://shop.example.com/after-sales/tuika/webhooks?source=refunds",
     "since": "12月13日 18:05",
     "voucher": "2026121322001455631412345678",
+    "late": "2 小时 5 分钟",
 }
 
 
@@ -65,9 +66,22 @@ def _event(type_: EventType, **payload: Any) -> Event:
             False,
             ["evidence_requested"],
         ),
-        (_event(EventType.CASE_MOVED, **{"from": "reviewing", "to": "manual_review"}), False, ["sent_to_person"]),
-        (_event(EventType.CASE_MOVED, **{"from": "reviewing", "to": "arbitration"}), False, ["sent_to_person"]),
-        (_event(EventType.CASE_MOVED, **{"from": "rejected", "to": "arbitration"}), True, ["appeal_received"]),
+        (
+            _event(EventType.CASE_MOVED, **{"from": "reviewing", "to": "manual_review"}),
+            False,
+            ["sent_to_person", "case_waiting"],
+        ),
+        (
+            _event(EventType.CASE_MOVED, **{"from": "reviewing", "to": "arbitration"}),
+            False,
+            ["sent_to_person", "case_waiting"],
+        ),
+        (
+            _event(EventType.CASE_MOVED, **{"from": "rejected", "to": "arbitration"}),
+            True,
+            ["appeal_received", "case_waiting"],
+        ),
+        (_event(EventType.CASE_ESCALATED, status="manual_review", overdue_s=600), False, ["case_escalated"]),
         (
             _event(EventType.CASE_DECIDED, **{"from": "manual_review", "to": "approved"}),
             False,

@@ -65,12 +65,18 @@ class Moment(StrEnum):
     CLAIM_DECIDED_FOR_MERCHANT = "claim_decided_for_merchant"
     # Not of a claim: an endpoint whose every webhook failed for a day was disabled.
     ENDPOINT_DISABLED = "endpoint_disabled"
+    # To staff: a case came into a person's queue, or waited there past its time limit.
+    CASE_WAITING = "case_waiting"
+    CASE_ESCALATED = "case_escalated"
 
 
 class Recipient(StrEnum):
     BUYER = "buyer"
     MERCHANT = "merchant"
     PLATFORM = "platform"  # the host platform: told of its webhook endpoints
+    # A queue's people: its messages go to "queue:manual_review" or "queue:arbitration", and
+    # each person whose console shows that queue reads them; what each has seen is their own.
+    STAFF = "staff"
 
 
 class Channel(StrEnum):
@@ -105,16 +111,25 @@ VARIABLES: Final[Mapping[Moment, frozenset[str]]] = {
     Moment.CLAIM_AGAINST_GOODS: _CASE_VARS | {"reason"},
     Moment.CLAIM_DECIDED_FOR_MERCHANT: _CASE_VARS | {"outcome"},
     Moment.ENDPOINT_DISABLED: frozenset({"url", "since", "link"}),
+    Moment.CASE_WAITING: _CASE_VARS | {"expected", "reason"},
+    Moment.CASE_ESCALATED: _CASE_VARS | {"reason", "late"},
 }
 
 # The moments each recipient may be told of: a merchant never hears the buyer's own messages.
 _FOR: Final[Mapping[Recipient, frozenset[Moment]]] = {
     Recipient.BUYER: frozenset(VARIABLES)
-    - {Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT, Moment.ENDPOINT_DISABLED},
+    - {
+        Moment.CLAIM_AGAINST_GOODS,
+        Moment.CLAIM_DECIDED_FOR_MERCHANT,
+        Moment.ENDPOINT_DISABLED,
+        Moment.CASE_WAITING,
+        Moment.CASE_ESCALATED,
+    },
     Recipient.MERCHANT: frozenset(
         {Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT, Moment.ENDPOINT_DISABLED}
     ),
     Recipient.PLATFORM: frozenset({Moment.ENDPOINT_DISABLED}),
+    Recipient.STAFF: frozenset({Moment.CASE_WAITING, Moment.CASE_ESCALATED}),
 }
 
 
@@ -143,12 +158,14 @@ def moments_of(event: Event, *, appealed: bool = False) -> tuple[Moment, ...]:
         if to == CaseStatus.AWAITING_EVIDENCE.value:
             return (Moment.EVIDENCE_REQUESTED,)
         if to == CaseStatus.MANUAL_REVIEW.value:
-            return (Moment.SENT_TO_PERSON,)
+            return (Moment.SENT_TO_PERSON, Moment.CASE_WAITING)
         if to == CaseStatus.ARBITRATION.value and came_from == CaseStatus.REJECTED.value:
-            return (Moment.APPEAL_RECEIVED,)
+            return (Moment.APPEAL_RECEIVED, Moment.CASE_WAITING)
         if to == CaseStatus.ARBITRATION.value:
-            return (Moment.SENT_TO_PERSON,)
+            return (Moment.SENT_TO_PERSON, Moment.CASE_WAITING)
         return ()
+    if event.type is EventType.CASE_ESCALATED:
+        return (Moment.CASE_ESCALATED,)
     if event.type is EventType.PAYOUT_SENT:
         return (Moment.REFUND_SENT,)
     if event.type is EventType.PAYOUT_SETTLED:
@@ -156,11 +173,41 @@ def moments_of(event: Event, *, appealed: bool = False) -> tuple[Moment, ...]:
     return ()
 
 
+# The queues staff are told of, as recipient ids: the people whose console shows a queue read its messages.
+STAFF_QUEUES: Final = frozenset({CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION})
+
+
+def queue_recipient(status: CaseStatus) -> str:
+    """Return the recipient id of a queue's messages."""
+    return f"queue:{status.value}"
+
+
+def staff_queue(event: Event) -> str | None:
+    """Return the queue ``event``'s case is in, for a move into one or an escalation there."""
+    status = event.payload.get("status") if event.type is EventType.CASE_ESCALATED else event.payload.get("to")
+    found = next((s for s in STAFF_QUEUES if s.value == status), None)
+    return None if found is None else queue_recipient(found)
+
+
+def lateness(seconds: int, lang: str) -> str:
+    """Return how far past its time limit a case is, as staff read it.
+
+    >>> lateness(90, "zh"), lateness(7500, "zh"), lateness(7500, "en")
+    ('1 分钟', '2 小时 5 分钟', '2 h 5 min')
+    """
+    minutes = max(seconds, 0) // 60
+    hours, rest = divmod(minutes, 60)
+    if lang == "zh":
+        return f"{hours} 小时 {rest} 分钟" if hours else f"{rest} 分钟"
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
 # Events whose moments are written; the handler table subscribes the message writer to these.
 TOLD_BY: Final = (
     EventType.CASE_SUBMITTED,
     EventType.CASE_DECIDED,
     EventType.CASE_MOVED,
+    EventType.CASE_ESCALATED,
     EventType.PAYOUT_SENT,
     EventType.PAYOUT_SETTLED,
 )

@@ -125,6 +125,8 @@ class Preferences:
     email_sealed: str | None = None
     email_hint: str | None = None
     updated_at: datetime | None = None
+    # Staff: the newest queue message this person has seen in the console's bell.
+    seen_up_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:

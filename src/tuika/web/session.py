@@ -25,7 +25,7 @@ from tuika.domain.cases import Role
 from tuika.domain.ids import spaced_number
 from tuika.http.deps import system as system_of
 from tuika.services.context import Actor, Context
-from tuika.services.notify import inbox
+from tuika.services.notify import bell, inbox
 from tuika.services.signin import sessions
 from tuika.web import i18n
 
@@ -150,6 +150,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     lang = lang_of(request)
     t: Callable[[str], str] = lambda key: i18n.text(lang, key)  # noqa: E731
     buyer = buyer_of(request)
+    viewer = signed_in(request)
     page = templates.TemplateResponse(
         request,
         name,
@@ -161,10 +162,12 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
             "shanghai": shanghai,
             # A refund number grouped for reading aloud; a case without one shows its id.
             "case_no": lambda case: spaced_number(case.number) if case.number else case.id,
-            "viewer": signed_in(request),
+            "viewer": viewer,
             "buyer": buyer,
             # The badge on 消息 in the buyer's menu.
             "unread": inbox.unread(ctx_of(request), buyer) if buyer is not None else 0,
+            # The console's bell in the staff's menu.
+            "bell": bell.bell(ctx_of(request), viewer) if viewer is not None and viewer.role in CONSOLE_ROLES else None,
             "csrf": csrf_token(request),
             "csrf_field": CSRF_FIELD,
             **context,

@@ -42,6 +42,32 @@ class SqlMessageRepository:
         rows = self.s.scalars(query.order_by(MessageRow.id.desc()).limit(limit))
         return [_message(r) for r in rows]
 
+    def queue_inbox(self, queues: Sequence[str], *, before: str | None, limit: int) -> list[Message]:
+        """Return the messages of several staff queues together, newest first."""
+        query = select(MessageRow).where(
+            MessageRow.recipient == Recipient.STAFF.value,
+            MessageRow.recipient_id.in_(list(queues)),
+            MessageRow.channel == _INBOX,
+        )
+        if before is not None:
+            query = query.where(MessageRow.id < before)
+        return [_message(r) for r in self.s.scalars(query.order_by(MessageRow.id.desc()).limit(limit))]
+
+    def queue_newer(self, queues: Sequence[str], after: str | None) -> int:
+        """Return how many messages of these staff queues are newer than ``after``."""
+        query = (
+            select(func.count())
+            .select_from(MessageRow)
+            .where(
+                MessageRow.recipient == Recipient.STAFF.value,
+                MessageRow.recipient_id.in_(list(queues)),
+                MessageRow.channel == _INBOX,
+            )
+        )
+        if after is not None:
+            query = query.where(MessageRow.id > after)
+        return int(self.s.scalar(query) or 0)
+
     def unread(self, recipient: Recipient, recipient_id: str) -> int:
         """Return how many of a person's inbox messages are unread."""
         count = self.s.scalar(

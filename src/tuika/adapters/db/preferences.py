@@ -46,6 +46,7 @@ class SqlPreferencesRepository:
         row.phone_hint = p.phone_hint
         row.email_sealed = p.email_sealed
         row.email_hint = p.email_hint
+        row.seen_up_to = p.seen_up_to
         row.updated_at = at
         self.s.flush()
 
@@ -114,6 +115,7 @@ def _preferences(r: PreferencesRow) -> Preferences:
         email_sealed=r.email_sealed,
         email_hint=r.email_hint,
         updated_at=r.updated_at,
+        seen_up_to=r.seen_up_to,
     )
 
 

@@ -463,6 +463,7 @@ class PreferencesRow(Base):
     phone_hint: Mapped[str | None] = mapped_column(String(32))
     email_sealed: Mapped[str | None] = mapped_column(Text)
     email_hint: Mapped[str | None] = mapped_column(String(260))
+    seen_up_to: Mapped[str | None] = mapped_column(String(28))
     updated_at: Mapped[datetime]
 
 

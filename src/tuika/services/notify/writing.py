@@ -32,8 +32,10 @@ from tuika.domain.notifications import (
     Plan,
     Recipient,
     Telling,
+    lateness,
     moments_of,
     parse_plan,
+    staff_queue,
     when,
     yuan,
 )
@@ -76,7 +78,7 @@ def write_messages(uow: UnitOfWork, event: Event, plan: Plan, channels: frozense
     for moment in moments:
         values = {lang: _values(plan, moment, event, case, order, lang) for lang in LANGUAGES}
         for telling in plan.for_moment(moment):
-            recipient_id = case.buyer_id if telling.recipient is Recipient.BUYER else order.merchant_id
+            recipient_id = _recipient_id(telling.recipient, event, case, order)
             if not recipient_id:
                 continue
             reach = _reach(uow, telling.recipient, recipient_id)
@@ -94,6 +96,16 @@ def write_messages(uow: UnitOfWork, event: Event, plan: Plan, channels: frozense
                 written.append(message)
     uow.messages.add(written)
     return written
+
+
+def _recipient_id(recipient: Recipient, event: Event, case: Case, order: Order) -> str | None:
+    if recipient is Recipient.BUYER:
+        return case.buyer_id
+    if recipient is Recipient.MERCHANT:
+        return order.merchant_id
+    if recipient is Recipient.STAFF:
+        return staff_queue(event)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +146,9 @@ def _message(
     recipient_id: str,
     index: int,
 ) -> Message:
+    if telling.recipient is Recipient.STAFF:
+        # Staff open the case in the console, not on the buyer's page.
+        values = {lang: {**v, "link": f"/console/cases/{case.id}"} for lang, v in values.items()}
     zh = plan.render(telling.moment, channel, "zh", values["zh"])
     en = plan.render(telling.moment, channel, "en", values["en"])
     return Message(
@@ -182,6 +197,7 @@ def _values(plan: Plan, moment: Moment, event: Event, case: Case, order: Order, 
         "outcome": plan.word("outcome", "approved" if to == "approved" else "rejected", lang),
         "reason": plan.word("reason", case.reason.value, lang),
         "voucher": _voucher(payload.get("voucher"), route, lang) if is_payout else "",
+        "late": lateness(int(str(payload.get("overdue_s") or 0)), lang),
     }
 
 

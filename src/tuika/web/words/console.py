@@ -5,6 +5,17 @@ from __future__ import annotations
 from typing import Final
 
 WORDS: Final[dict[str, tuple[str, str]]] = {
+    # the bell: the queues' messages and the cases due soon
+    "console.bell.link": ("消息", "Messages"),
+    "console.bell.title": ("工作台消息", "Console messages"),
+    "console.bell.unread": ("{n} 条未读", "{n} unread"),
+    "console.bell.soon": ("{n} 个案件即将超时", "{n} cases due soon"),
+    "console.bell.soon_short": ("{n} 件将超时", "{n} due soon"),
+    "console.bell.due_soon": ("{m} 分钟内到期的案件", "Cases due within {m} minutes"),
+    "console.bell.none_soon": ("{m} 分钟内没有到期的案件。", "No case is due within {m} minutes."),
+    "console.bell.overdue": ("另有 {n} 个案件已超时，见待办队列", "{n} more are past their time limit: see the queue"),
+    "console.bell.messages": ("队列消息", "Queue messages"),
+    "console.bell.none": ("暂无消息。", "No messages yet."),
     # the queue
     "console.queue_title": ("待办队列", "Review queue"),
     "console.queues": ("队列", "Queues"),
