@@ -224,7 +224,8 @@ def build(
     plan = notify_plan(settings)
     senders = notifiers(settings)
     channels = frozenset(Channel(c.value) for c in senders)
-    table = handler_table(plan, channels) if handlers is None else handlers
+    site_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    table = handler_table(plan, channels, site_url) if handlers is None else handlers
     subscribed = subscriptions(table)
 
     def wake(events: Sequence[Event]) -> None:
@@ -274,7 +275,7 @@ def build(
         notifiers=senders,
         sending=SendRules(
             threads=settings.sending_threads,
-            site_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+            site_url=site_url,
             sms_templates=sms_templates(settings, plan),
         ),
     )

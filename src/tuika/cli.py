@@ -21,6 +21,7 @@ from tuika.cli_bench import bench_app
 from tuika.cli_bench import dev_tools as _dev_tools
 from tuika.cli_events import events_app
 from tuika.cli_settings import load_settings
+from tuika.domain.clock import SHANGHAI
 from tuika.domain.payouts import PayoutRoute
 from tuika.http.auth import ROLES, SIGN_IN_TTL_S, issue_token, new_token_id, sign_in_token
 from tuika.settings import DEFAULT_SECRET_KEY, Settings
@@ -167,6 +168,60 @@ def link(
     typer.echo(f"链接只能登录一次，{zh}内有效 / single-use, valid for {en}", err=True)
 
 
+notify_app = typer.Typer(help="The notification plan's messages.", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("sms-templates")
+def notify_sms_templates() -> None:
+    """Print the plan's SMS texts as provider templates: register each, name its code in TUIKA_SMS_TEMPLATES."""
+    from tuika.adapters.notify.sms import template_text
+    from tuika.bootstrap import notify_plan
+    from tuika.domain.notifications import Channel
+
+    plan = notify_plan(Settings(demo=True))
+    for (moment, channel, lang), template in sorted(plan.templates.items()):
+        if channel is Channel.SMS:
+            typer.echo(f"{moment.value}.{lang}\t{template_text(template.body)}")
+
+
+sandbox_app = typer.Typer(help="What the demo's sandboxes received.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+@sandbox_app.command("messages")
+def sandbox_messages(
+    base_url: Annotated[
+        str | None, typer.Option(help="where the demo runs (default: http://TUIKA_HOST:TUIKA_PORT)")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="how many, newest first")] = 20,
+) -> None:
+    """Print what the running demo's SMS, push and email sandboxes received, newest first."""
+    import httpx
+
+    # Only where the demo listens: no secret is read, so no demo-mode check is needed.
+    settings = Settings(demo=True)
+    base = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    try:
+        answer = httpx.get(f"{base}/demo/outbox.json", timeout=5.0)
+    except httpx.HTTPError as exc:
+        typer.echo(f"cannot reach {base} ({exc}); is `make demo` running? / 无法连接演示服务", err=True)
+        raise typer.Exit(1) from None
+    if answer.status_code == 404:
+        typer.echo(f"{base} runs no message sandboxes: its providers are configured / 该服务未使用消息沙箱", err=True)
+        raise typer.Exit(1)
+    answer.raise_for_status()
+    items = answer.json()["items"][:limit]
+    if not items:
+        typer.echo("no messages yet: file a claim and see it refunded / 还没有消息")
+    for m in items:
+        at = datetime.fromisoformat(m["at"]).astimezone(SHANGHAI)
+        head = f"{at:%m-%d %H:%M:%S}  {m['channel']:<5} → {m['to']}"
+        typer.echo(head)
+        text = (m["title"] + ": " if m["title"] else "") + " ".join(m["text"].split())
+        typer.echo(f"    {text[:200]}")
+
+
 def _lasting(seconds: int) -> tuple[str, str]:
     """Return a lifetime in words, zh and en: minutes when whole, else seconds."""
     if seconds % 60 == 0:
@@ -267,10 +322,13 @@ def demo(
 
 
 def _demo(reset: bool, port: int | None) -> None:
-    from tuika.bootstrap import build
-    from tuika_dev.demo import BUYERS, STAFF, seed, seed_payments, seed_supplier
+    from tuika.bootstrap import build, notify_plan
+    from tuika_dev.demo import BUYERS, MERCHANTS, STAFF, seed, seed_payments, seed_supplier
     from tuika_dev.demo.claims import seed_claims
     from tuika_dev.demo.examples import install as install_examples
+    from tuika_dev.demo.outbox import install as install_outbox
+    from tuika_dev.demo.outbox import seed_contacts
+    from tuika_dev.sandbox.channels import start as start_channel_sandboxes
     from tuika_dev.sandbox.gateways import start as start_payment_sandboxes
     from tuika_dev.sandbox.supplier import SandboxSupplier
 
@@ -290,8 +348,16 @@ def _demo(reset: bool, port: int | None) -> None:
         payments = start_payment_sandboxes(settings.data_dir / "keys", settle_s=3.0, bank_tick_s=2.0)
         update = {**payments.settings, "gateway_first_query_s": 2.0}
         settings = settings.model_copy(update=update)
+    channels = None
+    if not (settings.sms_access_key_id or settings.push_app_key or settings.smtp_host):
+        # No message providers configured: SMS, app push and email go to local sandboxes, whose
+        # catch the demo shows at /demo/outbox.
+        channels = start_channel_sandboxes(notify_plan(settings))
+        settings = settings.model_copy(update=channels.settings)
     system = build(settings, migrate=True, queue=False)
     added = seed(system.ctx)
+    if channels is not None:
+        seed_contacts(system.ctx, channels, BUYERS, tuple(MERCHANTS))
     if sandbox is not None:
         seed_supplier(system.ctx, sandbox)
     port = port or settings.port
@@ -314,10 +380,18 @@ def _demo(reset: bool, port: int | None) -> None:
         for role, sub in signing
         if role in PAGE_ROLES
     }
-    typer.echo(_banner(base, settings, added, tokens, links))
+    typer.echo(_banner(base, settings, added, tokens, links, outbox=channels is not None))
+
+    def extras(served: FastAPI) -> None:
+        install_examples(served)
+        if channels is not None:
+            install_outbox(served, channels)
+
     try:
-        _serve(settings, None, port, 1, True, install_examples)
+        _serve(settings, None, port, 1, True, extras)
     finally:
+        if channels is not None:
+            channels.stop()
         if sandbox is not None:
             sandbox.stop()
         if payments is not None:
@@ -329,7 +403,9 @@ def _reset(settings: Settings) -> None:
         (settings.data_dir / name).unlink(missing_ok=True)
 
 
-def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str], links: dict[str, str]) -> str:
+def _banner(
+    base: str, settings: Settings, added: int, tokens: dict[str, str], links: dict[str, str], *, outbox: bool = False
+) -> str:
     lifetime = min(SIGN_IN_TTL_S, settings.sign_in_link_max_s)
     secret = "" if settings.secret_key == DEFAULT_SECRET_KEY else " (with the same TUIKA_SECRET_KEY)"
     lines = [
@@ -343,6 +419,12 @@ def _banner(base: str, settings: Settings, added: int, tokens: dict[str, str], l
         f"  Alipay:    {settings.alipay_url or '—'}",
         f"  WeChat:    {settings.wechat_url or '—'}",
         f"  bank card: {settings.bank_url or '—'}",
+        (
+            f"  messages:  {base}/demo/outbox (the SMS, push and email sandboxes; or `uv run tuika sandbox messages`)"
+            if outbox
+            else "  messages:  the SMS, push and email providers configured"
+        ),
+        f"  webhooks:  POST {base}/v1/webhook-endpoints with the platform token (docs/webhooks.md)",
         "  finance:   /v1/finance/refunds (admin), tuika reconcile --date YYYY-MM-DD",
         "  tokens (Authorization: Bearer …, valid 7 days):",
     ]

@@ -8,11 +8,11 @@ The demo and the tests use it; production settings point the same senders at the
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
+from tuika.adapters.notify.sms import template_text
 from tuika.domain.notifications import Channel, Plan
 from tuika_dev.sandbox.push import SandboxPush
 from tuika_dev.sandbox.sms import SandboxSms
@@ -20,7 +20,6 @@ from tuika_dev.sandbox.smtp import SandboxSmtp
 
 SIGN_NAME: Final = "卡盟退卡"
 SENDER: Final = "notice@tuika.example"
-_VARIABLE: Final = re.compile(r"\{(\w+)\}")
 
 
 def template_code(moment: str, lang: str) -> str:
@@ -28,19 +27,10 @@ def template_code(moment: str, lang: str) -> str:
     return f"SMS_TUIKA_{moment.upper()}_{lang.upper()}"
 
 
-def provider_text(text: str) -> str:
-    """Return a plan's SMS body as the provider's template syntax writes it.
-
-    >>> provider_text("退款{amount}已退回{route}")
-    '退款${amount}已退回${route}'
-    """
-    return _VARIABLE.sub(r"${\1}", text)
-
-
 def sms_templates(plan: Plan) -> dict[str, str]:
     """Return each SMS text of the plan as the provider would hold it: code → text."""
     return {
-        template_code(moment.value, lang): provider_text(template.body)
+        template_code(moment.value, lang): template_text(template.body)
         for (moment, channel, lang), template in plan.templates.items()
         if channel is Channel.SMS
     }

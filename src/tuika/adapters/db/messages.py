@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tuika.adapters.db.leases import take
 from tuika.adapters.db.tables import MessageRow
 from tuika.domain.ids import EventId
 from tuika.domain.notifications import Channel, Message, Moment, Recipient
@@ -167,27 +168,8 @@ class SqlMessageSends:
         The lease is the message's ``next_try_at``: a sender that dies leaves them due again when
         it ends. On PostgreSQL SKIP LOCKED lets several senders take different ones at once.
         """
-        query = (
-            select(MessageRow)
-            .where(
-                MessageRow.channel == channel.value,
-                MessageRow.status == _PENDING,
-                MessageRow.next_try_at <= now,
-            )
-            .order_by(MessageRow.next_try_at, MessageRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = list(self.s.scalars(query))
-        if not rows:
-            return []
-        self.s.execute(
-            update(MessageRow)
-            .where(MessageRow.id.in_([r.id for r in rows]))
-            .values(next_try_at=lease_until)
-            .execution_options(synchronize_session=False)
-        )
-        return [_message(r) for r in rows]
+        due = [MessageRow.channel == channel.value, MessageRow.status == _PENDING]
+        return [_message(r) for r in take(self.s, MessageRow, due, now, lease_until, limit)]
 
     def finish(self, messages: Sequence[Message]) -> None:
         """Store how each send went: its state, tries, next try, the provider's id and last word."""

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from tuika.adapters.db.leases import take
 from tuika.adapters.db.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow
 from tuika.domain.events import EventType
 from tuika.domain.webhooks import Attempt, Delivery, DeliveryState, Endpoint, Owner, Secret
@@ -99,27 +100,8 @@ class SqlWebhookRepository:
         The lease is the delivery's ``next_try_at``: a sender that dies leaves them due again
         when it ends. On PostgreSQL SKIP LOCKED lets senders of other processes take others.
         """
-        query = (
-            select(WebhookDeliveryRow)
-            .where(
-                WebhookDeliveryRow.endpoint_id == endpoint_id,
-                WebhookDeliveryRow.state == _PENDING,
-                WebhookDeliveryRow.next_try_at <= now,
-            )
-            .order_by(WebhookDeliveryRow.next_try_at, WebhookDeliveryRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = list(self.s.scalars(query))
-        if not rows:
-            return []
-        self.s.execute(
-            update(WebhookDeliveryRow)
-            .where(WebhookDeliveryRow.id.in_([r.id for r in rows]))
-            .values(next_try_at=lease_until)
-            .execution_options(synchronize_session=False)
-        )
-        return [_delivery(r) for r in rows]
+        due = [WebhookDeliveryRow.endpoint_id == endpoint_id, WebhookDeliveryRow.state == _PENDING]
+        return [_delivery(r) for r in take(self.s, WebhookDeliveryRow, due, now, lease_until, limit)]
 
     def finish(self, deliveries: Sequence[Delivery], attempts: Sequence[Attempt]) -> None:
         """Store how deliveries went and the attempts that say so."""

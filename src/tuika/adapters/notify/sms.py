@@ -239,3 +239,15 @@ def _scrub(text: object, address: str = "") -> str:
     if address:
         out = out.replace(address, mask_account(address))
     return _DIGIT_RUN.sub(lambda m: mask_account(m.group()) if len(m.group()) == 11 else "****", out)
+
+
+_VARIABLE: Final = re.compile(r"\{(\w+)\}")
+
+
+def template_text(body: str) -> str:
+    """Return a plan's SMS body as the provider's template is written, to register it with the provider.
+
+    >>> template_text("退款{amount}已退回{route}")
+    '退款${amount}已退回${route}'
+    """
+    return _VARIABLE.sub(r"${\1}", body)

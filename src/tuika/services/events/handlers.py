@@ -62,13 +62,15 @@ _ACTING: Final[Mapping[EventType, tuple[Handler, ...]]] = {
 }
 
 
-def handler_table(plan: Plan, channels: frozenset[Channel]) -> Mapping[EventType, tuple[Handler, ...]]:
+def handler_table(
+    plan: Plan, channels: frozenset[Channel], site_url: str = ""
+) -> Mapping[EventType, tuple[Handler, ...]]:
     """Return the table with the message writer of ``plan`` writing on ``channels`` (the inbox always).
 
     The handlers' names are the same whatever the plan, so the deliveries already written
     find their handler after a restart with another plan or other providers.
     """
-    notify = message_writer(plan, channels)
+    notify = message_writer(plan, channels, site_url)
     return {
         type_: (
             *_ACTING.get(type_, ()),

@@ -122,17 +122,31 @@ def _address(ctx: Context, channel: SendChannel, prefs: Preferences, devices: Se
 
 def _outgoing(ctx: Context, channel: SendChannel, message: Message, lang: str, address: str) -> Outgoing:
     title, body = message.text(lang)
-    link = ctx.sending.site_url.rstrip("/") + message.link if message.link.startswith("/") else message.link
+    link = ctx.sending.site_url.rstrip("/") + message.link if message.link.startswith("/") else message.link or None
     template: str | None = None
     params: Mapping[str, str] = {}
     if channel is SendChannel.SMS:
         template = ctx.sending.sms_templates.get(f"{message.moment.value}.{lang}")
         params = (message.params or {}).get(lang, {})
-    page = None
-    if channel is SendChannel.EMAIL:
-        paragraphs = "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n"))
-        page = f'<html><body>{paragraphs}<p><a href="{html.escape(link)}">{html.escape(link)}</a></p></body></html>'
-    return Outgoing(message.id, address, title, body, template, params, link, page)
+    if channel is not SendChannel.EMAIL:
+        return Outgoing(message.id, address, title, body, template, params, link)
+    return Outgoing(
+        message.id, address, title, body, link=None if link and link in body else link, html=_html(body, link)
+    )
+
+
+def _html(body: str, link: str | None) -> str:
+    """Return an email's HTML part: its paragraphs, the case's page a link where the text names it."""
+    anchor = "" if link is None else f'<a href="{html.escape(link)}">{html.escape(link)}</a>'
+    paragraphs = []
+    for part in body.split("\n\n"):
+        text = html.escape(part).replace("\n", "<br>")
+        if link is not None:
+            text = text.replace(html.escape(link), anchor)
+        paragraphs.append(f"<p>{text}</p>")
+    if link is not None and link not in body:
+        paragraphs.append(f"<p>{anchor}</p>")
+    return f"<!doctype html><html><body>{''.join(paragraphs)}</body></html>"
 
 
 def _send(ctx: Context, notifier: Notifier, job: _Job) -> str | SendFailed | None:

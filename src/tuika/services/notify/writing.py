@@ -54,17 +54,23 @@ def default_plan() -> Plan:
     return parse_plan(document)
 
 
-def message_writer(plan: Plan, channels: frozenset[Channel]) -> Handler:
-    """Return the handler that writes ``plan``'s messages on ``channels`` (the inbox always)."""
+def message_writer(plan: Plan, channels: frozenset[Channel], site_url: str = "") -> Handler:
+    """Return the handler that writes ``plan``'s messages on ``channels`` (the inbox always).
+
+    ``site_url`` is where the pages are as a phone or a mail client reaches them: a text, a
+    push or an email links there; the inbox is read on the site and links within it.
+    """
     enabled = channels | {Channel.INBOX}
 
     def write(uow: UnitOfWork, event: Event) -> None:
-        write_messages(uow, event, plan, enabled)
+        write_messages(uow, event, plan, enabled, site_url)
 
     return Handler("notify", write=write)
 
 
-def write_messages(uow: UnitOfWork, event: Event, plan: Plan, channels: frozenset[Channel]) -> list[Message]:
+def write_messages(
+    uow: UnitOfWork, event: Event, plan: Plan, channels: frozenset[Channel], site_url: str = ""
+) -> list[Message]:
     """Write the messages ``event`` gives rise to; return them."""
     moments = moments_of(event, appealed=bool(event.payload.get("appealed")))
     if not moments:
@@ -85,7 +91,7 @@ def write_messages(uow: UnitOfWork, event: Event, plan: Plan, channels: frozense
             for channel in telling.channels:
                 if channel not in channels or not reach.takes(channel):
                     continue
-                message = _message(plan, telling, channel, values, event, case, recipient_id, len(written))
+                message = _message(plan, telling, channel, values, event, case, recipient_id, len(written), site_url)
                 if channel is not Channel.INBOX:
                     message = replace(
                         message,
@@ -145,10 +151,16 @@ def _message(
     case: Case,
     recipient_id: str,
     index: int,
+    site_url: str,
 ) -> Message:
     if telling.recipient is Recipient.STAFF:
         # Staff open the case in the console, not on the buyer's page.
         values = {lang: {**v, "link": f"/console/cases/{case.id}"} for lang, v in values.items()}
+    elif telling.recipient is Recipient.MERCHANT:
+        # The case page is the buyer's; a merchant has no page of it to be sent to.
+        values = {lang: {**v, "link": ""} for lang, v in values.items()}
+    elif channel is not Channel.INBOX:
+        values = {lang: {**v, "link": site_url.rstrip("/") + v["link"]} for lang, v in values.items()}
     zh = plan.render(telling.moment, channel, "zh", values["zh"])
     en = plan.render(telling.moment, channel, "en", values["en"])
     return Message(
