@@ -115,7 +115,8 @@ def test_marking_read_one_and_all_and_paging_back(client: TestClient, auth: Auth
 
     assert client.post("/v1/inbox/read-all", headers=buyer).json() == {"marked": 5}
     assert _inbox(client, buyer)["unread"] == 0
-    assert count_rows(system.engine, "messages") == 6 + 3  # and the merchant's three
+    # And the merchant's three, and the agents' queue told of each case sent to a person.
+    assert count_rows(system.engine, "messages") == 6 + 3 + 3
 
 
 def test_no_one_reads_or_marks_another_persons_messages(client: TestClient, auth: Auth, system: System) -> None:
@@ -127,7 +128,12 @@ def test_no_one_reads_or_marks_another_persons_messages(client: TestClient, auth
     assert_problem(client.post(f"/v1/inbox/{mine}/read", headers=auth("buyer", "buyer_2")), 404, "not_found")
     assert_problem(client.post(f"/v1/inbox/{mine}/read", headers=auth("merchant", "merchant_1")), 404, "not_found")
     assert _inbox(client, auth("buyer", "buyer_1"))["unread"] == 2
-    assert_problem(client.get("/v1/inbox", headers=auth("agent", "agent_1")), 403, "forbidden")
+    # An agent reads the queue's messages, never the buyer's; nor can it mark one of the buyer's.
+    queue = _inbox(client, auth("agent", "agent_1"))["items"]
+    assert [m["moment"] for m in queue] == ["case_waiting"]
+    assert_problem(client.post(f"/v1/inbox/{mine}/read", headers=auth("agent", "agent_1")), 404, "not_found")
+    assert_problem(client.post(f"/v1/inbox/{queue[0]['id']}/read", headers=auth("buyer", "buyer_1")), 404, "not_found")
+    assert _inbox(client, auth("buyer", "buyer_1"))["unread"] == 2
     assert_problem(client.post("/v1/inbox/not-an-id/read", headers=auth("buyer", "buyer_1")), 404, "not_found")
     assert_problem(
         client.get("/v1/inbox", params={"before": "x"}, headers=auth("buyer", "buyer_1")), 422, "validation_failed"

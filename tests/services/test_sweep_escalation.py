@@ -83,8 +83,8 @@ def stored(system: System, case_id: str) -> Case:
 def escalations_of(system: System, case_id: str) -> list[Event]:
     with system.ctx.read() as uow:
         found = uow.events.search(subject=case_id, type_=EventType.CASE_ESCALATED, limit=100)
-    # Only the webhook writer reacts to an escalation yet (the lead's bell is to come).
-    assert all([d.handler for d in deliveries] == ["webhooks"] for _, deliveries in found)
+    # The message writer tells the queue's staff (their bell); the webhook writer, the platform.
+    assert all([d.handler for d in deliveries] == ["notify", "webhooks"] for _, deliveries in found)
     return [event for event, _ in found]
 
 
