@@ -7,13 +7,13 @@ from importlib.resources import files
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tuika.web import balance, case, claim, console, messages, pages, session, signin
+from tuika.web import balance, case, claim, console, messages, notify_settings, pages, session, signin
 
 
 def install(app: FastAPI) -> None:
     """Mount the buyer portal, the agent console and their static files on ``app``."""
     router = APIRouter(include_in_schema=False)
-    for part in (signin, pages, claim, case, balance, messages, console):
+    for part in (signin, pages, claim, case, balance, messages, notify_settings, console):
         router.include_router(part.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(files("tuika.web").joinpath("static"))), name="static")
