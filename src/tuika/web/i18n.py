@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Final, Literal
 
-from tuika.web.words import balance, case, claim, common, console, finance, signin
+from tuika.web.words import balance, case, claim, common, console, finance, notify, signin
 
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
@@ -28,7 +28,14 @@ def _merge(*parts: Mapping[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
 
 
 CATALOGUE: Final = _merge(
-    common.WORDS, signin.WORDS, claim.WORDS, case.WORDS, balance.WORDS, console.WORDS, finance.WORDS
+    common.WORDS,
+    signin.WORDS,
+    claim.WORDS,
+    case.WORDS,
+    balance.WORDS,
+    console.WORDS,
+    finance.WORDS,
+    notify.WORDS,
 )
 
 

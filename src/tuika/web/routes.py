@@ -7,13 +7,24 @@ from importlib.resources import files
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from tuika.web import balance, case, claim, console, console_messages, messages, pages, session, signin
+from tuika.web import (
+    balance,
+    case,
+    claim,
+    console,
+    console_messages,
+    messages,
+    notify_settings,
+    pages,
+    session,
+    signin,
+)
 
 
 def install(app: FastAPI) -> None:
     """Mount the buyer portal, the agent console and their static files on ``app``."""
     router = APIRouter(include_in_schema=False)
-    for part in (signin, pages, claim, case, balance, messages, console, console_messages):
+    for part in (signin, pages, claim, case, balance, notify_settings, messages, console, console_messages):
         router.include_router(part.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(files("tuika.web").joinpath("static"))), name="static")
