@@ -34,7 +34,8 @@ def test_anything_else_is_not_a_number_to_text(typed: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", ["player", "a@b", "a b@qq.com", "a@qq.com\r\nBcc: x@y.com", "<a@qq.com>", "a@@qq.com", "x" * 250 + "@qq.com"]
+    "typed",
+    ["player", "a@b", "a b@qq.com", "a@qq.com\r\nBcc: x@y.com", "<a@qq.com>", "a@@qq.com", "x" * 250 + "@qq.com"],
 )
 def test_a_mailbox_that_could_not_be_one_or_could_split_a_header_is_refused(typed: str) -> None:
     with pytest.raises(EmailInvalid):
