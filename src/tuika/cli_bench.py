@@ -204,3 +204,38 @@ def bench_events(
     typer.echo(json.dumps(result, ensure_ascii=False))
     if not result["ok"]:
         raise typer.Exit(1)
+
+
+@bench_app.command("notify")
+def bench_notify(
+    events: Annotated[int, typer.Option(min=4, max=1_000_000, help="events written, then fanned out")] = 10_000,
+    live: Annotated[int, typer.Option(min=4, max=1_000_000, help="events written with the workers running")] = 2_000,
+    db: Annotated[str, typer.Option(help="sqlite (SQLite queue) or postgres (Redis queue)")] = "sqlite",
+    writers: Annotated[int, typer.Option(min=1, max=64, help="threads moving cases")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="relay threads of each worker process")] = 4,
+    processes: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="worker processes (default: one per core on postgres, 1 on sqlite)"),
+    ] = None,
+) -> None:
+    """Fan case events out to SMS, push, email and three webhook endpoints; the last line is JSON.
+
+    Exits 1 when a message was lost or a provider took one twice.
+    """
+    if db not in ("sqlite", "postgres"):
+        typer.echo(f"--db is sqlite or postgres, not {db!r}", err=True)
+        raise typer.Exit(2)
+    with dev_tools("bench notify"):
+        from tuika_dev.bench.notify import run
+
+    result = run(
+        events,
+        "postgres" if db == "postgres" else "sqlite",
+        live=live,
+        writers=writers,
+        processes=processes,
+        threads=workers,
+    )
+    typer.echo(json.dumps(result, ensure_ascii=False))
+    if not result["ok"]:
+        raise typer.Exit(1)

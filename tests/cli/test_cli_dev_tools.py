@@ -37,7 +37,14 @@ def test_demo_without_the_dev_tools_says_so_in_chinese_then_english() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["seed"], ["bench", "submit"], ["bench", "review"], ["bench", "payouts"], ["bench", "ocr-fields"]],
+    [
+        ["seed"],
+        ["bench", "submit"],
+        ["bench", "review"],
+        ["bench", "payouts"],
+        ["bench", "ocr-fields"],
+        ["bench", "notify"],
+    ],
     ids=" ".join,
 )
 def test_every_dev_command_without_the_dev_tools_exits_2(monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db.leases import take
@@ -24,8 +25,11 @@ class SqlMessageRepository:
 
     def add(self, messages: Sequence[Message]) -> None:
         """Write messages; the writer runs once per event, and the unique key holds it to that."""
-        self.s.add_all(_row(m) for m in messages)
-        self.s.flush()
+        if not messages:
+            return
+        # One bulk INSERT, not a unit-of-work flush of one object per row: the writer runs for
+        # every event, and nothing reads these rows back as objects in its transaction.
+        self.s.execute(insert(MessageRow), [_columns(m) for m in messages])
 
     def inbox(
         self, recipient: Recipient, recipient_id: str, *, before: str | None, limit: int, case_id: str | None = None
@@ -102,31 +106,31 @@ class SqlMessageRepository:
         return None if row is None else _message(row)
 
 
-def _row(m: Message) -> MessageRow:
-    return MessageRow(
-        id=m.id,
-        event_id=m.event_id,
-        moment=m.moment.value,
-        recipient=m.recipient.value,
-        recipient_id=m.recipient_id,
-        channel=m.channel.value,
-        title=m.title[:200],
-        body=m.body,
-        title_en=m.title_en[:200],
-        body_en=m.body_en,
-        link=m.link[:200],
-        case_id=m.case_id,
-        urgent=m.urgent,
-        created_at=m.created_at,
-        read_at=m.read_at,
-        status=m.status.value,
-        attempts=m.attempts,
-        next_try_at=m.next_try_at,
-        sent_at=m.sent_at,
-        provider_id=m.provider_id,
-        last_error=None if m.last_error is None else m.last_error[:300],
-        params=None if m.params is None else {lang: dict(v) for lang, v in m.params.items()},
-    )
+def _columns(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "event_id": m.event_id,
+        "moment": m.moment.value,
+        "recipient": m.recipient.value,
+        "recipient_id": m.recipient_id,
+        "channel": m.channel.value,
+        "title": m.title[:200],
+        "body": m.body,
+        "title_en": m.title_en[:200],
+        "body_en": m.body_en,
+        "link": m.link[:200],
+        "case_id": m.case_id,
+        "urgent": m.urgent,
+        "created_at": m.created_at,
+        "read_at": m.read_at,
+        "status": m.status.value,
+        "attempts": m.attempts,
+        "next_try_at": m.next_try_at,
+        "sent_at": m.sent_at,
+        "provider_id": m.provider_id,
+        "last_error": None if m.last_error is None else m.last_error[:300],
+        "params": None if m.params is None else {lang: dict(v) for lang, v in m.params.items()},
+    }
 
 
 def _message(r: MessageRow) -> Message:
@@ -173,20 +177,24 @@ class SqlMessageSends:
 
     def finish(self, messages: Sequence[Message]) -> None:
         """Store how each send went: its state, tries, next try, the provider's id and last word."""
-        for m in messages:
-            self.s.execute(
-                update(MessageRow)
-                .where(MessageRow.id == m.id)
-                .values(
-                    status=m.status.value,
-                    attempts=m.attempts,
-                    next_try_at=m.next_try_at,
-                    sent_at=m.sent_at,
-                    provider_id=m.provider_id,
-                    last_error=None if m.last_error is None else m.last_error[:300],
-                )
-                .execution_options(synchronize_session=False)
-            )
+        if not messages:
+            return
+        # One UPDATE by primary key run for every row (executemany), not a statement built per row.
+        self.s.execute(
+            update(MessageRow),
+            [
+                {
+                    "id": m.id,
+                    "status": m.status.value,
+                    "attempts": m.attempts,
+                    "next_try_at": m.next_try_at,
+                    "sent_at": m.sent_at,
+                    "provider_id": m.provider_id,
+                    "last_error": None if m.last_error is None else m.last_error[:300],
+                }
+                for m in messages
+            ],
+        )
 
     def of_case(self, case_id: str) -> list[Message]:
         """Return every message a case gave rise to, on every channel, oldest first (for staff)."""
