@@ -54,13 +54,13 @@ import psycopg
 from sqlalchemy import text
 
 from tuika.bootstrap import System, build
-from tuika.domain.notifications import Channel
+from tuika.domain.notifications import Channel, Plan
 from tuika.services.notify.writing import default_plan
 from tuika.settings import Settings
 from tuika_dev.bench.claimset import stdout
 from tuika_dev.bench.notify_count import Phase, channel_figures, event_of, hook_figures, receipts
 from tuika_dev.bench.notify_load import EVENTS_PER_CASE, Hook, Written, register_hooks, seed, write
-from tuika_dev.bench.stack import PG_ADMIN_URL, Scratch
+from tuika_dev.bench.stack import PG_ADMIN_URL, Scratch, stopped_by_sigterm
 from tuika_dev.sandbox.channels import Channels, start
 
 Echo = Callable[[str], None]
@@ -101,44 +101,20 @@ def run(
     hooks = [Hook("healthy"), Hook("slow", delay_s=slow_s), Hook("failing", fail_share=0.5)]
     for hook in hooks:
         hook.start()
-    try:
-        extra = {**channels.settings, "webhooks_allow_private": True, "public_url": SITE}
-        with _Place(db, extra) as place:
-            system = build(place.settings, migrate=True)
-            try:
-                seed(system, backlog_cases + live_cases, channels.push)
-                register_hooks(system, hooks)
-                written = Written()
-                write(system, written, plan, range(backlog_cases), writers)
-                backlog_ids = frozenset(written.occurred)
-                with Workers(place, count, threads) as workers:
-                    cpu = Cpu(workers, place.scratch)
-                    go = workers.go()
-                    drained = _wait(system, hooks[0], len(backlog_ids))
-                    used = cpu.since()
-                    live_started = time.time()
-                    write(system, written, plan, range(backlog_cases, backlog_cases + live_cases), writers)
-                    live_written = time.time()
-                    caught_up = _wait(system, hooks[0], len(written.occurred) - len(backlog_ids))
-                settled = drained and caught_up
-                backlog = Phase(backlog_ids, go)
-                live_phase = Phase(frozenset(written.occurred) - backlog_ids, live_started)
-                result = _figures(system, channels, hooks, written, backlog, live_phase, echo)
-            finally:
-                if system.huey is not None:
-                    system.huey.storage.close()
-                system.engine.dispose()
-    finally:
-        channels.stop()
-        for hook in hooks:
-            hook.stop()
+    extra = {**channels.settings, "webhooks_allow_private": True, "public_url": SITE}
+    # A SIGTERM still stops the workers and drops the database on its way out.
+    with stopped_by_sigterm():
+        try:
+            with _Place(db, extra) as place:
+                result = _measure(place, plan, channels, hooks, (backlog_cases, live_cases), writers, (count, threads))
+        finally:
+            channels.stop()
+            for hook in hooks:
+                hook.stop()
     result.update(
         {
             "db": db,
             "queue": "redis" if db == "postgres" else "sqlite",
-            "settled": settled,
-            "live_written_per_s": round(len(live_phase.events) / max(live_written - live_started, 1e-9), 1),
-            "cpu_s_backlog": used,
             "writers": writers,
             "worker_processes": count,
             "relay_threads": threads,
@@ -147,6 +123,49 @@ def run(
         }
     )
     _say(result, echo)
+    return result
+
+
+def _measure(
+    place: _Place,
+    plan: Plan,
+    channels: Channels,
+    hooks: list[Hook],
+    cases: tuple[int, int],
+    writers: int,
+    workers: tuple[int, int],
+) -> dict[str, Any]:
+    """Seed, write the backlog, let the workers drain it, write the live part; return the figures."""
+    backlog_cases, live_cases = cases
+    system = build(place.settings, migrate=True)
+    try:
+        seed(system, backlog_cases + live_cases, channels.push)
+        register_hooks(system, hooks)
+        written = Written()
+        write(system, written, plan, range(backlog_cases), writers)
+        backlog_ids = frozenset(written.occurred)
+        with Workers(place, *workers) as running:
+            cpu = Cpu(running, place.scratch)
+            go = running.go()
+            drained = _wait(system, hooks[0], len(backlog_ids))
+            used = cpu.since()
+            live_started = time.time()
+            write(system, written, plan, range(backlog_cases, backlog_cases + live_cases), writers)
+            live_written = time.time()
+            caught_up = _wait(system, hooks[0], len(written.occurred) - len(backlog_ids))
+        live = Phase(frozenset(written.occurred) - backlog_ids, live_started)
+        result = _figures(system, channels, hooks, written, Phase(backlog_ids, go), live)
+    finally:
+        if system.huey is not None:
+            system.huey.storage.close()
+        system.engine.dispose()
+    result.update(
+        {
+            "settled": drained and caught_up,
+            "live_written_per_s": round(len(live.events) / max(live_written - live_started, 1e-9), 1),
+            "cpu_s_backlog": used,
+        }
+    )
     return result
 
 
@@ -213,21 +232,26 @@ class Cpu:
     """CPU seconds used from its making on: by this process, the workers, PostgreSQL's backends of the run."""
 
     def __init__(self, workers: Workers, scratch: Scratch | None) -> None:
-        self.pids = [p.pid for p in workers.procs]
+        self.workers = [p.pid for p in workers.procs]
         self.database = None if scratch is None else scratch.database
-        self.start = self._now()
+        self.bench = time.process_time()
+        self.start = self._processes()
 
     def since(self) -> dict[str, float]:
-        now = self._now()
-        return {k: round(v - self.start.get(k, 0.0), 2) for k, v in now.items()}
+        # Per process, so that a backend that ends meanwhile takes its own figure with it.
+        now = self._processes()
+        used = {"bench": time.process_time() - self.bench}
+        for (kind, pid), seconds in now.items():
+            used[kind] = used.get(kind, 0.0) + seconds - self.start.get((kind, pid), 0.0)
+        return {kind: round(seconds, 2) for kind, seconds in used.items()}
 
-    def _now(self) -> dict[str, float]:
-        used = {"bench": time.process_time(), "workers": sum(_cpu_of(pid) for pid in self.pids)}
+    def _processes(self) -> dict[tuple[str, int], float]:
+        found = {("workers", pid): _cpu_of(pid) for pid in self.workers}
         if self.database is not None:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.database,))
-                used["postgres"] = sum(_cpu_of(int(row[0])) for row in rows.fetchall())
-        return used
+                found.update({("postgres", int(row[0])): _cpu_of(int(row[0])) for row in rows.fetchall()})
+        return found
 
 
 def _cpu_of(pid: int) -> float:
@@ -258,7 +282,6 @@ def _figures(
     written: Written,
     backlog: Phase,
     live: Phase,
-    echo: Echo,
 ) -> dict[str, Any]:
     with system.engine.connect() as conn:
         rows: dict[Channel, dict[str, str]] = {c: {} for c in Channel}
