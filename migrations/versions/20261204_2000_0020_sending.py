@@ -3,7 +3,8 @@
 A message on a channel other than the inbox is written ``pending`` with when it may go (quiet
 hours can hold it) and is sent by the worker, which keeps its tries, the provider's id and
 the last error on the row. ``preferences`` holds each person's language, channels turned off,
-quiet hours and sealed number and mailbox (and, for staff, the newest queue message seen); ``devices`` the buyers' push registration ids.
+quiet hours and sealed number and mailbox (and, for staff, the newest queue message seen);
+``devices`` the buyers' push registration ids.
 
 Revision ID: 0020
 Revises: 0019
