@@ -22,8 +22,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Final, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import text
 
@@ -53,6 +51,7 @@ from tuika.settings import Settings
 from tuika_dev.bench.claimset import stdout
 from tuika_dev.bench.load import percentile
 from tuika_dev.bench.stack import Scratch
+from tuika_dev.bench.workers import WorkerProcesses
 
 Echo = Callable[[str], None]
 Database = Literal["sqlite", "postgres"]
@@ -157,77 +156,37 @@ def run(
             system.engine.dispose()
 
 
-class Relayers:
-    """The worker processes that relay, started together and stopped as ``tuika worker`` is."""
+class Relayers(WorkerProcesses):
+    """The worker processes that relay; each leaves a tally of the handlers it ran when it stops."""
 
     def __init__(self, place: _Place, count: int, threads: int) -> None:
-        self.place = place
-        self.count = count
-        self.threads = threads
-        self.procs: list[subprocess.Popen[str]] = []
-        self.logs: list[IO[str]] = []
+        data = Path(place.tmp.name)
+        super().__init__(
+            data,
+            place.environment(),
+            count,
+            lambda index: [
+                sys.executable,
+                "-m",
+                "tuika_dev.bench.events_worker",
+                "--threads",
+                str(threads),
+                "--out",
+                str(data / f"tally{index}.json"),
+            ],
+        )
         self.tallies: list[list[tuple[str, str, int, float]]] = []
 
-    def __enter__(self) -> Relayers:
-        env = {**os.environ, **self.place.environment()}
-        data = Path(self.place.tmp.name)
-        for index in range(self.count):
-            self.logs.append((data / f"worker{index}.log").open("w", encoding="utf-8"))
-            self.procs.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "tuika_dev.bench.events_worker",
-                        "--threads",
-                        str(self.threads),
-                        "--out",
-                        str(data / f"tally{index}.json"),
-                    ],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=self.logs[-1],
-                    env=env,
-                    text=True,
-                )
-            )
-        for index, proc in enumerate(self.procs):
-            assert proc.stdout is not None
-            if proc.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"relay process {index} did not start: {self._log(index)}")
-        return self
-
-    def go(self) -> float:
-        """Let every process take tasks; return when."""
-        started = time.time()
-        for proc in self.procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        return started
-
-    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
-        for proc in self.procs:
-            proc.send_signal(signal.SIGTERM)
-        data = Path(self.place.tmp.name)
-        for index, proc in enumerate(self.procs):
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            for stream in (proc.stdin, proc.stdout, self.logs[index]):
-                if stream is not None:
-                    stream.close()
-            out = data / f"tally{index}.json"
-            if failed is not None:
-                continue
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        if exc and exc[0] is not None:
+            # Failed already: the tallies would say nothing.
+            return
+        for index in range(len(self.procs)):
+            out = self.data / f"tally{index}.json"
             if not out.exists():
-                raise RuntimeError(f"relay process {index} ended without its tally: {self._log(index)}")
+                raise RuntimeError(f"relay process {index} ended without its tally: {self.log(index)}")
             self.tallies.append([(h, e, int(n), float(t)) for h, e, n, t in json.loads(out.read_text("utf-8"))])
-
-    def _log(self, index: int) -> str:
-        return (Path(self.place.tmp.name) / f"worker{index}.log").read_text("utf-8")[-2000:]
 
 
 HANDLERS: Final = ("noop", "row")

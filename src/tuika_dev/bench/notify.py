@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import os
 import platform
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +46,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Final, Literal
+from typing import Any, Final, Literal
 
 import psycopg
 from sqlalchemy import text
@@ -61,6 +59,7 @@ from tuika_dev.bench.claimset import stdout
 from tuika_dev.bench.notify_count import Phase, channel_figures, event_of, hook_figures, receipts
 from tuika_dev.bench.notify_load import EVENTS_PER_CASE, Hook, Written, register_hooks, seed, write
 from tuika_dev.bench.stack import PG_ADMIN_URL, Scratch, stopped_by_sigterm
+from tuika_dev.bench.workers import WorkerProcesses
 from tuika_dev.sandbox.channels import Channels, start
 
 Echo = Callable[[str], None]
@@ -169,63 +168,12 @@ def _measure(
     return result
 
 
-class Workers:
-    """The worker processes, started together and stopped as ``tuika worker`` is."""
+class Workers(WorkerProcesses):
+    """The worker processes: ``tuika worker`` as it ships, waiting for the go."""
 
     def __init__(self, place: _Place, count: int, threads: int) -> None:
-        self.place = place
-        self.count = count
-        self.threads = threads
-        self.procs: list[subprocess.Popen[str]] = []
-        self.logs: list[IO[str]] = []
-
-    def __enter__(self) -> Workers:
-        env = {**os.environ, **self.place.environment()}
-        data = Path(self.place.tmp.name)
-        for index in range(self.count):
-            self.logs.append((data / f"worker{index}.log").open("w", encoding="utf-8"))
-            command = [sys.executable, "-m", "tuika_dev.bench.notify_worker", "--threads", str(self.threads)]
-            self.procs.append(
-                subprocess.Popen(
-                    command,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=self.logs[-1],
-                    env=env,
-                    text=True,
-                )
-            )
-        for index, proc in enumerate(self.procs):
-            assert proc.stdout is not None
-            if proc.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"worker process {index} did not start: {self._log(index)}")
-        return self
-
-    def go(self) -> float:
-        """Let every process take tasks; return when."""
-        started = time.time()
-        for proc in self.procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        return started
-
-    def __exit__(self, *exc: object) -> None:
-        for proc in self.procs:
-            proc.send_signal(signal.SIGTERM)
-        for index, proc in enumerate(self.procs):
-            try:
-                # A slow endpoint's pass under way ends first: up to a batch of its late answers.
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            for stream in (proc.stdin, proc.stdout, self.logs[index]):
-                if stream is not None:
-                    stream.close()
-
-    def _log(self, index: int) -> str:
-        return (Path(self.place.tmp.name) / f"worker{index}.log").read_text("utf-8")[-2000:]
+        command = [sys.executable, "-m", "tuika_dev.bench.notify_worker", "--threads", str(threads)]
+        super().__init__(Path(place.tmp.name), place.environment(), count, lambda _: command)
 
 
 class Cpu:
