@@ -13,14 +13,14 @@ from tuika.domain.preferences import Device
 from tuika.domain.sending import SendChannel
 from tuika.http.deps import Caller, Ctx
 from tuika.services.notify import preferences
-from tuika.services.notify.preferences import UNSET, Settings, Unset
+from tuika.services.notify.preferences import UNSET, Chosen, Unset
 
 router = APIRouter(tags=["notifications"])
 
 _DEVICE = r"^dev_[0-9a-z]{26}$"
 
 
-def _out(found: Settings) -> p.PreferencesOut:
+def _out(found: Chosen) -> p.PreferencesOut:
     prefs = found.preferences
     channels = {"inbox": True} | {c.value: prefs.wants(c) for c in SendChannel}
     quiet = (

@@ -47,6 +47,7 @@ def bell(ctx: Context, actor: Actor) -> Bell:
     with ctx.read() as uow:
         late = uow.cases.ids_due(statuses, now, _COUNT_AT_MOST) if statuses else []
         soon_ids = uow.cases.ids_due(statuses, now + DUE_SOON, len(late) + _SHOWN) if statuses else []
-        soon = [c for c in (uow.cases.get(i) for i in soon_ids if i not in set(late)) if c is not None]
+        past = set(late)
+        soon = [c for c in (uow.cases.get(i) for i in soon_ids if i not in past) if c is not None]
         orders = {o.id: o for o in (uow.orders.get(i) for i in {c.order_id for c in soon}) if o is not None}
     return Bell(unread, [(c, orders[c.order_id]) for c in soon[:_SHOWN] if c.order_id in orders], len(late))

@@ -41,7 +41,7 @@ UNSET: Final = Unset()
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class Chosen:
     """Someone's preferences as they read them back, with how many devices they registered."""
 
     preferences: Preferences
@@ -55,13 +55,13 @@ def _recipient(actor: Actor) -> Recipient:
     return found
 
 
-def read(ctx: Context, actor: Actor) -> Settings:
+def read(ctx: Context, actor: Actor) -> Chosen:
     """Return the caller's settings (everything on, no quiet hours, until they set any)."""
     recipient = _recipient(actor)
     with ctx.read() as uow:
         found = uow.preferences.get(recipient, actor.subject)
         devices = len(uow.preferences.devices(actor.subject)) if recipient is Recipient.BUYER else 0
-    return Settings(found if found is not None else Preferences(recipient, actor.subject), devices)
+    return Chosen(found if found is not None else Preferences(recipient, actor.subject), devices)
 
 
 def update(
@@ -73,7 +73,7 @@ def update(
     quiet: tuple[str, str] | Unset | None = UNSET,
     phone: str | Unset | None = UNSET,
     email: str | Unset | None = UNSET,
-) -> Settings:
+) -> Chosen:
     """Change what the caller gave; what they left out stays. Everything is checked before anything changes."""
     recipient = _recipient(actor)
     if language is not None and language not in LANGUAGES:
@@ -110,7 +110,7 @@ def update(
         uow.preferences.save(changed, now)
         devices = len(uow.preferences.devices(actor.subject)) if recipient is Recipient.BUYER else 0
         uow.commit()
-    return Settings(replace(changed, updated_at=now), devices)
+    return Chosen(replace(changed, updated_at=now), devices)
 
 
 def _with_contact(cipher: Cipher, p: Preferences, channel: SendChannel, value: str | None) -> Preferences:
