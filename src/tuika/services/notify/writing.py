@@ -87,12 +87,14 @@ def write_messages(
             recipient_id = _recipient_id(telling.recipient, event, case, order)
             if not recipient_id:
                 continue
-            reach = _reach(uow, telling.recipient, recipient_id)
-            for channel in telling.channels:
-                if channel not in channels or not reach.takes(channel):
+            wanted = [c for c in telling.channels if c in channels]
+            # Only a channel that sends needs to know where the person is reached: the inbox is rows.
+            reach = _reach(uow, telling.recipient, recipient_id) if wanted != [Channel.INBOX] else None
+            for channel in wanted:
+                if reach is not None and not reach.takes(channel):
                     continue
                 message = _message(plan, telling, channel, values, event, case, recipient_id, len(written), site_url)
-                if channel is not Channel.INBOX:
+                if reach is not None and channel is not Channel.INBOX:
                     message = replace(
                         message,
                         status=SendState.PENDING,
