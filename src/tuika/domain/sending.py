@@ -8,7 +8,7 @@ no longer knows, a number that does not exist).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -68,6 +68,25 @@ class SendFailed(Exception):
     def retry(self) -> bool:
         """Whether trying again later can help."""
         return self.kind in (FailureKind.UNAVAILABLE, FailureKind.THROTTLED)
+
+
+def one_by_one(send: Callable[[Outgoing], str], messages: Sequence[Outgoing]) -> list[str | SendFailed]:
+    """Send ``messages`` in turn with ``send``: a provider with no way to take several at once.
+
+    >>> def send(m: Outgoing) -> str:
+    ...     if m.address == "gone":
+    ...         raise SendFailed(FailureKind.ADDRESS_GONE, "gone")
+    ...     return "id-" + m.message_id
+    >>> [str(o) for o in one_by_one(send, [Outgoing("a", "x", "t", "b"), Outgoing("b", "gone", "t", "b")])]
+    ['id-a', 'address_gone: gone']
+    """
+    outcomes: list[str | SendFailed] = []
+    for message in messages:
+        try:
+            outcomes.append(send(message))
+        except SendFailed as failed:
+            outcomes.append(failed)
+    return outcomes
 
 
 class SendState(StrEnum):

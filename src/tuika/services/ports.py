@@ -23,7 +23,7 @@ from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.preferences import Device, Preferences
-from tuika.domain.sending import Outgoing, SendChannel, SendState
+from tuika.domain.sending import Outgoing, SendChannel, SendFailed, SendState
 from tuika.domain.sessions import WebSession
 from tuika.domain.supplier import Asked, CardAnswer, TopupAnswer
 from tuika.domain.webhooks import Attempt, DeliveryState, Endpoint, Owner
@@ -408,11 +408,15 @@ class Notifier(Protocol):
     ``send`` returns the provider's id for the message once the provider has taken it, and
     raises ``tuika.domain.sending.SendFailed`` when it has not; it is called again with the
     same ``message_id`` after a failure or a crash, never at once for one message.
+    ``send_all`` sends a pass's messages together where the provider allows it (one SMTP
+    connection, one batch request): one outcome per message, in order, the provider's id or
+    the ``SendFailed`` that says why not; it raises nothing for a message that failed.
     """
 
     @property
     def channel(self) -> SendChannel: ...
     def send(self, message: Outgoing) -> str: ...
+    def send_all(self, messages: Sequence[Outgoing]) -> list[str | SendFailed]: ...
 
 
 class Ocr(Protocol):

@@ -42,12 +42,13 @@ import logging
 import re
 import smtplib
 import ssl as tls
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Final
 
 from tuika.domain.masking import mask_email
-from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed
+from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed, one_by_one
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,10 @@ class SmtpNotifier:
         page = message.html if message.html is not None else _page(message)
         mail.add_alternative(page, subtype="html", charset="utf-8", cte=_cte(page))
         return mail
+
+    def send_all(self, messages: Sequence[Outgoing]) -> list[str | SendFailed]:
+        """Send a pass's messages, one request each."""
+        return one_by_one(self.send, messages)
 
     def send(self, message: Outgoing) -> str:
         """Send one message to ``message.address``; return its Message-ID or raise ``SendFailed``."""

@@ -27,12 +27,12 @@ import json
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 import httpx
 
-from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed
+from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed, one_by_one
 
 PUSH_PATH: Final = "/v3/push"
 CID_PATH: Final = "/v3/push/cid"
@@ -96,6 +96,10 @@ class JPushNotifier:
     def close(self) -> None:
         """Close the pooled connections."""
         self._client.close()
+
+    def send_all(self, messages: Sequence[Outgoing]) -> list[str | SendFailed]:
+        """Send a pass's messages, one request each."""
+        return one_by_one(self.send, messages)
 
     def send(self, message: Outgoing) -> str:
         """Push one notification to ``message.address``, a registration id; return JPush's msg_id."""

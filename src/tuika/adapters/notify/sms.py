@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from alibabacloud_dysmsapi20170525 import models as sms_models
@@ -31,7 +31,7 @@ from darabonba.exceptions import UnretryableException
 from darabonba.runtime import RuntimeOptions
 
 from tuika.domain.masking import mask_account
-from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed
+from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed, one_by_one
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,10 @@ class AliyunSmsNotifier:
     @property
     def channel(self) -> SendChannel:
         return SendChannel.SMS
+
+    def send_all(self, messages: Sequence[Outgoing]) -> list[str | SendFailed]:
+        """Send a pass's messages, one request each."""
+        return one_by_one(self.send, messages)
 
     def send(self, message: Outgoing) -> str:
         """Send one templated SMS; return the provider's ``BizId`` or raise ``SendFailed``."""

@@ -73,18 +73,7 @@ def send_channel(ctx: Context, channel: SendChannel) -> ChannelReport:
         uow.commit()
     if not jobs:
         return ChannelReport()
-    outcomes: list[str | SendFailed | None] = []
-    gone: set[str] = set()
-    for job in jobs:
-        addresses = set(job.outgoing.address.split(",")) if job.outgoing is not None else set()
-        if addresses and addresses <= gone:
-            # The provider said so a moment ago in this pass: nowhere left to send to.
-            outcomes.append(None)
-            continue
-        outcome = _send(ctx, notifier, job)
-        if isinstance(outcome, SendFailed) and outcome.kind is FailureKind.ADDRESS_GONE:
-            gone |= addresses
-        outcomes.append(outcome)
+    outcomes = _send_all(notifier, jobs)
     return _finish(ctx, channel, jobs, outcomes)
 
 
@@ -149,15 +138,25 @@ def _html(body: str, link: str | None) -> str:
     return f"<!doctype html><html><body>{''.join(paragraphs)}</body></html>"
 
 
-def _send(ctx: Context, notifier: Notifier, job: _Job) -> str | SendFailed | None:
-    if job.outgoing is None:
-        return None
+def _send_all(notifier: Notifier, jobs: Sequence[_Job]) -> list[str | SendFailed | None]:
+    """Send the pass's messages that have somewhere to go; None for those that have not."""
+    sending = [job.outgoing for job in jobs if job.outgoing is not None]
     try:
-        return notifier.send(job.outgoing)
+        sent = iter(notifier.send_all(sending) if sending else [])
+    except Exception:
+        # A client's bug: one by one, so that it costs only the message that sets it off.
+        log.exception("sending %d messages together failed unexpectedly; sending them one by one", len(sending))
+        sent = iter([_send_one(notifier, m) for m in sending])
+    return [next(sent) if job.outgoing is not None else None for job in jobs]
+
+
+def _send_one(notifier: Notifier, message: Outgoing) -> str | SendFailed:
+    try:
+        return notifier.send(message)
     except SendFailed as failed:
         return failed
     except Exception as exc:
-        log.exception("sending message %s failed unexpectedly", job.message.id)
+        log.exception("sending message %s failed unexpectedly", message.message_id)
         return SendFailed(FailureKind.UNAVAILABLE, "error", type(exc).__name__)
 
 
