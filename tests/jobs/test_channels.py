@@ -85,9 +85,12 @@ def _reachable_buyer(client: TestClient, auth: Auth, order_id: str, buyer: str =
     assert made.status_code in (200, 201), made.text
 
 
-def _approved_claim(client: TestClient, auth: Auth, order_id: str) -> str:
+def _approved_claim(client: TestClient, auth: Auth, order_id: str, buyer: str = "buyer_1") -> str:
     case = file_case(
-        client, auth, {"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
+        client,
+        auth,
+        {"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload(client, auth, buyer=buyer)]},
+        buyer=buyer,
     )
     assert case["status"] == "manual_review"
     decided = client.post(
@@ -135,6 +138,32 @@ def test_a_refund_reaches_the_buyer_by_text_push_and_email_each_once_with_the_vo
         assert PHONE not in text
         assert "buyer_1" not in text
         assert "ord_ch1" not in text
+
+
+def test_each_buyers_pushes_go_to_every_device_of_theirs_and_to_no_one_elses(
+    client: TestClient, auth: Auth, system: System, channels: Channels
+) -> None:
+    tablet, other = "1a0018970a8d5e7b2c4", "1a0018970a8d5e7b2c5"
+    for token in (DEVICE, tablet, other):
+        channels.push.register(token)
+    _reachable_buyer(client, auth, "ord_chd1")
+    second = client.post("/v1/devices", json={"token": tablet, "platform": "ios"}, headers=auth("buyer", "buyer_1"))
+    assert second.status_code in (200, 201), second.text
+    push(client, auth, order_payload("ord_chd2", buyer="buyer_2"))
+    mine = client.post("/v1/devices", json={"token": other, "platform": "android"}, headers=auth("buyer", "buyer_2"))
+    assert mine.status_code in (200, 201), mine.text
+    first_case = _approved_claim(client, auth, "ord_chd1")
+    second_case = _approved_claim(client, auth, "ord_chd2", "buyer_2")
+
+    # Both buyers' pushes are in the one pass, which reads every buyer's devices together.
+    _drain(system.ctx, SendChannel.PUSH)
+
+    by_case: dict[str, set[str]] = {}
+    for sent in channels.push.pushes:
+        by_case.setdefault(str(sent.extras["link"]).rsplit("/", 1)[-1], set()).add(sent.registration_id)
+    assert by_case == {first_case: {DEVICE, tablet}, second_case: {other}}
+    assert {m.status for m in _messages(system, first_case, Channel.PUSH)} == {SendState.SENT}
+    assert {m.status for m in _messages(system, second_case, Channel.PUSH)} == {SendState.SENT}
 
 
 def test_channels_turned_off_get_no_messages_and_the_inbox_cannot_be_turned_off(

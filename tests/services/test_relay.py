@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -431,12 +431,14 @@ def test_a_claim_whose_wake_ups_were_lost_is_reviewed_and_paid_by_the_poll(
 def test_a_writing_handler_commits_its_rows_with_its_done_and_a_failing_one_leaves_none(
     settings: Settings, clock: Clock, built: list[System]
 ) -> None:
-    def count(uow: UnitOfWork, event: Event) -> None:
+    def count(uow: UnitOfWork, events: Sequence[Event]) -> None:
         # The idempotency table's key is unique: a second run for one event would raise.
-        uow.idempotency.add("relay-test", event.id, "count", event.subject, clock.now())
+        for event in events:
+            uow.idempotency.add("relay-test", event.id, "count", event.subject, clock.now())
 
-    def broken(uow: UnitOfWork, event: Event) -> None:
-        uow.idempotency.add("relay-test", f"broken-{event.id}", "broken", event.subject, clock.now())
+    def broken(uow: UnitOfWork, events: Sequence[Event]) -> None:
+        for event in events:
+            uow.idempotency.add("relay-test", f"broken-{event.id}", "broken", event.subject, clock.now())
         raise ValueError("half written")
 
     table = {EventType.ORDER_SYNCED: (Handler("count", write=count), Handler("broken", write=broken))}

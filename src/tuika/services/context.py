@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,14 +135,17 @@ class Handler:
     ``run`` acts on the world (a review, a gateway, later a message): it opens its own
     transactions, is told the event (its id de-duplicates external effects) and must be safe
     to run again, since a relay that dies mid-run leaves the delivery to run once more.
-    ``write`` only writes rows: it runs inside the transaction that marks its delivery done,
-    so what it writes and "done" commit together, exactly once. Either returns when done,
-    raises ``RetryAt`` when it cannot act yet, and raises anything else to be retried.
+    ``write`` only writes rows: it runs inside the transaction that marks its deliveries done,
+    so what it writes and "done" commit together, exactly once. It is given every event of a
+    relay's batch that it handles, oldest first, so that it reads what they share once (a
+    case with four events in the batch, the endpoints); should it raise, each of them is
+    written again alone. Either returns when done, raises ``RetryAt`` when it cannot act yet,
+    and raises anything else to be retried.
     """
 
     name: str
     run: Callable[[Context, Event], None] | None = None
-    write: Callable[[UnitOfWork, Event], None] | None = None
+    write: Callable[[UnitOfWork, Sequence[Event]], None] | None = None
 
     def __post_init__(self) -> None:
         if (self.run is None) == (self.write is None):

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,11 +98,13 @@ class Tally:
         def nothing(ctx: Context, event: Event) -> None:
             self.ran("noop", event)
 
-        def write(uow: UnitOfWork, event: Event) -> None:
-            # A row in the transaction that marks this delivery done: both commit, or neither.
+        def write(uow: UnitOfWork, events: Sequence[Event]) -> None:
+            # A row in the transaction that marks these deliveries done: both commit, or neither.
             # Hand-written, as the outbox's own rows are (decision 0003).
-            raw_for(uow.session).run(_RELAYED, {"e": event.id, "s": event.subject})  # type: ignore[attr-defined]
-            self.ran("row", event)
+            raw = raw_for(uow.session)  # type: ignore[attr-defined]
+            raw.run_many(_RELAYED, [{"e": event.id, "s": event.subject} for event in events])
+            for event in events:
+                self.ran("row", event)
 
         both = (Handler("noop", nothing), Handler("row", write=write))
         return {EventType.CASE_SUBMITTED: both, EventType.CASE_MOVED: both, EventType.CASE_DECIDED: both}

@@ -59,6 +59,20 @@ class SqlPreferencesRepository:
         )
         return [_device(r) for r in rows]
 
+    def devices_of(self, buyer_ids: Sequence[str]) -> dict[str, list[Device]]:
+        """Return several buyers' devices at once (a pass pushing to many), each the most recent first."""
+        if not buyer_ids:
+            return {}
+        rows = self.s.scalars(
+            select(DeviceRow)
+            .where(DeviceRow.buyer_id.in_(list(buyer_ids)))
+            .order_by(DeviceRow.buyer_id, DeviceRow.last_seen_at.desc())
+        )
+        found: dict[str, list[Device]] = {}
+        for row in rows:
+            found.setdefault(row.buyer_id, []).append(_device(row))
+        return found
+
     def device_of_token(self, token: str) -> Device | None:
         row = self.s.scalar(select(DeviceRow).where(DeviceRow.token == token))
         return None if row is None else _device(row)

@@ -105,12 +105,12 @@ class SqlWebhookRepository:
 
     def finish(self, deliveries: Sequence[Delivery], attempts: Sequence[Attempt]) -> None:
         """Store how deliveries went and the attempts that say so."""
-        for d in deliveries:
+        if deliveries:
+            # One UPDATE by primary key run for every row (executemany), not a statement built per row.
+            changing = ("id", "state", "attempts", "next_try_at", "delivered_at", "last_status", "last_error")
             self.s.execute(
-                update(WebhookDeliveryRow)
-                .where(WebhookDeliveryRow.id == d.id)
-                .values({k: v for k, v in _delivery_values(d).items() if k not in ("id", "body")})
-                .execution_options(synchronize_session=False)
+                update(WebhookDeliveryRow),
+                [{k: v for k, v in _delivery_values(d).items() if k in changing} for d in deliveries],
             )
         if attempts:
             self.s.execute(insert(WebhookAttemptRow), [_attempt_values(a) for a in attempts])

@@ -102,7 +102,7 @@ class JPushNotifier:
         return one_by_one(self.send, messages)
 
     def send(self, message: Outgoing) -> str:
-        """Push one notification to ``message.address``, a registration id; return JPush's msg_id."""
+        """Push one notification to ``message.address``, registration ids joined by commas; return JPush's msg_id."""
         body = self.payload(message, self._cid_for(message.message_id))
         answer = self._exchange("POST", PUSH_PATH, body)
         msg_id = answer.get("msg_id")
@@ -118,7 +118,8 @@ class JPushNotifier:
             extras["link"] = message.link
         payload: dict[str, object] = {
             "platform": "all",
-            "audience": {"registration_id": [message.address]},
+            # A buyer's every device: JPush pushes to those it knows and says 1011 only if none.
+            "audience": {"registration_id": message.address.split(",")},
             "notification": {
                 "alert": message.body,
                 "android": {"alert": message.body, "title": message.title, "extras": extras},

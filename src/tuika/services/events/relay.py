@@ -259,25 +259,30 @@ def _act(ctx: Context, handler: Handler, event: Event) -> None:
 
 
 def _write_all(ctx: Context, uow: UnitOfWork, writing: list[tuple[Event, Delivery]]) -> list[Delivery] | None:
-    """Run every writer in the transaction at once; None if one raised (its rows are then in it too)."""
-    done = []
+    """Run every writer once on its events of the batch, all in the transaction; None if one raised.
+
+    Should one raise, its rows and the others' are in the transaction: the caller rolls it back.
+    """
+    by_handler: dict[str, list[Event]] = {}
     for event, delivery in writing:
-        handler = ctx.handler(delivery.handler)
+        by_handler.setdefault(delivery.handler, []).append(event)
+    for name, events in by_handler.items():
+        handler = ctx.handler(name)
         assert handler is not None
         assert handler.write is not None
         try:
-            handler.write(uow, event)
+            handler.write(uow, events)
         except Exception:
             return None
-        done.append(replace(delivery, status=DeliveryStatus.DONE, next_try_at=None, done_at=ctx.clock.now()))
-    return done
+    now = ctx.clock.now()
+    return [replace(d, status=DeliveryStatus.DONE, next_try_at=None, done_at=now) for _, d in writing]
 
 
 def _write_alone(uow: UnitOfWork, handler: Handler, event: Event) -> None:
     assert handler.write is not None
     # Its own savepoint: a failing writer's rows go, the batch's other outcomes stay.
     with uow.savepoint():
-        handler.write(uow, event)
+        handler.write(uow, [event])
 
 
 def _run(ctx: Context, event: Event, delivery: Delivery, call: Callable[[Handler, Event], None]) -> Delivery:

@@ -84,8 +84,8 @@ def _jobs(ctx: Context, uow: UnitOfWork, channel: SendChannel, claimed: Sequence
         preferences.update({(recipient, i): p for i, p in uow.preferences.many(recipient, ids).items()})
     devices: dict[str, tuple[Device, ...]] = {}
     if channel is SendChannel.PUSH:
-        for buyer_id in sorted({m.recipient_id for m in claimed if m.recipient is Recipient.BUYER}):
-            devices[buyer_id] = tuple(uow.preferences.devices(buyer_id))
+        buyers = sorted({m.recipient_id for m in claimed if m.recipient is Recipient.BUYER})
+        devices = {buyer_id: tuple(found) for buyer_id, found in uow.preferences.devices_of(buyers).items()}
     jobs = []
     for message in claimed:
         found = preferences.get((message.recipient, message.recipient_id))

@@ -12,17 +12,18 @@ off, or when there is nowhere to send (no number, no mailbox, no device).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from importlib.resources import files
+from typing import TypeVar
 
 from tuika.domain import reason_codes
 from tuika.domain.cases import Case, Route
 from tuika.domain.events import Event, EventType
 from tuika.domain.evidence_asks import kinds_asked
-from tuika.domain.ids import CaseId
+from tuika.domain.ids import CaseId, OrderId
 from tuika.domain.money import Money
 from tuika.domain.notifications import (
     LANGUAGES,
@@ -46,6 +47,9 @@ from tuika.domain.sending import SendChannel, SendState
 from tuika.services.context import Handler
 from tuika.services.ports import UnitOfWork
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
 
 @cache
 def default_plan() -> Plan:
@@ -62,48 +66,73 @@ def message_writer(plan: Plan, channels: frozenset[Channel], site_url: str = "")
     """
     enabled = channels | {Channel.INBOX}
 
-    def write(uow: UnitOfWork, event: Event) -> None:
-        write_messages(uow, event, plan, enabled, site_url)
+    def write(uow: UnitOfWork, events: Sequence[Event]) -> None:
+        write_messages(uow, events, plan, enabled, site_url)
 
     return Handler("notify", write=write)
 
 
 def write_messages(
-    uow: UnitOfWork, event: Event, plan: Plan, channels: frozenset[Channel], site_url: str = ""
+    uow: UnitOfWork, events: Sequence[Event], plan: Plan, channels: frozenset[Channel], site_url: str = ""
 ) -> list[Message]:
-    """Write the messages ``event`` gives rise to; return them."""
-    moments = moments_of(event, appealed=bool(event.payload.get("appealed")))
-    if not moments:
-        return []
-    case_id = event.payload.get("case_id")
-    case = uow.cases.get(CaseId(str(case_id))) if case_id else None
-    order = uow.orders.get(case.order_id) if case is not None else None
-    if case is None or order is None:
-        return []
+    """Write the messages ``events`` give rise to; return them.
+
+    What the events share is read once: a case and its order however many of its events the
+    batch holds, and where each person told beyond the inbox is reached, all in one query.
+    """
+    cases: dict[CaseId, Case | None] = {}
+    orders: dict[OrderId, Order | None] = {}
+    # (event, its case, its order, moment, telling, recipient id, channels it goes on)
+    planned: list[tuple[Event, Case, Order, Moment, Telling, str, list[Channel]]] = []
+    for event in events:
+        moments = moments_of(event, appealed=bool(event.payload.get("appealed")))
+        case_id = event.payload.get("case_id")
+        if not moments or not case_id:
+            continue
+        case = _cached(cases, CaseId(str(case_id)), uow.cases.get)
+        order = _cached(orders, case.order_id, uow.orders.get) if case is not None else None
+        if case is None or order is None:
+            continue
+        for moment in moments:
+            for telling in plan.for_moment(moment):
+                recipient_id = _recipient_id(telling.recipient, event, case, order)
+                wanted = [c for c in telling.channels if c in channels]
+                if recipient_id and wanted:
+                    planned.append((event, case, order, moment, telling, recipient_id, wanted))
+    # Only a channel that sends needs to know where the person is reached: the inbox is rows.
+    reaches = _reaches(uow, {(t.recipient, r) for *_, t, r, wanted in planned if wanted != [Channel.INBOX]})
     written: list[Message] = []
-    for moment in moments:
-        values = {lang: _values(plan, moment, event, case, order, lang) for lang in LANGUAGES}
-        for telling in plan.for_moment(moment):
-            recipient_id = _recipient_id(telling.recipient, event, case, order)
-            if not recipient_id:
+    values: dict[tuple[str, Moment], dict[str, dict[str, str]]] = {}
+    counts: dict[str, int] = {}
+    for event, case, order, moment, telling, recipient_id, wanted in planned:
+        said = values.get((event.id, moment))
+        if said is None:
+            said = values[(event.id, moment)] = {
+                lang: _values(plan, moment, event, case, order, lang) for lang in LANGUAGES
+            }
+        reach = reaches.get((telling.recipient, recipient_id)) if wanted != [Channel.INBOX] else None
+        for channel in wanted:
+            if reach is not None and not reach.takes(channel):
                 continue
-            wanted = [c for c in telling.channels if c in channels]
-            # Only a channel that sends needs to know where the person is reached: the inbox is rows.
-            reach = _reach(uow, telling.recipient, recipient_id) if wanted != [Channel.INBOX] else None
-            for channel in wanted:
-                if reach is not None and not reach.takes(channel):
-                    continue
-                message = _message(plan, telling, channel, values, event, case, recipient_id, len(written), site_url)
-                if reach is not None and channel is not Channel.INBOX:
-                    message = replace(
-                        message,
-                        status=SendState.PENDING,
-                        next_try_at=reach.preferences.send_at(event.occurred_at, urgent=telling.urgent),
-                        params=_params(plan, telling.moment, values) if channel is Channel.SMS else None,
-                    )
-                written.append(message)
+            index = counts.get(event.id, 0)
+            counts[event.id] = index + 1
+            message = _message(plan, telling, channel, said, event, case, recipient_id, index, site_url)
+            if reach is not None and channel is not Channel.INBOX:
+                message = replace(
+                    message,
+                    status=SendState.PENDING,
+                    next_try_at=reach.preferences.send_at(event.occurred_at, urgent=telling.urgent),
+                    params=_params(plan, telling.moment, said) if channel is Channel.SMS else None,
+                )
+            written.append(message)
     uow.messages.add(written)
     return written
+
+
+def _cached(known: dict[_K, _V | None], key: _K, read: Callable[[_K], _V | None]) -> _V | None:
+    if key not in known:
+        known[key] = read(key)
+    return known[key]
 
 
 def _recipient_id(recipient: Recipient, event: Event, case: Case, order: Order) -> str | None:
@@ -132,11 +161,18 @@ class _Reach:
         return self.has_device if send is SendChannel.PUSH else self.preferences.has_address(send)
 
 
-def _reach(uow: UnitOfWork, recipient: Recipient, recipient_id: str) -> _Reach:
-    found = uow.preferences.get(recipient, recipient_id)
-    preferences = found if found is not None else Preferences(recipient, recipient_id)
-    has_device = recipient is Recipient.BUYER and bool(uow.preferences.buyers_with_devices([recipient_id]))
-    return _Reach(preferences, has_device)
+def _reaches(uow: UnitOfWork, people: set[tuple[Recipient, str]]) -> dict[tuple[Recipient, str], _Reach]:
+    """Return where each of ``people`` is reached: their preferences, and for a buyer whether a device."""
+    found: dict[tuple[Recipient, str], Preferences] = {}
+    for recipient in {r for r, _ in people}:
+        ids = sorted(i for r, i in people if r is recipient)
+        found.update({(recipient, i): p for i, p in uow.preferences.many(recipient, ids).items()})
+    buyers = sorted(i for r, i in people if r is Recipient.BUYER)
+    with_devices = uow.preferences.buyers_with_devices(buyers) if buyers else set()
+    return {
+        (r, i): _Reach(found.get((r, i)) or Preferences(r, i), r is Recipient.BUYER and i in with_devices)
+        for r, i in people
+    }
 
 
 def _params(plan: Plan, moment: Moment, values: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:

@@ -10,6 +10,7 @@ cases to buyers), and a merchant's without the buyer's id.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Final
 
 from tuika.domain.events import Event, EventType, Json
@@ -45,34 +46,42 @@ def event_body(event: Event, owner: Owner) -> dict[str, Json]:
     }
 
 
-def write_deliveries(uow: UnitOfWork, event: Event) -> None:
-    """Write a delivery of ``event`` for each enabled endpoint that wants it."""
-    wanting = [e for e in uow.webhooks.enabled() if e.wants(event.type)]
-    if not wanting:
+def write_deliveries(uow: UnitOfWork, events: Sequence[Event]) -> None:
+    """Write a delivery of each event for each enabled endpoint that wants it.
+
+    The endpoints are read once for the batch: few, and every event is matched against all.
+    """
+    endpoints = uow.webhooks.enabled()
+    if not endpoints:
         return
-    merchant = _merchant_of(uow, event) if any(e.owner is Owner.MERCHANT for e in wanting) else None
-    bodies: dict[Owner, str] = {}
+    merchants: dict[OrderId, str | None] = {}
     deliveries = []
-    for endpoint in wanting:
-        if not _for(endpoint, merchant):
+    for event in events:
+        wanting = [e for e in endpoints if e.wants(event.type)]
+        if not wanting:
             continue
-        if endpoint.owner not in bodies:
-            bodies[endpoint.owner] = json.dumps(
-                event_body(event, endpoint.owner), ensure_ascii=False, separators=(",", ":")
+        merchant = _merchant_of(uow, event, merchants) if any(e.owner is Owner.MERCHANT for e in wanting) else None
+        bodies: dict[Owner, str] = {}
+        for endpoint in wanting:
+            if not _for(endpoint, merchant):
+                continue
+            if endpoint.owner not in bodies:
+                bodies[endpoint.owner] = json.dumps(
+                    event_body(event, endpoint.owner), ensure_ascii=False, separators=(",", ":")
+                )
+            deliveries.append(
+                Delivery(
+                    id=new_id("wd"),
+                    endpoint_id=endpoint.id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    state=DeliveryState.PENDING,
+                    attempts=0,
+                    created_at=event.occurred_at,
+                    next_try_at=event.occurred_at,
+                    body=bodies[endpoint.owner],
+                )
             )
-        deliveries.append(
-            Delivery(
-                id=new_id("wd"),
-                endpoint_id=endpoint.id,
-                event_id=event.id,
-                event_type=event.type,
-                state=DeliveryState.PENDING,
-                attempts=0,
-                created_at=event.occurred_at,
-                next_try_at=event.occurred_at,
-                body=bodies[endpoint.owner],
-            )
-        )
     uow.webhooks.add_deliveries(deliveries)
 
 
@@ -80,15 +89,19 @@ def _for(endpoint: Endpoint, merchant: str | None) -> bool:
     return endpoint.owner is Owner.PLATFORM or (merchant is not None and endpoint.owner_id == merchant)
 
 
-def _merchant_of(uow: UnitOfWork, event: Event) -> str | None:
+def _merchant_of(uow: UnitOfWork, event: Event, known: dict[OrderId, str | None]) -> str | None:
+    """Return the merchant an event is about; ``known`` keeps the batch's orders' merchants."""
     named = event.payload.get("merchant_id")
     if isinstance(named, str):
         return named
     order_id = event.payload.get("order_id")
     if not isinstance(order_id, str):
         return None
-    order = uow.orders.get(OrderId(order_id))
-    return None if order is None else order.merchant_id
+    key = OrderId(order_id)
+    if key not in known:
+        order = uow.orders.get(key)
+        known[key] = None if order is None else order.merchant_id
+    return known[key]
 
 
 WEBHOOKS: Final = Handler("webhooks", write=write_deliveries)
