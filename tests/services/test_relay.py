@@ -458,6 +458,40 @@ def test_a_writing_handler_commits_its_rows_with_its_done_and_a_failing_one_leav
     assert [attempts for _, attempts, *_ in deliveries(system, "broken").values()] == [2, 2, 2]
 
 
+def test_a_writer_is_given_the_batch_at_once_and_one_bad_event_costs_only_its_own_delivery(
+    settings: Settings, clock: Clock, built: list[System]
+) -> None:
+    calls: list[int] = []
+
+    def picky(uow: UnitOfWork, events: Sequence[Event]) -> None:
+        calls.append(len(events))
+        for event in events:
+            uow.idempotency.add("relay-test", event.id, "picky", event.subject, clock.now())
+            if event.subject == "ord_pk1":
+                raise ValueError("cannot write this one")
+
+    table = {EventType.ORDER_SYNCED: (Handler("picky", write=picky),)}
+    system = build(settings, clock=clock, relay=WokenRelay(), handlers=table, migrate=True)
+    built.append(system)
+    ids = sync(system, 3, "ord_pk")
+
+    report = relay(system.ctx)
+
+    # Once with the three together, which fails; then each alone, in a savepoint of its own.
+    assert calls == [3, 1, 1, 1]
+    assert (report.ran, report.done, report.failed) == (3, 2, 1)
+    with system.ctx.read() as uow:
+        written = [uow.idempotency.get("relay-test", event_id) is not None for event_id in ids]
+    assert written == [True, False, True]
+    states = deliveries(system, "picky")
+    assert [states[event_id][0] for event_id in ids] == [
+        DeliveryStatus.DONE,
+        DeliveryStatus.PENDING,
+        DeliveryStatus.DONE,
+    ]
+    assert "cannot write this one" in (states[ids[1]][3] or "")
+
+
 def test_a_handler_must_either_run_or_write() -> None:
     with pytest.raises(ValueError, match="either run or write"):
         Handler("neither")

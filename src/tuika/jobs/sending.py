@@ -40,6 +40,9 @@ class SendLoop:
         self._pool: ThreadPoolExecutor | None = None
         # When each channel slot that last found nothing due looks again.
         self._idle: dict[str, float] = {}
+        # When to ask again which endpoints have deliveries due: at once after a webhook pass
+        # or a wake-up, else each interval; a message pass ending is no reason to ask.
+        self._endpoints_at = 0.0
 
     def start(self) -> None:
         if self._thread is not None:
@@ -66,6 +69,7 @@ class SendLoop:
 
     def wake(self) -> None:
         """Look now (a redelivery asked for, a test)."""
+        self._endpoints_at = 0.0
         self._wake.set()
 
     def _run(self) -> None:
@@ -88,8 +92,9 @@ class SendLoop:
         with self._lock:
             busy = [key for key in self._busy if not key.startswith(_CHANNEL)]
         room = ctx.webhooks.threads - len(busy)
-        if room <= 0:
+        if room <= 0 or time.monotonic() < self._endpoints_at:
             return started
+        self._endpoints_at = time.monotonic() + self._every
         found = due_endpoints(ctx, busy, room)
         assert self._pool is not None
         for endpoint_id in found:
@@ -139,4 +144,5 @@ class SendLoop:
         finally:
             with self._lock:
                 self._busy.pop(endpoint_id, None)
+            self._endpoints_at = 0.0
             self._wake.set()
