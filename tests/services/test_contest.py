@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.support.api import Auth, manual_review_case
-from tests.support.factories import assert_problem
+from tests.support.api import Auth, buyer_case, file_case, manual_review_case, push, upload
+from tests.support.factories import assert_problem, order_payload, png_bytes
 
 
 def contest(client: TestClient, auth: Auth, case_id: str, merchant: str = "merchant_1") -> Response:
@@ -52,3 +52,37 @@ def test_only_a_merchant_contests_and_only_while_a_person_reviews(client: TestCl
     again = contest(client, auth, case_id)
     problem = assert_problem(again, 409, "contest_not_allowed")
     assert problem["detail"] == f"case {case_id} is arbitration"
+
+
+def test_the_contest_answers_with_the_case_as_the_merchant_reads_it_not_as_staff_do(
+    client: TestClient, auth: Auth
+) -> None:
+    # A screenshot already behind another buyer's claim: staff see why it went to a person.
+    shot = png_bytes(color="olive")
+    for order_id, buyer in (("ord_mc4", "buyer_1"), ("ord_mc5", "buyer_2")):
+        push(client, auth, order_payload(order_id, buyer=buyer))
+    file_case(
+        client,
+        auth,
+        {"order_id": "ord_mc4", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_1", shot)]},
+    )
+    staff = file_case(
+        client,
+        auth,
+        {"order_id": "ord_mc5", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_2", shot)]},
+        "buyer_2",
+    )
+    assert staff["status"] == "manual_review"
+    assert "evidence_reused" in [c["code"] for c in staff["reason_codes"]]
+
+    response = contest(client, auth, staff["id"])
+
+    assert response.status_code == 200, response.text
+    seen = response.json()
+    assert "buyer_2" not in response.text
+    assert "evidence_reused" not in response.text
+    assert seen["buyer_id"] == "bu***_2"
+    buyer = buyer_case(client, auth, staff["id"], "buyer_2")
+    assert seen["findings"] == buyer["findings"]
+    assert seen["reason_codes"] == buyer["reason_codes"]
+    assert [e["reason_codes"] for e in seen["timeline"]] == [e["reason_codes"] for e in buyer["timeline"]]

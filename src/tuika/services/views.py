@@ -12,6 +12,7 @@ from tuika.domain.errors import Forbidden, InvalidInput, NotFound
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import CaseId, OrderId, PayoutId
 from tuika.domain.ledger import Entry, buyer_account, is_valid_account
+from tuika.domain.masking import mask_user_id
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
 from tuika.domain.reason_codes import withhold
@@ -67,6 +68,27 @@ def for_buyer(view: CaseView) -> CaseView:
         decisions=tuple(replace(d, reason_codes=withhold(d.reason_codes)) for d in view.decisions),
         findings=tuple(f for f in view.findings if f.kind in _BUYER_FINDINGS),
         reads=tuple(replace(r, codes=withhold(r.codes)) for r in view.reads),
+    )
+
+
+def for_merchant(view: CaseView) -> CaseView:
+    """Return a claim as the merchant whose goods it is on reads it: as its buyer does, the buyer masked.
+
+    The merchant answers the claim on the buyer's words, evidence and the supplier's answer; it
+    learns neither who the buyer is nor what the anti-fraud review made of them.
+    """
+    seen = for_buyer(view)
+    buyer = view.case.buyer_id
+    handle = mask_user_id(buyer)
+    case = replace(
+        seen.case,
+        buyer_id=handle,
+        timeline=tuple(replace(e, actor=handle) if e.actor == buyer else e for e in seen.case.timeline),
+    )
+    return replace(
+        seen,
+        case=case,
+        decisions=tuple(replace(d, actor=handle) if d.actor == buyer else d for d in seen.decisions),
     )
 
 

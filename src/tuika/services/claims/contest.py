@@ -8,11 +8,14 @@ from tuika.domain.ids import CaseId
 from tuika.services.context import Actor, Context
 from tuika.services.locks import lock_order_and_case
 from tuika.services.moves import move_case
-from tuika.services.views import CaseView, load
+from tuika.services.views import CaseView, for_merchant, load
 
 
 def contest(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> CaseView:
-    """Contest a claim under review; an arbitrator then decides within the arbitration SLA."""
+    """Contest a claim under review; an arbitrator then decides within the arbitration SLA.
+
+    Returns the case as the merchant reads it (``views.for_merchant``).
+    """
     actor.require(Role.MERCHANT)
     with ctx.uow() as uow:
         order, case = lock_order_and_case(uow, case_id)
@@ -34,4 +37,5 @@ def contest(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> CaseView:
         )
         view = load(ctx, uow, moved)
         uow.commit()
-        return view
+        # What it answers with is the merchant's to read: not the staff's view of the case.
+        return for_merchant(view)
