@@ -64,6 +64,8 @@ class CaseFilter:
     statuses: Sequence[CaseStatus] = ()
     number: str | None = None
     order_id: str | None = None
+    # Claims on this merchant's goods: the orders it sold.
+    merchant_id: str | None = None
     # Changed since then: a host platform polling for what moved.
     updated_after: datetime | None = None
     after: str | None = None

@@ -42,13 +42,24 @@ _AS_BUYERS_READ = frozenset({Role.BUYER, Role.PLATFORM})
 
 
 def case_view(ctx: Context, actor: Actor, case_id: CaseId) -> CaseView:
-    """Return a case for its buyer or the host platform (signals withheld) or staff; anyone else's is not found."""
+    """Return a case for its buyer or the host platform (signals withheld), the merchant whose
+    goods it is on (the buyer masked too) or staff; anyone else's is not found."""
     with ctx.read() as uow:
         case = uow.cases.get(case_id)
-        if case is None or not (actor.owns(case.buyer_id) or actor.role is Role.PLATFORM):
+        if case is None or not (actor.owns(case.buyer_id) or actor.role is Role.PLATFORM or _sold(uow, actor, case)):
             raise NotFound(f"case {case_id} not found")
         view = load(ctx, uow, case)
+    if actor.role is Role.MERCHANT:
+        return for_merchant(view)
     return for_buyer(view) if actor.role in _AS_BUYERS_READ else view
+
+
+def _sold(uow: UnitOfWork, actor: Actor, case: Case) -> bool:
+    """Tell whether the actor is the merchant that sold the goods a case is about."""
+    if actor.role is not Role.MERCHANT:
+        return False
+    order = uow.orders.get(case.order_id)
+    return order is not None and order.merchant_id == actor.subject
 
 
 # What the supplier said about the buyer's own keys and top-ups: the buyer may rely on it.
@@ -135,13 +146,18 @@ def _view(
 
 
 def list_cases(ctx: Context, actor: Actor, where: CaseFilter) -> list[Case]:
-    """Return a buyer's own cases, or any for staff and the host platform (which reads codes as buyers do)."""
+    """Return a buyer's own cases, a merchant's claims on its goods, or any for staff and the host
+    platform; all but staff read the codes as buyers do, and a merchant the buyer masked."""
     if actor.role is Role.BUYER:
         where = replace(where, buyer_id=actor.subject)
+    elif actor.role is Role.MERCHANT:
+        where = replace(where, merchant_id=actor.subject)
     else:
         actor.require(Role.AGENT, Role.ARBITRATOR, Role.ADMIN, Role.PLATFORM)
     with ctx.read() as uow:
         found = uow.cases.search(where)
+    if actor.role is Role.MERCHANT:
+        return [replace(c, buyer_id=mask_user_id(c.buyer_id), reason_codes=withhold(c.reason_codes)) for c in found]
     if actor.role in _AS_BUYERS_READ:
         return [replace(c, reason_codes=withhold(c.reason_codes)) for c in found]
     return found

@@ -249,6 +249,9 @@ class SqlCaseRepository:
             query = query.where(CaseRow.number == where.number)
         if where.order_id:
             query = query.where(CaseRow.order_id == where.order_id)
+        if where.merchant_id:
+            sold = OrderRow.merchant_id == where.merchant_id
+            query = query.join(OrderRow, OrderRow.id == CaseRow.order_id).where(sold)
         if where.updated_after is not None:
             query = query.where(CaseRow.updated_at > where.updated_after)
         if where.after:

@@ -9,7 +9,7 @@ from tuika.domain.errors import NotFound
 from tuika.domain.ids import EvidenceId, new_id
 from tuika.domain.policy import EvidenceKind
 from tuika.services.context import Actor, Context
-from tuika.services.ports import EvidenceRecord
+from tuika.services.ports import EvidenceRecord, UnitOfWork
 
 
 def upload(ctx: Context, actor: Actor, data: bytes, kind: EvidenceKind | None) -> EvidenceRecord:
@@ -35,12 +35,22 @@ def upload(ctx: Context, actor: Actor, data: bytes, kind: EvidenceKind | None) -
 
 
 def get(ctx: Context, actor: Actor, evidence_id: EvidenceId) -> tuple[EvidenceRecord, bytes]:
-    """Return an evidence record and its bytes, to its owner or staff."""
+    """Return an evidence record and its bytes, to its owner, staff, or the merchant a claim it backs is against."""
     with ctx.read() as uow:
         record = uow.evidence.get(evidence_id)
-    if record is None or not actor.owns(record.owner_id):
+        seen = record is not None and (actor.owns(record.owner_id) or _against(uow, actor, record))
+    if record is None or not seen:
         raise NotFound(f"evidence {evidence_id} not found")
     return record, ctx.files.open(record.sha256)
+
+
+def _against(uow: UnitOfWork, actor: Actor, record: EvidenceRecord) -> bool:
+    """Tell whether the actor is the merchant whose goods the claim this evidence backs is on."""
+    if actor.role is not Role.MERCHANT or record.case_id is None:
+        return False
+    case = uow.cases.get(record.case_id)
+    order = None if case is None else uow.orders.get(case.order_id)
+    return order is not None and order.merchant_id == actor.subject
 
 
 def forget_unused(ctx: Context, older_than: timedelta, limit: int = 200) -> int:

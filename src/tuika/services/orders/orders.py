@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound, OrderHasClaims
 from tuika.domain.ids import CaseId, OrderId
-from tuika.domain.masking import mask_account, mask_card_key
+from tuika.domain.masking import mask_account, mask_card_key, mask_user_id
 from tuika.domain.notifications import Recipient
 from tuika.domain.orders import Order, OrderItem
 from tuika.domain.preferences import Preferences, contact_aad, normal_email, normal_phone
@@ -137,12 +137,17 @@ def _check_frozen(existing: Order, update: Order) -> None:
 
 
 def get_order(ctx: Context, actor: Actor, order_id: OrderId) -> Order:
-    """Return an order the actor may see (its buyer, staff, the host platform that pushed it); else not found."""
+    """Return an order the actor may see (its buyer, staff, the host platform that pushed it, the
+    merchant that sold it); else not found."""
     with ctx.read() as uow:
         order = uow.orders.get(order_id)
-    if order is None or not (actor.owns(order.buyer_id) or actor.role is Role.PLATFORM):
+    if order is None or not (actor.owns(order.buyer_id) or actor.role is Role.PLATFORM or _sold(actor, order)):
         raise NotFound(f"order {order_id} not found")
     return order
+
+
+def _sold(actor: Actor, order: Order) -> bool:
+    return actor.role is Role.MERCHANT and order.merchant_id == actor.subject
 
 
 def list_orders(ctx: Context, actor: Actor, where: OrderFilter) -> list[Order]:
@@ -164,7 +169,11 @@ def held_items(ctx: Context, order_id: OrderId) -> dict[str, CaseId]:
 def view(ctx: Context, actor: Actor, order: Order, *, reveal: bool) -> OrderView:
     """Return the order with card keys and accounts revealed to their buyer on the detail page, masked elsewhere."""
     show = reveal and actor.role is Role.BUYER and actor.subject == order.buyer_id
-    return OrderView(order, tuple(_item_view(ctx, order, item, show) for item in order.items))
+    items = tuple(_item_view(ctx, order, item, show) for item in order.items)
+    if actor.role is Role.MERCHANT:
+        # The merchant answers a claim on its goods, not on a person: the buyer is a handle.
+        order = replace(order, buyer_id=mask_user_id(order.buyer_id))
+    return OrderView(order, items)
 
 
 def _item_view(ctx: Context, order: Order, item: OrderItem, show: bool) -> ItemView:
