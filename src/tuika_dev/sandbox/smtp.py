@@ -96,6 +96,7 @@ class ReceivedMail:
     sender: str  # the From header, encoded words decoded
     to: str
     subject: str
+    # The parts as a mail client shows them: decoded, their CRLF line breaks read as "\n".
     text: str | None
     html: str | None
     message_id: str
@@ -312,8 +313,8 @@ class SandboxSmtp:
             sender=str(parsed["From"] or ""),
             to=str(parsed["To"] or ""),
             subject=str(parsed["Subject"] or ""),
-            text=None if text is None else str(text.get_content()),
-            html=None if html is None else str(html.get_content()),
+            text=None if text is None else _shown(text.get_content()),
+            html=None if html is None else _shown(html.get_content()),
             message_id=str(parsed["Message-ID"] or ""),
             tuika_message=None if parsed["X-Tuika-Message"] is None else str(parsed["X-Tuika-Message"]),
             login=session.auth_data if session.authenticated and isinstance(session.auth_data, str) else None,
@@ -400,6 +401,10 @@ class _Controller(Controller):
             return server
 
         return bind()
+
+
+def _shown(content: object) -> str:
+    return str(content).replace("\r\n", "\n")
 
 
 def _parse(raw: bytes) -> EmailMessage:

@@ -1,9 +1,9 @@
-"""Email over SMTP, with the standard library's ``smtplib`` and ``email.message.EmailMessage``.
+"""Email over SMTP, with the standard library's ``smtplib``; ``mime`` writes the messages' bytes.
 
 One ``Outgoing`` is one multipart/alternative message to one mailbox: a plain-text part (the
 body, then the link on a line of its own) and an HTML part (the message's own HTML, or the body
-escaped, with the link as an anchor). The subject and the sender's name may be Chinese: the
-default policy writes them as RFC 2047 encoded words, which every mail client decodes.
+escaped, with the link as an anchor). The subject and the sender's name may be Chinese, and go
+as RFC 2047 encoded words, which every mail client decodes.
 
 A resend is recognisable: the Message-ID is ``<{message_id}@{sender's domain}>``, the same on
 every try, and ``X-Tuika-Message`` carries the message id. SMTP has no idempotency key, so a
@@ -20,10 +20,12 @@ any 4xx reply                               ``UNAVAILABLE`` (``smtp-421``, ``smt
 550, 551, 553 to RCPT: no such mailbox      ``ADDRESS_GONE``
 535 (credentials), any other 5xx            ``REFUSED``
 no STARTTLS or AUTH where asked for, no     ``REFUSED`` (``not-supported``, ``smtp``,
-AUTH method in common; a certificate that   ``tls-certificate``)
-does not verify
-a malformed address or message id, found    ``REFUSED`` (``bad-address``,
-before connecting                           ``bad-message-id``)
+AUTH method in common, no SMTPUTF8 for an   ``tls-certificate``)
+internationalised mailbox; a certificate
+that does not verify
+a malformed address or message id, a text   ``REFUSED`` (``bad-address``,
+that is no valid Unicode, found before      ``bad-message-id``, ``bad-text``)
+connecting
 =========================================  ==========================================
 
 Providers that rate-limit with 421 or 450 and "try again later" come out ``UNAVAILABLE``; that
@@ -43,10 +45,10 @@ import re
 import smtplib
 import ssl as tls
 from collections.abc import Sequence
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import formatdate
 from typing import Final
 
+from tuika.adapters.notify import mime
 from tuika.domain.masking import mask_email
 from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed, one_by_one
 
@@ -58,8 +60,12 @@ _THROTTLED: Final = frozenset({452})
 # What would break the envelope or the header if it were in an address: line breaks, spaces,
 # and the punctuation that separates or quotes addresses in a header.
 _NOT_IN_ADDRESS: Final = frozenset('<>(),;:"[]\\')
+# RFC 5321's limit on a path, less its angle brackets.
+_ADDRESS_MAX: Final = 254
 # RFC 5322's dot-atom-text: what the left part of a Message-ID may be without quoting.
 _DOT_ATOM: Final = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# tuika's ids are a few dozen characters; the bound keeps the Message-ID far inside a header line.
+_MESSAGE_ID_MAX: Final = 200
 # A mailbox in a server's reply ("5.1.1 <alice@example.com>: Recipient address rejected").
 _MAILBOX: Final = re.compile(r"[^\s<>@]+@[^\s<>]+")
 
@@ -78,6 +84,7 @@ def valid_address(address: str) -> bool:
     return (
         bool(at and local and domain)
         and "@" not in local
+        and len(address.encode()) <= _ADDRESS_MAX
         and all(c.isprintable() and not c.isspace() and c not in _NOT_IN_ADDRESS for c in address)
     )
 
@@ -116,7 +123,8 @@ class SmtpNotifier:
         self._host = host
         self._port = port
         self._sender = sender
-        self._from = formataddr((sender_name, sender))
+        # The same on every message, so written once; a name with a line break is refused here.
+        self._from = mime.address_field("From", " ".join(sender_name.split()), sender)
         self._domain = sender.rpartition("@")[2]
         self._username = username
         self._password = password
@@ -134,23 +142,23 @@ class SmtpNotifier:
         """Return the Message-ID header of a message: the same on every try."""
         return f"<{message.message_id}@{self._domain}>"
 
-    def build(self, message: Outgoing) -> EmailMessage:
-        """Return the email for one message, headers and both parts."""
-        mail = EmailMessage()
-        # A title is one line; the policy refuses a header with a line break in it.
-        mail["Subject"] = " ".join(message.title.split())
-        mail["From"] = self._from
-        mail["To"] = message.address
-        mail["Date"] = formatdate(usegmt=True)
-        mail["Message-ID"] = self.message_id(message)
-        mail["X-Tuika-Message"] = message.message_id
-        # RFC 3834: a notice, so that vacation responders and list servers do not answer it.
-        mail["Auto-Submitted"] = "auto-generated"
+    def build(self, message: Outgoing) -> bytes:
+        """Return the email for one message as it goes out: headers and both parts, CRLF line endings."""
+        # A title is one line; ``mime`` refuses a header with a line break in it.
+        title = " ".join(message.title.split())
         text = message.body if message.link is None else f"{message.body.rstrip()}\n\n{message.link}\n"
-        mail.set_content(text, subtype="plain", charset="utf-8", cte=_cte(text))
         page = message.html if message.html is not None else _page(message)
-        mail.add_alternative(page, subtype="html", charset="utf-8", cte=_cte(page))
-        return mail
+        fields = [
+            mime.text_field("Subject", title),
+            self._from,
+            mime.plain_field("To", message.address),
+            mime.plain_field("Date", formatdate(usegmt=True)),
+            mime.plain_field("Message-ID", self.message_id(message)),
+            mime.plain_field("X-Tuika-Message", message.message_id),
+            # RFC 3834: a notice, so that vacation responders and list servers do not answer it.
+            mime.plain_field("Auto-Submitted", "auto-generated"),
+        ]
+        return mime.message(fields, text, page)
 
     def send_all(self, messages: Sequence[Outgoing]) -> list[str | SendFailed]:
         """Send a pass's messages, one request each."""
@@ -160,10 +168,14 @@ class SmtpNotifier:
         """Send one message to ``message.address``; return its Message-ID or raise ``SendFailed``."""
         if not valid_address(message.address):
             raise self._failed(message, FailureKind.REFUSED, "bad-address", "not a mailbox")
-        if not _DOT_ATOM.fullmatch(message.message_id):
+        if not _DOT_ATOM.fullmatch(message.message_id) or len(message.message_id) > _MESSAGE_ID_MAX:
             # It names the Message-ID; tuika's ids are always of this shape.
             raise self._failed(message, FailureKind.REFUSED, "bad-message-id", "not fit for a Message-ID")
-        mail = self.build(message)
+        try:
+            mail = self.build(message)
+        except UnicodeEncodeError:
+            # A lone surrogate (text decoded with surrogateescape) has no UTF-8; no retry mends it.
+            raise self._failed(message, FailureKind.REFUSED, "bad-text", "not valid Unicode") from None
         try:
             self._deliver(mail, message.address)
         except smtplib.SMTPRecipientsRefused as refused:
@@ -192,11 +204,11 @@ class SmtpNotifier:
         except OSError as unreachable:
             detail = str(unreachable) or type(unreachable).__name__
             raise self._failed(message, FailureKind.UNAVAILABLE, "connect", detail) from None
-        message_id = str(mail["Message-ID"])
+        message_id = self.message_id(message)
         log.info("email %s to %s taken as %s", message.message_id, mask_email(message.address), message_id)
         return message_id
 
-    def _deliver(self, mail: EmailMessage, address: str) -> None:
+    def _deliver(self, mail: bytes, address: str) -> None:
         smtp = (
             smtplib.SMTP_SSL(self._host, self._port, timeout=self._timeout_s, context=self._tls_context)
             if self._ssl
@@ -207,7 +219,9 @@ class SmtpNotifier:
                 smtp.starttls(context=self._tls_context)
             if self._username is not None and self._password is not None:
                 smtp.login(self._username, self._password)
-            smtp.send_message(mail, from_addr=self._sender, to_addrs=[address])
+            # The To header holds an internationalised mailbox as UTF-8 (RFC 6531): SMTPUTF8 or nothing.
+            options = [] if address.isascii() else ["SMTPUTF8", "BODY=8BITMIME"]
+            smtp.sendmail(self._sender, [address], mail, mail_options=options)
         except BaseException:
             # No QUIT: after a timeout it would wait as long again for nothing.
             smtp.close()
@@ -246,15 +260,6 @@ def _kind(code: int, *, rcpt: bool = False) -> FailureKind:
     if rcpt and code in _GONE_ON_RCPT:
         return FailureKind.ADDRESS_GONE
     return FailureKind.REFUSED
-
-
-def _cte(text: str) -> str | None:
-    """Return the transfer encoding for a part: the policy's choice for ASCII, base64 for the rest.
-
-    Base64 is 7-bit, so it passes any relay whether or not it offers 8BITMIME, and for Chinese it
-    is a third larger where quoted-printable would be three times.
-    """
-    return None if text.isascii() else "base64"
 
 
 def _page(message: Outgoing) -> str:
