@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import socket
+import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -47,6 +49,24 @@ def failure(notifier: SmtpNotifier, message: Outgoing = MESSAGE) -> SendFailed:
     with pytest.raises(SendFailed) as raised:
         notifier.send(message)
     return raised.value
+
+
+def a_pass(count: int, *, gone: dict[int, str] | None = None) -> list[Outgoing]:
+    """Return ``count`` messages to different mailboxes, as a pass claims them; ``gone`` names some mailboxes."""
+    addresses = {i: f"buyer{i}@example.com" for i in range(count)} | (gone or {})
+    return [
+        Outgoing(f"msg_p{i}", addresses[i], f"退款已到账:订单 RC-2024-{i:04d} 🎉", f"第 {i} 笔退款已到账。", link=LINK)
+        for i in range(count)
+    ]
+
+
+def taken(messages: Sequence[Outgoing]) -> list[str]:
+    return [f"<{m.message_id}@tuika.example>" for m in messages]
+
+
+def shown(outcomes: Sequence[str | SendFailed]) -> list[str | tuple[FailureKind, str]]:
+    """Return outcomes as a test compares them: a Message-ID, or a failure's kind and code."""
+    return [o if isinstance(o, str) else (o.kind, o.code) for o in outcomes]
 
 
 # --- taken ---
@@ -128,6 +148,191 @@ def test_an_internationalised_mailbox_goes_out_with_smtputf8(sandbox: SandboxSmt
 
     [mail] = sandbox.messages
     assert (mail.rcpt_to, mail.to, mail.subject) == (("买家@例子.中国",), "买家@例子.中国", "退款已受理")
+
+
+# --- a pass on one connection ---
+
+
+def test_a_pass_of_messages_goes_on_one_connection_and_each_arrives_once_with_its_headers_and_parts(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    messages = a_pass(12)
+
+    outcomes = make_notifier().send_all(messages)
+
+    assert outcomes == taken(messages)
+    assert sandbox.connections == 1
+    mails = sandbox.messages
+    assert [m.message_id for m in mails] == taken(messages)
+    for message, mail in zip(messages, mails, strict=True):
+        assert (mail.mail_from, mail.rcpt_to, mail.to) == (SENDER, (message.address,), message.address)
+        assert (mail.subject, mail.tuika_message) == (message.title, message.message_id)
+        assert mail.sender == "退卡 tuika <noreply@tuika.example>"
+        assert mail.text == f"{message.body}\n\n{LINK}\n"
+        assert mail.html is not None
+        assert f'<a href="{LINK}">' in mail.html
+        assert mail.header("Auto-Submitted") == "auto-generated"
+        assert mail.header("Date") is not None
+
+
+def test_a_pass_logs_in_once_and_a_wrong_password_fails_every_message_on_that_one_connection(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    sandbox.require_auth("notify", "app-password")
+    messages = a_pass(4)
+
+    refused = make_notifier(username="notify", password="not-it").send_all(messages)
+    sent = make_notifier(username="notify", password="app-password").send_all(messages)
+
+    assert shown(refused) == [(FailureKind.REFUSED, "smtp-535")] * 4
+    assert sent == taken(messages)
+    assert sandbox.connections == 2
+    assert [m.login for m in sandbox.messages] == ["notify"] * 4
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        (550, FailureKind.ADDRESS_GONE),
+        (554, FailureKind.REFUSED),
+        (451, FailureKind.UNAVAILABLE),
+        (452, FailureKind.THROTTLED),
+    ],
+)
+def test_a_mailbox_refused_in_the_middle_of_a_pass_fails_only_its_message_and_the_rest_arrive(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier, code: int, kind: FailureKind
+) -> None:
+    messages = a_pass(5, gone={2: "gone@example.com"})
+    sandbox.reject_next("gone@example.com", code)
+
+    outcomes = make_notifier().send_all(messages)
+
+    assert shown(outcomes) == [*taken(messages[:2]), (kind, f"smtp-{code}"), *taken(messages[3:])]
+    # An RSET after the refusal: the next MAIL is not "nested" in the refused transaction.
+    assert [m.message_id for m in sandbox.messages] == taken(messages[:2] + messages[3:])
+    assert sandbox.connections == 1
+
+
+def test_a_message_refused_before_connecting_costs_only_itself(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    good = a_pass(2)
+    messages = [
+        good[0],
+        Outgoing("msg_bad", f"{BUYER}\r\nBcc: x@y.com", "t", "b"),
+        Outgoing("msg 1>", BUYER, "t", "b"),
+        Outgoing("msg_text", BUYER, "退款", "bad \udcff byte"),
+        good[1],
+    ]
+
+    outcomes = make_notifier().send_all(messages)
+
+    assert shown(outcomes) == [
+        taken(good)[0],
+        (FailureKind.REFUSED, "bad-address"),
+        (FailureKind.REFUSED, "bad-message-id"),
+        (FailureKind.REFUSED, "bad-text"),
+        taken(good)[1],
+    ]
+    assert [m.message_id for m in sandbox.messages] == taken(good)
+    assert sandbox.connections == 1
+
+
+def test_a_pass_with_nothing_fit_to_send_connects_to_no_one(sandbox: SandboxSmtp, make_notifier: MakeNotifier) -> None:
+    outcomes = make_notifier().send_all([Outgoing("msg_bad", "alice", "t", "b")])
+
+    assert shown(outcomes) == [(FailureKind.REFUSED, "bad-address")]
+    assert make_notifier().send_all([]) == []
+    assert sandbox.connections == 0
+
+
+def test_a_server_that_hangs_up_mid_pass_is_connected_to_again_and_the_rest_arrive_none_twice(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    messages = a_pass(6)
+    sandbox.hang_up_after(2)
+
+    outcomes = make_notifier().send_all(messages)
+
+    # The third found the connection gone at MAIL: not taken, so sent on the next connection.
+    assert outcomes == taken(messages)
+    assert [m.message_id for m in sandbox.messages] == taken(messages)
+    assert sandbox.connections == 2
+
+
+def test_a_server_that_answers_421_mid_pass_is_connected_to_again_for_that_message_and_the_rest(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    messages = a_pass(5)
+    sandbox.reject_next(messages[2].address, 421)
+
+    outcomes = make_notifier().send_all(messages)
+
+    assert outcomes == taken(messages)
+    assert [m.message_id for m in sandbox.messages] == taken(messages)
+    assert sandbox.connections == 2
+
+
+def test_a_second_hang_up_in_one_pass_leaves_the_rest_to_a_later_pass(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    messages = a_pass(6)
+    sandbox.hang_up_after(2)
+    sandbox.hang_up_after(4)
+
+    outcomes = make_notifier().send_all(messages)
+
+    assert shown(outcomes) == [*taken(messages[:4]), *[(FailureKind.UNAVAILABLE, "disconnected")] * 2]
+    assert all(isinstance(o, str) or o.retry for o in outcomes)
+    assert [m.message_id for m in sandbox.messages] == taken(messages[:4])
+    assert sandbox.connections == 2
+
+
+def test_a_message_whose_answer_times_out_is_not_sent_again_in_the_pass_and_the_rest_arrive(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    messages = a_pass(4)
+    sandbox.stall_next(30.0)  # the first is kept, its answer cut short when the sandbox stops
+
+    outcomes = make_notifier(timeout_s=0.3).send_all(messages)
+
+    assert shown(outcomes) == [(FailureKind.UNAVAILABLE, "timeout"), *taken(messages[1:])]
+    # The server may have the first, and has it: once, a later pass's resend aside.
+    assert [m.message_id for m in sandbox.messages] == taken(messages)
+    assert sandbox.connections == 2
+
+
+def test_a_stopped_server_fails_every_message_of_the_pass_as_connect(
+    sandbox: SandboxSmtp, make_notifier: MakeNotifier
+) -> None:
+    notifier = make_notifier()
+    sandbox.stop()
+
+    outcomes = notifier.send_all(a_pass(20))
+
+    assert shown(outcomes) == [(FailureKind.UNAVAILABLE, "connect")] * 20
+    assert sandbox.messages == []
+
+
+@pytest.fixture
+def silent_server() -> Iterator[tuple[str, int]]:
+    """Return the address of a port that takes connections and never greets: a server hung."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listening:
+        yield "127.0.0.1", int(listening.getsockname()[1])
+
+
+def test_a_server_that_never_answers_costs_a_pass_one_timeout_not_one_for_each_message(
+    silent_server: tuple[str, int],
+) -> None:
+    host, port = silent_server
+    notifier = SmtpNotifier(host, port, SENDER, timeout_s=0.2)
+
+    started = time.monotonic()
+    outcomes = notifier.send_all(a_pass(20))
+    took = time.monotonic() - started
+
+    assert shown(outcomes) == [(FailureKind.UNAVAILABLE, "timeout")] * 20
+    assert took < 2.0
 
 
 # --- logging in ---

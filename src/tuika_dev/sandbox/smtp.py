@@ -5,10 +5,12 @@ AUTH PLAIN and LOGIN (over plain loopback too, so ``auth_require_tls=False``), S
 from the first byte when asked, with a self-signed certificate for 127.0.0.1 made on the spot.
 Each message it takes is parsed with the standard library's default policy, so a test reads the
 decoded subject, the text and HTML parts and the Message-ID, and has the raw bytes besides.
+``connections`` counts the connections clients opened.
 
 The faults are what a provider answers: a 421 greeting (``refuse``), a closed port (``stop``),
-4xx to RCPT or DATA (``defer_next``), 5xx to RCPT for one mailbox (``reject_next``), a reply
-that comes late (``stall_next``), 530 to a sender that did not log in (``require_auth``).
+4xx to RCPT or DATA (``defer_next``), 4xx or 5xx to RCPT for one mailbox (``reject_next``), a
+reply that comes late (``stall_next``), a connection closed right after a message was taken
+(``hang_up_after``), 530 to a sender that did not log in (``require_auth``).
 
 aiosmtpd logs each envelope, addresses in full, on its own ``mail.log`` logger; that is the
 sandbox speaking, not the product. Its warning that ``Session.login_data`` is deprecated, which
@@ -18,6 +20,7 @@ it logs of its own code at every AUTH, is dropped.
 ...     smtp.require_auth("notify", "secret")
 ...     smtp.reject_next("gone@example.com")
 ...     smtp.defer_next(2)
+...     smtp.hang_up_after(3)
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class ReceivedMail:
     sender: str  # the From header, encoded words decoded
     to: str
     subject: str
+    # The parts as a mail client shows them: decoded, their CRLF line breaks read as "\n".
     text: str | None
     html: str | None
     message_id: str
@@ -141,6 +145,9 @@ class SandboxSmtp:
         self._deferred: dict[Stage, deque[int]] = {"RCPT": deque(), "DATA": deque()}
         self._rejected: dict[str, deque[int]] = {}
         self._stalls: deque[float] = deque()
+        # For each hang-up to come, how many messages are still to be taken before it.
+        self._hang_ups: list[int] = []
+        self._connections = 0
         self._credentials: tuple[str, str] | None = None
         self._certificate: bytes | None = None
         self._server_context: tls.SSLContext | None = None
@@ -185,6 +192,7 @@ class SandboxSmtp:
             ssl_context=self._server_context if self._ssl else None,
         )
         controller.start()
+        controller.counting = True
         self._port = controller.port
         self._controller = controller
         return self
@@ -226,11 +234,21 @@ class SandboxSmtp:
             self._deferred[at].extend([code] * count)
 
     def reject_next(self, address: str, code: int = 550) -> None:
-        """Answer the next RCPT of this mailbox with the 5xx ``code`` (550: no such mailbox)."""
-        if not 500 <= code < 600:
-            raise ValueError(f"a rejection is a 5xx reply, not {code}")
+        """Answer the next RCPT of this mailbox with ``code``: 5xx (550: no such mailbox) or 4xx (451: later)."""
+        if not 400 <= code < 600:
+            raise ValueError(f"a rejection is a 4xx or 5xx reply, not {code}")
         with self._lock:
             self._rejected.setdefault(address, deque()).append(code)
+
+    def hang_up_after(self, messages: int = 1) -> None:
+        """Close the connection right after answering 250 to the ``messages``-th message taken from now.
+
+        Called twice, with 2 and 4, it hangs up after the second message and after the fourth.
+        """
+        if messages < 1:
+            raise ValueError(f"a hang-up comes after a message taken, not after {messages}")
+        with self._lock:
+            self._hang_ups.append(messages)
 
     def stall_next(self, seconds: float) -> None:
         """Keep the next message, then answer its DATA ``seconds`` late: taken, but the client may have gone."""
@@ -250,7 +268,18 @@ class SandboxSmtp:
         with self._lock:
             return list(self._messages)
 
+    @property
+    def connections(self) -> int:
+        """Return how many connections clients opened, refused ones too; the server's own check at start is not one."""
+        with self._lock:
+            return self._connections
+
     # --- the protocol, called on the server's thread ---
+
+    def connected(self) -> None:
+        """Count a client's connection, as each is accepted."""
+        with self._lock:
+            self._connections += 1
 
     @property
     def refusing(self) -> bool:
@@ -291,18 +320,22 @@ class SandboxSmtp:
                 return _deferral(deferred.popleft())
             rejected = self._rejected.get(address)
             if rejected:
-                return _rejection(rejected.popleft(), address)
+                code = rejected.popleft()
+                return _deferral(code) if code < 500 else _rejection(code, address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 2.1.5 OK"
 
-    def on_data(self, session: Session, envelope: Envelope) -> tuple[str, float]:
-        """Keep a message unless DATA is deferred; return the reply and how long to wait before it."""
+    def on_data(self, session: Session, envelope: Envelope) -> tuple[str, float, bool]:
+        """Keep a message unless DATA is deferred; return the reply, its delay, and whether to hang up after it."""
         with self._lock:
             deferred = self._deferred["DATA"]
             if deferred:
-                return _deferral(deferred.popleft()), 0.0
+                return _deferral(deferred.popleft()), 0.0, False
             stall = self._stalls.popleft() if self._stalls else 0.0
+            self._hang_ups = [left - 1 for left in self._hang_ups]
+            hang_up = 0 in self._hang_ups
+            self._hang_ups = [left for left in self._hang_ups if left > 0]
         raw = envelope.original_content or b""
         parsed = _parse(raw)
         text, html = parsed.get_body(("plain",)), parsed.get_body(("html",))
@@ -312,8 +345,8 @@ class SandboxSmtp:
             sender=str(parsed["From"] or ""),
             to=str(parsed["To"] or ""),
             subject=str(parsed["Subject"] or ""),
-            text=None if text is None else str(text.get_content()),
-            html=None if html is None else str(html.get_content()),
+            text=None if text is None else _shown(text.get_content()),
+            html=None if html is None else _shown(html.get_content()),
             message_id=str(parsed["Message-ID"] or ""),
             tuika_message=None if parsed["X-Tuika-Message"] is None else str(parsed["X-Tuika-Message"]),
             login=session.auth_data if session.authenticated and isinstance(session.auth_data, str) else None,
@@ -323,7 +356,7 @@ class SandboxSmtp:
         with self._lock:
             self._messages.append(mail)
             number = len(self._messages)
-        return f"250 2.0.0 OK: queued as {number}", stall
+        return f"250 2.0.0 OK: queued as {number}", stall, hang_up
 
 
 class _Handler:
@@ -343,10 +376,13 @@ class _Handler:
         return self._sandbox.on_rcpt(envelope, address, rcpt_options)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        reply, stall = self._sandbox.on_data(session, envelope)
+        reply, stall, hang_up = self._sandbox.on_data(session, envelope)
         if stall:
             # Cancelled by ``stop``, so a stalled reply does not hold the sandbox up.
             await asyncio.sleep(stall)
+        if hang_up and server.transport is not None:
+            # Runs after aiosmtpd has written the reply, which closing the transport still sends.
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return reply
 
 
@@ -382,9 +418,13 @@ class _Controller(Controller):
             authenticator=sandbox.authenticate,
         )
         self._sandbox = sandbox
+        # Off until ``start`` returns: its own connection, which checks the server answers, is no client's.
+        self.counting = False
 
     def factory(self) -> asyncio.BaseProtocol:
         # Called for each connection, so a refusal set between two sends applies to the second.
+        if self.counting:
+            self._sandbox.connected()
         if self._sandbox.refusing:
             return _Refusal()
         return SMTP(self.handler, **self.SMTP_kwargs)
@@ -400,6 +440,10 @@ class _Controller(Controller):
             return server
 
         return bind()
+
+
+def _shown(content: object) -> str:
+    return str(content).replace("\r\n", "\n")
 
 
 def _parse(raw: bytes) -> EmailMessage:

@@ -1,34 +1,53 @@
-"""Email over SMTP, with the standard library's ``smtplib`` and ``email.message.EmailMessage``.
+"""Email over SMTP with the standard library's ``smtplib``: a pass's messages on one connection.
 
 One ``Outgoing`` is one multipart/alternative message to one mailbox: a plain-text part (the
 body, then the link on a line of its own) and an HTML part (the message's own HTML, or the body
-escaped, with the link as an anchor). The subject and the sender's name may be Chinese: the
-default policy writes them as RFC 2047 encoded words, which every mail client decodes.
+escaped, with the link as an anchor). ``mime`` writes its bytes; the subject and the sender's
+name may be Chinese, and go as RFC 2047 encoded words, which every mail client decodes.
 
 A resend is recognisable: the Message-ID is ``<{message_id}@{sender's domain}>``, the same on
 every try, and ``X-Tuika-Message`` carries the message id. SMTP has no idempotency key, so a
 server that took a message but whose answer was lost (a timeout after the data) delivers the
 resend too; mail clients that thread or dedupe by Message-ID show it once.
 
+``send_all`` opens one connection for a pass (TLS and login once), then sends each message in
+turn with MAIL, RCPT and DATA. A server's refusal of one message is that message's outcome; an
+RSET clears the transaction and the next goes on. If the server hangs up or answers 421 (it is
+closing), a new connection is opened, once a pass, for the messages not yet taken: the one in
+flight too, unless its data had gone out (it may have arrived: it is tried again later, with its
+Message-ID, rather than now). When connecting fails, every message left gets what connecting
+got, after one wait, not one each.
+
 What each SMTP answer means for the next try, kept simple on purpose:
 
 =========================================  ==========================================
-connection refused, reset, timed out;       ``UNAVAILABLE`` (``connect``, ``timeout``,
-the server hung up; TLS broke mid-way       ``disconnected``, ``tls``)
+connecting refused, reset, timed out; TLS   ``UNAVAILABLE`` (``connect``, ``timeout``,
+broke                                       ``tls``), for every message left in the pass
+the server hung up, or answered 421,        that message and the rest go on a new
+before a message's data went out            connection, once a pass; lost again, each
+                                            left gets ``UNAVAILABLE`` (``disconnected``,
+                                            ``smtp-421``)
+the connection lost after a message's       ``UNAVAILABLE`` (``timeout``,
+data went out (no answer in time)           ``disconnected``) for that message, which may
+                                            have arrived; the rest go on a new connection
 any 4xx reply                               ``UNAVAILABLE`` (``smtp-421``, ``smtp-451`` …)
 452 (too many recipients, or no storage)    ``THROTTLED`` (``smtp-452``)
 550, 551, 553 to RCPT: no such mailbox      ``ADDRESS_GONE``
 535 (credentials), any other 5xx            ``REFUSED``
 no STARTTLS or AUTH where asked for, no     ``REFUSED`` (``not-supported``, ``smtp``,
-AUTH method in common; a certificate that   ``tls-certificate``)
-does not verify
-a malformed address or message id, found    ``REFUSED`` (``bad-address``,
-before connecting                           ``bad-message-id``)
+AUTH method in common, no SMTPUTF8 for an   ``tls-certificate``)
+internationalised mailbox; a certificate
+that does not verify
+a malformed address or message id, a text   ``REFUSED`` (``bad-address``,
+that is no valid Unicode, found before      ``bad-message-id``, ``bad-text``)
+sending
 =========================================  ==========================================
 
-Providers that rate-limit with 421 or 450 and "try again later" come out ``UNAVAILABLE``; that
-too is tried again, only sooner. The mailbox is never written out in full: log lines and
-failure details show it as ``a***@example.com``.
+A failure while connecting (the greeting, TLS, the login) is every message's of that pass. One
+of a message (MAIL, RCPT, DATA) is that message's only. Providers that rate-limit with 421 or
+450 and "try again later" come out ``UNAVAILABLE``; that too is tried again, only sooner. The
+mailbox is never written out in full: log lines and failure details show it as
+``a***@example.com``.
 
 >>> notifier = SmtpNotifier("smtp.exmail.qq.com", 465, "noreply@tuika.example", ssl=True)  # doctest: +SKIP
 >>> notifier.send(Outgoing("msg_1", "buyer@example.com", "退款已受理", "您的退款申请已受理"))  # doctest: +SKIP
@@ -42,24 +61,34 @@ import logging
 import re
 import smtplib
 import ssl as tls
+from collections import deque
 from collections.abc import Sequence
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from dataclasses import dataclass
+from email.utils import formatdate
 from typing import Final
 
+from tuika.adapters.notify import mime
 from tuika.domain.masking import mask_email
-from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed, one_by_one
+from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed
 
 log = logging.getLogger(__name__)
 
 # Said of a mailbox that does not exist (550), is not local (551) or is not a valid name (553).
 _GONE_ON_RCPT: Final = frozenset({550, 551, 553})
 _THROTTLED: Final = frozenset({452})
+# "Service not available, closing transmission channel": the server is going; nothing was taken.
+_CLOSING: Final = 421
+# The first connection of a pass, and one more after the server hung up on it.
+_CONNECTIONS: Final = 2
 # What would break the envelope or the header if it were in an address: line breaks, spaces,
 # and the punctuation that separates or quotes addresses in a header.
 _NOT_IN_ADDRESS: Final = frozenset('<>(),;:"[]\\')
+# RFC 5321's limit on a path, less its angle brackets.
+_ADDRESS_MAX: Final = 254
 # RFC 5322's dot-atom-text: what the left part of a Message-ID may be without quoting.
 _DOT_ATOM: Final = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# tuika's ids are a few dozen characters; the bound keeps the Message-ID far inside a header line.
+_MESSAGE_ID_MAX: Final = 200
 # A mailbox in a server's reply ("5.1.1 <alice@example.com>: Recipient address rejected").
 _MAILBOX: Final = re.compile(r"[^\s<>@]+@[^\s<>]+")
 
@@ -78,12 +107,39 @@ def valid_address(address: str) -> bool:
     return (
         bool(at and local and domain)
         and "@" not in local
+        and len(address.encode()) <= _ADDRESS_MAX
         and all(c.isprintable() and not c.isspace() and c not in _NOT_IN_ADDRESS for c in address)
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """A message that passed the checks, with its place in the pass and its bytes."""
+
+    index: int
+    message: Outgoing
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """What the server answered a message it did not take."""
+
+    code: int
+    reply: bytes | str
+    rcpt: bool
+
+
+class _MaybeTaken(Exception):
+    """The connection was lost after a message's data began to go out: the server may have it."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class SmtpNotifier:
-    """Send email through one SMTP server, a new connection for each message.
+    """Send email through one SMTP server, one connection for each pass of messages.
 
     ``ssl`` speaks TLS from the first byte (port 465); ``starttls`` upgrades a plain connection
     (port 587) and fails, rather than sending in clear, when the server does not offer it.
@@ -116,7 +172,8 @@ class SmtpNotifier:
         self._host = host
         self._port = port
         self._sender = sender
-        self._from = formataddr((sender_name, sender))
+        # The same on every message, so written once; joined to one line, as a title is.
+        self._from = mime.address_field("From", " ".join(sender_name.split()), sender)
         self._domain = sender.rpartition("@")[2]
         self._username = username
         self._password = password
@@ -134,69 +191,99 @@ class SmtpNotifier:
         """Return the Message-ID header of a message: the same on every try."""
         return f"<{message.message_id}@{self._domain}>"
 
-    def build(self, message: Outgoing) -> EmailMessage:
-        """Return the email for one message, headers and both parts."""
-        mail = EmailMessage()
-        # A title is one line; the policy refuses a header with a line break in it.
-        mail["Subject"] = " ".join(message.title.split())
-        mail["From"] = self._from
-        mail["To"] = message.address
-        mail["Date"] = formatdate(usegmt=True)
-        mail["Message-ID"] = self.message_id(message)
-        mail["X-Tuika-Message"] = message.message_id
-        # RFC 3834: a notice, so that vacation responders and list servers do not answer it.
-        mail["Auto-Submitted"] = "auto-generated"
+    def build(self, message: Outgoing) -> bytes:
+        """Return the email for one message as it goes out: headers and both parts, CRLF line endings."""
+        # A title is one line; ``mime`` refuses a header with a line break in it.
+        title = " ".join(message.title.split())
         text = message.body if message.link is None else f"{message.body.rstrip()}\n\n{message.link}\n"
-        mail.set_content(text, subtype="plain", charset="utf-8", cte=_cte(text))
         page = message.html if message.html is not None else _page(message)
-        mail.add_alternative(page, subtype="html", charset="utf-8", cte=_cte(page))
-        return mail
+        fields = [
+            mime.text_field("Subject", title),
+            self._from,
+            mime.plain_field("To", message.address),
+            mime.plain_field("Date", formatdate(usegmt=True)),
+            mime.plain_field("Message-ID", self.message_id(message)),
+            mime.plain_field("X-Tuika-Message", message.message_id),
+            # RFC 3834: a notice, so that vacation responders and list servers do not answer it.
+            mime.plain_field("Auto-Submitted", "auto-generated"),
+        ]
+        return mime.message(fields, text, page)
 
     def send_all(self, messages: Sequence[Outgoing]) -> list[str | SendFailed]:
-        """Send a pass's messages, one request each."""
-        return one_by_one(self.send, messages)
+        """Send a pass's messages on one connection; return each one's Message-ID or failure, in order."""
+        outcomes: list[str | SendFailed | None] = [None] * len(messages)
+        queue: deque[_Ready] = deque()
+        for index, message in enumerate(messages):
+            ready = self._prepare(index, message)
+            if isinstance(ready, SendFailed):
+                outcomes[index] = ready
+            else:
+                queue.append(ready)
+        self._deliver(queue, outcomes)
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(messages), "every message has an outcome"
+        return done
 
     def send(self, message: Outgoing) -> str:
         """Send one message to ``message.address``; return its Message-ID or raise ``SendFailed``."""
-        if not valid_address(message.address):
-            raise self._failed(message, FailureKind.REFUSED, "bad-address", "not a mailbox")
-        if not _DOT_ATOM.fullmatch(message.message_id):
-            # It names the Message-ID; tuika's ids are always of this shape.
-            raise self._failed(message, FailureKind.REFUSED, "bad-message-id", "not fit for a Message-ID")
-        mail = self.build(message)
-        try:
-            self._deliver(mail, message.address)
-        except smtplib.SMTPRecipientsRefused as refused:
-            # One recipient a message, so one answer.
-            code, reply = next(iter(refused.recipients.values()))
-            raise self._failed(message, _kind(code, rcpt=True), f"smtp-{code}", _text(reply)) from None
-        except smtplib.SMTPResponseException as answered:
-            # The greeting, HELO, AUTH, MAIL or DATA answered with an error.
-            code = answered.smtp_code
-            raise self._failed(message, _kind(code), f"smtp-{code}", _text(answered.smtp_error)) from None
-        except smtplib.SMTPServerDisconnected as gone:
-            # smtplib turns a reply that timed out into a disconnection; say which it was.
-            why = "timeout" if str(gone).endswith("timed out") else "disconnected"
-            raise self._failed(message, FailureKind.UNAVAILABLE, why, str(gone)) from None
-        except smtplib.SMTPNotSupportedError as missing:
-            # STARTTLS or AUTH asked for and not offered: sending anyway would leak what TLS protects.
-            raise self._failed(message, FailureKind.REFUSED, "not-supported", str(missing)) from None
-        except smtplib.SMTPException as other:
-            raise self._failed(message, FailureKind.REFUSED, "smtp", str(other)) from None
-        except tls.SSLCertVerificationError as untrusted:
-            raise self._failed(message, FailureKind.REFUSED, "tls-certificate", untrusted.verify_message) from None
-        except tls.SSLError as broken:
-            raise self._failed(message, FailureKind.UNAVAILABLE, "tls", broken.reason or str(broken)) from None
-        except TimeoutError:
-            raise self._failed(message, FailureKind.UNAVAILABLE, "timeout", "no answer in time") from None
-        except OSError as unreachable:
-            detail = str(unreachable) or type(unreachable).__name__
-            raise self._failed(message, FailureKind.UNAVAILABLE, "connect", detail) from None
-        message_id = str(mail["Message-ID"])
-        log.info("email %s to %s taken as %s", message.message_id, mask_email(message.address), message_id)
-        return message_id
+        [outcome] = self.send_all([message])
+        if isinstance(outcome, SendFailed):
+            raise outcome
+        return outcome
 
-    def _deliver(self, mail: EmailMessage, address: str) -> None:
+    def _prepare(self, index: int, message: Outgoing) -> _Ready | SendFailed:
+        """Return a message's bytes, or why it cannot go: found before any connection is made."""
+        if not valid_address(message.address):
+            return self._failed(message, FailureKind.REFUSED, "bad-address", "not a mailbox")
+        if not _DOT_ATOM.fullmatch(message.message_id) or len(message.message_id) > _MESSAGE_ID_MAX:
+            # It names the Message-ID; tuika's ids are always of this shape.
+            return self._failed(message, FailureKind.REFUSED, "bad-message-id", "not fit for a Message-ID")
+        try:
+            return _Ready(index, message, self.build(message))
+        except UnicodeEncodeError:
+            # A lone surrogate (text decoded with surrogateescape) has no UTF-8; no retry mends it.
+            return self._failed(message, FailureKind.REFUSED, "bad-text", "not valid Unicode")
+
+    def _deliver(self, queue: deque[_Ready], outcomes: list[str | SendFailed | None]) -> None:
+        """Send the queued messages on as few connections as will do; give each left over what stopped them."""
+        lost: OSError | None = None
+        for _ in range(_CONNECTIONS):
+            if not queue:
+                return
+            try:
+                smtp = self._connect()
+            except OSError as failed:
+                # smtplib's errors are OSErrors too. Connecting again for each message would only
+                # wait as long again for the same answer.
+                lost = failed
+                break
+            try:
+                lost = self._session(smtp, queue, outcomes)
+            except BaseException:
+                smtp.close()
+                raise
+            if lost is None:
+                _quit(smtp)
+                return
+            # No QUIT: the connection is gone, or the server said it is going.
+            smtp.close()
+            if queue:
+                _, code, detail = _failure(lost)
+                log.info(
+                    "email: lost the connection to %s (%s %s); %d messages left",
+                    self._host,
+                    code,
+                    _scrub(detail),
+                    len(queue),
+                )
+        if queue:
+            assert lost is not None, "only a lost or failed connection leaves messages"
+            kind, code, detail = _failure(lost)
+            for ready in queue:
+                outcomes[ready.index] = self._failed(ready.message, kind, code, detail)
+            queue.clear()
+
+    def _connect(self) -> smtplib.SMTP:
         smtp = (
             smtplib.SMTP_SSL(self._host, self._port, timeout=self._timeout_s, context=self._tls_context)
             if self._ssl
@@ -207,16 +294,91 @@ class SmtpNotifier:
                 smtp.starttls(context=self._tls_context)
             if self._username is not None and self._password is not None:
                 smtp.login(self._username, self._password)
-            smtp.send_message(mail, from_addr=self._sender, to_addrs=[address])
+            # EHLO now, not at the first MAIL, so that its failure is the connection's, not a message's.
+            smtp.ehlo_or_helo_if_needed()
         except BaseException:
             # No QUIT: after a timeout it would wait as long again for nothing.
             smtp.close()
             raise
+        return smtp
+
+    def _session(
+        self, smtp: smtplib.SMTP, queue: deque[_Ready], outcomes: list[str | SendFailed | None]
+    ) -> OSError | None:
+        """Send queued messages in turn on one connection; return what lost it, or None once the queue is empty.
+
+        A message leaves the queue with its outcome; one in flight when the connection is lost
+        stays, unless its data had begun to go out.
+        """
+        while queue:
+            ready = queue[0]
+            try:
+                refusal = self._transaction(smtp, ready)
+            except smtplib.SMTPNotSupportedError as missing:
+                # No SMTPUTF8 for an internationalised mailbox: refused before MAIL went out.
+                queue.popleft()
+                outcomes[ready.index] = self._failed(ready.message, FailureKind.REFUSED, "not-supported", str(missing))
+                continue
+            except _MaybeTaken as gone:
+                queue.popleft()
+                outcomes[ready.index] = self._failed(ready.message, *_failure(gone.error))
+                return gone.error
+            except OSError as gone:
+                # Before its data: the server has none of it, so it goes on the next connection.
+                return gone
+            if refusal is None:
+                queue.popleft()
+                outcomes[ready.index] = message_id = self.message_id(ready.message)
+                log.info(
+                    "email %s to %s taken as %s",
+                    ready.message.message_id,
+                    mask_email(ready.message.address),
+                    message_id,
+                )
+                continue
+            if refusal.code == _CLOSING:
+                return smtplib.SMTPResponseException(refusal.code, refusal.reply)
+            queue.popleft()
+            outcomes[ready.index] = self._failed(
+                ready.message, _kind(refusal.code, rcpt=refusal.rcpt), f"smtp-{refusal.code}", _text(refusal.reply)
+            )
+            try:
+                # The next message starts a transaction of its own, whatever this one left behind.
+                code, reply = smtp.rset()
+            except OSError as gone:
+                return gone
+            if code != 250:
+                return smtplib.SMTPResponseException(code, reply)
+        return None
+
+    def _transaction(self, smtp: smtplib.SMTP, ready: _Ready) -> _Refusal | None:
+        """Send one message with MAIL, RCPT and DATA; return None once it is taken, or the server's refusal.
+
+        ``smtp.sendmail`` does as much, but says nothing of how far it got when the connection
+        drops: here a drop before DATA leaves a message that is surely not taken.
+        """
+        options = [f"SIZE={len(ready.data)}"] if smtp.has_extn("size") else []
+        if not ready.message.address.isascii():
+            # The To header holds the mailbox as UTF-8 (RFC 6531); mail() refuses it without SMTPUTF8.
+            options += ["SMTPUTF8", "BODY=8BITMIME"]
+        code, reply = smtp.mail(self._sender, options)
+        if code != 250:
+            return _Refusal(code, reply, rcpt=False)
+        code, reply = smtp.rcpt(ready.message.address)
+        if code not in (250, 251):
+            return _Refusal(code, reply, rcpt=True)
         try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            # The message is taken; a server that hangs up before answering QUIT changes nothing.
-            smtp.close()
+            code, reply = smtp.data(ready.data)
+        except smtplib.SMTPDataError as refused:
+            # DATA itself refused: no data went out.
+            return _Refusal(refused.smtp_code, refused.smtp_error, rcpt=False)
+        except OSError as gone:
+            # Lost while the data went out or before its answer came (a timeout is one): the server
+            # may have it all. Counted from DATA on, a little early, so as never to send it twice.
+            raise _MaybeTaken(gone) from None
+        if code != 250:
+            return _Refusal(code, reply, rcpt=False)
+        return None
 
     def _failed(self, message: Outgoing, kind: FailureKind, code: str, detail: str) -> SendFailed:
         detail = _scrub(detail)
@@ -229,6 +391,37 @@ class SmtpNotifier:
             detail,
         )
         return SendFailed(kind, code, detail)
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except OSError:
+        # Every message is answered; a server that hangs up before answering QUIT changes nothing.
+        smtp.close()
+
+
+def _failure(error: OSError) -> tuple[FailureKind, str, str]:
+    """Return what a lost or failed connection means for the messages it leaves: kind, code, detail."""
+    if isinstance(error, smtplib.SMTPResponseException):
+        # The greeting, HELO, STARTTLS or AUTH answered with an error, or a 421 said it was closing.
+        return _kind(error.smtp_code), f"smtp-{error.smtp_code}", _text(error.smtp_error)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        # smtplib turns a reply that timed out into a disconnection; say which it was.
+        why = "timeout" if str(error).endswith("timed out") else "disconnected"
+        return FailureKind.UNAVAILABLE, why, str(error)
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        # STARTTLS or AUTH asked for and not offered: sending anyway would leak what TLS protects.
+        return FailureKind.REFUSED, "not-supported", str(error)
+    if isinstance(error, smtplib.SMTPException):
+        return FailureKind.REFUSED, "smtp", str(error)
+    if isinstance(error, tls.SSLCertVerificationError):
+        return FailureKind.REFUSED, "tls-certificate", error.verify_message
+    if isinstance(error, tls.SSLError):
+        return FailureKind.UNAVAILABLE, "tls", error.reason or str(error)
+    if isinstance(error, TimeoutError):
+        return FailureKind.UNAVAILABLE, "timeout", "no answer in time"
+    return FailureKind.UNAVAILABLE, "connect", str(error) or type(error).__name__
 
 
 def _kind(code: int, *, rcpt: bool = False) -> FailureKind:
@@ -246,15 +439,6 @@ def _kind(code: int, *, rcpt: bool = False) -> FailureKind:
     if rcpt and code in _GONE_ON_RCPT:
         return FailureKind.ADDRESS_GONE
     return FailureKind.REFUSED
-
-
-def _cte(text: str) -> str | None:
-    """Return the transfer encoding for a part: the policy's choice for ASCII, base64 for the rest.
-
-    Base64 is 7-bit, so it passes any relay whether or not it offers 8BITMIME, and for Chinese it
-    is a third larger where quoted-printable would be three times.
-    """
-    return None if text.isascii() else "base64"
 
 
 def _page(message: Outgoing) -> str:
