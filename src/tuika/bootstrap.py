@@ -162,6 +162,7 @@ def notifiers(settings: Settings) -> dict[SendChannel, Notifier]:
             settings.push_master_secret,
             base_url=settings.push_url,
             apns_production=settings.push_apns_production,
+            batch=settings.push_batch,
         )
     if settings.smtp_host:
         found[SendChannel.EMAIL] = SmtpNotifier(

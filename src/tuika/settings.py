@@ -128,11 +128,14 @@ class Settings(BaseSettings):
     sms_endpoint: str = "dysmsapi.aliyuncs.com"
     sms_protocol: Literal["https", "http"] = "https"
     sms_templates: str = ""
-    # App push through JPush's push API v3.
+    # App push through JPush's push API v3. push_batch is how many pushes to one device each go
+    # in one batch single push request (JPush takes up to 1000; an app that is not VIP is refused
+    # the endpoint and pushed one by one whatever this says); 1 pushes each on its own.
     push_app_key: str = ""
     push_master_secret: str = ""
     push_url: str = "https://api.jpush.cn"
     push_apns_production: bool = True
+    push_batch: int = Field(default=100, ge=1, le=1000)
     # Email through an SMTP server: SMTPS (smtp_ssl, usually port 465) or STARTTLS (587).
     smtp_host: str | None = None
     smtp_port: int = Field(default=465, ge=1, le=65535)

@@ -9,8 +9,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tuika.adapters.notify.push import CID_LIFETIME_S, CID_PATH, PUSH_PATH, JPushNotifier, sendno
+from tuika.adapters.notify.push import (
+    BATCH_PATH,
+    BATCH_RETRY_S,
+    CID_LIFETIME_S,
+    CID_PATH,
+    PUSH_PATH,
+    JPushNotifier,
+    sendno,
+)
+from tuika.bootstrap import notifiers
 from tuika.domain.sending import FailureKind, Outgoing, SendChannel, SendFailed
+from tuika.settings import Settings
 from tuika_dev.sandbox.push import Fault, SandboxPush
 
 DEVICE = "1a0018970a8f3bd2f2b"
@@ -62,6 +72,31 @@ def failure(notifier: JPushNotifier, message: Outgoing = MESSAGE) -> SendFailed:
 
 def pushes_sent(sandbox: SandboxPush) -> list[int]:
     return [r.status for r in sandbox.requests if r.path == PUSH_PATH]
+
+
+def batches_sent(sandbox: SandboxPush) -> list[int]:
+    """Return how many entries each batch request held, oldest first."""
+    return [r.entries for r in sandbox.requests if r.path == BATCH_PATH]
+
+
+def phones(sandbox: SandboxPush, count: int, prefix: str = "1a00189700") -> list[str]:
+    """Register ``count`` devices with the sandbox; return their registration ids."""
+    ids = [f"{prefix}{n:06d}" for n in range(count)]
+    for reg_id in ids:
+        sandbox.register(reg_id)
+    return ids
+
+
+def to_each(ids: list[str], tag: str = "m") -> list[Outgoing]:
+    return [Outgoing(f"msg_{tag}{n}", reg_id, "退款已受理", f"第 {n} 条") for n, reg_id in enumerate(ids)]
+
+
+def took(sandbox: SandboxPush) -> dict[str, list[str]]:
+    """Return the registration ids each message id was pushed to, as the sandbox recorded them."""
+    found: dict[str, list[str]] = {}
+    for push in sandbox.pushes:
+        found.setdefault(str(push.extras["message_id"]), []).append(push.registration_id)
+    return found
 
 
 # --- taken ---
@@ -310,3 +345,383 @@ def test_the_sandbox_reports_its_rate_limit_on_every_answer(sandbox: SandboxPush
     assert answer.headers["X-Rate-Limit-Limit"] == "600"
     assert answer.headers["X-Rate-Limit-Remaining"] == "599"
     assert 0 < int(answer.headers["X-Rate-Limit-Reset"]) <= 60
+
+
+# --- a pass's pushes together: JPush's batch single push ---
+
+
+def test_a_pass_of_single_device_messages_is_one_request_and_each_arrives_once(
+    sandbox: SandboxPush, make_notifier: MakeNotifier
+) -> None:
+    messages = to_each(phones(sandbox, 5))
+
+    outcomes = make_notifier().send_all(messages)
+
+    assert batches_sent(sandbox) == [5]
+    assert pushes_sent(sandbox) == []
+    assert took(sandbox) == {m.message_id: [m.address] for m in messages}
+    by_message = {str(p.extras["message_id"]): p.msg_id for p in sandbox.pushes}
+    assert outcomes == [by_message[m.message_id] for m in messages]
+    assert {p.sendno for p in sandbox.pushes} == {sendno(m.message_id) for m in messages}
+
+
+def test_an_unknown_registration_id_in_a_batch_fails_only_its_own_message_as_address_gone(
+    sandbox: SandboxPush, make_notifier: MakeNotifier
+) -> None:
+    first, last = phones(sandbox, 2)
+    messages = to_each([first, "unknown-device", last])
+
+    sent, gone, other = make_notifier().send_all(messages)
+
+    assert batches_sent(sandbox) == [3]
+    assert isinstance(gone, SendFailed)
+    assert (gone.kind, gone.code, gone.retry) == (FailureKind.ADDRESS_GONE, "1011", False)
+    assert "cannot find user" in gone.detail
+    assert took(sandbox) == {"msg_m0": [first], "msg_m2": [last]}
+    assert [p.msg_id for p in sandbox.pushes] == [sent, other]
+
+
+def test_a_batch_jpush_took_before_the_timeout_is_retried_with_its_cids_and_sent_nothing_twice(
+    sandbox: SandboxPush, make_notifier: MakeNotifier
+) -> None:
+    notifier = make_notifier()
+    ids = phones(sandbox, 5)
+    notifier.send_all(to_each(ids[:2], "warm"))  # fetch the cids first
+    messages = to_each(ids[2:])
+    sandbox.fail_next(Fault.SLOW)
+
+    timed_out = notifier.send_all(messages)
+    retried = notifier.send_all(messages)
+
+    assert all(
+        isinstance(o, SendFailed) and (o.kind, o.code) == (FailureKind.UNAVAILABLE, "timeout") for o in timed_out
+    )
+    # JPush took the slow batch; the retry carries the same cids, so each is answered the first result.
+    assert batches_sent(sandbox) == [2, 3, 3]
+    assert {m: ids for m, ids in took(sandbox).items() if not m.startswith("msg_warm")} == {
+        m.message_id: [m.address] for m in messages
+    }
+    assert sandbox.repeats == 3
+    by_message = {str(p.extras["message_id"]): p.msg_id for p in sandbox.pushes}
+    assert retried == [by_message[m.message_id] for m in messages]
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind", "code"),
+    [(Fault.DOWN, FailureKind.UNAVAILABLE, "1000"), (Fault.THROTTLE, FailureKind.THROTTLED, "2002")],
+)
+def test_a_whole_batch_failing_fails_every_message_and_a_later_pass_sends_each_once(
+    sandbox: SandboxPush, make_notifier: MakeNotifier, fault: Fault, kind: FailureKind, code: str
+) -> None:
+    notifier = make_notifier()
+    ids = phones(sandbox, 4)
+    notifier.send_all(to_each(ids[:1], "warm"))  # fetch the cids first
+    messages = to_each(ids[1:])
+    sandbox.fail_next(fault)
+
+    failed = notifier.send_all(messages)
+
+    assert [(o.kind, o.code, o.retry) for o in failed if isinstance(o, SendFailed)] == [(kind, code, True)] * 3
+    assert list(took(sandbox)) == ["msg_warm0"]
+
+    later = notifier.send_all(messages)
+
+    assert all(isinstance(o, str) for o in later)
+    assert {m: ids for m, ids in took(sandbox).items() if m != "msg_warm0"} == {
+        m.message_id: [m.address] for m in messages
+    }
+
+
+def test_a_batch_that_cannot_reach_jpush_fails_every_message_as_unavailable(
+    sandbox: SandboxPush, make_notifier: MakeNotifier
+) -> None:
+    notifier = make_notifier()
+    ids = phones(sandbox, 3)
+    notifier.send_all(to_each(ids[:1], "warm"))
+    sandbox.stop()
+
+    failed = notifier.send_all(to_each(ids[1:]))
+
+    assert [(o.kind, o.code) for o in failed if isinstance(o, SendFailed)] == [
+        (FailureKind.UNAVAILABLE, "transport")
+    ] * 2
+
+
+def test_messages_to_several_devices_keep_their_own_push_beside_the_batch(
+    sandbox: SandboxPush, make_notifier: MakeNotifier
+) -> None:
+    phone, tablet, alone, other = phones(sandbox, 4)
+    messages = [
+        Outgoing("msg_two", f"{phone},{tablet}", "t", "b"),
+        Outgoing("msg_alone", alone, "t", "b"),
+        Outgoing("msg_half", f"{other},unknown-device", "t", "b"),
+        Outgoing("msg_other", other, "t", "b"),
+    ]
+
+    outcomes = make_notifier().send_all(messages)
+
+    assert batches_sent(sandbox) == [2]
+    assert pushes_sent(sandbox) == [200, 200]
+    assert took(sandbox) == {
+        "msg_two": [phone, tablet],
+        "msg_alone": [alone],
+        "msg_half": [other],
+        "msg_other": [other],
+    }
+    by_message = {str(p.extras["message_id"]): p.msg_id for p in sandbox.pushes}
+    assert outcomes == [by_message[m.message_id] for m in messages]
+
+
+def test_a_message_first_pushed_alone_and_retried_in_a_batch_keeps_its_cid(
+    sandbox: SandboxPush, make_notifier: MakeNotifier
+) -> None:
+    notifier = make_notifier()
+    first, second = phones(sandbox, 2)
+    notifier.send(Outgoing("msg_warm", first, "t", "b"))
+    lone = Outgoing("msg_lone", first, "t", "b")
+    sandbox.fail_next(Fault.SLOW)
+    failure(notifier, lone)
+
+    outcomes = notifier.send_all([lone, Outgoing("msg_next", second, "t", "b")])
+
+    assert batches_sent(sandbox) == [2]
+    assert took(sandbox) == {"msg_warm": [first], "msg_lone": [first], "msg_next": [second]}
+    assert sandbox.repeats == 1
+    assert outcomes[0] == next(p.msg_id for p in sandbox.pushes if p.extras["message_id"] == "msg_lone")
+
+
+def test_the_batch_size_caps_the_entries_of_a_request(sandbox: SandboxPush, make_notifier: MakeNotifier) -> None:
+    messages = to_each(phones(sandbox, 250))
+
+    outcomes = make_notifier(batch=100).send_all(messages)
+
+    assert batches_sent(sandbox) == [100, 100, 50]
+    assert all(isinstance(o, str) for o in outcomes)
+    assert took(sandbox) == {m.message_id: [m.address] for m in messages}
+
+
+def test_a_batch_of_one_is_pushed_on_its_own(sandbox: SandboxPush, make_notifier: MakeNotifier) -> None:
+    messages = to_each(phones(sandbox, 3))
+
+    make_notifier(batch=1).send_all(messages)
+    make_notifier().send_all(messages[:1])
+
+    assert batches_sent(sandbox) == []
+    assert pushes_sent(sandbox) == [200] * 4
+
+
+def test_the_batch_setting_reaches_the_notifier(sandbox: SandboxPush) -> None:
+    settings = Settings(
+        push_app_key=sandbox.app_key,
+        push_master_secret=sandbox.master_secret,
+        push_url=sandbox.base_url,
+        push_batch=2,
+    )
+    notifier = notifiers(settings)[SendChannel.PUSH]
+    messages = to_each(phones(sandbox, 5))
+
+    try:
+        notifier.send_all(messages)
+    finally:
+        assert isinstance(notifier, JPushNotifier)
+        notifier.close()
+
+    assert batches_sent(sandbox) == [2, 2]
+    assert pushes_sent(sandbox) == [200]
+
+
+@pytest.mark.parametrize("batch", [0, 1001])
+def test_a_batch_size_jpush_would_not_take_is_refused(batch: int) -> None:
+    with pytest.raises(ValueError, match="batch must be from 1 to 1000"):
+        JPushNotifier("a" * 24, "s", batch=batch)
+
+
+def test_an_app_jpush_refuses_the_batch_to_is_pushed_one_by_one_and_asked_again_an_hour_later(
+    make_notifier: MakeNotifier,
+) -> None:
+    clock = FakeMonotonic()
+    with SandboxPush(vip=False) as jpush:
+        notifier = make_notifier(
+            base_url=jpush.base_url, app_key=jpush.app_key, master_secret=jpush.master_secret, monotonic=clock
+        )
+        ids = phones(jpush, 6)
+
+        first = notifier.send_all(to_each(ids[:3], "a"))
+        second = notifier.send_all(to_each(ids[3:5], "b"))
+        clock.now += BATCH_RETRY_S
+        third = notifier.send_all(to_each([ids[5], ids[0]], "c"))
+
+        refused = [(r.status, r.code) for r in jpush.requests if r.path == BATCH_PATH]
+        # Refused on the first pass and again an hour later; not asked on the pass between.
+        assert refused == [(403, 2006)] * 2
+        assert pushes_sent(jpush) == [200] * 7
+        assert all(isinstance(o, str) for o in [*first, *second, *third])
+        assert took(jpush) == {
+            "msg_a0": [ids[0]],
+            "msg_a1": [ids[1]],
+            "msg_a2": [ids[2]],
+            "msg_b0": [ids[3]],
+            "msg_b1": [ids[4]],
+            "msg_c0": [ids[5]],
+            "msg_c1": [ids[0]],
+        }
+
+
+def test_a_host_without_the_batch_endpoint_gets_single_pushes() -> None:
+    paths: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        if request.url.path == CID_PATH:
+            return httpx.Response(200, json={"cidlist": [f"{'a' * 24}-cid{n}" for n in range(10)]})
+        if request.url.path == BATCH_PATH:
+            return httpx.Response(404, text="Not Found")
+        return httpx.Response(200, json={"sendno": "1", "msg_id": f"{len(paths)}"})
+
+    notifier = JPushNotifier("a" * 24, "s", transport=httpx.MockTransport(answer))
+
+    outcomes = notifier.send_all([Outgoing("msg_a", "dev_a", "t", "b"), Outgoing("msg_b", "dev_b", "t", "b")])
+
+    assert paths == [CID_PATH, BATCH_PATH, PUSH_PATH, PUSH_PATH]
+    assert outcomes == ["3", "4"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "outcome"),
+    [
+        ({"msg_id": 134123478}, "134123478"),
+        ({"msg_id": "134123478"}, "134123478"),
+        ({"msg_id": 134123478, "error": {"code": 1011, "message": "no target"}}, (FailureKind.ADDRESS_GONE, "1011")),
+        ({"error": {"code": 2002, "message": "rate"}}, (FailureKind.THROTTLED, "2002")),
+        ({"error": {"code": 1030, "message": "internal timeout"}}, (FailureKind.UNAVAILABLE, "1030")),
+        ({"error": {"code": 1009, "message": "unsupported key"}}, (FailureKind.REFUSED, "1009")),
+        ({"error": {"message": "no code"}}, (FailureKind.UNAVAILABLE, "bad_answer")),
+        ({}, (FailureKind.UNAVAILABLE, "bad_answer")),
+        (None, (FailureKind.UNAVAILABLE, "bad_answer")),
+    ],
+)
+def test_each_batch_entry_maps_to_its_own_outcome(entry: object, outcome: object) -> None:
+    cids = [f"{'a' * 24}-cid{n}" for n in range(10)]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == CID_PATH:
+            return httpx.Response(200, json={"cidlist": cids})
+        pushlist = json.loads(request.content)["pushlist"]
+        assert list(pushlist) == cids[:2]
+        body: dict[str, object] = {cids[1]: {"msg_id": 7}}
+        if entry is not None:
+            body[cids[0]] = entry
+        return httpx.Response(200, json=body)
+
+    notifier = JPushNotifier("a" * 24, "s", transport=httpx.MockTransport(answer))
+
+    mine, other = notifier.send_all([Outgoing("msg_a", "dev_a", "t", "b"), Outgoing("msg_b", "dev_b", "t", "b")])
+
+    assert other == "7"
+    assert (mine if isinstance(mine, str) else (mine.kind, mine.code)) == outcome
+
+
+def test_a_batch_refused_for_its_credentials_is_every_entrys_refusal() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == CID_PATH:
+            return httpx.Response(200, json={"cidlist": [f"{'a' * 24}-cid{n}" for n in range(10)]})
+        return httpx.Response(401, json={"error": {"code": 1004, "message": "Authen failed"}})
+
+    notifier = JPushNotifier("a" * 24, "s", transport=httpx.MockTransport(answer))
+
+    outcomes = notifier.send_all([Outgoing("msg_a", "dev_a", "t", "b"), Outgoing("msg_b", "dev_b", "t", "b")])
+
+    assert [(o.kind, o.code) for o in outcomes if isinstance(o, SendFailed)] == [(FailureKind.REFUSED, "1004")] * 2
+
+
+def test_a_batch_entry_names_its_target_and_no_audience() -> None:
+    entry = JPushNotifier("a" * 24, "s").entry(MESSAGE)
+
+    assert entry["target"] == DEVICE
+    assert "audience" not in entry
+    assert "cid" not in entry
+    assert set(entry) == {"platform", "target", "notification", "options"}
+
+
+# --- the sandbox checks a batch as JPush does ---
+
+
+def _issued_cids(sandbox: SandboxPush, count: int) -> list[str]:
+    answer = httpx.get(
+        sandbox.base_url + CID_PATH, params={"count": count}, auth=(sandbox.app_key, sandbox.master_secret)
+    )
+    return list(answer.json()["cidlist"])
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda entry: entry.update(platform=["android", "symbian"]), 1003),
+        (lambda entry: entry.pop("target"), 1002),
+        (lambda entry: entry.update(target=[DEVICE]), 1003),
+        (lambda entry: entry.update(audience={"registration_id": [DEVICE]}), 1009),
+        (lambda entry: entry.pop("notification"), 1002),
+        (lambda entry: entry["options"].update(time_to_live=-1), 1003),
+    ],
+)
+def test_the_sandbox_refuses_a_batch_entry_jpush_would_refuse_and_takes_the_others(
+    sandbox: SandboxPush, change: Callable[[dict[str, Any]], object], code: int
+) -> None:
+    bad_cid, good_cid = _issued_cids(sandbox, 2)
+    bad = JPushNotifier("a" * 24, "s").entry(MESSAGE)
+    change(bad)
+    good = JPushNotifier("a" * 24, "s").entry(Outgoing("msg_good", DEVICE, "t", "b"))
+
+    answer = httpx.post(
+        sandbox.base_url + BATCH_PATH,
+        content=json.dumps({"pushlist": {bad_cid: bad, good_cid: good}}),
+        auth=(sandbox.app_key, sandbox.master_secret),
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()[bad_cid]["error"]["code"] == code
+    assert [p.extras["message_id"] for p in sandbox.pushes] == ["msg_good"]
+    assert answer.json()[good_cid] == {"msg_id": int(sandbox.pushes[0].msg_id)}
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({}, 1002),
+        ({"pushlist": {}}, 1003),
+        ({"pushlist": [{"target": DEVICE}]}, 1003),
+        ({"pushlist": {f"cid{n}": {} for n in range(1001)}}, 1003),
+    ],
+)
+def test_the_sandbox_refuses_a_batch_jpush_would_refuse_whole(
+    sandbox: SandboxPush, body: dict[str, object], code: int
+) -> None:
+    answer = httpx.post(
+        sandbox.base_url + BATCH_PATH, content=json.dumps(body), auth=(sandbox.app_key, sandbox.master_secret)
+    )
+
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, code)
+    assert sandbox.pushes == []
+
+
+def test_the_sandbox_refuses_an_entry_whose_cid_it_never_issued(sandbox: SandboxPush) -> None:
+    entry = JPushNotifier("a" * 24, "s").entry(MESSAGE)
+
+    answer = httpx.post(
+        sandbox.base_url + BATCH_PATH,
+        content=json.dumps({"pushlist": {"never-issued": entry}}),
+        auth=(sandbox.app_key, sandbox.master_secret),
+    )
+
+    assert answer.json() == {"never-issued": {"error": {"code": 1003, "message": "cid is invalid or expired"}}}
+    assert sandbox.pushes == []
+
+
+def test_the_sandbox_checks_a_batchs_credentials(sandbox: SandboxPush) -> None:
+    (cid,) = _issued_cids(sandbox, 1)
+    body = {"pushlist": {cid: JPushNotifier("a" * 24, "s").entry(MESSAGE)}}
+
+    answer = httpx.post(sandbox.base_url + BATCH_PATH, content=json.dumps(body), auth=(sandbox.app_key, "wrong"))
+
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, 1004)
+    assert sandbox.pushes == []

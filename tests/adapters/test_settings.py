@@ -73,6 +73,7 @@ def test_defaults() -> None:
         "push_master_secret": "",
         "push_url": "https://api.jpush.cn",
         "push_apns_production": True,
+        "push_batch": 100,
         "smtp_host": None,
         "smtp_port": 465,
         "smtp_sender": "",
@@ -186,6 +187,8 @@ def test_settings_are_immutable() -> None:
         ({"ocr_det_max_side": 319}, "greater than or equal to 320"),
         ({"ocr_det_max_side": 4097}, "less than or equal to 4096"),
         ({"ocr_engine": "paddle-medium"}, "paddle-tiny-first"),
+        ({"push_batch": 0}, "greater than or equal to 1"),
+        ({"push_batch": 1001}, "less than or equal to 1000"),
     ],
 )
 def test_invalid_values_are_refused(kwargs: dict[str, object], message: str) -> None:

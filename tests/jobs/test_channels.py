@@ -31,6 +31,7 @@ from tuika.services.notify.sending import send_channel
 from tuika.services.notify.writing import default_plan
 from tuika.settings import Settings
 from tuika_dev.sandbox.channels import SIGN_NAME, Channels, start
+from tuika_dev.sandbox.push import BATCH_PATH, PUSH_PATH
 
 Auth = Callable[..., dict[str, str]]
 PHONE = "13912345678"
@@ -162,6 +163,9 @@ def test_each_buyers_pushes_go_to_every_device_of_theirs_and_to_no_one_elses(
     for sent in channels.push.pushes:
         by_case.setdefault(str(sent.extras["link"]).rsplit("/", 1)[-1], set()).add(sent.registration_id)
     assert by_case == {first_case: {DEVICE, tablet}, second_case: {other}}
+    # The buyer with one phone had theirs in one batch request; each of the other's went on its own.
+    posted = [(r.path, r.entries) for r in channels.push.requests if r.method == "POST"]
+    assert sorted(posted) == [(PUSH_PATH, 0)] * 4 + [(BATCH_PATH, 4)]
     assert {m.status for m in _messages(system, first_case, Channel.PUSH)} == {SendState.SENT}
     assert {m.status for m in _messages(system, second_case, Channel.PUSH)} == {SendState.SENT}
 
@@ -279,8 +283,9 @@ def test_a_device_the_provider_no_longer_knows_is_removed_and_its_push_given_up(
     _drain(system.ctx, SendChannel.PUSH)
 
     pushes = _messages(system, case_id, Channel.PUSH)
-    # Sent in one pass, every push is answered that the device is gone, and given up.
+    # Sent in one pass, one batch request, every push is answered that the device is gone, and given up.
     assert len(pushes) > 1
+    assert [r.entries for r in channels.push.requests if r.path == BATCH_PATH] == [len(pushes)]
     assert {m.status for m in pushes} == {SendState.FAILED}
     assert all("1011" in (m.last_error or "") for m in pushes)
     assert client.get("/v1/devices", headers=auth("buyer", "buyer_1")).json()["items"] == []
@@ -351,6 +356,7 @@ def test_a_sender_that_dies_after_the_provider_took_a_push_sends_it_once_more_an
     assert _drain(system.ctx, SendChannel.PUSH) == {SendChannel.PUSH: 4}
     # JPush took each cid once: the buyer's phone buzzed four times, not eight.
     assert len(channels.push.pushes) == 4
+    assert channels.push.repeats == 4
     assert {m.status for m in _messages(system, case_id, Channel.PUSH)} == {SendState.SENT}
 
 

@@ -4,8 +4,9 @@ The providers' side is the sandboxes' own records, read at the end: a text by it
 a push by the message id in its extras, an email by its ``X-Tuika-Message``, a webhook by its
 ``webhook-id``. A duplicate is a message the provider took more than once. The SMS sandbox
 and JPush drop a repeat themselves (one by ``OutId``, the other by cid), so repeats are
-counted at the request level there: each request the provider answered as taken beyond the
-first for its message. A message is lost when the plan says it is due and it has no row, when
+counted from the answers there: each request the SMS sandbox answered as taken beyond the
+first for its ``OutId``, each push (a request of its own or a batch's entry) JPush answered
+with the first result of its cid. A message is lost when the plan says it is due and it has no row, when
 its row never reached ``sent``, or when its row says ``sent`` and the provider has no record of it.
 """
 
@@ -21,7 +22,6 @@ from tuika.domain.sending import SendState
 from tuika_dev.bench.load import percentile
 from tuika_dev.bench.notify_load import Hook
 from tuika_dev.sandbox.channels import Channels
-from tuika_dev.sandbox.push import PUSH_PATH
 
 # A message's id is its event's (a ULID) and two digits: its place among the event's messages.
 _EVENT_ID_LENGTH = 26
@@ -58,12 +58,16 @@ def receipts(channels: Channels) -> dict[Channel, Receipts]:
         sms.first.setdefault(text.out_id, text.received_at.timestamp())
     # The sandbox answers a repeated OutId with the first BizId and keeps one record: count the calls.
     sms.taken.update(call.out_id for call in channels.sms.calls if call.code == "OK")
+    pushed_once: set[tuple[str, str]] = set()
     for pushed in channels.push.pushes:
-        push.took(str(pushed.extras.get("message_id", "")), pushed.received_at.timestamp())
-    # A push sent again with the cid JPush took is answered as taken and not recorded again: one
-    # device a buyer and one message a request, so taken requests beyond the records are repeats.
-    taken = sum(1 for r in channels.push.requests if r.path == PUSH_PATH and r.status == 200)
-    push.unrecorded = max(0, taken - len(channels.push.pushes))
+        # One push to a buyer's two phones is a record for each with one msg_id: one take.
+        message_id = str(pushed.extras.get("message_id", ""))
+        if (message_id, pushed.msg_id) not in pushed_once:
+            pushed_once.add((message_id, pushed.msg_id))
+            push.took(message_id, pushed.received_at.timestamp())
+    # A push sent again with the cid JPush took, alone or in a batch, is answered as taken and
+    # not recorded again; the sandbox counts each such answer, however many a request held.
+    push.unrecorded = channels.push.repeats
     for mail in channels.smtp.messages:
         email.took(mail.tuika_message or "", mail.received_at.timestamp())
     return {Channel.SMS: sms, Channel.PUSH: push, Channel.EMAIL: email}

@@ -1,9 +1,16 @@
-"""A local JPush: the push API v3 and its cid pool over HTTP, known devices and faults on demand.
+"""A local JPush: the push API v3, its batch single push and its cid pool over HTTP, known devices and faults on demand.
 
 It checks HTTP Basic auth (app key and master secret) exactly, checks the body's shape as JPush
 does (platform, audience, notification, options, the cid), answers JPush's error codes, and
 records each push it takes. A push sent again with a cid that was already used for a push it
 took is answered with that first result and not recorded twice, as JPush documents.
+
+The batch single push (``POST /v3/push/batch/regid/single``, JPush's for VIP apps) takes
+``{"pushlist": {"<cid>": {"platform", "target", "notification", "options"}, …}}``, up to 1000
+entries, and answers each cid with ``{"msg_id": …}`` or ``{"error": {"code", "message"}}``: an
+entry is checked, deduplicated by its cid and recorded as a single push to its one target is,
+an unknown target is that entry's 1011. The faults apply to a batch request as a whole. An app
+made with ``vip=False`` is answered 2006 there, and gets at most 10 cids a call.
 
 >>> with SandboxPush() as jpush:
 ...     jpush.register("1a0018970a8f3bd2f2b")
@@ -24,22 +31,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from tuika_dev.sandbox.serving import LocalServer, Served
 
 PUSH_PATH: Final = "/v3/push"
+BATCH_PATH: Final = "/v3/push/batch/regid/single"
 CID_PATH: Final = "/v3/push/cid"
 
 PLATFORMS: Final = frozenset({"android", "ios", "quickapp", "hmos"})
 AUDIENCE_KEYS: Final = frozenset({"tag", "tag_and", "tag_not", "alias", "registration_id", "segment", "abtest"})
 MAX_IDS: Final = 1000  # registration ids in one push
+MAX_ENTRIES: Final = 1000  # cids in one batch request
+ENTRY_KEYS: Final = frozenset({"platform", "target", "notification", "message", "sms_message", "options"})
 # The whole notification object, extras included, as JPush bounds it (APNs allows 4 KB too).
 MAX_NOTIFICATION_BYTES: Final = 4000
 MAX_TIME_TO_LIVE_S: Final = 10 * 86_400
 CID_LIFETIME_S: Final = 86_400.0
 MAX_CIDS: Final = 10  # a call, for an app that is not VIP
+MAX_CIDS_VIP: Final = 1000  # a call, for a VIP app
 RATE_QUOTA: Final = 600  # calls a minute, as the X-Rate-Limit-* headers report them
 RATE_WINDOW_S: Final = 60
 
@@ -65,13 +76,17 @@ class Push:
 
 @dataclass(frozen=True, slots=True)
 class ReceivedRequest:
-    """One request as the sandbox saw it, with the status and JPush code it answered."""
+    """One request as the sandbox saw it, with the status and JPush code it answered.
+
+    ``entries`` is how many pushes a batch request held; a single push or a cid call holds none.
+    """
 
     method: str
     path: str
     status: int
     code: int
     fault: Fault | None = None
+    entries: int = 0
 
 
 class _Refused(Exception):
@@ -91,11 +106,13 @@ class SandboxPush(Served):
         master_secret: str = "sandbox-master-secret",
         *,
         slow_s: float = 1.0,
+        vip: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app_key = app_key
         self.master_secret = master_secret
         self.slow_s = slow_s
+        self.vip = vip
         self.mode: Fault | None = None  # a standing fault, used when no queued one is left
         self._clock = clock
         self._lock = threading.Lock()
@@ -104,6 +121,7 @@ class SandboxPush(Served):
         self._issued: dict[str, float] = {}  # cid -> when it was issued
         self._taken: dict[str, tuple[str, str]] = {}  # cid -> (sendno, msg_id) of its push
         self._pushes: list[Push] = []
+        self._repeats = 0  # pushes answered from their cid's first result, nothing sent
         self._requests: list[ReceivedRequest] = []
         self._calls: dict[int, int] = {}  # rate window -> calls in it
         self._next_msg = 18_100_000_000
@@ -142,6 +160,12 @@ class SandboxPush(Served):
             return list(self._pushes)
 
     @property
+    def repeats(self) -> int:
+        """Return how many pushes, single or batch entries, were answered as their cid's first push, not sent."""
+        with self._lock:
+            return self._repeats
+
+    @property
     def requests(self) -> list[ReceivedRequest]:
         """Return a copy of every request received so far, oldest first."""
         with self._lock:
@@ -161,7 +185,8 @@ class SandboxPush(Served):
             self._calls = {window: self._calls.get(window, 0) + 1}
             remaining = max(RATE_QUOTA - self._calls[window], 0)
         reset = str(RATE_WINDOW_S - int(now % RATE_WINDOW_S))
-        status, payload = 200, {}
+        status, entries = 200, 0
+        payload: dict[str, object] = {}
         try:
             if fault is Fault.DOWN:
                 raise _Refused(503, 1000, "Service Unavailable")
@@ -169,14 +194,14 @@ class SandboxPush(Served):
             if fault is Fault.THROTTLE:
                 remaining = 0
                 raise _Refused(429, 2002, "Request times of API exceed the limit")
-            payload = self._route(method, url.path, url.query, raw, now)
+            payload, entries = self._route(method, url.path, url.query, raw, now)
         except _Refused as refused:
             status = refused.status
             payload = {**refused.extra, "error": {"code": refused.code, "message": str(refused)}}
         error = payload.get("error")
         code = int(error["code"]) if isinstance(error, dict) else 0
         with self._lock:
-            self._requests.append(ReceivedRequest(method, url.path, status, code, fault))
+            self._requests.append(ReceivedRequest(method, url.path, status, code, fault, entries))
         if fault is Fault.SLOW:
             self._stopping.wait(self.slow_s)
         answer_headers = {
@@ -203,15 +228,22 @@ class SandboxPush(Served):
         if not (key_ok and secret_ok):
             raise _Refused(401, 1004, "Basic authentication failed")
 
-    def _route(self, method: str, path: str, query: str, raw: bytes, now: float) -> dict[str, object]:
+    def _route(self, method: str, path: str, query: str, raw: bytes, now: float) -> tuple[dict[str, object], int]:
+        """Answer one request; return the answer and how many batch entries it held."""
         if path == CID_PATH:
             if method != "GET":
                 raise _Refused(405, 1001, "Only GET is supported")
-            return self._issue_cids(query, now)
+            return self._issue_cids(query, now), 0
         if path == PUSH_PATH:
             if method != "POST":
                 raise _Refused(405, 1001, "Only POST is supported")
-            return self._push(raw, now)
+            return self._push(raw, now), 0
+        if path == BATCH_PATH:
+            if method != "POST":
+                raise _Refused(405, 1001, "Only POST is supported")
+            if not self.vip:
+                raise _Refused(403, 2006, "This API is only available to VIP apps")
+            return self._batch(raw, now)
         raise _Refused(404, 1001, f"no such resource: {path}")
 
     def _issue_cids(self, query: str, now: float) -> dict[str, object]:
@@ -223,47 +255,116 @@ class SandboxPush(Served):
             raise _Refused(400, 1003, "this sandbox issues push cids only")
         with self._lock:
             self._issued = {c: t for c, t in self._issued.items() if now - t < CID_LIFETIME_S}
-            cids = [f"{self.app_key}-{uuid.uuid4()}" for _ in range(min(int(count_text), MAX_CIDS))]
+            most = MAX_CIDS_VIP if self.vip else MAX_CIDS
+            cids = [f"{self.app_key}-{uuid.uuid4()}" for _ in range(min(int(count_text), most))]
             self._issued.update(dict.fromkeys(cids, now))
         return {"cidlist": cids}
 
     def _push(self, raw: bytes, now: float) -> dict[str, object]:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise _Refused(400, 1002, "Missing parameter")
+        body = _json_body(raw)
         _check_platform(body.get("platform"))
         audience = _audience(body.get("audience"))
-        title, alert, extras = _notification(body)
-        options = body.get("options", {})
-        if not isinstance(options, dict):
-            raise _Refused(400, 1003, "options must be a JSON object")
-        number = _sendno(options)
-        _check_options(options)
+        content = _content(body)
         cid = body.get("cid")
+        if cid is not None and not self._cid_valid(cid, now):
+            raise _Refused(400, 1003, "cid is invalid or expired")
+        answer = self._take(cid, audience, content, now)
+        if "error" in answer:
+            failure = _Refused(400, 1011, answer["error"]["message"])
+            failure.extra = {"msg_id": answer["msg_id"]}
+            raise failure
+        return answer
+
+    def _batch(self, raw: bytes, now: float) -> tuple[dict[str, object], int]:
+        pushlist = _json_body(raw).get("pushlist")
+        if pushlist is None:
+            raise _Refused(400, 1002, "Missing parameter: pushlist")
+        if not isinstance(pushlist, dict) or not pushlist:
+            raise _Refused(400, 1003, "pushlist must be a non-empty JSON object")
+        if len(pushlist) > MAX_ENTRIES:
+            raise _Refused(400, 1003, f"pushlist holds at most {MAX_ENTRIES} cids")
+        answer: dict[str, object] = {}
+        for cid, entry in pushlist.items():
+            try:
+                answer[cid] = self._entry(cid, entry, now)
+            except _Refused as refused:
+                answer[cid] = {"error": {"code": refused.code, "message": str(refused)}}
+        return answer, len(pushlist)
+
+    def _entry(self, cid: str, entry: object, now: float) -> dict[str, object]:
+        if not isinstance(entry, dict):
+            raise _Refused(400, 1003, "an entry must be a JSON object")
+        unknown = sorted(set(entry) - ENTRY_KEYS)
+        if unknown:
+            raise _Refused(400, 1009, f"unsupported key: {', '.join(unknown)}")
+        _check_platform(entry.get("platform"))
+        target = entry.get("target")
+        if target is None:
+            raise _Refused(400, 1002, "Missing parameter: target")
+        if not isinstance(target, str) or not target:
+            raise _Refused(400, 1003, "target must be a registration id")
+        content = _content(entry)
+        if not self._cid_valid(cid, now):
+            raise _Refused(400, 1003, "cid is invalid or expired")
+        answer = self._take(cid, [target], content, now)
+        # JPush's batch answers a msg_id as a number, and no sendno.
+        answer.pop("sendno", None)
+        return {**answer, "msg_id": int(answer["msg_id"])}
+
+    def _cid_valid(self, cid: object, now: float) -> bool:
         with self._lock:
-            if cid is not None:
-                if not isinstance(cid, str) or now - self._issued.get(cid, -CID_LIFETIME_S) >= CID_LIFETIME_S:
-                    raise _Refused(400, 1003, "cid is invalid or expired")
-                if cid in self._taken:
-                    first_sendno, first_msg_id = self._taken[cid]
-                    return {"sendno": first_sendno, "msg_id": first_msg_id}
+            return isinstance(cid, str) and now - self._issued.get(cid, -CID_LIFETIME_S) < CID_LIFETIME_S
+
+    def _take(self, cid: object, audience: list[str], content: _Content, now: float) -> dict[str, Any]:
+        """Push ``content`` to the known devices of ``audience``, or answer the first push of ``cid``."""
+        with self._lock:
+            if isinstance(cid, str) and cid in self._taken:
+                self._repeats += 1
+                first_sendno, first_msg_id = self._taken[cid]
+                return {"sendno": first_sendno, "msg_id": first_msg_id}
             msg_id = str(self._next_msg)
             self._next_msg += 1
             targets = [reg_id for reg_id in audience if self._devices.get(reg_id, False)]
             if not targets:
-                failure = _Refused(
-                    400, 1011, "cannot find user by this audience or has been inactive for more than 255 days"
-                )
-                failure.extra = {"msg_id": msg_id}
-                raise failure
+                message = "cannot find user by this audience or has been inactive for more than 255 days"
+                return {"msg_id": msg_id, "error": {"code": 1011, "message": message}}
             at = datetime.fromtimestamp(now, UTC)
-            self._pushes.extend(Push(reg_id, title, alert, extras, msg_id, number, at) for reg_id in targets)
-            if cid is not None:
-                self._taken[cid] = (str(number), msg_id)
-        return {"sendno": str(number), "msg_id": msg_id}
+            self._pushes.extend(
+                Push(reg_id, content.title, content.alert, content.extras, msg_id, content.sendno, at)
+                for reg_id in targets
+            )
+            if isinstance(cid, str):
+                self._taken[cid] = (str(content.sendno), msg_id)
+        return {"sendno": str(content.sendno), "msg_id": msg_id}
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    title: str | None
+    alert: str
+    extras: Mapping[str, object]
+    sendno: int
+
+
+def _json_body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise _Refused(400, 1002, "Missing parameter")
+    return body
+
+
+def _content(body: Mapping[str, object]) -> _Content:
+    """Return what a push or a batch entry shows and carries, checked as JPush checks it."""
+    title, alert, extras = _notification(body)
+    options = body.get("options", {})
+    if not isinstance(options, dict):
+        raise _Refused(400, 1003, "options must be a JSON object")
+    number = _sendno(options)
+    _check_options(options)
+    return _Content(title, alert, extras, number)
 
 
 def _check_platform(platform: object) -> None:
