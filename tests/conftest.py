@@ -49,6 +49,8 @@ TABLES = (
     "ledger_entries",
     "ledger_postings",
     "payouts",
+    "merchant_responses",
+    "merchant_windows",
     "decisions",
     "case_events",
     "case_findings",

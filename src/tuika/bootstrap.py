@@ -89,6 +89,7 @@ def sla(settings: Settings) -> Sla:
         manual_review=timedelta(seconds=settings.sla_manual_review_s),
         arbitration=timedelta(seconds=settings.sla_arbitration_s),
         awaiting_evidence=timedelta(seconds=settings.sla_awaiting_evidence_s),
+        merchant_response=timedelta(seconds=settings.sla_merchant_response_s),
         redrive_after=timedelta(seconds=max(5, settings.sweep_interval_s)),
     )
 

@@ -60,9 +60,14 @@ def test_a_claim_sent_to_a_person_then_refunded_to_the_balance_is_told_to_its_bu
         assert "buyer_1" not in message["body"]
         assert not re.search(r"[a-z]+_[a-z_]+", message["title"] + message["body"]), message
 
-    # The merchant hears of the claim against its goods and of the decision, not of the buyer's steps.
+    # The merchant hears of the claim against its goods, that it is asked to answer (a person
+    # reviews it) and of the decision, not of the buyer's steps.
     merchant = _inbox(client, auth("merchant", "merchant_1"))
-    assert [m["moment"] for m in merchant["items"]] == ["claim_decided_for_merchant", "claim_against_goods"]
+    assert [m["moment"] for m in merchant["items"]] == [
+        "claim_decided_for_merchant",
+        "claim_to_answer",
+        "claim_against_goods",
+    ]
     assert "原因：卡密无效" in merchant["items"][-1]["body"]
 
 
@@ -115,8 +120,9 @@ def test_marking_read_one_and_all_and_paging_back(client: TestClient, auth: Auth
 
     assert client.post("/v1/inbox/read-all", headers=buyer).json() == {"marked": 5}
     assert _inbox(client, buyer)["unread"] == 0
-    # And the merchant's three, and the agents' queue told of each case sent to a person.
-    assert count_rows(system.engine, "messages") == 6 + 3 + 3
+    # And the merchant's six (each claim against its goods, and asked to answer), and the agents'
+    # queue told of each case sent to a person.
+    assert count_rows(system.engine, "messages") == 6 + 6 + 3
 
 
 def test_no_one_reads_or_marks_another_persons_messages(client: TestClient, auth: Auth, system: System) -> None:

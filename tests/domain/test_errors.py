@@ -48,6 +48,7 @@ ANSWERS: dict[str, tuple[str, int]] = {
     "ItemsAlreadyClaimed": ("items_already_claimed", 409),
     "IdempotencyKeyReused": ("idempotency_key_reused", 409),
     "ContestNotAllowed": ("contest_not_allowed", 409),
+    "MerchantResponseNotAllowed": ("merchant_response_not_allowed", 409),
     "AppealNotAllowed": ("appeal_not_allowed", 409),
     "OrderHasClaims": ("order_has_claims", 409),
     "OverRefund": ("over_refund", 409),

@@ -49,6 +49,7 @@ SAMPLE = {
     "since": "12月13日 18:05",
     "voucher": "2026121322001455631412345678",
     "late": "2 小时 5 分钟",
+    "respond_by": "12月13日 18:05",
 }
 
 
@@ -72,6 +73,11 @@ def _event(type_: EventType, **payload: Any) -> Event:
             ["sent_to_person", "case_waiting"],
         ),
         (
+            _event(EventType.CASE_MOVED, **{"from": "reviewing", "to": "manual_review", "respond_by": "2026-01-01"}),
+            False,
+            ["sent_to_person", "case_waiting", "claim_to_answer"],
+        ),
+        (
             _event(EventType.CASE_MOVED, **{"from": "reviewing", "to": "arbitration"}),
             False,
             ["sent_to_person", "case_waiting"],
@@ -87,6 +93,21 @@ def _event(type_: EventType, **payload: Any) -> Event:
             False,
             ["approved", "claim_decided_for_merchant"],
         ),
+        (
+            _event(
+                EventType.CASE_DECIDED, **{"from": "manual_review", "to": "approved", "codes": ["merchant_timeout"]}
+            ),
+            False,
+            ["approved", "merchant_timed_out"],
+        ),
+        (
+            _event(
+                EventType.CASE_NOTED, **{"from": "manual_review", "to": "manual_review", "codes": ["merchant_timeout"]}
+            ),
+            False,
+            ["merchant_timed_out"],
+        ),
+        (_event(EventType.CASE_NOTED, **{"from": "manual_review", "to": "manual_review", "codes": []}), False, []),
         (
             _event(EventType.CASE_DECIDED, **{"from": "reviewing", "to": "rejected"}),
             False,

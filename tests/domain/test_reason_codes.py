@@ -160,6 +160,8 @@ AUDIENCE = {
     "supplier_confirmed_fault": "buyer",
     "merchant_confirmed_fault": "buyer",
     "merchant_disputes": "buyer",
+    "merchant_timeout": "buyer",
+    "merchant_statement": "buyer",
     "goodwill": "buyer",
     "policy_exception": "buyer",
     "duplicate_claim": "buyer",

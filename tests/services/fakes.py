@@ -32,6 +32,7 @@ from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed, NotFound, Sta
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
+from tuika.domain.merchant import MerchantResponse, MerchantWindow
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
@@ -373,6 +374,42 @@ class FakeWebhooks(_Fake):
             self.deliveries.append(d)
 
 
+class FakeMerchant(_Fake):
+    """The merchants' responses and the windows they have to answer in."""
+
+    name, tables = "merchant", ("response_rows", "windows")
+
+    def __init__(self) -> None:
+        self.response_rows: list[MerchantResponse] = []
+        self.windows: dict[CaseId, MerchantWindow] = {}
+
+    def add_response(self, response: MerchantResponse) -> None:
+        self.response_rows.append(response)
+
+    def responses(self, case_id: CaseId) -> list[MerchantResponse]:
+        return [r for r in self.response_rows if r.case_id == case_id]
+
+    def open_window(self, window: MerchantWindow) -> bool:
+        if window.case_id in self.windows:
+            return False
+        self.windows[window.case_id] = window
+        return True
+
+    def window(self, case_id: CaseId) -> MerchantWindow | None:
+        return self.windows.get(case_id)
+
+    def close_window(self, case_id: CaseId, at: datetime, outcome: str) -> bool:
+        window = self.windows.get(case_id)
+        if window is None or not window.open:
+            return False
+        self.windows[case_id] = replace(window, closed_at=at, outcome=outcome)
+        return True
+
+    def overdue(self, now: datetime, limit: int) -> list[CaseId]:
+        due = sorted((w for w in self.windows.values() if w.overdue(now)), key=lambda w: w.respond_by)
+        return [w.case_id for w in due[:limit]]
+
+
 class FakePreferences(_Fake):
     """People's preferences and the buyers' devices, as the message writer reads them."""
 
@@ -433,6 +470,7 @@ class FakeUnitOfWork:
         self.messages = FakeMessages()
         self.webhooks = FakeWebhooks()
         self.preferences = FakePreferences()
+        self.merchant = FakeMerchant()
         for name in ("ledger", "marks", "notices", "sessions", "links", "answers", "sends"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
@@ -466,6 +504,7 @@ class FakeUnitOfWork:
             self.messages,
             self.webhooks,
             self.preferences,
+            self.merchant,
         )
 
     def _snapshot(self) -> list[dict[str, Any]]:

@@ -323,6 +323,29 @@ def case(view: CaseView) -> s.CaseOut:
         decisions=[decision(d) for d in view.decisions],
         payout=payout(view.payouts[-1], disputed=view.payouts[-1].id in view.disputed) if view.payouts else None,
         findings=[finding(f) for f in view.findings],
+        merchant=merchant(view),
+    )
+
+
+def merchant(view: CaseView) -> s.MerchantOut:
+    """Return the claim as put to its merchant: the deadline, the answer and every response with its files."""
+    files = {r.id: r for r in view.merchant_evidence}
+    window = view.merchant_window
+    closed = window is not None and not window.open
+    return s.MerchantOut(
+        respond_by=view.merchant_respond_by,
+        answer=window.outcome if window is not None and closed else None,
+        answered_at=window.closed_at if window is not None and closed else None,
+        responses=[
+            s.MerchantResponseOut(
+                id=r.id,
+                action=r.action.value,
+                note=r.note,
+                evidence=[evidence(files[e]) for e in r.evidence_ids if e in files],
+                at=r.at,
+            )
+            for r in view.merchant_responses
+        ],
     )
 
 

@@ -340,6 +340,33 @@ class EvidenceAddIn(Strict):
     note: Text = ""
 
 
+class MerchantResponseIn(Strict):
+    """The merchant's answer to a claim on its goods, or a statement; every one says why."""
+
+    action: Literal["accept", "contest", "statement"]
+    note: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]
+    evidence_ids: Annotated[list[Id], Field(max_length=9)] | None = None
+
+
+class MerchantResponseOut(BaseModel):
+    id: str
+    action: str
+    note: str
+    evidence: list[EvidenceOut]
+    at: datetime
+
+
+class MerchantOut(BaseModel):
+    """The claim as put to the merchant: its deadline while it waits, its answer, all it said."""
+
+    # While the claim waits for the merchant's answer; then null.
+    respond_by: datetime | None
+    # accept, contest, or timeout (the deadline passed: taken as accepted); null until then.
+    answer: str | None
+    answered_at: datetime | None
+    responses: list[MerchantResponseOut]
+
+
 class DecisionIn(Strict):
     action: Literal["approve", "reject", "request_evidence", "escalate"]
     reason_codes: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(min_length=1, max_length=10)]
@@ -434,6 +461,7 @@ class CaseOut(BaseModel):
     decisions: list[DecisionOut]
     payout: PayoutOut | None
     findings: list[FindingOut]
+    merchant: MerchantOut
 
 
 class CaseSummary(BaseModel):

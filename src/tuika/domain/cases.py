@@ -233,11 +233,12 @@ class DecisionAction(StrEnum):
 
 
 class Tier(StrEnum):
-    """Who made a decision: the machine, a support agent or an arbitrator."""
+    """Who made a decision: the machine, a support agent, an arbitrator, or the merchant accepting a claim."""
 
     AUTO = "auto"
     AGENT = "agent"
     ARBITRATOR = "arbitrator"
+    MERCHANT = "merchant"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from tuika.domain.clock import SHANGHAI
 from tuika.domain.errors import InvalidInput
 from tuika.domain.events import Event, EventType
 from tuika.domain.ids import EventId
+from tuika.domain.merchant import TIMEOUT_CODE
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
@@ -63,6 +64,9 @@ class Moment(StrEnum):
     REFUND_ARRIVED = "refund_arrived"
     CLAIM_AGAINST_GOODS = "claim_against_goods"
     CLAIM_DECIDED_FOR_MERCHANT = "claim_decided_for_merchant"
+    # The claim is put to the merchant, with its deadline; and its silence was taken as consent.
+    CLAIM_TO_ANSWER = "claim_to_answer"
+    MERCHANT_TIMED_OUT = "merchant_timed_out"
     # Not of a claim: an endpoint whose every webhook failed for a day was disabled.
     ENDPOINT_DISABLED = "endpoint_disabled"
     # To staff: a case came into a person's queue, or waited there past its time limit.
@@ -110,6 +114,8 @@ VARIABLES: Final[Mapping[Moment, frozenset[str]]] = {
     Moment.REFUND_ARRIVED: _CASE_VARS | {"route", "voucher"},
     Moment.CLAIM_AGAINST_GOODS: _CASE_VARS | {"reason"},
     Moment.CLAIM_DECIDED_FOR_MERCHANT: _CASE_VARS | {"outcome"},
+    Moment.CLAIM_TO_ANSWER: _CASE_VARS | {"reason", "respond_by"},
+    Moment.MERCHANT_TIMED_OUT: _CASE_VARS,
     Moment.ENDPOINT_DISABLED: frozenset({"url", "since", "link"}),
     Moment.CASE_WAITING: _CASE_VARS | {"expected", "reason"},
     Moment.CASE_ESCALATED: _CASE_VARS | {"reason", "late"},
@@ -121,12 +127,20 @@ _FOR: Final[Mapping[Recipient, frozenset[Moment]]] = {
     - {
         Moment.CLAIM_AGAINST_GOODS,
         Moment.CLAIM_DECIDED_FOR_MERCHANT,
+        Moment.CLAIM_TO_ANSWER,
+        Moment.MERCHANT_TIMED_OUT,
         Moment.ENDPOINT_DISABLED,
         Moment.CASE_WAITING,
         Moment.CASE_ESCALATED,
     },
     Recipient.MERCHANT: frozenset(
-        {Moment.CLAIM_AGAINST_GOODS, Moment.CLAIM_DECIDED_FOR_MERCHANT, Moment.ENDPOINT_DISABLED}
+        {
+            Moment.CLAIM_AGAINST_GOODS,
+            Moment.CLAIM_DECIDED_FOR_MERCHANT,
+            Moment.CLAIM_TO_ANSWER,
+            Moment.MERCHANT_TIMED_OUT,
+            Moment.ENDPOINT_DISABLED,
+        }
     ),
     Recipient.PLATFORM: frozenset({Moment.ENDPOINT_DISABLED}),
     Recipient.STAFF: frozenset({Moment.CASE_WAITING, Moment.CASE_ESCALATED}),
@@ -145,18 +159,25 @@ def moments_of(event: Event, *, appealed: bool = False) -> tuple[Moment, ...]:
     ['sent_to_person']
     """
     to = event.payload.get("to")
+    codes = event.payload.get("codes")
+    timed_out = isinstance(codes, list) and TIMEOUT_CODE in codes
     if event.type is EventType.CASE_SUBMITTED:
         return (Moment.CLAIM_RECEIVED, Moment.CLAIM_AGAINST_GOODS)
     if event.type is EventType.CASE_DECIDED:
         if appealed:
             return (Moment.APPEAL_DECIDED, Moment.CLAIM_DECIDED_FOR_MERCHANT)
         if to == CaseStatus.APPROVED.value:
-            return (Moment.APPROVED, Moment.CLAIM_DECIDED_FOR_MERCHANT)
+            return (Moment.APPROVED, Moment.MERCHANT_TIMED_OUT if timed_out else Moment.CLAIM_DECIDED_FOR_MERCHANT)
         return (Moment.REJECTED, Moment.CLAIM_DECIDED_FOR_MERCHANT)
+    if event.type is EventType.CASE_NOTED:
+        # The merchant's silence noted on a claim a person still decides (signs of fraud).
+        return (Moment.MERCHANT_TIMED_OUT,) if timed_out else ()
     if event.type is EventType.CASE_MOVED:
         came_from = event.payload.get("from")
         if to == CaseStatus.AWAITING_EVIDENCE.value:
             return (Moment.EVIDENCE_REQUESTED,)
+        if to == CaseStatus.MANUAL_REVIEW.value and event.payload.get("respond_by"):
+            return (Moment.SENT_TO_PERSON, Moment.CASE_WAITING, Moment.CLAIM_TO_ANSWER)
         if to == CaseStatus.MANUAL_REVIEW.value:
             return (Moment.SENT_TO_PERSON, Moment.CASE_WAITING)
         if to == CaseStatus.ARBITRATION.value and came_from == CaseStatus.REJECTED.value:
@@ -207,6 +228,7 @@ TOLD_BY: Final = (
     EventType.CASE_SUBMITTED,
     EventType.CASE_DECIDED,
     EventType.CASE_MOVED,
+    EventType.CASE_NOTED,
     EventType.CASE_ESCALATED,
     EventType.PAYOUT_SENT,
     EventType.PAYOUT_SETTLED,

@@ -90,6 +90,11 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "supplier_confirmed_fault": ("供货商确认问题", "The supplier confirmed the fault"),
     "merchant_confirmed_fault": ("商家确认问题", "The merchant confirmed the fault"),
     "merchant_disputes": ("商家对申请有异议", "The merchant disputes the claim"),
+    "merchant_timeout": (
+        "商家未在答复期限内处理，视为同意退款",
+        "The merchant did not answer in time and is taken to have agreed to the refund",
+    ),
+    "merchant_statement": ("商家补充了说明", "The merchant added a statement"),
     "goodwill": ("平台体验补偿", "Refunded as a goodwill gesture"),
     "policy_exception": ("政策例外处理", "Exception to the policy"),
     "duplicate_claim": ("重复申请", "Duplicate claim"),
@@ -152,6 +157,7 @@ _BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
             "evidence_confirms_claim",
             "supplier_confirmed_fault",
             "merchant_confirmed_fault",
+            "merchant_timeout",
             "goodwill",
             "policy_exception",
         }
@@ -224,6 +230,7 @@ _BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
             "gateway_refund_disputed",
             "dispute_resolved_not_paid",
             "review_overdue_escalated",
+            "merchant_statement",
         }
     ),
 }

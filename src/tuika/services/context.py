@@ -63,6 +63,8 @@ class Sla:
     arbitration: timedelta = timedelta(hours=1)
     awaiting_evidence: timedelta = timedelta(hours=48)
     redrive_after: timedelta = timedelta(seconds=30)
+    # What the merchant has to answer a claim a person reviews; the seeds' fast arbitration hour.
+    merchant_response: timedelta = timedelta(hours=1)
 
     def stages(self) -> dict[CaseStatus, Stage]:
         """Return the buyer-facing stage of each status."""

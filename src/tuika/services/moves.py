@@ -12,6 +12,7 @@ from datetime import datetime
 
 from tuika.domain.cases import Case, CaseStatus, Role, TimelineEvent
 from tuika.domain.events import PAYOUT_TARGETS, EventType, case_event, escalation_event, order_event, payout_event
+from tuika.domain.merchant import MerchantWindow
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.services.context import SYSTEM, Actor
@@ -34,13 +35,27 @@ def move_case(
     codes: tuple[str, ...] = (),
     note: str = "",
     due: datetime | None = None,
+    merchant_by: datetime | None = None,
 ) -> Case:
-    """Move ``case`` to ``to`` and store it only if it is still in its current status."""
+    """Move ``case`` to ``to`` and store it only if it is still in its current status.
+
+    ``merchant_by``, on a move to a person's review, puts the claim to the merchant too: it has
+    until then to answer (``domain.merchant``), unless it was put to it before.
+    """
     moved, line = case.move(to, at=at, actor=actor.subject, role=actor.role, reason_codes=codes, note=note, due_at=due)
     if actor.role is not Role.SYSTEM and to in (CaseStatus.APPROVED, CaseStatus.REJECTED):
         moved = replace(moved, decided_by=actor.subject)
     uow.cases.save(moved, case.status, line)
-    uow.events.add(case_event(moved, line))
+    event = case_event(moved, line)
+    put_to_merchant = merchant_by is not None and to is CaseStatus.MANUAL_REVIEW
+    if (
+        merchant_by is not None
+        and put_to_merchant
+        and uow.merchant.open_window(MerchantWindow(case.id, at, merchant_by))
+    ):
+        # The merchant is told, and a partner learns, by when it must answer.
+        event = replace(event, payload={**event.payload, "respond_by": merchant_by.isoformat()})
+    uow.events.add(event)
     return moved
 
 
@@ -49,7 +64,7 @@ def note_case(uow: UnitOfWork, case: Case, line: TimelineEvent) -> Case:
     updated = replace(case, updated_at=line.at)
     uow.cases.save(updated, case.status, line)
     uow.events.add(case_event(updated, line))
-    return updated
+    return replace(updated, timeline=(*updated.timeline, line))
 
 
 def note_on_case(uow: UnitOfWork, case: Case, at: datetime, code: str, note: str = "") -> Case:

@@ -17,6 +17,7 @@ from tuika.domain.gateway import Notice, RefundAnswer, RefundRequest, StatementL
 from tuika.domain.history import BuyerHistory
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.ledger import Entry, Posting
+from tuika.domain.merchant import MerchantResponse, MerchantWindow
 from tuika.domain.money import Money
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order, ProductKind
@@ -255,6 +256,17 @@ class AnswerRepository(Protocol):
     def delete_before(self, before: datetime, limit: int) -> int: ...
 
 
+class MerchantRepository(Protocol):
+    """What merchants answered on claims on their goods, and each claim's time to answer."""
+
+    def add_response(self, response: MerchantResponse) -> None: ...
+    def responses(self, case_id: CaseId) -> list[MerchantResponse]: ...
+    def open_window(self, window: MerchantWindow) -> bool: ...
+    def window(self, case_id: CaseId) -> MerchantWindow | None: ...
+    def close_window(self, case_id: CaseId, at: datetime, outcome: str) -> bool: ...
+    def overdue(self, now: datetime, limit: int) -> list[CaseId]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Services commit; nothing else does."""
 
@@ -278,6 +290,7 @@ class UnitOfWork(Protocol):
     sends: SendRepository
     preferences: PreferencesRepository
     webhooks: WebhookRepository
+    merchant: MerchantRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Final
@@ -13,6 +14,7 @@ from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import CaseId, OrderId, PayoutId
 from tuika.domain.ledger import Entry, buyer_account, is_valid_account
 from tuika.domain.masking import mask_user_id
+from tuika.domain.merchant import MerchantResponse, MerchantWindow
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
 from tuika.domain.reason_codes import withhold
@@ -33,6 +35,16 @@ class CaseView:
     reads: tuple[EvidenceRead, ...] = ()
     # Payouts whose gateway disputes our record: outcome unknown until finance resolves it.
     disputed: frozenset[PayoutId] = frozenset()
+    # What the merchant said on the claim, the files it gave, and the time it has (or had) to answer.
+    merchant_responses: tuple[MerchantResponse, ...] = ()
+    merchant_evidence: tuple[EvidenceRecord, ...] = ()
+    merchant_window: MerchantWindow | None = None
+
+    @property
+    def merchant_respond_by(self) -> datetime | None:
+        """When the merchant must answer by: only while the claim waits for its answer."""
+        w = self.merchant_window
+        return w.respond_by if w is not None and w.open and self.case.status is CaseStatus.MANUAL_REVIEW else None
 
 
 # The host platform reads every case on the orders it pushed, as their buyers read them: it shows
@@ -123,13 +135,22 @@ def progress(ctx: Context, actor: Actor, case_id: CaseId) -> CaseProgress:
 def load(ctx: Context, uow: UnitOfWork, case: Case) -> CaseView:
     """Return the view of a case read in ``uow``, with its decisions, payouts and evidence."""
     payouts = uow.payouts.for_case(case.id)
-    view = _view(ctx, case, uow.cases.decisions(case.id), payouts, uow.evidence.for_case(case.id))
+    files = uow.evidence.for_case(case.id)
+    view = _view(ctx, case, uow.cases.decisions(case.id), payouts, buyers(case, files))
     return replace(
         view,
         findings=tuple(uow.findings.for_case(case.id)),
         reads=tuple(uow.reads.for_case(case.id)),
         disputed=uow.alerts.disputed([p.id for p in payouts]),
+        merchant_responses=tuple(uow.merchant.responses(case.id)),
+        merchant_evidence=tuple(r for r in files if r.owner_id != case.buyer_id),
+        merchant_window=uow.merchant.window(case.id),
     )
+
+
+def buyers(case: Case, records: Sequence[EvidenceRecord]) -> list[EvidenceRecord]:
+    """Return the buyer's evidence of a case: what the review reads; the merchant's backs its answers."""
+    return [r for r in records if r.owner_id == case.buyer_id]
 
 
 def fresh(ctx: Context, case: Case, evidence: list[EvidenceRecord]) -> CaseView:

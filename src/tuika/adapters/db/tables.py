@@ -547,3 +547,28 @@ class WebhookAttemptRow(Base):
     excerpt: Mapped[str] = mapped_column(String(500))
     manual: Mapped[bool] = mapped_column(Boolean)
     __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
+
+
+class MerchantResponseRow(Base):
+    """One thing a merchant said on a claim on its goods: an answer or a statement, with its evidence."""
+
+    __tablename__ = "merchant_responses"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text)
+    evidence_ids: Mapped[list[Any]]
+    at: Mapped[datetime]
+
+
+class MerchantWindowRow(Base):
+    """The time a merchant has to answer a claim a person reviews; the sweep closes the overdue ones."""
+
+    __tablename__ = "merchant_windows"
+    __table_args__ = (Index("ix_merchant_windows_open", "closed_at", "respond_by"),)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    opened_at: Mapped[datetime]
+    respond_by: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))

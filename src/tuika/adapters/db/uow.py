@@ -14,6 +14,7 @@ from tuika.adapters.db.answers import SqlAnswerRepository
 from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.events import SqlEventRepository
+from tuika.adapters.db.merchant import SqlMerchantRepository
 from tuika.adapters.db.messages import SqlMessageRepository, SqlMessageSends
 from tuika.adapters.db.preferences import SqlPreferencesRepository
 from tuika.adapters.db.raw import forget
@@ -41,6 +42,7 @@ from tuika.services.ports import (
     IdempotencyRepository,
     LedgerRepository,
     MarkRepository,
+    MerchantRepository,
     MessageRepository,
     NoticeRepository,
     OrderRepository,
@@ -88,6 +90,7 @@ class SqlUnitOfWork:
     sends: SendRepository
     preferences: PreferencesRepository
     webhooks: WebhookRepository
+    merchant: MerchantRepository
 
     def __init__(
         self,
@@ -125,6 +128,7 @@ class SqlUnitOfWork:
         self.sends = SqlMessageSends(self.session)
         self.preferences = SqlPreferencesRepository(self.session)
         self.webhooks = SqlWebhookRepository(self.session)
+        self.merchant = SqlMerchantRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events
         return self

@@ -10,12 +10,13 @@ from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.domain.cases import CaseStatus
-from tuika.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tuika.domain.errors import Conflict, Forbidden, InvalidInput, MerchantResponseNotAllowed, NotFound
 from tuika.domain.ids import CaseId, EvidenceId, OrderId, case_number_of
+from tuika.domain.merchant import MerchantAction
 from tuika.http.deps import Caller, Ctx
 from tuika.services import views
-from tuika.services.claims import contest
 from tuika.services.claims import filing as claims
+from tuika.services.merchant import responses
 from tuika.services.ports import CaseFilter
 from tuika.services.review import decisions as review
 
@@ -104,7 +105,25 @@ def appeal(case_id: CaseId, ctx: Ctx, caller: Caller, body: s.NoteIn | None = No
 @router.post("/v1/refund-cases/{case_id}/contest", response_model=s.CaseOut, responses=MOVE)
 def contest_case(case_id: CaseId, ctx: Ctx, caller: Caller, body: s.NoteIn | None = None) -> s.CaseOut:
     """Contest, as the order's merchant, a claim a person is reviewing: it goes to arbitration."""
-    return present.case(contest.contest(ctx, caller, case_id, body.note if body else ""))
+    return present.case(responses.contest(ctx, caller, case_id, body.note if body else ""))
+
+
+@router.post(
+    "/v1/refund-cases/{case_id}/merchant-responses",
+    response_model=s.CaseOut,
+    responses=answers(Forbidden, NotFound, MerchantResponseNotAllowed),
+)
+def merchant_response(case_id: CaseId, body: s.MerchantResponseIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+    """Answer, as the merchant whose goods a claim is on: accept it, contest it, or add a statement.
+
+    Accepting approves the refund; contesting sends the claim to fast arbitration; a statement,
+    with its files, is for the arbitrator and the buyer to read. An answer is given once and
+    before ``merchant.respond_by``: after it, the claim is taken as accepted.
+    """
+    request = responses.ResponseRequest(
+        MerchantAction(body.action), body.note, tuple(EvidenceId(e) for e in body.evidence_ids or ())
+    )
+    return present.case(responses.respond(ctx, caller, case_id, request))
 
 
 @router.post("/v1/refund-cases/{case_id}/evidence", response_model=s.CaseOut, responses=MOVE)

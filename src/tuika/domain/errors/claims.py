@@ -63,3 +63,9 @@ class OrderHasClaims(Conflict):
     code = "order_has_claims"
     title = "The order has refund claims; its items and payment can no longer change"
     title_zh = "该订单已有退卡申请，商品与支付信息不可再修改"
+
+
+class MerchantResponseNotAllowed(Conflict):
+    code = "merchant_response_not_allowed"
+    title = "The merchant can answer a claim only while a person reviews it, once, and before its deadline"
+    title_zh = "商家仅可在人工复核阶段、答复期限内对申请作出一次答复"

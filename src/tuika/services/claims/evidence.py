@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tuika.domain.cases import Role
-from tuika.domain.errors import NotFound
+from tuika.domain.errors import Conflict, InvalidInput, NotFound
 from tuika.domain.ids import EvidenceId, new_id
 from tuika.domain.policy import EvidenceKind
 from tuika.services.context import Actor, Context
@@ -13,8 +13,9 @@ from tuika.services.ports import EvidenceRecord, UnitOfWork
 
 
 def upload(ctx: Context, actor: Actor, data: bytes, kind: EvidenceKind | None) -> EvidenceRecord:
-    """Store an uploaded screenshot; the store refuses anything but a sane image first."""
-    actor.require(Role.BUYER)
+    """Store an uploaded screenshot, a buyer's for a claim or a merchant's for its answer; the store
+    refuses anything but a sane image first."""
+    actor.require(Role.BUYER, Role.MERCHANT)
     stored = ctx.files.save(data)
     record = EvidenceRecord(
         id=EvidenceId(new_id("ev")),
@@ -35,21 +36,44 @@ def upload(ctx: Context, actor: Actor, data: bytes, kind: EvidenceKind | None) -
 
 
 def get(ctx: Context, actor: Actor, evidence_id: EvidenceId) -> tuple[EvidenceRecord, bytes]:
-    """Return an evidence record and its bytes, to its owner, staff, or the merchant a claim it backs is against."""
+    """Return an evidence record and its bytes, to its owner, staff, or a party to the claim it backs.
+
+    The parties are the claim's buyer and the merchant it is against: each reads the files the
+    other gave (the buyer's screenshots, the merchant's proof of delivery).
+    """
     with ctx.read() as uow:
         record = uow.evidence.get(evidence_id)
-        seen = record is not None and (actor.owns(record.owner_id) or _against(uow, actor, record))
+        seen = record is not None and (actor.owns(record.owner_id) or _party_to(uow, actor, record))
     if record is None or not seen:
         raise NotFound(f"evidence {evidence_id} not found")
     return record, ctx.files.open(record.sha256)
 
 
-def _against(uow: UnitOfWork, actor: Actor, record: EvidenceRecord) -> bool:
-    """Tell whether the actor is the merchant whose goods the claim this evidence backs is on."""
-    if actor.role is not Role.MERCHANT or record.case_id is None:
+def unattached_of(uow: UnitOfWork, actor: Actor, evidence_ids: tuple[EvidenceId, ...]) -> list[EvidenceRecord]:
+    """Return the actor's own uploads named, each backing no case yet; else refuse them all."""
+    if len(set(evidence_ids)) != len(evidence_ids):
+        raise InvalidInput("evidence_ids lists a file twice")
+    records = []
+    for evidence_id in evidence_ids:
+        record = uow.evidence.get(evidence_id)
+        if record is None or record.owner_id != actor.subject:
+            raise NotFound(f"evidence {evidence_id} not found")
+        if record.case_id is not None:
+            raise Conflict(f"evidence {evidence_id} already backs case {record.case_id}")
+        records.append(record)
+    return records
+
+
+def _party_to(uow: UnitOfWork, actor: Actor, record: EvidenceRecord) -> bool:
+    """Tell whether the actor is the buyer of the claim this evidence backs, or the merchant it is against."""
+    if actor.role not in (Role.BUYER, Role.MERCHANT) or record.case_id is None:
         return False
     case = uow.cases.get(record.case_id)
-    order = None if case is None else uow.orders.get(case.order_id)
+    if case is None:
+        return False
+    if actor.role is Role.BUYER:
+        return case.buyer_id == actor.subject
+    order = uow.orders.get(case.order_id)
     return order is not None and order.merchant_id == actor.subject
 
 

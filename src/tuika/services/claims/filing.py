@@ -26,6 +26,7 @@ from tuika.domain.payouts import Payout, PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.refund_limits import check_open
 from tuika.services import views
+from tuika.services.claims.evidence import unattached_of
 from tuika.services.context import Actor, Context
 from tuika.services.locks import lock_order, lock_read_case
 from tuika.services.moves import move_case, note_case, open_case
@@ -131,7 +132,7 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
         items = resolve_items(order, request.item_ids)
         if request.route is Route.ORIGINAL:
             check_route_open(ctx, order, request.route, uow.payouts.for_order(order.id))
-        evidence = _buyer_evidence(uow, actor, request.evidence_ids)
+        evidence = unattached_of(uow, actor, request.evidence_ids)
         policy = ctx.policies.current(uow)
         now = ctx.clock.now()
         outcome = evaluate(order, Claim(request.reason, items, tuple(e.kind for e in evidence)), policy, now)
@@ -188,20 +189,6 @@ def own_order(uow: UnitOfWork, actor: Actor, order_id: OrderId, *, lock: bool = 
     return order
 
 
-def _buyer_evidence(uow: UnitOfWork, actor: Actor, evidence_ids: tuple[EvidenceId, ...]) -> list[EvidenceRecord]:
-    if len(set(evidence_ids)) != len(evidence_ids):
-        raise InvalidInput("evidence_ids lists a file twice")
-    records = []
-    for evidence_id in evidence_ids:
-        record = uow.evidence.get(evidence_id)
-        if record is None or record.owner_id != actor.subject:
-            raise NotFound(f"evidence {evidence_id} not found")
-        if record.case_id is not None:
-            raise Conflict(f"evidence {evidence_id} already backs case {record.case_id}")
-        records.append(record)
-    return records
-
-
 def withdraw(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> Case:
     """Withdraw a claim that has not been approved yet."""
     actor.require(Role.BUYER)
@@ -252,7 +239,7 @@ def add_evidence(ctx: Context, actor: Actor, case_id: CaseId, evidence_ids: tupl
             CaseStatus.REVIEWING,
         ):
             raise Conflict(f"case {case_id} is {case.status.value}; it takes no more evidence")
-        _buyer_evidence(uow, actor, evidence_ids)
+        unattached_of(uow, actor, evidence_ids)
         now = ctx.clock.now()
         uow.evidence.attach(evidence_ids, case.id)
         updated = replace(case, evidence_ids=(*case.evidence_ids, *evidence_ids), updated_at=now)

@@ -231,6 +231,8 @@ def _values(plan: Plan, moment: Moment, event: Event, case: Case, order: Order, 
     due = datetime.fromisoformat(str(due_raw)) if due_raw else None
     # A due time always exists where a template says "by …"; should one be missing, say no time.
     due_text = when(due, lang) if due is not None else ("尽快" if lang == "zh" else "soon")
+    respond_raw = payload.get("respond_by")
+    respond_by = when(datetime.fromisoformat(str(respond_raw)), lang) if respond_raw else due_text
     to = str(payload.get("to"))
     raw_codes = payload.get("codes")
     codes = tuple(str(c) for c in raw_codes) if isinstance(raw_codes, list) else ()
@@ -248,6 +250,7 @@ def _values(plan: Plan, moment: Moment, event: Event, case: Case, order: Order, 
         "reason": plan.word("reason", case.reason.value, lang),
         "voucher": _voucher(payload.get("voucher"), route, lang) if is_payout else "",
         "late": lateness(int(str(payload.get("overdue_s") or 0)), lang),
+        "respond_by": respond_by,
     }
 
 

@@ -69,6 +69,7 @@ def _stop_for_a_person(ctx: Context, uow: UnitOfWork, case: Case, payout: Payout
             actor=SYSTEM,
             codes=("card_redeemed_before_void",),
             due=now + ctx.sla.manual_review,
+            merchant_by=now + ctx.sla.merchant_response,
         )
     uow.commit()
     return failed

@@ -20,6 +20,7 @@ from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.review.reading import INFORMATIVE, examine
 from tuika.services.review.standing import standing_doubts
 from tuika.services.review.verify import ask_supplier
+from tuika.services.views import buyers
 
 # A capture time this long before the payment is a screenshot of something else.
 CAPTURE_SLACK = timedelta(minutes=10)
@@ -51,7 +52,7 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
         return started
     with ctx.read() as uow:
         order = uow.orders.get(started.order_id)
-        records = uow.evidence.for_case(case_id)
+        records = buyers(started, uow.evidence.for_case(case_id))
         done = {r.evidence_id for r in uow.reads.for_case(case_id)} | uow.marks.marked(case_id)
         # The answer the buyer's pre-check got a moment ago: the decision rests on the same word.
         known = uow.answers.since(started.order_id, ctx.clock.now() - ctx.answer_reuse) if ctx.answer_reuse else []
@@ -66,7 +67,7 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
         assert order is not None
         now = ctx.clock.now()
         policy = ctx.policies.version(uow, case.policy_version)
-        evidence = uow.evidence.for_case(case.id)
+        evidence = buyers(case, uow.evidence.for_case(case.id))
         uow.reads.add(case.id, seen.reads)
         uow.marks.add(case.id, seen.marked)
         doubts, found = _doubts(ctx, uow, case, order, evidence, seen.marked, now)
@@ -77,7 +78,15 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
         codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
         uow.findings.add(case.id, (*check.findings, *found))
         case = move_case(
-            uow, case, target, at=now, actor=SYSTEM, codes=codes, note=_note(outcome), due=ctx.sla.due(target, now)
+            uow,
+            case,
+            target,
+            at=now,
+            actor=SYSTEM,
+            codes=codes,
+            note=_note(outcome),
+            due=ctx.sla.due(target, now),
+            merchant_by=now + ctx.sla.merchant_response,
         )
         uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
         if target is CaseStatus.APPROVED:

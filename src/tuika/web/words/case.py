@@ -82,6 +82,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "case.tier.auto": ("系统自动审核", "Automatic review"),
     "case.tier.agent": ("客服", "Agent"),
     "case.tier.arbitrator": ("仲裁员", "Arbitrator"),
+    "case.tier.merchant": ("商家", "Merchant"),
     "case.decided_by": ("处理方", "By"),
     "case.decided_at": ("时间", "When"),
     "case.corrections": (
