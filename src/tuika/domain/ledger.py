@@ -102,15 +102,34 @@ def clawback(
     payout_id: PayoutId,
 ) -> Posting | None:
     """Recover a refund from the liable party's deposit, or None when nobody owes it."""
-    if liable is LiableParty.SUPPLIER:
-        account = supplier_deposit(supplier_id)
-    elif liable is LiableParty.MERCHANT:
-        account = merchant_deposit(merchant_id)
-    else:
-        return None
-    if not amount:
+    account = _deposit_of(liable, supplier_id, merchant_id)
+    if account is None or not amount:
         return None
     return Posting(memo, (Entry(account, -amount), Entry(PLATFORM_CLEARING, amount)), payout_id)
+
+
+def fault_fee(
+    *,
+    liable: LiableParty,
+    supplier_id: str,
+    merchant_id: str,
+    amount: Money,
+    memo: str,
+    payout_id: PayoutId,
+) -> Posting | None:
+    """Charge the party at fault its handling fee from its deposit, as platform income; None for no fee."""
+    account = _deposit_of(liable, supplier_id, merchant_id)
+    if account is None or not amount:
+        return None
+    return Posting(memo, (Entry(account, -amount), Entry(FEE_INCOME, amount)), payout_id)
+
+
+def _deposit_of(liable: LiableParty, supplier_id: str, merchant_id: str) -> str | None:
+    if liable is LiableParty.SUPPLIER:
+        return supplier_deposit(supplier_id)
+    if liable is LiableParty.MERCHANT:
+        return merchant_deposit(merchant_id)
+    return None
 
 
 def balances(entries: Iterable[Entry]) -> dict[str, Money]:

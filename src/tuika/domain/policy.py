@@ -122,6 +122,9 @@ class Policy:
     risk_notices_en: Mapping[ProductKind, str] = field(default_factory=dict)
     # When it was published, so in force from: shown to buyers beside its title.
     published_at: datetime | None = None
+    # A handling fee charged to the supplier or merchant whose fault a refund was, on top of
+    # recovering the refund from it; the buyer's own fee is the rule's, whoever is at fault.
+    fault_fees: Mapping[LiableParty, Fee] = field(default_factory=dict)
 
     def rule(self, kind: ProductKind, reason: Reason) -> Rule | None:
         """Return the rule for a kind and reason, if the policy has one."""
@@ -162,7 +165,7 @@ def parse_policy(doc: Mapping[str, Any], version: int) -> Policy:
     buyer is never left without an answer.
     """
     errors: list[str] = []
-    known_top = {"title", "risk_notices", *(k.value for k in ProductKind)}
+    known_top = {"title", "risk_notices", "fault_fees", *(k.value for k in ProductKind)}
     for key in doc:
         if key not in known_top:
             errors.append(f"unknown top-level key {key!r}")
@@ -188,9 +191,31 @@ def parse_policy(doc: Mapping[str, Any], version: int) -> Policy:
             if (kind, reason) not in rules and not any(e.startswith(f"{kind.value}[") for e in errors):
                 errors.append(f"{kind.value}: no rule for reason {reason.value}")
     notices_zh, notices_en = _parse_notices(doc.get("risk_notices", {}), errors)
+    fault_fees = _parse_fault_fees(doc.get("fault_fees", {}), errors)
     if errors:
         raise PolicyInvalid("; ".join(errors), errors=errors)
-    return Policy(version, title, rules, notices_zh, notices_en)
+    return Policy(version, title, rules, notices_zh, notices_en, fault_fees=fault_fees)
+
+
+# Who a fault fee may be charged to: the parties whose deposit a refund is recovered from.
+FAULT_PARTIES: Final = (LiableParty.SUPPLIER, LiableParty.MERCHANT)
+
+
+def _parse_fault_fees(raw: object, errors: list[str]) -> dict[LiableParty, Fee]:
+    """Read ``[fault_fees.<supplier|merchant>]``, each a fee as a rule's ``fee`` is written."""
+    fees: dict[LiableParty, Fee] = {}
+    if not isinstance(raw, Mapping):
+        errors.append("fault_fees: a table is required")
+        return fees
+    for key, value in raw.items():
+        party = next((p for p in FAULT_PARTIES if p.value == key), None)
+        if party is None:
+            errors.append(f"fault_fees.{key}: only supplier and merchant are charged a fault fee")
+            continue
+        fee = _fee(value, f"fault_fees.{key}", errors)
+        if fee is not None:
+            fees[party] = fee
+    return fees
 
 
 def _parse_notices(raw: object, errors: list[str]) -> tuple[dict[ProductKind, str], dict[ProductKind, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tuika.domain.cases import Case, CaseStatus
-from tuika.domain.ledger import Posting, clawback, refund_by_gateway, refund_to_balance
+from tuika.domain.ledger import Posting, clawback, fault_fee, refund_by_gateway, refund_to_balance
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.services.context import SYSTEM, Context
@@ -57,6 +57,20 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
     )
     if recovered is not None:
         uow.ledger.post(recovered, "clawback", now)
+        # The policy the claim was judged under says what the party at fault pays on top.
+        charged = ctx.policies.version(uow, case.policy_version).fault_fees.get(case.liable)
+        handling = None if charged is None else charged.on(payout.refundable)
+        if handling:
+            posting = fault_fee(
+                liable=case.liable,
+                supplier_id=order.supplier_id,
+                merchant_id=order.merchant_id,
+                amount=handling,
+                memo=memo_of(order, case, "责任方处理费"),
+                payout_id=payout.id,
+            )
+            if posting is not None:
+                uow.ledger.post(posting, "fault_fee", now)
     sent = payout
     if payout.status is PayoutStatus.PENDING:
         sent = payout.move(PayoutStatus.PROCESSING, now, attempts=payout.attempts + 1, sent_at=now)
