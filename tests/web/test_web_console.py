@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.support.api import Auth, file_case, manual_review_case, push, upload
-from tests.support.factories import card_key_for, count_rows, order_payload
+from tests.support.factories import card_key_for, count_rows, order_payload, png_bytes
 from tests.support.web import sign_in
 from tuika.bootstrap import System
 from tuika.domain.ids import spaced_number
@@ -423,3 +423,35 @@ def test_the_case_file_shows_the_history_that_counted_and_the_limits(
     assert "申请 1 次 · 人工驳回 1 次 · 确认滥用 1 次" in history
     assert "近 30 天内满 5 次申请、人工驳回超过 50%（至少 3 次申请时）或有 1 次确认滥用" in history
     assert "买家近期退卡记录异常" in history  # why this claim came to a person
+
+
+def test_the_agent_reads_the_merchants_deadline_then_its_answer_and_files(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    case_id = manual_review_case(client, auth, "ord_cm1")
+    sign_in(client, system, "agent_1", "agent")
+
+    waiting = visible(client.get(f"/console/cases/{case_id}").text)
+    assert "等待商家答复，期限" in waiting
+    assert "逾期未答复视为同意退款" in waiting
+
+    shot = client.post(
+        "/v1/evidence",
+        files={"file": ("proof.png", png_bytes(color="olive"), "image/png")},
+        headers=auth("merchant", "merchant_1"),
+    ).json()["id"]
+    contested = client.post(
+        f"/v1/refund-cases/{case_id}/merchant-responses",
+        json={"action": "contest", "note": "买家已于发货后兑换成功", "evidence_ids": [shot]},
+        headers=auth("merchant", "merchant_1"),
+    )
+    assert contested.status_code == 200, contested.text
+
+    sign_in(client, system, "arb_1", "arbitrator")
+    page = client.get(f"/console/cases/{case_id}").text
+    shown = visible(page)
+    assert "商家提出异议，已转快速仲裁" in shown
+    assert "买家已于发货后兑换成功" in shown
+    assert "等待商家答复" not in shown
+    assert f'src="/console/evidence/{shot}"' in page
+    assert client.get(f"/console/evidence/{shot}").status_code == 200

@@ -247,6 +247,30 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "console.signals": ("取证信号", "Forensic signals"),
     "console.no_signals": ("未发现截图异常。", "Nothing unusual found in the screenshots."),
     "console.supplier_answers": ("供货商答复", "The supplier's answers"),
+    "console.merchant_answer": ("商家答复", "The merchant's answer"),
+    "console.merchant.waiting": (
+        "等待商家答复，期限 {at}；逾期未答复视为同意退款（有欺诈迹象的申请仍由您决定）。",
+        "Waiting for the merchant's answer until {at}; with none by then it is taken as agreeing to the refund "
+        "(a claim with signs of fraud is still yours to decide).",
+    ),
+    "console.merchant.unanswered": (
+        "商家未答复（期限 {at}），申请已离开人工复核。",
+        "The merchant did not answer (due {at}); the claim has left review.",
+    ),
+    "console.merchant.not_asked": ("此申请未请商家答复。", "This claim was not put to the merchant."),
+    "console.merchant.outcome.accept": ("商家同意退款", "The merchant agreed to the refund"),
+    "console.merchant.outcome.contest": (
+        "商家提出异议，已转快速仲裁",
+        "The merchant contested; sent to fast arbitration",
+    ),
+    "console.merchant.outcome.timeout": (
+        "商家未在期限内答复，视为同意退款",
+        "The merchant did not answer in time: taken as agreeing to the refund",
+    ),
+    "console.merchant.action.accept": ("同意退款", "Accepted"),
+    "console.merchant.action.contest": ("提出异议", "Contested"),
+    "console.merchant.action.statement": ("补充说明", "Statement"),
+    "console.merchant.file_alt": ("商家附件 {n}", "The merchant's file {n}"),
     "console.no_supplier": ("未向供货商查询。", "The supplier was not asked."),
     "console.finding.supplier_card": ("卡密查询", "Card key check"),
     "console.finding.supplier_topup": ("直充查询", "Top-up check"),
