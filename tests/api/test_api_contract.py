@@ -97,7 +97,7 @@ def error_statuses(operation: dict[str, Any]) -> set[int]:
 
 def test_every_operation_documents_the_errors_its_dependencies_imply(app: FastAPI, document: dict[str, Any]) -> None:
     routes = documented_routes(app)
-    assert len(routes) == 46
+    assert len(routes) == 47
     missing = {
         f"{method.upper()} {path}": sorted(implied(route) - error_statuses(document["paths"][path][method]))
         for method, path, route in routes
@@ -116,6 +116,7 @@ EXPECTED_ERRORS: dict[str, list[int]] = {
     "GET /v1/evidence/{evidence_id}/content": [401, 404, 500],
     "GET /v1/ledger/accounts/{account}": [401, 403, 404, 422, 500],
     "POST /v1/policies": [400, 401, 403, 413, 422, 500],
+    "POST /v1/ledger/deposits": [400, 401, 403, 409, 413, 422, 500],
     "POST /v1/orders": [400, 401, 403, 409, 413, 422, 500],
     "GET /v1/orders": [401, 403, 422, 500],
     "GET /v1/orders/{order_id}": [401, 404, 500],

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from tuika.api.schemas import PayoutOut, Strict
 
@@ -57,6 +57,23 @@ class AccountOut(BaseModel):
     account: str
     balance_fen: int
     entries: list[EntryOut]
+
+
+class DepositIn(Strict):
+    """Money a supplier or merchant paid into its deposit, with the bank's reference."""
+
+    party: Literal["supplier", "merchant"]
+    party_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+    # A number, not a string of one: an amount an operator typed is taken only as written.
+    amount_fen: Annotated[int, Field(gt=0, le=10_000_000_000, strict=True)]
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/\-]+$")]
+
+
+class DepositOut(BaseModel):
+    account: str
+    balance_fen: int
+    # False: this reference was posted before; nothing was written this time.
+    created: bool
 
 
 class PolicyIn(Strict):

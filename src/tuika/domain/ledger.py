@@ -18,6 +18,8 @@ from tuika.domain.policy import LiableParty
 
 PLATFORM_CLEARING = "platform:clearing"
 FEE_INCOME = "platform:fee_income"
+# The deposits suppliers and merchants paid in, as the platform holds them: what it owes back.
+PLATFORM_DEPOSITS = "platform:deposits"
 
 
 def buyer_account(buyer_id: str) -> str:
@@ -130,6 +132,11 @@ def _deposit_of(liable: LiableParty, supplier_id: str, merchant_id: str) -> str 
     if liable is LiableParty.MERCHANT:
         return merchant_deposit(merchant_id)
     return None
+
+
+def fund_deposit(*, account: str, amount: Money, memo: str) -> Posting:
+    """Record money a supplier or merchant paid into its deposit: the deposit gains, the platform holds it."""
+    return Posting(memo, (Entry(account, amount), Entry(PLATFORM_DEPOSITS, -amount)))
 
 
 def balances(entries: Iterable[Entry]) -> dict[str, Money]:

@@ -12,7 +12,7 @@ from tuika.domain.cases import Case, CaseStatus, Decision, Role, Stage
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import CaseId, OrderId, PayoutId
-from tuika.domain.ledger import Entry, buyer_account, is_valid_account
+from tuika.domain.ledger import Entry, buyer_account, is_valid_account, merchant_deposit
 from tuika.domain.masking import mask_user_id
 from tuika.domain.merchant import MerchantResponse, MerchantWindow
 from tuika.domain.money import Money
@@ -206,11 +206,15 @@ class AccountView:
 
 
 def account(ctx: Context, actor: Actor, name: str, limit: int = 100) -> AccountView:
-    """Return a ledger account: admins see any, a buyer only their own balance."""
+    """Return a ledger account: admins see any, a buyer only their own balance, a merchant its deposit."""
     if not is_valid_account(name):
         raise InvalidInput(f"{name!r} is not a ledger account")
     if actor.role is Role.BUYER:
         if name != buyer_account(actor.subject):
+            raise NotFound(f"account {name} not found")
+    elif actor.role is Role.MERCHANT:
+        # Its statement: what was recovered from it, the fault fees, what it paid in.
+        if name != merchant_deposit(actor.subject):
             raise NotFound(f"account {name} not found")
     elif actor.role is not Role.ADMIN:
         raise Forbidden("only an admin or the account's buyer may read it")

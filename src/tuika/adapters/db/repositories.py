@@ -317,6 +317,39 @@ class SqlLedgerRepository:
         self.s.flush()
         return True
 
+    def post_once(self, posting: Posting, kind: str, reference: str, at: datetime) -> bool:
+        """Write a posting known by ``reference`` unless one of its kind was; return whether this wrote it.
+
+        Two requests at once with the same reference meet the unique key: one writes, the other
+        rolls back only its own savepoint and is told it was there.
+        """
+        if self.reference_posted(kind, reference) is not None:
+            return False
+        posting_id = PostingId(new_id("lp"))
+        try:
+            with self.s.begin_nested():
+                self.s.add(
+                    PostingRow(
+                        id=posting_id, memo=posting.memo, payout_id=None, kind=kind, created_at=at, reference=reference
+                    )
+                )
+                self.s.flush()
+        except IntegrityError:
+            return False
+        for entry in posting.entries:
+            self.s.add(EntryRow(posting_id=posting_id, account=entry.account, amount_fen=entry.amount.fen))
+        self.s.flush()
+        return True
+
+    def reference_posted(self, kind: str, reference: str) -> tuple[Entry, ...] | None:
+        """Return the entries of the posting of ``kind`` known by ``reference``, or None."""
+        found = self.s.scalars(select(PostingRow.id).where(PostingRow.kind == kind, PostingRow.reference == reference))
+        posting_id = found.first()
+        if posting_id is None:
+            return None
+        rows = self.s.scalars(select(EntryRow).where(EntryRow.posting_id == posting_id).order_by(EntryRow.id))
+        return tuple(Entry(r.account, Money(r.amount_fen)) for r in rows)
+
     def entries(self, account: str, limit: int = 100) -> list[tuple[datetime, str, Entry]]:
         """Return the newest entries of an account with their time and memo."""
         query = (

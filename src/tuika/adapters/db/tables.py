@@ -302,8 +302,13 @@ class PostingRow(Base):
     payout_id: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
+    # What an operator's posting is known by outside (a deposit's bank reference): once a kind.
+    reference: Mapped[str | None] = mapped_column(String(120))
     # One posting of each kind per payout, whatever the retries.
-    __table_args__ = (UniqueConstraint("payout_id", "kind", name="uq_posting_payout_kind"),)
+    __table_args__ = (
+        UniqueConstraint("payout_id", "kind", name="uq_posting_payout_kind"),
+        UniqueConstraint("kind", "reference", name="uq_posting_kind_reference"),
+    )
 
 
 class EntryRow(Base):

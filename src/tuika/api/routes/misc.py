@@ -11,6 +11,7 @@ from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
 from tuika.domain.errors import (
+    Conflict,
     EvidenceTooLarge,
     EvidenceTooManyPixels,
     EvidenceTypeNotAllowed,
@@ -19,10 +20,12 @@ from tuika.domain.errors import (
     PolicyInvalid,
 )
 from tuika.domain.ids import EvidenceId
+from tuika.domain.money import Money
 from tuika.domain.policy import EvidenceKind
 from tuika.http.deps import Caller, Ctx
 from tuika.services import views
 from tuika.services.claims import evidence, policies
+from tuika.services.finance import deposits
 
 router = APIRouter()
 
@@ -85,6 +88,25 @@ def ledger_account(account: str, ctx: Ctx, caller: Caller) -> o.AccountOut:
         balance_fen=view.balance.fen,
         entries=[o.EntryOut(at=at, memo=memo, amount_fen=e.amount.fen) for at, memo, e in view.entries],
     )
+
+
+@router.post(
+    "/v1/ledger/deposits",
+    response_model=o.DepositOut,
+    status_code=201,
+    tags=["ledger"],
+    responses=answers(Forbidden, InvalidInput, Conflict),
+)
+def fund_deposit(body: o.DepositIn, ctx: Ctx, caller: Caller, response: Response) -> o.DepositOut:
+    """Record money a supplier or merchant paid into its deposit (admin), once per bank reference.
+
+    The same request again answers 200 with the deposit as it stands and posts nothing; the
+    reference for another party or amount is 409.
+    """
+    funded = deposits.fund(ctx, caller, body.party, body.party_id, Money(body.amount_fen), body.reference)
+    if not funded.created:
+        response.status_code = 200
+    return o.DepositOut(account=funded.account, balance_fen=funded.balance.fen, created=funded.created)
 
 
 @router.post(
