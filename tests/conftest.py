@@ -51,6 +51,7 @@ TABLES = (
     "payouts",
     "merchant_responses",
     "merchant_windows",
+    "case_holds",
     "decisions",
     "case_events",
     "case_findings",

@@ -19,13 +19,14 @@ branch_labels = None
 depends_on = None
 
 
+# Added in place, never by copying the table: ledger_entries refers to it, and SQLite would
+# refuse to drop the old copy of a table other rows point at.
 def upgrade() -> None:
-    with op.batch_alter_table("ledger_postings", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("reference", sa.String(length=120), nullable=True))
-        batch_op.create_unique_constraint("uq_posting_kind_reference", ["kind", "reference"])
+    op.add_column("ledger_postings", sa.Column("reference", sa.String(length=120), nullable=True))
+    op.create_index("uq_posting_kind_reference", "ledger_postings", ["kind", "reference"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ledger_postings", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_posting_kind_reference", type_="unique")
+    op.drop_index("uq_posting_kind_reference", table_name="ledger_postings")
+    with op.batch_alter_table("ledger_postings", recreate="never") as batch_op:
         batch_op.drop_column("reference")

@@ -11,7 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from tests.support.api import balance, file_case, push
-from tests.support.factories import account_balances, assert_problem, count_rows, ledger_total, order_payload, png_bytes
+from tests.support.factories import (
+    account_balances,
+    assert_problem,
+    count_rows,
+    ledger_total,
+    order_payload,
+    png_bytes,
+    postings,
+)
 from tuika.bootstrap import System
 
 Auth = Callable[..., dict[str, str]]
@@ -494,6 +502,9 @@ def test_a_mistaken_purchase_before_delivery_is_refunded_less_the_fee(
         "platform:clearing": -10000,
         "buyer:buyer_1": 9900,
         "platform:fee_income": 100,
+        # Held from the merchant while the claim was open, released when it was refunded on no fault of its.
+        "merchant:merchant_1:held": 0,
+        "merchant:merchant_1:settlement": 0,
     }
     shown = {
         name: client.get(f"/v1/ledger/accounts/{name}", headers=admin).json()["balance_fen"]
@@ -512,7 +523,8 @@ def test_a_mistaken_purchase_after_delivery_is_rejected_and_pays_nothing(
     assert [c["code"] for c in case["reason_codes"]] == ["already_delivered"]
     assert case["payout"] is None
     assert count_rows(system.engine, "payouts") == 0
-    assert count_rows(system.engine, "ledger_entries") == 0
+    assert postings(system.engine, "refund", "clawback") == 0
+    assert account_balances(system.engine) == {"merchant:merchant_1:held": 0, "merchant:merchant_1:settlement": 0}
 
 
 def test_the_precheck_stops_asking_for_evidence_the_buyer_will_attach(client: TestClient, auth: Auth) -> None:

@@ -32,6 +32,7 @@ from tuika.domain.errors import DuplicateKey, ItemsAlreadyClaimed, NotFound, Sta
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
+from tuika.domain.ledger import Hold, Posting
 from tuika.domain.merchant import MerchantResponse, MerchantWindow
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
@@ -48,7 +49,6 @@ from tuika.services.ports import (
     Cipher,
     EvidenceFiles,
     EvidenceRecord,
-    LedgerRepository,
     MarkRepository,
     NoticeRepository,
     SendRepository,
@@ -374,6 +374,30 @@ class FakeWebhooks(_Fake):
             self.deliveries.append(d)
 
 
+class FakeLedger(_Fake):
+    """The postings written and the claims' holds; balances and statements run on a real database."""
+
+    name, tables = "ledger", ("postings", "holds")
+
+    def __init__(self) -> None:
+        self.postings: list[tuple[str, Posting]] = []
+        self.holds: dict[CaseId, Hold] = {}
+
+    def post(self, posting: Posting, kind: str, at: datetime) -> bool:
+        if posting.payout_id is not None and any(
+            k == kind and p.payout_id == posting.payout_id for k, p in self.postings
+        ):
+            return False
+        self.postings.append((kind, posting))
+        return True
+
+    def hold_of(self, case_id: CaseId) -> Hold | None:
+        return self.holds.get(case_id)
+
+    def save_hold(self, held: Hold) -> None:
+        self.holds[held.case_id] = held
+
+
 class FakeMerchant(_Fake):
     """The merchants' responses and the windows they have to answer in."""
 
@@ -439,7 +463,6 @@ class FakeUnitOfWork:
     (version 1) and those rows would be: they write no event and are no one's ``added``.
     """
 
-    ledger: LedgerRepository
     marks: MarkRepository
     notices: NoticeRepository
     sessions: SessionRepository
@@ -471,7 +494,8 @@ class FakeUnitOfWork:
         self.webhooks = FakeWebhooks()
         self.preferences = FakePreferences()
         self.merchant = FakeMerchant()
-        for name in ("ledger", "marks", "notices", "sessions", "links", "answers", "sends"):
+        self.ledger = FakeLedger()
+        for name in ("marks", "notices", "sessions", "links", "answers", "sends"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
         for c in cases:
@@ -505,6 +529,7 @@ class FakeUnitOfWork:
             self.webhooks,
             self.preferences,
             self.merchant,
+            self.ledger,
         )
 
     def _snapshot(self) -> list[dict[str, Any]]:

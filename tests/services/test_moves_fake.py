@@ -101,7 +101,7 @@ def test_open_case_holds_the_items_and_writes_case_submitted_with_a_pending_revi
     uow = FakeUnitOfWork(orders=[order()])
 
     with uow:
-        moves.open_case(uow, case())
+        moves.open_case(uow, case(), merchant_id="merchant_1")
         uow.commit()
 
     [event] = uow.events.written
@@ -121,7 +121,7 @@ def test_a_second_case_on_a_held_item_is_refused_and_writes_no_event() -> None:
     uow = FakeUnitOfWork(orders=[order()], cases=[case(status=CaseStatus.MANUAL_REVIEW)])
 
     with uow, pytest.raises(ItemsAlreadyClaimed):
-        moves.open_case(uow, replace(case(), id="rc_2"))
+        moves.open_case(uow, replace(case(), id="rc_2"), merchant_id="merchant_1")
 
     assert uow.events.written == []
     assert uow.cases.get("rc_2") is None

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from tests.conftest import InlineRelay
 from tests.support.api import Auth, file_case, push
-from tests.support.factories import ledger_total, order_payload
+from tests.support.factories import account_balances, ledger_total, order_payload
 from tests.support.rigs import RIGS, Headers, Rig
 from tuika.bootstrap import System
 from tuika.domain.gateway import RefundRequest
@@ -176,3 +176,6 @@ def test_any_interleaving_refunds_each_payout_exactly_once_and_the_ledger_balanc
         assert [r.refund_no for r in rig.sandbox.refunds()].count(payout_id) == 1
         assert postings_of(system, payout_id, "refund") == 1
         assert ledger_total(system.engine) == 0
+        # The claim's hold on its merchant's settlement ended once, however the story went.
+        assert account_balances(system.engine).get("merchant:merchant_1:held", 0) == 0
+        assert postings_of(system, payout_id, "release") == 1

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import InlineRelay
 from tests.support.api import Auth, file_case, push
-from tests.support.factories import account_balances, count_rows, ledger_total, order_payload
+from tests.support.factories import account_balances, count_rows, ledger_total, order_payload, postings
 from tests.support.rigs import FakeClock, bank_wired
 from tuika.bootstrap import System
 from tuika.domain.cases import Role
@@ -80,7 +80,8 @@ def test_a_card_refund_is_processing_until_the_bank_settles_then_refunded_once(
     # The follow-up still queued finds the refund final and asks nothing more.
     dispatcher.drain()
     assert wired.paid_count(payout["id"]) == 1
-    assert count_rows(system.engine, "ledger_postings") == 2  # the refund, the supplier's clawback
+    assert postings(system.engine, "refund", "clawback") == 2  # the refund, the supplier's clawback
+    assert postings(system.engine, "hold", "release") == 2  # the merchant's money, held then released
 
 
 def test_without_a_notice_the_follow_up_query_settles_it(
@@ -222,4 +223,4 @@ def test_a_notice_contradicting_a_settled_refund_raises_an_alert_and_changes_not
     alerts = client.get("/v1/finance/refunds", headers=auth("admin", "finance_1")).json()["alerts"]
     assert sorted(a["kind"] for a in alerts) == ["amount_mismatch", "state_contradiction"]
     assert ledger_total(system.engine) == 0
-    assert count_rows(system.engine, "ledger_postings") == 2
+    assert postings(system.engine, "refund", "clawback") == 2

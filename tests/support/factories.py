@@ -162,6 +162,13 @@ def ledger_total(engine: Engine) -> int:
         return int(conn.execute(text("SELECT COALESCE(SUM(amount_fen), 0) FROM ledger_entries")).scalar_one())
 
 
+def postings(engine: Engine, *kinds: str) -> int:
+    """Return how many ledger postings there are of these kinds (a claim's hold and release move no money)."""
+    query = text("SELECT kind FROM ledger_postings")
+    with engine.connect() as conn:
+        return sum(1 for (kind,) in conn.execute(query) if kind in kinds)
+
+
 def account_balances(engine: Engine) -> dict[str, int]:
     """Return each ledger account's balance in fen, derived from the entries."""
     query = text("SELECT account, SUM(amount_fen) FROM ledger_entries GROUP BY account")

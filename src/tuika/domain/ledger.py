@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from tuika.domain.errors import LedgerUnbalanced
-from tuika.domain.ids import PayoutId
+from tuika.domain.ids import CaseId, PayoutId
 from tuika.domain.money import Money
 from tuika.domain.policy import LiableParty
 
@@ -35,6 +36,16 @@ def supplier_deposit(supplier_id: str) -> str:
 def merchant_deposit(merchant_id: str) -> str:
     """Return the account of a merchant's deposit."""
     return f"merchant:{merchant_id}:deposit"
+
+
+def merchant_settlement(merchant_id: str) -> str:
+    """Return the account of what the platform is to settle to a merchant; a hold is taken off it."""
+    return f"merchant:{merchant_id}:settlement"
+
+
+def merchant_held(merchant_id: str) -> str:
+    """Return the account of a merchant's funds held while claims on its goods are open."""
+    return f"merchant:{merchant_id}:held"
 
 
 def gateway_clearing(route: str) -> str:
@@ -137,6 +148,42 @@ def _deposit_of(liable: LiableParty, supplier_id: str, merchant_id: str) -> str 
 def fund_deposit(*, account: str, amount: Money, memo: str) -> Posting:
     """Record money a supplier or merchant paid into its deposit: the deposit gains, the platform holds it."""
     return Posting(memo, (Entry(account, amount), Entry(PLATFORM_DEPOSITS, -amount)))
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A claim's amount held from its merchant's settlement while the claim is open.
+
+    Ended when the claim is, ``released`` back to the settlement or ``recovered``: the refund of a
+    claim on the merchant's fault is taken from what was held, not from its deposit.
+    """
+
+    case_id: CaseId
+    merchant_id: str
+    amount: Money
+    held_at: datetime
+    ended_at: datetime | None = None
+    outcome: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.ended_at is None
+
+
+def hold(*, merchant_id: str, amount: Money, memo: str) -> Posting:
+    """Hold a claim's amount off the merchant's settlement."""
+    return Posting(memo, (Entry(merchant_settlement(merchant_id), -amount), Entry(merchant_held(merchant_id), amount)))
+
+
+def release(*, merchant_id: str, amount: Money, memo: str, payout_id: PayoutId | None = None) -> Posting:
+    """Give a held amount back to the merchant's settlement: the claim ended, or the refund was not its fault."""
+    entries = (Entry(merchant_held(merchant_id), -amount), Entry(merchant_settlement(merchant_id), amount))
+    return Posting(memo, entries, payout_id)
+
+
+def recover_held(*, merchant_id: str, amount: Money, memo: str, payout_id: PayoutId) -> Posting:
+    """Recover a refund on the merchant's fault from what was held for its claim."""
+    return Posting(memo, (Entry(merchant_held(merchant_id), -amount), Entry(PLATFORM_CLEARING, amount)), payout_id)
 
 
 def balances(entries: Iterable[Entry]) -> dict[str, Money]:

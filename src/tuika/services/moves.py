@@ -10,19 +10,64 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from tuika.domain import ledger
 from tuika.domain.cases import Case, CaseStatus, Role, TimelineEvent
 from tuika.domain.events import PAYOUT_TARGETS, EventType, case_event, escalation_event, order_event, payout_event
+from tuika.domain.ids import PayoutId
+from tuika.domain.ledger import Hold
 from tuika.domain.merchant import MerchantWindow
+from tuika.domain.money import Money
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.services.context import SYSTEM, Actor
 from tuika.services.ports import UnitOfWork
 
 
-def open_case(uow: UnitOfWork, case: Case) -> None:
-    """Store a new case, whose timeline holds its submission, and write ``case.submitted``."""
+def open_case(uow: UnitOfWork, case: Case, *, merchant_id: str) -> None:
+    """Store a new case, whose timeline holds its submission, and write ``case.submitted``.
+
+    The claim's amount is held from ``merchant_id``'s settlement until it ends (``end_hold``).
+    """
     uow.cases.add(case)
     uow.events.add(case_event(case, case.timeline[-1]))
+    _place_hold(uow, Hold(case.id, merchant_id, case.refundable, case.created_at), case)
+
+
+# A claim that ends without a refund gives its merchant's money back; a refund ends it in ``end_hold``.
+_HOLD_ENDS = frozenset({CaseStatus.REJECTED, CaseStatus.WITHDRAWN, CaseStatus.CLOSED})
+
+
+def _place_hold(uow: UnitOfWork, held: Hold, case: Case) -> None:
+    if not held.amount:
+        return
+    uow.ledger.save_hold(held)
+    memo = f"退卡申请 {case.id} 冻结商家待结算款"
+    uow.ledger.post(ledger.hold(merchant_id=held.merchant_id, amount=held.amount, memo=memo), "hold", held.held_at)
+
+
+def end_hold(
+    uow: UnitOfWork, case: Case, at: datetime, *, recover: Money | None = None, payout_id: PayoutId | None = None
+) -> bool:
+    """End a claim's open hold: ``recover`` (a refund on the merchant's fault) out of it, release the rest.
+
+    Returns whether there was an open hold (a claim filed before holds were kept has none).
+    """
+    held = uow.ledger.hold_of(case.id)
+    if held is None or not held.open:
+        return False
+    taken = Money.zero() if recover is None else min(recover, held.amount)
+    if taken:
+        assert payout_id is not None, "a refund recovered from a hold names its payout"
+        memo = f"退卡申请 {case.id} 退款从冻结款追偿"
+        posting = ledger.recover_held(merchant_id=held.merchant_id, amount=taken, memo=memo, payout_id=payout_id)
+        uow.ledger.post(posting, "clawback", at)
+    rest = held.amount - taken
+    if rest:
+        memo = f"退卡申请 {case.id} 解冻商家待结算款"
+        posting = ledger.release(merchant_id=held.merchant_id, amount=rest, memo=memo, payout_id=payout_id)
+        uow.ledger.post(posting, "release", at)
+    uow.ledger.save_hold(replace(held, ended_at=at, outcome="recovered" if taken else "released"))
+    return True
 
 
 def move_case(
@@ -46,6 +91,13 @@ def move_case(
     if actor.role is not Role.SYSTEM and to in (CaseStatus.APPROVED, CaseStatus.REJECTED):
         moved = replace(moved, decided_by=actor.subject)
     uow.cases.save(moved, case.status, line)
+    if to in _HOLD_ENDS:
+        end_hold(uow, moved, at)
+    elif case.status is CaseStatus.REJECTED:
+        # An appeal opens the claim again, and its merchant's money is held again.
+        held = uow.ledger.hold_of(case.id)
+        if held is not None and not held.open:
+            _place_hold(uow, replace(held, held_at=at, ended_at=None, outcome=None), moved)
     event = case_event(moved, line)
     put_to_merchant = merchant_by is not None and to is CaseStatus.MANUAL_REVIEW
     if (

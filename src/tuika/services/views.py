@@ -12,7 +12,14 @@ from tuika.domain.cases import Case, CaseStatus, Decision, Role, Stage
 from tuika.domain.errors import Forbidden, InvalidInput, NotFound
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import CaseId, OrderId, PayoutId
-from tuika.domain.ledger import Entry, buyer_account, is_valid_account, merchant_deposit
+from tuika.domain.ledger import (
+    Entry,
+    buyer_account,
+    is_valid_account,
+    merchant_deposit,
+    merchant_held,
+    merchant_settlement,
+)
 from tuika.domain.masking import mask_user_id
 from tuika.domain.merchant import MerchantResponse, MerchantWindow
 from tuika.domain.money import Money
@@ -213,8 +220,13 @@ def account(ctx: Context, actor: Actor, name: str, limit: int = 100) -> AccountV
         if name != buyer_account(actor.subject):
             raise NotFound(f"account {name} not found")
     elif actor.role is Role.MERCHANT:
-        # Its statement: what was recovered from it, the fault fees, what it paid in.
-        if name != merchant_deposit(actor.subject):
+        # Its statements: its deposit (recoveries, fault fees, what it paid in), what a claim
+        # holds from its settlement, and that settlement's holds and releases.
+        if name not in (
+            merchant_deposit(actor.subject),
+            merchant_held(actor.subject),
+            merchant_settlement(actor.subject),
+        ):
             raise NotFound(f"account {name} not found")
     elif actor.role is not Role.ADMIN:
         raise Forbidden("only an admin or the account's buyer may read it")

@@ -249,7 +249,7 @@ def _write(system: System, tally: Tally, cases: range, writers: int) -> None:
             now = system.ctx.clock.now()
             with system.ctx.uow() as uow:
                 case = _case(n, now)
-                open_case(uow, case)
+                open_case(uow, case, merchant_id="merchant_bench")
                 for status in LIFECYCLE:
                     case = move_case(uow, case, status, at=now, actor=AGENT)
                 ids = [e.id for e in uow.events.written]  # type: ignore[attr-defined]

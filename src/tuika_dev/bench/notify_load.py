@@ -178,7 +178,7 @@ def write(system: System, written: Written, plan: Plan, cases: range, writers: i
             now = system.ctx.clock.now()
             with system.ctx.uow() as uow:
                 case = _case(n, now)
-                open_case(uow, case)
+                open_case(uow, case, merchant_id=_merchant(n % MERCHANTS))
                 for status in PATH:
                     case = move_case(uow, case, status, at=now, actor=AGENT)
                 if n % 2 == 0:

@@ -18,6 +18,7 @@ from tuika.adapters.db.tables import (
     EvidenceRow,
     FindingRow,
     GatewayNoticeRow,
+    HoldRow,
     MarkRow,
     PayoutAlertRow,
     PayoutRow,
@@ -29,7 +30,7 @@ from tuika.domain.alerts import DISPUTING, AlertKind, AlertOutcome, PayoutAlert
 from tuika.domain.errors import DuplicateKey, NotFound, StaleState
 from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import CaseId, EvidenceId, OrderId, PayoutId, PostingId, new_id
-from tuika.domain.ledger import Entry, Posting
+from tuika.domain.ledger import Entry, Hold, Posting
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.review.forensics import Marks, bands
@@ -340,6 +341,25 @@ class SqlLedgerRepository:
             self.s.add(EntryRow(posting_id=posting_id, account=entry.account, amount_fen=entry.amount.fen))
         self.s.flush()
         return True
+
+    def hold_of(self, case_id: CaseId) -> Hold | None:
+        row = self.s.get(HoldRow, case_id)
+        if row is None:
+            return None
+        return Hold(CaseId(row.case_id), row.merchant_id, Money(row.amount_fen), row.held_at, row.ended_at, row.outcome)
+
+    def save_hold(self, held: Hold) -> None:
+        """Store a claim's hold as it now stands (placed, ended, or placed again on an appeal)."""
+        row = self.s.get(HoldRow, held.case_id)
+        if row is None:
+            row = HoldRow(case_id=held.case_id)
+            self.s.add(row)
+        row.merchant_id = held.merchant_id
+        row.amount_fen = held.amount.fen
+        row.held_at = held.held_at
+        row.ended_at = held.ended_at
+        row.outcome = held.outcome
+        self.s.flush()
 
     def reference_posted(self, kind: str, reference: str) -> tuple[Entry, ...] | None:
         """Return the entries of the posting of ``kind`` known by ``reference``, or None."""

@@ -307,7 +307,7 @@ class PostingRow(Base):
     # One posting of each kind per payout, whatever the retries.
     __table_args__ = (
         UniqueConstraint("payout_id", "kind", name="uq_posting_payout_kind"),
-        UniqueConstraint("kind", "reference", name="uq_posting_kind_reference"),
+        Index("uq_posting_kind_reference", "kind", "reference", unique=True),
     )
 
 
@@ -576,4 +576,16 @@ class MerchantWindowRow(Base):
     opened_at: Mapped[datetime]
     respond_by: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class HoldRow(Base):
+    """A claim's amount held from its merchant's settlement while the claim is open."""
+
+    __tablename__ = "case_holds"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    held_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))

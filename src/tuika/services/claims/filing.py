@@ -157,7 +157,7 @@ def _submit_once(ctx: Context, actor: Actor, request: ClaimRequest, key: str | N
         )
         event = TimelineEvent(now, actor.subject, Role.BUYER, None, CaseStatus.SUBMITTED, (), request.description)
         case = replace(case, timeline=(event,))
-        open_case(uow, case)
+        open_case(uow, case, merchant_id=order.merchant_id)
         uow.evidence.attach(request.evidence_ids, case.id)
         if key:
             uow.idempotency.add(actor.subject, key, fingerprint, case.id, now)

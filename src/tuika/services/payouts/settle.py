@@ -6,8 +6,9 @@ from tuika.domain.cases import Case, CaseStatus
 from tuika.domain.ledger import Posting, clawback, fault_fee, refund_by_gateway, refund_to_balance
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
+from tuika.domain.policy import LiableParty
 from tuika.services.context import SYSTEM, Context
-from tuika.services.moves import move_case, save_payout
+from tuika.services.moves import end_hold, move_case, save_payout
 from tuika.services.ports import UnitOfWork
 
 # A memo holds 200 characters: the product's name, the words and the claim's id fit in it.
@@ -47,6 +48,10 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
     """
     now = ctx.clock.now()
     uow.ledger.post(refund_posting(order, case, payout), "refund", now)
+    # A refund on the merchant's fault comes out of what was held for the claim; any other's
+    # releases the hold, and the party at fault (if any) pays from its deposit.
+    on_merchant = case.liable is LiableParty.MERCHANT
+    from_hold = end_hold(uow, case, now, recover=payout.refundable if on_merchant else None, payout_id=payout.id)
     recovered = clawback(
         liable=case.liable,
         supplier_id=order.supplier_id,
@@ -55,22 +60,23 @@ def succeed(ctx: Context, uow: UnitOfWork, order: Order, case: Case, payout: Pay
         memo=memo_of(order, case, "退款追偿"),
         payout_id=payout.id,
     )
-    if recovered is not None:
+    if recovered is not None and not (on_merchant and from_hold):
         uow.ledger.post(recovered, "clawback", now)
-        # The policy the claim was judged under says what the party at fault pays on top.
-        charged = ctx.policies.version(uow, case.policy_version).fault_fees.get(case.liable)
-        handling = None if charged is None else charged.on(payout.refundable)
-        if handling:
-            posting = fault_fee(
-                liable=case.liable,
-                supplier_id=order.supplier_id,
-                merchant_id=order.merchant_id,
-                amount=handling,
-                memo=memo_of(order, case, "责任方处理费"),
-                payout_id=payout.id,
-            )
-            if posting is not None:
-                uow.ledger.post(posting, "fault_fee", now)
+    # The policy the claim was judged under says what the party at fault pays on top, from its deposit.
+    charged = ctx.policies.version(uow, case.policy_version).fault_fees.get(case.liable)
+    handling = None if charged is None else charged.on(payout.refundable)
+    posting = None
+    if handling:
+        posting = fault_fee(
+            liable=case.liable,
+            supplier_id=order.supplier_id,
+            merchant_id=order.merchant_id,
+            amount=handling,
+            memo=memo_of(order, case, "责任方处理费"),
+            payout_id=payout.id,
+        )
+    if posting is not None:
+        uow.ledger.post(posting, "fault_fee", now)
     sent = payout
     if payout.status is PayoutStatus.PENDING:
         sent = payout.move(PayoutStatus.PROCESSING, now, attempts=payout.attempts + 1, sent_at=now)
