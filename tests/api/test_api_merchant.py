@@ -6,33 +6,16 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.support.api import Auth, file_case, push, upload
-from tests.support.factories import assert_problem, order_payload, png_bytes
+from tests.support.api import Auth, card_claim, upload
+from tests.support.factories import assert_problem, png_bytes
 
 
 def _claims(client: TestClient, auth: Auth) -> dict[str, dict[str, Any]]:
     """File a claim on merchant_1's goods (its screenshot reused: staff see why) and one on merchant_2's."""
     shot = png_bytes(color="maroon")
-    push(client, auth, order_payload("ord_mm0", buyer="buyer_9"))
-    file_case(
-        client,
-        auth,
-        {"order_id": "ord_mm0", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_9", shot)]},
-        "buyer_9",
-    )
-    push(client, auth, order_payload("ord_mm1", buyer="buyer_1"))
-    push(client, auth, order_payload("ord_mm2", buyer="buyer_2", merchant_id="merchant_2"))
-    mine = file_case(
-        client,
-        auth,
-        {"order_id": "ord_mm1", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_1", shot)]},
-    )
-    theirs = file_case(
-        client,
-        auth,
-        {"order_id": "ord_mm2", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_2")]},
-        "buyer_2",
-    )
+    card_claim(client, auth, "ord_mm0", "buyer_9", shot)
+    mine = card_claim(client, auth, "ord_mm1", "buyer_1", shot)
+    theirs = card_claim(client, auth, "ord_mm2", "buyer_2", merchant_id="merchant_2")
     assert "evidence_reused" in [c["code"] for c in mine["reason_codes"]]
     return {"mine": mine, "theirs": theirs}
 

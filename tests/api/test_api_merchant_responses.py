@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.support.api import Auth, buyer_case, file_case, manual_review_case, push, upload
+from tests.support.api import Auth, buyer_case, card_claim, file_case, manual_review_case, push, upload
 from tests.support.factories import assert_problem, order_payload, png_bytes
 from tuika.bootstrap import System
 from tuika.domain.clock import FixedClock
@@ -53,19 +53,8 @@ def staff_case(client: TestClient, auth: Auth, case_id: str) -> dict[str, Any]:
 def fraud_flagged_case(client: TestClient, auth: Auth) -> str:
     """Return a claim a person reviews because its screenshot is behind another buyer's claim too."""
     shot = png_bytes(color="purple")
-    push(client, auth, order_payload("ord_mf0", buyer="buyer_8"))
-    file_case(
-        client,
-        auth,
-        {"order_id": "ord_mf0", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_8", shot)]},
-        "buyer_8",
-    )
-    push(client, auth, order_payload("ord_mf1"))
-    case = file_case(
-        client,
-        auth,
-        {"order_id": "ord_mf1", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_1", shot)]},
-    )
+    card_claim(client, auth, "ord_mf0", "buyer_8", shot)
+    case = card_claim(client, auth, "ord_mf1", "buyer_1", shot)
     assert case["status"] == "manual_review"
     assert "evidence_reused" in [c["code"] for c in case["reason_codes"]]
     return str(case["id"])

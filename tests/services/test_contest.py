@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.support.api import Auth, buyer_case, file_case, manual_review_case, push, upload
-from tests.support.factories import assert_problem, order_payload, png_bytes
+from tests.support.api import Auth, buyer_case, card_claim, manual_review_case
+from tests.support.factories import assert_problem, png_bytes
 
 
 def contest(client: TestClient, auth: Auth, case_id: str, merchant: str = "merchant_1") -> Response:
@@ -59,19 +59,8 @@ def test_the_contest_answers_with_the_case_as_the_merchant_reads_it_not_as_staff
 ) -> None:
     # A screenshot already behind another buyer's claim: staff see why it went to a person.
     shot = png_bytes(color="olive")
-    for order_id, buyer in (("ord_mc4", "buyer_1"), ("ord_mc5", "buyer_2")):
-        push(client, auth, order_payload(order_id, buyer=buyer))
-    file_case(
-        client,
-        auth,
-        {"order_id": "ord_mc4", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_1", shot)]},
-    )
-    staff = file_case(
-        client,
-        auth,
-        {"order_id": "ord_mc5", "reason": "card_invalid", "evidence_ids": [upload(client, auth, "buyer_2", shot)]},
-        "buyer_2",
-    )
+    card_claim(client, auth, "ord_mc4", "buyer_1", shot)
+    staff = card_claim(client, auth, "ord_mc5", "buyer_2", shot)
     assert staff["status"] == "manual_review"
     assert "evidence_reused" in [c["code"] for c in staff["reason_codes"]]
 

@@ -61,6 +61,15 @@ def manual_review_case(
     return str(case["id"])
 
 
+def card_claim(
+    client: TestClient, auth: Auth, order_id: str, buyer: str = "buyer_1", shot: bytes | None = None, **order: Any
+) -> dict[str, Any]:
+    """Push a card-key order and claim ``card_invalid`` on it with one screenshot; return the case as staff read it."""
+    push(client, auth, order_payload(order_id, buyer=buyer, **order))
+    body = {"order_id": order_id, "reason": "card_invalid", "evidence_ids": [upload(client, auth, buyer, shot)]}
+    return file_case(client, auth, body, buyer)
+
+
 def file_case(
     client: TestClient, auth: Auth, body: dict[str, Any], buyer: str = "buyer_1", key: str | None = None
 ) -> dict[str, Any]:

@@ -115,10 +115,7 @@ def clawback(
     payout_id: PayoutId,
 ) -> Posting | None:
     """Recover a refund from the liable party's deposit, or None when nobody owes it."""
-    account = _deposit_of(liable, supplier_id, merchant_id)
-    if account is None or not amount:
-        return None
-    return Posting(memo, (Entry(account, -amount), Entry(PLATFORM_CLEARING, amount)), payout_id)
+    return _from_deposit(liable, supplier_id, merchant_id, amount, memo, payout_id, PLATFORM_CLEARING)
 
 
 def fault_fee(
@@ -131,10 +128,16 @@ def fault_fee(
     payout_id: PayoutId,
 ) -> Posting | None:
     """Charge the party at fault its handling fee from its deposit, as platform income; None for no fee."""
+    return _from_deposit(liable, supplier_id, merchant_id, amount, memo, payout_id, FEE_INCOME)
+
+
+def _from_deposit(
+    liable: LiableParty, supplier_id: str, merchant_id: str, amount: Money, memo: str, payout_id: PayoutId, to: str
+) -> Posting | None:
     account = _deposit_of(liable, supplier_id, merchant_id)
     if account is None or not amount:
         return None
-    return Posting(memo, (Entry(account, -amount), Entry(FEE_INCOME, amount)), payout_id)
+    return Posting(memo, (Entry(account, -amount), Entry(to, amount)), payout_id)
 
 
 def _deposit_of(liable: LiableParty, supplier_id: str, merchant_id: str) -> str | None:
