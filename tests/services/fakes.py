@@ -50,6 +50,7 @@ from tuika.services.ports import (
     EvidenceRecord,
     LedgerRepository,
     MarkRepository,
+    MerchantStatsRepository,
     NoticeRepository,
     SendRepository,
     SessionRepository,
@@ -446,6 +447,7 @@ class FakeUnitOfWork:
     links: SignInLinkRepository
     answers: AnswerRepository
     sends: SendRepository
+    merchant_stats: MerchantStatsRepository
 
     def __init__(
         self,
@@ -471,7 +473,7 @@ class FakeUnitOfWork:
         self.webhooks = FakeWebhooks()
         self.preferences = FakePreferences()
         self.merchant = FakeMerchant()
-        for name in ("ledger", "marks", "notices", "sessions", "links", "answers", "sends"):
+        for name in ("ledger", "marks", "notices", "sessions", "links", "answers", "sends", "merchant_stats"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
         for c in cases:
