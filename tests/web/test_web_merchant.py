@@ -12,10 +12,12 @@ from httpx import Response
 from sqlalchemy import text
 
 from tests.support.api import Auth, file_case, manual_review_case, push, upload
-from tests.support.factories import count_rows, order_payload, png_bytes
+from tests.support.factories import card_key_for, count_rows, order_payload, png_bytes
+from tests.support.suppliers import FakeSupplier
 from tests.support.web import link, sign_in
 from tuika.bootstrap import System
 from tuika.domain.ids import spaced_number
+from tuika.domain.supplier import CardAnswer, CardState
 from tuika.web.session import SESSION, SHANGHAI
 
 # What a merchant must never read: who the buyers are, and what the anti-fraud review made of them.
@@ -171,11 +173,11 @@ def test_a_merchant_with_no_claims_is_told_so(client: TestClient, system: System
 
     assert page.status_code == 200
     assert "目前没有针对您商品的退卡申请。" in page.text
-    assert page.text.count("期间无售出订单") == 2
+    assert page.text.count(">无售出<") == 2
     assert page.text.count("期间无申请") == 2
     english = client.get("/merchant?lang=en").text
     assert "There are no refund claims on your goods." in english
-    assert "Nothing sold in this period" in english
+    assert "None sold" in english
 
 
 def test_the_case_page_shows_the_claim_as_the_merchant_reads_it(client: TestClient, auth: Auth, system: System) -> None:
@@ -336,7 +338,8 @@ def test_a_refused_form_is_explained_and_changes_nothing(
 
     assert refused.status_code == status
     assert said in refused.text
-    assert 'role="alert" id="answer-error" data-test="refused"' in refused.text
+    assert 'role="alert" data-test="refused-top"' in refused.text
+    assert 'id="answer-error" data-test="refused"' in refused.text
     if form.get("files"):
         assert "所选图片没有保存，请重新选择。" in refused.text
     case = staff_case(client, auth, case_id)
@@ -359,7 +362,7 @@ def test_an_answer_past_its_time_or_given_twice_is_refused_on_the_page(
     assert re.search(r'data-test="countdown">已超时 0:0[01]:\d\d<', page)
     refused = answer(client, late, csrf, "contest", "不同意", [("shipped.png", png_bytes(color="green"))])
     assert refused.status_code == 409
-    assert "答复期限已过：逾期未答复已视为同意退款，不能再同意或申诉。" in refused.text
+    assert "答复期限已过，不能再同意或申诉：逾期未答复视为同意退款。" in refused.text
     assert staff_case(client, auth, late)["merchant"]["responses"] == []
 
     assert answer(client, done, csrf, "accept").status_code == 303
@@ -409,3 +412,23 @@ def test_the_pages_read_in_english(client: TestClient, auth: Auth, system: Syste
     for words in ("Accept the refund", "Contest the claim", "Add a statement", "you are taken to have accepted"):
         assert words in page, words
     assert "同意退款" not in page
+
+
+def test_the_suppliers_answer_is_told_in_words_without_who_used_the_key(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    redeemed = datetime.now(UTC) - timedelta(minutes=30)
+    supplier.cards[card_key_for("ord_wv1")] = CardAnswer(CardState.REDEEMED, redeemed, "广东 138****0000")
+    push(client, auth, order_payload("ord_wv1"))
+    body = {"order_id": "ord_wv1", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
+    case_id = file_case(client, auth, body)["id"]
+    sign_in(client, system, "merchant_1", "merchant")
+
+    page = client.get(f"/merchant/cases/{case_id}").text
+
+    lines = re.sub(r"<[^>]*>", "", page[page.index('data-test="supplier"') :].split("</section>", 1)[0])
+    assert "卡密查询 · 第 1 件：供货商记录：卡密已被使用" in lines
+    assert f"使用时间 {redeemed.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" in lines
+    assert "查询于" in lines
+    assert "广东" not in page
+    assert "138****0000" not in page

@@ -6,7 +6,7 @@ from typing import Final
 
 WORDS: Final[dict[str, tuple[str, str]]] = {
     # who may come in, and where everyone else goes instead
-    "merchant.brand": ("商家退卡中心", "Merchant refund centre"),
+    "merchant.brand": ("商家退卡中心", "Merchant refunds"),
     "merchant.nav.claims": ("退卡申请", "Claims"),
     "merchant.only": (
         "商家退卡中心只对商家开放。",
@@ -70,7 +70,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.stats.rate": ("退款率", "Refund rate"),
     "merchant.stats.amount": ("退款金额", "Amount refunded"),
     "merchant.stats.reasons": ("主要原因", "Top reasons"),
-    "merchant.stats.no_rate": ("期间无售出订单", "Nothing sold in this period"),
+    "merchant.stats.no_rate": ("无售出", "None sold"),
     "merchant.stats.no_reasons": ("期间无申请", "No claims in this period"),
     "merchant.stats.reason_count": ("{reason} {n} 件", "{reason}: {n}"),
     "merchant.stats.how": (
@@ -120,7 +120,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.no_evidence": ("买家没有上传凭证。", "The buyer uploaded no evidence."),
     "merchant.evidence_alt": ("买家凭证 {n}：{kind}", "Buyer's evidence {n}: {kind}"),
     "merchant.supplier": ("供货商核查", "The supplier's check"),
-    "merchant.no_supplier": ("还没有向供货商核查。", "The supplier has not been asked yet."),
+    "merchant.no_supplier": ("暂无供货商的核查结果。", "No answer from the supplier on this claim."),
     "merchant.supplier.supplier_card": ("卡密查询", "Card key check"),
     "merchant.supplier.supplier_topup": ("直充查询", "Top-up check"),
     "merchant.supplier.supplier_void": ("退款前作废卡密", "Key voided before the refund"),
@@ -150,6 +150,9 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     # the answer: what the merchant may do, by when, and what it said
     "merchant.answer": ("您的答复", "Your answer"),
     "merchant.respond_by": ("请在 {at}（北京时间）前答复", "Answer by {at}, Beijing time"),
+    "merchant.was_due": ("答复截止于 {at}（北京时间）", "Your answer was due by {at}, Beijing time"),
+    "merchant.to_answer": ("去答复", "Answer"),
+    "merchant.to_form": ("查看答复表单", "Go to the form"),
     "merchant.silence": (
         "逾期未答复将视为同意退款：平台审核没有其他疑点的，退款随即进行；其余由审核人员决定。",
         "If you do not answer in time you are taken to have accepted the refund: where the review found "
@@ -196,9 +199,9 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.error.file_large": ("图片「{name}」超过 {mb} MB。", "The image “{name}” is over {mb} MB."),
     "merchant.error.file_bad": ("图片「{name}」无法使用：{why}", "The image “{name}” cannot be used: {why}"),
     "merchant.error.late": (
-        "答复期限已过：逾期未答复已视为同意退款，不能再同意或申诉。您仍可补充说明。",
-        "Your time to answer has passed: not answering is taken as accepting, so you can no longer accept "
-        "or contest. You may still add a statement.",
+        "答复期限已过，不能再同意或申诉：逾期未答复视为同意退款。您仍可补充说明。",
+        "Your time to answer has passed, so you can no longer accept or contest: not answering in time is "
+        "taken as accepting. You may still add a statement.",
     ),
     "merchant.error.answered": (
         "您已答复过这笔申请，不能再次同意或申诉。",
