@@ -48,21 +48,40 @@ def claims(ctx: Context, actor: Actor, before: CaseId | None = None, limit: int 
     """Return the claims waiting for its answer, the nearest deadline first, then a page of the rest, newest first."""
     actor.require(Role.MERCHANT)
     reviewed = views.list_cases(ctx, actor, CaseFilter(statuses=(CaseStatus.MANUAL_REVIEW,), limit=WAITING_MAX))
-    recent = views.list_cases(ctx, actor, CaseFilter(after=before, limit=limit, newest_first=True))
     with ctx.read() as uow:
-        windows = uow.merchant.windows([c.id for c in (*reviewed, *recent)])
-        orders = {o.id: o for o in (uow.orders.get(i) for i in {c.order_id for c in (*reviewed, *recent)}) if o}
-    listed = {}
-    for case in (*reviewed, *recent):
-        order = orders.get(case.order_id)
-        if order is not None:
-            window = windows.get(case.id)
-            due = _respond_by(case, window)
-            listed[case.id] = MerchantClaim(case, order.title or order.sku, order.amount, window, due)
-    waiting = sorted((c for c in listed.values() if c.respond_by is not None), key=lambda c: (c.respond_by, c.case.id))
-    # A claim read as waiting that was answered a moment later is listed once, with the rest.
-    others = [listed[c.id] for c in recent if c.id in listed and listed[c.id].respond_by is None]
-    return MerchantClaims(tuple(waiting), tuple(others), recent[-1].id if len(recent) == limit else None)
+        windows = uow.merchant.windows([c.id for c in reviewed])
+    waiting = [c for c in reviewed if _respond_by(c, windows.get(c.id)) is not None]
+    others = _others(ctx, actor, {c.id for c in waiting}, before, limit)
+    shown = others[:limit]
+    with ctx.read() as uow:
+        windows |= uow.merchant.windows([c.id for c in shown])
+        orders = {o.id: o for o in (uow.orders.get(i) for i in {c.order_id for c in (*waiting, *shown)}) if o}
+
+    def line(case: Case) -> MerchantClaim | None:
+        order, window = orders.get(case.order_id), windows.get(case.id)
+        if order is None:
+            return None
+        return MerchantClaim(case, order.title or order.sku, order.amount, window, _respond_by(case, window))
+
+    first = sorted((c for c in map(line, waiting) if c is not None), key=lambda c: (c.respond_by, c.case.id))
+    rest = tuple(c for c in map(line, shown) if c is not None)
+    return MerchantClaims(tuple(first), rest, shown[-1].id if len(others) > limit else None)
+
+
+def _others(ctx: Context, actor: Actor, waiting: set[CaseId], before: CaseId | None, limit: int) -> list[Case]:
+    """Return up to ``limit + 1`` claims not waiting for an answer, newest first, older than ``before``.
+
+    One more than the page shows tells whether an older page has anything on it.
+    """
+    found: list[Case] = []
+    cursor = before
+    while len(found) <= limit:
+        batch = views.list_cases(ctx, actor, CaseFilter(after=cursor, limit=limit + 1, newest_first=True))
+        found.extend(c for c in batch if c.id not in waiting)
+        if len(batch) <= limit:
+            break
+        cursor = batch[-1].id
+    return found
 
 
 def _respond_by(case: Case, window: MerchantWindow | None) -> datetime | None:
