@@ -29,8 +29,8 @@ from tuika.settings import DEFAULT_SECRET_KEY, Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-# The roles the pages sign in: buyers to their orders, staff to the console.
-PAGE_ROLES: Final = ("buyer", "agent", "arbitrator", "admin")
+# The roles the pages sign in: buyers to their orders, staff to the console, merchants to their claims.
+PAGE_ROLES: Final = ("buyer", "agent", "arbitrator", "admin", "merchant")
 
 # Demo data, sandboxes and benchmark engines live in tuika_dev, which a dev install has and the wheel does not.
 
@@ -374,7 +374,7 @@ def _demo(reset: bool, port: int | None) -> None:
     tokens = {f"{role} {sub}": issue_token(settings.secret_key, role, sub, 7 * 86400, now) for role, sub in people}
     lifetime = min(SIGN_IN_TTL_S, settings.sign_in_link_max_s)
     # Every demo buyer can be signed in from the banner, not only the two with API tokens.
-    signing = [("buyer", b) for b in BUYERS] + list(STAFF.items())
+    signing = [("buyer", b) for b in BUYERS] + list(STAFF.items()) + [("merchant", m) for m in MERCHANTS]
     links = {
         f"{role} {sub}": sign_in_token(settings.secret_key, role, sub, now, lifetime)
         for role, sub in signing
@@ -434,7 +434,12 @@ def _banner(
     lines += ["    buyer pages (each link signs that buyer in to their orders):"]
     lines += [f"      {who[6:]:<24} {base}/sso?token={tok}" for who, tok in links.items() if who.startswith("buyer ")]
     lines += ["    agent console (each link signs that person in to /console):"]
-    lines += [f"      {who:<24} {base}/sso?token={tok}" for who, tok in links.items() if not who.startswith("buyer ")]
+    staff = [(who, tok) for who, tok in links.items() if not who.startswith(("buyer ", "merchant "))]
+    lines += [f"      {who:<24} {base}/sso?token={tok}" for who, tok in staff]
+    merchants = [(who[9:], tok) for who, tok in links.items() if who.startswith("merchant ")]
+    if merchants:
+        lines += ["    merchant pages (each link signs that merchant in to the claims on its goods, /merchant):"]
+        lines += [f"      {who:<24} {base}/sso?token={tok}" for who, tok in merchants]
     lines += [
         f"  a fresh link{secret}, in another terminal:",
         f"    TUIKA_DEMO=1 uv run tuika link buyer buyer_alice --base-url {base}",

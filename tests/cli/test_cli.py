@@ -110,7 +110,7 @@ def test_link_refuses_roles_the_pages_do_not_sign_in_and_lifetimes_over_the_limi
     capped = runner.invoke(app, ["link", "buyer", "buyer_alice"])
 
     assert (platform.exit_code, too_long.exit_code, capped.exit_code) == (2, 2, 0)
-    assert "buyer, agent, arbitrator, admin" in platform.output
+    assert "buyer, agent, arbitrator, admin, merchant" in platform.output
     assert "TUIKA_SIGN_IN_LINK_MAX_S (300)" in too_long.output
     principal = verify_token(DEFAULT_SECRET_KEY, capped.stdout.strip().split("token=", 1)[1], datetime.now(UTC))
     assert principal.expires - principal.issued == 300
@@ -130,14 +130,18 @@ def test_the_demo_banner_gives_each_buyer_and_each_console_user_a_sign_in_link_a
     printed = [line.split()[-1] for line in banner.splitlines() if "/sso?token=" in line]
     assert all(link.startswith("http://127.0.0.1:8765/sso?token=") for link in printed)
     signed = [verify_token(settings.secret_key, link.split("token=", 1)[1], now) for link in printed]
-    # The platform's token is for the API; the pages sign in buyers and console users only.
-    assert [(p.subject, p.role) for p in signed] == [("buyer_alice", "buyer"), ("agent_wang", "agent")]
+    # The platform's token is for the API; the pages sign in buyers, console users and merchants.
+    assert [(p.subject, p.role) for p in signed] == [
+        ("buyer_alice", "buyer"),
+        ("agent_wang", "agent"),
+        ("m_xingyun", "merchant"),
+    ]
     assert all(p.token_id is not None for p in signed)
     assert "each link signs in once, within 10 minutes" in banner
     assert "TUIKA_DEMO=1 uv run tuika link buyer buyer_alice --base-url http://127.0.0.1:8765" in banner
 
 
-LINKED = ("buyer buyer_alice", "agent agent_wang")
+LINKED = ("buyer buyer_alice", "agent agent_wang", "merchant m_xingyun")
 
 
 def test_reconcile_refuses_a_bad_date_or_route_with_a_clear_message(

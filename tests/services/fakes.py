@@ -50,6 +50,7 @@ from tuika.services.ports import (
     EvidenceFiles,
     EvidenceRecord,
     MarkRepository,
+    MerchantStatsRepository,
     NoticeRepository,
     SendRepository,
     SessionRepository,
@@ -469,6 +470,7 @@ class FakeUnitOfWork:
     links: SignInLinkRepository
     answers: AnswerRepository
     sends: SendRepository
+    merchant_stats: MerchantStatsRepository
 
     def __init__(
         self,
@@ -495,7 +497,7 @@ class FakeUnitOfWork:
         self.preferences = FakePreferences()
         self.merchant = FakeMerchant()
         self.ledger = FakeLedger()
-        for name in ("marks", "notices", "sessions", "links", "answers", "sends"):
+        for name in ("marks", "notices", "sessions", "links", "answers", "sends", "merchant_stats"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
         for c in cases:

@@ -14,6 +14,7 @@ from tests.support.factories import order_payload, png_bytes
 from tests.support.threads import race
 from tuika.bootstrap import System
 from tuika.domain.cases import CaseStatus, DecisionAction, Role
+from tuika.domain.clock import FixedClock
 from tuika.domain.errors import MerchantResponseNotAllowed
 from tuika.domain.ids import CaseId
 from tuika.domain.merchant import MerchantAction
@@ -94,3 +95,22 @@ def test_a_sweep_that_dies_mid_way_writes_nothing_and_the_next_takes_the_silence
     status, payouts, approvals, closed_by = _settled(system, case_id)
     assert (payouts, approvals, closed_by) == (1, 1, "timeout")
     assert status is not CaseStatus.MANUAL_REVIEW
+
+
+def test_past_its_deadline_the_merchant_cannot_answer_even_before_the_sweep(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    case_id = _waiting(client, auth, "ord_mt10", "olive")
+    late = replace(system.ctx, clock=FixedClock(datetime.now(UTC) + timedelta(hours=1, minutes=1)))
+
+    for action in (MerchantAction.ACCEPT, MerchantAction.CONTEST):
+        with pytest.raises(MerchantResponseNotAllowed, match="time to answer has passed"):
+            respond(late, MERCHANT, case_id, ResponseRequest(action, "已核对发货记录"))
+
+    assert _settled(system, case_id) == (CaseStatus.MANUAL_REVIEW, 0, 0, None)
+    with system.ctx.read() as uow:
+        assert uow.merchant.responses(case_id) == []
+    # A word for the person deciding still goes; the silence is the sweep's to take.
+    respond(late, MERCHANT, case_id, ResponseRequest(MerchantAction.STATEMENT, "发货记录见附件"))
+    assert time_out_silent(late, limit=10) == 1
+    assert _settled(system, case_id)[3] == "timeout"

@@ -34,13 +34,18 @@ def csrf_of(client: TestClient) -> str:
     return page.text[start : page.text.index('"', start)]
 
 
-def test_a_buyer_link_lands_on_the_orders_and_a_staff_link_on_the_console(client: TestClient, system: System) -> None:
+def test_a_buyer_link_lands_on_the_orders_a_staff_link_on_the_console_a_merchant_link_on_its_claims(
+    client: TestClient, system: System
+) -> None:
     assert client.get(link(system, "buyer_1"), follow_redirects=False).headers["location"] == "/"
     client.cookies.clear()
     assert client.get(link(system, "agent_1", "agent"), follow_redirects=False).headers["location"] == "/console"
     client.cookies.clear()
-    refused = client.get(link(system, "m_1", "merchant"), follow_redirects=False)
+    assert client.get(link(system, "m_1", "merchant"), follow_redirects=False).headers["location"] == "/merchant"
+    client.cookies.clear()
+    refused = client.get(link(system, "host", "platform"), follow_redirects=False)
     assert refused.status_code == 403
+    assert SESSION not in refused.cookies
 
 
 def test_an_expired_link_signs_nobody_in(client: TestClient, system: System) -> None:

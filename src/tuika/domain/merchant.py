@@ -79,6 +79,26 @@ class MerchantWindow:
         return self.closed_at is None and self.respond_by <= now
 
 
+def allowed_actions(status: CaseStatus, window: MerchantWindow | None, now: datetime) -> frozenset[MerchantAction]:
+    """Return what the merchant may do on a claim now: answer once, before its deadline; a statement where it acts.
+
+    >>> from datetime import UTC, timedelta
+    >>> at = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    >>> w = MerchantWindow(CaseId("rc_1"), at, at + timedelta(hours=1))
+    >>> def names(acts): return sorted(a.value for a in acts)
+    >>> names(allowed_actions(CaseStatus.MANUAL_REVIEW, w, at))
+    ['accept', 'contest', 'statement']
+    >>> names(allowed_actions(CaseStatus.MANUAL_REVIEW, w, at + timedelta(hours=1)))
+    ['statement']
+    >>> names(allowed_actions(CaseStatus.ARBITRATION, w, at)), names(allowed_actions(CaseStatus.REFUNDED, w, at))
+    (['statement'], [])
+    """
+    acts = {action for action, statuses in ACTS_IN.items() if status in statuses}
+    if window is not None and (not window.open or window.respond_by <= now):
+        acts -= ANSWERS
+    return frozenset(acts)
+
+
 def silence_approves(reason_codes: tuple[str, ...]) -> bool:
     """Tell whether a merchant's silence approves the claim: only if no sign of fraud sent it to a person.
 

@@ -71,6 +71,8 @@ class CaseFilter:
     updated_after: datetime | None = None
     after: str | None = None
     limit: int = 50
+    # The newest first, ``after`` then the id the page ended on: a list a person reads from the top.
+    newest_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +269,27 @@ class MerchantRepository(Protocol):
     def responses(self, case_id: CaseId) -> list[MerchantResponse]: ...
     def open_window(self, window: MerchantWindow) -> bool: ...
     def window(self, case_id: CaseId) -> MerchantWindow | None: ...
+    def windows(self, case_ids: Sequence[CaseId]) -> dict[CaseId, MerchantWindow]: ...
     def close_window(self, case_id: CaseId, at: datetime, outcome: str) -> bool: ...
     def overdue(self, now: datetime, limit: int) -> list[CaseId]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimTally:
+    """Claims on a merchant's goods filed in a period with one reason and status: how many, what they pay back."""
+
+    reason: Reason
+    status: CaseStatus
+    claims: int
+    # The refundable amounts less the fees: what reaches the buyers, were they all paid.
+    payout: Money
+
+
+class MerchantStatsRepository(Protocol):
+    """A merchant's figures over a period: the orders it sold, the claims filed on them."""
+
+    def orders_sold(self, merchant_id: str, since: datetime, until: datetime) -> int: ...
+    def claim_tallies(self, merchant_id: str, since: datetime, until: datetime) -> list[ClaimTally]: ...
 
 
 class UnitOfWork(Protocol):
@@ -295,6 +316,7 @@ class UnitOfWork(Protocol):
     preferences: PreferencesRepository
     webhooks: WebhookRepository
     merchant: MerchantRepository
+    merchant_stats: MerchantStatsRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -110,15 +110,24 @@ def for_merchant(view: CaseView) -> CaseView:
     seen = for_buyer(view)
     buyer = view.case.buyer_id
     handle = mask_user_id(buyer)
-    case = replace(
-        seen.case,
-        buyer_id=handle,
-        timeline=tuple(replace(e, actor=handle) if e.actor == buyer else e for e in seen.case.timeline),
-    )
     return replace(
         seen,
-        case=case,
+        case=_masked(seen.case),
         decisions=tuple(replace(d, actor=handle) if d.actor == buyer else d for d in seen.decisions),
+    )
+
+
+def _masked(case: Case) -> Case:
+    """Return a case with its codes as buyers read them and its buyer, wherever named, as a handle."""
+    handle = mask_user_id(case.buyer_id)
+    return replace(
+        case,
+        buyer_id=handle,
+        reason_codes=withhold(case.reason_codes),
+        timeline=tuple(
+            replace(e, actor=handle if e.actor == case.buyer_id else e.actor, reason_codes=withhold(e.reason_codes))
+            for e in case.timeline
+        ),
     )
 
 
@@ -185,7 +194,7 @@ def list_cases(ctx: Context, actor: Actor, where: CaseFilter) -> list[Case]:
     with ctx.read() as uow:
         found = uow.cases.search(where)
     if actor.role is Role.MERCHANT:
-        return [replace(c, buyer_id=mask_user_id(c.buyer_id), reason_codes=withhold(c.reason_codes)) for c in found]
+        return [_masked(c) for c in found]
     if actor.role in _AS_BUYERS_READ:
         return [replace(c, reason_codes=withhold(c.reason_codes)) for c in found]
     return found

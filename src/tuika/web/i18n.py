@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Final, Literal
 
-from tuika.web.words import balance, case, claim, common, console, finance, notify, signin
+from tuika.web.words import balance, case, claim, common, console, finance, merchant, notify, signin
 
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
@@ -36,6 +36,7 @@ CATALOGUE: Final = _merge(
     console.WORDS,
     finance.WORDS,
     notify.WORDS,
+    merchant.WORDS,
 )
 
 

@@ -13,6 +13,7 @@ from tuika.web import (
     claim,
     console,
     console_messages,
+    merchant,
     messages,
     notify_settings,
     pages,
@@ -22,9 +23,10 @@ from tuika.web import (
 
 
 def install(app: FastAPI) -> None:
-    """Mount the buyer portal, the agent console and their static files on ``app``."""
+    """Mount the buyer portal, the agent console, the merchant's pages and their static files on ``app``."""
     router = APIRouter(include_in_schema=False)
-    for part in (signin, pages, claim, case, balance, notify_settings, messages, console, console_messages):
+    parts = (signin, pages, claim, case, balance, notify_settings, messages, console, console_messages, merchant)
+    for part in parts:
         router.include_router(part.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(files("tuika.web").joinpath("static"))), name="static")

@@ -34,6 +34,9 @@ CSRF_FIELD: Final = "csrf"
 CSRF_HEADER: Final = "X-CSRF-Token"
 SHANGHAI: Final = ZoneInfo("Asia/Shanghai")
 CONSOLE_ROLES: Final = frozenset({Role.AGENT, Role.ARBITRATOR, Role.ADMIN})
+MERCHANT_HOME: Final = "/merchant"
+# The roles the pages sign in, each to its own home.
+PAGE_HOMES: Final = CONSOLE_ROLES | {Role.BUYER, Role.MERCHANT}
 # Keys are 43 characters; anything much longer is not one of ours and is not looked up.
 _KEY_MAX: Final = 100
 # Where a request keeps whom its cookie named, so a page looks the session up once.
@@ -43,12 +46,14 @@ templates = Jinja2Templates(directory=str(files("tuika.web").joinpath("templates
 
 
 class PageError(Exception):
-    """Stop a page and show a message from the catalogue with an HTTP status."""
+    """Stop a page and show a message from the catalogue with an HTTP status, and where to go instead."""
 
-    def __init__(self, status: int, key: str) -> None:
+    def __init__(self, status: int, key: str, link: tuple[str, str] | None = None) -> None:
         super().__init__(key)
         self.status = status
         self.key = key
+        # (where, the catalogue key of its words): the page a person turned away belongs on.
+        self.link = link
 
 
 def ctx_of(request: Request) -> Context:
@@ -87,23 +92,49 @@ def buyer_of(request: Request) -> Actor | None:
     return actor if actor is not None and actor.role is Role.BUYER else None
 
 
+def home(role: Role) -> str:
+    """Return where a role's pages start: buyers' orders, the merchant's claims, or the console."""
+    if role is Role.BUYER:
+        return "/"
+    return MERCHANT_HOME if role is Role.MERCHANT else "/console"
+
+
+# A merchant turned away from the buyers' pages or the console is told where its own pages are.
+_TO_MERCHANT_PAGES: Final = (MERCHANT_HOME, "merchant.go_merchant")
+
+
 async def require_buyer(request: Request) -> Actor:
-    """Return the signed-in buyer; nobody signed in gets the sign-in message, staff a pointer to the console."""
+    """Return the signed-in buyer; nobody signed in gets the sign-in message, staff and merchants a pointer home."""
     actor = signed_in(request)
     if actor is None:
         raise PageError(401, "signed_out")
+    if actor.role is Role.MERCHANT:
+        raise PageError(403, "merchant.elsewhere", _TO_MERCHANT_PAGES)
     if actor.role is not Role.BUYER:
         raise PageError(403, "buyer_pages_only")
     return actor
 
 
 async def require_staff(request: Request) -> Actor:
-    """Return the signed-in agent, arbitrator or admin; a buyer or nobody is turned away."""
+    """Return the signed-in agent, arbitrator or admin; a buyer or nobody is turned away, a merchant pointed home."""
     actor = signed_in(request)
     if actor is None:
         raise PageError(401, "signed_out")
+    if actor.role is Role.MERCHANT:
+        raise PageError(403, "merchant.elsewhere", _TO_MERCHANT_PAGES)
     if actor.role not in CONSOLE_ROLES:
         raise PageError(403, "staff_only")
+    return actor
+
+
+async def require_merchant(request: Request) -> Actor:
+    """Return the signed-in merchant; nobody signed in gets the sign-in message, buyers and staff a pointer home."""
+    actor = signed_in(request)
+    if actor is None:
+        raise PageError(401, "signed_out")
+    if actor.role is not Role.MERCHANT:
+        words = "merchant.go_home.buyer" if actor.role is Role.BUYER else "merchant.go_home.staff"
+        raise PageError(403, "merchant.only", (home(actor.role), words) if actor.role in PAGE_HOMES else None)
     return actor
 
 
@@ -134,6 +165,7 @@ async def require_csrf(request: Request) -> None:
 
 Buyer = Annotated[Actor, Depends(require_buyer)]
 Staff = Annotated[Actor, Depends(require_staff)]
+Merchant = Annotated[Actor, Depends(require_merchant)]
 CsrfChecked = Annotated[None, Depends(require_csrf)]
 
 
@@ -179,8 +211,11 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> Re
     return page
 
 
-def message(request: Request, status: int, key: str) -> Response:
-    return render(request, "message.html", status, message=i18n.text(lang_of(request), key))
+def message(request: Request, status: int, key: str, link: tuple[str, str] | None = None) -> Response:
+    """Render a message from the catalogue, with a link to where the person belongs if given."""
+    lang = lang_of(request)
+    go = None if link is None else (link[0], i18n.text(lang, link[1]))
+    return render(request, "message.html", status, message=i18n.text(lang, key), go=go)
 
 
 def install(app: FastAPI) -> None:
@@ -188,6 +223,6 @@ def install(app: FastAPI) -> None:
 
     async def page_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageError)
-        return message(request, exc.status, exc.key)
+        return message(request, exc.status, exc.key, exc.link)
 
     app.add_exception_handler(PageError, page_error)

@@ -23,11 +23,12 @@ from tuika.services.context import Actor
 from tuika.services.signin import sessions
 from tuika.web import i18n
 from tuika.web.session import (
-    CONSOLE_ROLES,
+    PAGE_HOMES,
     SESSION,
     CsrfChecked,
     ctx_of,
     forget_viewer,
+    home,
     lang_of,
     message,
     render,
@@ -55,7 +56,7 @@ def sign_in(request: Request, token: Token = "") -> Response:
         link = _link(request, token)
         current = signed_in(request)
         if current == Actor(link.subject, link.role):
-            return RedirectResponse(_home(link.role), status_code=303)
+            return RedirectResponse(home(link.role), status_code=303)
         if current is None:
             return _open(request, link)
         _check(request, link)
@@ -68,7 +69,7 @@ def sign_in(request: Request, token: Token = "") -> Response:
         current=_who(lang, current.role, current.subject),
         wanted=_who(lang, link.role, link.subject),
         token=token,
-        stay=_home(current.role),
+        stay=home(current.role),
     )
 
 
@@ -78,7 +79,7 @@ def switch(request: Request, _: CsrfChecked, token: PostedToken = "") -> Respons
     try:
         link = _link(request, token)
         if signed_in(request) == Actor(link.subject, link.role):
-            return RedirectResponse(_home(link.role), status_code=303)
+            return RedirectResponse(home(link.role), status_code=303)
         return _open(request, link, replacing=session_key(request))
     except _Refused as refused:
         return refused.page
@@ -104,7 +105,7 @@ def _link(request: Request, token: str) -> SignInLink:
     except (TokenInvalid, TokenExpired) as exc:
         raise _Refused(message(request, 401, "sign_in_failed")) from exc
     role = Role(principal.role)
-    if role is not Role.BUYER and role not in CONSOLE_ROLES:
+    if role not in PAGE_HOMES:
         raise _Refused(message(request, 403, "sign_in_failed"))
     return SignInLink(
         principal.subject,
@@ -128,8 +129,8 @@ def _open(request: Request, link: SignInLink, replacing: str | None = None) -> R
         key, session = sessions.open_session(ctx_of(request), link, replacing=replacing)
     except SignInRefused as exc:
         raise _Refused(_refusal(request, exc)) from exc
-    home = RedirectResponse(_home(link.role), status_code=303)
-    home.set_cookie(
+    landing = RedirectResponse(home(link.role), status_code=303)
+    landing.set_cookie(
         SESSION,
         key,
         max_age=_seconds_left(session, request),
@@ -137,7 +138,7 @@ def _open(request: Request, link: SignInLink, replacing: str | None = None) -> R
         samesite="lax",
         secure=request.url.scheme == "https",
     )
-    return home
+    return landing
 
 
 def _seconds_left(session: WebSession, request: Request) -> int:
@@ -158,7 +159,3 @@ def _who(lang: i18n.Lang, role: Role, subject: str) -> str:
     """Name an account for a person: its role in words and its id masked."""
     named = i18n.text(lang, f"switch.role.{role.value}")
     return i18n.formatted(lang, "switch.who", role=named, id=mask_user_id(subject))
-
-
-def _home(role: Role) -> str:
-    return "/" if role is Role.BUYER else "/console"

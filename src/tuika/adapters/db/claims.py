@@ -239,8 +239,9 @@ class SqlCaseRepository:
         self.s.flush()
 
     def search(self, where: CaseFilter) -> list[Case]:
-        """Return cases matching the filter, in id order after the cursor."""
-        query = select(CaseRow).order_by(CaseRow.id).limit(where.limit)
+        """Return cases matching the filter, in id order after the cursor (newest first, before it, if asked)."""
+        newest = where.newest_first
+        query = select(CaseRow).order_by(CaseRow.id.desc() if newest else CaseRow.id).limit(where.limit)
         if where.buyer_id:
             query = query.where(CaseRow.buyer_id == where.buyer_id)
         if where.statuses:
@@ -255,7 +256,7 @@ class SqlCaseRepository:
         if where.updated_after is not None:
             query = query.where(CaseRow.updated_at > where.updated_after)
         if where.after:
-            query = query.where(CaseRow.id > where.after)
+            query = query.where(CaseRow.id < where.after if newest else CaseRow.id > where.after)
         return self._with_events(list(self.s.scalars(query)))
 
     def _with_events(self, rows: list[CaseRow]) -> list[Case]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -74,6 +75,16 @@ class SqlMerchantRepository:
         if row is None:
             return None
         return MerchantWindow(CaseId(row.case_id), row.opened_at, row.respond_by, row.closed_at, row.outcome)
+
+    def windows(self, case_ids: Sequence[CaseId]) -> dict[CaseId, MerchantWindow]:
+        """Return the windows of the cases named that have one."""
+        if not case_ids:
+            return {}
+        rows = self.s.scalars(select(MerchantWindowRow).where(MerchantWindowRow.case_id.in_(list(case_ids))))
+        return {
+            CaseId(r.case_id): MerchantWindow(CaseId(r.case_id), r.opened_at, r.respond_by, r.closed_at, r.outcome)
+            for r in rows
+        }
 
     def close_window(self, case_id: CaseId, at: datetime, outcome: str) -> bool:
         """Close a case's open window; tell whether it was open (a second closer changes nothing)."""

@@ -15,6 +15,7 @@ from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.events import SqlEventRepository
 from tuika.adapters.db.merchant import SqlMerchantRepository
+from tuika.adapters.db.merchant_stats import SqlMerchantStatsRepository
 from tuika.adapters.db.messages import SqlMessageRepository, SqlMessageSends
 from tuika.adapters.db.preferences import SqlPreferencesRepository
 from tuika.adapters.db.raw import forget
@@ -43,6 +44,7 @@ from tuika.services.ports import (
     LedgerRepository,
     MarkRepository,
     MerchantRepository,
+    MerchantStatsRepository,
     MessageRepository,
     NoticeRepository,
     OrderRepository,
@@ -91,6 +93,7 @@ class SqlUnitOfWork:
     preferences: PreferencesRepository
     webhooks: WebhookRepository
     merchant: MerchantRepository
+    merchant_stats: MerchantStatsRepository
 
     def __init__(
         self,
@@ -129,6 +132,7 @@ class SqlUnitOfWork:
         self.preferences = SqlPreferencesRepository(self.session)
         self.webhooks = SqlWebhookRepository(self.session)
         self.merchant = SqlMerchantRepository(self.session)
+        self.merchant_stats = SqlMerchantStatsRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events
         return self

@@ -4,7 +4,8 @@ Each answer is stored with its note and evidence, in the transaction that moves 
 accepting approves the claim (the refund goes ahead; who bears it is as the policy says); contesting
 sends it to fast arbitration; a statement is a line on the case's timeline for the arbitrator
 and the buyer. An accept or a contest closes the merchant's window: once answered, or once the
-sweep has taken its silence for consent, the merchant cannot answer again.
+sweep has taken its silence for consent, the merchant cannot answer again; nor past its deadline,
+when its silence is consent already and only waits for the sweep to be taken.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tuika.domain.merchant import (
     MAX_NOTE,
     MerchantAction,
     MerchantResponse,
+    allowed_actions,
 )
 from tuika.domain.orders import Order
 from tuika.services.claims.evidence import unattached_of
@@ -55,11 +57,13 @@ def respond(ctx: Context, actor: Actor, case_id: CaseId, request: ResponseReques
         if case.status not in ACTS_IN[request.action]:
             raise MerchantResponseNotAllowed(f"case {case_id} is {case.status.value}")
         window = uow.merchant.window(case.id)
-        if request.action in ANSWERS and window is not None and not window.open:
-            why = "answered already" if window.outcome != "timeout" else "its time to answer has passed"
+        now = ctx.clock.now()
+        # Past its deadline the answer is the sweep's to take as consent, even before the sweep has run.
+        if request.action not in allowed_actions(case.status, window, now):
+            answered = window is not None and not window.open and window.outcome != "timeout"
+            why = "answered already" if answered else "its time to answer has passed"
             raise MerchantResponseNotAllowed(f"case {case_id}: {why}")
         evidence = unattached_of(uow, actor, request.evidence_ids)
-        now = ctx.clock.now()
         if evidence:
             uow.evidence.attach([e.id for e in evidence], case.id)
         uow.merchant.add_response(

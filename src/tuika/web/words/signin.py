@@ -47,4 +47,5 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "switch.role.agent": ("客服", "agent"),
     "switch.role.arbitrator": ("仲裁员", "arbitrator"),
     "switch.role.admin": ("管理员", "admin"),
+    "switch.role.merchant": ("商家", "merchant"),
 }
