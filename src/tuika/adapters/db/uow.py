@@ -14,6 +14,7 @@ from tuika.adapters.db.answers import SqlAnswerRepository
 from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.events import SqlEventRepository
+from tuika.adapters.db.ledger import SqlLedgerRepository
 from tuika.adapters.db.merchant import SqlMerchantRepository
 from tuika.adapters.db.merchant_stats import SqlMerchantStatsRepository
 from tuika.adapters.db.messages import SqlMessageRepository, SqlMessageSends
@@ -23,7 +24,6 @@ from tuika.adapters.db.repositories import (
     SqlAlertRepository,
     SqlEvidenceRepository,
     SqlFindingRepository,
-    SqlLedgerRepository,
     SqlMarkRepository,
     SqlNoticeRepository,
     SqlPayoutRepository,
