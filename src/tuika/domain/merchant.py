@@ -99,6 +99,17 @@ def allowed_actions(status: CaseStatus, window: MerchantWindow | None, now: date
     return frozenset(acts)
 
 
+def respond_by(status: CaseStatus, window: MerchantWindow | None) -> datetime | None:
+    """Return the merchant's deadline while the claim waits for its answer (in review, its window open); else None.
+
+    A deadline just past still shows until the sweep takes the silence as consent, so nobody
+    watching the claim sees it drop before it has moved on.
+    """
+    if status is not CaseStatus.MANUAL_REVIEW or window is None or not window.open:
+        return None
+    return window.respond_by
+
+
 def silence_approves(reason_codes: tuple[str, ...]) -> bool:
     """Tell whether a merchant's silence approves the claim: only if no sign of fraud sent it to a person.
 

@@ -21,7 +21,7 @@ from tuika.domain.ledger import (
     merchant_settlement,
 )
 from tuika.domain.masking import mask_user_id
-from tuika.domain.merchant import MerchantResponse, MerchantWindow
+from tuika.domain.merchant import MerchantResponse, MerchantWindow, respond_by
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
 from tuika.domain.reason_codes import withhold
@@ -50,8 +50,7 @@ class CaseView:
     @property
     def merchant_respond_by(self) -> datetime | None:
         """When the merchant must answer by: only while the claim waits for its answer."""
-        w = self.merchant_window
-        return w.respond_by if w is not None and w.open and self.case.status is CaseStatus.MANUAL_REVIEW else None
+        return respond_by(self.case.status, self.merchant_window)
 
 
 # The host platform reads every case on the orders it pushed, as their buyers read them: it shows

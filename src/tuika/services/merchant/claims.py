@@ -13,7 +13,7 @@ from typing import Final
 
 from tuika.domain.cases import Case, CaseStatus, Role
 from tuika.domain.ids import CaseId
-from tuika.domain.merchant import MerchantWindow
+from tuika.domain.merchant import MerchantWindow, respond_by
 from tuika.domain.money import Money
 from tuika.services import views
 from tuika.services.context import Actor, Context
@@ -50,7 +50,7 @@ def claims(ctx: Context, actor: Actor, before: CaseId | None = None, limit: int 
     reviewed = views.list_cases(ctx, actor, CaseFilter(statuses=(CaseStatus.MANUAL_REVIEW,), limit=WAITING_MAX))
     with ctx.read() as uow:
         windows = uow.merchant.windows([c.id for c in reviewed])
-    waiting = [c for c in reviewed if _respond_by(c, windows.get(c.id)) is not None]
+    waiting = [c for c in reviewed if respond_by(c.status, windows.get(c.id)) is not None]
     others = _others(ctx, actor, {c.id for c in waiting}, before, limit)
     shown = others[:limit]
     with ctx.read() as uow:
@@ -61,7 +61,7 @@ def claims(ctx: Context, actor: Actor, before: CaseId | None = None, limit: int 
         order, window = orders.get(case.order_id), windows.get(case.id)
         if order is None:
             return None
-        return MerchantClaim(case, order.title or order.sku, order.amount, window, _respond_by(case, window))
+        return MerchantClaim(case, order.title or order.sku, order.amount, window, respond_by(case.status, window))
 
     first = sorted((c for c in map(line, waiting) if c is not None), key=lambda c: (c.respond_by, c.case.id))
     rest = tuple(c for c in map(line, shown) if c is not None)
@@ -82,14 +82,3 @@ def _others(ctx: Context, actor: Actor, waiting: set[CaseId], before: CaseId | N
             break
         cursor = batch[-1].id
     return found
-
-
-def _respond_by(case: Case, window: MerchantWindow | None) -> datetime | None:
-    """Return the merchant's deadline while the claim waits for its answer: in review, its window open.
-
-    A deadline just past still shows until the sweep takes the silence as consent, so the list
-    never drops a claim the merchant is watching before it has moved on.
-    """
-    if case.status is not CaseStatus.MANUAL_REVIEW or window is None or not window.open:
-        return None
-    return window.respond_by
