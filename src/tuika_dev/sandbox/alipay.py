@@ -185,6 +185,10 @@ class AlipaySandbox(Served):
         """Wait until ``count`` notice deliveries were attempted; return whether they were."""
         return self._courier.wait(count, timeout_s)
 
+    def wait_for_quiet(self, timeout_s: float = 5.0) -> bool:
+        """Wait until every notice the sandbox means to send has had all its tries; return whether so."""
+        return self._courier.wait_idle(timeout_s)
+
     # --- lifecycle ---
 
     @property
@@ -249,6 +253,7 @@ class AlipaySandbox(Served):
             reply.delay_s = self.stall_s
         if plan is not None:
             notice = plan
+            self._courier.promise()
             if fault is Fault.NOTICE_BEFORE_RESPONSE:
                 self._send(notice)
             else:
@@ -337,11 +342,16 @@ class AlipaySandbox(Served):
         return _Reply(200, bill_zip(self.pid, day, rows, now), "application/oct-stream")
 
     def _send(self, plan: _NoticePlan) -> None:
-        for _ in range(plan.copies):
-            with self._lock:
-                params = self._book.notice_params(self.app_id, self.pid, plan.refund, plan.notify_id, self._clock())
-            body = signed_form(params, self._wrong_key if plan.wrong_key else self._key)
-            self._courier.deliver(plan.refund.refund_no, plan.notify_id, body)
+        try:
+            for _ in range(plan.copies):
+                with self._lock:
+                    params = self._book.notice_params(
+                        self.app_id, self.pid, plan.refund, plan.notify_id, self._clock()
+                    )
+                body = signed_form(params, self._wrong_key if plan.wrong_key else self._key)
+                self._courier.deliver(plan.refund.refund_no, plan.notify_id, body)
+        finally:
+            self._courier.kept()
 
     def _record(
         self, method: str, biz: Mapping[str, object], fields: Mapping[str, object], fault: Fault | None

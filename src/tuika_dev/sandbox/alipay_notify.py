@@ -43,6 +43,9 @@ class Courier:
         self._sent: list[SentNotice] = []
         self._stopping = threading.Event()
         self._workers: list[threading.Timer] = []
+        # Notices promised but not yet through all their tries: a test waits for none pending
+        # rather than for a count, so a notice the sandbox was told never to send costs no wait.
+        self._pending = 0
 
     def set_target(self, target: Target) -> None:
         """Send notices to a URL, to a callable, or (None) nowhere."""
@@ -57,6 +60,21 @@ class Courier:
         """Wait until ``count`` attempts were made; return whether they were."""
         with self._done:
             return self._done.wait_for(lambda: len(self._sent) >= count, timeout_s)
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no notice is pending; return whether none is."""
+        with self._done:
+            return self._done.wait_for(lambda: self._pending == 0, timeout_s)
+
+    def promise(self) -> None:
+        """Count a notice that will be sent (now or later) until ``kept`` says it went."""
+        with self._done:
+            self._pending += 1
+
+    def kept(self) -> None:
+        with self._done:
+            self._pending = max(0, self._pending - 1)
+            self._done.notify_all()
 
     def deliver(self, refund_no: str, notify_id: str, body: bytes) -> bool:
         """Send one notice, resending it until the app accepts it; return whether it did."""
@@ -92,6 +110,8 @@ class Courier:
         with self._done:
             self._stopping.set()
             workers, self._workers = self._workers, []
+            self._pending = 0
+            self._done.notify_all()
         for worker in workers:
             worker.cancel()
             worker.join(self._timeout_s)
