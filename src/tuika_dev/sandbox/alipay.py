@@ -345,9 +345,7 @@ class AlipaySandbox(Served):
         try:
             for _ in range(plan.copies):
                 with self._lock:
-                    params = self._book.notice_params(
-                        self.app_id, self.pid, plan.refund, plan.notify_id, self._clock()
-                    )
+                    params = self._book.notice_params(self.app_id, self.pid, plan.refund, plan.notify_id, self._clock())
                 body = signed_form(params, self._wrong_key if plan.wrong_key else self._key)
                 self._courier.deliver(plan.refund.refund_no, plan.notify_id, body)
         finally:
