@@ -49,6 +49,8 @@ TABLES = (
     "ledger_entries",
     "ledger_postings",
     "payouts",
+    "replacement_keys",
+    "replacements",
     "merchant_responses",
     "merchant_windows",
     "case_holds",

@@ -503,7 +503,7 @@ def test_a_mistaken_purchase_before_delivery_is_refunded_less_the_fee(
         "buyer:buyer_1": 9900,
         "platform:fee_income": 100,
         # Held from the merchant while the claim was open, released when it was refunded on no fault of its.
-        "merchant:merchant_1:held": 0,
+        "merchant:merchant_1:holds": 0,
         "merchant:merchant_1:settlement": 0,
     }
     shown = {
@@ -524,7 +524,7 @@ def test_a_mistaken_purchase_after_delivery_is_rejected_and_pays_nothing(
     assert case["payout"] is None
     assert count_rows(system.engine, "payouts") == 0
     assert postings(system.engine, "refund", "clawback") == 0
-    assert account_balances(system.engine) == {"merchant:merchant_1:held": 0, "merchant:merchant_1:settlement": 0}
+    assert account_balances(system.engine) == {"merchant:merchant_1:holds": 0, "merchant:merchant_1:settlement": 0}
 
 
 def test_the_precheck_stops_asking_for_evidence_the_buyer_will_attach(client: TestClient, auth: Auth) -> None:

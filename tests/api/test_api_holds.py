@@ -10,7 +10,7 @@ from tests.support.api import Auth, file_case, manual_review_case, push, upload
 from tests.support.factories import account_balances, assert_problem, ledger_total, order_payload, png_bytes
 from tuika.bootstrap import System
 
-HELD = "merchant:merchant_1:held"
+HELD = "merchant:merchant_1:holds"
 SETTLEMENT = "merchant:merchant_1:settlement"
 
 

@@ -177,5 +177,5 @@ def test_any_interleaving_refunds_each_payout_exactly_once_and_the_ledger_balanc
         assert postings_of(system, payout_id, "refund") == 1
         assert ledger_total(system.engine) == 0
         # The claim's hold on its merchant's settlement ended once, however the story went.
-        assert account_balances(system.engine).get("merchant:merchant_1:held", 0) == 0
+        assert account_balances(system.engine).get("merchant:merchant_1:holds", 0) == 0
         assert postings_of(system, payout_id, "release") == 1

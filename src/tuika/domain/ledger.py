@@ -43,9 +43,9 @@ def merchant_settlement(merchant_id: str) -> str:
     return f"merchant:{merchant_id}:settlement"
 
 
-def merchant_held(merchant_id: str) -> str:
+def merchant_holds(merchant_id: str) -> str:
     """Return the account of a merchant's funds held while claims on its goods are open."""
-    return f"merchant:{merchant_id}:held"
+    return f"merchant:{merchant_id}:holds"
 
 
 def gateway_clearing(route: str) -> str:
@@ -175,18 +175,18 @@ class Hold:
 
 def hold(*, merchant_id: str, amount: Money, memo: str) -> Posting:
     """Hold a claim's amount off the merchant's settlement."""
-    return Posting(memo, (Entry(merchant_settlement(merchant_id), -amount), Entry(merchant_held(merchant_id), amount)))
+    return Posting(memo, (Entry(merchant_settlement(merchant_id), -amount), Entry(merchant_holds(merchant_id), amount)))
 
 
 def release(*, merchant_id: str, amount: Money, memo: str, payout_id: PayoutId | None = None) -> Posting:
     """Give a held amount back to the merchant's settlement: the claim ended, or the refund was not its fault."""
-    entries = (Entry(merchant_held(merchant_id), -amount), Entry(merchant_settlement(merchant_id), amount))
+    entries = (Entry(merchant_holds(merchant_id), -amount), Entry(merchant_settlement(merchant_id), amount))
     return Posting(memo, entries, payout_id)
 
 
 def recover_held(*, merchant_id: str, amount: Money, memo: str, payout_id: PayoutId) -> Posting:
     """Recover a refund on the merchant's fault from what was held for its claim."""
-    return Posting(memo, (Entry(merchant_held(merchant_id), -amount), Entry(PLATFORM_CLEARING, amount)), payout_id)
+    return Posting(memo, (Entry(merchant_holds(merchant_id), -amount), Entry(PLATFORM_CLEARING, amount)), payout_id)
 
 
 def balances(entries: Iterable[Entry]) -> dict[str, Money]:

@@ -17,7 +17,7 @@ from tuika.domain.ledger import (
     buyer_account,
     is_valid_account,
     merchant_deposit,
-    merchant_held,
+    merchant_holds,
     merchant_settlement,
 )
 from tuika.domain.masking import mask_user_id
@@ -232,7 +232,7 @@ def account(ctx: Context, actor: Actor, name: str, limit: int = 100) -> AccountV
         # holds from its settlement, and that settlement's holds and releases.
         if name not in (
             merchant_deposit(actor.subject),
-            merchant_held(actor.subject),
+            merchant_holds(actor.subject),
             merchant_settlement(actor.subject),
         ):
             raise NotFound(f"account {name} not found")

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tuika.adapters.db.tables import EntryRow, HoldRow, PostingRow
+from tuika.adapters.db.merchant_tables import HoldRow
+from tuika.adapters.db.tables import EntryRow, PostingRow
 from tuika.domain.ids import CaseId, PostingId, new_id
 from tuika.domain.ledger import Entry, Hold, Posting
 from tuika.domain.money import Money

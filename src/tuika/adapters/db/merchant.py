@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tuika.adapters.db.tables import MerchantResponseRow, MerchantWindowRow
+from tuika.adapters.db.merchant_tables import MerchantResponseRow, MerchantWindowRow
 from tuika.domain.ids import CaseId, EvidenceId
 from tuika.domain.merchant import MerchantAction, MerchantResponse, MerchantWindow
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,33 +16,19 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
 
+from tuika.adapters.db.base import Base
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every database; SQLite would otherwise hand back naive ones."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused by the database layer")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+# The merchant's side (its answers, its windows, its holds, its replacement keys) has its own
+# module; re-exported so that whoever imports the rows has ``Base.metadata`` whole.
+from tuika.adapters.db.merchant_tables import (
+    HoldRow,
+    MerchantResponseRow,
+    MerchantWindowRow,
+    ReplacementKeyRow,
+    ReplacementRow,
+)
 
 
 class OrderRow(Base):
@@ -554,38 +538,4 @@ class WebhookAttemptRow(Base):
     __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
 
 
-class MerchantResponseRow(Base):
-    """One thing a merchant said on a claim on its goods: an answer or a statement, with its evidence."""
-
-    __tablename__ = "merchant_responses"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
-    merchant_id: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text)
-    evidence_ids: Mapped[list[Any]]
-    at: Mapped[datetime]
-
-
-class MerchantWindowRow(Base):
-    """The time a merchant has to answer a claim a person reviews; the sweep closes the overdue ones."""
-
-    __tablename__ = "merchant_windows"
-    __table_args__ = (Index("ix_merchant_windows_open", "closed_at", "respond_by"),)
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    opened_at: Mapped[datetime]
-    respond_by: Mapped[datetime]
-    closed_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(16))
-
-
-class HoldRow(Base):
-    """A claim's amount held from its merchant's settlement while the claim is open."""
-
-    __tablename__ = "case_holds"
-    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
-    merchant_id: Mapped[str] = mapped_column(String(64), index=True)
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    held_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
-    outcome: Mapped[str | None] = mapped_column(String(16))
+__all__ = ["Base", "HoldRow", "MerchantResponseRow", "MerchantWindowRow", "ReplacementKeyRow", "ReplacementRow"]
