@@ -124,6 +124,30 @@ def test_a_push_of_the_order_after_a_replacement_does_not_bring_the_dead_key_bac
     assert stored_keys(system, "ord_rp3") == [NEW_KEY]
 
 
+def inbox_titles(client: TestClient, auth: Auth, role: str, subject: str) -> list[str]:
+    response = client.get("/v1/inbox", headers=auth(role, subject))
+    assert response.status_code == 200, response.text
+    return [m["title"] for m in response.json()["items"]]
+
+
+def test_the_buyer_is_asked_and_the_merchant_told_how_the_buyer_answered(client: TestClient, auth: Auth) -> None:
+    taken = manual_review_case(client, auth, "ord_rp14")
+    offer(client, auth, taken)
+    assert "商家为您补发了新卡密，请确认" in inbox_titles(client, auth, "buyer", "buyer_1")
+    reply(client, auth, taken, accept=True)
+    left = manual_review_case(client, auth, "ord_rp15")
+    # The first new key is sold now: the second offer needs a key of its own.
+    assert_problem(offer(client, auth, left), 409, "replacement_key_in_use")
+    assert offer(client, auth, left, key="NEWK-SECOND-0002").status_code == 200
+    assert reply(client, auth, left, accept=False).status_code == 200
+
+    assert "新卡密已发放到您的订单" in inbox_titles(client, auth, "buyer", "buyer_1")
+    told = inbox_titles(client, auth, "merchant", "merchant_1")
+    numbers = {c: staff_case(client, auth, c)["number"] for c in (taken, left)}
+    assert f"买家已接受补发：{numbers[taken]}" in told
+    assert f"买家未接受补发：{numbers[left]}" in told
+
+
 def test_declined_the_claim_goes_back_to_a_person_and_the_key_stays(client: TestClient, auth: Auth) -> None:
     case_id = manual_review_case(client, auth, "ord_rp4")
     offer(client, auth, case_id)
