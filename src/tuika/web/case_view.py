@@ -32,6 +32,7 @@ _AHEAD: Final[Mapping[CaseStatus, tuple[CaseStatus, ...]]] = {
     # Ahead is the buyer's choice, new keys or the review of the refund: no path is promised.
     S.REPLACEMENT_OFFERED: (),
 }
+_OFFERED: Final = frozenset({S.REPLACEMENT_OFFERED, S.REPLACED})
 # Nobody but the buyer moves a case from these: the page need not keep asking.
 SETTLED: Final = FINAL | {S.REJECTED}
 TAKES_EVIDENCE: Final = frozenset({S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.SUBMITTED, S.REVIEWING})
@@ -133,7 +134,8 @@ def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -
         final=case.status in SETTLED,
         lines=tuple(_line(e, stages, lang) for e in case.timeline),
         shots=tuple(case_reads.shot(r, reads.get(r.id), lang) for r in view.evidence),
-        verdict=_verdict(view.decisions[-1], lang) if view.decisions else None,
+        # Under an offer of new keys the offer is the news: the last decision (sent to a person) would mislead.
+        verdict=_verdict(view.decisions[-1], lang) if view.decisions and case.status not in _OFFERED else None,
         vouchers=tuple(_voucher(p, lang, p.id in redirected, p.id in view.disputed) for p in view.payouts),
         asked=_asked(case, lang) if case.status is S.AWAITING_EVIDENCE else (),
         wanted=next(iter(_kinds_asked(case)), None),

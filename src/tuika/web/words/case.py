@@ -231,6 +231,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "(the claim is back with a person).",
     ),
     "case.error.no_answer": ("请选择接受新卡密或继续退款。", "Choose to take the new key or to keep the refund claim."),
+    "case.replaced_no_refund": ("不退款（已补发新卡密）", "No refund (replaced with a new key)"),
     "case.offer.heading": ("商家为您补发了新卡密", "The merchant offers you a new key"),
     "case.offer.text": (
         "您可以接受新卡密代替退款：新卡密将发放到原订单，原卡密作废，本次申请不再退款。"
