@@ -112,29 +112,33 @@ def _any(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool]:
 
 
 def _figures(party: Party, where: ColumnElement[bool]) -> Select[Any]:
-    """Return each party's sums over the entries ``where`` picks: one row per party id."""
-    prefix = f"{party.value}:"
-    account = EntryRow.account
-    # Which of the party's accounts an entry is on, and the party's id cut out of its name.
+    """Return each party's sums over the entries ``where`` picks: one row per party id.
+
+    The entries are summed by account and posting kind first, so the names are cut apart once
+    an account and kind, not once an entry.
+    """
+    by_account = (
+        select(
+            EntryRow.account.label("account"),
+            PostingRow.kind.label("kind"),
+            func.sum(EntryRow.amount_fen).label("amount"),
+        )
+        .join(PostingRow, PostingRow.id == EntryRow.posting_id)
+        .where(where)
+        .group_by(EntryRow.account, PostingRow.kind)
+        .subquery()
+    )
+    account = by_account.c.account
+    # Which of the party's accounts a sum is on, and the party's id cut out of its name.
     which = case(*((account.like(f"%:{s}"), s) for s in _SUFFIXES[party]))
-    start = len(prefix) + 1
+    start = len(party.value) + 2
     cut = case(
         *(
             (account.like(f"%:{s}"), func.substr(account, start, func.length(account) - start - len(s)))
             for s in _SUFFIXES[party]
         )
     )
-    entries = (
-        select(
-            cut.label("party_id"),
-            which.label("which"),
-            PostingRow.kind.label("kind"),
-            EntryRow.amount_fen.label("amount"),
-        )
-        .join(PostingRow, PostingRow.id == EntryRow.posting_id)
-        .where(where)
-        .subquery()
-    )
+    entries = select(cut.label("party_id"), which.label("which"), by_account.c.kind, by_account.c.amount).subquery()
     amount, on, kind = entries.c.amount, entries.c.which, entries.c.kind
 
     def total(condition: ColumnElement[bool], sign: int = 1) -> ColumnElement[Any]:
