@@ -175,7 +175,14 @@ def test_only_admins_open_the_balances_and_an_unknown_merchant_is_not_found(
         assert 'data-test="balances-link"' not in client.get("/console").text
     sign_in(client, system, "merchant_1", "merchant")
     assert client.get(PAGE).status_code == 403
+    east_claim = claim(client, auth, "ord_wa2", 1000, merchant="m:east")
     sign_in(client, system, "finance_1", "admin")
+    # An id with a colon goes into its link escaped and comes back whole.
+    assert f'href="{PAGE}/merchants/m%3Aeast"' in client.get(PAGE).text
+    east = client.get(f"{PAGE}/merchants/m%3Aeast")
+    assert east.status_code == 200
+    assert "冻结款：m:east" in east.text
+    assert re.findall(r'data-case="([^"]+)" data-test="hold-row"', east.text) == [east_claim]
     for missing in ("merchant_9", "a%20b"):
         gone = client.get(f"{PAGE}/merchants/{missing}")
         assert gone.status_code == 404
