@@ -2,7 +2,7 @@
 
 A merchant may offer a replacement key instead of a refund (补发). ``replacements`` keeps each
 offer (who made it, by when the buyer is to answer, the answer); ``replacement_keys`` the new
-keys, sealed for the offer until accepted, and the old keys they replaced, kept to void them
+keys, sealed for the offer until accepted (and masked, for pages), and the old keys they replaced, kept to void them
 with the supplier.
 
 The holds account of a merchant is named as the API names it, ``merchant:<id>:holds``; postings
@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.String(length=40), nullable=False),
         sa.Column("item_id", sa.String(length=64), nullable=False),
         sa.Column("secret", sa.Text(), nullable=False),
+        sa.Column("masked", sa.String(length=64), nullable=False),
         sa.Column("old_secret", sa.Text(), nullable=True),
         sa.Column("void_state", sa.String(length=16), nullable=True),
         sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True),

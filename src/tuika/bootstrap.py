@@ -90,6 +90,7 @@ def sla(settings: Settings) -> Sla:
         arbitration=timedelta(seconds=settings.sla_arbitration_s),
         awaiting_evidence=timedelta(seconds=settings.sla_awaiting_evidence_s),
         merchant_response=timedelta(seconds=settings.sla_merchant_response_s),
+        replacement_answer=timedelta(seconds=settings.sla_replacement_answer_s),
         redrive_after=timedelta(seconds=max(5, settings.sweep_interval_s)),
     )
 

@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     sla_arbitration_s: int = Field(default=3600, gt=0)
     sla_awaiting_evidence_s: int = Field(default=172800, gt=0)
     sla_merchant_response_s: int = Field(default=3600, gt=0)
+    sla_replacement_answer_s: int = Field(default=86400, gt=0)
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     evidence_max_pixels: int = Field(default=40_000_000, gt=0)
     # What an image may take once decoded: width × height × bytes per pixel (channels × bit

@@ -42,6 +42,7 @@ def test_defaults() -> None:
         "sla_manual_review_s": 7200,
         "sla_arbitration_s": 3600,
         "sla_merchant_response_s": 3600,
+        "sla_replacement_answer_s": 86400,
         "sla_awaiting_evidence_s": 172800,
         "evidence_max_bytes": 10 * 1024 * 1024,
         "evidence_max_pixels": 40_000_000,

@@ -52,6 +52,11 @@ EXPECTED_MOVES = {
     (S.APPROVED, S.MANUAL_REVIEW),
     (S.REFUNDING, S.REFUNDED),
     (S.REJECTED, S.ARBITRATION),
+    # The merchant offers new keys; the buyer takes them, declines (back to a person) or withdraws.
+    (S.MANUAL_REVIEW, S.REPLACEMENT_OFFERED),
+    (S.REPLACEMENT_OFFERED, S.REPLACED),
+    (S.REPLACEMENT_OFFERED, S.MANUAL_REVIEW),
+    (S.REPLACEMENT_OFFERED, S.WITHDRAWN),
 }
 ALL_PAIRS = list(itertools.product(CaseStatus, CaseStatus))
 AT = PAID_AT + timedelta(minutes=30)
@@ -67,8 +72,8 @@ def test_the_table_admits_exactly_the_specified_moves() -> None:
     assert admitted == EXPECTED_MOVES
 
 
-def test_final_statuses_are_refunded_withdrawn_and_closed() -> None:
-    assert {S.REFUNDED, S.WITHDRAWN, S.CLOSED} == FINAL
+def test_final_statuses_are_refunded_withdrawn_closed_and_replaced() -> None:
+    assert {S.REFUNDED, S.WITHDRAWN, S.CLOSED, S.REPLACED} == FINAL
 
 
 def test_items_are_held_by_every_status_but_rejected_withdrawn_and_closed() -> None:
@@ -206,6 +211,7 @@ def test_every_status_has_a_stage_with_its_own_key_and_the_configured_times() ->
         S.REFUNDED,
         S.WITHDRAWN,
         S.CLOSED,
+        S.REPLACED,
     }
 
 

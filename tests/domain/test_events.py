@@ -31,6 +31,8 @@ def expected_case_type(old: CaseStatus, new: CaseStatus) -> EventType:
         return EventType.CASE_DECIDED
     if (old, new) == (S.AWAITING_EVIDENCE, S.REVIEWING):
         return EventType.CASE_RESUBMITTED
+    if new is S.REPLACED:
+        return EventType.CASE_REPLACED
     return EventType.CASE_MOVED
 
 

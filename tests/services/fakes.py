@@ -33,7 +33,7 @@ from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.ledger import Hold, Posting
-from tuika.domain.merchant import MerchantResponse, MerchantWindow
+from tuika.domain.merchant import MerchantResponse, MerchantWindow, Replacement, ReplacementKey, ReplacementOutcome
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
@@ -403,11 +403,12 @@ class FakeLedger(_Fake):
 class FakeMerchant(_Fake):
     """The merchants' responses and the windows they have to answer in."""
 
-    name, tables = "merchant", ("response_rows", "windows")
+    name, tables = "merchant", ("response_rows", "windows", "offers")
 
     def __init__(self) -> None:
         self.response_rows: list[MerchantResponse] = []
         self.windows: dict[CaseId, MerchantWindow] = {}
+        self.offers: dict[CaseId, Replacement] = {}
 
     def add_response(self, response: MerchantResponse) -> None:
         self.response_rows.append(response)
@@ -434,6 +435,36 @@ class FakeMerchant(_Fake):
     def overdue(self, now: datetime, limit: int) -> list[CaseId]:
         due = sorted((w for w in self.windows.values() if w.overdue(now)), key=lambda w: w.respond_by)
         return [w.case_id for w in due[:limit]]
+
+    def add_replacement(self, offer: Replacement) -> None:
+        self.offers[offer.case_id] = offer
+
+    def replacement(self, case_id: CaseId) -> Replacement | None:
+        return self.offers.get(case_id)
+
+    def answer_replacement(self, case_id: CaseId, at: datetime, outcome: ReplacementOutcome) -> bool:
+        offer = self.offers.get(case_id)
+        if offer is None or not offer.open:
+            return False
+        self.offers[case_id] = replace(offer, answered_at=at, outcome=outcome)
+        return True
+
+    def save_replacement_key(self, case_id: CaseId, key: ReplacementKey) -> None:
+        offer = self.offers[case_id]
+        keys = tuple(key if k.item_id == key.item_id else k for k in offer.keys)
+        self.offers[case_id] = replace(offer, keys=keys)
+
+    def replaced_items(self, case_ids: Sequence[CaseId]) -> set[str]:
+        return {
+            k.item_id
+            for o in self.offers.values()
+            if o.case_id in case_ids and o.outcome is ReplacementOutcome.ACCEPTED
+            for k in o.keys
+        }
+
+    def unanswered_replacements(self, now: datetime, limit: int) -> list[CaseId]:
+        due = sorted((o for o in self.offers.values() if o.open and o.answer_by <= now), key=lambda o: o.answer_by)
+        return [o.case_id for o in due[:limit]]
 
 
 class FakePreferences(_Fake):

@@ -27,6 +27,8 @@ EVENTS = (
     event(EventType.CASE_SUBMITTED, to="submitted"),
     event(EventType.CASE_MOVED, **{"from": "reviewing", "to": "manual_review", "respond_by": AT.isoformat()}),
     event(EventType.CASE_NOTED, **{"from": "manual_review", "to": "manual_review", "codes": ["merchant_timeout"]}),
+    event(EventType.CASE_MOVED, **{"from": "replacement_offered", "to": "manual_review"}),
+    event(EventType.CASE_REPLACED, **{"from": "replacement_offered", "to": "replaced"}),
     event(EventType.CASE_DECIDED, **{"from": "manual_review", "to": "approved"}),
     event(EventType.PAYOUT_SETTLED, amount_fen=10_000, route="balance", voucher="po_1"),
 )
@@ -50,6 +52,8 @@ def test_a_merchants_messages_link_to_the_claim_on_its_own_pages_absolute_in_its
             Moment.CLAIM_AGAINST_GOODS,
             Moment.CLAIM_TO_ANSWER,
             Moment.MERCHANT_TIMED_OUT,
+            Moment.REPLACEMENT_NOT_TAKEN,
+            Moment.REPLACEMENT_TAKEN,
             Moment.CLAIM_DECIDED_FOR_MERCHANT,
         )
         for channel in (Channel.INBOX, Channel.EMAIL)

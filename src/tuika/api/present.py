@@ -324,6 +324,29 @@ def case(view: CaseView) -> s.CaseOut:
         payout=payout(view.payouts[-1], disputed=view.payouts[-1].id in view.disputed) if view.payouts else None,
         findings=[finding(f) for f in view.findings],
         merchant=merchant(view),
+        replacement=replacement(view),
+    )
+
+
+def replacement(view: CaseView) -> s.ReplacementOut | None:
+    """Return the new keys offered for a claim, masked, and how the buyer answered; None if none were."""
+    offered = view.replacement
+    if offered is None:
+        return None
+    return s.ReplacementOut(
+        offered_at=offered.offered_at,
+        answer_by=offered.answer_by,
+        note=offered.note,
+        outcome=offered.outcome.value if offered.outcome is not None else None,
+        answered_at=offered.answered_at,
+        items=[
+            s.ReplacementKeyOut(
+                item_id=k.item_id,
+                masked_key=k.masked,
+                old_key=k.void_state.value if k.void_state is not None else None,
+            )
+            for k in offered.keys
+        ],
     )
 
 

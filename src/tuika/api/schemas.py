@@ -6,7 +6,16 @@ import re
 from datetime import datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from tuika.domain.cases import DecisionAction, Route
@@ -343,9 +352,55 @@ class EvidenceAddIn(Strict):
 class MerchantResponseIn(Strict):
     """The merchant's answer to a claim on its goods, or a statement; every one says why."""
 
-    action: Literal["accept", "contest", "statement"]
+    action: Literal["accept", "replace", "contest", "statement"]
     note: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]
     evidence_ids: Annotated[list[Id], Field(max_length=9)] | None = None
+    # For ``replace``: the new card key of a one-item claim, or one for each claimed item in order.
+    replacement_card_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    replacement_card_keys: (
+        Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(max_length=100)] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one_way_to_name_keys(self) -> MerchantResponseIn:
+        if self.replacement_card_key is not None and self.replacement_card_keys is not None:
+            raise PydanticCustomError(
+                "replacement_keys_twice",
+                "give replacement_card_key or replacement_card_keys, not both",
+                {"msg_zh": "replacement_card_key 与 replacement_card_keys 只能填写其一"},
+            )
+        return self
+
+    def replacement_keys(self) -> tuple[str, ...]:
+        if self.replacement_card_key is not None:
+            return (self.replacement_card_key,)
+        return tuple(self.replacement_card_keys or ())
+
+
+class ReplacementAnswerIn(Strict):
+    """The buyer's answer to new keys offered instead of the money."""
+
+    accept: StrictBool
+
+
+class ReplacementKeyOut(BaseModel):
+    item_id: str
+    # The new key, masked; its buyer reads it in full on the order once accepted.
+    masked_key: str
+    # Voiding the replaced key with its supplier: pending, voided or not_voided; null until accepted.
+    old_key: str | None
+
+
+class ReplacementOut(BaseModel):
+    """New keys the merchant offered instead of a refund, and the buyer's answer."""
+
+    offered_at: datetime
+    answer_by: datetime
+    note: str
+    # accepted, declined, expired or withdrawn; null while it waits for the buyer.
+    outcome: str | None
+    answered_at: datetime | None
+    items: list[ReplacementKeyOut]
 
 
 class MerchantResponseOut(BaseModel):
@@ -462,6 +517,7 @@ class CaseOut(BaseModel):
     payout: PayoutOut | None
     findings: list[FindingOut]
     merchant: MerchantOut
+    replacement: ReplacementOut | None = None
 
 
 class CaseSummary(BaseModel):

@@ -26,15 +26,24 @@ class CaseStatus(StrEnum):
     REFUNDED = "refunded"
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"
+    # The merchant offered new keys instead of the money (补发); the buyer accepts or declines.
+    REPLACEMENT_OFFERED = "replacement_offered"
+    REPLACED = "replaced"
 
 
 S = CaseStatus
-BEFORE_APPROVAL: Final = frozenset({S.SUBMITTED, S.REVIEWING, S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION})
+BEFORE_APPROVAL: Final = frozenset(
+    {S.SUBMITTED, S.REVIEWING, S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.REPLACEMENT_OFFERED}
+)
 TRANSITIONS: Final[Mapping[CaseStatus, frozenset[CaseStatus]]] = {
     S.SUBMITTED: frozenset({S.REVIEWING, S.WITHDRAWN}),
     S.REVIEWING: frozenset({S.APPROVED, S.REJECTED, S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.WITHDRAWN}),
     S.AWAITING_EVIDENCE: frozenset({S.REVIEWING, S.CLOSED, S.WITHDRAWN}),
-    S.MANUAL_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.ARBITRATION, S.AWAITING_EVIDENCE, S.WITHDRAWN}),
+    S.MANUAL_REVIEW: frozenset(
+        {S.APPROVED, S.REJECTED, S.ARBITRATION, S.AWAITING_EVIDENCE, S.WITHDRAWN, S.REPLACEMENT_OFFERED}
+    ),
+    # Declined, or not answered in time: back to the person who was reviewing the claim.
+    S.REPLACEMENT_OFFERED: frozenset({S.REPLACED, S.MANUAL_REVIEW, S.WITHDRAWN}),
     S.ARBITRATION: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
     # Back to a person only when the supplier refuses to void a key that was used meanwhile.
     S.APPROVED: frozenset({S.REFUNDING, S.MANUAL_REVIEW}),
@@ -43,8 +52,10 @@ TRANSITIONS: Final[Mapping[CaseStatus, frozenset[CaseStatus]]] = {
     S.REFUNDED: frozenset(),
     S.WITHDRAWN: frozenset(),
     S.CLOSED: frozenset(),
+    S.REPLACED: frozenset(),
 }
-# Statuses whose items cannot be claimed again: the claim is alive or has been paid.
+# Statuses whose items cannot be claimed again: the claim is alive, has been paid, or its keys
+# were replaced (never both a replacement and a refund for one item).
 HOLDS_ITEMS: Final = frozenset(S) - {S.REJECTED, S.WITHDRAWN, S.CLOSED}
 FINAL: Final = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 # Statuses in which the case waits for a person: past its time limit there, it is escalated.
@@ -184,6 +195,7 @@ def expected_times(
     manual_review: timedelta,
     arbitration: timedelta,
     awaiting_evidence: timedelta,
+    replacement_answer: timedelta = timedelta(hours=24),
 ) -> dict[CaseStatus, Stage]:
     """Return the stage shown to the buyer for every status, with the configured times."""
     return {
@@ -198,6 +210,10 @@ def expected_times(
         S.REFUNDED: Stage("refunded", "已退款", "Refunded", None),
         S.WITHDRAWN: Stage("withdrawn", "已撤回", "Withdrawn", None),
         S.CLOSED: Stage("closed", "已关闭", "Closed", None),
+        S.REPLACEMENT_OFFERED: Stage(
+            "replacement_offered", "商家补发待确认", "Replacement offered", replacement_answer
+        ),
+        S.REPLACED: Stage("replaced", "已补发新卡密", "Replaced with a new key", None),
     }
 
 

@@ -29,6 +29,7 @@ class EventType(StrEnum):
     CASE_RESUBMITTED = "case.resubmitted"  # evidence came for a case waiting for it: review again
     CASE_DECIDED = "case.decided"  # approved or rejected, by the machine or a person
     CASE_MOVED = "case.moved"  # any other change of status
+    CASE_REPLACED = "case.replaced"  # the buyer took new keys for the claimed ones: the old are to be voided
     CASE_NOTED = "case.noted"  # a line on the timeline without a move (a payout moved, evidence added)
     CASE_ESCALATED = "case.escalated"  # a case waiting for a person passed its time limit (again)
     PAYOUT_OPENED = "payout.opened"  # a payout exists and waits to be paid
@@ -43,6 +44,7 @@ class EventType(StrEnum):
 _CASE_TARGETS: Final[Mapping[CaseStatus, EventType]] = {
     CaseStatus.APPROVED: EventType.CASE_DECIDED,
     CaseStatus.REJECTED: EventType.CASE_DECIDED,
+    CaseStatus.REPLACED: EventType.CASE_REPLACED,
 }
 # The type a payout's move writes, by its new status; pending is only ever a start.
 PAYOUT_TARGETS: Final[Mapping[PayoutStatus, EventType]] = {

@@ -16,34 +16,51 @@ from enum import StrEnum
 from typing import Final
 
 from tuika.domain.cases import CaseStatus
+from tuika.domain.errors import InvalidInput
 from tuika.domain.ids import CaseId, EvidenceId
 from tuika.domain.reason_codes import WITHHELD_FROM_BUYERS
 
 
 class MerchantAction(StrEnum):
     ACCEPT = "accept"
+    # Offer new keys instead of the money (补发): the buyer accepts them or declines.
+    REPLACE = "replace"
     CONTEST = "contest"
     STATEMENT = "statement"
 
 
 # What answers the claim, and stops the merchant's clock; a statement only adds to it.
-ANSWERS: Final = frozenset({MerchantAction.ACCEPT, MerchantAction.CONTEST})
+ANSWERS: Final = frozenset({MerchantAction.ACCEPT, MerchantAction.REPLACE, MerchantAction.CONTEST})
 # Where the merchant may act: while a person reviews the claim, and (a statement only) while
 # an arbitrator does.
 ACTS_IN: Final = {
     MerchantAction.ACCEPT: frozenset({CaseStatus.MANUAL_REVIEW}),
+    MerchantAction.REPLACE: frozenset({CaseStatus.MANUAL_REVIEW}),
     MerchantAction.CONTEST: frozenset({CaseStatus.MANUAL_REVIEW}),
-    MerchantAction.STATEMENT: frozenset({CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION}),
+    MerchantAction.STATEMENT: frozenset(
+        {CaseStatus.MANUAL_REVIEW, CaseStatus.ARBITRATION, CaseStatus.REPLACEMENT_OFFERED}
+    ),
 }
 # The codes each answer writes on the case's timeline; the silence's is ``TIMEOUT_CODE``.
 ACTION_CODES: Final = {
     MerchantAction.ACCEPT: "merchant_confirmed_fault",
+    MerchantAction.REPLACE: "replacement_offered",
     MerchantAction.CONTEST: "merchant_disputes",
     MerchantAction.STATEMENT: "merchant_statement",
 }
 TIMEOUT_CODE: Final = "merchant_timeout"
 MAX_NOTE: Final = 2000
 MAX_EVIDENCE: Final = 9
+# A card key as merchants paste them: long enough for any issuer's, short enough to be one key.
+MAX_KEY: Final = 200
+# The codes the buyer's answer to a replacement writes, and its silence past the time to answer.
+REPLACEMENT_ACCEPTED: Final = "replacement_accepted"
+REPLACEMENT_DECLINED: Final = "replacement_declined"
+REPLACEMENT_UNANSWERED: Final = "replacement_unanswered"
+# What the supplier said to voiding a replaced key, on the timeline.
+OLD_KEY_VOIDED: Final = "replaced_key_voided"
+OLD_KEY_NOT_VOIDED: Final = "replaced_key_not_voided"
+OLD_KEY_REDEEMED: Final = "replaced_key_redeemed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +134,80 @@ def silence_approves(reason_codes: tuple[str, ...]) -> bool:
     (True, False)
     """
     return not WITHHELD_FROM_BUYERS.intersection(reason_codes)
+
+
+class VoidState(StrEnum):
+    """Where voiding a replaced key with its supplier stands."""
+
+    PENDING = "pending"
+    # Voided, or dead at the supplier already (invalid, expired): it cannot be used.
+    VOIDED = "voided"
+    # Not voided: the supplier says it was redeemed, or no supplier could be asked.
+    NOT_VOIDED = "not_voided"
+
+
+class ReplacementOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"  # the buyer gave no answer in time
+    WITHDRAWN = "withdrawn"  # the buyer withdrew the claim instead
+
+
+@dataclass(frozen=True, slots=True)
+class ReplacementKey:
+    """One new key offered for one claimed item; ``secret`` is sealed for the offer, not the item.
+
+    Once the buyer accepts, ``old_secret`` holds the replaced key as it was sealed on the item,
+    until the supplier has voided it.
+    """
+
+    item_id: str
+    secret: str
+    # The new key masked, as every page shows it (``masking.mask_card_key``).
+    masked: str
+    old_secret: str | None = None
+    void_state: VoidState | None = None
+    voided_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """New keys a merchant offered instead of a refund, and the buyer's answer; open while ``outcome`` is None."""
+
+    case_id: CaseId
+    merchant_id: str
+    note: str
+    offered_at: datetime
+    answer_by: datetime
+    keys: tuple[ReplacementKey, ...]
+    answered_at: datetime | None = None
+    outcome: ReplacementOutcome | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.outcome is None
+
+
+def check_replacement_keys(item_ids: tuple[str, ...], keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the new keys, one per claimed item in order, trimmed; raise ``InvalidInput`` if they are not.
+
+    >>> check_replacement_keys(("i1",), ("  ABCD-1234 ",))
+    ('ABCD-1234',)
+    >>> check_replacement_keys(("i1", "i2"), ("K1", "K1"))
+    Traceback (most recent call last):
+    ...
+    tuika.domain.errors.base.InvalidInput: the same replacement key is given twice
+    """
+    trimmed = tuple(k.strip() for k in keys)
+    if len(trimmed) != len(item_ids):
+        raise InvalidInput(f"a replacement needs one new card key for each of the {len(item_ids)} claimed items")
+    for key in trimmed:
+        if not key:
+            raise InvalidInput("a replacement card key is blank")
+        if len(key) > MAX_KEY:
+            raise InvalidInput(f"a replacement card key is longer than {MAX_KEY} characters")
+        if not key.isprintable():
+            raise InvalidInput("a replacement card key holds characters that are not printable")
+    if len(set(trimmed)) != len(trimmed):
+        raise InvalidInput("the same replacement key is given twice")
+    return trimmed

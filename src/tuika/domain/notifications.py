@@ -67,6 +67,11 @@ class Moment(StrEnum):
     # The claim is put to the merchant, with its deadline; and its silence was taken as consent.
     CLAIM_TO_ANSWER = "claim_to_answer"
     MERCHANT_TIMED_OUT = "merchant_timed_out"
+    # New keys instead of the money: offered to the buyer, taken (both told), or not taken (the merchant).
+    REPLACEMENT_OFFERED = "replacement_offered"
+    REPLACED = "replaced"
+    REPLACEMENT_TAKEN = "replacement_taken"
+    REPLACEMENT_NOT_TAKEN = "replacement_not_taken"
     # Not of a claim: an endpoint whose every webhook failed for a day was disabled.
     ENDPOINT_DISABLED = "endpoint_disabled"
     # To staff: a case came into a person's queue, or waited there past its time limit.
@@ -116,6 +121,10 @@ VARIABLES: Final[Mapping[Moment, frozenset[str]]] = {
     Moment.CLAIM_DECIDED_FOR_MERCHANT: _CASE_VARS | {"outcome"},
     Moment.CLAIM_TO_ANSWER: _CASE_VARS | {"reason", "respond_by"},
     Moment.MERCHANT_TIMED_OUT: _CASE_VARS,
+    Moment.REPLACEMENT_OFFERED: _CASE_VARS | {"deadline"},
+    Moment.REPLACED: _CASE_VARS,
+    Moment.REPLACEMENT_TAKEN: _CASE_VARS,
+    Moment.REPLACEMENT_NOT_TAKEN: _CASE_VARS,
     Moment.ENDPOINT_DISABLED: frozenset({"url", "since", "link"}),
     Moment.CASE_WAITING: _CASE_VARS | {"expected", "reason"},
     Moment.CASE_ESCALATED: _CASE_VARS | {"reason", "late"},
@@ -129,6 +138,8 @@ _FOR: Final[Mapping[Recipient, frozenset[Moment]]] = {
         Moment.CLAIM_DECIDED_FOR_MERCHANT,
         Moment.CLAIM_TO_ANSWER,
         Moment.MERCHANT_TIMED_OUT,
+        Moment.REPLACEMENT_TAKEN,
+        Moment.REPLACEMENT_NOT_TAKEN,
         Moment.ENDPOINT_DISABLED,
         Moment.CASE_WAITING,
         Moment.CASE_ESCALATED,
@@ -139,6 +150,8 @@ _FOR: Final[Mapping[Recipient, frozenset[Moment]]] = {
             Moment.CLAIM_DECIDED_FOR_MERCHANT,
             Moment.CLAIM_TO_ANSWER,
             Moment.MERCHANT_TIMED_OUT,
+            Moment.REPLACEMENT_TAKEN,
+            Moment.REPLACEMENT_NOT_TAKEN,
             Moment.ENDPOINT_DISABLED,
         }
     ),
@@ -172,10 +185,16 @@ def moments_of(event: Event, *, appealed: bool = False) -> tuple[Moment, ...]:
     if event.type is EventType.CASE_NOTED:
         # The merchant's silence noted on a claim a person still decides (signs of fraud).
         return (Moment.MERCHANT_TIMED_OUT,) if timed_out else ()
+    if event.type is EventType.CASE_REPLACED:
+        return (Moment.REPLACED, Moment.REPLACEMENT_TAKEN)
     if event.type is EventType.CASE_MOVED:
         came_from = event.payload.get("from")
         if to == CaseStatus.AWAITING_EVIDENCE.value:
             return (Moment.EVIDENCE_REQUESTED,)
+        if to == CaseStatus.REPLACEMENT_OFFERED.value:
+            return (Moment.REPLACEMENT_OFFERED,)
+        if to == CaseStatus.MANUAL_REVIEW.value and came_from == CaseStatus.REPLACEMENT_OFFERED.value:
+            return (Moment.SENT_TO_PERSON, Moment.CASE_WAITING, Moment.REPLACEMENT_NOT_TAKEN)
         if to == CaseStatus.MANUAL_REVIEW.value and event.payload.get("respond_by"):
             return (Moment.SENT_TO_PERSON, Moment.CASE_WAITING, Moment.CLAIM_TO_ANSWER)
         if to == CaseStatus.MANUAL_REVIEW.value:
@@ -228,6 +247,7 @@ TOLD_BY: Final = (
     EventType.CASE_SUBMITTED,
     EventType.CASE_DECIDED,
     EventType.CASE_MOVED,
+    EventType.CASE_REPLACED,
     EventType.CASE_NOTED,
     EventType.CASE_ESCALATED,
     EventType.PAYOUT_SENT,

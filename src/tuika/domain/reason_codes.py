@@ -95,6 +95,28 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
         "The merchant did not answer in time and is taken to have agreed to the refund",
     ),
     "merchant_statement": ("商家补充了说明", "The merchant added a statement"),
+    "replacement_offered": (
+        "商家提供补发新卡密，等待买家确认",
+        "The merchant offers a new key instead of a refund; the buyer decides",
+    ),
+    "replacement_accepted": ("买家接受补发，新卡密已发放到订单", "The buyer took the new key; it is on the order"),
+    "replacement_declined": (
+        "买家拒绝补发，申请继续由人工复核",
+        "The buyer declined the new key; a person goes on reviewing the claim",
+    ),
+    "replacement_unanswered": (
+        "买家未在期限内确认补发，申请转回人工复核",
+        "The buyer did not answer the offer in time; a person goes on reviewing the claim",
+    ),
+    "replaced_key_voided": ("原卡密已向供货商作废", "The replaced key was voided with the supplier"),
+    "replaced_key_not_voided": (
+        "原卡密未能向供货商作废，由人工跟进",
+        "The replaced key could not be voided with the supplier; a person follows it up",
+    ),
+    "replaced_key_redeemed": (
+        "供货商记录显示被替换的原卡密已被使用",
+        "The supplier's record shows the replaced key was used",
+    ),
     "goodwill": ("平台体验补偿", "Refunded as a goodwill gesture"),
     "policy_exception": ("政策例外处理", "Exception to the policy"),
     "duplicate_claim": ("重复申请", "Duplicate claim"),
@@ -167,6 +189,7 @@ _BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
             "delivery_pending_on_record",
             "delivery_recorded",
             "card_usage_unverified",
+            "replaced_key_not_voided",
             "evidence_missing",
             "card_unused_per_supplier",
             "supplier_answers_contradict",
@@ -206,6 +229,7 @@ _BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
             "evidence_insufficient",
             "evidence_inconsistent",
             "card_used_by_buyer",
+            "replaced_key_redeemed",
             "merchant_disputes",
             "duplicate_claim",
             "suspected_fraud",
@@ -231,6 +255,11 @@ _BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
             "dispute_resolved_not_paid",
             "review_overdue_escalated",
             "merchant_statement",
+            "replacement_offered",
+            "replacement_accepted",
+            "replacement_declined",
+            "replacement_unanswered",
+            "replaced_key_voided",
         }
     ),
 }
@@ -249,6 +278,8 @@ STAND_INS: Final[Mapping[str, str]] = {
     "card_key_in_other_order": "order_needs_check",
     "buyer_history_flagged": "claim_needs_review",
     "suspected_fraud": "not_approved_after_review",
+    # An old key used after the buyer called it dead is a doubt about the buyer, not news for him.
+    "replaced_key_redeemed": "replaced_key_not_voided",
 }
 WITHHELD_FROM_BUYERS: Final = frozenset(STAND_INS)
 

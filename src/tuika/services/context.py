@@ -65,10 +65,14 @@ class Sla:
     redrive_after: timedelta = timedelta(seconds=30)
     # What the merchant has to answer a claim a person reviews; the seeds' fast arbitration hour.
     merchant_response: timedelta = timedelta(hours=1)
+    # What the buyer has to accept or decline a replacement before the claim goes back to a person.
+    replacement_answer: timedelta = timedelta(hours=24)
 
     def stages(self) -> dict[CaseStatus, Stage]:
         """Return the buyer-facing stage of each status."""
-        return expected_times(self.machine_review, self.manual_review, self.arbitration, self.awaiting_evidence)
+        return expected_times(
+            self.machine_review, self.manual_review, self.arbitration, self.awaiting_evidence, self.replacement_answer
+        )
 
     def review_hours(self) -> int:
         """Return the manual review's time limit in whole hours, rounded up, as buyers are told it."""

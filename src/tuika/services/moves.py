@@ -33,8 +33,9 @@ def open_case(uow: UnitOfWork, case: Case, *, merchant_id: str) -> None:
     _place_hold(uow, Hold(case.id, merchant_id, case.refundable, case.created_at), case)
 
 
-# A claim that ends without a refund gives its merchant's money back; a refund ends it in ``end_hold``.
-_HOLD_ENDS = frozenset({CaseStatus.REJECTED, CaseStatus.WITHDRAWN, CaseStatus.CLOSED})
+# A claim that ends without a refund (new keys instead, or none) gives its merchant's money back; a
+# refund ends it in ``end_hold``.
+_HOLD_ENDS = frozenset({CaseStatus.REJECTED, CaseStatus.WITHDRAWN, CaseStatus.CLOSED, CaseStatus.REPLACED})
 
 
 def _place_hold(uow: UnitOfWork, held: Hold, case: Case) -> None:

@@ -21,7 +21,7 @@ from tuika.domain.ledger import (
     merchant_settlement,
 )
 from tuika.domain.masking import mask_user_id
-from tuika.domain.merchant import MerchantResponse, MerchantWindow, respond_by
+from tuika.domain.merchant import MerchantResponse, MerchantWindow, Replacement, respond_by
 from tuika.domain.money import Money
 from tuika.domain.payouts import Payout
 from tuika.domain.reason_codes import withhold
@@ -46,6 +46,8 @@ class CaseView:
     merchant_responses: tuple[MerchantResponse, ...] = ()
     merchant_evidence: tuple[EvidenceRecord, ...] = ()
     merchant_window: MerchantWindow | None = None
+    # New keys the merchant offered instead of the money.
+    replacement: Replacement | None = None
 
     @property
     def merchant_respond_by(self) -> datetime | None:
@@ -160,6 +162,7 @@ def load(ctx: Context, uow: UnitOfWork, case: Case) -> CaseView:
         merchant_responses=tuple(uow.merchant.responses(case.id)),
         merchant_evidence=tuple(r for r in files if r.owner_id != case.buyer_id),
         merchant_window=uow.merchant.window(case.id),
+        replacement=uow.merchant.replacement(case.id),
     )
 
 

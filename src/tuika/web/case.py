@@ -22,6 +22,7 @@ from tuika.services.claims import evidence
 from tuika.services.claims import filing as claims
 from tuika.services.context import Actor, Context
 from tuika.services.finance import stuck_refunds as finance
+from tuika.services.merchant import replacements
 from tuika.services.notify import inbox
 from tuika.services.ports import CaseFilter
 from tuika.web import case_view, i18n
@@ -38,6 +39,7 @@ _SAID: Final[dict[tuple[str, str], str]] = {
     ("withdraw", "illegal_transition"): "case.error.withdraw_late",
     ("withdraw", "case_state_conflict"): "case.error.withdraw_late",
     ("evidence", "conflict"): "case.error.evidence_closed",
+    ("replacement", "replacement_not_open"): "case.error.offer_closed",
 }
 
 
@@ -115,6 +117,19 @@ def appeal(
 ) -> Response:
     """Appeal a rejection, once: it goes to fast arbitration."""
     return _act(request, buyer, case_id, "appeal", note, lambda ctx: claims.appeal(ctx, buyer, case_id, note))
+
+
+@router.post("/cases/{case_id}/replacement")
+def replacement(
+    request: Request, case_id: CaseId, buyer: Buyer, _: CsrfChecked, answer: Annotated[str, Form()] = ""
+) -> Response:
+    """Take the new keys the merchant offered (they go on the order), or decline them and keep the claim."""
+    if answer not in ("accept", "decline"):
+        return _refuse(request, buyer, case_id, "replacement", "", 422, "case.error.no_answer")
+    accept = answer == "accept"
+    return _act(
+        request, buyer, case_id, "replacement", "", lambda ctx: replacements.answer(ctx, buyer, case_id, accept=accept)
+    )
 
 
 @router.post("/cases/{case_id}/payouts/{payout_id}/to-balance")

@@ -29,6 +29,8 @@ _AHEAD: Final[Mapping[CaseStatus, tuple[CaseStatus, ...]]] = {
     S.AWAITING_EVIDENCE: (S.REVIEWING, S.APPROVED, S.REFUNDING, S.REFUNDED),
     S.MANUAL_REVIEW: (S.APPROVED, S.REFUNDING, S.REFUNDED),
     S.ARBITRATION: (S.APPROVED, S.REFUNDING, S.REFUNDED),
+    # Ahead is the buyer's choice, new keys or the review of the refund: no path is promised.
+    S.REPLACEMENT_OFFERED: (),
 }
 # Nobody but the buyer moves a case from these: the page need not keep asking.
 SETTLED: Final = FINAL | {S.REJECTED}
@@ -86,6 +88,18 @@ class Voucher:
 
 
 @dataclass(frozen=True, slots=True)
+class Offer:
+    """New keys the merchant offered instead of the money, as the buyer reads the offer."""
+
+    note: str
+    answer_by: str
+    masked_keys: tuple[str, ...]
+    # accepted, declined, expired, withdrawn; "" while it waits for the buyer.
+    outcome: str
+    can_answer: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """Everything the case page renders."""
 
@@ -103,6 +117,7 @@ class Page:
     takes_evidence: bool
     can_withdraw: bool
     can_appeal: bool
+    offer: Offer | None = None
 
 
 def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -> Page:
@@ -125,6 +140,20 @@ def build(view: CaseView, stages: Mapping[CaseStatus, Stage], lang: i18n.Lang) -
         takes_evidence=case.status in TAKES_EVIDENCE,
         can_withdraw=case.status in BEFORE_APPROVAL,
         can_appeal=case.status is S.REJECTED and not case.appealed,
+        offer=_offer(view),
+    )
+
+
+def _offer(view: CaseView) -> Offer | None:
+    offered = view.replacement
+    if offered is None:
+        return None
+    return Offer(
+        note=offered.note,
+        answer_by=shanghai(offered.answer_by),
+        masked_keys=tuple(k.masked for k in offered.keys),
+        outcome=offered.outcome.value if offered.outcome is not None else "",
+        can_answer=view.case.status is S.REPLACEMENT_OFFERED and offered.open,
     )
 
 

@@ -1,4 +1,4 @@
-"""The merchant's answer from its case page: accept, contest or a statement, with a note and images.
+"""The merchant's answer from its case page: accept, new keys, contest or a statement, with a note and images.
 
 The images are uploaded as the merchant's evidence, then the answer goes to
 ``merchant.responses.respond`` with their ids, as ``POST …/merchant-responses`` does. What the
@@ -13,7 +13,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from tuika.domain.errors import EvidenceRejected, MerchantResponseNotAllowed, NotFound, TuikaError
+from tuika.domain.errors import (
+    EvidenceRejected,
+    MerchantResponseNotAllowed,
+    NotFound,
+    ReplacementKeyInUse,
+    TuikaError,
+)
 from tuika.domain.ids import CaseId, EvidenceId
 from tuika.domain.merchant import ANSWERS, MAX_NOTE, MerchantAction, allowed_actions
 from tuika.services import views
@@ -48,21 +54,27 @@ def answer(
     action: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
+    replacement_key: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """Send the merchant's answer and go back to the claim with a word on what it did; a refusal stays on the form."""
     ctx, lang = ctx_of(request), lang_of(request)
     note = note.strip()
     chosen = [f for f in files or () if f.filename]
+    keys = tuple(k.strip() for k in replacement_key or ())
     try:
         said = _checked(action, note, chosen)
+        keys = _keys(said, keys)
         _still_open(ctx, merchant, case_id, said)
         ids = _upload(ctx, merchant, chosen, lang)
-        respond(ctx, merchant, case_id, ResponseRequest(said, note, ids))
+        respond(ctx, merchant, case_id, ResponseRequest(said, note, ids, keys))
     except NotFound as exc:
         raise PageError(404, "merchant.case_not_found") from exc
     except _Refused as refused:
         text = i18n.formatted(lang, refused.key, **refused.values)
         return _again(request, merchant, case_id, refused.status, text, action, note, bool(chosen))
+    except ReplacementKeyInUse:
+        text = i18n.text(lang, "merchant.error.key_in_use")
+        return _again(request, merchant, case_id, 409, text, action, note, bool(chosen))
     except MerchantResponseNotAllowed:
         text = _why_not(ctx, merchant, case_id, action, lang)
         return _again(request, merchant, case_id, 409, text, action, note, bool(chosen))
@@ -86,6 +98,15 @@ def _checked(action: str, note: str, files: list[UploadFile]) -> MerchantAction:
     if len(files) > FILES_MAX:
         raise _Refused(422, "merchant.error.files", n=FILES_MAX)
     return said
+
+
+def _keys(action: MerchantAction, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the new keys a replacement needs, every one filled in; other answers send none."""
+    if action is not MerchantAction.REPLACE:
+        return ()
+    if not keys or not all(keys):
+        raise _Refused(422, "merchant.error.keys")
+    return keys
 
 
 def _still_open(ctx: Context, merchant: Merchant, case_id: CaseId, action: MerchantAction) -> None:

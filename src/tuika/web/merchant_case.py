@@ -76,6 +76,10 @@ def flash(view: CaseView, action: MerchantAction, lang: i18n.Lang) -> str:
         return i18n.text(
             lang, "merchant.flash.accept.refunded" if case.status is CaseStatus.REFUNDED else "merchant.flash.accept"
         )
+    if action is MerchantAction.REPLACE:
+        if case.status is CaseStatus.REPLACEMENT_OFFERED and case.due_at is not None:
+            return i18n.formatted(lang, "merchant.flash.replace", at=shanghai(case.due_at))
+        return i18n.text(lang, "merchant.flash.replace.moved")
     if action is MerchantAction.CONTEST:
         if case.status is CaseStatus.ARBITRATION and case.due_at is not None:
             return i18n.formatted(lang, "merchant.flash.contest", at=shanghai(case.due_at))

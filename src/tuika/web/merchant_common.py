@@ -19,7 +19,7 @@ from tuika.web.console_common import hms
 from tuika.web.session import MERCHANT_HOME
 
 FLASH: Final = "tuika_merchant_flash"
-_FLASH_VALUE: Final = re.compile(r"^(accept|contest|statement)\.([A-Za-z0-9_]{1,64})$")
+_FLASH_VALUE: Final = re.compile(r"^(accept|replace|contest|statement)\.([A-Za-z0-9_]{1,64})$")
 
 
 @dataclass(frozen=True, slots=True)

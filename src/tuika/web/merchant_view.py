@@ -17,6 +17,7 @@ from tuika.domain.findings import Finding, FindingKind
 from tuika.domain.ids import EvidenceId
 from tuika.domain.merchant import ANSWERS, MerchantAction, allowed_actions
 from tuika.domain.money import Money
+from tuika.domain.orders import ProductKind
 from tuika.services.orders.orders import ItemView, OrderView
 from tuika.services.ports import EvidenceRecord
 from tuika.services.views import CaseView
@@ -26,7 +27,7 @@ from tuika.web.session import shanghai
 
 S = CaseStatus
 # The answers in the order the form offers them.
-ORDER: Final = (MerchantAction.ACCEPT, MerchantAction.CONTEST, MerchantAction.STATEMENT)
+ORDER: Final = (MerchantAction.ACCEPT, MerchantAction.REPLACE, MerchantAction.CONTEST, MerchantAction.STATEMENT)
 BEFORE_REVIEW: Final = frozenset({S.SUBMITTED, S.REVIEWING, S.AWAITING_EVIDENCE})
 # What the supplier said about the claim's items, as the buyer reads it too; a card's state or a top-up's.
 SUPPLIER_KINDS: Final = frozenset({FindingKind.SUPPLIER_CARD, FindingKind.SUPPLIER_TOPUP, FindingKind.SUPPLIER_VOID})
@@ -90,6 +91,8 @@ class CasePage:
     lines: tuple[Line, ...]
     said: tuple[Said, ...]
     offers: tuple[Offer, ...]
+    # The claimed items a replacement needs a new key for, by their place on the order (1, 2, …).
+    replaces: tuple[int, ...]
     # While the claim waits for the merchant's answer: the deadline, ticking.
     clock: Clock | None
     # Why accepting or contesting is not offered, when it is not.
@@ -104,6 +107,9 @@ def build(view: CaseView, order: OrderView, now: datetime, arbitration: str, lan
     amounts = order.order.item_amounts()
     position = {item.id: n for n, item in enumerate(order.items, start=1)}
     allowed = allowed_actions(case.status, view.merchant_window, now)
+    if order.order.product_kind is not ProductKind.CARD_KEY:
+        # A top-up has no key to send again: its replacement is the top-up itself, done by the platform.
+        allowed -= {MerchantAction.REPLACE}
     due = view.merchant_respond_by
     waiting = due is not None and due > now
     return CasePage(
@@ -115,8 +121,9 @@ def build(view: CaseView, order: OrderView, now: datetime, arbitration: str, lan
         lines=tuple(_line(e, i, lang) for i, e in enumerate(case.timeline)),
         said=tuple(_said(view, lang)),
         offers=tuple(_offer(a, case.status, waiting, arbitration, lang) for a in ORDER if a in allowed),
+        replaces=tuple(position[i] for i in case.item_ids) if MerchantAction.REPLACE in allowed else (),
         clock=None if due is None else clock(due, now, lang),
-        closed=None if allowed >= ANSWERS else closed(view, now, lang),
+        closed=None if allowed & ANSWERS else closed(view, now, lang),
         stage=status_words(lang, case.status),
     )
 
@@ -124,6 +131,8 @@ def build(view: CaseView, order: OrderView, now: datetime, arbitration: str, lan
 def closed(view: CaseView, now: datetime, lang: i18n.Lang) -> str:
     """Return why the merchant cannot accept or contest the claim now: it answered, its time passed, or the stage."""
     window, status = view.merchant_window, view.case.status
+    if status is S.REPLACED:
+        return i18n.text(lang, "merchant.closed.replaced")
     if window is not None and not window.open and window.closed_at is not None:
         at = shanghai(window.closed_at)
         if window.outcome == "timeout":

@@ -127,6 +127,15 @@ class SqlOrderRepository:
         self.s.flush()
         return created
 
+    def replace_key(self, order_id: OrderId, item_id: str, secret: str, lookup: str | None) -> None:
+        """Put a new card key (sealed, with its look-up digest) on an item in place of its old one."""
+        self.s.execute(
+            update(OrderItemRow)
+            .where(OrderItemRow.order_id == order_id, OrderItemRow.item_id == item_id)
+            .values(secret_enc=secret, key_digest=lookup)
+            .execution_options(synchronize_session=False)
+        )
+
     def clear_accounts(self, limit: int) -> list[tuple[OrderId, str, str]]:
         """Return (order id, item id, account) of up to ``limit`` items whose account is still in clear."""
         query = (

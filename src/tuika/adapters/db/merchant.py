@@ -1,4 +1,4 @@
-"""What merchants answered on the claims on their goods, and the time each had to answer."""
+"""What merchants answered on the claims on their goods, the time each had to answer, the keys it offered instead."""
 
 from __future__ import annotations
 
@@ -8,9 +8,22 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tuika.adapters.db.merchant_tables import MerchantResponseRow, MerchantWindowRow
+from tuika.adapters.db.merchant_tables import (
+    MerchantResponseRow,
+    MerchantWindowRow,
+    ReplacementKeyRow,
+    ReplacementRow,
+)
 from tuika.domain.ids import CaseId, EvidenceId
-from tuika.domain.merchant import MerchantAction, MerchantResponse, MerchantWindow
+from tuika.domain.merchant import (
+    MerchantAction,
+    MerchantResponse,
+    MerchantWindow,
+    Replacement,
+    ReplacementKey,
+    ReplacementOutcome,
+    VoidState,
+)
 
 
 class SqlMerchantRepository:
@@ -102,6 +115,100 @@ class SqlMerchantRepository:
             select(MerchantWindowRow.case_id)
             .where(MerchantWindowRow.closed_at.is_(None), MerchantWindowRow.respond_by <= now)
             .order_by(MerchantWindowRow.respond_by)
+            .limit(limit)
+        )
+        return [CaseId(r) for r in rows]
+
+    def add_replacement(self, offer: Replacement) -> None:
+        """Store a replacement offered, with its new keys (sealed); a case has one offer at most."""
+        self.s.add(
+            ReplacementRow(
+                case_id=offer.case_id,
+                merchant_id=offer.merchant_id,
+                note=offer.note,
+                offered_at=offer.offered_at,
+                answer_by=offer.answer_by,
+                answered_at=None,
+                outcome=None,
+            )
+        )
+        self.s.flush()
+        for key in offer.keys:
+            self.s.add(
+                ReplacementKeyRow(case_id=offer.case_id, item_id=key.item_id, secret=key.secret, masked=key.masked)
+            )
+        self.s.flush()
+
+    def replacement(self, case_id: CaseId) -> Replacement | None:
+        row = self.s.get(ReplacementRow, case_id)
+        if row is None:
+            return None
+        keys = self.s.scalars(select(ReplacementKeyRow).where(ReplacementKeyRow.case_id == case_id))
+        order = {k.item_id: k for k in keys}
+        return Replacement(
+            case_id=CaseId(row.case_id),
+            merchant_id=row.merchant_id,
+            note=row.note,
+            offered_at=row.offered_at,
+            answer_by=row.answer_by,
+            keys=tuple(
+                ReplacementKey(
+                    k.item_id,
+                    k.secret,
+                    k.masked,
+                    k.old_secret,
+                    VoidState(k.void_state) if k.void_state is not None else None,
+                    k.voided_at,
+                )
+                for k in sorted(order.values(), key=lambda k: k.item_id)
+            ),
+            answered_at=row.answered_at,
+            outcome=ReplacementOutcome(row.outcome) if row.outcome is not None else None,
+        )
+
+    def answer_replacement(self, case_id: CaseId, at: datetime, outcome: ReplacementOutcome) -> bool:
+        """Record the buyer's answer to an open offer; tell whether it was open (a second answer changes nothing)."""
+        result = self.s.execute(
+            update(ReplacementRow)
+            .where(ReplacementRow.case_id == case_id, ReplacementRow.outcome.is_(None))
+            .values(answered_at=at, outcome=outcome.value)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    def save_replacement_key(self, case_id: CaseId, key: ReplacementKey) -> None:
+        """Store where a new key stands: the old key it replaced, and voiding that with the supplier."""
+        self.s.execute(
+            update(ReplacementKeyRow)
+            .where(ReplacementKeyRow.case_id == case_id, ReplacementKeyRow.item_id == key.item_id)
+            .values(
+                old_secret=key.old_secret,
+                void_state=key.void_state.value if key.void_state is not None else None,
+                voided_at=key.voided_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def replaced_items(self, case_ids: Sequence[CaseId]) -> set[str]:
+        """Return the items of these cases that now hold a replacement's key (the offer accepted)."""
+        if not case_ids:
+            return set()
+        rows = self.s.scalars(
+            select(ReplacementKeyRow.item_id)
+            .join(ReplacementRow, ReplacementRow.case_id == ReplacementKeyRow.case_id)
+            .where(
+                ReplacementKeyRow.case_id.in_(list(case_ids)),
+                ReplacementRow.outcome == ReplacementOutcome.ACCEPTED.value,
+            )
+        )
+        return set(rows)
+
+    def unanswered_replacements(self, now: datetime, limit: int) -> list[CaseId]:
+        """Return cases whose offer the buyer left unanswered past its time, the longest first."""
+        rows = self.s.scalars(
+            select(ReplacementRow.case_id)
+            .where(ReplacementRow.outcome.is_(None), ReplacementRow.answer_by <= now)
+            .order_by(ReplacementRow.answer_by)
             .limit(limit)
         )
         return [CaseId(r) for r in rows]

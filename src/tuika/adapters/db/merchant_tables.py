@@ -71,8 +71,10 @@ class ReplacementKeyRow(Base):
     item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     # Sealed for the offer (not for the item) until the buyer accepts: it opens nowhere else.
     secret: Mapped[str] = mapped_column(Text)
+    # The key as pages show it, masked when offered: reading an offer opens no ciphertext.
+    masked: Mapped[str] = mapped_column(String(64))
     # The key the new one replaced, as it was sealed on the item; kept to void it with the supplier.
     old_secret: Mapped[str | None] = mapped_column(Text)
-    # pending, voided, refused (the supplier would not: used meanwhile), or failed (no answer).
+    # pending, voided (or dead at the supplier already), or not_voided (redeemed, or no supplier to ask).
     void_state: Mapped[str | None] = mapped_column(String(16))
     voided_at: Mapped[datetime | None]

@@ -9,14 +9,23 @@ from fastapi import APIRouter, Header, Query, Response
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.domain.cases import CaseStatus
-from tuika.domain.errors import Conflict, Forbidden, InvalidInput, MerchantResponseNotAllowed, NotFound
+from tuika.domain.cases import CaseStatus, Role
+from tuika.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    MerchantResponseNotAllowed,
+    NotFound,
+    ReplacementKeyInUse,
+    ReplacementNotOpen,
+    ReplacementNotPossible,
+)
 from tuika.domain.ids import CaseId, EvidenceId, OrderId, case_number_of
 from tuika.domain.merchant import MerchantAction
 from tuika.http.deps import Caller, Ctx
 from tuika.services import views
 from tuika.services.claims import filing as claims
-from tuika.services.merchant import responses
+from tuika.services.merchant import replacements, responses
 from tuika.services.ports import CaseFilter
 from tuika.services.review import decisions as review
 
@@ -111,19 +120,41 @@ def contest_case(case_id: CaseId, ctx: Ctx, caller: Caller, body: s.NoteIn | Non
 @router.post(
     "/v1/refund-cases/{case_id}/merchant-responses",
     response_model=s.CaseOut,
-    responses=answers(Forbidden, NotFound, MerchantResponseNotAllowed),
+    responses=answers(Forbidden, NotFound, MerchantResponseNotAllowed, ReplacementNotPossible, ReplacementKeyInUse),
 )
 def merchant_response(case_id: CaseId, body: s.MerchantResponseIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
-    """Answer, as the merchant whose goods a claim is on: accept it, contest it, or add a statement.
+    """Answer, as the merchant whose goods a claim is on: accept it, offer new keys, contest it, or add a statement.
 
-    Accepting approves the refund; contesting sends the claim to fast arbitration; a statement,
-    with its files, is for the arbitrator and the buyer to read. An answer is given once and
+    Accepting approves the refund; ``replace`` offers new card keys (``replacement_card_key``, or
+    ``replacement_card_keys`` one per claimed item) that the buyer may take instead; contesting
+    sends the claim to fast arbitration; a statement, with its files, is for the arbitrator and
+    the buyer to read. An answer is given once and
     before ``merchant.respond_by``: after it, the claim is taken as accepted.
     """
     request = responses.ResponseRequest(
-        MerchantAction(body.action), body.note, tuple(EvidenceId(e) for e in body.evidence_ids or ())
+        MerchantAction(body.action),
+        body.note,
+        tuple(EvidenceId(e) for e in body.evidence_ids or ()),
+        body.replacement_keys(),
     )
     return present.case(responses.respond(ctx, caller, case_id, request))
+
+
+@router.post(
+    "/v1/refund-cases/{case_id}/replacement",
+    response_model=s.CaseOut,
+    responses=answers(Forbidden, NotFound, ReplacementNotOpen),
+)
+def replacement_answer(case_id: CaseId, body: s.ReplacementAnswerIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+    """Answer, as the buyer, new keys the merchant offered instead of the money.
+
+    Accepting puts the new keys on the order in place of the claimed ones (read them on the
+    order), voids the old ones with the supplier, and ends the claim ``replaced``: nothing is
+    refunded for those items. Declining sends the claim back to the person reviewing it. The
+    answer is given once and before ``replacement.answer_by``.
+    """
+    caller.require(Role.BUYER)
+    return present.case(replacements.answer(ctx, caller, case_id, accept=body.accept))
 
 
 @router.post("/v1/refund-cases/{case_id}/evidence", response_model=s.CaseOut, responses=MOVE)

@@ -69,3 +69,21 @@ class MerchantResponseNotAllowed(Conflict):
     code = "merchant_response_not_allowed"
     title = "The merchant can answer a claim only while a person reviews it, once, and before its deadline"
     title_zh = "商家仅可在人工复核阶段、答复期限内对申请作出一次答复"
+
+
+class ReplacementNotPossible(Conflict):
+    code = "replacement_not_possible"
+    title = "New keys can replace only card keys the order delivered"
+    title_zh = "仅可为订单已发放的卡密补发新卡密"
+
+
+class ReplacementKeyInUse(Conflict):
+    code = "replacement_key_in_use"
+    title = "That card key is already sold on an order; a replacement needs a key nobody holds"
+    title_zh = "该卡密已在其他订单中售出，补发须使用未售出的新卡密"
+
+
+class ReplacementNotOpen(Conflict):
+    code = "replacement_not_open"
+    title = "No replacement waits for an answer on this claim"
+    title_zh = "该申请没有待确认的补发"

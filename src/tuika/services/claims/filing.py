@@ -21,6 +21,7 @@ from tuika.domain.errors import (
 )
 from tuika.domain.evaluate import Claim, evaluate
 from tuika.domain.ids import CaseId, EvidenceId, OrderId, new_case_number, new_id
+from tuika.domain.merchant import ReplacementOutcome
 from tuika.domain.orders import Order, resolve_items
 from tuika.domain.payouts import Payout, PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
@@ -198,6 +199,9 @@ def withdraw(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> Case:
         moved = move_case(
             uow, case, CaseStatus.WITHDRAWN, at=now, actor=actor, codes=("withdrawn_by_buyer",), note=note
         )
+        if case.status is CaseStatus.REPLACEMENT_OFFERED:
+            # The offer ends with the claim: no answer to it can come after.
+            uow.merchant.answer_replacement(case.id, now, ReplacementOutcome.WITHDRAWN)
         uow.commit()
         return moved
 

@@ -15,6 +15,7 @@ from tuika.domain.ids import CaseId, PayoutId
 from tuika.domain.notifications import TOLD_BY, Channel, Plan
 from tuika.domain.payouts import PayoutStatus
 from tuika.services.context import Context, Handler
+from tuika.services.merchant import replacements
 from tuika.services.notify.writing import default_plan, message_writer
 from tuika.services.payouts import confirming, paying
 from tuika.services.review.machine import machine_review
@@ -50,7 +51,13 @@ def confirm(ctx: Context, event: Event) -> None:
         )
 
 
+def void_replaced(ctx: Context, event: Event) -> None:
+    """Void with the supplier the keys a claim's replacement took the place of."""
+    replacements.void_replaced(ctx, CaseId(event.subject))
+
+
 REVIEW: Final = Handler("review", review_case)
+VOID_REPLACED: Final = Handler("void_replaced", void_replaced)
 PAY: Final = Handler("pay", pay)
 CONFIRM: Final = Handler("confirm", confirm)
 
@@ -59,6 +66,7 @@ _ACTING: Final[Mapping[EventType, tuple[Handler, ...]]] = {
     EventType.CASE_RESUBMITTED: (REVIEW,),
     EventType.PAYOUT_OPENED: (PAY,),
     EventType.PAYOUT_SENT: (CONFIRM,),
+    EventType.CASE_REPLACED: (VOID_REPLACED,),
 }
 
 

@@ -1,9 +1,10 @@
-"""The merchant answers a claim on its goods: accept it, contest it, or add a statement.
+"""The merchant answers a claim on its goods: accept it, offer new keys, contest it, or add a statement.
 
 Each answer is stored with its note and evidence, in the transaction that moves the case:
-accepting approves the claim (the refund goes ahead; who bears it is as the policy says); contesting
+accepting approves the claim (the refund goes ahead; who bears it is as the policy says); a
+replacement offers new keys the buyer may take instead (``replacements``); contesting
 sends it to fast arbitration; a statement is a line on the case's timeline for the arbitrator
-and the buyer. An accept or a contest closes the merchant's window: once answered, or once the
+and the buyer. An accept, a replacement or a contest closes the merchant's window: once answered, or once the
 sweep has taken its silence for consent, the merchant cannot answer again; nor past its deadline,
 when its silence is consent already and only waits for the sweep to be taken.
 """
@@ -29,6 +30,7 @@ from tuika.domain.orders import Order
 from tuika.services.claims.evidence import unattached_of
 from tuika.services.context import Actor, Context
 from tuika.services.locks import lock_order_and_case
+from tuika.services.merchant import replacements
 from tuika.services.moves import move_case, note_case
 from tuika.services.payouts.opening import open_payout
 from tuika.services.ports import UnitOfWork
@@ -40,6 +42,8 @@ class ResponseRequest:
     action: MerchantAction
     note: str
     evidence_ids: tuple[EvidenceId, ...] = ()
+    # For ``replace``: one new card key for each claimed item, in the claim's order.
+    replacement_keys: tuple[str, ...] = ()
 
 
 def respond(ctx: Context, actor: Actor, case_id: CaseId, request: ResponseRequest) -> CaseView:
@@ -49,6 +53,10 @@ def respond(ctx: Context, actor: Actor, case_id: CaseId, request: ResponseReques
         raise InvalidInput(f"note is longer than {MAX_NOTE} characters")
     if len(request.evidence_ids) > MAX_EVIDENCE:
         raise InvalidInput(f"at most {MAX_EVIDENCE} evidence files an answer")
+    if request.action is MerchantAction.REPLACE and not request.replacement_keys:
+        raise InvalidInput("a replacement names its new card key (replacement_card_key)")
+    if request.action is not MerchantAction.REPLACE and request.replacement_keys:
+        raise InvalidInput("replacement_card_key goes with the replace action only")
     with ctx.uow() as uow:
         order, case = lock_order_and_case(uow, case_id)
         # Another merchant's case does not exist, as far as this merchant can tell.
@@ -97,6 +105,8 @@ def _act(ctx: Context, uow: UnitOfWork, actor: Actor, order: Order, case: Case, 
     if request.action is MerchantAction.STATEMENT:
         line = TimelineEvent(now, actor.subject, Role.MERCHANT, case.status, case.status, codes, request.note)
         return note_case(uow, case, line)
+    if request.action is MerchantAction.REPLACE:
+        return replacements.offer(ctx, uow, actor, order, case, request.note, request.replacement_keys)
     if request.action is MerchantAction.CONTEST:
         due = now + ctx.sla.arbitration
         return move_case(

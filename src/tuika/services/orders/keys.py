@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tuika.domain.ids import OrderId
+from tuika.domain.ids import CaseId, OrderId
+from tuika.domain.merchant import ReplacementKey
 from tuika.domain.orders import Order, OrderItem
 from tuika.review.matching import canonical
 from tuika.services.context import Context
@@ -38,6 +39,22 @@ def seal_account(ctx: Context, order_id: OrderId, item_id: str, plain: str) -> s
     return ctx.cipher.encrypt(plain, _account_aad(order_id, item_id))
 
 
+def seal_offered(ctx: Context, case_id: CaseId, item_id: str, key: str) -> str:
+    """Return a replacement key sealed for its offer: it opens as the item's key only once delivered."""
+    return ctx.cipher.encrypt(key, _offer_aad(case_id, item_id))
+
+
+def offered_key(ctx: Context, case_id: CaseId, offered: ReplacementKey) -> str:
+    """Return a replacement key in clear, to deliver it on its item; never log it."""
+    return ctx.cipher.decrypt(offered.secret, _offer_aad(case_id, offered.item_id))
+
+
+def replaced_key(ctx: Context, order: Order, offered: ReplacementKey) -> str:
+    """Return the key a delivered replacement took the place of, in clear, to void it with its supplier."""
+    assert offered.old_secret is not None
+    return ctx.cipher.decrypt(offered.old_secret, _aad(order.id, offered.item_id))
+
+
 def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[OrderId, str]]:
     """Return (order id, item id) of the items whose card key reads as ``key``, OCR look-alikes forgiven."""
     return uow.orders.items_by_digest(ctx.cipher.digests(canonical(key)))
@@ -46,6 +63,11 @@ def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[Or
 def _aad(order_id: str, item_id: str) -> str:
     # Binding the ciphertext to its place stops a key being copied onto another item.
     return f"{order_id}/{item_id}"
+
+
+def _offer_aad(case_id: str, item_id: str) -> str:
+    # Its own purpose, like the account's: an offered key copied onto an item does not open there.
+    return f"replacement/{case_id}/{item_id}"
 
 
 def _account_aad(order_id: str, item_id: str) -> str:

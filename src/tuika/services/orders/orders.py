@@ -88,13 +88,19 @@ def sync_order(
     order = replace(order, items=items)
     with ctx.uow() as uow:
         existing = lock_order(uow, order.id)
-        if existing is not None and uow.cases.for_order(order.id):
+        claims = uow.cases.for_order(order.id) if existing is not None else []
+        replaced: set[str] = set()
+        if existing is not None and claims:
             _check_frozen(existing, order)
+            # A key replaced here is newer than the platform's copy: a push does not bring the dead one back.
+            replaced = uow.merchant.replaced_items([c.id for c in claims])
+            order = _keep_replaced(order, existing, replaced)
         created = sync_order_row(uow, order, actor, ctx.clock.now())
         _fill_contacts(ctx, uow, order.buyer_id, phone, email)
         twice = [
             KeyTwice(item_id, other_order, other_item)
             for item_id, key in card_keys.items()
+            if item_id not in replaced
             for other_order, other_item in orders_holding_key(ctx, uow, key)
             if (other_order, other_item) != (order.id, item_id)
         ]
@@ -123,6 +129,17 @@ _FROZEN = (
     "transaction_id",
     "paid_at",
 )
+
+
+def _keep_replaced(update: Order, existing: Order, replaced: set[str]) -> Order:
+    if not replaced:
+        return update
+    kept = {item.id: item for item in existing.items if item.id in replaced}
+    items = tuple(
+        replace(item, secret=kept[item.id].secret, lookup=kept[item.id].lookup) if item.id in kept else item
+        for item in update.items
+    )
+    return replace(update, items=items)
 
 
 def _check_frozen(existing: Order, update: Order) -> None:

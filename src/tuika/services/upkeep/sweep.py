@@ -13,6 +13,7 @@ from typing import Final
 from tuika.domain.cases import CaseStatus
 from tuika.services.claims.evidence import forget_unused
 from tuika.services.context import Context
+from tuika.services.merchant.replacements import expire_unanswered
 from tuika.services.merchant.timeouts import time_out_silent
 from tuika.services.review.decisions import close_overdue
 from tuika.services.signin.sessions import forget_expired
@@ -32,6 +33,8 @@ class SweepReport:
     answers: int = 0
     # Claims whose merchant let its time to answer pass: taken as accepted.
     merchant_timeouts: int = 0
+    # Replacements the buyer left unanswered past their time: back to a person.
+    replacements_expired: int = 0
 
 
 # A kept answer is reused for minutes; a day keeps it for whoever asks what the supplier said
@@ -41,7 +44,7 @@ ANSWERS_KEPT: Final = timedelta(days=1)
 
 def sweep(ctx: Context, limit: int = 500) -> SweepReport:
     """Close cases whose evidence is overdue, escalate reviews past theirs, take a silent merchant's
-    claims as accepted; delete what has outlived its use.
+    claims as accepted, send unanswered replacements back to a person; delete what has outlived its use.
 
     Uploads that never backed a claim are deleted once they are old enough, page sessions
     and used sign-in links once they have expired, delivered events once they are older
@@ -53,6 +56,7 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
     closed = sum(1 for case_id in overdue if close_overdue(ctx, case_id).status is CaseStatus.CLOSED)
     escalated = escalate_overdue(ctx, limit)
     timeouts = time_out_silent(ctx, limit)
+    unanswered = expire_unanswered(ctx, limit)
     forgotten = forget_unused(ctx, ctx.evidence_unused, limit)
     sessions, links = forget_expired(ctx, limit)
     pruned = 0
@@ -63,4 +67,4 @@ def sweep(ctx: Context, limit: int = 500) -> SweepReport:
     with ctx.uow() as uow:
         answers = uow.answers.delete_before(now - ANSWERS_KEPT, limit)
         uow.commit()
-    return SweepReport(closed, forgotten, sessions, links, pruned, escalated, answers, timeouts)
+    return SweepReport(closed, forgotten, sessions, links, pruned, escalated, answers, timeouts, unanswered)

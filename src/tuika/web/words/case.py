@@ -225,6 +225,44 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "该申请现在不再接收补充材料。",
         "This claim no longer takes evidence.",
     ),
+    "case.error.offer_closed": (
+        "该补发已不能再选择：已选择过，或已超过确认期限（申请已转回人工审核）。",
+        "This offer can no longer be answered: it was answered already, or its time has passed "
+        "(the claim is back with a person).",
+    ),
+    "case.error.no_answer": ("请选择接受新卡密或继续退款。", "Choose to take the new key or to keep the refund claim."),
+    "case.offer.heading": ("商家为您补发了新卡密", "The merchant offers you a new key"),
+    "case.offer.text": (
+        "您可以接受新卡密代替退款：新卡密将发放到原订单，原卡密作废，本次申请不再退款。"
+        "也可以拒绝，申请继续由人工审核退款。",
+        "You may take a new key instead of the refund: it goes on your order, the old key is voided, "
+        "and this claim refunds nothing. Or decline it, and a person goes on reviewing your refund.",
+    ),
+    "case.offer.by": (
+        "请在 {at} 前选择，逾期未选将继续审核退款。",
+        "Please choose by {at}; if you do not, the refund review goes on.",
+    ),
+    "case.offer.merchant_said": ("商家说明", "The merchant says"),
+    "case.offer.keys": (
+        "新卡密（接受后在订单中查看完整卡密）",
+        "New key (shown in full on your order once you take it)",
+    ),
+    "case.offer.accept": ("接受新卡密", "Take the new key"),
+    "case.offer.decline": ("不接受，继续退款", "No, keep my refund claim"),
+    "case.offer.accepted": (
+        "您已接受补发，新卡密已发放到订单。",
+        "You took the replacement; the new key is on your order.",
+    ),
+    "case.offer.see_order": ("查看订单中的新卡密", "See the new key on your order"),
+    "case.offer.declined": (
+        "您已拒绝补发，申请继续审核退款。",
+        "You declined the replacement; your refund is being reviewed.",
+    ),
+    "case.offer.expired": (
+        "补发未在期限内确认，申请已转回人工审核退款。",
+        "The replacement was not answered in time; a person is reviewing your refund.",
+    ),
+    "case.offer.withdrawn": ("申请已撤回，补发随之取消。", "The claim was withdrawn, and the replacement with it."),
     "case.error.no_file": ("请选择至少一张图片。", "Choose at least one image."),
     "case.error.too_many_files": ("一次最多上传 {files} 张图片。", "Upload at most {files} images at a time."),
     "case.error.files_too_big": (

@@ -267,6 +267,28 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "商家未在期限内答复，视为同意退款",
         "The merchant did not answer in time: taken as agreeing to the refund",
     ),
+    "console.merchant.outcome.replace": ("商家提供补发新卡密", "The merchant offered a new key instead"),
+    "console.merchant.action.replace": ("补发新卡密", "Offered a new key"),
+    "console.replacement.offered": (
+        "补发新卡密 {n} 张，等待买家在 {at} 前确认",
+        "{n} new key(s) offered; the buyer has until {at} to answer",
+    ),
+    "console.replacement.outcome.accepted": ("买家已接受补发（{at}）", "The buyer took the new key(s) ({at})"),
+    "console.replacement.outcome.declined": (
+        "买家拒绝补发（{at}），由您处理退款",
+        "The buyer declined ({at}); the refund is yours to decide",
+    ),
+    "console.replacement.outcome.expired": (
+        "买家未在期限内确认补发（{at}），由您处理退款",
+        "The buyer did not answer in time ({at}); the refund is yours to decide",
+    ),
+    "console.replacement.outcome.withdrawn": ("买家撤回申请，补发取消（{at}）", "The buyer withdrew the claim ({at})"),
+    "console.replacement.old_key.pending": ("原卡密：待向供货商作废", "Old key: to be voided with the supplier"),
+    "console.replacement.old_key.voided": ("原卡密：已作废", "Old key: voided"),
+    "console.replacement.old_key.not_voided": (
+        "原卡密：未能作废（供货商称已使用，或无供货商接口），请跟进",
+        "Old key: not voided (the supplier says it was used, or none could be asked); follow it up",
+    ),
     "console.merchant.action.accept": ("同意退款", "Accepted"),
     "console.merchant.action.contest": ("提出异议", "Contested"),
     "console.merchant.action.statement": ("补充说明", "Statement"),

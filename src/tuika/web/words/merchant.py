@@ -59,6 +59,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.overdue_by": ("已超时 {t}", "Overdue by {t}"),
     "merchant.days": ("{d} 天 ", "{d} d "),
     "merchant.answered.accept": ("您已同意退款", "You accepted the refund"),
+    "merchant.answered.replace": ("您已提供补发", "You offered a new key"),
     "merchant.answered.contest": ("您已提出申诉", "You contested the claim"),
     "merchant.answered.timeout": ("未在期限内答复，已视为同意退款", "Not answered in time: taken as accepted"),
     # the figures
@@ -97,6 +98,8 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.status.refunded": ("已退款", "Refunded"),
     "merchant.status.withdrawn": ("买家已撤回", "Withdrawn by the buyer"),
     "merchant.status.closed": ("已关闭", "Closed"),
+    "merchant.status.replacement_offered": ("等待买家确认补发", "Waiting for the buyer to take your replacement"),
+    "merchant.status.replaced": ("已补发新卡密", "Replaced with a new key"),
     # one claim
     "merchant.back": ("全部退卡申请", "All claims"),
     "merchant.order": ("订单", "Order"),
@@ -163,6 +166,38 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.act.accept.hint": (
         "退款随即进行，本次申请按同意处理，之后不能再申诉。",
         "The refund goes ahead; you cannot contest the claim afterwards.",
+    ),
+    "merchant.act.replace": ("补发新卡密", "Offer a new key instead"),
+    "merchant.act.replace.hint": (
+        "为买家补发可用的新卡密代替退款，买家接受后新卡密发放到原订单、原卡密作废、不退款；"
+        "买家拒绝或逾期未确认，申请转人工复核。请在下方填写新卡密。",
+        "Offer the buyer a working key instead of the money. Taken, it goes on the order, the old key is "
+        "voided and nothing is refunded; declined or not answered in time, a reviewer decides. Enter the key below.",
+    ),
+    "merchant.keys": ("补发的新卡密（选择「补发新卡密」时填写）", "New keys (for “Offer a new key instead”)"),
+    "merchant.key_n": ("第 {n} 件的新卡密", "New key for item {n}"),
+    "merchant.keys_hint": (
+        "须是未售出过的卡密；提交后加密保存，买家接受前只显示部分字符。",
+        "Keys never sold before; stored encrypted, and shown only in part until the buyer takes them.",
+    ),
+    "merchant.error.keys": ("请为每件申请的商品填写新卡密。", "Enter a new key for each claimed item."),
+    "merchant.error.key_in_use": (
+        "该卡密已在订单中售出，请换一张未售出的卡密。",
+        "That key is already sold on an order: use one nobody holds.",
+    ),
+    "merchant.flash.replace": (
+        "已向买家提供补发，买家需在 {at}（北京时间）前确认；确认前不会退款。",
+        "Your replacement is offered to the buyer, who has until {at}, Beijing time, to take it; nothing is "
+        "refunded meanwhile.",
+    ),
+    "merchant.flash.replace.moved": ("已向买家提供补发。", "Your replacement was offered to the buyer."),
+    "merchant.closed.replaced": (
+        "买家已接受您补发的新卡密，申请已结束，未退款。",
+        "The buyer took the new key you offered; the claim is over with no refund.",
+    ),
+    "merchant.closed.answered.replace": (
+        "您已于 {at} 提供补发，等待买家确认或由审核人员处理。",
+        "You offered a replacement at {at}; the buyer decides, or a reviewer does.",
     ),
     "merchant.act.contest": ("不同意，提出申诉", "Contest the claim"),
     "merchant.act.contest.hint": (
@@ -271,6 +306,7 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.said": ("您的答复与说明", "What you said"),
     "merchant.said_none": ("您还没有就这笔申请作出答复或说明。", "You have said nothing on this claim yet."),
     "merchant.said.accept": ("同意退款", "Accepted the refund"),
+    "merchant.said.replace": ("补发新卡密", "Offered a new key"),
     "merchant.said.contest": ("提出申诉", "Contested"),
     "merchant.said.statement": ("补充说明", "Statement"),
     "merchant.said_alt": ("您上传的图片 {n}", "Your image {n}"),
