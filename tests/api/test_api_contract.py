@@ -97,7 +97,7 @@ def error_statuses(operation: dict[str, Any]) -> set[int]:
 
 def test_every_operation_documents_the_errors_its_dependencies_imply(app: FastAPI, document: dict[str, Any]) -> None:
     routes = documented_routes(app)
-    assert len(routes) == 48
+    assert len(routes) == 50
     missing = {
         f"{method.upper()} {path}": sorted(implied(route) - error_statuses(document["paths"][path][method]))
         for method, path, route in routes
@@ -117,6 +117,8 @@ EXPECTED_ERRORS: dict[str, list[int]] = {
     "GET /v1/ledger/accounts/{account}": [401, 403, 404, 422, 500],
     "POST /v1/policies": [400, 401, 403, 413, 422, 500],
     "POST /v1/ledger/deposits": [400, 401, 403, 409, 413, 422, 500],
+    "GET /v1/ledger/balances": [401, 403, 422, 500],
+    "GET /v1/ledger/balances/{party}": [401, 403, 404, 422, 500],
     "POST /v1/orders": [400, 401, 403, 409, 413, 422, 500],
     "GET /v1/orders": [401, 403, 422, 500],
     "GET /v1/orders/{order_id}": [401, 404, 500],
@@ -345,6 +347,20 @@ def test_real_error_answers_fit_the_documented_problem(
             "invalid_input",
             "get /v1/ledger/accounts/{account}",
             set(),
+        ),
+        (
+            client.get("/v1/ledger/balances/merchant:", headers=auth("admin", "root")),
+            422,
+            "invalid_input",
+            "get /v1/ledger/balances/{party}",
+            set(),
+        ),
+        (
+            client.get("/v1/ledger/balances", params={"party": "buyer"}, headers=auth("admin", "root")),
+            422,
+            "validation_failed",
+            "get /v1/ledger/balances",
+            {"errors"},
         ),
     ]
     schema = {"$ref": PROBLEM_REF}

@@ -43,6 +43,20 @@ def test_an_open_claim_holds_its_amount_and_the_merchant_reads_it(
     assert_problem(client.get(f"/v1/ledger/accounts/{HELD}", headers=auth("merchant", "merchant_2")), 404, "not_found")
 
 
+def test_finance_reads_any_merchants_holds_a_buyer_none_and_the_reviewers_are_forbidden(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    manual_review_case(client, auth, "ord_h7", amount_fen=2600)
+
+    statement = client.get(f"/v1/ledger/accounts/{HELD}", headers=auth("admin", "finance_1"))
+
+    assert statement.status_code == 200, statement.text
+    assert (statement.json()["balance_fen"], len(statement.json()["entries"])) == (2600, 1)
+    assert_problem(client.get(f"/v1/ledger/accounts/{HELD}", headers=auth("buyer", "buyer_1")), 404, "not_found")
+    for role in ("agent", "arbitrator", "platform"):
+        assert_problem(client.get(f"/v1/ledger/accounts/{HELD}", headers=auth(role, "x")), 403, "forbidden")
+
+
 def test_a_rejection_releases_the_hold_and_an_appeal_holds_it_again(
     client: TestClient, auth: Auth, system: System
 ) -> None:

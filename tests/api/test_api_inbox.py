@@ -69,6 +69,8 @@ def test_a_claim_sent_to_a_person_then_refunded_to_the_balance_is_told_to_its_bu
         "claim_against_goods",
     ]
     assert "原因：卡密无效" in merchant["items"][-1]["body"]
+    # Each opens the claim on the merchant's own pages, on the site.
+    assert {m["link"] for m in merchant["items"]} == {f"/merchant/cases/{case['id']}"}
 
 
 def test_a_rejection_tells_the_buyer_a_public_reason_never_the_signal_that_raised_it(

@@ -141,6 +141,31 @@ def test_a_refund_reaches_the_buyer_by_text_push_and_email_each_once_with_the_vo
         assert "ord_ch1" not in text
 
 
+def test_a_merchant_is_emailed_the_claim_to_answer_with_a_link_to_it_on_its_own_pages(
+    client: TestClient, auth: Auth, system: System, channels: Channels
+) -> None:
+    shop = "shop.owner@example.com"
+    merchant = auth("merchant", "merchant_1")
+    assert client.patch("/v1/me/notifications", json={"email": shop}, headers=merchant).status_code == 200
+    push(client, auth, order_payload("ord_chm1"))
+    case = file_case(
+        client, auth, {"order_id": "ord_chm1", "reason": "card_invalid", "evidence_ids": [upload(client, auth)]}
+    )
+    assert case["status"] == "manual_review"
+
+    assert _drain(system.ctx, SendChannel.EMAIL) == {SendChannel.EMAIL: 2}
+
+    page = f"https://shop.example.com/merchant/cases/{case['id']}"
+    mails = {m.subject: m for m in channels.smtp.messages}
+    answer = next(m for subject, m in mails.items() if subject.startswith("请在"))
+    assert answer.rcpt_to == (shop,)
+    assert answer.text is not None
+    assert answer.html is not None
+    assert f"查看并答复：{page}" in answer.text
+    assert f'<a href="{page}">{page}</a>' in answer.html
+    assert all(page in (m.text or "") for m in mails.values())
+
+
 def test_each_buyers_pushes_go_to_every_device_of_theirs_and_to_no_one_elses(
     client: TestClient, auth: Auth, system: System, channels: Channels
 ) -> None:

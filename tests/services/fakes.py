@@ -46,6 +46,7 @@ from tuika.services.events.handlers import EVENT_HANDLERS
 from tuika.services.events.relay import hint
 from tuika.services.ports import (
     AnswerRepository,
+    BalanceRepository,
     Cipher,
     EvidenceFiles,
     EvidenceRecord,
@@ -502,6 +503,7 @@ class FakeUnitOfWork:
     answers: AnswerRepository
     sends: SendRepository
     merchant_stats: MerchantStatsRepository
+    balances: BalanceRepository
 
     def __init__(
         self,
@@ -528,7 +530,7 @@ class FakeUnitOfWork:
         self.preferences = FakePreferences()
         self.merchant = FakeMerchant()
         self.ledger = FakeLedger()
-        for name in ("marks", "notices", "sessions", "links", "answers", "sends", "merchant_stats"):
+        for name in ("marks", "notices", "sessions", "links", "answers", "sends", "merchant_stats", "balances"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
         for c in cases:

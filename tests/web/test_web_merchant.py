@@ -217,6 +217,29 @@ def test_the_case_page_shows_the_claim_as_the_merchant_reads_it(client: TestClie
     assert image.headers["cache-control"] == "private, max-age=3600"
 
 
+def test_a_merchant_signed_in_through_the_platforms_link_follows_its_messages_link_to_the_claim(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    case_id = manual_review_case(client, auth, "ord_wl1")
+    told = client.get("/v1/inbox", headers=auth("merchant", "merchant_1")).json()["items"]
+    links = {m["moment"]: m["link"] for m in told}
+    assert links == {
+        "claim_against_goods": f"/merchant/cases/{case_id}",
+        "claim_to_answer": f"/merchant/cases/{case_id}",
+    }
+    # Not signed in here: the page says to come in from the platform, as every page does.
+    assert client.get(links["claim_to_answer"]).status_code == 401
+
+    sign_in(client, system, "merchant_1", "merchant")
+    page = client.get(links["claim_to_answer"])
+
+    assert page.status_code == 200
+    assert spaced_number(staff_case(client, auth, case_id)["number"]) in page.text
+    assert "不同意，提出申诉" in page.text  # the form it answers the claim with
+    sign_in(client, system, "merchant_2", "merchant")
+    assert client.get(links["claim_to_answer"]).status_code == 404
+
+
 def test_another_merchants_claim_and_its_images_are_not_found(client: TestClient, auth: Auth, system: System) -> None:
     case_id = reused_claim(client, auth)
     shot = staff_case(client, auth, case_id)["evidence"][0]["id"]

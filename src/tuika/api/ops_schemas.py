@@ -76,6 +76,53 @@ class DepositOut(BaseModel):
     created: bool
 
 
+class BalancesOut(BaseModel):
+    """A merchant's or a supplier's money as the ledger sums it, in fen; a merchant's holds beside it."""
+
+    party: Literal["merchant", "supplier"]
+    party_id: str
+    name: str = Field(description="as the host platform names it on its newest order; empty when no order does")
+    deposit_fen: int = Field(description="below zero: what the party owes the platform")
+    paid_in_fen: int = Field(description="what was paid into the deposit (POST /v1/ledger/deposits)")
+    recovered_fen: int = Field(description="what refunds on its fault took: from the deposit, or a merchant's hold")
+    fault_fees_fen: int = Field(description="the handling fees its deposit paid on top")
+    settlement_fen: int | None = Field(
+        description="a merchant's settlement account: what claims took off it; null for a supplier"
+    )
+    held_fen: int | None = Field(
+        description="what open claims hold from a merchant's settlement now; null for a supplier"
+    )
+    open_holds: int | None = Field(description="how many open claims hold it; null for a supplier")
+
+
+class BalancesPage(BaseModel):
+    """Merchants by what they have held, the most first, or suppliers by deposit, the one owing most first."""
+
+    party: Literal["merchant", "supplier"]
+    items: list[BalancesOut]
+    total: int
+    # Pass as ``offset`` for the next page; null on the last.
+    next_offset: int | None
+
+
+class HeldOut(BaseModel):
+    """An open claim holding its amount from its merchant's settlement."""
+
+    case_id: str
+    number: str | None
+    status: str
+    order_title: str
+    amount_fen: int
+    held_at: datetime
+
+
+class StandingOut(BalancesOut):
+    """One party's figures with, for a merchant, a page of the claims holding its money: the largest first."""
+
+    holds: list[HeldOut]
+    holds_next_offset: int | None
+
+
 class PolicyIn(Strict):
     document: dict[str, object]
 

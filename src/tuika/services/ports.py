@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from tuika.domain.alerts import PayoutAlert
+from tuika.domain.balances import BalancePage, Balances, HoldPage, Party
 from tuika.domain.cases import Case, CaseStatus, Decision, TimelineEvent
 from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
@@ -305,6 +306,14 @@ class MerchantStatsRepository(Protocol):
     def claim_tallies(self, merchant_id: str, since: datetime, until: datetime) -> list[ClaimTally]: ...
 
 
+class BalanceRepository(Protocol):
+    """Each merchant's and supplier's figures summed from the ledger, and a merchant's open holds."""
+
+    def page(self, party: Party, limit: int, offset: int) -> BalancePage: ...
+    def one(self, party: Party, party_id: str) -> Balances | None: ...
+    def holds(self, merchant_id: str, limit: int, offset: int) -> HoldPage: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Services commit; nothing else does."""
 
@@ -330,6 +339,7 @@ class UnitOfWork(Protocol):
     webhooks: WebhookRepository
     merchant: MerchantRepository
     merchant_stats: MerchantStatsRepository
+    balances: BalanceRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -224,7 +224,7 @@ class AccountView:
 
 
 def account(ctx: Context, actor: Actor, name: str, limit: int = 100) -> AccountView:
-    """Return a ledger account: admins see any, a buyer only their own balance, a merchant its deposit."""
+    """Return a ledger account: admins see any, a buyer only their own balance, a merchant its own three."""
     if not is_valid_account(name):
         raise InvalidInput(f"{name!r} is not a ledger account")
     if actor.role is Role.BUYER:

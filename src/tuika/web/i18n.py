@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Final, Literal
 
-from tuika.web.words import balance, case, claim, common, console, finance, merchant, notify, signin
+from tuika.web.words import balance, case, claim, common, console, finance, ledger, merchant, notify, signin
 
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = ("zh", "en")
@@ -35,6 +35,7 @@ CATALOGUE: Final = _merge(
     balance.WORDS,
     console.WORDS,
     finance.WORDS,
+    ledger.WORDS,
     notify.WORDS,
     merchant.WORDS,
 )

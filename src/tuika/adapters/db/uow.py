@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tuika.adapters.db.answers import SqlAnswerRepository
+from tuika.adapters.db.balances import SqlBalanceRepository
 from tuika.adapters.db.claims import SqlCaseRepository, SqlIdempotencyRepository, SqlOrderRepository
 from tuika.adapters.db.engine import READ_ONLY
 from tuika.adapters.db.events import SqlEventRepository
@@ -36,6 +37,7 @@ from tuika.domain.events import Event, EventType
 from tuika.services.ports import (
     AlertRepository,
     AnswerRepository,
+    BalanceRepository,
     CaseRepository,
     EventRepository,
     EvidenceRepository,
@@ -94,6 +96,7 @@ class SqlUnitOfWork:
     webhooks: WebhookRepository
     merchant: MerchantRepository
     merchant_stats: MerchantStatsRepository
+    balances: BalanceRepository
 
     def __init__(
         self,
@@ -133,6 +136,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookRepository(self.session)
         self.merchant = SqlMerchantRepository(self.session)
         self.merchant_stats = SqlMerchantStatsRepository(self.session)
+        self.balances = SqlBalanceRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events
         return self

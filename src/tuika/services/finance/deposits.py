@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from tuika.domain.balances import PARTY_ID
 from tuika.domain.cases import Role
 from tuika.domain.errors import Conflict, InvalidInput
 from tuika.domain.ledger import Entry, fund_deposit, merchant_deposit, supplier_deposit
@@ -20,7 +21,6 @@ from tuika.services.context import Actor, Context
 KIND: Final = "deposit"
 # 1 亿元: far above any deposit, low enough that a slip of the keyboard is caught.
 MAX_FEN: Final = 10_000_000_000
-_PARTY_ID: Final = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 _REFERENCE: Final = re.compile(r"^[A-Za-z0-9_.:/\-]{1,100}$")
 
 
@@ -37,7 +37,7 @@ def fund(ctx: Context, actor: Actor, party: str, party_id: str, amount: Money, r
     actor.require(Role.ADMIN)
     if party not in ("supplier", "merchant"):
         raise InvalidInput(f"party must be supplier or merchant, not {party!r}")
-    if not _PARTY_ID.match(party_id):
+    if not PARTY_ID.match(party_id):
         raise InvalidInput("party_id: 1 to 64 letters, digits or _ . : -")
     if not 0 < amount.fen <= MAX_FEN:
         raise InvalidInput(f"amount_fen must be 1 to {MAX_FEN}")

@@ -116,13 +116,14 @@ def write_messages(
                 continue
             index = counts.get(event.id, 0)
             counts[event.id] = index + 1
-            message = _message(plan, telling, channel, said, event, case, recipient_id, index, site_url)
+            told = _linked(said, telling.recipient, channel, case.id, site_url)
+            message = _message(plan, telling, channel, told, event, case, recipient_id, index)
             if reach is not None and channel is not Channel.INBOX:
                 message = replace(
                     message,
                     status=SendState.PENDING,
                     next_try_at=reach.preferences.send_at(event.occurred_at, urgent=telling.urgent),
-                    params=_params(plan, telling.moment, said) if channel is Channel.SMS else None,
+                    params=_params(plan, telling.moment, told) if channel is Channel.SMS else None,
                 )
             written.append(message)
     uow.messages.add(written)
@@ -180,6 +181,33 @@ def _params(plan: Plan, moment: Moment, values: Mapping[str, Mapping[str, str]])
     return {lang: {name: values[lang][name] for name in plan.names(moment, Channel.SMS, lang)} for lang in LANGUAGES}
 
 
+def case_page(recipient: Recipient, case_id: CaseId) -> str:
+    """Return where ``recipient`` opens a claim on the site: each reads it on its own pages.
+
+    >>> case_page(Recipient.MERCHANT, CaseId("rc_1")), case_page(Recipient.STAFF, CaseId("rc_1"))
+    ('/merchant/cases/rc_1', '/console/cases/rc_1')
+    """
+    if recipient is Recipient.MERCHANT:
+        # The claim on its goods as the merchant may read it, where it answers.
+        return f"/merchant/cases/{case_id}"
+    if recipient is Recipient.STAFF:
+        return f"/console/cases/{case_id}"
+    return f"/cases/{case_id}"
+
+
+def _linked(
+    values: Mapping[str, Mapping[str, str]], recipient: Recipient, channel: Channel, case_id: CaseId, site_url: str
+) -> dict[str, dict[str, str]]:
+    """Return ``values`` with the link to the recipient's page of the claim, absolute beyond the inbox.
+
+    The inbox is read on the site and links within it; a text, a push or an email is opened on a
+    phone or in a mail client, which reaches the site at ``site_url``.
+    """
+    page = case_page(recipient, case_id)
+    link = page if channel is Channel.INBOX else site_url.rstrip("/") + page
+    return {lang: {**v, "link": link} for lang, v in values.items()}
+
+
 def _message(
     plan: Plan,
     telling: Telling,
@@ -189,16 +217,7 @@ def _message(
     case: Case,
     recipient_id: str,
     index: int,
-    site_url: str,
 ) -> Message:
-    if telling.recipient is Recipient.STAFF:
-        # Staff open the case in the console, not on the buyer's page.
-        values = {lang: {**v, "link": f"/console/cases/{case.id}"} for lang, v in values.items()}
-    elif telling.recipient is Recipient.MERCHANT:
-        # The case page is the buyer's; a merchant has no page of it to be sent to.
-        values = {lang: {**v, "link": ""} for lang, v in values.items()}
-    elif channel is not Channel.INBOX:
-        values = {lang: {**v, "link": site_url.rstrip("/") + v["link"]} for lang, v in values.items()}
     zh = plan.render(telling.moment, channel, "zh", values["zh"])
     en = plan.render(telling.moment, channel, "en", values["en"])
     return Message(
@@ -222,7 +241,10 @@ def _message(
 
 
 def _values(plan: Plan, moment: Moment, event: Event, case: Case, order: Order, lang: str) -> dict[str, str]:
-    """Return every variable ``moment``'s templates may use, as this case stood at the event."""
+    """Return every variable ``moment``'s templates may use, as this case stood at the event.
+
+    All but ``link``, which is each recipient's own page of the claim (``_linked``).
+    """
     payload = event.payload
     is_payout = event.type in (EventType.PAYOUT_SENT, EventType.PAYOUT_SETTLED)
     amount = Money(int(str(payload.get("amount_fen")))) if is_payout else case.payout_amount
@@ -240,7 +262,6 @@ def _values(plan: Plan, moment: Moment, event: Event, case: Case, order: Order, 
         "number": case.number or case.id,
         "order_title": order.title or order.sku,
         "amount": yuan(amount),
-        "link": f"/cases/{case.id}",
         "expected": due_text,
         "deadline": due_text,
         "asked": _asked(plan, case, event, lang),
