@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from tests.api.test_api_validation import default_policy
 from tests.support.api import Auth, buyer_case, card_claim, file_case, manual_review_case, push, upload
 from tests.support.factories import assert_problem, order_payload, png_bytes
 from tuika.bootstrap import System
@@ -248,3 +249,16 @@ def test_a_case_a_person_decided_first_keeps_its_course(client: TestClient, auth
     assert case["status"] == "rejected"
     assert case["payout"] is None
     assert "merchant_timeout" not in str(case["timeline"])
+
+
+def test_a_policy_that_sets_the_merchants_time_gives_it_that_time(client: TestClient, auth: Auth) -> None:
+    document = default_policy()
+    document["merchant_response_minutes"] = 20
+    published = client.post("/v1/policies", json={"document": document}, headers=auth("admin", "root"))
+    assert published.status_code == 201, published.text
+    before = datetime.now(UTC)
+
+    case_id = manual_review_case(client, auth, "ord_mrp1")
+
+    respond_by = datetime.fromisoformat(staff_case(client, auth, case_id)["merchant"]["respond_by"])
+    assert before + timedelta(minutes=19) < respond_by <= datetime.now(UTC) + timedelta(minutes=20)

@@ -611,3 +611,22 @@ def test_a_fallback_that_could_not_stand_in_is_refused(anchor: str, fallback: st
     rule_of(doc, "membership", "other").update(anchor=anchor, anchor_fallback=fallback)
 
     assert any(said in e for e in errors_of(doc))
+
+
+def test_the_merchants_time_to_answer_is_the_policys_or_else_the_settings() -> None:
+    doc = default_policy_doc()
+
+    assert default_policy().merchant_time(timedelta(hours=1)) == timedelta(hours=1)
+    assert parse_policy({**doc, "merchant_response_minutes": 30}, 2).merchant_time(timedelta(hours=1)) == timedelta(
+        minutes=30
+    )
+
+
+@pytest.mark.parametrize("minutes", [0, 4, 1441, -60, 30.5, "60", True])
+def test_a_merchants_time_outside_five_minutes_to_a_day_is_refused(minutes: object) -> None:
+    with pytest.raises(PolicyInvalid) as refused:
+        parse_policy({**default_policy_doc(), "merchant_response_minutes": minutes}, 2)
+
+    assert refused.value.facts["errors"] == [
+        "merchant_response_minutes: a whole number of minutes from 5 to 1440 is required"
+    ]

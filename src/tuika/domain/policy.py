@@ -125,6 +125,12 @@ class Policy:
     # A handling fee charged to the supplier or merchant whose fault a refund was, on top of
     # recovering the refund from it; the buyer's own fee is the rule's, whoever is at fault.
     fault_fees: Mapping[LiableParty, Fee] = field(default_factory=dict)
+    # The time a merchant has to answer a claim put to it, where the policy sets one; else the setting's.
+    merchant_response: timedelta | None = None
+
+    def merchant_time(self, default: timedelta) -> timedelta:
+        """Return the time a merchant has to answer a claim under this policy, ``default`` if it sets none."""
+        return self.merchant_response if self.merchant_response is not None else default
 
     def rule(self, kind: ProductKind, reason: Reason) -> Rule | None:
         """Return the rule for a kind and reason, if the policy has one."""
@@ -165,7 +171,7 @@ def parse_policy(doc: Mapping[str, Any], version: int) -> Policy:
     buyer is never left without an answer.
     """
     errors: list[str] = []
-    known_top = {"title", "risk_notices", "fault_fees", *(k.value for k in ProductKind)}
+    known_top = {"title", "risk_notices", "fault_fees", "merchant_response_minutes", *(k.value for k in ProductKind)}
     for key in doc:
         if key not in known_top:
             errors.append(f"unknown top-level key {key!r}")
@@ -192,9 +198,27 @@ def parse_policy(doc: Mapping[str, Any], version: int) -> Policy:
                 errors.append(f"{kind.value}: no rule for reason {reason.value}")
     notices_zh, notices_en = _parse_notices(doc.get("risk_notices", {}), errors)
     fault_fees = _parse_fault_fees(doc.get("fault_fees", {}), errors)
+    merchant_response = _parse_merchant_response(doc.get("merchant_response_minutes"), errors)
     if errors:
         raise PolicyInvalid("; ".join(errors), errors=errors)
-    return Policy(version, title, rules, notices_zh, notices_en, fault_fees=fault_fees)
+    return Policy(
+        version, title, rules, notices_zh, notices_en, fault_fees=fault_fees, merchant_response=merchant_response
+    )
+
+
+# A merchant's time to answer: long enough to be read and answered, short enough for fast arbitration's day.
+MERCHANT_RESPONSE_MINUTES: Final = (5, 1440)
+
+
+def _parse_merchant_response(raw: object, errors: list[str]) -> timedelta | None:
+    """Read ``merchant_response_minutes``, the minutes a merchant has to answer a claim put to it."""
+    if raw is None:
+        return None
+    low, high = MERCHANT_RESPONSE_MINUTES
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
+        errors.append(f"merchant_response_minutes: a whole number of minutes from {low} to {high} is required")
+        return None
+    return timedelta(minutes=raw)
 
 
 # Who a fault fee may be charged to: the parties whose deposit a refund is recovered from.

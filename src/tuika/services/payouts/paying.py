@@ -61,6 +61,7 @@ def _stop_for_a_person(ctx: Context, uow: UnitOfWork, case: Case, payout: Payout
     failed = payout.move(PayoutStatus.FAILED, now, failure=failure)
     save_payout(uow, failed, PayoutStatus.PENDING)
     if case.status is CaseStatus.APPROVED:
+        respond = ctx.policies.version(uow, case.policy_version).merchant_time(ctx.sla.merchant_response)
         move_case(
             uow,
             case,
@@ -69,7 +70,7 @@ def _stop_for_a_person(ctx: Context, uow: UnitOfWork, case: Case, payout: Payout
             actor=SYSTEM,
             codes=("card_redeemed_before_void",),
             due=now + ctx.sla.manual_review,
-            merchant_by=now + ctx.sla.merchant_response,
+            merchant_by=now + respond,
         )
     uow.commit()
     return failed

@@ -86,7 +86,7 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
             codes=codes,
             note=_note(outcome),
             due=ctx.sla.due(target, now),
-            merchant_by=now + ctx.sla.merchant_response,
+            merchant_by=now + policy.merchant_time(ctx.sla.merchant_response),
         )
         uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
         if target is CaseStatus.APPROVED:
