@@ -80,11 +80,26 @@ def test_bad_deposits_are_refused_and_post_nothing(client: TestClient, auth: Aut
         ({"reference": "has space"}, 422, "validation_failed"),
         ({"party_id": "a" * 65}, 422, "validation_failed"),
         ({"extra": 1}, 422, "validation_failed"),
+        # The party named twice, or half of it: refused, not guessed.
+        ({"party": "supplier:supplier_1"}, 422, "validation_failed"),
+        ({"party": "merchant:"}, 422, "validation_failed"),
+        ({"party": "buyer:buyer_1", "party_id": None}, 422, "validation_failed"),
+        ({"party": "merchant", "party_id": None}, 422, "validation_failed"),
     ):
         assert_problem(fund(client, auth, **body), status, code)
     for role in ("agent", "merchant", "buyer", "platform"):
         assert_problem(fund(client, auth, role=role), 403, "forbidden")
     assert balance(client, auth, "platform:deposits") == 0
+
+
+def test_the_party_may_be_named_as_its_account_is(client: TestClient, auth: Auth) -> None:
+    sent = {"party": "merchant:merchant_7", "amount_fen": 120000, "reference": "BANK-20261208-M7"}
+
+    funded = client.post("/v1/ledger/deposits", json=sent, headers=auth("admin", "root"))
+
+    assert funded.status_code == 201, funded.text
+    assert funded.json()["account"] == "merchant:merchant_7:deposit"
+    assert balance(client, auth, "merchant:merchant_7:deposit") == 120000
 
 
 def test_a_merchant_reads_its_own_deposit_statement_and_no_other(client: TestClient, auth: Auth) -> None:

@@ -455,3 +455,24 @@ def test_the_suppliers_answer_is_told_in_words_without_who_used_the_key(
     assert "查询于" in lines
     assert "广东" not in page
     assert "138****0000" not in page
+
+
+def test_the_merchant_reads_its_funds_held_for_open_claims_and_its_deposit(
+    client: TestClient, auth: Auth, system: System
+) -> None:
+    manual_review_case(client, auth, "ord_wf1", amount_fen=3000)
+    manual_review_case(client, auth, "ord_wf2", amount_fen=4500)
+    funded = client.post(
+        "/v1/ledger/deposits",
+        json={"party": "merchant:merchant_1", "amount_fen": 20000, "reference": "BANK-2026-1207-01"},
+        headers=auth("admin", "root"),
+    )
+    assert funded.status_code == 201, funded.text
+    sign_in(client, system, "merchant_1", "merchant")
+
+    page = client.get("/merchant").text
+
+    funds = page[page.index('data-test="funds"') :]
+    assert re.search(r'data-test="held">¥75\.00<', funds)
+    assert re.search(r'data-test="open-holds">2<', funds)
+    assert re.search(r'data-test="deposit">¥200\.00<', funds)

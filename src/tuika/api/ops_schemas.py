@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from tuika.api.schemas import PayoutOut, Strict
 
@@ -59,14 +60,37 @@ class AccountOut(BaseModel):
     entries: list[EntryOut]
 
 
+PartyId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+
 class DepositIn(Strict):
     """Money a supplier or merchant paid into its deposit, with the bank's reference."""
 
-    party: Literal["supplier", "merchant"]
-    party_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+    # ``merchant:ID`` or ``supplier:ID``; or the kind alone, with the id in ``party_id``.
+    party: Annotated[str, StringConstraints(pattern=r"^(supplier|merchant)(:[A-Za-z0-9_.\-]{1,64})?$")]
+    party_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")] | None = (
+        None
+    )
     # A number, not a string of one: an amount an operator typed is taken only as written.
     amount_fen: Annotated[int, Field(gt=0, le=10_000_000_000, strict=True)]
     reference: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/\-]+$")]
+
+    @model_validator(mode="after")
+    def _one_party(self) -> DepositIn:
+        named = ":" in self.party
+        if named == (self.party_id is not None):
+            raise PydanticCustomError(
+                "deposit_party",
+                "name the party once: party as merchant:ID or supplier:ID, or party with party_id",
+                {"msg_zh": "请只用一种方式写明一方：party 写作 merchant:ID 或 supplier:ID，或 party 加 party_id"},
+            )
+        return self
+
+    def kind(self) -> str:
+        return self.party.partition(":")[0]
+
+    def who(self) -> str:
+        return self.party.partition(":")[2] or str(self.party_id)
 
 
 class DepositOut(BaseModel):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tuika.domain.ids import CaseId
+from tuika.services.finance import balances
 from tuika.services.merchant import claims, stats
 from tuika.services.merchant.claims import MerchantClaim
 from tuika.services.merchant.stats import PeriodStats
@@ -55,6 +56,7 @@ def claims_page(request: Request, merchant: Merchant, before: str = "") -> Respo
     start = CaseId(before) if _CASE_ID.match(before) else None
     found = claims.claims(ctx, merchant, before=start)
     figures = stats.statistics(ctx, merchant, now)
+    funds = balances.standing(ctx, merchant, f"merchant:{merchant.subject}", limit=1).balances
     return render(
         request,
         "merchant_queue.html",
@@ -64,6 +66,7 @@ def claims_page(request: Request, merchant: Merchant, before: str = "") -> Respo
         paged=start is not None,
         figures=[_figures(p, lang) for p in figures.periods],
         counted_at=figures.at,
+        funds=funds,
     )
 
 

@@ -103,7 +103,7 @@ def fund_deposit(body: o.DepositIn, ctx: Ctx, caller: Caller, response: Response
     The same request again answers 200 with the deposit as it stands and posts nothing; the
     reference for another party or amount is 409.
     """
-    funded = deposits.fund(ctx, caller, body.party, body.party_id, Money(body.amount_fen), body.reference)
+    funded = deposits.fund(ctx, caller, body.kind(), body.who(), Money(body.amount_fen), body.reference)
     if not funded.created:
         response.status_code = 200
     return o.DepositOut(account=funded.account, balance_fen=funded.balance.fen, created=funded.created)

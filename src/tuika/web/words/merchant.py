@@ -87,6 +87,18 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
     "merchant.reason.wrong_item": ("商品不符", "Wrong item"),
     "merchant.reason.mistaken_purchase": ("误拍", "Bought by mistake"),
     "merchant.reason.other": ("其他", "Other"),
+    "merchant.funds": ("资金", "Funds"),
+    "merchant.funds.held": ("退卡冻结中", "Held for open claims"),
+    "merchant.funds.open_holds": ("冻结中的申请", "Claims holding funds"),
+    "merchant.funds.deposit": ("保证金余额", "Deposit balance"),
+    "merchant.funds.owes": ("欠款", "owed"),
+    "merchant.funds.recovered": ("因商家责任追偿的退款", "Refunds recovered for your fault"),
+    "merchant.funds.fault_fees": ("责任方处理费", "Fault handling fees"),
+    "merchant.funds.how": (
+        "买家申请退卡时，申请金额从您的待结算款中冻结；申请结束后解冻，若因您的责任退款则从冻结款中扣回。",
+        "While a claim is open its amount is held from what is to be settled to you; it is released when the "
+        "claim ends, or kept back when the refund is your fault.",
+    ),
     "merchant.status.submitted": ("已提交", "Filed"),
     "merchant.status.reviewing": ("系统审核中", "Being reviewed"),
     "merchant.status.awaiting_evidence": ("等待买家补充材料", "Waiting for the buyer's evidence"),
