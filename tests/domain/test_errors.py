@@ -41,6 +41,7 @@ ANSWERS: dict[str, tuple[str, int]] = {
     "LinkUsed": ("sign_in_link_used", 401),
     "Forbidden": ("forbidden", 403),
     "NotFound": ("not_found", 404),
+    "CardKeyNotFound": ("card_key_not_found", 404),
     "NoGateway": ("gateway_not_configured", 404),
     "Conflict": ("conflict", 409),
     "IllegalTransition": ("illegal_transition", 409),

@@ -10,6 +10,7 @@ from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, ProductKind, resolve_items
 from tuika.domain.policy import EvidenceKind, LiableParty, Policy, Reason, parse_policy
 from tuika.domain.reason_codes import is_known
+from tuika.domain.reveals import Standing, standing
 from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer, TopupState
 
 K = ProductKind
@@ -476,6 +477,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Order, Claim, datetime, Signals]:
         supplier_unavailable=draw(st.booleans()),
         doubts=tuple(draw(st.lists(st.sampled_from(["evidence_reused", "ocr_contradicts_order"]), unique=True))),
         claimed_elsewhere=frozenset(draw(st.lists(st.sampled_from(the_order.item_ids())))),
+        revealed=frozenset(draw(st.lists(st.sampled_from(the_order.item_ids())))),
     )
     return the_order, the_claim, now, signals
 
@@ -519,7 +521,12 @@ def test_an_automatic_approval_is_within_the_rule(scenario: tuple[Order, Claim, 
         assert outcome.reason_codes[0] == "evidence_missing"
     if outcome.path is Path.AUTO_APPROVE:
         assert rule.refundable
-        assert outcome.refundable <= rule.auto_approve_max
         assert outcome.missing_evidence == ()
         assert outcome.reason_codes[0] == "policy_refundable"
         assert outcome.fee == rule.fee.on(outcome.refundable)
+    if outcome.path is Path.AUTO_APPROVE and "unrevealed_key_unused" in outcome.reason_codes:
+        # Keys never revealed, every one said unused: voided before the money moves, at any amount.
+        assert standing(POLICY, the_order, the_claim.reason, the_claim.item_ids, now, signals.revealed) is Standing.OPEN
+        assert all(a.state is CardState.UNUSED for i in the_claim.item_ids for a in signals.cards[i])
+    elif outcome.path is Path.AUTO_APPROVE:
+        assert outcome.refundable <= rule.auto_approve_max

@@ -478,11 +478,12 @@ def test_a_broken_rule_does_not_also_report_its_reason_as_missing() -> None:
 
 def test_a_non_refundable_rule_needs_no_window() -> None:
     doc = default_policy_doc()
-    entry = rule_of(doc, "card_key", "other")
+    # Not card_key's: the unrevealed refund names that rule, and refuses it not refundable (below).
+    entry = rule_of(doc, "manual_topup", "other")
     entry["refundable"] = False
     del entry["window_hours"]
 
-    rule = parse_policy(doc, 1).rule(K.CARD_KEY, R.OTHER)
+    rule = parse_policy(doc, 1).rule(K.MANUAL_TOPUP, R.OTHER)
 
     assert rule is not None
     assert rule.refundable is False
@@ -630,3 +631,92 @@ def test_a_merchants_time_outside_five_minutes_to_a_day_is_refused(minutes: obje
     assert refused.value.facts["errors"] == [
         "merchant_response_minutes: a whole number of minutes from 5 to 1440 is required"
     ]
+
+
+# ---------- the instant refund of card keys never revealed ----------
+
+UNREVEALED_INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("unknown key", {"colour": "red"}, ["unrevealed_refund: unknown key 'colour'"]),
+    ("no reasons", {"reasons": None}, ["unrevealed_refund.reasons: a list is required"]),
+    (
+        "no reason at all",
+        {"reasons": []},
+        ["unrevealed_refund.reasons: name at least one reason, or leave the table out"],
+    ),
+    (
+        "a reason of fault",
+        {"reasons": ["card_invalid", "other"]},
+        [
+            "unrevealed_refund.reasons: card_invalid names a fault and has its own path; "
+            "only mistaken_purchase, other may be refunded unrevealed"
+        ],
+    ),
+    (
+        "an unknown reason",
+        {"reasons": ["boredom"]},
+        [
+            "unrevealed_refund.reasons[0]: 'boredom' is not one of card_invalid, not_delivered, wrong_item, "
+            "mistaken_purchase, other"
+        ],
+    ),
+    ("a reason twice", {"reasons": ["other", "other"]}, ["unrevealed_refund.reasons: duplicates"]),
+    (
+        "no window",
+        {"window_hours": None},
+        ["unrevealed_refund: window_hours or window_minutes is required"],
+    ),
+    (
+        "from activation",
+        {"anchor": "activated_at"},
+        ["unrevealed_refund.anchor: a key activated was redeemed; count from paid_at or delivered_at"],
+    ),
+    (
+        "revealed_loses not a bool",
+        {"revealed_loses": "yes"},
+        ["unrevealed_refund.revealed_loses: true or false is required"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), [(c, e) for _, c, e in UNREVEALED_INVALID], ids=[n for n, _, _ in UNREVEALED_INVALID]
+)
+def test_a_broken_unrevealed_refund_is_refused_with_the_place_named(
+    change: dict[str, Any], expected: list[str]
+) -> None:
+    doc = default_policy_doc()
+    table = doc["unrevealed_refund"]
+    for key, value in change.items():
+        if value is None:
+            del table[key]
+        else:
+            table[key] = value
+
+    assert errors_of(doc) == expected
+
+
+def test_an_unrevealed_refund_under_a_rule_that_refunds_nothing_is_refused() -> None:
+    doc = default_policy_doc()
+    entry = rule_of(doc, "card_key", "other")
+    entry["refundable"] = False
+    del entry["window_hours"]
+
+    assert errors_of(doc) == ["unrevealed_refund.reasons: card_key's other rule is not refundable"]
+
+
+def test_without_the_table_no_key_is_refunded_unrevealed_and_minutes_count_too() -> None:
+    doc = default_policy_doc()
+    table = doc.pop("unrevealed_refund")
+    assert parse_policy(doc, 2).unrevealed is None
+
+    doc["unrevealed_refund"] = {"reasons": ["mistaken_purchase"], "window_minutes": 30, "anchor": "paid_at"}
+    offer = parse_policy(doc, 3).unrevealed
+
+    assert offer is not None
+    assert (offer.reasons, offer.window, offer.anchor, offer.revealed_loses) == (
+        {R.MISTAKEN_PURCHASE},
+        timedelta(minutes=30),
+        Anchor.PAID_AT,
+        True,  # the way is lost on a reveal unless the policy says otherwise
+    )
+    assert table["revealed_loses"] is True

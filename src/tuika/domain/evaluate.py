@@ -15,7 +15,8 @@ from enum import StrEnum
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
 from tuika.domain.policy import Condition, EvidenceKind, LiableParty, Policy, Reason, Rule, window_start
-from tuika.domain.supplier import CardAnswer, TopupAnswer
+from tuika.domain.reveals import Standing, deadline, standing
+from tuika.domain.supplier import CardAnswer, CardState, TopupAnswer
 from tuika.domain.verification import Verdict, judge_cards, judge_topups
 
 
@@ -41,7 +42,8 @@ class Signals:
 
     ``cards`` and ``topups`` are the supplier's answers by item id (every answer asked, oldest
     first, so answers that disagree show). ``doubts`` are reason codes from the evidence and the
-    buyer's history; each sends the claim to a person and none rejects it.
+    buyer's history; each sends the claim to a person and none rejects it. ``revealed`` holds
+    the items whose card key its buyer has been shown.
     """
 
     claimed_elsewhere: frozenset[str] = frozenset()
@@ -49,6 +51,7 @@ class Signals:
     topups: Mapping[str, TopupAnswer] = field(default_factory=dict)
     supplier_unavailable: bool = False
     doubts: tuple[str, ...] = ()
+    revealed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,11 @@ def evaluate(order: Order, claim: Claim, policy: Policy, now: datetime, signals:
             rule.liable if rule else LiableParty.PLATFORM,
         )
     fee = rule.fee.on(refundable)
+    unrevealed = _unrevealed(order, claim, policy, now, signals)
+    if unrevealed is not None:
+        path, codes, closes = unrevealed
+        info = ("buyer_fault_fee",) if fee else ()
+        return _outcome(policy, claim, path, (*codes, *info), closes, (), refundable, fee, rule.liable)
     claimed = {i.id: i for i in order.items if i.id in set(claim.item_ids)}
     deadline = _deadline(order, rule, claimed)
     hard: list[str] = []
@@ -147,6 +155,33 @@ def _outcome(
         liable=liable,
         items=claim.item_ids,
     )
+
+
+def _unrevealed(
+    order: Order, claim: Claim, policy: Policy, now: datetime, signals: Signals
+) -> tuple[Path, tuple[str, ...], datetime | None] | None:
+    """Return the path of a claim on keys never revealed that the supplier calls unused; None for the rule's.
+
+    Such a key is voided before the money moves, so neither a screenshot nor the amount matters;
+    a doubt still sends the claim to a person, as everywhere. Any key revealed (where that loses
+    the way), not said unused, or already claimed leaves the claim to its rule.
+    """
+    if standing(policy, order, claim.reason, claim.item_ids, now, signals.revealed) is not Standing.OPEN:
+        return None
+    if signals.claimed_elsewhere.intersection(claim.item_ids):
+        return None
+    if not all(_unused(signals.cards.get(item_id, ())) for item_id in claim.item_ids):
+        return None
+    assert policy.unrevealed is not None  # an open standing has the policy's way
+    closes = deadline(policy.unrevealed, order)
+    if signals.doubts:
+        return Path.MANUAL_REVIEW, (*signals.doubts, "unrevealed_key_unused"), closes
+    return Path.AUTO_APPROVE, ("policy_refundable", "unrevealed_key_unused"), closes
+
+
+def _unused(answers: tuple[CardAnswer, ...]) -> bool:
+    """Tell whether the supplier said unused, every time it was asked."""
+    return bool(answers) and all(a.state is CardState.UNUSED for a in answers)
 
 
 def _deadline(order: Order, rule: Rule, claimed: Mapping[str, OrderItem]) -> datetime | None:

@@ -103,6 +103,21 @@ class Rule:
     notes_en: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class UnrevealedRefund:
+    """A card key its buyer never revealed and nobody redeemed, refunded at once on a claim of no fault.
+
+    Key marketplaces refund an unviewed key without a question: voided with the supplier
+    first, it is worth nothing to anyone, so no screenshot and no person is needed. Only the
+    reasons that name no fault qualify; ``revealed_loses`` says a key once revealed no longer does.
+    """
+
+    reasons: frozenset[Reason]
+    window: timedelta
+    anchor: Anchor = Anchor.DELIVERED_AT
+    revealed_loses: bool = True
+
+
 def window_start(rule: Rule, order: Order, items: Mapping[str, OrderItem] | None = None) -> datetime | None:
     """Return when a rule's window opens for an order: its anchor, else its fallback; None if neither came yet."""
     start = anchor_time(order, rule.anchor.value, items)
@@ -127,6 +142,8 @@ class Policy:
     fault_fees: Mapping[LiableParty, Fee] = field(default_factory=dict)
     # The time a merchant has to answer a claim put to it, where the policy sets one; else the setting's.
     merchant_response: timedelta | None = None
+    # The instant refund of a card key never revealed; None where the policy offers none.
+    unrevealed: UnrevealedRefund | None = None
 
     def merchant_time(self, default: timedelta) -> timedelta:
         """Return the time a merchant has to answer a claim under this policy, ``default`` if it sets none."""
@@ -167,11 +184,18 @@ def parse_policy(doc: Mapping[str, Any], version: int) -> Policy:
     """Build a ``Policy`` from a parsed TOML/JSON document, refusing anything unexpected.
 
     The document has ``title``, optional ``[risk_notices.<kind>]`` with ``zh`` and ``en``,
-    and ``[[<kind>]]`` tables, one per reason. Every kind must cover every reason, so a
-    buyer is never left without an answer.
+    optional ``[fault_fees]`` and ``[unrevealed_refund]``, and ``[[<kind>]]`` tables, one per
+    reason. Every kind must cover every reason, so a buyer is never left without an answer.
     """
     errors: list[str] = []
-    known_top = {"title", "risk_notices", "fault_fees", "merchant_response_minutes", *(k.value for k in ProductKind)}
+    known_top = {
+        "title",
+        "risk_notices",
+        "fault_fees",
+        "merchant_response_minutes",
+        "unrevealed_refund",
+        *(k.value for k in ProductKind),
+    }
     for key in doc:
         if key not in known_top:
             errors.append(f"unknown top-level key {key!r}")
@@ -199,10 +223,18 @@ def parse_policy(doc: Mapping[str, Any], version: int) -> Policy:
     notices_zh, notices_en = _parse_notices(doc.get("risk_notices", {}), errors)
     fault_fees = _parse_fault_fees(doc.get("fault_fees", {}), errors)
     merchant_response = _parse_merchant_response(doc.get("merchant_response_minutes"), errors)
+    unrevealed = None if "unrevealed_refund" not in doc else _parse_unrevealed(doc["unrevealed_refund"], rules, errors)
     if errors:
         raise PolicyInvalid("; ".join(errors), errors=errors)
     return Policy(
-        version, title, rules, notices_zh, notices_en, fault_fees=fault_fees, merchant_response=merchant_response
+        version,
+        title,
+        rules,
+        notices_zh,
+        notices_en,
+        fault_fees=fault_fees,
+        merchant_response=merchant_response,
+        unrevealed=unrevealed,
     )
 
 
@@ -219,6 +251,51 @@ def _parse_merchant_response(raw: object, errors: list[str]) -> timedelta | None
         errors.append(f"merchant_response_minutes: a whole number of minutes from {low} to {high} is required")
         return None
     return timedelta(minutes=raw)
+
+
+# The reasons that name no fault: a key that fails (card_invalid) is judged on the supplier's
+# word about it, one never delivered (not_delivered) was never there to reveal, and a wrong item
+# is seen only by looking at it.
+UNREVEALED_REASONS: Final = frozenset({Reason.MISTAKEN_PURCHASE, Reason.OTHER})
+_UNREVEALED_KEYS: Final = frozenset({"reasons", "window_hours", "window_minutes", "anchor", "revealed_loses"})
+
+
+def _parse_unrevealed(
+    raw: object, rules: Mapping[tuple[ProductKind, Reason], Rule], errors: list[str]
+) -> UnrevealedRefund | None:
+    """Read ``[unrevealed_refund]``: its reasons, its window from payment or delivery, and ``revealed_loses``."""
+    where = "unrevealed_refund"
+    if not isinstance(raw, Mapping):
+        errors.append(f"{where}: a table is required")
+        return None
+    before = len(errors)
+    for key in raw:
+        if key not in _UNREVEALED_KEYS:
+            errors.append(f"{where}: unknown key {key!r}")
+    reasons = _enum_list(Reason, raw.get("reasons"), f"{where}.reasons", errors)
+    if "reasons" in raw and isinstance(raw["reasons"], list) and not raw["reasons"]:
+        errors.append(f"{where}.reasons: name at least one reason, or leave the table out")
+    for reason in reasons:
+        rule = rules.get((ProductKind.CARD_KEY, reason))
+        if reason not in UNREVEALED_REASONS:
+            errors.append(
+                f"{where}.reasons: {reason.value} names a fault and has its own path; "
+                f"only {', '.join(sorted(r.value for r in UNREVEALED_REASONS))} may be refunded unrevealed"
+            )
+        elif rule is not None and not rule.refundable:
+            errors.append(f"{where}.reasons: card_key's {reason.value} rule is not refundable")
+    if raw.get("window_hours") is None and raw.get("window_minutes") is None:
+        errors.append(f"{where}: window_hours or window_minutes is required")
+    window = _window(raw, where, errors, required=False)
+    anchor = _enum(Anchor, raw.get("anchor", "delivered_at"), f"{where}.anchor", errors)
+    if anchor is Anchor.ACTIVATED_AT:
+        errors.append(f"{where}.anchor: a key activated was redeemed; count from paid_at or delivered_at")
+    loses = raw.get("revealed_loses", True)
+    if not isinstance(loses, bool):
+        errors.append(f"{where}.revealed_loses: true or false is required")
+    if len(errors) > before or anchor is None:
+        return None
+    return UnrevealedRefund(frozenset(reasons), window, anchor, bool(loses))
 
 
 # Who a fault fee may be charged to: the parties whose deposit a refund is recovered from.

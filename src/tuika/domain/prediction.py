@@ -17,6 +17,7 @@ from typing import Final
 from tuika.domain.evaluate import Claim, Outcome, Path, Signals, evaluate
 from tuika.domain.orders import Order
 from tuika.domain.policy import Policy, Reason
+from tuika.domain.reveals import reveal_loses
 
 # The neutral doubt a screenshot that does not show what it should raises, whichever check it was.
 SCREENSHOT_DOUBT = "screenshot_needs_check"
@@ -45,6 +46,9 @@ class Prediction:
     branches: tuple[Branch, ...] = ()
     # The claim is that a delivered card key fails: the screenshot has to show that key.
     about_key: bool = False
+    # A claimed key not yet revealed would lose the instant refund of unrevealed keys if revealed:
+    # the buyer is told so before revealing it (``reveals.REVEAL_WARNING``).
+    reveal_loses: bool = False
 
     @property
     def conditional(self) -> bool:
@@ -67,14 +71,19 @@ def predict(order: Order, claim: Claim, policy: Policy, now: datetime, signals: 
     outcome = evaluate(order, claim, policy, now, signals)
     claimed = set(outcome.items)
     key = claim.reason is Reason.CARD_INVALID and any(i.secret is not None for i in order.items if i.id in claimed)
+    loses = any(
+        reveal_loses(policy, order, i, now, signals.revealed)
+        for i in order.items
+        if i.id in claimed and i.id not in signals.claimed_elsewhere
+    )
     if signals.supplier_unavailable:
         silent = (Branch(Condition.SUPPLIER_ANSWERS, None), Branch(Condition.SUPPLIER_SILENT, outcome))
-        return Prediction(outcome, silent, key)
+        return Prediction(outcome, silent, key, loses)
     if outcome.path is not Path.AUTO_APPROVE or not claim.evidence:
-        return Prediction(outcome, (), key)
+        return Prediction(outcome, (), key, loses)
     doubted = evaluate(order, claim, policy, now, replace(signals, doubts=(*signals.doubts, SCREENSHOT_DOUBT)))
     shown = (Branch(Condition.EVIDENCE_AS_DECLARED, outcome), Branch(Condition.EVIDENCE_IN_DOUBT, doubted))
-    return Prediction(outcome, shown, key)
+    return Prediction(outcome, shown, key, loses)
 
 
 # What each path promises, in words; ``{hours}`` is the manual review's time limit.

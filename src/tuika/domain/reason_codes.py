@@ -20,6 +20,10 @@ REASON_CODES: Final[dict[str, tuple[str, str]]] = {
     "delivery_pending_on_record": ("平台记录显示尚未到账", "Our records show the delivery is still pending"),
     "delivery_recorded": ("平台记录显示已发货，需核实", "Our records show a delivery; it needs checking"),
     "not_delivered_on_record": ("平台记录显示尚未发货", "Our records show no delivery yet"),
+    "unrevealed_key_unused": (
+        "卡密从未查看且供货商确认未使用，符合无理由退款条件",
+        "The card key was never viewed and the supplier confirms it unused: it qualifies for a refund without a reason",
+    ),
     "card_reported_used": ("供货商记录显示卡密已被使用", "The supplier's record shows the key was used"),
     "card_usage_unverified": ("卡密使用状态待核实", "Whether the card key was used is not yet verified"),
     "evidence_missing": ("缺少必需的凭证材料", "Required evidence is missing"),
@@ -170,6 +174,7 @@ _BY_DIRECTION: Final[Mapping[Direction, frozenset[str]]] = {
             "policy_refundable",
             "delivery_failed_on_record",
             "not_delivered_on_record",
+            "unrevealed_key_unused",
             "supplier_card_invalid",
             "supplier_card_expired",
             "redeemed_before_delivery",

@@ -41,6 +41,7 @@ from tuika.domain.errors.base import (
 )
 from tuika.domain.errors.claims import (
     AppealNotAllowed,
+    CardKeyNotFound,
     ContestNotAllowed,
     IdempotencyKeyReused,
     IllegalTransition,
@@ -109,6 +110,7 @@ __all__ = [
     "AmountDisputed",
     "AppealNotAllowed",
     "BodyTooLarge",
+    "CardKeyNotFound",
     "CardKeyUnreadable",
     "CipherError",
     "CipherKeyUnknown",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tuika.domain.errors.base import Conflict, InvalidInput
+from tuika.domain.errors.base import Conflict, InvalidInput, NotFound
 
 
 class IllegalTransition(Conflict):
@@ -27,6 +27,14 @@ class UnknownItems(InvalidInput):
     code = "unknown_items"
     title = "Some items do not belong to this order"
     title_zh = "所选卡密/商品不属于该订单"
+
+
+class CardKeyNotFound(NotFound):
+    """Nothing to reveal: not the caller's own order, or not one of its card keys."""
+
+    code = "card_key_not_found"
+    title = "No card key of yours to show here"
+    title_zh = "未找到可查看的卡密"
 
 
 class ItemsAlreadyClaimed(Conflict):
