@@ -64,6 +64,7 @@ TABLES = (
     "evidence",
     "idempotency_keys",
     "cases",
+    "key_reveals",
     "order_items",
     "orders",
     "policies",

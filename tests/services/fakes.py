@@ -38,6 +38,7 @@ from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
 from tuika.domain.preferences import Device, Preferences
+from tuika.domain.reveals import Reveal
 from tuika.domain.webhooks import Delivery as WebhookDelivery
 from tuika.domain.webhooks import Endpoint
 from tuika.review.reading import EvidenceRead
@@ -489,6 +490,26 @@ class FakePreferences(_Fake):
         return {d.buyer_id for d in self.device_rows if d.buyer_id in buyer_ids}
 
 
+class FakeReveals(_Fake):
+    name, tables = "reveals", ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[Reveal] = []
+
+    def add(self, reveal: Reveal) -> None:
+        self.rows.append(reveal)
+
+    def for_order(self, order_id: OrderId) -> list[Reveal]:
+        return sorted((r for r in self.rows if r.order_id == order_id), key=lambda r: r.at)
+
+    def first_seen(self, order_ids: Sequence[OrderId]) -> dict[tuple[OrderId, str], datetime]:
+        first: dict[tuple[OrderId, str], datetime] = {}
+        for r in sorted(self.rows, key=lambda r: r.at, reverse=True):
+            if r.order_id in order_ids:
+                first[r.order_id, r.item_id] = r.at
+        return first
+
+
 class FakeUnitOfWork:
     """One transaction at a time over the faked repositories; ``committed`` tells whether anyone committed.
 
@@ -530,6 +551,7 @@ class FakeUnitOfWork:
         self.preferences = FakePreferences()
         self.merchant = FakeMerchant()
         self.ledger = FakeLedger()
+        self.reveals = FakeReveals()
         for name in ("marks", "notices", "sessions", "links", "answers", "sends", "merchant_stats", "balances"):
             setattr(self, name, NotFaked(name))
         self.orders.rows = {o.id: o for o in orders}
@@ -565,6 +587,7 @@ class FakeUnitOfWork:
             self.preferences,
             self.merchant,
             self.ledger,
+            self.reveals,
         )
 
     def _snapshot(self) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import inspect
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from tuika.adapters.db.uow import SqlUnitOfWork, session_factory
 from tuika.domain.cases import Case, CaseStatus, Role, TimelineEvent
 from tuika.domain.errors import ItemsAlreadyClaimed, StaleState
 from tuika.domain.events import DeliveryStatus, Event, case_event, order_event
+from tuika.domain.ids import OrderId
 from tuika.domain.payouts import PayoutStatus
+from tuika.domain.reveals import Channel, Reveal
 from tuika.services import ports
 from tuika.services.context import subscriptions
 from tuika.services.events.handlers import EVENT_HANDLERS
@@ -37,6 +40,7 @@ PORTS = [
     (fakes.FakeReads, ports.ReadRepository),
     (fakes.FakePolicies, ports.PolicyRepository),
     (fakes.FakeAlerts, ports.AlertRepository),
+    (fakes.FakeReveals, ports.RevealRepository),
 ]
 
 
@@ -219,3 +223,20 @@ def test_a_commit_wakes_the_relay_for_the_events_it_wrote_and_a_rollback_for_non
 
     # Every event has a reaction now: the webhook writer subscribes to every type.
     assert uow.relay.woken == [(synced.id, 0.0), (submitted.id, 0.0)]  # type: ignore[attr-defined]
+
+
+def test_reveals_are_read_back_oldest_first_and_the_first_dates_each_key(uow: UnitOfWork) -> None:
+    seen = [
+        Reveal(OrderId("ord_1"), "oi_2", PAID_AT + timedelta(minutes=9), "b_1", Channel.API, "a" * 32),
+        Reveal(OrderId("ord_1"), "oi_2", PAID_AT + timedelta(minutes=7), "b_1", Channel.PAGE, "p" * 32, "::1", "UA"),
+    ]
+    with uow:
+        for reveal in seen:
+            uow.reveals.add(reveal)
+        uow.commit()
+    with uow:
+        log = uow.reveals.for_order(OrderId("ord_1"))
+        first = uow.reveals.first_seen([OrderId("ord_1"), OrderId("ord_none")])
+
+    assert log == [seen[1], seen[0]]
+    assert first == {(OrderId("ord_1"), "oi_2"): PAID_AT + timedelta(minutes=7)}

@@ -31,6 +31,7 @@ from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout, PayoutRoute, PayoutStatus
 from tuika.domain.policy import EvidenceKind, Reason
 from tuika.domain.preferences import Device, Preferences
+from tuika.domain.reveals import Reveal
 from tuika.domain.sending import Outgoing, SendChannel, SendFailed, SendState
 from tuika.domain.sessions import WebSession
 from tuika.domain.supplier import Asked, CardAnswer, TopupAnswer
@@ -270,6 +271,14 @@ class AnswerRepository(Protocol):
     def delete_before(self, before: datetime, limit: int) -> int: ...
 
 
+class RevealRepository(Protocol):
+    """Every time a buyer was shown a card key in clear, by order; appended, never changed."""
+
+    def add(self, reveal: Reveal) -> None: ...
+    def for_order(self, order_id: OrderId) -> list[Reveal]: ...
+    def first_seen(self, order_ids: Sequence[OrderId]) -> dict[tuple[OrderId, str], datetime]: ...
+
+
 class MerchantRepository(Protocol):
     """What merchants answered on claims on their goods, and each claim's time to answer."""
 
@@ -340,6 +349,7 @@ class UnitOfWork(Protocol):
     merchant: MerchantRepository
     merchant_stats: MerchantStatsRepository
     balances: BalanceRepository
+    reveals: RevealRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

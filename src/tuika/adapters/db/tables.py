@@ -20,8 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tuika.adapters.db.base import Base
 
-# The merchant's side (its answers, its windows, its holds, its replacement keys) has its own
-# module; re-exported so that whoever imports the rows has ``Base.metadata`` whole.
+# The merchant's side (its answers, its windows, its holds, its replacement keys) and the card
+# keys revealed to buyers have modules of their own; re-exported so that whoever imports the
+# rows has ``Base.metadata`` whole.
 from tuika.adapters.db.merchant_tables import (
     HoldRow,
     MerchantResponseRow,
@@ -29,6 +30,7 @@ from tuika.adapters.db.merchant_tables import (
     ReplacementKeyRow,
     ReplacementRow,
 )
+from tuika.adapters.db.reveal_tables import KeyRevealRow
 
 
 class OrderRow(Base):
@@ -538,4 +540,12 @@ class WebhookAttemptRow(Base):
     __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
 
 
-__all__ = ["Base", "HoldRow", "MerchantResponseRow", "MerchantWindowRow", "ReplacementKeyRow", "ReplacementRow"]
+__all__ = [
+    "Base",
+    "HoldRow",
+    "KeyRevealRow",
+    "MerchantResponseRow",
+    "MerchantWindowRow",
+    "ReplacementKeyRow",
+    "ReplacementRow",
+]

@@ -31,6 +31,7 @@ from tuika.adapters.db.repositories import (
     SqlPolicyRepository,
     SqlReadRepository,
 )
+from tuika.adapters.db.reveals import SqlRevealRepository
 from tuika.adapters.db.sessions import SqlSessionRepository, SqlSignInLinkRepository
 from tuika.adapters.db.webhooks import SqlWebhookRepository
 from tuika.domain.events import Event, EventType
@@ -54,6 +55,7 @@ from tuika.services.ports import (
     PolicyRepository,
     PreferencesRepository,
     ReadRepository,
+    RevealRepository,
     SendRepository,
     SessionRepository,
     SignInLinkRepository,
@@ -97,6 +99,7 @@ class SqlUnitOfWork:
     merchant: MerchantRepository
     merchant_stats: MerchantStatsRepository
     balances: BalanceRepository
+    reveals: RevealRepository
 
     def __init__(
         self,
@@ -137,6 +140,7 @@ class SqlUnitOfWork:
         self.merchant = SqlMerchantRepository(self.session)
         self.merchant_stats = SqlMerchantStatsRepository(self.session)
         self.balances = SqlBalanceRepository(self.session)
+        self.reveals = SqlRevealRepository(self.session)
         self._events = SqlEventRepository(self.session, self._subscriptions)
         self.events = self._events
         return self
