@@ -192,7 +192,7 @@ def accounts_as(system: System, actor: Actor) -> dict[str, str | None]:
     shown: dict[str, str | None] = {}
     for order_id in ("ord_old1", "ord_old2", "ord_old3"):
         order = orders.get_order(system.ctx, actor, order_id)
-        shown.update({i.id: i.account for i in orders.view(system.ctx, actor, order, reveal=True).items})
+        shown.update({i.id: i.account for i in orders.view(system.ctx, actor, order, accounts=True).items})
     return shown
 
 

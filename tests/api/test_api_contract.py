@@ -97,7 +97,7 @@ def error_statuses(operation: dict[str, Any]) -> set[int]:
 
 def test_every_operation_documents_the_errors_its_dependencies_imply(app: FastAPI, document: dict[str, Any]) -> None:
     routes = documented_routes(app)
-    assert len(routes) == 50
+    assert len(routes) == 51
     missing = {
         f"{method.upper()} {path}": sorted(implied(route) - error_statuses(document["paths"][path][method]))
         for method, path, route in routes
@@ -124,6 +124,7 @@ EXPECTED_ERRORS: dict[str, list[int]] = {
     "GET /v1/orders/{order_id}": [401, 404, 500],
     "GET /v1/orders/{order_id}/refund-policy": [401, 404, 500],
     "POST /v1/orders/{order_id}/refund-precheck": [400, 401, 404, 413, 422, 500],
+    "POST /v1/orders/{order_id}/items/{item_id}/reveal": [401, 404, 500],
     "POST /v1/refund-cases": [400, 401, 403, 404, 409, 413, 422, 500],
     "GET /v1/refund-cases": [401, 403, 422, 500],
     "GET /v1/refund-cases/{case_id}": [401, 404, 500],

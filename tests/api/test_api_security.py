@@ -470,12 +470,18 @@ MASKED = "ABCD-****-****-NPQR"
 HIDDEN = KEYS[0][5:9]
 
 
-def test_card_keys_are_shown_in_full_only_on_the_buyers_own_order_detail(client: TestClient, auth: Auth) -> None:
+def test_every_read_masks_the_card_keys_and_only_the_buyers_own_reveal_shows_one(
+    client: TestClient, auth: Auth
+) -> None:
     push(client, auth, order_payload("ord_k1", items=3))
     push(client, auth, order_payload("ord_k2", items=1, buyer="buyer_2"))
 
-    detail = client.get("/v1/orders/ord_k1", headers=auth("buyer", "buyer_1")).json()
-    assert [(i["card_key"], i["card_key_masked"]) for i in detail["items"]] == [(k, False) for k in KEYS]
+    detail = client.get("/v1/orders/ord_k1", headers=auth("buyer", "buyer_1"))
+    assert [(i["card_key"], i["card_key_masked"]) for i in detail.json()["items"]] == [(MASKED, True)] * 3
+    assert HIDDEN not in detail.text
+    shown = client.post("/v1/orders/ord_k1/items/ord_k1_i1/reveal", headers=auth("buyer", "buyer_1"))
+    assert (shown.status_code, shown.json()["card_key"]) == (200, KEYS[1])
+    assert shown.headers["cache-control"] == "no-store"
 
     listed = client.get("/v1/orders", headers=auth("buyer", "buyer_1")).json()["items"]
     assert [i["card_key"] for o in listed for i in o["items"]] == [MASKED] * 3

@@ -273,9 +273,14 @@ def test_an_order_upsert_creates_then_updates(client: TestClient, auth: Auth, sy
     assert shown["delivery"]["status"] == "delivered"
     assert shown["delivery"]["delivered_at"] is not None
     assert [(i["id"], i["card_key"], i["amount_fen"]) for i in shown["items"]] == [
-        ("ord_u1_i0", card_key_for("ord_u1", 0), 5000),
-        ("ord_u1_i1", card_key_for("ord_u1", 1), 5000),
+        ("ord_u1_i0", "ABCD-****-****-NPQR", 5000),
+        ("ord_u1_i1", "ABCD-****-****-NPQR", 5000),
     ]
+    revealed = [
+        client.post(f"/v1/orders/ord_u1/items/{i}/reveal", headers=auth("buyer", "buyer_1")).json()["card_key"]
+        for i in ("ord_u1_i0", "ord_u1_i1")
+    ]
+    assert revealed == [card_key_for("ord_u1", 0), card_key_for("ord_u1", 1)]
     assert count_rows(system.engine, "orders") == 1
     assert count_rows(system.engine, "order_items") == 2
 

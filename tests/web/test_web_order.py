@@ -38,7 +38,8 @@ def test_the_script_gets_the_key_it_asks_for_and_no_cache_keeps_it(
     answer = client.post("/orders/ord_o2/keys/ord_o2_i1", headers={**JSON, "X-CSRF-Token": token})
 
     assert answer.status_code == 200
-    assert answer.json() == {"key": card_key_for("ord_o2", 1)}
+    assert answer.json()["key"] == card_key_for("ord_o2", 1)
+    assert answer.json()["seen"].startswith("已于 ")
     assert answer.headers["cache-control"] == "no-store"
 
 
@@ -75,7 +76,7 @@ def test_no_key_is_given_without_the_token_to_another_buyer_or_for_what_is_no_ke
     assert all(key not in r.text for r in refused)
     mine = {**JSON, "X-CSRF-Token": token}
     theirs = client.post("/orders/ord_o5/keys/ord_o5_i0", headers=mine)
-    assert (theirs.status_code, theirs.json()) == (404, {"code": "not_found"})
+    assert (theirs.status_code, theirs.json()) == (404, {"code": "card_key_not_found"})
     assert card_key_for("ord_o5") not in theirs.text
     assert client.post("/orders/ord_o6/keys/ord_o6_i0", headers=mine).status_code == 404
     assert client.post("/orders/ord_o4/keys/ord_o4_i9", headers=mine).status_code == 404

@@ -24,11 +24,12 @@ from tuika.domain.events import Delivery, Event
 from tuika.domain.evidence_asks import kinds_asked
 from tuika.domain.findings import Finding
 from tuika.domain.notifications import Message
-from tuika.domain.orders import Order
+from tuika.domain.orders import Order, ProductKind
 from tuika.domain.payouts import Payout
-from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy
+from tuika.domain.policy import Condition, EvidenceKind, Fee, FeeKind, Policy, Reason
 from tuika.domain.prediction import Branch, Prediction, condition_text, path_text, sentence
 from tuika.domain.reason_codes import describe, direction
+from tuika.domain.reveals import REVEAL_WARNING, Reveal, offer_text
 from tuika.domain.webhooks import Delivery as WebhookDelivery
 from tuika.domain.webhooks import DeliveryState, Endpoint
 from tuika.review.reading import EvidenceRead
@@ -79,7 +80,7 @@ def evidence_label(kind: EvidenceKind) -> s.Label:
     return s.Label(code=kind.value, zh=zh, en=en)
 
 
-def order(view: OrderView, claims: Mapping[str, str] | None = None) -> s.OrderOut:
+def order(view: OrderView, claims: Mapping[str, str] | None = None, reveals: list[Reveal] | None = None) -> s.OrderOut:
     o = view.order
     amounts = o.item_amounts()
     items_at = {i.id: i for i in o.items}
@@ -108,9 +109,18 @@ def order(view: OrderView, claims: Mapping[str, str] | None = None) -> s.OrderOu
                 activated_at=items_at[i.id].activated_at,
                 amount_fen=amounts[i.id].fen,
                 claim_id=(claims or {}).get(i.id),
+                revealed=i.first_revealed_at is not None,
+                first_revealed_at=i.first_revealed_at,
             )
             for i in view.items
         ],
+        reveals=None if reveals is None else [reveal(r) for r in reveals],
+    )
+
+
+def reveal(r: Reveal) -> s.RevealOut:
+    return s.RevealOut(
+        item_id=r.item_id, at=r.at, channel=r.channel.value, session=r.session, ip=r.ip, user_agent=r.user_agent
     )
 
 
@@ -161,6 +171,7 @@ def policy(policy: Policy, o: Order, rows: list[RuleForOrder], as_of: datetime) 
                 auto_approve_max_fen=r.auto_approve_max.fen,
                 notes_zh=r.notes_zh,
                 notes_en=r.notes_en,
+                unrevealed_until=row.unrevealed_until,
             )
         )
     return s.PolicyOut(
@@ -173,6 +184,22 @@ def policy(policy: Policy, o: Order, rows: list[RuleForOrder], as_of: datetime) 
         risk_notice_en=policy.risk_notices_en.get(o.product_kind, ""),
         as_of=as_of,
         rules=out,
+        unrevealed_refund=_unrevealed(policy) if o.product_kind is ProductKind.CARD_KEY else None,
+    )
+
+
+def _unrevealed(policy: Policy) -> s.UnrevealedRefundOut | None:
+    offer = policy.unrevealed
+    if offer is None:
+        return None
+    zh, en = offer_text(offer)
+    return s.UnrevealedRefundOut(
+        reasons=[r.value for r in Reason if r in offer.reasons],
+        window_seconds=int(offer.window.total_seconds()),
+        anchor=offer.anchor.value,
+        revealed_loses=offer.revealed_loses,
+        zh=zh,
+        en=en,
     )
 
 
@@ -197,6 +224,9 @@ def precheck(prediction: Prediction, routes: list[str], hours: int) -> s.Prechec
         liable=outcome.liable.value,
         item_ids=list(outcome.items),
         routes=routes,
+        warnings=[s.Label(code="reveal_loses_refund", zh=REVEAL_WARNING[0], en=REVEAL_WARNING[1])]
+        if prediction.reveal_loses
+        else [],
     )
 
 

@@ -142,6 +142,7 @@ class DeliveryOut(BaseModel):
 
 class ItemOut(BaseModel):
     id: str
+    # Always masked: POST /v1/orders/{id}/items/{item_id}/reveal alone shows a key in clear, and logs it.
     card_key: str | None
     card_key_masked: bool
     account: str | None
@@ -149,6 +150,31 @@ class ItemOut(BaseModel):
     activated_at: datetime | None
     amount_fen: int
     claim_id: str | None = None
+    # Whether its buyer has had the key shown, and when first.
+    revealed: bool = False
+    first_revealed_at: datetime | None = None
+
+
+class RevealOut(BaseModel):
+    """One time the buyer was shown a card key, as evidence on the order: staff read these."""
+
+    item_id: str
+    at: datetime
+    # api (the host platform's order page, through the reveal endpoint) or page (tuika's order page).
+    channel: Literal["api", "page"]
+    # A digest naming the bearer token or the page session (never the credential itself).
+    session: str
+    ip: str | None
+    user_agent: str | None
+
+
+class RevealedKey(BaseModel):
+    """A card key in clear for its buyer, shown once its reveal is logged."""
+
+    order_id: str
+    item_id: str
+    card_key: str
+    first_revealed_at: datetime
 
 
 class OrderOut(BaseModel):
@@ -167,6 +193,8 @@ class OrderOut(BaseModel):
     paid_at: datetime
     delivery: DeliveryOut
     items: list[ItemOut]
+    # Every reveal of the order's keys, oldest first: for agents, arbitrators and admins; null for anyone else.
+    reveals: list[RevealOut] | None = None
 
 
 class OrderWarning(BaseModel):
@@ -237,6 +265,21 @@ class RuleOut(BaseModel):
     auto_approve_max_fen: int
     notes_zh: str
     notes_en: str
+    # Until when a claim under this rule on a key never revealed is refunded at once if the
+    # supplier says it is unused (``unrevealed_refund``); null where no key of the order can be.
+    unrevealed_until: datetime | None = None
+
+
+class UnrevealedRefundOut(BaseModel):
+    """The policy's instant refund of card keys never revealed, in words and figures."""
+
+    reasons: list[str]
+    window_seconds: int
+    anchor: str
+    # A key once revealed no longer takes this way.
+    revealed_loses: bool
+    zh: str
+    en: str
 
 
 class PolicyOut(BaseModel):
@@ -250,6 +293,8 @@ class PolicyOut(BaseModel):
     risk_notice_en: str
     as_of: datetime
     rules: list[RuleOut]
+    # Null where the policy offers none, or for a kind of product without card keys.
+    unrevealed_refund: UnrevealedRefundOut | None = None
 
 
 class PrecheckIn(Strict):
@@ -287,6 +332,9 @@ class PrecheckOut(BaseModel):
     liable: str
     item_ids: list[str]
     routes: list[str]
+    # What to tell the buyer before they act: reveal_loses_refund ("查看卡密后将无法无理由退款")
+    # where a claimed key not yet revealed would lose its instant refund once revealed.
+    warnings: list[Label] = Field(default_factory=list)
 
 
 class ReadLineOut(BaseModel):

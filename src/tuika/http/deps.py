@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
 from tuika.domain.cases import Role
 from tuika.domain.errors import TokenMissing
+from tuika.domain.reveals import Channel
 from tuika.http.auth import verify_token
 from tuika.services.context import Actor, Context
+from tuika.services.orders.reveals import Asker
 from tuika.settings import Settings
 
 
@@ -35,13 +38,28 @@ async def context(request: Request) -> Context:
 
 async def actor(request: Request) -> Actor:
     """Return the caller named by the bearer token; refuse a missing, bad or expired one."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer(request)
+    if not token:
         raise TokenMissing("send Authorization: Bearer <token>")
     sys = system(request)
-    principal = verify_token(sys.settings.secret_key, token.strip(), sys.ctx.clock.now())
+    principal = verify_token(sys.settings.secret_key, token, sys.ctx.clock.now())
     return Actor(principal.subject, Role(principal.role))
+
+
+def bearer(request: Request) -> str:
+    """Return the bearer token the request carries ('' without one); ``actor`` has checked it."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def asker(request: Request, channel: Channel, credential: str) -> Asker:
+    """Return where a reveal is asked from: a digest of the session's credential (never itself), the IP, the agent.
+
+    The page session's digest starts as its row in ``web_sessions`` does, so staff can find it.
+    """
+    session = hashlib.sha256(credential.encode()).hexdigest()[:32]
+    ip = request.client.host if request.client is not None else None
+    return Asker(channel, session, ip, request.headers.get("user-agent"))
 
 
 Ctx = Annotated[Context, Depends(context)]

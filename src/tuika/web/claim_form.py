@@ -20,7 +20,6 @@ from tuika.domain.cases import Route
 from tuika.domain.errors import TuikaError
 from tuika.domain.evaluate import Outcome, Path
 from tuika.domain.ids import OrderId
-from tuika.domain.masking import mask_card_key
 from tuika.domain.orders import Order
 from tuika.domain.policy import EvidenceKind, Reason, Rule
 from tuika.domain.prediction import Prediction, sentence
@@ -29,7 +28,7 @@ from tuika.services.claims import filing as claims
 from tuika.services.claims import policies
 from tuika.services.claims.policies import WindowState
 from tuika.services.context import Actor, Context
-from tuika.services.orders import orders
+from tuika.services.orders import orders, reveals
 from tuika.services.review import precheck as prechecks
 from tuika.web import i18n
 from tuika.web.session import yuan
@@ -174,7 +173,7 @@ class RouteRow:
 
 def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
     """Return every reason for the order's kind with its rule, its own deadline, its fee and where it stands."""
-    policy = policies.current(ctx)
+    policy, revealed = reveals.for_rules(ctx, policies.current(ctx), order.id)
     return [
         ReasonRow(
             row.rule.reason,
@@ -185,17 +184,15 @@ def reason_rows(ctx: Context, order: Order) -> list[ReasonRow]:
             row.state,
             row.why,
         )
-        for row in policies.for_order(policy, order, ctx.clock.now())
+        for row in policies.for_order(policy, order, ctx.clock.now(), revealed)
     ]
 
 
 def item_rows(ctx: Context, buyer: Actor, order: Order) -> list[ItemRow]:
     """Return the buyer's own order's items, keys masked, accounts in full, each with the claim holding it."""
     held = orders.held_items(ctx, order.id)
-    shown = orders.view(ctx, buyer, order, reveal=True)
-    return [
-        ItemRow(i.id, mask_card_key(i.card_key) if i.card_key else i.account or "", held.get(i.id)) for i in shown.items
-    ]
+    shown = orders.view(ctx, buyer, order, accounts=True)
+    return [ItemRow(i.id, i.card_key or i.account or "", held.get(i.id)) for i in shown.items]
 
 
 def route_rows(ctx: Context, order: Order) -> list[RouteRow]:

@@ -44,7 +44,7 @@ def page(
     ctx, lang = ctx_of(request), lang_of(request)
     try:
         view = views.case_view(ctx, merchant, case_id)
-        order = orders.view(ctx, merchant, orders.get_order(ctx, merchant, view.case.order_id), reveal=False)
+        order = orders.view(ctx, merchant, orders.get_order(ctx, merchant, view.case.order_id), accounts=False)
     except NotFound as exc:
         raise PageError(404, "merchant.case_not_found") from exc
     now = ctx.clock.now()

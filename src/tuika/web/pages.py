@@ -8,17 +8,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from tuika.domain.errors import NotFound
+from tuika.domain.errors import CardKeyNotFound, NotFound
 from tuika.domain.ids import OrderId
-from tuika.domain.masking import mask_card_key
+from tuika.domain.reveals import Channel
+from tuika.http.deps import asker
 from tuika.http.deps import system as system_of
 from tuika.services.claims import policies
 from tuika.services.claims.policies import WindowState
 from tuika.services.context import Actor
-from tuika.services.orders import orders
+from tuika.services.orders import orders, reveals
 from tuika.services.ports import OrderFilter
 from tuika.web import i18n
-from tuika.web.session import Buyer, CsrfChecked, lang_of, message, render
+from tuika.web.session import Buyer, CsrfChecked, lang_of, message, render, session_key, shanghai
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,54 +36,59 @@ def my_orders(request: Request, buyer: Buyer) -> Response:
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
     """Show one order with its card keys masked and the way to a refund."""
-    return _order(request, order_id, buyer, reveal=None)
+    return _order(request, order_id, buyer)
 
 
 @router.post("/orders/{order_id}/keys/{item_id}", response_class=HTMLResponse)
 def reveal_key(request: Request, order_id: OrderId, item_id: str, buyer: Buyer, _: CsrfChecked) -> Response:
-    """Reveal one card key to its buyer: as JSON to the page's script, or the page with that key shown.
+    """Reveal one card key to its buyer, logged first: as JSON to the page's script, or the page with that key shown.
 
     The key is in no page until the buyer asks for it here, so it is never in a cached page, a
     saved page or a page's source; a POST with the session's CSRF token, so no other site can ask.
+    The reveal is the API's (``reveals.reveal``), named by this page session.
     """
-    if "application/json" not in request.headers.get("accept", ""):
-        return _order(request, order_id, buyer, reveal=item_id)
     ctx = system_of(request).ctx
+    wants_json = "application/json" in request.headers.get("accept", "")
+    key = session_key(request)
+    assert key is not None  # the buyer is signed in by this cookie
     try:
-        order = orders.get_order(ctx, buyer, order_id)
-    except NotFound:
-        return _no_store(JSONResponse({"code": "not_found"}, status_code=404))
-    key = _keys(orders.view(ctx, buyer, order, reveal=True).items).get(item_id)
-    if key is None:
-        return _no_store(JSONResponse({"code": "not_found"}, status_code=404))
-    return _no_store(JSONResponse({"key": key}))
+        shown = reveals.reveal(ctx, buyer, order_id, item_id, asker(request, Channel.PAGE, key))
+    except CardKeyNotFound as exc:
+        if wants_json:
+            return _no_store(JSONResponse({"code": exc.code}, status_code=404))
+        return _order(request, order_id, buyer, missing=True)
+    if wants_json:
+        seen = i18n.formatted(lang_of(request), "first_seen", at=shanghai(shown.first_at))
+        return _no_store(JSONResponse({"key": shown.key, "seen": seen}))
+    return _no_store(_order(request, order_id, buyer, shown=(item_id, shown.key)))
 
 
-def _order(request: Request, order_id: OrderId, buyer: Actor, *, reveal: str | None) -> Response:
+def _order(
+    request: Request, order_id: OrderId, buyer: Actor, *, shown: tuple[str, str] | None = None, missing: bool = False
+) -> Response:
     ctx = system_of(request).ctx
     try:
         order = orders.get_order(ctx, buyer, order_id)
     except NotFound:
         return message(request, 404, "not_found")
-    shown = orders.view(ctx, buyer, order, reveal=True).items
-    if reveal is not None and reveal not in _keys(shown):
+    if missing:
         return message(request, 404, "key_not_found")
+    viewed = orders.view(ctx, buyer, order, accounts=True).items
+    held = orders.held_items(ctx, order_id)
+    seen = [i.id for i in viewed if i.first_revealed_at is not None]
+    warned = reveals.warned(ctx, order, seen, list(held))
     items = [
         {
             "id": item.id,
-            "masked_key": mask_card_key(item.card_key) if item.card_key else None,
-            "revealed": item.card_key if item.id == reveal else None,
+            "masked_key": item.card_key,
+            "revealed": shown[1] if shown is not None and item.id == shown[0] else None,
             "account": item.account,
+            "first_seen": item.first_revealed_at,
+            "warned": item.id in warned,
         }
-        for item in shown
+        for item in viewed
     ]
-    page = render(request, "order.html", order=order, items=items, held=orders.held_items(ctx, order_id))
-    return _no_store(page) if reveal is not None else page
-
-
-def _keys(items: tuple[orders.ItemView, ...]) -> dict[str, str]:
-    """Return item id → card key in clear, as the buyer's own order shows them (top-ups have none)."""
-    return {item.id: item.card_key for item in items if item.card_key and not item.card_key_masked}
+    return render(request, "order.html", order=order, items=items, held=held)
 
 
 def _no_store(response: Response) -> Response:
@@ -100,6 +106,7 @@ def policy_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
     except NotFound:
         return message(request, 404, "not_found")
     policy = policies.current(ctx)
+    applied, revealed = reveals.for_rules(ctx, policy, order.id)
     now = ctx.clock.now()
     rows = [
         {
@@ -108,8 +115,9 @@ def policy_page(request: Request, order_id: OrderId, buyer: Buyer) -> Response:
             "state": row.state,
             "why": i18n.ruled_out(lang, row.why) if row.state is WindowState.NOT_APPLICABLE else "",
             "fee_fen": row.rule.fee.on(order.amount).fen if row.rule.refundable else 0,
+            "unrevealed_until": row.unrevealed_until,
         }
-        for row in policies.for_order(policy, order, now)
+        for row in policies.for_order(applied, order, now, revealed)
     ]
     notices = policy.risk_notices_zh if lang == "zh" else policy.risk_notices_en
     held = orders.held_items(ctx, order_id)

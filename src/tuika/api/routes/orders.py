@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
-from tuika.domain.errors import EmailInvalid, Forbidden, OrderHasClaims, PhoneInvalid
+from tuika.domain.errors import CardKeyNotFound, EmailInvalid, Forbidden, OrderHasClaims, PhoneInvalid
 from tuika.domain.ids import OrderId
 from tuika.domain.money import Money
 from tuika.domain.orders import DeliveryStatus, Order, OrderItem, ProductKind
-from tuika.http.deps import Caller, Ctx
+from tuika.domain.reveals import Channel
+from tuika.http.deps import Caller, Ctx, asker, bearer
 from tuika.services.claims import filing as claims
 from tuika.services.claims import policies
-from tuika.services.orders import orders
+from tuika.services.orders import orders, reveals
 from tuika.services.ports import OrderFilter
 from tuika.services.review import precheck as prechecks
 
@@ -87,16 +88,40 @@ def list_orders(
         buyer_id, product_kind.value if product_kind else None, status.value if status else None, cursor, limit
     )
     found = orders.list_orders(ctx, caller, where)
-    items = [present.order(orders.view(ctx, caller, o, reveal=False)) for o in found]
+    items = [present.order(v) for v in orders.views(ctx, caller, found, accounts=False)]
     return s.OrderPage(items=items, next_cursor=found[-1].id if len(found) == limit else None)
 
 
 @router.get("/{order_id}", response_model=s.OrderOut)
 def get_order(order_id: OrderId, ctx: Ctx, caller: Caller) -> s.OrderOut:
-    """Return one order; its buyer sees the card keys and accounts in full, everyone else masked."""
+    """Return one order, its card keys masked with when each was first revealed; its buyer sees the accounts in full.
+
+    Staff read every reveal of its keys too (``reveals``): when, from which session, IP and user agent.
+    """
     order = orders.get_order(ctx, caller, order_id)
     held = orders.held_items(ctx, order_id)
-    return present.order(orders.view(ctx, caller, order, reveal=True), held)
+    shown = orders.view(ctx, caller, order, accounts=True)
+    return present.order(shown, held, reveals.log_for(ctx, caller, order_id))
+
+
+@router.post(
+    "/{order_id}/items/{item_id}/reveal",
+    response_model=s.RevealedKey,
+    responses=answers(CardKeyNotFound),
+)
+def reveal_key(
+    order_id: OrderId, item_id: str, request: Request, ctx: Ctx, caller: Caller, response: Response
+) -> s.RevealedKey:
+    """Show one card key in clear to its buyer, once the reveal (time, session, IP, user agent) is logged on the order.
+
+    Only the order's own buyer, and only an item with a card key; anything else is 404
+    ``card_key_not_found``. Revealing a key may lose it the instant refund of keys never
+    revealed: the pre-check warns first (``reveal_loses_refund``).
+    """
+    shown = reveals.reveal(ctx, caller, order_id, item_id, asker(request, Channel.API, bearer(request)))
+    # The key is for this answer alone: no cache, shared or private, keeps it.
+    response.headers["Cache-Control"] = "no-store"
+    return s.RevealedKey(order_id=order_id, item_id=item_id, card_key=shown.key, first_revealed_at=shown.first_at)
 
 
 @router.get("/{order_id}/refund-policy", response_model=s.PolicyOut)
@@ -104,8 +129,9 @@ def refund_policy(order_id: OrderId, ctx: Ctx, caller: Caller) -> s.PolicyOut:
     """Return the refund policy that applies to this order, with its own deadlines."""
     order = orders.get_order(ctx, caller, order_id)
     policy = policies.current(ctx)
+    applied, revealed = reveals.for_rules(ctx, policy, order.id)
     now = ctx.clock.now()
-    return present.policy(policy, order, policies.for_order(policy, order, now), now)
+    return present.policy(applied, order, policies.for_order(applied, order, now, revealed), now)
 
 
 @router.post("/{order_id}/refund-precheck", response_model=s.PrecheckOut)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -11,6 +12,7 @@ from tuika.domain.cases import Role
 from tuika.domain.evaluate import Claim, Path, evaluate
 from tuika.domain.orders import Order
 from tuika.domain.policy import Policy, Rule, parse_policy, window_start
+from tuika.domain.reveals import Standing, deadline, standing
 from tuika.services.context import Actor, Context
 from tuika.services.ports import UnitOfWork
 
@@ -80,21 +82,50 @@ class RuleForOrder:
     state: WindowState = WindowState.OPEN
     # Why a claim under this rule cannot be filed now, as ``evaluate`` says it.
     why: tuple[str, ...] = ()
+    # Until when a claim under this rule on a key never revealed is refunded at once (the
+    # supplier saying it is unused); None where no key of the order can be.
+    unrevealed_until: datetime | None = None
 
 
-def for_order(policy: Policy, order: Order, now: datetime) -> list[RuleForOrder]:
+def for_order(
+    policy: Policy, order: Order, now: datetime, revealed: Collection[str] | None = None
+) -> list[RuleForOrder]:
     """Return each rule of the order's kind with the order's own window and whether a claim may use it now.
 
     The state is what ``evaluate`` says of a claim on every item under that rule now, so the
-    policy page cannot call open a rule the claim would be refused under.
+    policy page cannot call open a rule the claim would be refused under. ``revealed`` are the
+    items whose key was shown; None leaves out the instant refund of keys never revealed. A
+    rule the order's record rules out (a before-delivery rule on a delivered order) is open while
+    a key of the order can still take that way: the supplier's "unused" decides the claim then.
     """
     rows = []
     for rule in policy.rules_for(order.product_kind):
         start = window_start(rule, order) if rule.refundable else None
-        deadline = None if start is None else start + rule.window
+        closes = None if start is None else start + rule.window
         outcome = evaluate(order, Claim(rule.reason, order.item_ids(), rule.evidence), policy, now)
         why = outcome.reason_codes if outcome.path is Path.REJECT else ()
         found = {_STATE_OF[c] for c in why if c in _STATE_OF}
         state = next((s for s in _FIRST_SAID if s in found), WindowState.OPEN)
-        rows.append(RuleForOrder(rule, start, deadline, state is WindowState.OPEN, state, why))
+        unrevealed = _unrevealed(policy, order, rule, now, revealed)
+        if unrevealed is not None and state is not WindowState.OPEN:
+            opens, shut = unrevealed
+            row = RuleForOrder(rule, opens, shut, True, WindowState.OPEN, (), shut)
+        else:
+            until = None if unrevealed is None else unrevealed[1]
+            row = RuleForOrder(rule, start, closes, state is WindowState.OPEN, state, why, until)
+        rows.append(row)
     return rows
+
+
+def _unrevealed(
+    policy: Policy, order: Order, rule: Rule, now: datetime, revealed: Collection[str] | None
+) -> tuple[datetime, datetime] | None:
+    """Return when the instant refund of unrevealed keys opened and closes under ``rule``, if a key may take it."""
+    offer = policy.unrevealed
+    if revealed is None or offer is None or not rule.refundable:
+        return None
+    if not any(standing(policy, order, rule.reason, (i,), now, revealed) is Standing.OPEN for i in order.item_ids()):
+        return None
+    closes = deadline(offer, order)
+    assert closes is not None  # an open standing has its anchor
+    return closes - offer.window, closes

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from tuika.domain.cases import Role
 from tuika.domain.errors import NotFound, OrderHasClaims
@@ -18,6 +19,7 @@ from tuika.services.context import Actor, Context
 from tuika.services.locks import lock_order
 from tuika.services.moves import sync_order_row
 from tuika.services.orders.keys import account, card_key, orders_holding_key, seal_item
+from tuika.services.orders.reveals import first_seen
 from tuika.services.ports import OrderFilter, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -25,11 +27,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class ItemView:
+    """One item as a view shows it: its card key always masked (only a reveal shows it in clear)."""
+
     id: str
     card_key: str | None
     account: str | None
     card_key_masked: bool
     account_masked: bool
+    # When its buyer first had the key shown (``reveals.reveal``); None while never.
+    first_revealed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,23 +189,41 @@ def held_items(ctx: Context, order_id: OrderId) -> dict[str, CaseId]:
         return uow.cases.held_items(order_id)
 
 
-def view(ctx: Context, actor: Actor, order: Order, *, reveal: bool) -> OrderView:
-    """Return the order with card keys and accounts revealed to their buyer on the detail page, masked elsewhere."""
-    show = reveal and actor.role is Role.BUYER and actor.subject == order.buyer_id
-    items = tuple(_item_view(ctx, order, item, show) for item in order.items)
+def view(ctx: Context, actor: Actor, order: Order, *, accounts: bool) -> OrderView:
+    """Return the order with its card keys masked, each with when it was first revealed.
+
+    ``accounts`` shows the accounts topped up in full to their buyer, on the order's detail;
+    they are masked everywhere else. A card key is shown in clear by ``reveals.reveal`` alone,
+    which logs it.
+    """
+    return views(ctx, actor, [order], accounts=accounts)[0]
+
+
+def views(ctx: Context, actor: Actor, found: Sequence[Order], *, accounts: bool) -> list[OrderView]:
+    """Return ``view`` of each order, their reveals read at once."""
+    seen = first_seen(ctx, [o.id for o in found])
+    return [_view(ctx, actor, o, accounts, seen) for o in found]
+
+
+def _view(
+    ctx: Context, actor: Actor, order: Order, accounts: bool, seen: Mapping[tuple[OrderId, str], datetime]
+) -> OrderView:
+    show = accounts and actor.role is Role.BUYER and actor.subject == order.buyer_id
+    items = tuple(_item_view(ctx, order, item, show, seen.get((order.id, item.id))) for item in order.items)
     if actor.role is Role.MERCHANT:
         # The merchant answers a claim on its goods, not on a person: the buyer is a handle.
         order = replace(order, buyer_id=mask_user_id(order.buyer_id))
     return OrderView(order, items)
 
 
-def _item_view(ctx: Context, order: Order, item: OrderItem, show: bool) -> ItemView:
+def _item_view(ctx: Context, order: Order, item: OrderItem, show: bool, first: datetime | None) -> ItemView:
     key = None if item.secret is None else card_key(ctx, order, item)
     topped_up = None if item.account_enc is None else account(ctx, order, item)
     return ItemView(
         item.id,
-        key if show or key is None else mask_card_key(key),
+        None if key is None else mask_card_key(key),
         topped_up if show or topped_up is None else mask_account(topped_up),
-        card_key_masked=key is not None and not show,
+        card_key_masked=key is not None,
         account_masked=topped_up is not None and not show,
+        first_revealed_at=first,
     )

@@ -16,10 +16,11 @@ from tuika.domain.ids import CaseId
 from tuika.domain.money import Money
 from tuika.domain.orders import Order, ProductKind
 from tuika.domain.policy import Reason
+from tuika.domain.reveals import Reveal
 from tuika.domain.suggestion import Suggestion, suggest
 from tuika.services import ports, views
 from tuika.services.context import Actor, Context
-from tuika.services.orders import orders
+from tuika.services.orders import orders, reveals
 from tuika.services.orders.orders import OrderView
 from tuika.services.views import CaseView
 
@@ -104,6 +105,9 @@ class CaseFile:
     history: History
     machine: Decision | None
     suggestion: Suggestion | None = None
+    # Each time the buyer was shown a key of the order, oldest first: a key never viewed may be
+    # refunded at once, one viewed is a key the buyer had in hand.
+    reveals: tuple[Reveal, ...] = ()
 
     @property
     def case(self) -> Case:
@@ -123,10 +127,11 @@ def case_file(ctx: Context, actor: Actor, case_id: CaseId) -> CaseFile:
     machine = next((d for d in reversed(view.decisions) if d.tier is Tier.AUTO), None)
     return CaseFile(
         view=view,
-        order=orders.view(ctx, actor, order, reveal=False),
+        order=orders.view(ctx, actor, order, accounts=False),
         history=History(ever, recent, ctx.history_window.days, ctx.history_limits),
         machine=machine,
         suggestion=_suggestion(view, machine),
+        reveals=tuple(reveals.log_for(ctx, actor, case.order_id) or ()),
     )
 
 

@@ -10,6 +10,7 @@ from tuika.domain.evidence_asks import ask_note
 from tuika.domain.findings import Fact, Finding, FindingKind
 from tuika.domain.ids import CaseId
 from tuika.domain.orders import Order
+from tuika.domain.reveals import Standing, standing
 from tuika.review.forensics import SIMILAR_BITS, Marks, distance
 from tuika.services.claims.filing import evidence_kinds
 from tuika.services.context import SYSTEM, Context
@@ -56,8 +57,11 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
         done = {r.evidence_id for r in uow.reads.for_case(case_id)} | uow.marks.marked(case_id)
         # The answer the buyer's pre-check got a moment ago: the decision rests on the same word.
         known = uow.answers.since(started.order_id, ctx.clock.now() - ctx.answer_reuse) if ctx.answer_reuse else []
+        policy = ctx.policies.version(uow, started.policy_version)
+        revealed = _revealed(uow, started)
     assert order is not None
-    check = ask_supplier(ctx, order, started.reason, started.item_ids, known)
+    unrevealed = standing(policy, order, started.reason, started.item_ids, ctx.clock.now(), revealed)
+    check = ask_supplier(ctx, order, started.reason, started.item_ids, known, unrevealed=unrevealed is Standing.OPEN)
     seen = examine(ctx, order, records, done)
     with ctx.uow() as uow:
         case = lock_case(uow, case_id)
@@ -71,7 +75,14 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
         uow.reads.add(case.id, seen.reads)
         uow.marks.add(case.id, seen.marked)
         doubts, found = _doubts(ctx, uow, case, order, evidence, seen.marked, now)
-        signals = Signals(cards=check.cards, topups=check.topups, supplier_unavailable=check.unavailable, doubts=doubts)
+        signals = Signals(
+            cards=check.cards,
+            topups=check.topups,
+            supplier_unavailable=check.unavailable,
+            doubts=doubts,
+            # Read again under the order's lock: a key revealed while the supplier was asked counts.
+            revealed=_revealed(uow, case),
+        )
         kinds = evidence_kinds(evidence)
         outcome = evaluate(order, Claim(case.reason, case.item_ids, kinds), policy, now, signals)
         target = _PATH_STATUS[outcome.path]
@@ -138,6 +149,10 @@ def _doubts(
     standing, known = standing_doubts(ctx, uow, order, case.item_ids, now, case.id)
     findings.extend(known)
     return tuple(dict.fromkeys((*doubts, *standing))), findings
+
+
+def _revealed(uow: UnitOfWork, case: Case) -> frozenset[str]:
+    return frozenset(item for (_, item) in uow.reveals.first_seen([case.order_id]))
 
 
 def _start_review(ctx: Context, case_id: CaseId) -> Case:

@@ -32,12 +32,20 @@ def topup_reference(order: Order, item_id: str) -> str:
 
 
 def ask_supplier(
-    ctx: Context, order: Order, reason: Reason, item_ids: Sequence[str], known: Sequence[Asked] = ()
+    ctx: Context,
+    order: Order,
+    reason: Reason,
+    item_ids: Sequence[str],
+    known: Sequence[Asked] = (),
+    *,
+    unrevealed: bool = False,
 ) -> SupplierCheck:
     """Query the supplier about the claimed items the reason is about; an outage is a finding, not an error.
 
     ``known`` holds answers it gave a moment ago (to the buyer's pre-check): those items are not
-    asked again, so the decision rests on the answer the prediction was made with.
+    asked again, so the decision rests on the answer the prediction was made with. The card keys
+    are asked about for a claim that they fail, and for one on keys never revealed
+    (``unrevealed``), which is refunded at once only if the supplier says they are unused.
     """
     supplier = ctx.supplier
     if supplier is None:
@@ -50,7 +58,7 @@ def ask_supplier(
     known_cards = {a.item_id: a for a in known if a.card is not None}
     known_topups = {a.item_id: a for a in known if a.topup is not None}
     try:
-        if reason is Reason.CARD_INVALID:
+        if reason is Reason.CARD_INVALID or unrevealed:
             for item in claimed:
                 if item.secret is None:
                     continue

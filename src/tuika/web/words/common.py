@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from tuika.domain.reveals import REVEAL_WARNING
+
 WORDS: Final[dict[str, tuple[str, str]]] = {
     "brand": ("退卡中心", "Refund centre"),
     "my_orders": ("我的订单", "My orders"),
@@ -57,6 +59,14 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "The key is selected: press and hold, or press Ctrl+C, to copy it",
     ),
     "key_not_found": ("这一项没有可查看的卡密", "This item has no card key to show"),
+    # Beside the reveal button, where revealing the key would lose the instant refund of unviewed keys.
+    "reveal_loses_refund": REVEAL_WARNING,
+    "first_seen": ("已于 {at} 查看过卡密", "You viewed this key on {at}"),
+    "policy.unrevealed_until": (
+        "{at} 前，从未查看且未被使用的卡密可立即退款，无需凭证：先向供货商作废卡密，再退款。",
+        "Until {at}, a card key never viewed and never used is refunded at once, with no evidence: "
+        "voided with the supplier first, then paid.",
+    ),
     "see_claim": ("查看退卡进度", "See the claim"),
     "policy": ("退卡政策", "Refund policy"),
     "apply": ("申请退卡", "Apply for a refund"),
