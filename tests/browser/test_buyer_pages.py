@@ -14,8 +14,10 @@ from tests.browser import axe
 from tests.browser.pages import PHONE, no_sideways_scroll, open_page
 from tests.support.api import Auth, push
 from tests.support.factories import card_key_for, order_payload
+from tests.support.suppliers import FakeSupplier
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+WARNING = "查看卡密后将无法无理由退款"
 
 
 def test_a_buyer_signs_in_sees_only_their_orders_and_reveals_a_key(
@@ -53,6 +55,40 @@ def test_a_buyer_signs_in_sees_only_their_orders_and_reveals_a_key(
     expect(key).to_have_text("ABCD-****-****-NPQR")
     expect(page.get_by_role("button", name="复制 卡密 1")).to_be_hidden()
     assert card_key_for("ord_web1") not in page.content()  # hidden again, it has left the page
+
+
+def test_the_warning_beside_a_reveal_goes_once_the_key_is_seen_and_the_page_says_when(
+    browser: Browser,
+    api: TestClient,
+    auth: Auth,
+    sso: Callable[[str], str],
+    live: str,
+    shots: Path,
+    supplier: FakeSupplier,
+) -> None:
+    push(api, auth, order_payload("ord_web9", items=2))
+    page = open_page(browser, PHONE)
+    page.goto(sso("buyer_1"))
+    page.goto(f"{live}/orders/ord_web9")
+    first, second = page.locator("[data-test=item]").nth(0), page.locator("[data-test=item]").nth(1)
+    button = first.get_by_role("button", name="查看卡密")
+
+    expect(first.get_by_text(WARNING)).to_be_visible()
+    expect(button).to_have_accessible_description(re.compile(WARNING))
+    expect(first.locator("[data-test=seen]")).to_be_hidden()
+    no_sideways_scroll(page)
+    page.screenshot(path=shots / "order-warned-phone.png", full_page=True)
+    axe.check(page)
+    button.click()
+
+    expect(first.locator("code.key")).to_have_text(card_key_for("ord_web9", 0))
+    expect(first.get_by_text(WARNING)).to_be_hidden()
+    expect(first.locator("[data-test=seen]")).to_have_text(
+        re.compile(r"^已于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 查看过卡密$")
+    )
+    expect(second.get_by_text(WARNING)).to_be_visible()  # the other key is still unseen
+    page.screenshot(path=shots / "order-seen-phone.png", full_page=True)
+    axe.check(page)
 
 
 def test_a_revealed_key_is_copied_with_one_tap_and_the_page_says_so(

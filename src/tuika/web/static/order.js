@@ -10,6 +10,9 @@
     var form = row.querySelector("[data-reveal-form]");
     var copy = row.querySelector("[data-copy]");
     var said = row.querySelector("[data-said]");
+    var card = row.parentNode;
+    var warning = card.querySelector("[data-reveal-warning]");
+    var seen = card.querySelector("[data-seen]");
     var quiet = 0;
 
     function tell(text, seconds) {
@@ -40,7 +43,16 @@
           headers: { Accept: "application/json", "X-CSRF-Token": csrf },
         })
           .then(function (response) { return response.ok ? response.json() : Promise.reject(response); })
-          .then(function (answer) { shown(answer.key); })
+          .then(function (answer) {
+            shown(answer.key);
+            // Seen now: the warning no longer holds, and the page says when the key was first viewed.
+            if (warning) {
+              warning.hidden = true;
+              var button = form.querySelector("button");
+              button.setAttribute("aria-describedby", button.getAttribute("aria-describedby").replace(" " + warning.id, ""));
+            }
+            if (seen && answer.seen) { seen.textContent = answer.seen; seen.hidden = false; }
+          })
           .catch(function () { form.submit(); });  // the server shows the page and says what went wrong
       });
     }
