@@ -49,6 +49,7 @@ TABLES = (
     "ledger_entries",
     "ledger_postings",
     "payouts",
+    "replacement_stock",
     "replacement_keys",
     "replacements",
     "merchant_responses",

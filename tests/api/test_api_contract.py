@@ -97,7 +97,7 @@ def error_statuses(operation: dict[str, Any]) -> set[int]:
 
 def test_every_operation_documents_the_errors_its_dependencies_imply(app: FastAPI, document: dict[str, Any]) -> None:
     routes = documented_routes(app)
-    assert len(routes) == 51
+    assert len(routes) == 53
     missing = {
         f"{method.upper()} {path}": sorted(implied(route) - error_statuses(document["paths"][path][method]))
         for method, path, route in routes
@@ -133,6 +133,8 @@ EXPECTED_ERRORS: dict[str, list[int]] = {
     "POST /v1/refund-cases/{case_id}/contest": [400, 401, 403, 404, 409, 413, 422, 500],
     "POST /v1/refund-cases/{case_id}/merchant-responses": [400, 401, 403, 404, 409, 413, 422, 500],
     "POST /v1/refund-cases/{case_id}/replacement": [400, 401, 403, 404, 409, 413, 422, 500],
+    "POST /v1/merchant/replacement-stock": [400, 401, 403, 409, 413, 422, 500],
+    "GET /v1/merchant/replacement-stock": [401, 403, 500],
     "POST /v1/refund-cases/{case_id}/evidence": [400, 401, 403, 404, 409, 413, 422, 500],
     "POST /v1/refund-cases/{case_id}/decisions": [400, 401, 403, 404, 409, 413, 422, 500],
     "GET /v1/review-queue": [401, 403, 422, 500],

@@ -57,6 +57,9 @@ EXPECTED_MOVES = {
     (S.REPLACEMENT_OFFERED, S.REPLACED),
     (S.REPLACEMENT_OFFERED, S.MANUAL_REVIEW),
     (S.REPLACEMENT_OFFERED, S.WITHDRAWN),
+    # The policy offers a key from the merchant's stock for a claim the machine approves; declined, it is refunded.
+    (S.REVIEWING, S.REPLACEMENT_OFFERED),
+    (S.REPLACEMENT_OFFERED, S.APPROVED),
 }
 ALL_PAIRS = list(itertools.product(CaseStatus, CaseStatus))
 AT = PAID_AT + timedelta(minutes=30)

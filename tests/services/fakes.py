@@ -33,7 +33,14 @@ from tuika.domain.events import Delivery, DeliveryStatus, Event, EventType
 from tuika.domain.findings import Finding
 from tuika.domain.ids import CaseId, EventId, EvidenceId, OrderId, PayoutId
 from tuika.domain.ledger import Hold, Posting
-from tuika.domain.merchant import MerchantResponse, MerchantWindow, Replacement, ReplacementKey, ReplacementOutcome
+from tuika.domain.merchant import (
+    MerchantResponse,
+    MerchantWindow,
+    Replacement,
+    ReplacementKey,
+    ReplacementOutcome,
+    StockKey,
+)
 from tuika.domain.notifications import Channel, Message, Recipient
 from tuika.domain.orders import Order
 from tuika.domain.payouts import Payout, PayoutStatus
@@ -404,12 +411,15 @@ class FakeLedger(_Fake):
 class FakeMerchant(_Fake):
     """The merchants' responses and the windows they have to answer in."""
 
-    name, tables = "merchant", ("response_rows", "windows", "offers")
+    name, tables = "merchant", ("response_rows", "windows", "offers", "stock", "taken")
 
     def __init__(self) -> None:
         self.response_rows: list[MerchantResponse] = []
         self.windows: dict[CaseId, MerchantWindow] = {}
         self.offers: dict[CaseId, Replacement] = {}
+        self.stock: list[StockKey] = []
+        # stock key id → the claim whose offer took it
+        self.taken: dict[str, CaseId] = {}
 
     def add_response(self, response: MerchantResponse) -> None:
         self.response_rows.append(response)
@@ -466,6 +476,34 @@ class FakeMerchant(_Fake):
     def unanswered_replacements(self, now: datetime, limit: int) -> list[CaseId]:
         due = sorted((o for o in self.offers.values() if o.open and o.answer_by <= now), key=lambda o: o.answer_by)
         return [o.case_id for o in due[:limit]]
+
+    def add_stock(self, keys: Sequence[StockKey]) -> None:
+        self.stock.extend(keys)
+
+    def stock_holds(self, digests: Sequence[str]) -> bool:
+        return any(k.digest in digests for k in self.stock)
+
+    def stock_counts(self, merchant_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for k in self.stock:
+            if k.merchant_id == merchant_id and k.id not in self.taken:
+                counts[k.sku] = counts.get(k.sku, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def take_stock(self, merchant_id: str, sku: str, n: int, case_id: CaseId, at: datetime) -> list[StockKey]:
+        free = [k for k in self.stock if k.merchant_id == merchant_id and k.sku == sku and k.id not in self.taken]
+        free.sort(key=lambda k: (k.added_at, k.id))
+        if len(free) < n:
+            return []
+        for k in free[:n]:
+            self.taken[k.id] = case_id
+        return free[:n]
+
+    def return_stock(self, case_id: CaseId) -> int:
+        back = [key for key, taker in self.taken.items() if taker == case_id]
+        for key in back:
+            del self.taken[key]
+        return len(back)
 
 
 class FakePreferences(_Fake):

@@ -6,8 +6,9 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.support.api import Auth, manual_review_case, push
+from tests.support.api import Auth, card_claim, manual_review_case, push
 from tests.support.factories import card_key_for, order_payload
+from tests.support.suppliers import FakeSupplier
 from tests.support.web import sign_in
 from tests.web.test_web_merchant import staff_case
 from tuika.bootstrap import System
@@ -128,3 +129,27 @@ def test_the_console_shows_the_offer_and_the_old_keys_void(client: TestClient, a
     assert "买家已接受补发" in page
     # No supplier is wired here: the old key could not be voided, and the agent is asked to follow it up.
     assert "原卡密：未能作废" in page
+
+
+def test_an_offer_from_the_stock_says_declining_refunds_as_approved(
+    client: TestClient, auth: Auth, system: System, supplier: FakeSupplier
+) -> None:
+    kept = {"sku": "JD-100", "card_keys": ["STOCK-PAGE-0001"]}
+    assert (
+        client.post("/v1/merchant/replacement-stock", json=kept, headers=auth("merchant", "merchant_1")).status_code
+        == 201
+    )
+    case = card_claim(client, auth, "ord_wr8")
+    token = sign_in(client, system)
+
+    page = client.get(f"/cases/{case['id']}").text
+    assert "您的退卡申请已审核通过" in page
+    assert "不要新卡密，退款" in page
+    assert (
+        "人工审核"
+        not in page[page.index('data-test="offer"') : page.index("</section>", page.index('data-test="offer"'))]
+    )
+
+    done = client.post(f"/cases/{case['id']}/replacement", data={"csrf": token, "answer": "decline"})
+    assert "您选择了退款" in done.text
+    assert staff_case(client, auth, case["id"])["status"] in ("approved", "refunding", "refunded")

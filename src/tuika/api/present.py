@@ -369,6 +369,7 @@ def replacement(view: CaseView) -> s.ReplacementOut | None:
         note=offered.note,
         outcome=offered.outcome.value if offered.outcome is not None else None,
         answered_at=offered.answered_at,
+        automatic=offered.automatic,
         items=[
             s.ReplacementKeyOut(
                 item_id=k.item_id,

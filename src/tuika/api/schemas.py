@@ -425,6 +425,31 @@ class MerchantResponseIn(Strict):
         return tuple(self.replacement_card_keys or ())
 
 
+class StockIn(Strict):
+    """Replacement keys a merchant keeps for one of its products."""
+
+    sku: Id
+    card_keys: Annotated[
+        list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(min_length=1, max_length=100)
+    ]
+
+
+class StockAddedOut(BaseModel):
+    sku: str
+    added: int
+    # Free for the product now, these included.
+    available: int
+
+
+class StockCountOut(BaseModel):
+    sku: str
+    available: int
+
+
+class StockOut(BaseModel):
+    items: list[StockCountOut]
+
+
 class ReplacementAnswerIn(Strict):
     """The buyer's answer to new keys offered instead of the money."""
 
@@ -448,6 +473,8 @@ class ReplacementOut(BaseModel):
     # accepted, declined, expired or withdrawn; null while it waits for the buyer.
     outcome: str | None
     answered_at: datetime | None
+    # Offered by the policy from the merchant's stock (declined, the refund goes ahead), not by the merchant.
+    automatic: bool
     items: list[ReplacementKeyOut]
 
 

@@ -37,13 +37,25 @@ BEFORE_APPROVAL: Final = frozenset(
 )
 TRANSITIONS: Final[Mapping[CaseStatus, frozenset[CaseStatus]]] = {
     S.SUBMITTED: frozenset({S.REVIEWING, S.WITHDRAWN}),
-    S.REVIEWING: frozenset({S.APPROVED, S.REJECTED, S.AWAITING_EVIDENCE, S.MANUAL_REVIEW, S.ARBITRATION, S.WITHDRAWN}),
+    # A claim the machine approves may be offered a key from its merchant's stock instead.
+    S.REVIEWING: frozenset(
+        {
+            S.APPROVED,
+            S.REJECTED,
+            S.AWAITING_EVIDENCE,
+            S.MANUAL_REVIEW,
+            S.ARBITRATION,
+            S.WITHDRAWN,
+            S.REPLACEMENT_OFFERED,
+        }
+    ),
     S.AWAITING_EVIDENCE: frozenset({S.REVIEWING, S.CLOSED, S.WITHDRAWN}),
     S.MANUAL_REVIEW: frozenset(
         {S.APPROVED, S.REJECTED, S.ARBITRATION, S.AWAITING_EVIDENCE, S.WITHDRAWN, S.REPLACEMENT_OFFERED}
     ),
-    # Declined, or not answered in time: back to the person who was reviewing the claim.
-    S.REPLACEMENT_OFFERED: frozenset({S.REPLACED, S.MANUAL_REVIEW, S.WITHDRAWN}),
+    # Declined, or not answered in time: back to the person who was reviewing the claim, or (an
+    # offer the policy made of a claim already approved) on to its refund.
+    S.REPLACEMENT_OFFERED: frozenset({S.REPLACED, S.MANUAL_REVIEW, S.APPROVED, S.WITHDRAWN}),
     S.ARBITRATION: frozenset({S.APPROVED, S.REJECTED, S.WITHDRAWN}),
     # Back to a person only when the supplier refuses to void a key that was used meanwhile.
     S.APPROVED: frozenset({S.REFUNDING, S.MANUAL_REVIEW}),

@@ -53,6 +53,8 @@ MAX_NOTE: Final = 2000
 MAX_EVIDENCE: Final = 9
 # A card key as merchants paste them: long enough for any issuer's, short enough to be one key.
 MAX_KEY: Final = 200
+# The code of an offer the policy made from the merchant's stock.
+FROM_STOCK: Final = "replacement_from_stock"
 # The codes the buyer's answer to a replacement writes, and its silence past the time to answer.
 REPLACEMENT_ACCEPTED: Final = "replacement_accepted"
 REPLACEMENT_DECLINED: Final = "replacement_declined"
@@ -182,10 +184,48 @@ class Replacement:
     keys: tuple[ReplacementKey, ...]
     answered_at: datetime | None = None
     outcome: ReplacementOutcome | None = None
+    # Made from the merchant's stock by the policy: declined, the approved refund goes ahead.
+    automatic: bool = False
 
     @property
     def open(self) -> bool:
         return self.outcome is None
+
+
+@dataclass(frozen=True, slots=True)
+class StockKey:
+    """A key a merchant keeps to replace dead ones of one product, sealed for its place in the stock."""
+
+    id: str
+    merchant_id: str
+    sku: str
+    secret: str
+    masked: str
+    digest: str
+    added_at: datetime
+
+
+# What one upload of replacement stock may hold.
+MAX_STOCK_UPLOAD: Final = 100
+
+
+def check_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Return card keys as merchants paste them, trimmed; raise ``InvalidInput`` for a blank, long, odd or repeated one.
+
+    >>> check_keys((" K1 ", "K2"))
+    ('K1', 'K2')
+    """
+    trimmed = tuple(k.strip() for k in keys)
+    for key in trimmed:
+        if not key:
+            raise InvalidInput("a replacement card key is blank")
+        if len(key) > MAX_KEY:
+            raise InvalidInput(f"a replacement card key is longer than {MAX_KEY} characters")
+        if not key.isprintable():
+            raise InvalidInput("a replacement card key holds characters that are not printable")
+    if len(set(trimmed)) != len(trimmed):
+        raise InvalidInput("the same replacement key is given twice")
+    return trimmed
 
 
 def check_replacement_keys(item_ids: tuple[str, ...], keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -198,16 +238,6 @@ def check_replacement_keys(item_ids: tuple[str, ...], keys: tuple[str, ...]) -> 
     ...
     tuika.domain.errors.base.InvalidInput: the same replacement key is given twice
     """
-    trimmed = tuple(k.strip() for k in keys)
-    if len(trimmed) != len(item_ids):
+    if len(keys) != len(item_ids):
         raise InvalidInput(f"a replacement needs one new card key for each of the {len(item_ids)} claimed items")
-    for key in trimmed:
-        if not key:
-            raise InvalidInput("a replacement card key is blank")
-        if len(key) > MAX_KEY:
-            raise InvalidInput(f"a replacement card key is longer than {MAX_KEY} characters")
-        if not key.isprintable():
-            raise InvalidInput("a replacement card key holds characters that are not printable")
-    if len(set(trimmed)) != len(trimmed):
-        raise InvalidInput("the same replacement key is given twice")
-    return trimmed
+    return check_keys(keys)

@@ -21,7 +21,7 @@ from tuika.domain.clock import SHANGHAI
 from tuika.domain.errors import InvalidInput
 from tuika.domain.events import Event, EventType
 from tuika.domain.ids import EventId
-from tuika.domain.merchant import TIMEOUT_CODE
+from tuika.domain.merchant import FROM_STOCK, TIMEOUT_CODE
 from tuika.domain.money import Money
 from tuika.domain.payouts import PayoutRoute
 from tuika.domain.policy import EvidenceKind, Reason
@@ -69,6 +69,8 @@ class Moment(StrEnum):
     MERCHANT_TIMED_OUT = "merchant_timed_out"
     # New keys instead of the money: offered to the buyer, taken (both told), or not taken (the merchant).
     REPLACEMENT_OFFERED = "replacement_offered"
+    # The policy offers a key from the merchant's stock for a claim it approved: declined, refunded.
+    REPLACEMENT_FROM_STOCK = "replacement_from_stock"
     REPLACED = "replaced"
     REPLACEMENT_TAKEN = "replacement_taken"
     REPLACEMENT_NOT_TAKEN = "replacement_not_taken"
@@ -122,6 +124,7 @@ VARIABLES: Final[Mapping[Moment, frozenset[str]]] = {
     Moment.CLAIM_TO_ANSWER: _CASE_VARS | {"reason", "respond_by"},
     Moment.MERCHANT_TIMED_OUT: _CASE_VARS,
     Moment.REPLACEMENT_OFFERED: _CASE_VARS | {"deadline"},
+    Moment.REPLACEMENT_FROM_STOCK: _CASE_VARS | {"deadline"},
     Moment.REPLACED: _CASE_VARS,
     Moment.REPLACEMENT_TAKEN: _CASE_VARS,
     Moment.REPLACEMENT_NOT_TAKEN: _CASE_VARS,
@@ -192,7 +195,8 @@ def moments_of(event: Event, *, appealed: bool = False) -> tuple[Moment, ...]:
         if to == CaseStatus.AWAITING_EVIDENCE.value:
             return (Moment.EVIDENCE_REQUESTED,)
         if to == CaseStatus.REPLACEMENT_OFFERED.value:
-            return (Moment.REPLACEMENT_OFFERED,)
+            from_stock = isinstance(codes, list) and FROM_STOCK in codes
+            return (Moment.REPLACEMENT_FROM_STOCK if from_stock else Moment.REPLACEMENT_OFFERED,)
         if to == CaseStatus.MANUAL_REVIEW.value and came_from == CaseStatus.REPLACEMENT_OFFERED.value:
             return (Moment.SENT_TO_PERSON, Moment.CASE_WAITING, Moment.REPLACEMENT_NOT_TAKEN)
         if to == CaseStatus.MANUAL_REVIEW.value and event.payload.get("respond_by"):

@@ -101,6 +101,9 @@ class Rule:
     auto_approve_max: Money = field(default_factory=Money.zero)
     notes_zh: str = ""
     notes_en: str = ""
+    # A card key claim the machine approves is offered a new key from its merchant's replacement
+    # stock first, when the merchant keeps one for the product; the buyer may still take the money.
+    replace_from_stock: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,7 @@ class Policy:
 _RULE_KEYS = frozenset(
     {
         "reason",
+        "replace_from_stock",
         "refundable",
         "title_zh",
         "title_en",
@@ -389,6 +393,11 @@ def _parse_rule(kind: ProductKind, entry: object, where: str, errors: list[str])
     for key in ("notes_zh", "notes_en"):
         if not isinstance(entry.get(key, ""), str):
             errors.append(f"{where}.{key}: a string is required")
+    from_stock = entry.get("replace_from_stock", False)
+    if not isinstance(from_stock, bool):
+        errors.append(f"{where}.replace_from_stock: true or false is required")
+    elif from_stock and (kind is not ProductKind.CARD_KEY or not refundable):
+        errors.append(f"{where}.replace_from_stock: only a refundable card_key rule can replace a key")
     if len(errors) > before or reason is None or anchor is None or liable is None or fee is None:
         return None
     return Rule(
@@ -407,6 +416,7 @@ def _parse_rule(kind: ProductKind, entry: object, where: str, errors: list[str])
         auto_approve_max=Money(int(auto_max)),
         notes_zh=str(entry.get("notes_zh", "")),
         notes_en=str(entry.get("notes_en", "")),
+        replace_from_stock=from_stock is True,
     )
 
 

@@ -98,6 +98,8 @@ class Offer:
     # accepted, declined, expired, withdrawn; "" while it waits for the buyer.
     outcome: str
     can_answer: bool
+    # Offered by the policy from the merchant's stock: the claim is approved, and declining refunds it.
+    automatic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,7 @@ def _offer(view: CaseView) -> Offer | None:
         masked_keys=tuple(k.masked for k in offered.keys),
         outcome=offered.outcome.value if offered.outcome is not None else "",
         can_answer=view.case.status is S.REPLACEMENT_OFFERED and offered.open,
+        automatic=offered.automatic,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tuika.adapters.db.merchant_tables import (
@@ -13,6 +13,7 @@ from tuika.adapters.db.merchant_tables import (
     MerchantWindowRow,
     ReplacementKeyRow,
     ReplacementRow,
+    StockKeyRow,
 )
 from tuika.domain.ids import CaseId, EvidenceId
 from tuika.domain.merchant import (
@@ -22,6 +23,7 @@ from tuika.domain.merchant import (
     Replacement,
     ReplacementKey,
     ReplacementOutcome,
+    StockKey,
     VoidState,
 )
 
@@ -130,6 +132,7 @@ class SqlMerchantRepository:
                 answer_by=offer.answer_by,
                 answered_at=None,
                 outcome=None,
+                automatic=offer.automatic,
             )
         )
         self.s.flush()
@@ -164,6 +167,7 @@ class SqlMerchantRepository:
             ),
             answered_at=row.answered_at,
             outcome=ReplacementOutcome(row.outcome) if row.outcome is not None else None,
+            automatic=bool(row.automatic),
         )
 
     def answer_replacement(self, case_id: CaseId, at: datetime, outcome: ReplacementOutcome) -> bool:
@@ -212,3 +216,69 @@ class SqlMerchantRepository:
             .limit(limit)
         )
         return [CaseId(r) for r in rows]
+
+    def add_stock(self, keys: Sequence[StockKey]) -> None:
+        """Keep replacement keys; one already kept anywhere violates the unique digest (the caller checked)."""
+        for key in keys:
+            self.s.add(
+                StockKeyRow(
+                    id=key.id,
+                    merchant_id=key.merchant_id,
+                    sku=key.sku,
+                    secret=key.secret,
+                    masked=key.masked,
+                    key_digest=key.digest,
+                    added_at=key.added_at,
+                    case_id=None,
+                    taken_at=None,
+                )
+            )
+        self.s.flush()
+
+    def stock_holds(self, digests: Sequence[str]) -> bool:
+        """Tell whether any of these digests is a key kept in someone's replacement stock."""
+        if not digests:
+            return False
+        found = self.s.scalars(select(StockKeyRow.id).where(StockKeyRow.key_digest.in_(list(digests))).limit(1))
+        return found.first() is not None
+
+    def stock_counts(self, merchant_id: str) -> dict[str, int]:
+        """Return sku → how many replacement keys the merchant keeps free for it."""
+        rows = self.s.execute(
+            select(StockKeyRow.sku, func.count())
+            .where(StockKeyRow.merchant_id == merchant_id, StockKeyRow.case_id.is_(None))
+            .group_by(StockKeyRow.sku)
+            .order_by(StockKeyRow.sku)
+        )
+        return {sku: int(n) for sku, n in rows}
+
+    def take_stock(self, merchant_id: str, sku: str, n: int, case_id: CaseId, at: datetime) -> list[StockKey]:
+        """Take ``n`` free keys of a product, oldest first, for a claim's offer; none unless there are ``n``.
+
+        The rows are locked (skipped if another claim's transaction holds them), so two claims
+        never take one key.
+        """
+        query = (
+            select(StockKeyRow)
+            .where(StockKeyRow.merchant_id == merchant_id, StockKeyRow.sku == sku, StockKeyRow.case_id.is_(None))
+            .order_by(StockKeyRow.added_at, StockKeyRow.id)
+            .limit(n)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list(self.s.scalars(query))
+        if len(rows) < n:
+            return []
+        for row in rows:
+            row.case_id, row.taken_at = case_id, at
+        self.s.flush()
+        return [StockKey(r.id, r.merchant_id, r.sku, r.secret, r.masked, r.key_digest, r.added_at) for r in rows]
+
+    def return_stock(self, case_id: CaseId) -> int:
+        """Put back in stock the keys a declined offer took; return how many."""
+        result = self.s.execute(
+            update(StockKeyRow)
+            .where(StockKeyRow.case_id == case_id)
+            .values(case_id=None, taken_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tuika.adapters.db.base import Base
@@ -61,6 +61,8 @@ class ReplacementRow(Base):
     answered_at: Mapped[datetime | None]
     # accepted, declined, or expired (the buyer did not answer in time).
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # Made from the merchant's stock by the policy, not by the merchant's hand.
+    automatic: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ReplacementKeyRow(Base):
@@ -78,3 +80,25 @@ class ReplacementKeyRow(Base):
     # pending, voided (or dead at the supplier already), or not_voided (redeemed, or no supplier to ask).
     void_state: Mapped[str | None] = mapped_column(String(16))
     voided_at: Mapped[datetime | None]
+
+
+class StockKeyRow(Base):
+    """A key a merchant keeps to replace dead ones of one product; taken by a claim's offer."""
+
+    __tablename__ = "replacement_stock"
+    __table_args__ = (
+        Index("ix_replacement_stock_free", "merchant_id", "sku", "case_id"),
+        # One key is kept once, whoever keeps it.
+        Index("ix_replacement_stock_key_digest", "key_digest", unique=True),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    merchant_id: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    # Sealed for its place in the stock; opened only to be sealed again for an offer.
+    secret: Mapped[str] = mapped_column(Text)
+    masked: Mapped[str] = mapped_column(String(64))
+    key_digest: Mapped[str] = mapped_column(String(100))
+    added_at: Mapped[datetime]
+    # The claim whose offer took it; back to None if that offer was declined.
+    case_id: Mapped[str | None] = mapped_column(String(40))
+    taken_at: Mapped[datetime | None]

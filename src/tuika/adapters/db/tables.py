@@ -29,6 +29,7 @@ from tuika.adapters.db.merchant_tables import (
     MerchantWindowRow,
     ReplacementKeyRow,
     ReplacementRow,
+    StockKeyRow,
 )
 from tuika.adapters.db.reveal_tables import KeyRevealRow
 
@@ -548,4 +549,5 @@ __all__ = [
     "MerchantWindowRow",
     "ReplacementKeyRow",
     "ReplacementRow",
+    "StockKeyRow",
 ]

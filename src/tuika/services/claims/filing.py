@@ -200,8 +200,10 @@ def withdraw(ctx: Context, actor: Actor, case_id: CaseId, note: str) -> Case:
             uow, case, CaseStatus.WITHDRAWN, at=now, actor=actor, codes=("withdrawn_by_buyer",), note=note
         )
         if case.status is CaseStatus.REPLACEMENT_OFFERED:
-            # The offer ends with the claim: no answer to it can come after.
+            # The offer ends with the claim: no answer to it can come after, and keys it took
+            # from a stock go back there.
             uow.merchant.answer_replacement(case.id, now, ReplacementOutcome.WITHDRAWN)
+            uow.merchant.return_stock(case.id)
         uow.commit()
         return moved
 

@@ -7,6 +7,10 @@ sealed to void them with the supplier, and ends the claim ``replaced``; its even
 ``case.replaced``, has the old keys voided after the commit (``void_replaced``, a handler). A
 replaced item stays held by its claim, so it is never refunded as well. Declining, or no answer
 by the time given, sends the claim back to the person reviewing it.
+
+Where the policy says so, the machine makes the offer itself from the keys the merchant keeps
+for the product (``orders.stock.offer_from_stock``), for a claim it approved: declined or
+unanswered, the keys go back to the stock and the refund goes ahead as approved.
 """
 
 from __future__ import annotations
@@ -36,12 +40,14 @@ from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.locks import lock_case, lock_order_and_case
 from tuika.services.moves import move_case, note_on_case
 from tuika.services.orders.keys import (
+    key_digests,
     offered_key,
     orders_holding_key,
     replaced_key,
     seal_item,
     seal_offered,
 )
+from tuika.services.payouts.opening import open_payout
 from tuika.services.ports import UnitOfWork
 from tuika.services.views import CaseView, for_buyer, load
 
@@ -58,9 +64,9 @@ def offer(
         raise ReplacementNotPossible(f"order {order.id} has no card keys to replace")
     new = check_replacement_keys(case.item_ids, keys)
     for key in new:
-        # A key already sold (the dead one among them) would be one key in two hands.
-        if orders_holding_key(ctx, uow, key):
-            raise ReplacementKeyInUse("a replacement card key is already on an order")
+        # A key already sold (the dead one among them), or kept in a stock, would be one key in two hands.
+        if orders_holding_key(ctx, uow, key) or uow.merchant.stock_holds(key_digests(ctx, key)):
+            raise ReplacementKeyInUse("a replacement card key is already on an order or kept in a stock")
     now = ctx.clock.now()
     answer_by = now + ctx.sla.replacement_answer
     sealed = tuple(
@@ -100,10 +106,7 @@ def answer(ctx: Context, actor: Actor, case_id: CaseId, *, accept: bool) -> Case
         if accept:
             moved = _deliver(ctx, uow, actor, order, case, offered)
         else:
-            due = ctx.sla.due(CaseStatus.MANUAL_REVIEW, now)
-            moved = move_case(
-                uow, case, CaseStatus.MANUAL_REVIEW, at=now, actor=actor, codes=(REPLACEMENT_DECLINED,), due=due
-            )
+            moved = _not_taken(ctx, uow, actor, order, case, offered, REPLACEMENT_DECLINED)
         view = load(ctx, uow, moved)
         uow.commit()
         return for_buyer(view)
@@ -122,6 +125,20 @@ def _deliver(ctx: Context, uow: UnitOfWork, actor: Actor, order: Order, case: Ca
     return move_case(uow, case, CaseStatus.REPLACED, at=now, actor=actor, codes=(REPLACEMENT_ACCEPTED,))
 
 
+def _not_taken(
+    ctx: Context, uow: UnitOfWork, actor: Actor, order: Order, case: Case, offered: Replacement, code: str
+) -> Case:
+    """Go on without the new keys: the policy's offer refunds the claim it approved; a merchant's goes to a person."""
+    now = ctx.clock.now()
+    if offered.automatic:
+        uow.merchant.return_stock(case.id)
+        moved = move_case(uow, case, CaseStatus.APPROVED, at=now, actor=actor, codes=(code,))
+        open_payout(ctx, uow, order, moved)
+        return moved
+    due = ctx.sla.due(CaseStatus.MANUAL_REVIEW, now)
+    return move_case(uow, case, CaseStatus.MANUAL_REVIEW, at=now, actor=actor, codes=(code,), due=due)
+
+
 def expire_unanswered(ctx: Context, limit: int) -> int:
     """Send back to a person up to ``limit`` claims whose buyer left the offer unanswered; return how many."""
     now = ctx.clock.now()
@@ -132,7 +149,7 @@ def expire_unanswered(ctx: Context, limit: int) -> int:
 
 def _expire(ctx: Context, case_id: CaseId) -> bool:
     with ctx.uow() as uow:
-        case = lock_case(uow, case_id)
+        order, case = lock_order_and_case(uow, case_id)
         now = ctx.clock.now()
         offered = uow.merchant.replacement(case_id)
         if offered is None or not offered.open or offered.answer_by > now:
@@ -140,10 +157,7 @@ def _expire(ctx: Context, case_id: CaseId) -> bool:
         if not uow.merchant.answer_replacement(case_id, now, ReplacementOutcome.EXPIRED):
             return False
         if case.status is CaseStatus.REPLACEMENT_OFFERED:
-            due = ctx.sla.due(CaseStatus.MANUAL_REVIEW, now)
-            move_case(
-                uow, case, CaseStatus.MANUAL_REVIEW, at=now, actor=SYSTEM, codes=(REPLACEMENT_UNANSWERED,), due=due
-            )
+            _not_taken(ctx, uow, SYSTEM, order, case, offered, REPLACEMENT_UNANSWERED)
         uow.commit()
     return True
 

@@ -44,6 +44,26 @@ def seal_offered(ctx: Context, case_id: CaseId, item_id: str, key: str) -> str:
     return ctx.cipher.encrypt(key, _offer_aad(case_id, item_id))
 
 
+def seal_stock(ctx: Context, stock_id: str, key: str) -> str:
+    """Return a replacement key sealed for its place in a merchant's stock."""
+    return ctx.cipher.encrypt(key, _stock_aad(stock_id))
+
+
+def stock_key(ctx: Context, stock_id: str, sealed: str) -> str:
+    """Return a kept replacement key in clear, to seal it again for the offer that takes it; never log it."""
+    return ctx.cipher.decrypt(sealed, _stock_aad(stock_id))
+
+
+def key_digests(ctx: Context, key: str) -> list[str]:
+    """Return the look-up digests of a key, OCR look-alikes forgiven: what finds it on an order or in a stock."""
+    return list(ctx.cipher.digests(canonical(key)))
+
+
+def key_digest(ctx: Context, key: str) -> str:
+    """Return the one digest a key is kept under."""
+    return ctx.cipher.digest(canonical(key))
+
+
 def offered_key(ctx: Context, case_id: CaseId, offered: ReplacementKey) -> str:
     """Return a replacement key in clear, to deliver it on its item; never log it."""
     return ctx.cipher.decrypt(offered.secret, _offer_aad(case_id, offered.item_id))
@@ -68,6 +88,10 @@ def _aad(order_id: str, item_id: str) -> str:
 def _offer_aad(case_id: str, item_id: str) -> str:
     # Its own purpose, like the account's: an offered key copied onto an item does not open there.
     return f"replacement/{case_id}/{item_id}"
+
+
+def _stock_aad(stock_id: str) -> str:
+    return f"stock/{stock_id}"
 
 
 def _account_aad(order_id: str, item_id: str) -> str:

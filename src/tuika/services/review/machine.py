@@ -16,6 +16,7 @@ from tuika.services.claims.filing import evidence_kinds
 from tuika.services.context import SYSTEM, Context
 from tuika.services.locks import lock_case
 from tuika.services.moves import move_case
+from tuika.services.orders.stock import offer_from_stock
 from tuika.services.payouts.opening import open_payout
 from tuika.services.ports import EvidenceRecord, UnitOfWork
 from tuika.services.review.reading import INFORMATIVE, examine
@@ -88,19 +89,27 @@ def machine_review(ctx: Context, case_id: CaseId) -> Case:
         target = _PATH_STATUS[outcome.path]
         codes = (*outcome.reason_codes, "auto_approved") if outcome.path is Path.AUTO_APPROVE else outcome.reason_codes
         uow.findings.add(case.id, (*check.findings, *found))
-        case = move_case(
-            uow,
-            case,
-            target,
-            at=now,
-            actor=SYSTEM,
-            codes=codes,
-            note=_note(outcome),
-            due=ctx.sla.due(target, now),
-            merchant_by=now + policy.merchant_time(ctx.sla.merchant_response),
-        )
-        uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
+        # Approved, the claim may first be offered a key the merchant keeps for the product.
+        offered = None
         if target is CaseStatus.APPROVED:
+            rule = policy.rule(order.product_kind, case.reason)
+            offered = offer_from_stock(ctx, uow, order, case, rule, codes)
+        if offered is not None:
+            case = offered
+        else:
+            case = move_case(
+                uow,
+                case,
+                target,
+                at=now,
+                actor=SYSTEM,
+                codes=codes,
+                note=_note(outcome),
+                due=ctx.sla.due(target, now),
+                merchant_by=now + policy.merchant_time(ctx.sla.merchant_response),
+            )
+        uow.cases.add_decision(Decision(case.id, _PATH_ACTION[outcome.path], Tier.AUTO, SYSTEM.subject, codes, "", now))
+        if target is CaseStatus.APPROVED and offered is None:
             open_payout(ctx, uow, order, case)
         uow.commit()
         return case

@@ -243,6 +243,23 @@ WORDS: Final[dict[str, tuple[str, str]]] = {
         "请在 {at} 前选择，逾期未选将继续审核退款。",
         "Please choose by {at}; if you do not, the refund review goes on.",
     ),
+    "case.offer.text_auto": (
+        "您的退卡申请已审核通过。商家备有该商品的新卡密，可以为您补发代替退款：接受后新卡密发放到原订单、原卡密作废、不再退款；"
+        "也可以选择退款，按审核结果退款。",
+        "Your claim is approved. The merchant keeps new keys for this product and can send you one instead of the "
+        "refund: taken, it goes on your order, the old key is voided and nothing is refunded. Or choose the refund, "
+        "paid as approved.",
+    ),
+    "case.offer.by_auto": (
+        "请在 {at} 前选择，逾期未选将按审核结果退款。",
+        "Please choose by {at}; if you do not, you are refunded as approved.",
+    ),
+    "case.offer.decline_auto": ("不要新卡密，退款", "No key, refund me"),
+    "case.offer.declined_auto": ("您选择了退款，退款按审核结果进行。", "You chose the refund; it is paid as approved."),
+    "case.offer.expired_auto": (
+        "补发未在期限内确认，已按审核结果退款。",
+        "The new key was not taken in time; you are refunded as approved.",
+    ),
     "case.offer.merchant_said": ("商家说明", "The merchant says"),
     "case.offer.keys": (
         "新卡密（接受后在订单中查看完整卡密）",
