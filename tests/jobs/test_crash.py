@@ -288,7 +288,9 @@ def test_a_worker_killed_while_reading_screenshots_leaves_the_case_to_the_poll(
 
     shop.wait_for_status(case_id, CaseStatus.MANUAL_REVIEW, timeout=60)
     assert worker.stop() == 0
-    assert "events with deliveries due" in worker.output()  # the poll, not a wake-up, found them
+    # Nothing asked for the review again: the restarted worker found the delivery the dead one
+    # held once its lease ran out (by its poll; a wake-up still queued for another event of the
+    # case may come first, which is why the log's wording is not asserted).
     assert reads_of(front, case_id) == 6  # each screenshot read once, by the run that finished
 
 
