@@ -46,8 +46,17 @@ def alipay(system: System, tmp_path: Path, supplier: FakeSupplier) -> Iterator[R
         yield rig
 
 
-def reveal(client: TestClient, auth: Auth, order_id: str, item_id: str, buyer: str = "buyer_1") -> Any:
-    return client.post(f"/v1/orders/{order_id}/items/{item_id}/reveal", headers={**auth("buyer", buyer), **DEVICE})
+def reveal(
+    client: TestClient,
+    auth: Auth,
+    order_id: str,
+    item_id: str,
+    buyer: str = "buyer_1",
+    token: dict[str, str] | None = None,
+) -> Any:
+    # One session, one token: a token minted a second later is another session, with its own digest.
+    headers = {**(token or auth("buyer", buyer)), **DEVICE}
+    return client.post(f"/v1/orders/{order_id}/items/{item_id}/reveal", headers=headers)
 
 
 def unused(supplier: FakeSupplier, order_id: str, items: int = 1) -> None:
@@ -65,8 +74,8 @@ def test_a_reveal_is_logged_before_the_key_is_answered_and_listed_on_the_order_f
     ] * 2
     assert before["reveals"] is None
 
-    first = reveal(client, auth, "ord_rv1", "ord_rv1_i1")
-    again = reveal(client, auth, "ord_rv1", "ord_rv1_i1")
+    first = reveal(client, auth, "ord_rv1", "ord_rv1_i1", token=buyer)
+    again = reveal(client, auth, "ord_rv1", "ord_rv1_i1", token=buyer)
 
     assert (first.status_code, first.json()["card_key"]) == (200, card_key_for("ord_rv1", 1))
     assert first.headers["cache-control"] == "no-store"

@@ -40,13 +40,12 @@ from tuika.services.context import SYSTEM, Actor, Context
 from tuika.services.locks import lock_case, lock_order_and_case
 from tuika.services.moves import move_case, note_on_case
 from tuika.services.orders.keys import (
-    key_digests,
     offered_key,
-    orders_holding_key,
     replaced_key,
     seal_item,
     seal_offered,
 )
+from tuika.services.orders.stock import key_held
 from tuika.services.payouts.opening import open_payout
 from tuika.services.ports import UnitOfWork
 from tuika.services.views import CaseView, for_buyer, load
@@ -65,7 +64,7 @@ def offer(
     new = check_replacement_keys(case.item_ids, keys)
     for key in new:
         # A key already sold (the dead one among them), or kept in a stock, would be one key in two hands.
-        if orders_holding_key(ctx, uow, key) or uow.merchant.stock_holds(key_digests(ctx, key)):
+        if key_held(ctx, uow, key):
             raise ReplacementKeyInUse("a replacement card key is already on an order or kept in a stock")
     now = ctx.clock.now()
     answer_by = now + ctx.sla.replacement_answer

@@ -16,7 +16,7 @@ def seal_item(ctx: Context, order_id: OrderId, item: OrderItem, key: str | None,
     """Return the item with its card key and account encrypted for it, and the key's look-up digest."""
     if key is not None:
         secret = ctx.cipher.encrypt(key, _aad(order_id, item.id))
-        item = replace(item, secret=secret, lookup=ctx.cipher.digest(canonical(key)))
+        item = replace(item, secret=secret, lookup=key_digest(ctx, key))
     if topped_up is not None:
         item = replace(item, account_enc=seal_account(ctx, order_id, item.id, topped_up))
     return item
@@ -77,7 +77,7 @@ def replaced_key(ctx: Context, order: Order, offered: ReplacementKey) -> str:
 
 def orders_holding_key(ctx: Context, uow: UnitOfWork, key: str) -> list[tuple[OrderId, str]]:
     """Return (order id, item id) of the items whose card key reads as ``key``, OCR look-alikes forgiven."""
-    return uow.orders.items_by_digest(ctx.cipher.digests(canonical(key)))
+    return uow.orders.items_by_digest(key_digests(ctx, key))
 
 
 def _aad(order_id: str, item_id: str) -> str:

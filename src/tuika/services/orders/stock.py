@@ -40,9 +40,8 @@ def add_stock(ctx: Context, actor: Actor, sku: str, keys: tuple[str, ...]) -> St
     clear = check_keys(keys)
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        for key in clear:
-            if orders_holding_key(ctx, uow, key) or uow.merchant.stock_holds(key_digests(ctx, key)):
-                raise ReplacementKeyInUse("a card key is already on an order or kept in a replacement stock")
+        if any(key_held(ctx, uow, key) for key in clear):
+            raise ReplacementKeyInUse("a card key is already on an order or kept in a replacement stock")
         kept = []
         for key in clear:
             stock_id = new_id("sk")
@@ -61,6 +60,11 @@ def add_stock(ctx: Context, actor: Actor, sku: str, keys: tuple[str, ...]) -> St
         available = uow.merchant.stock_counts(actor.subject).get(sku, 0)
         uow.commit()
     return StockAdded(sku, len(kept), available)
+
+
+def key_held(ctx: Context, uow: UnitOfWork, key: str) -> bool:
+    """Tell whether a key is already in someone's hands: sold on an order, or kept in a stock (look-alikes forgiven)."""
+    return bool(orders_holding_key(ctx, uow, key)) or uow.merchant.stock_holds(key_digests(ctx, key))
 
 
 def counts(ctx: Context, actor: Actor) -> dict[str, int]:
