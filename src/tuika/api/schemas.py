@@ -12,7 +12,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -395,65 +394,6 @@ class NoteIn(Strict):
 class EvidenceAddIn(Strict):
     evidence_ids: Annotated[list[Id], Field(min_length=1, max_length=10)]
     note: Text = ""
-
-
-class MerchantResponseIn(Strict):
-    """The merchant's answer to a claim on its goods, or a statement; every one says why."""
-
-    action: Literal["accept", "replace", "contest", "statement"]
-    note: Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]
-    evidence_ids: Annotated[list[Id], Field(max_length=9)] | None = None
-    # For ``replace``: the new card key of a one-item claim, or one for each claimed item in order.
-    replacement_card_key: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-    replacement_card_keys: (
-        Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(max_length=100)] | None
-    ) = None
-
-    @model_validator(mode="after")
-    def _one_way_to_name_keys(self) -> MerchantResponseIn:
-        if self.replacement_card_key is not None and self.replacement_card_keys is not None:
-            raise PydanticCustomError(
-                "replacement_keys_twice",
-                "give replacement_card_key or replacement_card_keys, not both",
-                {"msg_zh": "replacement_card_key 与 replacement_card_keys 只能填写其一"},
-            )
-        return self
-
-    def replacement_keys(self) -> tuple[str, ...]:
-        if self.replacement_card_key is not None:
-            return (self.replacement_card_key,)
-        return tuple(self.replacement_card_keys or ())
-
-
-class StockIn(Strict):
-    """Replacement keys a merchant keeps for one of its products."""
-
-    sku: Id
-    card_keys: Annotated[
-        list[Annotated[str, StringConstraints(min_length=1, max_length=200)]], Field(min_length=1, max_length=100)
-    ]
-
-
-class StockAddedOut(BaseModel):
-    sku: str
-    added: int
-    # Free for the product now, these included.
-    available: int
-
-
-class StockCountOut(BaseModel):
-    sku: str
-    available: int
-
-
-class StockOut(BaseModel):
-    items: list[StockCountOut]
-
-
-class ReplacementAnswerIn(Strict):
-    """The buyer's answer to new keys offered instead of the money."""
-
-    accept: StrictBool
 
 
 class ReplacementKeyOut(BaseModel):

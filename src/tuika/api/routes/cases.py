@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from tuika.api import merchant_schemas as m
 from tuika.api import present
 from tuika.api import schemas as s
 from tuika.api.contract import answers
@@ -122,7 +123,7 @@ def contest_case(case_id: CaseId, ctx: Ctx, caller: Caller, body: s.NoteIn | Non
     response_model=s.CaseOut,
     responses=answers(Forbidden, NotFound, MerchantResponseNotAllowed, ReplacementNotPossible, ReplacementKeyInUse),
 )
-def merchant_response(case_id: CaseId, body: s.MerchantResponseIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+def merchant_response(case_id: CaseId, body: m.MerchantResponseIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
     """Answer, as the merchant whose goods a claim is on: accept it, offer new keys, contest it, or add a statement.
 
     Accepting approves the refund; ``replace`` offers new card keys (``replacement_card_key``, or
@@ -145,7 +146,7 @@ def merchant_response(case_id: CaseId, body: s.MerchantResponseIn, ctx: Ctx, cal
     response_model=s.CaseOut,
     responses=answers(Forbidden, NotFound, ReplacementNotOpen),
 )
-def replacement_answer(case_id: CaseId, body: s.ReplacementAnswerIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
+def replacement_answer(case_id: CaseId, body: m.ReplacementAnswerIn, ctx: Ctx, caller: Caller) -> s.CaseOut:
     """Answer, as the buyer, new keys the merchant offered instead of the money.
 
     Accepting puts the new keys on the order in place of the claimed ones (read them on the
